@@ -1,0 +1,58 @@
+#!/bin/sh
+# ppcs-entrypoint: container start-up for the ppcs openmpi node image.
+# Runs under tini (PID 1) and finally execs the command (default: sshd).
+#
+#  1. Generates the ssh host keys when they are missing, so every container
+#     has its own; the image itself ships none.
+#  2. If a private key was delivered as a secret (default
+#     /run/secrets/ppcs_ssh_key), installs it for mpiuser as
+#     ~/.ssh/id_ed25519 and authorizes its public key, so that all nodes
+#     sharing the secret can ssh to each other as mpiuser.  Without the
+#     secret this step is skipped quietly.
+set -eu
+
+PPCS_USER=mpiuser
+PPCS_SSH_KEY_FILE=${PPCS_SSH_KEY_FILE:-/run/secrets/ppcs_ssh_key}
+
+log() {
+    printf 'ppcs-entrypoint: %s\n' "$*" >&2
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+    # sshd's privilege-separation directory (gone if /run is a tmpfs)
+    mkdir -p /run/sshd
+    chmod 0755 /run/sshd
+
+    # creates only the key types that are missing
+    ssh-keygen -A >/dev/null
+
+    if [ -f "$PPCS_SSH_KEY_FILE" ]; then
+        home=$(getent passwd "$PPCS_USER" | cut -d: -f6)
+        ssh_dir="$home/.ssh"
+        key="$ssh_dir/id_ed25519"
+
+        install -d -m 0700 -o "$PPCS_USER" -g "$PPCS_USER" "$ssh_dir"
+        install -m 0600 -o "$PPCS_USER" -g "$PPCS_USER" "$PPCS_SSH_KEY_FILE" "$key"
+
+        # -P '': never prompt; a passphrase-protected key is an error
+        if ! pub=$(ssh-keygen -y -P '' -f "$key" 2>/dev/null); then
+            log "$PPCS_SSH_KEY_FILE is not an unencrypted ssh private key"
+            exit 1
+        fi
+
+        printf '%s\n' "$pub" >"$key.pub"
+        chown "$PPCS_USER:$PPCS_USER" "$key.pub"
+        chmod 0644 "$key.pub"
+
+        auth="$ssh_dir/authorized_keys"
+        touch "$auth"
+        if ! grep -qxF "$pub" "$auth"; then
+            printf '%s\n' "$pub" >>"$auth"
+        fi
+        chown "$PPCS_USER:$PPCS_USER" "$auth"
+        chmod 0600 "$auth"
+    fi
+fi
+# (not root, e.g. "docker run -u mpiuser": nothing to set up, run the command)
+
+exec "$@"

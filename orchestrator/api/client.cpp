@@ -1,0 +1,129 @@
+#include "api/client.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "common/strings.h"
+
+namespace ppcs::api {
+namespace {
+
+constexpr time_t kPlainTimeoutSeconds = 30;
+constexpr time_t kBuildTimeoutSeconds = 3600;
+
+httplib::Headers authHeaders(const Endpoint& endpoint) { return {{"Authorization", "Bearer " + endpoint.token}}; }
+
+Error unreachable(const Endpoint& endpoint, httplib::Error error) {
+    return makeError(ErrorCode::unavailable, "cannot reach ppcsd on 127.0.0.1:" + std::to_string(endpoint.port) + ": " + httplib::to_string(error));
+}
+
+std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, time_t readTimeout) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", endpoint.port);
+    client->set_connection_timeout(5, 0);
+    client->set_read_timeout(readTimeout, 0);
+    client->set_write_timeout(30, 0);
+    return client;
+}
+
+}  // namespace
+
+std::string encodeEndpoint(const Endpoint& endpoint) {
+    return nlohmann::json{{"port", endpoint.port}, {"pid", endpoint.pid}}.dump();
+}
+
+Result<Endpoint> readEndpoint(const std::string& stateDir) {
+    auto text = readFile(stateDir + "/" + kEndpointFile);
+    if (!text) return text.error();
+    auto value = nlohmann::json::parse(*text, nullptr, false);
+    if (value.is_discarded() || !value.is_object() || !value.contains("port") || !value["port"].is_number_integer())
+        return makeError(ErrorCode::failed, "'" + stateDir + "/" + kEndpointFile + "' is damaged");
+    Endpoint endpoint;
+    endpoint.port = value["port"].get<int>();
+    endpoint.pid = value.value("pid", 0);
+    auto token = readFile(stateDir + "/" + kTokenFile);
+    if (!token) return token.error();
+    endpoint.token = std::string(trim(*token));
+    return endpoint;
+}
+
+Result<std::string> ApiClient::get(const std::string& path) {
+    auto client = makeClient(endpoint_, kPlainTimeoutSeconds);
+    auto reply = client->Get(path.c_str(), authHeaders(endpoint_));
+    if (!reply) return unreachable(endpoint_, reply.error());
+    if (reply->status != 200) return decodeError(reply->body, reply->status);
+    return reply->body;
+}
+
+Result<std::string> ApiClient::post(const std::string& path, const std::string& body) {
+    auto client = makeClient(endpoint_, kPlainTimeoutSeconds);
+    auto reply = client->Post(path.c_str(), authHeaders(endpoint_), body, "application/json");
+    if (!reply) return unreachable(endpoint_, reply.error());
+    if (reply->status != 200) return decodeError(reply->body, reply->status);
+    return reply->body;
+}
+
+Result<VersionInfo> ApiClient::version() {
+    auto body = get("/v1/version");
+    if (!body) return body.error();
+    return decodeVersion(*body);
+}
+
+Result<DaemonStatus> ApiClient::status() {
+    auto body = get("/v1/daemon");
+    if (!body) return body.error();
+    return decodeDaemonStatus(*body);
+}
+
+Status ApiClient::stop() {
+    auto body = post("/v1/daemon/stop", "{}");
+    if (!body) return body.error();
+    return {};
+}
+
+Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request, const image::BuildProgress& progress) {
+    auto client = makeClient(endpoint_, kBuildTimeoutSeconds);
+    httplib::Request http;
+    http.method = "POST";
+    http.path = "/v1/images/build";
+    http.headers = authHeaders(endpoint_);
+    http.body = encodeBuildRequest(request);
+    http.set_header("Content-Type", "application/json");
+    int status = 0;
+    std::string errorBody;
+    std::string pending;
+    std::optional<Result<image::BuildOutcome>> last;
+    auto handleLine = [&](std::string_view line) {
+        auto event = decodeBuildEvent(line);
+        if (!event) return;
+        if (event->kind == BuildEvent::Kind::progress) progress(event->phase, event->text);
+        else if (event->kind == BuildEvent::Kind::result) last = Result<image::BuildOutcome>(event->outcome);
+        else last = Result<image::BuildOutcome>(event->error);
+    };
+    http.response_handler = [&status](const httplib::Response& response) {
+        status = response.status;
+        return true;
+    };
+    http.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+        if (status != 200) {
+            errorBody.append(data, length);
+            return true;
+        }
+        pending.append(data, length);
+        for (auto newline = pending.find('\n'); newline != std::string::npos; newline = pending.find('\n')) {
+            handleLine(std::string_view(pending).substr(0, newline));
+            pending.erase(0, newline + 1);
+        }
+        return true;
+    };
+    httplib::Response response;
+    httplib::Error error = httplib::Error::Success;
+    if (!client->send(http, response, error)) return unreachable(endpoint_, error);
+    if (status != 200) return decodeError(errorBody.empty() ? response.body : errorBody, status);
+    if (!pending.empty()) handleLine(pending);
+    if (!last) return makeError(ErrorCode::failed, "ppcsd ended the build stream without a result (see its log)");
+    return *last;
+}
+
+}  // namespace ppcs::api

@@ -1,0 +1,46 @@
+#pragma once
+// The typed client the CLI uses to talk to ppcsd. One method per route; errors come back as the
+// daemon sent them (code and message), or as ErrorCode::unavailable when ppcsd cannot be reached.
+
+#include <string>
+
+#include "api/messages.h"
+#include "common/result.h"
+
+namespace ppcs::api {
+
+// Where a running ppcsd listens, from the files it writes into its state directory.
+struct Endpoint {
+    int port = 0;
+    int pid = 0;
+    std::string token;
+};
+
+// File names inside the state directory.
+inline constexpr const char* kEndpointFile = "ppcsd.json";  // {"port": N, "pid": P}
+inline constexpr const char* kTokenFile = "token";          // the bearer token, mode 0600
+inline constexpr const char* kLockFile = "ppcsd.lock";
+inline constexpr const char* kLogFile = "ppcsd.log";
+
+std::string encodeEndpoint(const Endpoint& endpoint);  // without the token
+// Reads ppcsd.json and the token; ErrorCode::notFound when ppcsd has not written them.
+Result<Endpoint> readEndpoint(const std::string& stateDir);
+
+class ApiClient {
+public:
+    explicit ApiClient(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+    Result<VersionInfo> version();
+    Result<DaemonStatus> status();
+    Status stop();
+    // Streams progress to progress() and returns the outcome the daemon reported last.
+    Result<image::BuildOutcome> build(const image::BuildRequest& request, const image::BuildProgress& progress);
+
+private:
+    Result<std::string> get(const std::string& path);
+    Result<std::string> post(const std::string& path, const std::string& body);
+
+    Endpoint endpoint_;
+};
+
+}  // namespace ppcs::api

@@ -1,0 +1,178 @@
+#include "api/messages.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace ppcs::api {
+namespace {
+
+using nlohmann::json;
+
+Result<json> parseObject(std::string_view body, std::string_view what) {
+    json value = json::parse(body.begin(), body.end(), nullptr, false);
+    if (value.is_discarded() || !value.is_object())
+        return makeError(ErrorCode::usage, std::string(what) + ": the body is not a JSON object");
+    return value;
+}
+
+// Reads an optional field of the given JSON type into out; a present field of another type fails.
+template <class T>
+Status readOptional(const json& object, const char* key, json::value_t type, T& out, std::string_view what) {
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return {};
+    bool typeOk = it->type() == type || (type == json::value_t::number_float && it->is_number()) ||
+                  (type == json::value_t::number_integer && it->is_number_integer());
+    if (!typeOk) return makeError(ErrorCode::usage, std::string(what) + ": field '" + key + "' has the wrong type");
+    out = it->get<T>();
+    return {};
+}
+
+json outcomeJson(const image::BuildOutcome& outcome) {
+    return {{"image_id", outcome.imageId}, {"image", outcome.imageRef}, {"context_hash", outcome.contextHash},
+            {"reused", outcome.reused}, {"seconds", outcome.seconds}};
+}
+
+}  // namespace
+
+int httpStatusFor(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::usage: return 400;
+        case ErrorCode::unauthorized: return 401;
+        case ErrorCode::permissionDenied: return 403;
+        case ErrorCode::notFound: return 404;
+        case ErrorCode::conflict: return 409;
+        case ErrorCode::tooLarge: return 413;
+        case ErrorCode::unavailable: return 503;
+        case ErrorCode::timeout: return 504;
+        case ErrorCode::failed: return 500;
+    }
+    return 500;
+}
+
+ErrorCode errorCodeForHttpStatus(int status) {
+    for (auto code : {ErrorCode::usage, ErrorCode::unauthorized, ErrorCode::permissionDenied, ErrorCode::notFound,
+                      ErrorCode::conflict, ErrorCode::tooLarge, ErrorCode::unavailable, ErrorCode::timeout})
+        if (httpStatusFor(code) == status) return code;
+    return status >= 400 && status < 500 ? ErrorCode::usage : ErrorCode::failed;
+}
+
+std::string encodeError(const Error& error) {
+    return json{{"error", {{"code", std::string(errorCodeName(error.code))}, {"message", error.message}}}}.dump();
+}
+
+Error decodeError(std::string_view body, int httpStatus) {
+    json value = json::parse(body.begin(), body.end(), nullptr, false);
+    if (!value.is_discarded() && value.is_object() && value.contains("error") && value["error"].is_object()) {
+        const auto& error = value["error"];
+        std::string code = error.value("code", "");
+        std::string message = error.value("message", "");
+        return Error{errorCodeFromName(code).value_or(errorCodeForHttpStatus(httpStatus)), message};
+    }
+    return Error{errorCodeForHttpStatus(httpStatus), "ppcsd answered HTTP " + std::to_string(httpStatus)};
+}
+
+std::string encodeVersion(const VersionInfo& info) { return json{{"version", info.version}, {"protocol", info.protocol}}.dump(); }
+
+Result<VersionInfo> decodeVersion(std::string_view body) {
+    auto object = parseObject(body, "version reply");
+    if (!object) return object.error();
+    VersionInfo info;
+    if (auto read = readOptional(*object, "version", json::value_t::string, info.version, "version reply"); !read) return read.error();
+    if (auto read = readOptional(*object, "protocol", json::value_t::number_integer, info.protocol, "version reply"); !read) return read.error();
+    return info;
+}
+
+std::string encodeDaemonStatus(const DaemonStatus& status) {
+    json engine = {{"reachable", status.engine.reachable}, {"endpoint", status.engine.endpoint}};
+    if (status.engine.reachable) engine["api_version"] = status.engine.apiVersion;
+    else engine["error"] = status.engine.error;
+    return json{{"pid", status.pid}, {"version", status.version}, {"state_dir", status.stateDir},
+                {"uptime_seconds", status.uptimeSeconds}, {"engine", engine}}
+        .dump();
+}
+
+Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
+    auto object = parseObject(body, "daemon status");
+    if (!object) return object.error();
+    DaemonStatus status;
+    const char* what = "daemon status";
+    Status read = readOptional(*object, "pid", json::value_t::number_integer, status.pid, what);
+    if (read) read = readOptional(*object, "version", json::value_t::string, status.version, what);
+    if (read) read = readOptional(*object, "state_dir", json::value_t::string, status.stateDir, what);
+    if (read) read = readOptional(*object, "uptime_seconds", json::value_t::number_float, status.uptimeSeconds, what);
+    if (!read) return read.error();
+    if (auto engine = object->find("engine"); engine != object->end() && engine->is_object()) {
+        status.engine.reachable = engine->value("reachable", false);
+        status.engine.endpoint = engine->value("endpoint", "");
+        status.engine.apiVersion = engine->value("api_version", "");
+        status.engine.error = engine->value("error", "");
+    }
+    return status;
+}
+
+std::string encodeBuildRequest(const image::BuildRequest& request) {
+    return json{{"context_dir", request.contextDir}, {"image", request.imageRef}, {"no_cache", request.noCache},
+                {"mirror", request.mirror}, {"pull", request.allowPull}}
+        .dump();
+}
+
+Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
+    const char* what = "build request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    static const std::set<std::string> known{"context_dir", "image", "no_cache", "mirror", "pull"};
+    for (const auto& item : object->items())
+        if (!known.count(item.key())) return makeError(ErrorCode::usage, std::string(what) + ": unknown field '" + item.key() + "'");
+    image::BuildRequest request;
+    Status read = readOptional(*object, "context_dir", json::value_t::string, request.contextDir, what);
+    if (read) read = readOptional(*object, "image", json::value_t::string, request.imageRef, what);
+    if (read) read = readOptional(*object, "no_cache", json::value_t::boolean, request.noCache, what);
+    if (read) read = readOptional(*object, "mirror", json::value_t::string, request.mirror, what);
+    if (read) read = readOptional(*object, "pull", json::value_t::boolean, request.allowPull, what);
+    if (!read) return read.error();
+    if (!request.contextDir.empty() && request.contextDir.front() != '/')
+        return makeError(ErrorCode::usage, "build request: context_dir must be an absolute path");
+    if (!request.mirror.empty() && request.mirror.rfind("http://", 0) != 0 && request.mirror.rfind("https://", 0) != 0)
+        return makeError(ErrorCode::usage, "build request: mirror must be an http:// or https:// URL");
+    if (auto reference = image::splitImageReference(request.imageRef); !reference) return reference.error();
+    return request;
+}
+
+std::string encodeBuildOutcome(const image::BuildOutcome& outcome) { return outcomeJson(outcome).dump(); }
+
+std::string encodeBuildEvent(const BuildEvent& event) {
+    switch (event.kind) {
+        case BuildEvent::Kind::progress: return json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}}.dump();
+        case BuildEvent::Kind::result: return json{{"type", "result"}, {"outcome", outcomeJson(event.outcome)}}.dump();
+        case BuildEvent::Kind::error:
+            return json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}}.dump();
+    }
+    return "{}";
+}
+
+Result<BuildEvent> decodeBuildEvent(std::string_view line) {
+    auto object = parseObject(line, "build event");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    BuildEvent event;
+    std::string type = object->value("type", "");
+    if (type == "progress") {
+        event.phase = object->value("phase", "");
+        event.text = object->value("text", "");
+    } else if (type == "result" && object->contains("outcome") && (*object)["outcome"].is_object()) {
+        const auto& outcome = (*object)["outcome"];
+        event.kind = BuildEvent::Kind::result;
+        event.outcome.imageId = outcome.value("image_id", "");
+        event.outcome.imageRef = outcome.value("image", "");
+        event.outcome.contextHash = outcome.value("context_hash", "");
+        event.outcome.reused = outcome.value("reused", false);
+        event.outcome.seconds = outcome.value("seconds", 0.0);
+    } else if (type == "error") {
+        event.kind = BuildEvent::Kind::error;
+        event.error = Error{errorCodeFromName(object->value("code", "")).value_or(ErrorCode::failed), object->value("message", "")};
+    } else {
+        return makeError(ErrorCode::failed, "build event: unknown type '" + type + "'");
+    }
+    return event;
+}
+
+}  // namespace ppcs::api

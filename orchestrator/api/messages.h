@@ -1,0 +1,72 @@
+#pragma once
+// The JSON messages of ppcsd's HTTP API, shared by the server and the typed client.
+//
+// Routes (every request needs "Authorization: Bearer <token>"):
+//   GET  /v1/version        -> VersionInfo
+//   GET  /v1/daemon         -> DaemonStatus
+//   POST /v1/daemon/stop    -> {"stopping": true}
+//   POST /v1/images/build   <- BuildRequest; -> newline-delimited BuildEvents, the last one a
+//                              "result" or an "error"
+// Errors are {"error": {"code": "<ErrorCode name>", "message": "..."}} with a matching HTTP status.
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "image/image_builder.h"
+
+namespace ppcs::api {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+
+struct VersionInfo {
+    std::string version;
+    int protocol = kProtocolVersion;
+};
+
+struct EngineStatus {
+    bool reachable = false;
+    std::string endpoint;
+    std::string apiVersion;
+    std::string error;
+};
+
+struct DaemonStatus {
+    int pid = 0;
+    std::string version;
+    std::string stateDir;
+    double uptimeSeconds = 0;
+    EngineStatus engine;
+};
+
+struct BuildEvent {
+    enum class Kind { progress, result, error };
+    Kind kind = Kind::progress;
+    std::string phase;             // progress
+    std::string text;              // progress
+    image::BuildOutcome outcome;   // result
+    Error error;                   // error
+};
+
+int httpStatusFor(ErrorCode code);
+ErrorCode errorCodeForHttpStatus(int status);
+
+std::string encodeError(const Error& error);
+// The error in a reply body; when the body is not an API error, one made from the status.
+Error decodeError(std::string_view body, int httpStatus);
+
+std::string encodeVersion(const VersionInfo& info);
+Result<VersionInfo> decodeVersion(std::string_view body);
+std::string encodeDaemonStatus(const DaemonStatus& status);
+Result<DaemonStatus> decodeDaemonStatus(std::string_view body);
+
+std::string encodeBuildRequest(const image::BuildRequest& request);
+// Fails with ErrorCode::usage on malformed JSON, unknown fields or wrong types.
+Result<image::BuildRequest> decodeBuildRequest(std::string_view body);
+
+std::string encodeBuildOutcome(const image::BuildOutcome& outcome);  // also the CLI's --json output
+std::string encodeBuildEvent(const BuildEvent& event);               // one line, no newline
+Result<BuildEvent> decodeBuildEvent(std::string_view line);
+
+}  // namespace ppcs::api

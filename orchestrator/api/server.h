@@ -1,0 +1,51 @@
+#pragma once
+// ppcsd's HTTP API server: routes, token check, error -> HTTP status mapping. No business logic:
+// every route calls DaemonServices. Listens on 127.0.0.1 only.
+
+#include <memory>
+#include <string>
+
+#include "api/messages.h"
+#include "common/result.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace ppcs::api {
+
+// What ppcsd does, as the API server sees it. The daemon provides the real implementation;
+// tests provide fakes.
+class DaemonServices {
+public:
+    virtual ~DaemonServices() = default;
+    virtual DaemonStatus status() = 0;
+    virtual Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) = 0;
+    // Asks the daemon to shut down once the current reply is sent.
+    virtual void requestStop() = 0;
+};
+
+class ApiServer {
+public:
+    // Every request must carry "Authorization: Bearer <token>"; others get 401.
+    ApiServer(DaemonServices& services, std::string token);
+    ~ApiServer();
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    // Binds 127.0.0.1:port (0 picks a free port) and returns the bound port.
+    Result<int> bind(int port);
+    // Serves until stop(); returns at once if bind() did not succeed.
+    void serve();
+    // Safe from any thread, and before serve().
+    void stop();
+
+private:
+    void installRoutes();
+
+    DaemonServices& services_;
+    std::string token_;
+    std::unique_ptr<httplib::Server> server_;
+};
+
+}  // namespace ppcs::api

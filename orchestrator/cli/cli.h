@@ -1,0 +1,30 @@
+#pragma once
+// Shared pieces of the ppcs-cluster command line: the parsed global options, and the
+// registration function of each command group (one file each).
+
+#include <functional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace ppcs::cli {
+
+// Exit codes: 0 success, 1 failure, 2 usage error, 3 "not running" from `daemon status`.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotRunning = 3;
+
+struct GlobalOptions {
+    bool json = false;       // machine-readable output on stdout
+    std::string stateDir;    // ppcsd's state directory
+};
+
+// A command group adds its subcommands to app; the chosen one stores its action in action.
+using Action = std::function<int()>;
+void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void addVersionCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void addDaemonCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+
+}  // namespace ppcs::cli

@@ -1,0 +1,88 @@
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace ppcs {
+namespace {
+
+std::string errnoText() { return std::strerror(errno); }
+
+Status writeAll(int fd, const std::string& content) {
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return makeError(ErrorCode::failed, errnoText());
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<std::string> readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        auto code = errno == ENOENT ? ErrorCode::notFound : ErrorCode::failed;
+        return makeError(code, "read '" + path + "': " + errnoText());
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+Status writePrivateFile(const std::string& path, const std::string& content) {
+    std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return makeError(ErrorCode::failed, "create '" + temporary + "': " + errnoText());
+    Status written = writeAll(fd, content);
+    if (written && ::fchmod(fd, 0600) != 0) written = makeError(ErrorCode::failed, errnoText());
+    if (written && ::fsync(fd) != 0) written = makeError(ErrorCode::failed, errnoText());
+    ::close(fd);
+    if (written && ::rename(temporary.c_str(), path.c_str()) != 0)
+        written = makeError(ErrorCode::failed, "rename to '" + path + "': " + errnoText());
+    if (!written) {
+        ::unlink(temporary.c_str());
+        return written.error().context("write '" + path + "'");
+    }
+    return {};
+}
+
+Status ensurePrivateDirectory(const std::string& dir) {
+    std::string partial;
+    for (std::size_t pos = 0; pos != std::string::npos;) {
+        pos = dir.find('/', pos + 1);
+        partial = dir.substr(0, pos);
+        if (partial.empty()) continue;
+        if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
+            return makeError(ErrorCode::failed, "create directory '" + partial + "': " + errnoText());
+    }
+    if (::chmod(dir.c_str(), 0700) != 0) return makeError(ErrorCode::failed, "chmod '" + dir + "': " + errnoText());
+    return {};
+}
+
+std::string stateDirectory() {
+    if (const char* explicitDir = std::getenv("PPCS_STATE_DIR"); explicitDir && *explicitDir) return explicitDir;
+    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) return std::string(xdg) + "/ppcs";
+    const char* home = std::getenv("HOME");
+    return std::string(home && *home ? home : "/tmp") + "/.local/state/ppcs";
+}
+
+std::string executableDirectory() {
+    char buffer[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    if (n <= 0) return ".";
+    std::string path(buffer, static_cast<std::size_t>(n));
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace ppcs

@@ -1,0 +1,152 @@
+// ppcsd: the only process that talks to Docker. Serves the JSON API on 127.0.0.1 for the CLI.
+//
+//   ppcsd [--state-dir DIR] [--port N]
+//
+// Writes into the state directory (0700): token (0600, new at every start), ppcsd.json (port and
+// pid, removed at exit) and holds ppcsd.lock for its whole life so only one runs per directory.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "api/client.h"
+#include "api/server.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/token.h"
+#include "daemon/daemon_services.h"
+
+namespace {
+
+using namespace ppcs;
+
+struct Options {
+    std::string stateDir = stateDirectory();
+    int port = 0;
+};
+
+constexpr const char* kUsage = "usage: ppcsd [--state-dir DIR] [--port N]";
+
+Result<Options> parseOptions(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::puts(kUsage);
+            std::exit(0);
+        }
+        if ((arg == "--state-dir" || arg == "--port") && i + 1 < argc) {
+            std::string value = argv[++i];
+            if (arg == "--state-dir") {
+                options.stateDir = value;
+                continue;
+            }
+            char* end = nullptr;
+            long port = std::strtol(value.c_str(), &end, 10);
+            if (value.empty() || *end != '\0' || port < 0 || port > 65535)
+                return makeError(ErrorCode::usage, "--port takes a number from 0 to 65535, not '" + value + "'");
+            options.port = static_cast<int>(port);
+            continue;
+        }
+        return makeError(ErrorCode::usage, "unknown argument '" + arg + "' (" + kUsage + ")");
+    }
+    if (options.stateDir.empty() || options.stateDir.front() != '/')
+        return makeError(ErrorCode::usage, "--state-dir must be an absolute path");
+    return options;
+}
+
+// Holds an exclusive flock on the lock file for the life of the process.
+Result<int> lockStateDirectory(const std::string& stateDir) {
+    std::string path = stateDir + "/" + api::kLockFile;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return makeError(ErrorCode::failed, "open '" + path + "': " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return makeError(ErrorCode::conflict, "another ppcsd already serves " + stateDir);
+    }
+    return fd;
+}
+
+int run(const Options& options) {
+    if (auto made = ensurePrivateDirectory(options.stateDir); !made) {
+        log::error(made.error().message);
+        return 1;
+    }
+    auto lock = lockStateDirectory(options.stateDir);
+    if (!lock) {
+        log::error(lock.error().message);
+        return lock.error().code == ErrorCode::conflict ? 3 : 1;
+    }
+    auto token = generateToken();
+    if (!token) {
+        log::error(token.error().message);
+        return 1;
+    }
+    if (auto written = writePrivateFile(options.stateDir + "/" + api::kTokenFile, *token + "\n"); !written) {
+        log::error(written.error().message);
+        return 1;
+    }
+    daemon::RealDaemonServices services(options.stateDir);
+    api::ApiServer server(services, *token);
+    auto port = server.bind(options.port);
+    if (!port) {
+        log::error(port.error().message);
+        return 1;
+    }
+    std::string endpointFile = options.stateDir + "/" + api::kEndpointFile;
+    if (auto written = writePrivateFile(endpointFile, api::encodeEndpoint({*port, static_cast<int>(::getpid()), ""}) + "\n"); !written) {
+        log::error(written.error().message);
+        return 1;
+    }
+    std::thread signalWaiter([&server] {
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGTERM);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGHUP);
+        int received = 0;
+        sigwait(&signals, &received);
+        log::info(std::string("received signal ") + strsignal(received) + ": shutting down");
+        server.stop();
+    });
+    log::info("ppcsd " PPCS_VERSION " listening on 127.0.0.1:" + std::to_string(*port) + ", state in " + options.stateDir);
+    server.serve();
+    ::unlink(endpointFile.c_str());
+    // serve() also returns when listening fails; wake the signal thread so it can be joined.
+    ::kill(::getpid(), SIGTERM);
+    signalWaiter.join();
+    log::info("ppcsd stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Block the shutdown signals in every thread; one thread waits for them with sigwait.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    try {
+        auto options = parseOptions(argc, argv);
+        if (!options) {
+            std::fprintf(stderr, "ppcsd: %s\n", options.error().message.c_str());
+            return 2;
+        }
+        return run(*options);
+    } catch (const std::exception& e) {
+        log::error(std::string("ppcsd: unexpected failure: ") + e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,274 @@
+#include "docker/engine.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include "common/strings.h"
+#include "docker/codecs.h"
+
+namespace ppcs::docker {
+namespace {
+
+ErrorCode codeForStatus(int status) {
+    switch (status) {
+        case 400: return ErrorCode::usage;
+        case 401:
+        case 403: return ErrorCode::permissionDenied;
+        case 404: return ErrorCode::notFound;
+        case 409: return ErrorCode::conflict;
+        case 503: return ErrorCode::unavailable;
+        default: return ErrorCode::failed;
+    }
+}
+
+// "POST /build" for messages: the method and the path without version prefix or query.
+std::string describeRequest(const HttpRequest& request) {
+    std::string path = request.target.substr(0, request.target.find('?'));
+    std::string prefix = "/v" + std::string(kApiVersion);
+    if (startsWith(path, prefix)) path.erase(0, prefix.size());
+    return request.method + " " + path;
+}
+
+HttpRequest makeRequest(std::string method, std::string target, std::string body = {}) {
+    HttpRequest request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    request.body = std::move(body);
+    return request;
+}
+
+}  // namespace
+
+bool apiVersionAtLeast(std::string_view version, std::string_view minimum) {
+    auto parse = [](std::string_view text) {
+        auto parts = split(text, '.');
+        int major = parts.size() > 0 ? std::atoi(parts[0].c_str()) : 0;
+        int minor = parts.size() > 1 ? std::atoi(parts[1].c_str()) : 0;
+        return std::make_pair(major, minor);
+    };
+    return parse(version) >= parse(minimum);
+}
+
+Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport) {
+    EngineClient client(std::move(transport));
+    HttpRequest ping = makeRequest("GET", "/_ping");
+    ping.idleTimeout = std::chrono::seconds(10);
+    auto reply = client.transport_->send(ping);
+    if (!reply) return reply.error().context("GET /_ping");
+    if (reply->status != 200)
+        return makeError(codeForStatus(reply->status), "GET /_ping: engine " + std::to_string(reply->status) + ": " +
+                                                           engineErrorMessage(reply->body));
+    auto version = reply->headers.find("api-version");
+    if (version == reply->headers.end())
+        return makeError(ErrorCode::failed, "GET /_ping: the engine at " + client.endpoint() + " sent no API-Version");
+    if (!apiVersionAtLeast(version->second, kApiVersion))
+        return makeError(ErrorCode::unavailable, "the engine at " + client.endpoint() + " speaks API " + version->second +
+                                                     ", older than the minimum " + std::string(kApiVersion));
+    client.engineApiVersion_ = version->second;
+    return client;
+}
+
+Result<EngineClient> EngineClient::connectFromEnvironment() {
+    auto path = socketPathFromDockerHost(std::getenv("DOCKER_HOST"));
+    if (!path) return path.error();
+    return connect(makeUnixSocketTransport(*path));
+}
+
+std::string EngineClient::versioned(std::string_view path) const { return "/v" + std::string(kApiVersion) + std::string(path); }
+
+Result<HttpResponse> EngineClient::call(HttpRequest request) {
+    auto reply = transport_->send(request);
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
+                                                           ": " + engineErrorMessage(reply->body));
+    return reply;
+}
+
+Result<std::vector<ProgressMessage>> EngineClient::streamProgress(HttpRequest request, const ProgressSink& progress) {
+    LineSplitter splitter;
+    std::vector<ProgressMessage> messages;
+    std::string failure;
+    auto handleLine = [&](const std::string& line) {
+        auto message = decodeProgressLine(line);
+        if (!message) {
+            if (progress) progress(line);
+            return;
+        }
+        if (!message->error.empty() && failure.empty()) failure = message->error;
+        if (progress && !message->text.empty()) progress(message->text);
+        messages.push_back(std::move(*message));
+    };
+    auto reply = transport_->stream(request, [&](std::string_view piece) {
+        for (const auto& line : splitter.feed(piece)) handleLine(line);
+        return true;
+    });
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
+                                                           ": " + engineErrorMessage(reply->body));
+    if (auto last = splitter.rest(); !trim(last).empty()) handleLine(last);
+    if (!failure.empty())
+        return makeError(ErrorCode::failed, describeRequest(request) + ": engine " + std::to_string(reply->status) +
+                                                " with an error in the stream: " + std::string(trim(failure)));
+    return messages;
+}
+
+Result<std::optional<ImageInfo>> EngineClient::inspectImage(const std::string& nameOrId) {
+    auto reply = call(makeRequest("GET", versioned("/images/" + percentEncode(nameOrId) + "/json")));
+    if (!reply && reply.error().code == ErrorCode::notFound) return std::optional<ImageInfo>();
+    if (!reply) return reply.error();
+    auto info = decodeImageInfo(reply->body);
+    if (!info) return info.error();
+    return std::optional<ImageInfo>(std::move(*info));
+}
+
+Status EngineClient::pullImage(const std::string& image, const std::string& tag, const ProgressSink& progress,
+                               std::chrono::seconds idleTimeout) {
+    auto request = makeRequest("POST", versioned("/images/create?fromImage=" + percentEncode(image) + "&tag=" + percentEncode(tag)));
+    request.idleTimeout = idleTimeout;
+    auto streamed = streamProgress(std::move(request), progress);
+    if (!streamed) return streamed.error();
+    return {};
+}
+
+Result<std::string> EngineClient::importImage(std::string rootfsTar, const std::string& repo, const std::string& tag,
+                                              const std::vector<std::string>& changes, const ProgressSink& progress) {
+    std::string target = versioned("/images/create?fromSrc=-&repo=" + percentEncode(repo) + "&tag=" + percentEncode(tag));
+    for (const auto& change : changes) target += "&changes=" + percentEncode(change);
+    auto request = makeRequest("POST", std::move(target), std::move(rootfsTar));
+    request.contentType = "application/x-tar";
+    request.idleTimeout = std::chrono::seconds(600);
+    auto messages = streamProgress(std::move(request), progress);
+    if (!messages) return messages.error();
+    for (auto it = messages->rbegin(); it != messages->rend(); ++it)
+        if (startsWith(it->text, "sha256:")) return it->text;
+    auto inspected = inspectImage(repo + ":" + tag);
+    if (inspected && *inspected) return (*inspected)->id;
+    return makeError(ErrorCode::failed, "POST /images/create: import finished without naming the new image");
+}
+
+Result<std::string> EngineClient::buildImage(const BuildParams& params, const ProgressSink& progress) {
+    std::string target = versioned("/build?rm=1&forcerm=1&labels=" + percentEncode(encodeStringMap(params.labels)));
+    if (params.noCache) target += "&nocache=1";
+    auto request = makeRequest("POST", std::move(target), params.contextTar);
+    request.contentType = "application/x-tar";
+    request.idleTimeout = params.idleTimeout;
+    auto messages = streamProgress(std::move(request), progress);
+    if (!messages) return messages.error();
+    std::string named;
+    for (auto it = messages->rbegin(); it != messages->rend() && named.empty(); ++it) {
+        if (!it->auxId.empty()) named = it->auxId;
+        else if (startsWith(it->text, "Successfully built ")) named = std::string(trim(it->text.substr(19)));
+    }
+    if (named.empty()) return makeError(ErrorCode::failed, "POST /build: the build finished without naming an image");
+    // The classic builder names the image by a short ID: resolve it to the full one.
+    auto image = inspectImage(named);
+    if (!image) return image.error();
+    if (!*image) return makeError(ErrorCode::failed, "POST /build: built image " + named + " is gone");
+    return (*image)->id;
+}
+
+Status EngineClient::tagImage(const std::string& imageId, const std::string& repo, const std::string& tag) {
+    auto reply = call(makeRequest("POST", versioned("/images/" + percentEncode(imageId) + "/tag?repo=" + percentEncode(repo) +
+                                                    "&tag=" + percentEncode(tag))));
+    if (!reply) return reply.error();
+    return {};
+}
+
+Status EngineClient::removeImage(const std::string& nameOrId, bool force) {
+    auto reply = call(makeRequest("DELETE", versioned("/images/" + percentEncode(nameOrId) + (force ? "?force=1" : ""))));
+    if (!reply) return reply.error();
+    return {};
+}
+
+Result<std::string> EngineClient::createContainer(const ContainerSpec& spec) {
+    std::string target = versioned("/containers/create");
+    if (!spec.name.empty()) target += "?name=" + percentEncode(spec.name);
+    auto reply = call(makeRequest("POST", std::move(target), encodeContainerSpec(spec)));
+    if (!reply) return reply.error();
+    return decodeCreatedId(reply->body);
+}
+
+Status EngineClient::startContainer(const std::string& id) {
+    auto reply = call(makeRequest("POST", versioned("/containers/" + percentEncode(id) + "/start")));
+    if (!reply) return reply.error();
+    return {};
+}
+
+Status EngineClient::removeContainer(const std::string& id, bool force) {
+    auto reply = call(makeRequest("DELETE", versioned("/containers/" + percentEncode(id) + "?v=1" + (force ? "&force=1" : ""))));
+    if (!reply) return reply.error();
+    return {};
+}
+
+Result<std::vector<ContainerSummary>> EngineClient::listContainers(const Labels& labelFilter, bool all) {
+    std::string target = versioned("/containers/json?filters=" + percentEncode(encodeLabelFilter(labelFilter)));
+    if (all) target += "&all=1";
+    auto reply = call(makeRequest("GET", std::move(target)));
+    if (!reply) return reply.error();
+    return decodeContainerList(reply->body);
+}
+
+Status EngineClient::putArchive(const std::string& containerId, const std::string& dir, std::string tar) {
+    auto request = makeRequest("PUT", versioned("/containers/" + percentEncode(containerId) + "/archive?path=" + percentEncode(dir)),
+                               std::move(tar));
+    request.contentType = "application/x-tar";
+    auto reply = call(std::move(request));
+    if (!reply) return reply.error();
+    return {};
+}
+
+Result<std::string> EngineClient::createExec(const std::string& containerId, const ExecSpec& spec) {
+    auto reply = call(makeRequest("POST", versioned("/containers/" + percentEncode(containerId) + "/exec"), encodeExecSpec(spec)));
+    if (!reply) return reply.error();
+    return decodeCreatedId(reply->body);
+}
+
+Status EngineClient::startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout) {
+    auto request = makeRequest("POST", versioned("/exec/" + percentEncode(execId) + "/start"), R"({"Detach":false,"Tty":false})");
+    request.idleTimeout = idleTimeout;
+    ExecDemuxer demuxer;
+    std::optional<Error> streamError;
+    auto reply = transport_->stream(request, [&](std::string_view piece) {
+        auto fed = demuxer.feed(piece, sink);
+        if (!fed) streamError = fed.error();
+        return fed && *fed;
+    });
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
+                                                           ": " + engineErrorMessage(reply->body));
+    if (streamError) return streamError->context(describeRequest(request));
+    return {};
+}
+
+Result<ExecState> EngineClient::inspectExec(const std::string& execId) {
+    auto reply = call(makeRequest("GET", versioned("/exec/" + percentEncode(execId) + "/json")));
+    if (!reply) return reply.error();
+    return decodeExecState(reply->body);
+}
+
+Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec, std::chrono::seconds idleTimeout) {
+    auto execId = createExec(containerId, spec);
+    if (!execId) return execId.error();
+    ExecOutcome outcome;
+    auto streamed = startExec(*execId, [&outcome](OutputStream which, std::string_view piece) {
+        (which == OutputStream::out ? outcome.out : outcome.err).append(piece);
+        return true;
+    }, idleTimeout);
+    if (!streamed) return streamed.error();
+    // The exit code can trail the end of the output by a few milliseconds: ask a bounded number of times.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto state = inspectExec(*execId);
+        if (!state) return state.error();
+        if (!state->running && state->exitCode) {
+            outcome.exitCode = *state->exitCode;
+            return outcome;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return makeError(ErrorCode::timeout, "exec " + execId->substr(0, 12) + ": output ended but no exit code came within 2 s");
+}
+
+}  // namespace ppcs::docker

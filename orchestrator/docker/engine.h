@@ -1,0 +1,94 @@
+#pragma once
+// A typed client for the Docker Engine API (v1.41) over a Transport. It knows nothing of MPI or
+// clusters. Every error names the endpoint, the HTTP status and the engine's message:
+//   "POST /v1.41/build: engine 500: ..."
+// Streaming calls (build, pull, import, exec) hand progress to callbacks as it arrives.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "docker/exec_demux.h"
+#include "docker/transport.h"
+#include "docker/types.h"
+
+namespace ppcs::docker {
+
+inline constexpr std::string_view kApiVersion = "1.41";
+
+// Receives one progress line (build step output, pull or import status) at a time.
+using ProgressSink = std::function<void(const std::string& line)>;
+
+struct BuildParams {
+    std::string contextTar;          // the build context as a tar archive
+    Labels labels;                   // ?labels= set on the resulting image
+    bool noCache = false;            // ?nocache=
+    std::chrono::seconds idleTimeout{1800};
+};
+
+struct ExecOutcome {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+
+class EngineClient {
+public:
+    // Pings the engine (GET /_ping), reads its API-Version and fails unless it is at least 1.41.
+    static Result<EngineClient> connect(std::shared_ptr<Transport> transport);
+    // connect() to $DOCKER_HOST (unix://...), default /var/run/docker.sock.
+    static Result<EngineClient> connectFromEnvironment();
+
+    const std::string& engineApiVersion() const { return engineApiVersion_; }
+    std::string endpoint() const { return transport_->endpoint(); }
+
+    // Images. inspectImage gives nullopt (not an error) when no such image exists.
+    Result<std::optional<ImageInfo>> inspectImage(const std::string& nameOrId);
+    Status pullImage(const std::string& image, const std::string& tag, const ProgressSink& progress,
+                     std::chrono::seconds idleTimeout);
+    // POST /images/create?fromSrc=- with a rootfs tarball; returns the new image's ID.
+    Result<std::string> importImage(std::string rootfsTar, const std::string& repo, const std::string& tag,
+                                    const std::vector<std::string>& changes, const ProgressSink& progress);
+    // POST /build without a tag; returns the built image's ID. A failing step (an error line in a
+    // 200 reply) is an error carrying the step's message.
+    Result<std::string> buildImage(const BuildParams& params, const ProgressSink& progress);
+    Status tagImage(const std::string& imageId, const std::string& repo, const std::string& tag);
+    Status removeImage(const std::string& nameOrId, bool force);
+
+    // Containers.
+    Result<std::string> createContainer(const ContainerSpec& spec);
+    Status startContainer(const std::string& id);
+    Status removeContainer(const std::string& id, bool force);
+    Result<std::vector<ContainerSummary>> listContainers(const Labels& labelFilter, bool all);
+    // PUT /containers/{id}/archive?path=DIR; DIR must exist in the container.
+    Status putArchive(const std::string& containerId, const std::string& dir, std::string tar);
+
+    // Exec: create, stream the demultiplexed output until EOF (or until sink returns false), then
+    // read the exit code.
+    Result<std::string> createExec(const std::string& containerId, const ExecSpec& spec);
+    Status startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout);
+    Result<ExecState> inspectExec(const std::string& execId);
+    // All three in one, output collected.
+    Result<ExecOutcome> runExec(const std::string& containerId, const ExecSpec& spec,
+                                std::chrono::seconds idleTimeout = std::chrono::seconds(300));
+
+private:
+    explicit EngineClient(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
+
+    std::string versioned(std::string_view path) const;
+    Result<HttpResponse> call(HttpRequest request);
+    // Streams a newline-delimited JSON progress reply; an error line fails the call.
+    Result<std::vector<ProgressMessage>> streamProgress(HttpRequest request, const ProgressSink& progress);
+
+    std::shared_ptr<Transport> transport_;
+    std::string engineApiVersion_;
+};
+
+// Engine API versions as "major.minor": true when version >= minimum.
+bool apiVersionAtLeast(std::string_view version, std::string_view minimum);
+
+}  // namespace ppcs::docker

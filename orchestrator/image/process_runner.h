@@ -1,0 +1,38 @@
+#pragma once
+// The seam between ppcs and local child processes (debootstrap, tar). Arguments are always an argv
+// vector: nothing is ever passed through a shell.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace ppcs::image {
+
+struct ProcessSpec {
+    std::vector<std::string> argv;       // argv[0] is looked up on PATH when it has no '/'
+    std::chrono::seconds timeLimit{900}; // the child is killed when it runs longer
+};
+
+struct ProcessOutcome {
+    int exitCode = -1;
+    std::string lastLines;               // the last few lines of combined output, for error messages
+};
+
+// Receives each line of the child's combined stdout and stderr as it is printed.
+using LineSink = std::function<void(const std::string& line)>;
+
+class ProcessRunner {
+public:
+    virtual ~ProcessRunner() = default;
+    // Fails with ErrorCode::notFound when argv[0] cannot be found, ErrorCode::timeout when the time
+    // limit ran out (the child is killed). A non-zero exit is not an error here: see exitCode.
+    virtual Result<ProcessOutcome> run(const ProcessSpec& spec, const LineSink& onLine) = 0;
+};
+
+std::unique_ptr<ProcessRunner> makeProcessRunner();
+
+}  // namespace ppcs::image
