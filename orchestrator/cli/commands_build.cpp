@@ -44,6 +44,8 @@ int runBuild(const GlobalOptions& global, const BuildOptions& options) {
     request.allowPull = !options.noPull;
     request.mirror = options.mirror;
     request.imageRef = options.image;
+    // Checked here too, so that bad input starts no daemon and changes nothing.
+    if (auto reference = image::splitImageReference(options.image); !reference) return reportError(reference.error());
     if (!options.contextDir.empty()) {
         auto dir = absoluteDirectory(options.contextDir);
         if (!dir) return reportError(dir.error());

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -16,6 +17,33 @@ using namespace ppcs::cli;
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
 constexpr CommandGroup kCommandGroups[] = {addBuildCommand, addVersionCommand, addDaemonCommands};
 
+CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
+    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        if (sub->get_name() == name) return sub;
+    return nullptr;
+}
+
+// Walks the command words ("daemon", "stop") and returns an error naming the first one that is no
+// command at its level, so `ppcs-cluster frob` says "unknown command" rather than CLI11's
+// "a subcommand is required". Words after a command without subcommands are that command's own.
+std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
+    CLI::App* level = &app;
+    std::string path;
+    for (int i = 1; i < argc; ++i) {
+        std::string word = argv[i];
+        if (word == "--state-dir") {
+            ++i;
+            continue;
+        }
+        if (word.empty() || word[0] == '-') continue;
+        if (level->get_subcommands([](CLI::App*) { return true; }).empty()) return std::nullopt;
+        path += (path.empty() ? "" : " ") + word;
+        level = findSubcommand(*level, word);
+        if (level == nullptr) return makeError(ErrorCode::usage, "unknown command '" + path + "' (see --help)");
+    }
+    return std::nullopt;
+}
+
 int parseAndRun(int argc, char** argv) {
     GlobalOptions global;
     global.stateDir = stateDirectory();
@@ -25,6 +53,7 @@ int parseAndRun(int argc, char** argv) {
     app.add_flag("--json", global.json, "Machine-readable output on stdout");
     app.add_option("--state-dir", global.stateDir, "ppcsd's state directory (default $PPCS_STATE_DIR or ~/.local/state/ppcs)");
     for (auto group : kCommandGroups) group(app, global, action);
+    if (auto unknown = unknownCommand(app, argc, argv)) return reportError(*unknown);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {

@@ -17,7 +17,7 @@ Result<BuildContext> loadBuildContext(const std::string& dir) {
         return makeError(ErrorCode::usage, "build context '" + dir + "' has no Dockerfile");
     BuildContext context{dir, {}};
     for (fs::recursive_directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec)) {
-        auto relative = fs::relative(it->path(), dir).generic_string();
+        auto relative = it->path().lexically_relative(dir).generic_string();
         auto status = fs::symlink_status(it->path(), ec);
         if (fs::is_symlink(status) || !(fs::is_regular_file(status) || fs::is_directory(status)))
             return makeError(ErrorCode::usage, "build context: '" + relative + "' is not a plain file or directory");

@@ -1,0 +1,74 @@
+# Shared by the project's scripts: package installation, dockerd start-up, the build.
+# Sourced, never run. Every step is idempotent: a second run reuses what is there.
+
+PPCS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PPCS_BUILD_DIR=${PPCS_BUILD_DIR:-$PPCS_ROOT/build}
+PPCS_DOCKERD_LOG=${PPCS_DOCKERD_LOG:-/var/log/ppcs-dockerd.log}
+
+# Build and runtime dependencies, all from Debian 12's own archive.
+PPCS_PACKAGES=(
+  g++ cmake make pkg-config ca-certificates
+  libboost-dev libboost-system-dev libboost-filesystem-dev
+  nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
+  docker.io debootstrap tar iptables
+)
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+missing_packages() {
+  local package
+  for package in "${PPCS_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q '^install ok installed$' || printf '%s\n' "$package"
+  done
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "packages: all present"
+    return
+  fi
+  [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}): run as root to install them"
+  say "packages: installing ${missing[*]}"
+  # Third-party sources that cannot be reached only warn; Debian's own archive must answer.
+  apt-get update -qq || say "apt-get update reported problems; trying the install anyway"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
+}
+
+docker_answers() {
+  timeout 10 docker version >/dev/null 2>&1
+}
+
+# Starts Debian's dockerd in the background when no engine answers, and waits up to 60 s.
+start_dockerd() {
+  if docker_answers; then
+    say "docker engine: answering"
+    return
+  fi
+  [ "$(id -u)" -eq 0 ] || die "no docker engine answers and only root can start dockerd"
+  say "docker engine: starting dockerd (log: $PPCS_DOCKERD_LOG)"
+  mkdir -p "$(dirname "$PPCS_DOCKERD_LOG")"
+  setsid dockerd >>"$PPCS_DOCKERD_LOG" 2>&1 < /dev/null &
+  local waited
+  for waited in $(seq 1 60); do
+    docker_answers && { say "docker engine: up after ${waited} s"; return; }
+    sleep 1
+  done
+  tail -n 20 "$PPCS_DOCKERD_LOG" >&2 || true
+  die "dockerd did not answer within 60 s (see $PPCS_DOCKERD_LOG)"
+}
+
+build_project() {
+  say "build: $PPCS_BUILD_DIR"
+  cmake -S "$PPCS_ROOT" -B "$PPCS_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$PPCS_BUILD_DIR" -j"$(nproc)"
+}
+
+setup_all() {
+  install_packages
+  start_dockerd
+  build_project "$@"
+}

@@ -1,0 +1,94 @@
+#include "integration/support.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "support/run_process.h"
+#include "support/test_paths.h"
+
+namespace ppcs::integration {
+
+docker::EngineClient requireEngine() {
+    auto engine = docker::EngineClient::connectFromEnvironment();
+    if (!engine)
+        FAIL("the docker integration tests need a running Docker engine and none answered: " << engine.error().message
+                                                                                              << " (scripts/test installs and starts dockerd)");
+    return std::move(*engine);
+}
+
+const std::string& runId() {
+    static const std::string id = "ppcs-it-" + std::to_string(::getpid());
+    return id;
+}
+
+docker::Labels testLabels() { return {{"ppcs.test", runId()}}; }
+
+std::string ensureNodeImage() {
+    static std::string imageId;
+    if (!imageId.empty()) return imageId;
+    TestDaemonDir state;
+    auto result = ppcs::testing::runProcess({ppcs::testing::cliBinary(), "--json", "build"}, {{"PPCS_STATE_DIR", state.path()}}, 2400);
+    INFO("build stderr (last part): " << result.err.substr(result.err.size() > 2000 ? result.err.size() - 2000 : 0));
+    REQUIRE(result.exitCode == 0);
+    auto marker = result.out.find("\"image_id\":\"");
+    REQUIRE(marker != std::string::npos);
+    imageId = result.out.substr(marker + 12, result.out.find('"', marker + 12) - marker - 12);
+    return imageId;
+}
+
+TestDaemonDir::TestDaemonDir() {
+    char pattern[] = "/tmp/ppcs-it-state-XXXXXX";
+    path_ = ::mkdtemp(pattern);
+}
+
+TestDaemonDir::~TestDaemonDir() {
+    ppcs::testing::runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, {{"PPCS_STATE_DIR", path_}}, 30);
+    std::system(("rm -rf " + path_).c_str());
+}
+
+TestContainers::~TestContainers() {
+    for (const auto& id : ids_) engine_.removeContainer(id, true);
+}
+
+std::string TestContainers::start(const std::string& image, std::vector<std::string> cmd) {
+    docker::ContainerSpec spec;
+    spec.name = runId() + "-" + std::to_string(ids_.size());
+    spec.image = image;
+    spec.cmd = std::move(cmd);
+    spec.labels = testLabels();
+    spec.networkMode = "none";
+    auto id = engine_.createContainer(spec);
+    REQUIRE(id);
+    ids_.push_back(*id);
+    auto started = engine_.startContainer(*id);
+    INFO((started ? std::string() : started.error().message));
+    REQUIRE(started);
+    return *id;
+}
+
+std::string TestContainers::startNode(const std::string& image) {
+    auto id = start(image);
+    // sshd writes its pid file once it listens; 40 x 250 ms bounds the wait.
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        auto ready = engine_.runExec(id, docker::ExecSpec{{"test", "-s", "/run/sshd.pid"}, "root", {}, ""});
+        REQUIRE(ready);
+        if (ready->exitCode == 0) return id;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    FAIL("sshd did not start within 10 s in container " << id.substr(0, 12));
+    return id;
+}
+
+docker::ExecOutcome execIn(docker::EngineClient& engine, const std::string& container, std::vector<std::string> argv,
+                           const std::string& user) {
+    auto outcome = engine.runExec(container, docker::ExecSpec{std::move(argv), user, {}, ""});
+    INFO((outcome ? "" : outcome.error().message));
+    REQUIRE(outcome);
+    return *outcome;
+}
+
+}  // namespace ppcs::integration

@@ -1,0 +1,54 @@
+#pragma once
+// Shared pieces of the integration tests: the real engine, the node image, a per-run label for
+// everything a test creates, and guards that remove it at the end, pass or fail.
+
+#include <string>
+#include <vector>
+
+#include "docker/engine.h"
+
+namespace ppcs::integration {
+
+// The engine from $DOCKER_HOST; fails the test, saying why, when none answers.
+docker::EngineClient requireEngine();
+
+// A name unique to this test process: "ppcs-it-<pid>".
+const std::string& runId();
+// Labels every object a test creates carries.
+docker::Labels testLabels();
+
+// Builds the node image with the real CLI (a no-op when it is up to date) and returns its ID.
+std::string ensureNodeImage();
+
+// A fresh state directory for a ppcsd of the test's own, removed (daemon stopped) at the end.
+class TestDaemonDir {
+public:
+    TestDaemonDir();
+    ~TestDaemonDir();
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// Starts containers from an image, without any network, and force-removes them at the end.
+class TestContainers {
+public:
+    explicit TestContainers(docker::EngineClient& engine) : engine_(engine) {}
+    ~TestContainers();
+    // Starts one with the image's own command (sshd) and returns its ID.
+    std::string start(const std::string& image, std::vector<std::string> cmd = {});
+    // start(), then waits (bounded) until the entrypoint has made the host keys and sshd listens.
+    std::string startNode(const std::string& image);
+
+private:
+    docker::EngineClient& engine_;
+    std::vector<std::string> ids_;
+};
+
+// Runs argv in the container as mpiuser (or user) and returns the outcome; fails the test on
+// an engine error.
+docker::ExecOutcome execIn(docker::EngineClient& engine, const std::string& container, std::vector<std::string> argv,
+                           const std::string& user = "mpiuser");
+
+}  // namespace ppcs::integration

@@ -1,0 +1,173 @@
+// A real ApiClient against a real in-process ApiServer on a free loopback port, with the
+// daemon's services faked.
+
+#include <httplib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "api/client.h"
+#include "api/server.h"
+
+using namespace ppcs;
+using namespace ppcs::api;
+
+namespace {
+
+class FakeServices final : public DaemonServices {
+public:
+    DaemonStatus status() override {
+        DaemonStatus status;
+        status.pid = 42;
+        status.version = "test";
+        status.engine.reachable = false;
+        status.engine.error = "cannot reach the docker engine";
+        return status;
+    }
+    Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) override {
+        lastRequest = request;
+        for (int step = 1; step <= 3; ++step) progress("build", "Step " + std::to_string(step) + "/3");
+        if (request.noCache) return makeError(ErrorCode::unavailable, "debootstrap is not installed");
+        image::BuildOutcome outcome;
+        outcome.imageId = "sha256:built";
+        outcome.imageRef = request.imageRef;
+        outcome.reused = false;
+        return outcome;
+    }
+    void requestStop() override { stopRequested = true; }
+
+    image::BuildRequest lastRequest;
+    std::atomic<bool> stopRequested{false};
+};
+
+class RunningServer {
+public:
+    RunningServer() : server_(services, "good-token") {
+        port = *server_.bind(0);
+        thread_ = std::thread([this] { server_.serve(); });
+        httplib::Client probe("127.0.0.1", port);
+        for (int i = 0; i < 100 && !probe.Get("/v1/version"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ~RunningServer() {
+        server_.stop();
+        thread_.join();
+    }
+    ApiClient client(const std::string& token = "good-token") { return ApiClient(Endpoint{port, 0, token}); }
+
+    FakeServices services;
+    int port = 0;
+
+private:
+    ApiServer server_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("requests without the right bearer token get 401", "[api]") {
+    RunningServer running;
+    CHECK(running.client().version()->version == PPCS_VERSION);
+    auto wrong = running.client("bad-token").version();
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().code == ErrorCode::unauthorized);
+    httplib::Client raw("127.0.0.1", running.port);
+    auto none = raw.Get("/v1/daemon");
+    REQUIRE(none);
+    CHECK(none->status == 401);
+    CHECK(none->body.find("\"unauthorized\"") != std::string::npos);
+    auto stop = raw.Post("/v1/daemon/stop", "{}", "application/json");
+    REQUIRE(stop);
+    CHECK(stop->status == 401);
+    CHECK_FALSE(running.services.stopRequested);
+}
+
+TEST_CASE("build progress streams to the client in order, then the outcome", "[api]") {
+    RunningServer running;
+    std::vector<std::string> seen;
+    image::BuildRequest request;
+    request.imageRef = "ppcs-test:unit";
+    auto outcome = running.client().build(request, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + " " + text); });
+    REQUIRE(outcome);
+    CHECK(outcome->imageId == "sha256:built");
+    CHECK(seen == std::vector<std::string>{"build Step 1/3", "build Step 2/3", "build Step 3/3"});
+    CHECK(running.services.lastRequest.imageRef == "ppcs-test:unit");
+}
+
+TEST_CASE("a failed build arrives as the daemon's error, code and message", "[api]") {
+    RunningServer running;
+    image::BuildRequest request;
+    request.noCache = true;
+    auto outcome = running.client().build(request, [](const std::string&, const std::string&) {});
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().code == ErrorCode::unavailable);
+    CHECK(outcome.error().message == "debootstrap is not installed");
+}
+
+TEST_CASE("bad requests get 400-class answers and reach no service", "[api]") {
+    RunningServer running;
+    httplib::Client raw("127.0.0.1", running.port);
+    httplib::Headers auth{{"Authorization", "Bearer good-token"}};
+    struct Case {
+        std::string body;
+        int status;
+        std::string says;
+    };
+    std::vector<Case> cases{
+        {"{not json", 400, "not a JSON object"},
+        {"[]", 400, "not a JSON object"},
+        {R"({"no_cache":"yes"})", 400, "wrong type"},
+        {R"({"image":"Bad Name"})", 400, "not an image reference"},
+        {R"({"context_dir":"../../etc"})", 400, "absolute path"},
+        {R"({"mirror":"file:///etc"})", 400, "http://"},
+        {R"({"surprise":1})", 400, "unknown field"},
+        {std::string(200 * 1024, ' '), 413, "request body over"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.body.substr(0, 40));
+        auto reply = raw.Post("/v1/images/build", auth, c.body, "application/json");
+        REQUIRE(reply);
+        CHECK(reply->status == c.status);
+        CHECK(reply->body.find(c.says) != std::string::npos);
+    }
+    auto unknown = raw.Get("/v1/nothing-here", auth);
+    REQUIRE(unknown);
+    CHECK(unknown->status == 404);
+    CHECK(running.services.lastRequest.imageRef == image::kDefaultImageRef);
+}
+
+TEST_CASE("status and stop go through the services", "[api]") {
+    RunningServer running;
+    auto status = running.client().status();
+    REQUIRE(status);
+    CHECK(status->pid == 42);
+    CHECK_FALSE(status->engine.reachable);
+    CHECK(status->engine.error == "cannot reach the docker engine");
+    REQUIRE(running.client().stop());
+    CHECK(running.services.stopRequested);
+}
+
+TEST_CASE("a daemon that is not there is reported as unavailable", "[api]") {
+    int freePort;
+    {
+        RunningServer gone;
+        freePort = gone.port;
+    }
+    auto version = ApiClient(Endpoint{freePort, 0, "t"}).version();
+    REQUIRE_FALSE(version);
+    CHECK(version.error().code == ErrorCode::unavailable);
+}
+
+TEST_CASE("API messages round-trip", "[api]") {
+    BuildEvent event;
+    event.kind = BuildEvent::Kind::error;
+    event.error = makeError(ErrorCode::timeout, "took too long");
+    auto decoded = decodeBuildEvent(encodeBuildEvent(event));
+    REQUIRE(decoded);
+    CHECK(decoded->kind == BuildEvent::Kind::error);
+    CHECK(decoded->error.code == ErrorCode::timeout);
+    CHECK(decodeError(encodeError(makeError(ErrorCode::conflict, "busy")), 409).message == "busy");
+    CHECK(decodeError("<html>", 502).code == ErrorCode::failed);
+    CHECK(httpStatusFor(ErrorCode::usage) == 400);
+    CHECK(errorCodeForHttpStatus(504) == ErrorCode::timeout);
+}

@@ -1,0 +1,84 @@
+// The real ppcs-cluster binary with bad arguments: one clear line, exit 2, and nothing changed
+// (no daemon started, no state directory created).
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+#include "support/run_process.h"
+#include "support/test_paths.h"
+
+using ppcs::testing::runProcess;
+
+namespace {
+
+std::string freshStateDir() {
+    char pattern[] = "/tmp/ppcs-cli-test-XXXXXX";
+    std::string parent = ::mkdtemp(pattern);
+    return parent + "/state";
+}
+
+bool exists(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0;
+}
+
+int lineCount(const std::string& text) {
+    int lines = 0;
+    for (char c : text) lines += c == '\n';
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("bad command lines give one line and exit 2, and change nothing", "[cli]") {
+    std::string stateDir = freshStateDir();
+    std::vector<std::vector<std::string>> badArguments{
+        {},
+        {"frob"},
+        {"build", "--mirror", "ftp://mirror"},
+        {"build", "--context", "/nonexistent/ppcs/context"},
+        {"build", "--image", "Not A Name"},
+        {"build", "--no-such-flag"},
+        {"build", "extra-positional"},
+        {"daemon"},
+        {"daemon", "restart"},
+        {"--state-dir", "relative/dir", "version"},
+        {"version", "--json=maybe"},
+    };
+    for (auto arguments : badArguments) {
+        arguments.insert(arguments.begin(), ppcs::testing::cliBinary());
+        INFO("argv: " << arguments.size() << " words, second: " << (arguments.size() > 1 ? arguments[1] : ""));
+        auto result = runProcess(arguments, {{"PPCS_STATE_DIR", stateDir}}, 20);
+        CHECK(result.exitCode == 2);
+        CHECK(lineCount(result.err) == 1);
+        CHECK(result.err.rfind("ppcs-cluster: ", 0) == 0);
+        CHECK(result.out.empty());
+    }
+    CHECK_FALSE(exists(stateDir));
+    std::system(("rm -rf " + stateDir.substr(0, stateDir.rfind('/'))).c_str());
+}
+
+TEST_CASE("--help works everywhere and starts nothing", "[cli]") {
+    std::string stateDir = freshStateDir();
+    for (std::vector<std::string> arguments : {std::vector<std::string>{"--help"}, {"build", "--help"}, {"daemon", "--help"}, {"daemon", "status", "--help"}}) {
+        arguments.insert(arguments.begin(), ppcs::testing::cliBinary());
+        auto result = runProcess(arguments, {{"PPCS_STATE_DIR", stateDir}}, 20);
+        CHECK(result.exitCode == 0);
+        CHECK(result.out.find("Usage:") != std::string::npos);
+    }
+    CHECK_FALSE(exists(stateDir));
+    std::system(("rm -rf " + stateDir.substr(0, stateDir.rfind('/'))).c_str());
+}
+
+TEST_CASE("daemon status reports a daemon that is not running with exit 3", "[cli]") {
+    std::string stateDir = freshStateDir();
+    auto result = runProcess({ppcs::testing::cliBinary(), "--json", "daemon", "status"}, {{"PPCS_STATE_DIR", stateDir}}, 20);
+    CHECK(result.exitCode == 3);
+    CHECK(result.out == "{\"running\":false}\n");
+    auto stop = runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, {{"PPCS_STATE_DIR", stateDir}}, 20);
+    CHECK(stop.exitCode == 0);
+    CHECK(stop.out == "ppcsd is not running\n");
+    std::system(("rm -rf " + stateDir.substr(0, stateDir.rfind('/'))).c_str());
+}

@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include "common/files.h"
+#include "common/strings.h"
+#include "docker/codecs.h"
+#include "support/test_paths.h"
+
+using namespace ppcs;
+using namespace ppcs::docker;
+
+TEST_CASE("progress lines of a failing build recorded from a real engine", "[docker][codecs]") {
+    auto recorded = readFile(testing::dataFile("build_failure_stream.ndjson"));
+    REQUIRE(recorded);
+    LineSplitter splitter;
+    std::vector<ProgressMessage> messages;
+    for (const auto& line : splitter.feed(*recorded)) {
+        auto message = decodeProgressLine(line);
+        REQUIRE(message);
+        messages.push_back(*message);
+    }
+    REQUIRE(messages.size() >= 5);
+    CHECK(messages.front().text == "Step 1/2 : FROM debian:bookworm-slim");
+    CHECK(messages.front().error.empty());
+    CHECK(messages.back().error == "The command '/bin/sh -c echo building && false' returned a non-zero code: 1");
+}
+
+TEST_CASE("pull and import status lines", "[docker][codecs]") {
+    auto pull = decodeProgressLine(R"({"status":"Downloading","progressDetail":{"current":5},"progress":"[==>  ] 5B/10B","id":"abc123"})");
+    REQUIRE(pull);
+    CHECK(pull->text == "abc123: Downloading [==>  ] 5B/10B");
+    auto imported = decodeProgressLine(R"({"status":"sha256:0123"})");
+    REQUIRE(imported);
+    CHECK(imported->text == "sha256:0123");
+    auto aux = decodeProgressLine(R"({"aux":{"ID":"sha256:feed"}})");
+    REQUIRE(aux);
+    CHECK(aux->auxId == "sha256:feed");
+    CHECK_FALSE(decodeProgressLine("not json"));
+    CHECK_FALSE(decodeProgressLine("[1,2]"));
+}
+
+TEST_CASE("the line splitter joins lines cut across reads", "[docker][codecs]") {
+    LineSplitter splitter;
+    CHECK(splitter.feed("{\"a\":").empty());
+    auto lines = splitter.feed("1}\n{\"b\":2}\n\n{\"c\"");
+    CHECK(lines == std::vector<std::string>{"{\"a\":1}", "{\"b\":2}"});
+    CHECK(splitter.rest() == "{\"c\"");
+}
+
+TEST_CASE("image inspect replies decode into ImageInfo", "[docker][codecs]") {
+    auto info = decodeImageInfo(R"({"Id":"sha256:abc","RepoTags":["ppcs-openmpi:latest"],"Size":1234,
+        "Created":"2026-11-24T04:00:00Z","Config":{"Labels":{"ppcs.context-hash":"f00"}}})");
+    REQUIRE(info);
+    CHECK(info->id == "sha256:abc");
+    CHECK(info->repoTags == std::vector<std::string>{"ppcs-openmpi:latest"});
+    CHECK(info->labels.at("ppcs.context-hash") == "f00");
+    CHECK(info->sizeBytes == 1234);
+    auto noLabels = decodeImageInfo(R"({"Id":"sha256:abc","Config":{"Labels":null}})");
+    REQUIRE(noLabels);
+    CHECK(noLabels->labels.empty());
+    auto bad = decodeImageInfo(R"({"RepoTags":[]})");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == "decode image: no Id");
+    CHECK(decodeImageInfo("{truncated").error().message.find("not a JSON object") != std::string::npos);
+}
+
+TEST_CASE("exec state, create replies and error bodies", "[docker][codecs]") {
+    auto running = decodeExecState(R"({"Running":true,"ExitCode":null})");
+    REQUIRE(running);
+    CHECK(running->running);
+    CHECK_FALSE(running->exitCode.has_value());
+    auto done = decodeExecState(R"({"Running":false,"ExitCode":7})");
+    REQUIRE(done);
+    CHECK(*done->exitCode == 7);
+    CHECK(*decodeCreatedId(R"({"Id":"e1","Warnings":[]})") == "e1");
+    CHECK_FALSE(decodeCreatedId(R"({"Warnings":[]})"));
+    CHECK(engineErrorMessage(R"({"message":"No such image: x"})") == "No such image: x");
+    CHECK(engineErrorMessage("  plain text\n") == "plain text");
+    CHECK(engineErrorMessage("") == "(no message)");
+}
+
+TEST_CASE("container and exec specs encode the engine's field names", "[docker][codecs]") {
+    ContainerSpec spec;
+    spec.image = "sha256:abc";
+    spec.cmd = {"sleep", "60"};
+    spec.labels = {{"ppcs.test", "run1"}};
+    spec.networkMode = "none";
+    std::string json = encodeContainerSpec(spec);
+    CHECK(json.find(R"("Image":"sha256:abc")") != std::string::npos);
+    CHECK(json.find(R"("Cmd":["sleep","60"])") != std::string::npos);
+    CHECK(json.find(R"("NetworkMode":"none")") != std::string::npos);
+    ExecSpec exec{{"echo", "a b; $(rm -rf /)"}, "mpiuser", {}, ""};
+    std::string execJson = encodeExecSpec(exec);
+    CHECK(execJson.find(R"x("Cmd":["echo","a b; $(rm -rf /)"])x") != std::string::npos);
+    CHECK(execJson.find(R"("User":"mpiuser")") != std::string::npos);
+    CHECK(encodeLabelFilter({{"ppcs.cluster", "demo"}}) == R"({"label":["ppcs.cluster=demo"]})");
+}

@@ -1,0 +1,139 @@
+#include <catch2/catch.hpp>
+
+#include "common/files.h"
+#include "docker/engine.h"
+#include "support/fake_transport.h"
+#include "support/test_paths.h"
+
+using namespace ppcs;
+using namespace ppcs::docker;
+using ppcs::testing::FakeReply;
+using ppcs::testing::FakeTransport;
+
+namespace {
+
+std::shared_ptr<FakeTransport> transportWithPing(const std::string& apiVersion = "1.41") {
+    auto transport = std::make_shared<FakeTransport>();
+    transport->expect("GET", "/_ping", ppcs::testing::pingReply(apiVersion));
+    return transport;
+}
+
+}  // namespace
+
+TEST_CASE("connect negotiates API 1.41 through /_ping", "[docker][engine]") {
+    auto transport = transportWithPing("1.43");
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    CHECK(engine->engineApiVersion() == "1.43");
+    transport->expectJson("GET", "/v1.41/images/ppcs-openmpi:latest/json", 404, R"({"message":"No such image"})");
+    auto missing = engine->inspectImage("ppcs-openmpi:latest");
+    REQUIRE(missing);
+    CHECK_FALSE(missing->has_value());
+}
+
+TEST_CASE("an engine older than 1.41 is refused with both versions named", "[docker][engine]") {
+    auto engine = EngineClient::connect(transportWithPing("1.40"));
+    REQUIRE_FALSE(engine);
+    CHECK(engine.error().message == "the engine at unix:///fake/docker.sock speaks API 1.40, older than the minimum 1.41");
+    auto transport = std::make_shared<FakeTransport>();
+    transport->expect("GET", "/_ping", FakeReply{200, {}, {"OK"}});
+    CHECK(EngineClient::connect(transport).error().message.find("no API-Version") != std::string::npos);
+    CHECK(apiVersionAtLeast("1.41", "1.41"));
+    CHECK(apiVersionAtLeast("2.0", "1.41"));
+    CHECK_FALSE(apiVersionAtLeast("1.9", "1.41"));
+}
+
+TEST_CASE("errors name the endpoint, the status and the engine's message", "[docker][engine]") {
+    auto transport = transportWithPing();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    transport->expectJson("POST", "/v1.41/containers/create", 409, R"({"message":"Conflict. The container name \"/x\" is already in use"})");
+    auto created = engine->createContainer(ContainerSpec{"x", "img"});
+    REQUIRE_FALSE(created);
+    CHECK(created.error().code == ErrorCode::conflict);
+    CHECK(created.error().message == "POST /containers/create: engine 409: Conflict. The container name \"/x\" is already in use");
+    CHECK(transport->requests.back().target == "/v1.41/containers/create?name=x");
+}
+
+TEST_CASE("a failing build step inside a 200 reply is an error", "[docker][engine]") {
+    auto transport = transportWithPing();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    auto recorded = readFile(ppcs::testing::dataFile("build_failure_stream.ndjson"));
+    REQUIRE(recorded);
+    // Delivered in awkward pieces, as a socket would.
+    FakeReply reply{200, {}, {}};
+    for (std::size_t offset = 0; offset < recorded->size(); offset += 37) reply.pieces.push_back(recorded->substr(offset, 37));
+    transport->expect("POST", "/v1.41/build", reply);
+    std::vector<std::string> progress;
+    BuildParams params;
+    params.contextTar = "tar";
+    params.labels = {{"ppcs.context-hash", "abc"}};
+    auto built = engine->buildImage(params, [&progress](const std::string& line) { progress.push_back(line); });
+    REQUIRE_FALSE(built);
+    CHECK(built.error().message ==
+          "POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo building && false' returned a non-zero code: 1");
+    CHECK(std::find(progress.begin(), progress.end(), "building") != progress.end());
+    auto sent = transport->requestsTo("POST", "/v1.41/build");
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].contentType == "application/x-tar");
+    CHECK(sent[0].target.find("labels=%7B%22ppcs.context-hash%22%3A%22abc%22%7D") != std::string::npos);
+}
+
+TEST_CASE("a successful build is resolved to the full image ID", "[docker][engine]") {
+    auto transport = transportWithPing();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    transport->expect("POST", "/v1.41/build", FakeReply{200, {}, {"{\"stream\":\"Step 1/1 : FROM x\\n\"}\n{\"stream\":\"Successfully built 0123abcd\\n\"}\n"}});
+    transport->expectJson("GET", "/v1.41/images/0123abcd/json", 200, R"({"Id":"sha256:0123abcdfull"})");
+    auto built = engine->buildImage(BuildParams{}, nullptr);
+    REQUIRE(built);
+    CHECK(*built == "sha256:0123abcdfull");
+}
+
+TEST_CASE("runExec demuxes the output and reads the exit code", "[docker][engine]") {
+    auto transport = transportWithPing();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e1"})");
+    auto recorded = readFile(ppcs::testing::dataFile("exec_stream_exit7.bin"));
+    transport->expect("POST", "/v1.41/exec/e1/start", FakeReply{200, {}, {recorded->substr(0, 5), recorded->substr(5)}});
+    transport->expectJson("GET", "/v1.41/exec/e1/json", 200, R"({"Running":true,"ExitCode":null})");
+    transport->expectJson("GET", "/v1.41/exec/e1/json", 200, R"({"Running":false,"ExitCode":7})");
+    auto outcome = engine->runExec("c1", ExecSpec{{"sh", "-c", "x"}, "mpiuser", {}, ""});
+    REQUIRE(outcome);
+    CHECK(outcome->exitCode == 7);
+    CHECK(outcome->err == "hello-err\ndone-err\n");
+    CHECK(outcome->out.rfind("hello-out\n1\n2\n", 0) == 0);
+    auto start = transport->requestsTo("POST", "/v1.41/exec/e1/start");
+    REQUIRE(start.size() == 1);
+    CHECK(start[0].body == R"({"Detach":false,"Tty":false})");
+}
+
+TEST_CASE("DOCKER_HOST selects the unix socket", "[docker][transport]") {
+    CHECK(*socketPathFromDockerHost(nullptr) == "/var/run/docker.sock");
+    CHECK(*socketPathFromDockerHost("") == "/var/run/docker.sock");
+    CHECK(*socketPathFromDockerHost("unix:///run/user/1000/docker.sock") == "/run/user/1000/docker.sock");
+    auto tcp = socketPathFromDockerHost("tcp://10.0.0.1:2375");
+    REQUIRE_FALSE(tcp);
+    CHECK(tcp.error().code == ErrorCode::usage);
+}
+
+TEST_CASE("a missing socket says the engine cannot be reached", "[docker][transport]") {
+    auto engine = EngineClient::connect(makeUnixSocketTransport("/nonexistent/ppcs-test/docker.sock"));
+    REQUIRE_FALSE(engine);
+    CHECK(engine.error().code == ErrorCode::unavailable);
+    CHECK(engine.error().message.find("cannot reach the docker engine at unix:///nonexistent/ppcs-test/docker.sock") != std::string::npos);
+}
+
+TEST_CASE("names in paths cannot climb to another route", "[docker][engine]") {
+    auto transport = transportWithPing();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    transport->expectJson("GET", "/v1.41/images/%2E%2E/containers/x/kill/json", 404, R"({"message":"No such image"})");
+    auto inspected = engine->inspectImage("../containers/x/kill");
+    REQUIRE(inspected);
+    CHECK(transport->requests.back().target == "/v1.41/images/%2E%2E/containers/x/kill/json");
+    transport->expectJson("GET", "/v1.41/images/registry:5000/team/app:v1/json", 200, R"({"Id":"sha256:1"})");
+    CHECK((*engine->inspectImage("registry:5000/team/app:v1"))->id == "sha256:1");
+}
