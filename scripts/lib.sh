@@ -10,7 +10,7 @@ PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
-  docker.io debootstrap tar iptables
+  docker.io debootstrap tar iptables openssh-client
 )
 
 say() { printf '== %s\n' "$*" >&2; }

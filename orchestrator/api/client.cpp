@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/files.h"
 #include "common/strings.h"
@@ -11,7 +12,7 @@ namespace ppcs::api {
 namespace {
 
 constexpr time_t kPlainTimeoutSeconds = 30;
-constexpr time_t kBuildTimeoutSeconds = 3600;
+constexpr time_t kStreamTimeoutSeconds = 3600;
 
 httplib::Headers authHeaders(const Endpoint& endpoint) { return {{"Authorization", "Bearer " + endpoint.token}}; }
 
@@ -82,24 +83,24 @@ Status ApiClient::stop() {
     return {};
 }
 
-Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request, const image::BuildProgress& progress) {
-    auto client = makeClient(endpoint_, kBuildTimeoutSeconds);
+Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body, const cluster::Progress& progress) {
+    auto client = makeClient(endpoint_, kStreamTimeoutSeconds);
     httplib::Request http;
     http.method = "POST";
-    http.path = "/v1/images/build";
+    http.path = path;
     http.headers = authHeaders(endpoint_);
-    http.body = encodeBuildRequest(request);
+    http.body = body;
     http.set_header("Content-Type", "application/json");
     int status = 0;
     std::string errorBody;
     std::string pending;
-    std::optional<Result<image::BuildOutcome>> last;
+    std::optional<Result<std::string>> last;
     auto handleLine = [&](std::string_view line) {
-        auto event = decodeBuildEvent(line);
+        auto event = decodeStreamEvent(line);
         if (!event) return;
-        if (event->kind == BuildEvent::Kind::progress) progress(event->phase, event->text);
-        else if (event->kind == BuildEvent::Kind::result) last = Result<image::BuildOutcome>(event->outcome);
-        else last = Result<image::BuildOutcome>(event->error);
+        if (event->kind == StreamEvent::Kind::progress) progress(event->phase, event->text);
+        else if (event->kind == StreamEvent::Kind::result) last = Result<std::string>(event->resultJson);
+        else last = Result<std::string>(event->error);
     };
     http.response_handler = [&status](const httplib::Response& response) {
         status = response.status;
@@ -122,8 +123,36 @@ Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request,
     if (!client->send(http, response, error)) return unreachable(endpoint_, error);
     if (status != 200) return decodeError(errorBody.empty() ? response.body : errorBody, status);
     if (!pending.empty()) handleLine(pending);
-    if (!last) return makeError(ErrorCode::failed, "ppcsd ended the build stream without a result (see its log)");
+    if (!last) return makeError(ErrorCode::failed, "ppcsd ended the stream of " + path + " without a result (see its log)");
     return *last;
 }
+
+template <class Value>
+Result<Value> decodeWith(Result<std::string> body, Result<Value> (*decode)(std::string_view)) {
+    if (!body) return body.error();
+    return decode(*body);
+}
+
+Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request, const image::BuildProgress& progress) {
+    return decodeWith(streamOperation("/v1/images/build", encodeBuildRequest(request), progress), decodeBuildOutcome);
+}
+
+Result<cluster::ClusterStatus> ApiClient::up(const UpRequest& request, const cluster::Progress& progress) {
+    return decodeWith(streamOperation("/v1/clusters/up", encodeUpRequest(request), progress), decodeClusterStatus);
+}
+
+Result<cluster::ClusterStatus> ApiClient::scale(const ScaleRequest& request, const cluster::Progress& progress) {
+    return decodeWith(streamOperation("/v1/clusters/scale", encodeScaleRequest(request), progress), decodeClusterStatus);
+}
+
+Result<cluster::DownReport> ApiClient::down(const DownRequest& request, const cluster::Progress& progress) {
+    return decodeWith(streamOperation("/v1/clusters/down", encodeDownRequest(request), progress), decodeDownReport);
+}
+
+Result<cluster::ClusterStatus> ApiClient::clusterStatus(const std::string& name) {
+    return decodeWith(get("/v1/clusters/" + name), decodeClusterStatus);
+}
+
+Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
 
 }  // namespace ppcs::api

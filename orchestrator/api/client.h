@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api/cluster_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
 
@@ -36,7 +37,15 @@ public:
     // Streams progress to progress() and returns the outcome the daemon reported last.
     Result<image::BuildOutcome> build(const image::BuildRequest& request, const image::BuildProgress& progress);
 
+    Result<cluster::ClusterStatus> up(const UpRequest& request, const cluster::Progress& progress);
+    Result<cluster::ClusterStatus> scale(const ScaleRequest& request, const cluster::Progress& progress);
+    Result<cluster::DownReport> down(const DownRequest& request, const cluster::Progress& progress);
+    Result<cluster::ClusterStatus> clusterStatus(const std::string& name);
+    Result<std::vector<std::string>> listClusters();
+
 private:
+    // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.
+    Result<std::string> streamOperation(const std::string& path, const std::string& body, const cluster::Progress& progress);
     Result<std::string> get(const std::string& path);
     Result<std::string> post(const std::string& path, const std::string& body);
 

@@ -1,31 +1,16 @@
 #include "api/messages.h"
 
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include "api/json_fields.h"
 
 namespace ppcs::api {
 namespace {
 
 using nlohmann::json;
 
-Result<json> parseObject(std::string_view body, std::string_view what) {
-    json value = json::parse(body.begin(), body.end(), nullptr, false);
-    if (value.is_discarded() || !value.is_object())
-        return makeError(ErrorCode::usage, std::string(what) + ": the body is not a JSON object");
-    return value;
-}
-
-// Reads an optional field of the given JSON type into out; a present field of another type fails.
-template <class T>
-Status readOptional(const json& object, const char* key, json::value_t type, T& out, std::string_view what) {
-    auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return {};
-    bool typeOk = it->type() == type || (type == json::value_t::number_float && it->is_number()) ||
-                  (type == json::value_t::number_integer && it->is_number_integer());
-    if (!typeOk) return makeError(ErrorCode::usage, std::string(what) + ": field '" + key + "' has the wrong type");
-    out = it->get<T>();
-    return {};
-}
+using fields::parseObject;
+using fields::readOptional;
 
 json outcomeJson(const image::BuildOutcome& outcome) {
     return {{"image_id", outcome.imageId}, {"image", outcome.imageRef}, {"context_hash", outcome.contextHash},
@@ -120,9 +105,7 @@ Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
     const char* what = "build request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    static const std::set<std::string> known{"context_dir", "image", "no_cache", "mirror", "pull"};
-    for (const auto& item : object->items())
-        if (!known.count(item.key())) return makeError(ErrorCode::usage, std::string(what) + ": unknown field '" + item.key() + "'");
+    if (auto known = fields::rejectUnknown(*object, {"context_dir", "image", "no_cache", "mirror", "pull"}, what); !known) return known.error();
     image::BuildRequest request;
     Status read = readOptional(*object, "context_dir", json::value_t::string, request.contextDir, what);
     if (read) read = readOptional(*object, "image", json::value_t::string, request.imageRef, what);
@@ -140,37 +123,47 @@ Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
 
 std::string encodeBuildOutcome(const image::BuildOutcome& outcome) { return outcomeJson(outcome).dump(); }
 
-std::string encodeBuildEvent(const BuildEvent& event) {
+Result<image::BuildOutcome> decodeBuildOutcome(std::string_view body) {
+    auto object = parseObject(body, "build outcome");
+    if (!object) return object.error();
+    image::BuildOutcome outcome;
+    outcome.imageId = object->value("image_id", "");
+    outcome.imageRef = object->value("image", "");
+    outcome.contextHash = object->value("context_hash", "");
+    outcome.reused = object->value("reused", false);
+    outcome.seconds = object->value("seconds", 0.0);
+    return outcome;
+}
+
+std::string encodeStreamEvent(const StreamEvent& event) {
     switch (event.kind) {
-        case BuildEvent::Kind::progress: return json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}}.dump();
-        case BuildEvent::Kind::result: return json{{"type", "result"}, {"outcome", outcomeJson(event.outcome)}}.dump();
-        case BuildEvent::Kind::error:
+        case StreamEvent::Kind::progress: return json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}}.dump();
+        case StreamEvent::Kind::result: {
+            json result = json::parse(event.resultJson, nullptr, false);
+            return json{{"type", "result"}, {"result", result.is_discarded() ? json(nullptr) : result}}.dump();
+        }
+        case StreamEvent::Kind::error:
             return json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}}.dump();
     }
     return "{}";
 }
 
-Result<BuildEvent> decodeBuildEvent(std::string_view line) {
-    auto object = parseObject(line, "build event");
+Result<StreamEvent> decodeStreamEvent(std::string_view line) {
+    auto object = parseObject(line, "stream event");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    BuildEvent event;
+    StreamEvent event;
     std::string type = object->value("type", "");
     if (type == "progress") {
         event.phase = object->value("phase", "");
         event.text = object->value("text", "");
-    } else if (type == "result" && object->contains("outcome") && (*object)["outcome"].is_object()) {
-        const auto& outcome = (*object)["outcome"];
-        event.kind = BuildEvent::Kind::result;
-        event.outcome.imageId = outcome.value("image_id", "");
-        event.outcome.imageRef = outcome.value("image", "");
-        event.outcome.contextHash = outcome.value("context_hash", "");
-        event.outcome.reused = outcome.value("reused", false);
-        event.outcome.seconds = outcome.value("seconds", 0.0);
+    } else if (type == "result" && object->contains("result")) {
+        event.kind = StreamEvent::Kind::result;
+        event.resultJson = (*object)["result"].dump();
     } else if (type == "error") {
-        event.kind = BuildEvent::Kind::error;
+        event.kind = StreamEvent::Kind::error;
         event.error = Error{errorCodeFromName(object->value("code", "")).value_or(ErrorCode::failed), object->value("message", "")};
     } else {
-        return makeError(ErrorCode::failed, "build event: unknown type '" + type + "'");
+        return makeError(ErrorCode::failed, "stream event: unknown type '" + type + "'");
     }
     return event;
 }

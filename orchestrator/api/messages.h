@@ -5,8 +5,13 @@
 //   GET  /v1/version        -> VersionInfo
 //   GET  /v1/daemon         -> DaemonStatus
 //   POST /v1/daemon/stop    -> {"stopping": true}
-//   POST /v1/images/build   <- BuildRequest; -> newline-delimited BuildEvents, the last one a
-//                              "result" or an "error"
+//   POST /v1/images/build   <- BuildRequest  -> stream, result BuildOutcome
+//   POST /v1/clusters/up    <- UpRequest     -> stream, result ClusterStatus
+//   POST /v1/clusters/scale <- ScaleRequest  -> stream, result ClusterStatus
+//   POST /v1/clusters/down  <- DownRequest   -> stream, result DownReport
+//   GET  /v1/clusters       -> {"clusters": [names]}
+//   GET  /v1/clusters/NAME  -> ClusterStatus
+// A stream is newline-delimited StreamEvents: progress lines, then one "result" or "error".
 // Errors are {"error": {"code": "<ErrorCode name>", "message": "..."}} with a matching HTTP status.
 
 #include <string>
@@ -40,12 +45,12 @@ struct DaemonStatus {
     EngineStatus engine;
 };
 
-struct BuildEvent {
+struct StreamEvent {
     enum class Kind { progress, result, error };
     Kind kind = Kind::progress;
     std::string phase;             // progress
     std::string text;              // progress
-    image::BuildOutcome outcome;   // result
+    std::string resultJson;        // result: the operation's JSON result
     Error error;                   // error
 };
 
@@ -66,7 +71,8 @@ std::string encodeBuildRequest(const image::BuildRequest& request);
 Result<image::BuildRequest> decodeBuildRequest(std::string_view body);
 
 std::string encodeBuildOutcome(const image::BuildOutcome& outcome);  // also the CLI's --json output
-std::string encodeBuildEvent(const BuildEvent& event);               // one line, no newline
-Result<BuildEvent> decodeBuildEvent(std::string_view line);
+Result<image::BuildOutcome> decodeBuildOutcome(std::string_view json);
+std::string encodeStreamEvent(const StreamEvent& event);             // one line, no newline
+Result<StreamEvent> decodeStreamEvent(std::string_view line);
 
 }  // namespace ppcs::api

@@ -15,33 +15,49 @@ void replyError(httplib::Response& response, const Error& error) {
     response.set_content(encodeError(error), kJson);
 }
 
-// Streams a build as newline-delimited events. The build runs inside the first call of the
-// content provider, writing each progress line to the client as it happens.
-void streamBuild(DaemonServices& services, const image::BuildRequest& request, httplib::Response& response) {
-    response.set_chunked_content_provider("application/x-ndjson", [&services, request](size_t, httplib::DataSink& sink) {
-        auto send = [&sink](const BuildEvent& event) {
-            std::string line = encodeBuildEvent(event) + "\n";
+using Operation = std::function<Result<std::string>(const cluster::Progress& progress)>;
+
+// Streams a long operation as newline-delimited events: its progress lines as they happen, then
+// its JSON result or its error. The operation runs inside the first call of the content provider.
+void streamOperation(httplib::Response& response, std::string name, Operation operation) {
+    response.set_chunked_content_provider("application/x-ndjson", [name, operation](size_t, httplib::DataSink& sink) {
+        auto send = [&sink](const StreamEvent& event) {
+            std::string line = encodeStreamEvent(event) + "\n";
             sink.write(line.data(), line.size());
         };
-        auto outcome = services.buildImage(request, [&send](const std::string& phase, const std::string& text) {
-            BuildEvent event;
+        auto result = operation([&send](const std::string& phase, const std::string& text) {
+            StreamEvent event;
             event.phase = phase;
             event.text = text;
             send(event);
         });
-        BuildEvent last;
-        if (outcome) {
-            last.kind = BuildEvent::Kind::result;
-            last.outcome = *outcome;
-            log::info("built image " + outcome->imageRef + (outcome->reused ? " (up to date)" : ""));
+        StreamEvent last;
+        if (result) {
+            last.kind = StreamEvent::Kind::result;
+            last.resultJson = *result;
+            log::info(name + ": done");
         } else {
-            last.kind = BuildEvent::Kind::error;
-            last.error = outcome.error();
-            log::warn(outcome.error().message);
+            last.kind = StreamEvent::Kind::error;
+            last.error = result.error();
+            log::warn(name + ": " + result.error().message);
         }
         send(last);
         sink.done();
         return true;
+    });
+}
+
+// Decodes a request body with decode, then streams run(request) with its result encoded.
+template <class Request, class Value>
+void streamDecoded(const httplib::Request& http, httplib::Response& response, const std::string& name,
+                   Result<Request> (*decode)(std::string_view), std::string (*encode)(const Value&),
+                   std::function<Result<Value>(const Request&, const cluster::Progress&)> run) {
+    auto request = decode(http.body);
+    if (!request) return replyError(response, request.error());
+    streamOperation(response, name, [request = *request, encode, run](const cluster::Progress& progress) -> Result<std::string> {
+        auto value = run(request, progress);
+        if (!value) return value.error();
+        return encode(*value);
     });
 }
 
@@ -91,9 +107,32 @@ void ApiServer::installRoutes() {
         services_.requestStop();
     });
     server_->Post("/v1/images/build", [this](const httplib::Request& request, httplib::Response& response) {
-        auto build = decodeBuildRequest(request.body);
-        if (!build) return replyError(response, build.error());
-        streamBuild(services_, *build, response);
+        streamDecoded<image::BuildRequest, image::BuildOutcome>(request, response, "build", decodeBuildRequest, encodeBuildOutcome,
+                                                                [this](const auto& build, const auto& progress) { return services_.buildImage(build, progress); });
+    });
+    server_->Post("/v1/clusters/up", [this](const httplib::Request& request, httplib::Response& response) {
+        streamDecoded<UpRequest, cluster::ClusterStatus>(request, response, "up", decodeUpRequest, encodeClusterStatus,
+                                                         [this](const auto& up, const auto& progress) { return services_.upCluster(up, progress); });
+    });
+    server_->Post("/v1/clusters/scale", [this](const httplib::Request& request, httplib::Response& response) {
+        streamDecoded<ScaleRequest, cluster::ClusterStatus>(request, response, "scale", decodeScaleRequest, encodeClusterStatus,
+                                                            [this](const auto& scale, const auto& progress) { return services_.scaleCluster(scale, progress); });
+    });
+    server_->Post("/v1/clusters/down", [this](const httplib::Request& request, httplib::Response& response) {
+        streamDecoded<DownRequest, cluster::DownReport>(request, response, "down", decodeDownRequest, encodeDownReport,
+                                                        [this](const auto& down, const auto& progress) { return services_.downCluster(down, progress); });
+    });
+    server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
+        auto names = services_.listClusters();
+        if (!names) return replyError(response, names.error());
+        response.set_content(encodeClusterList(*names), kJson);
+    });
+    server_->Get(R"(/v1/clusters/([^/]+))", [this](const httplib::Request& request, httplib::Response& response) {
+        std::string name = request.matches[1];
+        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+        auto status = services_.clusterStatus(name);
+        if (!status) return replyError(response, status.error());
+        response.set_content(encodeClusterStatus(*status), kJson);
     });
 }
 

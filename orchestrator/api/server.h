@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "api/cluster_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
 
@@ -21,6 +22,11 @@ public:
     virtual ~DaemonServices() = default;
     virtual DaemonStatus status() = 0;
     virtual Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) = 0;
+    virtual Result<cluster::ClusterStatus> upCluster(const UpRequest& request, const cluster::Progress& progress) = 0;
+    virtual Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest& request, const cluster::Progress& progress) = 0;
+    virtual Result<cluster::DownReport> downCluster(const DownRequest& request, const cluster::Progress& progress) = 0;
+    virtual Result<cluster::ClusterStatus> clusterStatus(const std::string& name) = 0;
+    virtual Result<std::vector<std::string>> listClusters() = 0;
     // Asks the daemon to shut down once the current reply is sent.
     virtual void requestStop() = 0;
 };

@@ -26,5 +26,6 @@ using Action = std::function<int()>;
 void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void addVersionCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void addDaemonCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

@@ -15,7 +15,7 @@ using namespace ppcs;
 using namespace ppcs::cli;
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addBuildCommand, addVersionCommand, addDaemonCommands};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -50,6 +50,7 @@ int parseAndRun(int argc, char** argv) {
     Action action;
     CLI::App app{"ppcs-cluster: a ready MPI cluster on Docker in one command", "ppcs-cluster"};
     app.require_subcommand(1);
+    app.fallthrough();  // --json and --state-dir also after the command: `ppcs-cluster ips --json`
     app.add_flag("--json", global.json, "Machine-readable output on stdout");
     app.add_option("--state-dir", global.stateDir, "ppcsd's state directory (default $PPCS_STATE_DIR or ~/.local/state/ppcs)");
     for (auto group : kCommandGroups) group(app, global, action);

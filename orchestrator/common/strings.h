@@ -14,6 +14,8 @@ bool endsWith(std::string_view text, std::string_view suffix);
 std::vector<std::string> split(std::string_view text, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string toHex(std::string_view bytes);
+// Standard base64 with padding (RFC 4648), as the Engine API wants for secret data.
+std::string base64Encode(std::string_view bytes);
 // Percent-encodes everything but RFC 3986 unreserved characters, for URL query values.
 std::string percentEncode(std::string_view text);
 // Cuts text to at most max characters, marking the cut with "...".

@@ -40,7 +40,162 @@ std::vector<std::string> stringArray(const json& object, const char* key) {
     return values;
 }
 
+std::int64_t integerField(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+const json& objectField(const json& object, const char* key) {
+    static const json empty = json::object();
+    auto it = object.find(key);
+    return it != object.end() && it->is_object() ? *it : empty;
+}
+
+Result<json> parseArray(std::string_view text, std::string_view what) {
+    json value = json::parse(text.begin(), text.end(), nullptr, false);
+    if (value.is_discarded() || !value.is_array())
+        return makeError(ErrorCode::failed, "decode " + std::string(what) + ": not a JSON array");
+    for (const auto& item : value)
+        if (!item.is_object()) return makeError(ErrorCode::failed, "decode " + std::string(what) + ": an entry is not an object");
+    return value;
+}
+
+ServiceInfo serviceFromJson(const json& item) {
+    ServiceInfo service;
+    service.id = stringField(item, "ID");
+    service.version = static_cast<std::uint64_t>(integerField(objectField(item, "Version"), "Index"));
+    service.createdAt = stringField(item, "CreatedAt");
+    const auto& spec = objectField(item, "Spec");
+    service.name = stringField(spec, "Name");
+    service.labels = labelsField(spec, "Labels");
+    service.image = stringField(objectField(objectField(spec, "TaskTemplate"), "ContainerSpec"), "Image");
+    service.replicas = static_cast<std::uint64_t>(integerField(objectField(objectField(spec, "Mode"), "Replicated"), "Replicas"));
+    return service;
+}
+
 }  // namespace
+
+Result<EngineInfo> decodeEngineInfo(std::string_view text) {
+    auto object = parseObject(text, "engine info");
+    if (!object) return object.error();
+    EngineInfo info;
+    info.cpus = static_cast<int>(integerField(*object, "NCPU"));
+    info.memoryBytes = integerField(*object, "MemTotal");
+    const auto& swarm = objectField(*object, "Swarm");
+    info.swarmState = stringField(swarm, "LocalNodeState");
+    info.swarmError = stringField(swarm, "Error");
+    info.swarmNodeId = stringField(swarm, "NodeID");
+    if (auto control = swarm.find("ControlAvailable"); control != swarm.end() && control->is_boolean()) info.swarmManager = control->get<bool>();
+    return info;
+}
+
+Result<std::vector<NetworkInfo>> decodeNetworkList(std::string_view text) {
+    auto list = parseArray(text, "network list");
+    if (!list) return list.error();
+    std::vector<NetworkInfo> networks;
+    for (const auto& item : *list) {
+        NetworkInfo network{stringField(item, "Id"), stringField(item, "Name"), labelsField(item, "Labels"), {}};
+        auto config = objectField(item, "IPAM").find("Config");
+        if (config != objectField(item, "IPAM").end() && config->is_array())
+            for (const auto& entry : *config)
+                if (entry.is_object() && !stringField(entry, "Subnet").empty()) network.subnets.push_back(stringField(entry, "Subnet"));
+        networks.push_back(std::move(network));
+    }
+    return networks;
+}
+
+Result<std::vector<VolumeInfo>> decodeVolumeList(std::string_view text) {
+    auto object = parseObject(text, "volume list");
+    if (!object) return object.error();
+    std::vector<VolumeInfo> volumes;
+    auto list = object->find("Volumes");
+    if (list == object->end() || !list->is_array()) return volumes;
+    for (const auto& item : *list)
+        if (item.is_object()) volumes.push_back({stringField(item, "Name"), labelsField(item, "Labels")});
+    return volumes;
+}
+
+Result<std::vector<SecretInfo>> decodeSecretList(std::string_view text) {
+    auto list = parseArray(text, "secret list");
+    if (!list) return list.error();
+    std::vector<SecretInfo> secrets;
+    for (const auto& item : *list) {
+        const auto& spec = objectField(item, "Spec");
+        secrets.push_back({stringField(item, "ID"), stringField(spec, "Name"), labelsField(spec, "Labels")});
+    }
+    return secrets;
+}
+
+Result<ServiceInfo> decodeService(std::string_view text) {
+    auto object = parseObject(text, "service");
+    if (!object) return object.error();
+    auto service = serviceFromJson(*object);
+    if (service.id.empty()) return makeError(ErrorCode::failed, "decode service: no ID");
+    return service;
+}
+
+Result<std::vector<ServiceInfo>> decodeServiceList(std::string_view text) {
+    auto list = parseArray(text, "service list");
+    if (!list) return list.error();
+    std::vector<ServiceInfo> services;
+    for (const auto& item : *list) services.push_back(serviceFromJson(item));
+    return services;
+}
+
+Result<std::vector<TaskInfo>> decodeTaskList(std::string_view text) {
+    auto list = parseArray(text, "task list");
+    if (!list) return list.error();
+    std::vector<TaskInfo> tasks;
+    for (const auto& item : *list) {
+        TaskInfo task;
+        task.id = stringField(item, "ID");
+        task.serviceId = stringField(item, "ServiceID");
+        task.nodeId = stringField(item, "NodeID");
+        task.slot = static_cast<int>(integerField(item, "Slot"));
+        task.desiredState = stringField(item, "DesiredState");
+        const auto& status = objectField(item, "Status");
+        task.state = stringField(status, "State");
+        task.message = stringField(status, "Message");
+        task.error = stringField(status, "Err");
+        task.timestamp = stringField(status, "Timestamp");
+        task.containerId = stringField(objectField(status, "ContainerStatus"), "ContainerID");
+        if (auto attachments = item.find("NetworksAttachments"); attachments != item.end() && attachments->is_array())
+            for (const auto& attachment : *attachments) {
+                if (!attachment.is_object()) continue;
+                std::string networkId = stringField(objectField(attachment, "Network"), "ID");
+                task.addresses[networkId] = stringArray(attachment, "Addresses");
+            }
+        tasks.push_back(std::move(task));
+    }
+    return tasks;
+}
+
+Result<std::vector<SwarmNode>> decodeNodeList(std::string_view text) {
+    auto list = parseArray(text, "node list");
+    if (!list) return list.error();
+    std::vector<SwarmNode> nodes;
+    for (const auto& item : *list) {
+        SwarmNode node;
+        node.id = stringField(item, "ID");
+        const auto& description = objectField(item, "Description");
+        node.hostname = stringField(description, "Hostname");
+        node.nanoCpus = integerField(objectField(description, "Resources"), "NanoCPUs");
+        node.memoryBytes = integerField(objectField(description, "Resources"), "MemoryBytes");
+        node.role = stringField(objectField(item, "Spec"), "Role");
+        node.availability = stringField(objectField(item, "Spec"), "Availability");
+        node.state = stringField(objectField(item, "Status"), "State");
+        nodes.push_back(std::move(node));
+    }
+    return nodes;
+}
+
+Result<std::string> decodeSwarmCreatedId(std::string_view text) {
+    auto object = parseObject(text, "create reply");
+    if (!object) return object.error();
+    std::string id = stringField(*object, "ID");
+    if (id.empty()) return makeError(ErrorCode::failed, "decode create reply: no ID");
+    return id;
+}
 
 Result<ImageInfo> decodeImageInfo(std::string_view text) {
     auto object = parseObject(text, "image");
@@ -121,6 +276,64 @@ std::string encodeContainerSpec(const ContainerSpec& spec) {
     body["HostConfig"] = host;
     return body.dump();
 }
+
+std::string encodeNetworkSpec(const NetworkSpec& spec) {
+    json body = {{"Name", spec.name}, {"Driver", spec.driver}, {"Attachable", spec.attachable}, {"CheckDuplicate", true},
+                 {"Labels", spec.labels}};
+    if (!spec.subnet.empty()) body["IPAM"] = {{"Driver", "default"}, {"Config", json::array({{{"Subnet", spec.subnet}}})}};
+    return body.dump();
+}
+
+std::string encodeServiceSpec(const ServiceSpec& spec) {
+    json container = {{"Image", spec.image}, {"Labels", spec.containerLabels}};
+    if (!spec.hostname.empty()) container["Hostname"] = spec.hostname;
+    if (!spec.env.empty()) container["Env"] = spec.env;
+    json mounts = json::array();
+    for (const auto& mount : spec.mounts) mounts.push_back({{"Type", "volume"}, {"Source", mount.source}, {"Target", mount.target}});
+    container["Mounts"] = mounts;
+    json secrets = json::array();
+    for (const auto& secret : spec.secrets)
+        secrets.push_back({{"SecretID", secret.secretId}, {"SecretName", secret.secretName},
+                           {"File", {{"Name", secret.fileName}, {"UID", "0"}, {"GID", "0"}, {"Mode", secret.mode}}}});
+    container["Secrets"] = secrets;
+    json networks = json::array();
+    for (const auto& id : spec.networkIds) networks.push_back({{"Target", id}});
+    json task = {{"ContainerSpec", container}, {"Networks", networks}, {"RestartPolicy", {{"Condition", "any"}, {"Delay", 1000000000}}}};
+    if (!spec.constraints.empty()) task["Placement"] = {{"Constraints", spec.constraints}};
+    json body = {{"Name", spec.name}, {"Labels", spec.labels}, {"TaskTemplate", task},
+                 {"Mode", {{"Replicated", {{"Replicas", spec.replicas}}}}}};
+    if (spec.dnsRoundRobin) body["EndpointSpec"] = {{"Mode", "dnsrr"}};
+    return body.dump();
+}
+
+std::string encodeSecretSpec(const std::string& name, const std::string& data, const Labels& labels) {
+    return json{{"Name", name}, {"Labels", labels}, {"Data", base64Encode(data)}}.dump();
+}
+
+Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t replicas) {
+    auto object = parseObject(serviceJson, "service");
+    if (!object) return object.error();
+    auto spec = object->find("Spec");
+    if (spec == object->end() || !spec->is_object()) return makeError(ErrorCode::failed, "decode service: no Spec");
+    (*spec)["Mode"] = {{"Replicated", {{"Replicas", replicas}}}};
+    return spec->dump();
+}
+
+std::string encodePathPart(const std::string& name) {
+    std::vector<std::string> parts;
+    for (const auto& piece : split(name, '/')) {
+        if (piece == "." || piece == "..") {
+            parts.push_back(piece == "." ? "%2E" : "%2E%2E");
+            continue;
+        }
+        std::string part = percentEncode(piece);
+        for (auto at = part.find("%3A"); at != std::string::npos; at = part.find("%3A", at)) part.replace(at, 3, ":");
+        parts.push_back(std::move(part));
+    }
+    return join(parts, "/");
+}
+
+std::string encodeFilters(const std::map<std::string, std::vector<std::string>>& filters) { return json(filters).dump(); }
 
 std::string encodeExecSpec(const ExecSpec& spec) {
     json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", spec.cmd}};

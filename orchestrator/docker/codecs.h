@@ -18,7 +18,30 @@ Result<std::string> decodeCreatedId(std::string_view json);
 Result<ExecState> decodeExecState(std::string_view json);
 Result<ProgressMessage> decodeProgressLine(std::string_view line);
 
+Result<EngineInfo> decodeEngineInfo(std::string_view json);
+Result<std::vector<NetworkInfo>> decodeNetworkList(std::string_view json);
+Result<std::vector<VolumeInfo>> decodeVolumeList(std::string_view json);   // {"Volumes": [...]}
+Result<std::vector<SecretInfo>> decodeSecretList(std::string_view json);
+Result<ServiceInfo> decodeService(std::string_view json);
+Result<std::vector<ServiceInfo>> decodeServiceList(std::string_view json);
+Result<std::vector<TaskInfo>> decodeTaskList(std::string_view json);
+Result<std::vector<SwarmNode>> decodeNodeList(std::string_view json);
+// {"ID": "..."} replies from swarm create calls (services, secrets).
+Result<std::string> decodeSwarmCreatedId(std::string_view json);
+
 std::string encodeContainerSpec(const ContainerSpec& spec);
+std::string encodeNetworkSpec(const NetworkSpec& spec);
+std::string encodeServiceSpec(const ServiceSpec& spec);
+std::string encodeSecretSpec(const std::string& name, const std::string& data, const Labels& labels);
+// The full spec of a service as GET /services/{id} returned it, with its replica count changed:
+// an update must send the whole spec back.
+Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t replicas);
+// An object name or ID for use inside a URL path. ':' and '/' stay as they are (both are legal in
+// a path, and the engine's routes expect names like "registry:5000/repo:tag"); "." and ".."
+// segments are encoded so that no name can climb to another route.
+std::string encodePathPart(const std::string& name);
+// {"label": [...], key: [values]} for ?filters=
+std::string encodeFilters(const std::map<std::string, std::vector<std::string>>& filters);
 std::string encodeExecSpec(const ExecSpec& spec);
 std::string encodeLabelFilter(const Labels& labels);  // {"label":["k=v",...]} for ?filters=
 std::string encodeStringMap(const Labels& map);       // {"k":"v"} for ?labels= and ?buildargs=

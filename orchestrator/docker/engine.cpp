@@ -37,23 +37,6 @@ HttpRequest makeRequest(std::string method, std::string target, std::string body
     return request;
 }
 
-// Encodes an object name or ID for use inside a URL path. ':' and '/' stay as they are (both are
-// legal in a path, and the engine's routes expect image names like "registry:5000/repo:tag");
-// "." and ".." segments are encoded so that no name can climb to another route.
-std::string pathPart(const std::string& name) {
-    std::vector<std::string> parts;
-    for (const auto& piece : split(name, '/')) {
-        if (piece == "." || piece == "..") {
-            parts.push_back(piece == "." ? "%2E" : "%2E%2E");
-            continue;
-        }
-        std::string part = percentEncode(piece);
-        for (auto at = part.find("%3A"); at != std::string::npos; at = part.find("%3A", at)) part.replace(at, 3, ":");
-        parts.push_back(std::move(part));
-    }
-    return join(parts, "/");
-}
-
 }  // namespace
 
 bool apiVersionAtLeast(std::string_view version, std::string_view minimum) {
@@ -102,6 +85,10 @@ Result<HttpResponse> EngineClient::call(HttpRequest request) {
     return reply;
 }
 
+Result<HttpResponse> EngineClient::call(const std::string& method, const std::string& path, std::string body) {
+    return call(makeRequest(method, versioned(path), std::move(body)));
+}
+
 Result<std::vector<ProgressMessage>> EngineClient::streamProgress(HttpRequest request, const ProgressSink& progress) {
     LineSplitter splitter;
     std::vector<ProgressMessage> messages;
@@ -132,7 +119,7 @@ Result<std::vector<ProgressMessage>> EngineClient::streamProgress(HttpRequest re
 }
 
 Result<std::optional<ImageInfo>> EngineClient::inspectImage(const std::string& nameOrId) {
-    auto reply = call(makeRequest("GET", versioned("/images/" + pathPart(nameOrId) + "/json")));
+    auto reply = call(makeRequest("GET", versioned("/images/" + encodePathPart(nameOrId) + "/json")));
     if (!reply && reply.error().code == ErrorCode::notFound) return std::optional<ImageInfo>();
     if (!reply) return reply.error();
     auto info = decodeImageInfo(reply->body);
@@ -187,14 +174,14 @@ Result<std::string> EngineClient::buildImage(const BuildParams& params, const Pr
 }
 
 Status EngineClient::tagImage(const std::string& imageId, const std::string& repo, const std::string& tag) {
-    auto reply = call(makeRequest("POST", versioned("/images/" + pathPart(imageId) + "/tag?repo=" + percentEncode(repo) +
+    auto reply = call(makeRequest("POST", versioned("/images/" + encodePathPart(imageId) + "/tag?repo=" + percentEncode(repo) +
                                                     "&tag=" + percentEncode(tag))));
     if (!reply) return reply.error();
     return {};
 }
 
 Status EngineClient::removeImage(const std::string& nameOrId, bool force) {
-    auto reply = call(makeRequest("DELETE", versioned("/images/" + pathPart(nameOrId) + (force ? "?force=1" : ""))));
+    auto reply = call(makeRequest("DELETE", versioned("/images/" + encodePathPart(nameOrId) + (force ? "?force=1" : ""))));
     if (!reply) return reply.error();
     return {};
 }
@@ -208,13 +195,13 @@ Result<std::string> EngineClient::createContainer(const ContainerSpec& spec) {
 }
 
 Status EngineClient::startContainer(const std::string& id) {
-    auto reply = call(makeRequest("POST", versioned("/containers/" + pathPart(id) + "/start")));
+    auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(id) + "/start")));
     if (!reply) return reply.error();
     return {};
 }
 
 Status EngineClient::removeContainer(const std::string& id, bool force) {
-    auto reply = call(makeRequest("DELETE", versioned("/containers/" + pathPart(id) + "?v=1" + (force ? "&force=1" : ""))));
+    auto reply = call(makeRequest("DELETE", versioned("/containers/" + encodePathPart(id) + "?v=1" + (force ? "&force=1" : ""))));
     if (!reply) return reply.error();
     return {};
 }
@@ -228,7 +215,7 @@ Result<std::vector<ContainerSummary>> EngineClient::listContainers(const Labels&
 }
 
 Status EngineClient::putArchive(const std::string& containerId, const std::string& dir, std::string tar) {
-    auto request = makeRequest("PUT", versioned("/containers/" + pathPart(containerId) + "/archive?path=" + percentEncode(dir)),
+    auto request = makeRequest("PUT", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(dir)),
                                std::move(tar));
     request.contentType = "application/x-tar";
     auto reply = call(std::move(request));
@@ -237,13 +224,13 @@ Status EngineClient::putArchive(const std::string& containerId, const std::strin
 }
 
 Result<std::string> EngineClient::createExec(const std::string& containerId, const ExecSpec& spec) {
-    auto reply = call(makeRequest("POST", versioned("/containers/" + pathPart(containerId) + "/exec"), encodeExecSpec(spec)));
+    auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(containerId) + "/exec"), encodeExecSpec(spec)));
     if (!reply) return reply.error();
     return decodeCreatedId(reply->body);
 }
 
 Status EngineClient::startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout) {
-    auto request = makeRequest("POST", versioned("/exec/" + pathPart(execId) + "/start"), R"({"Detach":false,"Tty":false})");
+    auto request = makeRequest("POST", versioned("/exec/" + encodePathPart(execId) + "/start"), R"({"Detach":false,"Tty":false})");
     request.idleTimeout = idleTimeout;
     ExecDemuxer demuxer;
     std::optional<Error> streamError;
@@ -261,7 +248,7 @@ Status EngineClient::startExec(const std::string& execId, const OutputSink& sink
 }
 
 Result<ExecState> EngineClient::inspectExec(const std::string& execId) {
-    auto reply = call(makeRequest("GET", versioned("/exec/" + pathPart(execId) + "/json")));
+    auto reply = call(makeRequest("GET", versioned("/exec/" + encodePathPart(execId) + "/json")));
     if (!reply) return reply.error();
     return decodeExecState(reply->body);
 }

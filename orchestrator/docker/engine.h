@@ -76,11 +76,40 @@ public:
     Result<ExecOutcome> runExec(const std::string& containerId, const ExecSpec& spec,
                                 std::chrono::seconds idleTimeout = std::chrono::seconds(300));
 
+    // Swarm (engine_swarm.cpp).
+    Result<EngineInfo> info();
+    // POST /swarm/init; listen and advertise addresses as "host:port" / "host".
+    Status initSwarm(const std::string& listenAddr, const std::string& advertiseAddr);
+    Result<std::vector<SwarmNode>> listNodes();
+
+    Result<std::string> createNetwork(const NetworkSpec& spec);
+    Result<std::vector<NetworkInfo>> listNetworks(const Labels& labelFilter);
+    Status removeNetwork(const std::string& id);
+
+    Status createVolume(const std::string& name, const Labels& labels);
+    Result<std::vector<VolumeInfo>> listVolumes(const Labels& labelFilter);
+    Status removeVolume(const std::string& name);
+
+    Result<std::string> createSecret(const std::string& name, const std::string& data, const Labels& labels);
+    Result<std::vector<SecretInfo>> listSecrets(const Labels& labelFilter);
+    Status removeSecret(const std::string& id);
+
+    Result<std::string> createService(const ServiceSpec& spec);
+    Result<std::vector<ServiceInfo>> listServices(const Labels& labelFilter);
+    Result<ServiceInfo> inspectService(const std::string& id);
+    // Changes the replica count, re-reading the service and retrying (bounded) when the engine
+    // answers "update out of sequence" because someone else updated it in between.
+    Status scaleService(const std::string& id, std::uint64_t replicas);
+    Status removeService(const std::string& id);
+    // GET /tasks with ?filters= (e.g. {"service": [...], "desired-state": ["running"]}).
+    Result<std::vector<TaskInfo>> listTasks(const std::map<std::string, std::vector<std::string>>& filters);
+
 private:
     explicit EngineClient(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
     std::string versioned(std::string_view path) const;
     Result<HttpResponse> call(HttpRequest request);
+    Result<HttpResponse> call(const std::string& method, const std::string& path, std::string body = {});
     // Streams a newline-delimited JSON progress reply; an error line fails the call.
     Result<std::vector<ProgressMessage>> streamProgress(HttpRequest request, const ProgressSink& progress);
 

@@ -48,6 +48,104 @@ struct ExecState {
     std::optional<int> exitCode;         // ExitCode (null while running)
 };
 
+// GET /info, the parts ppcs uses.
+struct EngineInfo {
+    std::string swarmState;              // Swarm.LocalNodeState: "inactive", "active", "pending", "error", "locked"
+    std::string swarmError;              // Swarm.Error
+    bool swarmManager = false;           // Swarm.ControlAvailable
+    std::string swarmNodeId;             // Swarm.NodeID
+    int cpus = 0;                        // NCPU
+    std::int64_t memoryBytes = 0;        // MemTotal
+};
+
+struct NetworkSpec {
+    std::string name;                    // Name
+    std::string driver = "overlay";      // Driver
+    bool attachable = true;              // Attachable
+    std::string subnet;                  // IPAM.Config[0].Subnet (CIDR); empty: the engine's default
+    Labels labels;                       // Labels
+};
+
+struct NetworkInfo {
+    std::string id;                      // Id
+    std::string name;                    // Name
+    Labels labels;                       // Labels
+    std::vector<std::string> subnets;    // IPAM.Config[].Subnet
+};
+
+struct VolumeInfo {
+    std::string name;                    // Name
+    Labels labels;                       // Labels
+};
+
+struct SecretInfo {
+    std::string id;                      // ID
+    std::string name;                    // Spec.Name
+    Labels labels;                       // Spec.Labels
+};
+
+// A secret mounted into a service's containers as /run/secrets/<fileName>.
+struct SecretMount {
+    std::string secretId;                // SecretID
+    std::string secretName;              // SecretName
+    std::string fileName;                // File.Name
+    unsigned mode = 0400;                // File.Mode (0 would make the file unreadable)
+};
+
+struct VolumeMount {
+    std::string source;                  // Mounts[].Source (a volume name)
+    std::string target;                  // Mounts[].Target
+};
+
+struct ServiceSpec {
+    std::string name;                    // Name
+    Labels labels;                       // Labels (on the service)
+    std::string image;                   // TaskTemplate.ContainerSpec.Image: an ID, so no task ever pulls
+    std::string hostname;                // ContainerSpec.Hostname (templates like {{.Task.Slot}} allowed)
+    std::vector<std::string> env;        // ContainerSpec.Env
+    Labels containerLabels;              // ContainerSpec.Labels
+    std::vector<VolumeMount> mounts;     // ContainerSpec.Mounts (Type "volume")
+    std::vector<SecretMount> secrets;    // ContainerSpec.Secrets
+    std::vector<std::string> networkIds; // TaskTemplate.Networks[].Target
+    std::vector<std::string> constraints;// TaskTemplate.Placement.Constraints
+    std::uint64_t replicas = 1;          // Mode.Replicated.Replicas
+    bool dnsRoundRobin = true;           // EndpointSpec.Mode "dnsrr": no virtual IP to allocate
+};
+
+struct ServiceInfo {
+    std::string id;                      // ID
+    std::uint64_t version = 0;           // Version.Index, needed by updates
+    std::string name;                    // Spec.Name
+    Labels labels;                       // Spec.Labels
+    std::string image;                   // Spec.TaskTemplate.ContainerSpec.Image
+    std::uint64_t replicas = 0;          // Spec.Mode.Replicated.Replicas
+    std::string createdAt;               // CreatedAt
+};
+
+struct TaskInfo {
+    std::string id;                      // ID
+    std::string serviceId;               // ServiceID
+    std::string nodeId;                  // NodeID
+    int slot = 0;                        // Slot
+    std::string state;                   // Status.State ("running", "starting", "failed", ...)
+    std::string desiredState;            // DesiredState
+    std::string message;                 // Status.Message
+    std::string error;                   // Status.Err
+    std::string containerId;             // Status.ContainerStatus.ContainerID
+    std::string timestamp;               // Status.Timestamp
+    std::map<std::string, std::vector<std::string>> addresses;  // NetworksAttachments: network ID -> CIDR addresses
+};
+
+struct SwarmNode {
+    std::string id;                      // ID
+    std::string hostname;                // Description.Hostname
+    std::string role;                    // Spec.Role ("manager", "worker")
+    std::string state;                   // Status.State ("ready", "down", ...)
+    std::string availability;            // Spec.Availability
+    std::int64_t nanoCpus = 0;           // Description.Resources.NanoCPUs
+    std::int64_t memoryBytes = 0;        // Description.Resources.MemoryBytes
+};
+
 // One line of a build, pull or import progress stream.
 struct ProgressMessage {
     std::string text;                    // stream, or status (+ progress), without trailing newline

@@ -35,9 +35,27 @@ public:
         outcome.reused = false;
         return outcome;
     }
+    Result<cluster::ClusterStatus> upCluster(const UpRequest& request, const cluster::Progress& progress) override {
+        progress("tasks", "1/1 nodes running");
+        cluster::ClusterStatus status;
+        status.name = request.spec.name;
+        status.desiredNodes = request.spec.nodes;
+        status.members = {cluster::Member{"head", 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
+        return status;
+    }
+    Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest&, const cluster::Progress&) override {
+        return makeError(ErrorCode::conflict, "a job is running");
+    }
+    Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override { return cluster::DownReport{}; }
+    Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override {
+        statusAsked.push_back(name);
+        return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
+    }
+    Result<std::vector<std::string>> listClusters() override { return std::vector<std::string>{"a", "b"}; }
     void requestStop() override { stopRequested = true; }
 
     image::BuildRequest lastRequest;
+    std::vector<std::string> statusAsked;
     std::atomic<bool> stopRequested{false};
 };
 
@@ -159,15 +177,42 @@ TEST_CASE("a daemon that is not there is reported as unavailable", "[api]") {
 }
 
 TEST_CASE("API messages round-trip", "[api]") {
-    BuildEvent event;
-    event.kind = BuildEvent::Kind::error;
+    StreamEvent event;
+    event.kind = StreamEvent::Kind::error;
     event.error = makeError(ErrorCode::timeout, "took too long");
-    auto decoded = decodeBuildEvent(encodeBuildEvent(event));
+    auto decoded = decodeStreamEvent(encodeStreamEvent(event));
     REQUIRE(decoded);
-    CHECK(decoded->kind == BuildEvent::Kind::error);
+    CHECK(decoded->kind == StreamEvent::Kind::error);
     CHECK(decoded->error.code == ErrorCode::timeout);
     CHECK(decodeError(encodeError(makeError(ErrorCode::conflict, "busy")), 409).message == "busy");
     CHECK(decodeError("<html>", 502).code == ErrorCode::failed);
     CHECK(httpStatusFor(ErrorCode::usage) == 400);
     CHECK(errorCodeForHttpStatus(504) == ErrorCode::timeout);
+}
+
+TEST_CASE("cluster routes stream their result and pass errors through", "[api]") {
+    RunningServer running;
+    std::vector<std::string> seen;
+    auto status = running.client().up(UpRequest{{"demo", 3, 0}, 60}, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + ": " + text); });
+    REQUIRE(status);
+    CHECK(seen == std::vector<std::string>{"tasks: 1/1 nodes running"});
+    CHECK(status->name == "demo");
+    REQUIRE(status->members.size() == 1);
+    CHECK(status->members[0].address == "10.128.0.2");
+    CHECK(status->members[0].ready);
+    auto scaled = running.client().scale(ScaleRequest{"demo", 2, 60}, [](const std::string&, const std::string&) {});
+    REQUIRE_FALSE(scaled);
+    CHECK(scaled.error().code == ErrorCode::conflict);
+    auto missing = running.client().clusterStatus("nothere");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == ErrorCode::notFound);
+    CHECK(*running.client().listClusters() == std::vector<std::string>{"a", "b"});
+    httplib::Client raw("127.0.0.1", running.port);
+    auto traversal = raw.Get("/v1/clusters/..%2F..%2Fetc", httplib::Headers{{"Authorization", "Bearer good-token"}});
+    REQUIRE(traversal);
+    CHECK(traversal->status / 100 == 4);
+    auto badName = raw.Get("/v1/clusters/Bad_Name", httplib::Headers{{"Authorization", "Bearer good-token"}});
+    REQUIRE(badName);
+    CHECK(badName->status == 400);
+    CHECK(running.services.statusAsked == std::vector<std::string>{"nothere"});
 }

@@ -1,0 +1,154 @@
+#include "api/cluster_messages.h"
+
+#include "api/json_fields.h"
+
+namespace ppcs::api {
+namespace {
+
+using fields::json;
+using fields::parseObject;
+using fields::readOptional;
+
+Status checkTimeout(int seconds, const char* what) {
+    if (seconds < 1 || seconds > kMaxReadyTimeoutSeconds)
+        return makeError(ErrorCode::usage, std::string(what) + ": timeout must be from 1 to " + std::to_string(kMaxReadyTimeoutSeconds) + " seconds");
+    return {};
+}
+
+json memberJson(const cluster::Member& member) {
+    return {{"role", member.role},       {"slot", member.slot},   {"hostname", member.hostname}, {"address", member.address},
+            {"state", member.state},     {"message", member.message}, {"container_id", member.containerId},
+            {"node_id", member.nodeId},  {"slots", member.slots}, {"ready", member.ready}};
+}
+
+cluster::Member memberFromJson(const json& item) {
+    cluster::Member member;
+    member.role = item.value("role", "");
+    member.slot = item.value("slot", 0);
+    member.hostname = item.value("hostname", "");
+    member.address = item.value("address", "");
+    member.state = item.value("state", "");
+    member.message = item.value("message", "");
+    member.containerId = item.value("container_id", "");
+    member.nodeId = item.value("node_id", "");
+    member.slots = item.value("slots", 1);
+    member.ready = item.value("ready", false);
+    return member;
+}
+
+}  // namespace
+
+std::string encodeUpRequest(const UpRequest& request) {
+    return json{{"name", request.spec.name}, {"nodes", request.spec.nodes}, {"slots", request.spec.slotsOverride},
+                {"timeout_seconds", request.timeoutSeconds}}
+        .dump();
+}
+
+Result<UpRequest> decodeUpRequest(std::string_view body) {
+    const char* what = "up request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "timeout_seconds"}, what); !known) return known.error();
+    UpRequest request;
+    Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
+    if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodes, what);
+    if (read) read = readOptional(*object, "slots", json::value_t::number_integer, request.spec.slotsOverride, what);
+    if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
+    if (read) read = cluster::validateSpec(request.spec);
+    if (read) read = checkTimeout(request.timeoutSeconds, what);
+    if (!read) return read.error();
+    return request;
+}
+
+std::string encodeScaleRequest(const ScaleRequest& request) {
+    return json{{"name", request.name}, {"nodes", request.nodes}, {"timeout_seconds", request.timeoutSeconds}}.dump();
+}
+
+Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
+    const char* what = "scale request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "timeout_seconds"}, what); !known) return known.error();
+    ScaleRequest request;
+    Status read = readOptional(*object, "name", json::value_t::string, request.name, what);
+    if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.nodes, what);
+    if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
+    if (read) read = cluster::validateClusterName(request.name);
+    if (read) read = cluster::validateNodeCount(request.nodes);
+    if (read) read = checkTimeout(request.timeoutSeconds, what);
+    if (!read) return read.error();
+    return request;
+}
+
+std::string encodeDownRequest(const DownRequest& request) { return json{{"name", request.name}, {"volumes", request.removeVolume}}.dump(); }
+
+Result<DownRequest> decodeDownRequest(std::string_view body) {
+    const char* what = "down request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "volumes"}, what); !known) return known.error();
+    DownRequest request;
+    Status read = readOptional(*object, "name", json::value_t::string, request.name, what);
+    if (read) read = readOptional(*object, "volumes", json::value_t::boolean, request.removeVolume, what);
+    if (read) read = cluster::validateClusterName(request.name);
+    if (!read) return read.error();
+    return request;
+}
+
+std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
+    json members = json::array();
+    int slots = 0;
+    for (const auto& member : status.members) {
+        members.push_back(memberJson(member));
+        if (member.ready) slots += member.slots;
+    }
+    return json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
+                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}}
+        .dump();
+}
+
+Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
+    auto object = parseObject(body, "cluster status");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    cluster::ClusterStatus status;
+    status.name = object->value("name", "");
+    status.image = object->value("image", "");
+    status.subnet = object->value("subnet", "");
+    status.createdAt = object->value("created_at", "");
+    status.desiredNodes = object->value("nodes", 0);
+    if (auto members = object->find("members"); members != object->end() && members->is_array())
+        for (const auto& item : *members)
+            if (item.is_object()) status.members.push_back(memberFromJson(item));
+    return status;
+}
+
+std::string encodeDownReport(const cluster::DownReport& report) { return json{{"existed", report.existed}, {"removed", report.removed}}.dump(); }
+
+Result<cluster::DownReport> decodeDownReport(std::string_view body) {
+    auto object = parseObject(body, "down report");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    cluster::DownReport report;
+    report.existed = object->value("existed", false);
+    report.removed = object->value("removed", std::vector<std::string>{});
+    return report;
+}
+
+std::string encodeClusterList(const std::vector<std::string>& names) { return json{{"clusters", names}}.dump(); }
+
+Result<std::vector<std::string>> decodeClusterList(std::string_view body) {
+    auto object = parseObject(body, "cluster list");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    return object->value("clusters", std::vector<std::string>{});
+}
+
+std::string encodeAddresses(const cluster::ClusterStatus& status) {
+    json nodes = json::array();
+    std::string head;
+    for (const auto& member : status.members) {
+        if (member.role == "head") head = member.address;
+        else nodes.push_back(member.address);
+    }
+    return json{{"cluster", status.name}, {"head", head}, {"nodes", nodes}}.dump();
+}
+
+}  // namespace ppcs::api

@@ -1,0 +1,184 @@
+// `ppcs-cluster up | scale | down | status | ips`: the cluster lifecycle, carried out by ppcsd.
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "api/client.h"
+#include "cli/cli.h"
+#include "cli/daemon_launcher.h"
+#include "cli/output.h"
+#include "common/strings.h"
+
+namespace ppcs::cli {
+namespace {
+
+struct ClusterOptions {
+    std::string name = cluster::kDefaultClusterName;
+    int nodes = 0;
+    int slots = 0;
+    int timeoutSeconds = api::kDefaultReadyTimeoutSeconds;
+    bool removeVolume = false;
+    bool hostfileFormat = false;
+};
+
+// Waiting lines replace each other on a terminal; phase changes and results stay.
+bool isLandmark(const std::string& phase, const std::string& text) {
+    return phase != "tasks" && phase != "ssh" && !(phase == "image" && startsWith(text, "Step "));
+}
+
+Status checkTimeout(int seconds) {
+    if (seconds < 1 || seconds > api::kMaxReadyTimeoutSeconds)
+        return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(api::kMaxReadyTimeoutSeconds) + " seconds");
+    return {};
+}
+
+// Runs a streamed cluster operation against ppcsd (started if needed) with a progress display.
+template <class Value, class Call>
+Result<Value> runStreamed(const GlobalOptions& global, Call call) {
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return endpoint.error();
+    ProgressDisplay display;
+    api::ApiClient client(*endpoint);
+    auto result = call(client, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, isLandmark(phase, text)); });
+    display.finish();
+    return result;
+}
+
+int readySlots(const cluster::ClusterStatus& status) {
+    int slots = 0;
+    for (const auto& member : status.members) slots += member.ready ? member.slots : 0;
+    return slots;
+}
+
+int printReady(const GlobalOptions& global, const cluster::ClusterStatus& status, double seconds) {
+    if (global.json) {
+        std::printf("%s\n", api::encodeClusterStatus(status).c_str());
+        return 0;
+    }
+    std::printf("cluster %s ready: head + %d nodes, %d slots, network %s (%.1f s)\n", status.name.c_str(), status.desiredNodes,
+                readySlots(status), status.subnet.c_str(), seconds);
+    return 0;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int runUp(const GlobalOptions& global, const ClusterOptions& options) {
+    api::UpRequest request{{options.name, options.nodes, options.slots}, options.timeoutSeconds};
+    Status valid = cluster::validateSpec(request.spec);
+    if (valid) valid = checkTimeout(options.timeoutSeconds);
+    if (!valid) return reportError(valid.error());
+    auto start = std::chrono::steady_clock::now();
+    auto status = runStreamed<cluster::ClusterStatus>(global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.up(request, progress); });
+    if (!status) return reportError(status.error());
+    return printReady(global, *status, secondsSince(start));
+}
+
+int runScale(const GlobalOptions& global, const ClusterOptions& options) {
+    Status valid = cluster::validateClusterName(options.name);
+    if (valid) valid = cluster::validateNodeCount(options.nodes);
+    if (valid) valid = checkTimeout(options.timeoutSeconds);
+    if (!valid) return reportError(valid.error());
+    api::ScaleRequest request{options.name, options.nodes, options.timeoutSeconds};
+    auto start = std::chrono::steady_clock::now();
+    auto status = runStreamed<cluster::ClusterStatus>(global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.scale(request, progress); });
+    if (!status) return reportError(status.error());
+    return printReady(global, *status, secondsSince(start));
+}
+
+int runDown(const GlobalOptions& global, const ClusterOptions& options) {
+    if (auto valid = cluster::validateClusterName(options.name); !valid) return reportError(valid.error());
+    api::DownRequest request{options.name, options.removeVolume};
+    auto report = runStreamed<cluster::DownReport>(global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.down(request, progress); });
+    if (!report) return reportError(report.error());
+    if (global.json) std::printf("%s\n", api::encodeDownReport(*report).c_str());
+    else if (!report->existed) std::printf("cluster %s does not exist: nothing to remove\n", options.name.c_str());
+    else std::printf("cluster %s removed (%s)\n", options.name.c_str(), join(report->removed, ", ").c_str());
+    return 0;
+}
+
+Result<cluster::ClusterStatus> fetchStatus(const GlobalOptions& global, const std::string& name) {
+    if (auto valid = cluster::validateClusterName(name); !valid) return valid.error();
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return endpoint.error();
+    return api::ApiClient(*endpoint).clusterStatus(name);
+}
+
+int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
+    auto status = fetchStatus(global, options.name);
+    if (!status) return reportError(status.error());
+    if (global.json) {
+        std::printf("%s\n", api::encodeClusterStatus(*status).c_str());
+        return 0;
+    }
+    std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n\n", status->name.c_str(), status->desiredNodes,
+                readySlots(*status), status->image.c_str(), status->subnet.c_str(), status->createdAt.c_str());
+    std::printf("%-5s %-5s %-22s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "STATE", "READY", "SLOTS");
+    for (const auto& member : status->members) {
+        std::string slot = member.role == "head" ? "-" : std::to_string(member.slot);
+        std::printf("%-5s %-5s %-22s %-16s %-10s %-6s %d%s\n", member.role.c_str(), slot.c_str(), member.hostname.c_str(),
+                    member.address.empty() ? "-" : member.address.c_str(), member.state.c_str(), member.ready ? "yes" : "no", member.slots,
+                    member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
+    }
+    return 0;
+}
+
+int runIps(const GlobalOptions& global, const ClusterOptions& options) {
+    auto status = fetchStatus(global, options.name);
+    if (!status) return reportError(status.error());
+    if (global.json) {
+        std::printf("%s\n", api::encodeAddresses(*status).c_str());
+        return 0;
+    }
+    for (const auto& member : status->members) {
+        if (member.address.empty()) continue;
+        if (options.hostfileFormat) std::printf("%s slots=%d\n", member.address.c_str(), member.slots);
+        else std::printf("%s\n", member.address.c_str());
+    }
+    return 0;
+}
+
+void addNameOption(CLI::App* command, ClusterOptions& options) {
+    command->add_option("--name", options.name, "Cluster name")->capture_default_str();
+}
+
+void addTimeoutOption(CLI::App* command, ClusterOptions& options) {
+    command->add_option("--timeout", options.timeoutSeconds, "Seconds to wait for the cluster to be ready")->capture_default_str();
+}
+
+}  // namespace
+
+void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
+    auto options = std::make_shared<ClusterOptions>();
+    auto* up = app.add_subcommand("up", "Create (or resize) a cluster and return when it is verified ready");
+    up->add_option("--nodes", options->nodes, "Number of nodes besides the head")->required();
+    addNameOption(up, *options);
+    up->add_option("--slots", options->slots, "MPI slots per container (default: its CPU allowance)");
+    addTimeoutOption(up, *options);
+    up->callback([&global, &action, options] { action = [&global, options] { return runUp(global, *options); }; });
+
+    auto* scale = app.add_subcommand("scale", "Change the number of nodes of a running cluster");
+    scale->add_option("--nodes", options->nodes, "New number of nodes")->required();
+    addNameOption(scale, *options);
+    addTimeoutOption(scale, *options);
+    scale->callback([&global, &action, options] { action = [&global, options] { return runScale(global, *options); }; });
+
+    auto* down = app.add_subcommand("down", "Remove a cluster and wait until it is gone");
+    addNameOption(down, *options);
+    down->add_flag("--volumes", options->removeVolume, "Also remove the shared volume");
+    down->callback([&global, &action, options] { action = [&global, options] { return runDown(global, *options); }; });
+
+    auto* status = app.add_subcommand("status", "Show a cluster's nodes, addresses, states and readiness");
+    addNameOption(status, *options);
+    status->callback([&global, &action, options] { action = [&global, options] { return runStatus(global, *options); }; });
+
+    auto* ips = app.add_subcommand("ips", "Print the head's and nodes' addresses, head first");
+    addNameOption(ips, *options);
+    ips->add_flag("--hostfile", options->hostfileFormat, "Print as an Open MPI hostfile");
+    ips->callback([&global, &action, options] { action = [&global, options] { return runIps(global, *options); }; });
+}
+
+}  // namespace ppcs::cli

@@ -1,0 +1,292 @@
+#include "cluster/cluster_manager.h"
+
+#include <thread>
+
+#include "cluster/hostfile.h"
+#include "cluster/keys.h"
+#include "cluster/observed.h"
+#include "cluster/reconciler.h"
+#include "cluster/subnet.h"
+#include "common/strings.h"
+#include "common/token.h"
+#include "image/image_builder.h"
+
+namespace ppcs::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kGonePolls = 240;  // x 250 ms
+constexpr auto kGonePoll = std::chrono::milliseconds(250);
+
+// The objects an operation created, removed in reverse order when it fails (and by `down`).
+struct Teardown {
+    std::vector<std::string> services;  // IDs
+    std::vector<std::string> secrets;   // IDs
+    std::vector<std::string> networks;  // IDs
+    std::vector<std::string> volumes;   // names
+};
+
+Status waitForContainersGone(docker::EngineClient& engine, const std::string& cluster) {
+    for (int poll = 0; poll < kGonePolls; ++poll) {
+        auto containers = engine.listContainers(clusterLabels(cluster), true);
+        if (!containers) return containers.error();
+        if (containers->empty()) return {};
+        std::this_thread::sleep_for(kGonePoll);
+    }
+    return makeError(ErrorCode::timeout, "the containers of cluster '" + cluster + "' were still there after 60 s");
+}
+
+// Networks and volumes stay busy for a moment after their last container went away.
+template <class Remove>
+Status removeWhenFree(Remove remove) {
+    Status last;
+    for (int poll = 0; poll < 40; ++poll) {
+        last = remove();
+        if (last || last.error().code == ErrorCode::notFound) return {};
+        std::this_thread::sleep_for(kGonePoll);
+    }
+    return last;
+}
+
+Status tearDown(docker::EngineClient& engine, const std::string& cluster, const Teardown& objects, std::vector<std::string>& removed,
+                const Progress& progress) {
+    for (const auto& id : objects.services) {
+        auto gone = engine.removeService(id);
+        if (!gone && gone.error().code != ErrorCode::notFound) return gone;
+    }
+    if (!objects.services.empty()) {
+        progress("down", "waiting for the containers to stop");
+        if (auto gone = waitForContainersGone(engine, cluster); !gone) return gone;
+        removed.push_back(std::to_string(objects.services.size()) + " services");
+    }
+    for (const auto& id : objects.secrets)
+        if (auto gone = removeWhenFree([&] { return engine.removeSecret(id); }); !gone) return gone;
+    if (!objects.secrets.empty()) removed.push_back(std::to_string(objects.secrets.size()) + " secrets");
+    for (const auto& id : objects.networks)
+        if (auto gone = removeWhenFree([&] { return engine.removeNetwork(id); }); !gone) return gone;
+    if (!objects.networks.empty()) removed.push_back("network");
+    for (const auto& name : objects.volumes)
+        if (auto gone = removeWhenFree([&] { return engine.removeVolume(name); }); !gone) return gone;
+    if (!objects.volumes.empty()) removed.push_back("volume");
+    return {};
+}
+
+docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
+                                const docker::SecretInfo& secret, const std::string& subnet) {
+    auto names = objectNames(spec.name);
+    docker::ServiceSpec service;
+    bool head = role == "head";
+    service.name = head ? names.headService : names.nodeService;
+    service.labels = roleLabels(spec.name, role);
+    service.labels[kSubnetLabel] = subnet;
+    if (spec.slotsOverride > 0) service.labels[kSlotsLabel] = std::to_string(spec.slotsOverride);
+    service.containerLabels = roleLabels(spec.name, role);
+    service.image = imageId;
+    service.hostname = head ? names.headHostname : names.nodeHostname;
+    service.mounts = {{names.volume, kSharedDir}};
+    service.secrets = {{secret.id, secret.name, "ppcs_ssh_key", 0400}};
+    service.networkIds = {networkId};
+    if (head) service.constraints = {"node.role==manager"};
+    service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodes);
+    return service;
+}
+
+int slotsOverrideOf(const ObservedCluster& observed) {
+    auto label = observed.head->labels.find(kSlotsLabel);
+    return label == observed.head->labels.end() ? 0 : std::atoi(label->second.c_str());
+}
+
+}  // namespace
+
+Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster, const std::string& operation) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto busy = busy_.find(cluster);
+    if (busy != busy_.end())
+        return makeError(ErrorCode::conflict, "cluster '" + cluster + "' is busy with another request (" + busy->second + "): try again when it ends");
+    busy_[cluster] = operation;
+    return Held(*this, cluster);
+}
+
+void OperationLocks::release(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_.erase(cluster);
+}
+
+Result<std::string> ClusterManager::ensureImage(const Progress& progress) {
+    std::unique_lock<std::mutex> building;
+    if (imageBuildLock_) building = std::unique_lock<std::mutex>(*imageBuildLock_);
+    image::ImageBuilder builder(engine_, runner_);
+    auto built = builder.build(image::BuildRequest{}, [&progress](const std::string& phase, const std::string& text) {
+        if (phase != "build" || startsWith(text, "Step ")) progress("image", text);
+    });
+    if (!built) return built.error();
+    return built->imageId;
+}
+
+Status ClusterManager::ensureSwarm(const Progress& progress) {
+    auto info = engine_.info();
+    if (!info) return info.error().context("check swarm");
+    if (info->swarmState == "active") {
+        if (!info->swarmManager)
+            return makeError(ErrorCode::unavailable, "this engine is a swarm worker: ppcs needs a manager's engine to create services");
+        return {};
+    }
+    if (info->swarmState != "inactive")
+        return makeError(ErrorCode::unavailable, "swarm is " + info->swarmState + (info->swarmError.empty() ? "" : " (" + info->swarmError + ")") +
+                                                     ": repair it with `docker swarm` before `up`");
+    progress("swarm", "swarm is inactive: initialising a single-node swarm on " + swarm_.advertiseAddr);
+    if (auto started = engine_.initSwarm(swarm_.listenAddr, swarm_.advertiseAddr); !started)
+        return started.error().context("initialise swarm");
+    return {};
+}
+
+Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::seconds timeout, const Progress& progress) {
+    if (auto valid = validateSpec(spec); !valid) return valid.error();
+    auto deadline = Clock::now() + timeout;
+    auto imageId = ensureImage(progress);
+    if (!imageId) return imageId.error().context("up '" + spec.name + "'");
+    if (auto swarm = ensureSwarm(progress); !swarm) return swarm.error().context("up '" + spec.name + "'");
+    auto observed = observeCluster(engine_, spec.name);
+    if (!observed) return observed.error();
+    auto plan = planUp(spec, *observed);
+    if (plan.refusal) return plan.refusal->context("up '" + spec.name + "'");
+    if (plan.steps.front() == Step::createNetwork) return create(spec, *imageId, *observed, deadline, progress);
+    auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : slotsOverrideOf(*observed), deadline, progress);
+    if (!status) return status.error().context("up '" + spec.name + "'");
+    return status;
+}
+
+Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
+                                             Clock::time_point deadline, const Progress& progress) {
+    auto names = objectNames(spec.name);
+    auto labels = clusterLabels(spec.name);
+    Teardown created;
+    auto fail = [&](const Error& error) -> Result<ClusterStatus> {
+        progress("rollback", "removing what this up created");
+        std::vector<std::string> removed;
+        if (auto undone = tearDown(engine_, spec.name, created, removed, progress); !undone)
+            return error.context("up '" + spec.name + "' (and its rollback failed too: " + undone.error().message + ")");
+        return error.context("up '" + spec.name + "'");
+    };
+
+    auto networks = engine_.listNetworks({});
+    if (!networks) return networks.error();
+    std::vector<std::string> used;
+    for (const auto& network : *networks) used.insert(used.end(), network.subnets.begin(), network.subnets.end());
+    auto subnet = chooseSubnet(used, spec.nodes);
+    if (!subnet) return subnet.error();
+    progress("create", "overlay network " + names.network + " " + *subnet);
+    auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
+    if (!networkId) {
+        if (networkId.error().code == ErrorCode::conflict)
+            return makeError(ErrorCode::conflict, "up '" + spec.name + "': another request is creating this cluster right now");
+        return fail(networkId.error());
+    }
+    created.networks.push_back(*networkId);
+    if (!observed.volume) {
+        if (auto volume = engine_.createVolume(names.volume, labels); !volume) return fail(volume.error());
+        created.volumes.push_back(names.volume);
+    }
+    auto key = generateClusterKey(runner_, "ppcs-" + spec.name);
+    if (!key) return fail(key.error());
+    auto suffix = generateToken();
+    if (!suffix) return fail(suffix.error());
+    docker::SecretInfo secret{"", names.secretPrefix + suffix->substr(0, 8), labels};
+    auto secretId = engine_.createSecret(secret.name, key->privateKey, labels);
+    if (!secretId) return fail(secretId.error());
+    secret.id = *secretId;
+    created.secrets.push_back(*secretId);
+    progress("create", "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
+    for (const char* role : {"head", "node"}) {
+        auto serviceId = engine_.createService(serviceSpec(spec, role, imageId, *networkId, secret, *subnet));
+        if (!serviceId) return fail(serviceId.error());
+        created.services.push_back(*serviceId);
+    }
+    auto current = observeCluster(engine_, spec.name);
+    if (!current) return fail(current.error());
+    auto members = makeReady(engine_, *current, spec.nodes, spec.slotsOverride, deadline, progress);
+    if (!members) return fail(members.error());
+    return status(spec.name);
+}
+
+Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, Clock::time_point deadline,
+                                             const Progress& progress) {
+    if (observed.nodes->replicas != static_cast<std::uint64_t>(nodes)) {
+        auto members = currentMembers(engine_, observed);
+        if (!members) return members.error();
+        if (!members->empty() && members->front().role == "head" && !members->front().containerId.empty()) {
+            auto busy = jobRunning(engine_, members->front().containerId);
+            if (!busy) return busy.error();
+            if (*busy) return makeError(ErrorCode::conflict, "a job is running on cluster '" + observed.name + "': scale it when the job ends");
+        }
+        progress("scale", std::to_string(observed.nodes->replicas) + " -> " + std::to_string(nodes) + " nodes");
+        if (auto scaled = engine_.scaleService(observed.nodes->id, static_cast<std::uint64_t>(nodes)); !scaled) return scaled.error();
+    }
+    auto current = observeCluster(engine_, observed.name);
+    if (!current) return current.error();
+    auto members = makeReady(engine_, *current, nodes, slotsOverride, deadline, progress);
+    if (!members) return members.error();
+    return status(observed.name);
+}
+
+Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, std::chrono::seconds timeout, const Progress& progress) {
+    if (auto valid = validateClusterName(name); !valid) return valid.error();
+    if (auto valid = validateNodeCount(nodes); !valid) return valid.error();
+    auto observed = observeCluster(engine_, name);
+    if (!observed) return observed.error();
+    if (!observed->exists()) return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
+    ClusterSpec spec{name, nodes, slotsOverrideOf(*observed)};
+    auto plan = planUp(spec, *observed);
+    if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
+    auto status = resize(*observed, nodes, spec.slotsOverride, Clock::now() + timeout, progress);
+    if (!status) return status.error().context("scale '" + name + "'");
+    return status;
+}
+
+Result<DownReport> ClusterManager::down(const std::string& name, bool removeVolume, const Progress& progress) {
+    if (auto valid = validateClusterName(name); !valid) return valid.error();
+    auto observed = observeCluster(engine_, name);
+    if (!observed) return observed.error();
+    DownReport report;
+    report.existed = observed->exists() || (removeVolume && observed->volume);
+    Teardown objects;
+    for (const auto* service : {&observed->head, &observed->nodes})
+        if (*service) objects.services.push_back((*service)->id);
+    for (const auto& secret : observed->secrets) objects.secrets.push_back(secret.id);
+    if (observed->network) objects.networks.push_back(observed->network->id);
+    if (removeVolume && observed->volume) objects.volumes.push_back(observed->volume->name);
+    // Containers of a half-removed cluster (no services left) are waited for too.
+    if (objects.services.empty() && report.existed)
+        if (auto gone = waitForContainersGone(engine_, name); !gone) return gone.error().context("down '" + name + "'");
+    if (auto gone = tearDown(engine_, name, objects, report.removed, progress); !gone) return gone.error().context("down '" + name + "'");
+    return report;
+}
+
+Result<ClusterStatus> ClusterManager::status(const std::string& name) {
+    if (auto valid = validateClusterName(name); !valid) return valid.error();
+    auto observed = observeCluster(engine_, name);
+    if (!observed) return observed.error();
+    if (!observed->exists()) return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
+    if (!observed->complete()) return makeError(ErrorCode::conflict, "cluster '" + name + "' is incomplete (missing " + observed->missingParts() + ")");
+    ClusterStatus status{name, observed->head->image, observed->subnet(), observed->head->createdAt, static_cast<int>(observed->nodes->replicas), {}};
+    auto members = currentMembers(engine_, *observed);
+    if (!members) return members.error();
+    status.members = std::move(*members);
+    if (!status.members.empty() && status.members.front().role == "head" && !status.members.front().containerId.empty()) {
+        auto text = readHostfile(engine_, status.members.front().containerId);
+        if (!text) return text.error();
+        auto entries = parseHostfile(*text);
+        if (!entries) return entries.error().context("cluster '" + name + "'");
+        for (auto& member : status.members)
+            for (const auto& entry : *entries)
+                if (entry.address == member.address && member.state == "running") {
+                    member.ready = true;
+                    member.slots = entry.slots;
+                }
+    }
+    return status;
+}
+
+Result<std::vector<std::string>> ClusterManager::list() { return listClusterNames(engine_); }
+
+}  // namespace ppcs::cluster

@@ -1,0 +1,99 @@
+#pragma once
+// The cluster lifecycle: up, scale, down, status, list. Every call reads the cluster from Docker's
+// labels first, plans, then acts; a failed `up` removes everything it created.
+// Not safe to run two operations on one cluster at once: callers serialize them (OperationLocks).
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cluster/readiness.h"
+#include "cluster/spec.h"
+#include "common/result.h"
+#include "docker/engine.h"
+#include "image/process_runner.h"
+
+namespace ppcs::cluster {
+
+struct ClusterStatus {
+    std::string name;
+    std::string image;          // the image ID every task runs
+    std::string subnet;         // the overlay network's CIDR
+    std::string createdAt;      // the head service's creation time (RFC 3339)
+    int desiredNodes = 0;
+    std::vector<Member> members;  // head first, then nodes by slot
+};
+
+struct DownReport {
+    bool existed = false;
+    std::vector<std::string> removed;  // "service demo_mpihead", "network demo_net", ...
+};
+
+struct SwarmSettings {
+    std::string listenAddr = "127.0.0.1:2377";  // used only when ppcs initialises the swarm
+    std::string advertiseAddr = "127.0.0.1";
+};
+
+class ClusterManager {
+public:
+    // imageBuildLock, when given, is held while `up` makes sure the image is built, so that it
+    // never races another build of the same image.
+    ClusterManager(docker::EngineClient& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr, SwarmSettings swarm = {})
+        : engine_(engine), runner_(runner), imageBuildLock_(imageBuildLock), swarm_(std::move(swarm)) {}
+
+    // Builds the image if missing, makes sure Swarm is active, creates or scales the cluster and
+    // returns once it is verified ready (or the timeout ran out: then a new cluster is removed).
+    Result<ClusterStatus> up(const ClusterSpec& spec, std::chrono::seconds timeout, const Progress& progress);
+    // Changes the node count of a running cluster; refuses while a job runs on it.
+    Result<ClusterStatus> scale(const std::string& name, int nodes, std::chrono::seconds timeout, const Progress& progress);
+    // Removes what `up` created (the volume only with removeVolume) and waits until it is gone.
+    // A cluster that does not exist is not an error: there is nothing to remove.
+    Result<DownReport> down(const std::string& name, bool removeVolume, const Progress& progress);
+    Result<ClusterStatus> status(const std::string& name);
+    Result<std::vector<std::string>> list();
+
+private:
+    Result<std::string> ensureImage(const Progress& progress);
+    Status ensureSwarm(const Progress& progress);
+    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
+                                 std::chrono::steady_clock::time_point deadline, const Progress& progress);
+    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, std::chrono::steady_clock::time_point deadline,
+                                 const Progress& progress);
+
+    docker::EngineClient& engine_;
+    image::ProcessRunner& runner_;
+    std::mutex* imageBuildLock_;
+    SwarmSettings swarm_;
+};
+
+// One operation per cluster at a time across ppcsd's request threads: a second one is refused
+// at once (ErrorCode::conflict) rather than queued behind a long `up`.
+class OperationLocks {
+public:
+    class Held {
+    public:
+        Held(OperationLocks& locks, std::string name) : locks_(&locks), name_(std::move(name)) {}
+        Held(Held&& other) noexcept : locks_(other.locks_), name_(std::move(other.name_)) { other.locks_ = nullptr; }
+        Held(const Held&) = delete;
+        ~Held() {
+            if (locks_) locks_->release(name_);
+        }
+
+    private:
+        OperationLocks* locks_;
+        std::string name_;
+    };
+
+    Result<Held> acquire(const std::string& cluster, const std::string& operation);
+
+private:
+    void release(const std::string& cluster);
+
+    std::mutex mutex_;
+    std::map<std::string, std::string> busy_;  // cluster -> operation
+};
+
+}  // namespace ppcs::cluster

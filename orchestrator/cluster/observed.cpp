@@ -1,0 +1,65 @@
+#include "cluster/observed.h"
+
+#include <algorithm>
+
+#include "cluster/spec.h"
+#include "common/strings.h"
+
+namespace ppcs::cluster {
+
+std::string ObservedCluster::missingParts() const {
+    std::vector<std::string> missing;
+    if (!head) missing.push_back("head service");
+    if (!nodes) missing.push_back("node service");
+    if (!network) missing.push_back("network");
+    if (secrets.empty()) missing.push_back("ssh key secret");
+    return join(missing, ", ");
+}
+
+std::string ObservedCluster::subnet() const {
+    if (network && !network->subnets.empty()) return network->subnets.front();
+    if (head) {
+        auto label = head->labels.find(kSubnetLabel);
+        if (label != head->labels.end()) return label->second;
+    }
+    return "";
+}
+
+Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::string& name) {
+    ObservedCluster observed;
+    observed.name = name;
+    auto labels = clusterLabels(name);
+    auto names = objectNames(name);
+    auto services = engine.listServices(labels);
+    if (!services) return services.error().context("look up cluster '" + name + "'");
+    for (auto& service : *services) {
+        if (service.name == names.headService) observed.head = service;
+        if (service.name == names.nodeService) observed.nodes = service;
+    }
+    auto networks = engine.listNetworks(labels);
+    if (!networks) return networks.error().context("look up cluster '" + name + "'");
+    for (auto& network : *networks)
+        if (network.name == names.network) observed.network = network;
+    auto secrets = engine.listSecrets(labels);
+    if (!secrets) return secrets.error().context("look up cluster '" + name + "'");
+    observed.secrets = *secrets;
+    auto volumes = engine.listVolumes(labels);
+    if (!volumes) return volumes.error().context("look up cluster '" + name + "'");
+    for (auto& volume : *volumes)
+        if (volume.name == names.volume) observed.volume = volume;
+    return observed;
+}
+
+Result<std::vector<std::string>> listClusterNames(docker::EngineClient& engine) {
+    auto services = engine.listServices({{kRoleLabel, "head"}});
+    if (!services) return services.error().context("list clusters");
+    std::vector<std::string> names;
+    for (const auto& service : *services) {
+        auto label = service.labels.find(kClusterLabel);
+        if (label != service.labels.end()) names.push_back(label->second);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace ppcs::cluster

@@ -1,0 +1,35 @@
+#pragma once
+// What Docker says a cluster is right now, read from labels: Docker is the source of truth, so
+// ppcsd keeps no cluster state of its own and loses nothing when it restarts.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "docker/engine.h"
+
+namespace ppcs::cluster {
+
+struct ObservedCluster {
+    std::string name;
+    std::optional<docker::ServiceInfo> head;
+    std::optional<docker::ServiceInfo> nodes;
+    std::optional<docker::NetworkInfo> network;
+    std::vector<docker::SecretInfo> secrets;
+    std::optional<docker::VolumeInfo> volume;
+
+    // Any object but the volume (which `down` keeps unless asked) exists.
+    bool exists() const { return head || nodes || network || !secrets.empty(); }
+    bool complete() const { return head && nodes && network && !secrets.empty(); }
+    // "head service, node service, ..." for what is missing from a complete cluster.
+    std::string missingParts() const;
+    std::string subnet() const;
+};
+
+Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::string& name);
+
+// Names of every cluster that has a head service.
+Result<std::vector<std::string>> listClusterNames(docker::EngineClient& engine);
+
+}  // namespace ppcs::cluster

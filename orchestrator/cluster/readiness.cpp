@@ -1,0 +1,215 @@
+#include "cluster/readiness.h"
+
+#include <algorithm>
+#include <future>
+#include <map>
+#include <thread>
+
+#include "cluster/cluster_files.h"
+#include "cluster/hostfile.h"
+#include "cluster/spec.h"
+#include "common/strings.h"
+#include "common/tar.h"
+
+namespace ppcs::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kPollInterval = std::chrono::milliseconds(250);
+constexpr std::size_t kParallelExecs = 8;
+
+std::string describe(const Member& member) {
+    return member.role == "head" ? "head" : "node " + std::to_string(member.slot);
+}
+
+Member memberFromTask(const docker::TaskInfo& task, const ObservedCluster& cluster, bool isHead) {
+    Member member;
+    member.role = isHead ? "head" : "node";
+    member.slot = isHead ? 0 : task.slot;
+    member.hostname = isHead ? cluster.name + "-head" : cluster.name + "-node-" + std::to_string(task.slot);
+    member.state = task.state;
+    member.message = task.error.empty() ? task.message : task.error;
+    member.containerId = task.containerId;
+    member.nodeId = task.nodeId;
+    auto addresses = task.addresses.find(cluster.network->id);
+    if (addresses != task.addresses.end() && !addresses->second.empty())
+        member.address = addresses->second.front().substr(0, addresses->second.front().find('/'));
+    return member;
+}
+
+bool isUp(const Member& member) { return member.state == "running" && !member.address.empty() && !member.containerId.empty(); }
+
+// Runs fn over items with at most kParallelExecs at a time; returns the first error.
+template <class Item, class Fn>
+Status forEachParallel(std::vector<Item>& items, Fn fn) {
+    for (std::size_t start = 0; start < items.size(); start += kParallelExecs) {
+        std::vector<std::future<Status>> running;
+        for (std::size_t i = start; i < std::min(items.size(), start + kParallelExecs); ++i)
+            running.push_back(std::async(std::launch::async, [&fn, &items, i] { return fn(items[i]); }));
+        for (auto& done : running)
+            if (auto status = done.get(); !status) return status;
+    }
+    return {};
+}
+
+Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, Clock::time_point deadline,
+                                         const Progress& progress) {
+    int lastReported = -1;
+    while (true) {
+        auto members = currentMembers(engine, cluster);
+        if (!members) return members.error();
+        int upNodes = 0;
+        bool headUp = false;
+        for (const auto& member : *members) {
+            if (member.role == "head") headUp = headUp || isUp(member);
+            else upNodes += isUp(member) ? 1 : 0;
+        }
+        if (upNodes != lastReported) progress("tasks", std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
+        lastReported = upNodes;
+        if (headUp && upNodes == nodes && static_cast<int>(members->size()) == nodes + 1) return members;
+        if (Clock::now() >= deadline) {
+            std::vector<std::string> missing;
+            for (const auto& member : *members)
+                if (!isUp(member)) missing.push_back(describe(member) + " (" + member.state + (member.message.empty() ? "" : ": " + member.message) + ")");
+            if (static_cast<int>(members->size()) < nodes + 1) missing.push_back(std::to_string(nodes + 1 - members->size()) + " task(s) not even scheduled");
+            return makeError(ErrorCode::timeout, "tasks not running in time: " + join(missing, ", "));
+        }
+        std::this_thread::sleep_for(kPollInterval);
+    }
+}
+
+// Reads each member's ed25519 host key; the entrypoint makes it at start, so wait for it.
+Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std::vector<Member>& members, Clock::time_point deadline) {
+    std::vector<KnownHost> keys(members.size());
+    std::vector<std::size_t> indexes(members.size());
+    for (std::size_t i = 0; i < indexes.size(); ++i) indexes[i] = i;
+    auto status = forEachParallel(indexes, [&](std::size_t i) -> Status {
+        while (true) {
+            auto key = engine.runExec(members[i].containerId, {{"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}, "root", {}, ""});
+            if (key && key->exitCode == 0 && !trim(key->out).empty()) {
+                keys[i] = KnownHost{members[i].address, members[i].hostname, std::string(trim(key->out))};
+                return {};
+            }
+            if (Clock::now() >= deadline)
+                return makeError(ErrorCode::timeout, describe(members[i]) + " has no ssh host key in time" + (key ? "" : ": " + key.error().message));
+            std::this_thread::sleep_for(kPollInterval);
+        }
+    });
+    if (!status) return status.error();
+    return keys;
+}
+
+Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
+    TarWriter tar;
+    for (const auto& file : files)
+        if (auto added = tar.add(file); !added) return added;
+    return engine.putArchive(headContainer, kSharedDir, tar.finish());
+}
+
+// From the head, as mpiuser: ssh to every address with the cluster key. Returns the addresses
+// that did not accept yet. The addresses are positional arguments of a fixed script.
+Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const std::string& headContainer, const std::vector<std::string>& addresses) {
+    std::vector<std::string> argv{"sh", "-c",
+                                  "for ip do ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes \"$ip\" true "
+                                  "</dev/null >/dev/null 2>&1 || echo \"$ip\"; done",
+                                  "ppcs-verify"};
+    argv.insert(argv.end(), addresses.begin(), addresses.end());
+    auto outcome = engine.runExec(headContainer, {argv, kMpiUser, {}, ""}, std::chrono::seconds(120));
+    if (!outcome) return outcome.error().context("verify ssh from the head");
+    std::vector<std::string> refused;
+    for (const auto& line : split(std::string(trim(outcome->out)), '\n'))
+        if (!line.empty()) refused.push_back(line);
+    return refused;
+}
+
+Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& members, Clock::time_point deadline, const Progress& progress) {
+    std::vector<std::string> pending;
+    for (const auto& member : members) pending.push_back(member.address);
+    while (true) {
+        auto refused = sshRefusals(engine, members.front().containerId, pending);
+        if (!refused) return refused.error();
+        if (refused->empty()) return {};
+        if (refused->size() != pending.size())
+            progress("ssh", std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) + " members accept the cluster key");
+        pending = *refused;
+        if (Clock::now() >= deadline) {
+            std::vector<std::string> names;
+            for (const auto& member : members)
+                if (std::find(pending.begin(), pending.end(), member.address) != pending.end()) names.push_back(describe(member) + " (" + member.address + ")");
+            return makeError(ErrorCode::timeout, "sshd did not accept the cluster key from the head in time on: " + join(names, ", "));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
+// Slots per member, and whether ranks on some host outnumber its cores.
+bool assignSlots(docker::EngineClient& engine, std::vector<Member>& members, int slotsOverride) {
+    std::map<std::string, int> hostCpus;
+    if (auto nodes = engine.listNodes())
+        for (const auto& node : *nodes) hostCpus[node.id] = static_cast<int>(std::max<std::int64_t>(1, node.nanoCpus / 1000000000));
+    std::map<std::string, int> ranksOnHost;
+    for (auto& member : members) {
+        int cpus = hostCpus.count(member.nodeId) ? hostCpus[member.nodeId] : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        member.slots = slotsOverride > 0 ? slotsOverride : cpus;
+        ranksOnHost[member.nodeId] += member.slots;
+    }
+    for (const auto& [host, ranks] : ranksOnHost) {
+        int cpus = hostCpus.count(host) ? hostCpus[host] : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        if (ranks > cpus) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster) {
+    if (!cluster.complete()) return makeError(ErrorCode::notFound, "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
+    auto tasks = engine.listTasks({{"service", {cluster.head->id, cluster.nodes->id}}, {"desired-state", {"running"}}});
+    if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster.name + "'");
+    std::vector<Member> members;
+    for (const auto& task : *tasks) members.push_back(memberFromTask(task, cluster, task.serviceId == cluster.head->id));
+    std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+        return std::make_pair(a.role != "head", a.slot) < std::make_pair(b.role != "head", b.slot);
+    });
+    return members;
+}
+
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
+                                      Clock::time_point deadline, const Progress& progress) {
+    auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
+    if (!members) return members.error();
+    bool oversubscribed = assignSlots(engine, *members, slotsOverride);
+    auto keys = collectHostKeys(engine, *members, deadline);
+    if (!keys) return keys.error();
+    progress("ssh", "host keys of " + std::to_string(keys->size()) + " members collected");
+    std::string head = members->front().containerId;
+    std::vector<TarEntry> settings{
+        {TarEntry::Kind::directory, ".ppcs", "", 0755},
+        {TarEntry::Kind::file, ".ppcs/mca-params.conf", renderMcaParams(cluster.name, {cluster.subnet(), oversubscribed}), 0644},
+        {TarEntry::Kind::file, ".ppcs/known_hosts", renderKnownHosts(*keys), 0644}};
+    if (auto written = writeSharedFiles(engine, head, settings); !written) return written.error().context("write the cluster's settings");
+    if (auto verified = verifySsh(engine, *members, deadline, progress); !verified) return verified.error();
+    std::vector<HostEntry> entries;
+    for (const auto& member : *members) entries.push_back({member.address, member.slots, member.hostname});
+    auto hostfile = renderHostfile(cluster.name, entries);
+    if (!hostfile) return hostfile.error();
+    if (auto written = writeSharedFiles(engine, head, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
+        return written.error().context("write the hostfile");
+    for (auto& member : *members) member.ready = true;
+    progress("ready", "head + " + std::to_string(nodes) + " nodes verified, hostfile written");
+    return members;
+}
+
+Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer) {
+    auto outcome = engine.runExec(headContainer, {{"cat", kHostfilePath}, kMpiUser, {}, ""});
+    if (!outcome) return outcome.error().context("read the hostfile");
+    return outcome->exitCode == 0 ? outcome->out : std::string();
+}
+
+Result<bool> jobRunning(docker::EngineClient& engine, const std::string& headContainer) {
+    auto outcome = engine.runExec(headContainer, {{"pgrep", "-x", "mpirun"}, "root", {}, ""});
+    if (!outcome) return outcome.error().context("look for a running job");
+    return outcome->exitCode == 0;
+}
+
+}  // namespace ppcs::cluster

@@ -1,0 +1,47 @@
+#pragma once
+// Bringing a cluster's running tasks to "verified ready": every task running with an overlay
+// address, every member's host key collected into the shared known_hosts, the cluster key
+// accepted by every sshd from the head, the per-cluster MPI settings and the hostfile written.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cluster/observed.h"
+#include "common/result.h"
+#include "docker/engine.h"
+
+namespace ppcs::cluster {
+
+// One task of the cluster: the head (slot 0) or a node.
+struct Member {
+    std::string role;         // "head" or "node"
+    int slot = 0;             // the task's slot; 0 for the head
+    std::string hostname;     // <cluster>-head or <cluster>-node-<slot>
+    std::string address;      // overlay IPv4 address, without prefix; empty until attached
+    std::string state;        // task state: "running", "starting", ...
+    std::string message;      // task status message or error
+    std::string containerId;
+    std::string nodeId;       // the swarm host it runs on
+    int slots = 1;
+    bool ready = false;       // listed in the cluster's hostfile
+};
+
+using Progress = std::function<void(const std::string& phase, const std::string& text)>;
+
+// The tasks the engine wants running, head first, then nodes by slot.
+Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster);
+
+// Waits (until deadline) for the head and `nodes` nodes, then makes them ready. On timeout the
+// error names every member that never got there and why.
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
+                                      std::chrono::steady_clock::time_point deadline, const Progress& progress);
+
+// The hostfile as the head sees it now (empty when there is none yet).
+Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer);
+
+// True when an mpirun is running in the head container.
+Result<bool> jobRunning(docker::EngineClient& engine, const std::string& headContainer);
+
+}  // namespace ppcs::cluster

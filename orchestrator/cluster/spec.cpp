@@ -1,0 +1,45 @@
+#include "cluster/spec.h"
+
+#include <cctype>
+
+namespace ppcs::cluster {
+
+Status validateClusterName(const std::string& name) {
+    bool ok = !name.empty() && name.size() <= 40 && std::islower(static_cast<unsigned char>(name[0]));
+    for (char c : name) ok = ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-');
+    if (!ok)
+        return makeError(ErrorCode::usage, "cluster name '" + name +
+                                               "' is not valid: use lower-case letters, digits and '-', starting with a letter, at most 40");
+    return {};
+}
+
+Status validateNodeCount(int nodes) {
+    if (nodes < 1 || nodes > kMaxNodes)
+        return makeError(ErrorCode::usage, "--nodes must be from 1 to " + std::to_string(kMaxNodes) + ", not " + std::to_string(nodes));
+    return {};
+}
+
+Status validateSlots(int slots) {
+    if (slots < 0 || slots > kMaxSlots)
+        return makeError(ErrorCode::usage, "--slots must be from 1 to " + std::to_string(kMaxSlots) + ", not " + std::to_string(slots));
+    return {};
+}
+
+Status validateSpec(const ClusterSpec& spec) {
+    if (auto valid = validateClusterName(spec.name); !valid) return valid;
+    if (auto valid = validateNodeCount(spec.nodes); !valid) return valid;
+    return validateSlots(spec.slotsOverride);
+}
+
+ObjectNames objectNames(const std::string& cluster) {
+    return {cluster + "_mpihead", cluster + "_mpinode", cluster + "_net", cluster + "_mpishare",
+            cluster + "_ssh_",    cluster + "-head",    cluster + "-node-{{.Task.Slot}}"};
+}
+
+docker::Labels clusterLabels(const std::string& cluster) { return {{kClusterLabel, cluster}}; }
+
+docker::Labels roleLabels(const std::string& cluster, const std::string& role) {
+    return {{kClusterLabel, cluster}, {kRoleLabel, role}};
+}
+
+}  // namespace ppcs::cluster

@@ -1,0 +1,54 @@
+#pragma once
+// What a cluster is asked to be, how its Docker objects are named and labelled, and the
+// validation of user input (pure: no engine).
+
+#include <cstdint>
+#include <string>
+
+#include "common/result.h"
+#include "docker/types.h"
+
+namespace ppcs::cluster {
+
+inline constexpr const char* kDefaultClusterName = "ppcs";
+inline constexpr int kMaxNodes = 1000;
+inline constexpr int kMaxSlots = 1024;
+inline constexpr const char* kSharedDir = "/usr/local/var/mpishare";
+inline constexpr const char* kHostfilePath = "/usr/local/var/mpishare/hostfile";
+inline constexpr const char* kClusterFilesDir = "/usr/local/var/mpishare/.ppcs";
+inline constexpr const char* kMpiUser = "mpiuser";
+
+// Labels on every object: ppcs.cluster=<name>; services and containers also ppcs.role=head|node.
+inline constexpr const char* kClusterLabel = "ppcs.cluster";
+inline constexpr const char* kRoleLabel = "ppcs.role";
+inline constexpr const char* kSubnetLabel = "ppcs.subnet";
+inline constexpr const char* kSlotsLabel = "ppcs.slots";
+
+struct ClusterSpec {
+    std::string name = kDefaultClusterName;
+    int nodes = 0;          // nodes besides the head, 1..kMaxNodes
+    int slotsOverride = 0;  // 0: slots from each container's CPU allowance
+};
+
+// A name Docker accepts for every object derived from it: lower-case letters, digits and '-',
+// starting with a letter, at most 40 characters.
+Status validateClusterName(const std::string& name);
+Status validateNodeCount(int nodes);
+Status validateSlots(int slots);  // 0 (automatic) or 1..kMaxSlots
+Status validateSpec(const ClusterSpec& spec);
+
+struct ObjectNames {
+    std::string headService;  // <name>_mpihead
+    std::string nodeService;  // <name>_mpinode
+    std::string network;      // <name>_net
+    std::string volume;       // <name>_mpishare
+    std::string secretPrefix; // <name>_ssh_ (a random suffix makes each key's secret unique)
+    std::string headHostname; // <name>-head
+    std::string nodeHostname; // <name>-node-{{.Task.Slot}}
+};
+
+ObjectNames objectNames(const std::string& cluster);
+docker::Labels clusterLabels(const std::string& cluster);
+docker::Labels roleLabels(const std::string& cluster, const std::string& role);
+
+}  // namespace ppcs::cluster

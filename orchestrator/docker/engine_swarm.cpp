@@ -1,0 +1,106 @@
+// EngineClient's Swarm calls: info, swarm init, nodes, networks, volumes, secrets, services, tasks.
+
+#include <chrono>
+#include <thread>
+
+#include "common/strings.h"
+#include "docker/codecs.h"
+#include "docker/engine.h"
+
+namespace ppcs::docker {
+namespace {
+
+std::string labelQuery(const Labels& labelFilter) { return "?filters=" + percentEncode(encodeLabelFilter(labelFilter)); }
+
+template <class T>
+Result<T> decodeReply(Result<HttpResponse> reply, Result<T> (*decode)(std::string_view)) {
+    if (!reply) return reply.error();
+    return decode(reply->body);
+}
+
+Status done(const Result<HttpResponse>& reply) {
+    if (!reply) return reply.error();
+    return {};
+}
+
+constexpr int kUpdateAttempts = 8;
+
+}  // namespace
+
+Result<EngineInfo> EngineClient::info() { return decodeReply(call("GET", "/info"), decodeEngineInfo); }
+
+Status EngineClient::initSwarm(const std::string& listenAddr, const std::string& advertiseAddr) {
+    std::string body = "{\"ListenAddr\":\"" + listenAddr + "\",\"AdvertiseAddr\":\"" + advertiseAddr + "\"}";
+    return done(call("POST", "/swarm/init", body));
+}
+
+Result<std::vector<SwarmNode>> EngineClient::listNodes() { return decodeReply(call("GET", "/nodes"), decodeNodeList); }
+
+Result<std::string> EngineClient::createNetwork(const NetworkSpec& spec) {
+    return decodeReply(call("POST", "/networks/create", encodeNetworkSpec(spec)), decodeCreatedId);
+}
+
+Result<std::vector<NetworkInfo>> EngineClient::listNetworks(const Labels& labelFilter) {
+    return decodeReply(call("GET", "/networks" + (labelFilter.empty() ? std::string() : labelQuery(labelFilter))), decodeNetworkList);
+}
+
+Status EngineClient::removeNetwork(const std::string& id) { return done(call("DELETE", "/networks/" + encodePathPart(id))); }
+
+Status EngineClient::createVolume(const std::string& name, const Labels& labels) {
+    std::string body = "{\"Name\":\"" + name + "\",\"Labels\":" + encodeStringMap(labels) + "}";
+    return done(call("POST", "/volumes/create", body));
+}
+
+Result<std::vector<VolumeInfo>> EngineClient::listVolumes(const Labels& labelFilter) {
+    return decodeReply(call("GET", "/volumes" + labelQuery(labelFilter)), decodeVolumeList);
+}
+
+Status EngineClient::removeVolume(const std::string& name) { return done(call("DELETE", "/volumes/" + encodePathPart(name))); }
+
+Result<std::string> EngineClient::createSecret(const std::string& name, const std::string& data, const Labels& labels) {
+    return decodeReply(call("POST", "/secrets/create", encodeSecretSpec(name, data, labels)), decodeSwarmCreatedId);
+}
+
+Result<std::vector<SecretInfo>> EngineClient::listSecrets(const Labels& labelFilter) {
+    return decodeReply(call("GET", "/secrets" + labelQuery(labelFilter)), decodeSecretList);
+}
+
+Status EngineClient::removeSecret(const std::string& id) { return done(call("DELETE", "/secrets/" + encodePathPart(id))); }
+
+Result<std::string> EngineClient::createService(const ServiceSpec& spec) {
+    return decodeReply(call("POST", "/services/create", encodeServiceSpec(spec)), decodeSwarmCreatedId);
+}
+
+Result<std::vector<ServiceInfo>> EngineClient::listServices(const Labels& labelFilter) {
+    return decodeReply(call("GET", "/services" + labelQuery(labelFilter)), decodeServiceList);
+}
+
+Result<ServiceInfo> EngineClient::inspectService(const std::string& id) {
+    return decodeReply(call("GET", "/services/" + encodePathPart(id)), decodeService);
+}
+
+Status EngineClient::scaleService(const std::string& id, std::uint64_t replicas) {
+    Error last = makeError(ErrorCode::failed, "no attempt made");
+    for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
+        auto current = call("GET", "/services/" + encodePathPart(id));
+        if (!current) return current.error();
+        auto service = decodeService(current->body);
+        if (!service) return service.error();
+        auto spec = respecReplicas(current->body, replicas);
+        if (!spec) return spec.error();
+        auto updated = call("POST", "/services/" + encodePathPart(id) + "/update?version=" + std::to_string(service->version), *spec);
+        if (updated) return {};
+        last = updated.error();
+        if (last.message.find("update out of sequence") == std::string::npos) return last;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 * (attempt + 1)));
+    }
+    return last.context("scale service after " + std::to_string(kUpdateAttempts) + " attempts");
+}
+
+Status EngineClient::removeService(const std::string& id) { return done(call("DELETE", "/services/" + encodePathPart(id))); }
+
+Result<std::vector<TaskInfo>> EngineClient::listTasks(const std::map<std::string, std::vector<std::string>>& filters) {
+    return decodeReply(call("GET", "/tasks?filters=" + percentEncode(encodeFilters(filters))), decodeTaskList);
+}
+
+}  // namespace ppcs::docker
