@@ -119,6 +119,20 @@ TEST_CASE("up, ips, hostfile, mpirun, daemon restart, scale, down", "[docker]") 
     checkCluster(engine, cluster, 3);
     auto before = cliJson(cluster, {"ips"});
 
+    // Never scale under a running job: refused, clearly, and nothing changes.
+    std::string head = headContainer(engine, cluster.name());
+    execIn(engine, head, {"sh", "-c", "nohup mpirun -n 1 sleep 60 >/dev/null 2>&1 &"});
+    for (int poll = 0; poll < 40 && execIn(engine, head, {"pgrep", "-x", "mpirun"}).exitCode != 0; ++poll)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto refused = cluster.cli({"scale", "--nodes", "4"});
+    CHECK(refused.exitCode == 1);
+    CHECK(refused.err == "ppcs-cluster: scale '" + cluster.name() + "': a job is running on cluster '" + cluster.name() +
+                             "': scale it when the job ends\n");
+    CHECK(cliJson(cluster, {"ips"}) == before);
+    execIn(engine, head, {"pkill", "-x", "mpirun"});
+    for (int poll = 0; poll < 40 && execIn(engine, head, {"pgrep", "-x", "mpirun"}).exitCode == 0; ++poll)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
     // ppcsd keeps no cluster state: a new daemon sees the same cluster.
     REQUIRE(runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, {{"PPCS_STATE_DIR", state.path()}}, 30).exitCode == 0);
     CHECK(cliJson(cluster, {"ips"}) == before);
