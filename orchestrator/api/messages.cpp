@@ -56,7 +56,9 @@ Error decodeError(std::string_view body, int httpStatus) {
     return Error{errorCodeForHttpStatus(httpStatus), "ppcsd answered HTTP " + std::to_string(httpStatus)};
 }
 
-std::string encodeVersion(const VersionInfo& info) { return json{{"version", info.version}, {"protocol", info.protocol}}.dump(); }
+std::string encodeVersion(const VersionInfo& info) {
+    return json{{"version", info.version}, {"protocol", info.protocol}, {"binary_id", info.binaryId}}.dump();
+}
 
 Result<VersionInfo> decodeVersion(std::string_view body) {
     auto object = parseObject(body, "version reply");
@@ -64,6 +66,7 @@ Result<VersionInfo> decodeVersion(std::string_view body) {
     VersionInfo info;
     if (auto read = readOptional(*object, "version", json::value_t::string, info.version, "version reply"); !read) return read.error();
     if (auto read = readOptional(*object, "protocol", json::value_t::number_integer, info.protocol, "version reply"); !read) return read.error();
+    if (auto read = readOptional(*object, "binary_id", json::value_t::string, info.binaryId, "version reply"); !read) return read.error();
     return info;
 }
 

@@ -28,6 +28,7 @@ inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 struct VersionInfo {
     std::string version;
     int protocol = kProtocolVersion;
+    std::string binaryId;  // fileIdentity() of ppcsd's binary when it started: tells a stale daemon
 };
 
 struct EngineStatus {

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "common/token.h"
 
@@ -97,7 +98,8 @@ void ApiServer::installRoutes() {
     });
 
     server_->Get("/v1/version", [](const httplib::Request&, httplib::Response& response) {
-        response.set_content(encodeVersion(VersionInfo{PPCS_VERSION, kProtocolVersion}), kJson);
+        static const std::string binaryId = fileIdentity("/proc/self/exe");
+        response.set_content(encodeVersion(VersionInfo{PPCS_VERSION, kProtocolVersion, binaryId}), kJson);
     });
     server_->Get("/v1/daemon", [this](const httplib::Request&, httplib::Response& response) {
         response.set_content(encodeDaemonStatus(services_.status()), kJson);

@@ -64,8 +64,25 @@ Result<api::Endpoint> findRunningDaemon(const std::string& stateDir) {
     return endpoint;
 }
 
+// A daemon started from a binary that has since been rebuilt or upgraded is stopped, so that the
+// CLI never talks to code older than itself.
+bool replaceIfStale(const std::string& stateDir, const api::Endpoint& endpoint) {
+    api::ApiClient client(endpoint);
+    auto version = client.version();
+    std::string onDisk = fileIdentity(daemonBinary());
+    if (!version || onDisk.empty() || version->binaryId == onDisk) return false;
+    if (!client.stop()) return false;
+    for (int poll = 0; poll < kStartPolls; ++poll) {
+        if (!findRunningDaemon(stateDir)) return true;
+        std::this_thread::sleep_for(kStartPollInterval);
+    }
+    return false;
+}
+
 Result<api::Endpoint> ensureDaemon(const std::string& stateDir) {
-    if (auto running = findRunningDaemon(stateDir)) return running;
+    if (auto running = findRunningDaemon(stateDir)) {
+        if (!replaceIfStale(stateDir, *running)) return running;
+    }
     if (auto spawned = spawnDaemon(stateDir); !spawned) return spawned.error();
     for (int poll = 0; poll < kStartPolls; ++poll) {
         std::this_thread::sleep_for(kStartPollInterval);

@@ -85,4 +85,11 @@ std::string executableDirectory() {
     return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+std::string fileIdentity(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) return "";
+    long long nanos = static_cast<long long>(info.st_mtim.tv_sec) * 1000000000LL + info.st_mtim.tv_nsec;
+    return std::to_string(static_cast<long long>(info.st_size)) + "-" + std::to_string(nanos);
+}
+
 }  // namespace ppcs

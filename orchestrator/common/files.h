@@ -23,4 +23,8 @@ std::string stateDirectory();
 // Directory of the running executable (from /proc/self/exe).
 std::string executableDirectory();
 
+// "<size>-<mtime in ns>" of a file: changes whenever the file is rebuilt or replaced. Empty when
+// the file cannot be read.
+std::string fileIdentity(const std::string& path);
+
 }  // namespace ppcs

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <map>
 
 #include "support/run_process.h"
 #include "support/test_paths.h"
@@ -81,4 +82,29 @@ TEST_CASE("daemon status reports a daemon that is not running with exit 3", "[cl
     CHECK(stop.exitCode == 0);
     CHECK(stop.out == "ppcsd is not running\n");
     std::system(("rm -rf " + stateDir.substr(0, stateDir.rfind('/'))).c_str());
+}
+
+TEST_CASE("a daemon whose binary was replaced is restarted by the next command", "[cli]") {
+    std::string stateDir = freshStateDir();
+    std::string parent = stateDir.substr(0, stateDir.rfind('/'));
+    std::string daemonCopy = parent + "/ppcsd";
+    REQUIRE(std::system(("cp " + ppcs::testing::daemonBinary() + " " + daemonCopy).c_str()) == 0);
+    std::map<std::string, std::string> env{{"PPCS_STATE_DIR", stateDir}, {"PPCS_DAEMON", daemonCopy}};
+    auto pidOf = [&] {
+        auto status = runProcess({ppcs::testing::cliBinary(), "--json", "daemon", "status"}, env, 20);
+        auto at = status.out.find("\"pid\":");
+        return at == std::string::npos ? std::string() : status.out.substr(at + 6, status.out.find(',', at) - at - 6);
+    };
+    REQUIRE(runProcess({ppcs::testing::cliBinary(), "version"}, env, 30).exitCode == 0);
+    std::string first = pidOf();
+    REQUIRE_FALSE(first.empty());
+    REQUIRE(runProcess({ppcs::testing::cliBinary(), "version"}, env, 30).exitCode == 0);
+    CHECK(pidOf() == first);  // same binary: same daemon
+    REQUIRE(std::system(("touch -d '+1 minute' " + daemonCopy).c_str()) == 0);  // an upgrade
+    REQUIRE(runProcess({ppcs::testing::cliBinary(), "version"}, env, 30).exitCode == 0);
+    std::string second = pidOf();
+    CHECK_FALSE(second.empty());
+    CHECK(second != first);
+    runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, env, 30);
+    std::system(("rm -rf " + parent).c_str());
 }
