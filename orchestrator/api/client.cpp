@@ -153,6 +153,24 @@ Result<cluster::ClusterStatus> ApiClient::clusterStatus(const std::string& name)
     return decodeWith(get("/v1/clusters/" + name), decodeClusterStatus);
 }
 
+Result<jobs::JobOutcome> ApiClient::run(const jobs::JobRequest& request, const jobs::JobEvents& events) {
+    return decodeWith(streamOperation("/v1/jobs/run", encodeJobRequest(request), events), decodeJobOutcome);
+}
+
+Result<bool> ApiClient::cancelJob(const std::string& cluster) {
+    auto body = post("/v1/jobs/cancel", nlohmann::json{{"cluster", cluster}}.dump());
+    if (!body) return body.error();
+    return body->find("true") != std::string::npos;
+}
+
+Result<std::vector<jobs::JobRecord>> ApiClient::listJobs(int limit) {
+    return decodeWith(get("/v1/jobs?limit=" + std::to_string(limit)), decodeJobList);
+}
+
+Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> ApiClient::jobLog(std::int64_t id) {
+    return decodeWith(get("/v1/jobs/" + std::to_string(id)), decodeJobLog);
+}
+
 Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
 
 }  // namespace ppcs::api

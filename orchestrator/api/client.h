@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/cluster_messages.h"
+#include "api/job_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
 
@@ -42,6 +43,10 @@ public:
     Result<cluster::DownReport> down(const DownRequest& request, const cluster::Progress& progress);
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name);
     Result<std::vector<std::string>> listClusters();
+    Result<jobs::JobOutcome> run(const jobs::JobRequest& request, const jobs::JobEvents& events);
+    Result<bool> cancelJob(const std::string& cluster);
+    Result<std::vector<jobs::JobRecord>> listJobs(int limit);
+    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id);
 
 private:
     // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.

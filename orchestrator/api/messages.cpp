@@ -140,13 +140,16 @@ Result<image::BuildOutcome> decodeBuildOutcome(std::string_view body) {
 
 std::string encodeStreamEvent(const StreamEvent& event) {
     switch (event.kind) {
-        case StreamEvent::Kind::progress: return json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}}.dump();
+        // Job output may hold any bytes: invalid UTF-8 is replaced rather than refused.
+        case StreamEvent::Kind::progress:
+            return json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}}.dump(-1, ' ', false, json::error_handler_t::replace);
         case StreamEvent::Kind::result: {
             json result = json::parse(event.resultJson, nullptr, false);
             return json{{"type", "result"}, {"result", result.is_discarded() ? json(nullptr) : result}}.dump();
         }
         case StreamEvent::Kind::error:
-            return json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}}.dump();
+            return json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}}.dump(
+                -1, ' ', false, json::error_handler_t::replace);
     }
     return "{}";
 }

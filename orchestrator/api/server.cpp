@@ -124,6 +124,35 @@ void ApiServer::installRoutes() {
         streamDecoded<DownRequest, cluster::DownReport>(request, response, "down", decodeDownRequest, encodeDownReport,
                                                         [this](const auto& down, const auto& progress) { return services_.downCluster(down, progress); });
     });
+    server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
+        streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, "run", decodeJobRequest, encodeJobOutcome,
+                                                          [this](const auto& job, const auto& events) { return services_.runJob(job, events); });
+    });
+    server_->Post("/v1/jobs/cancel", [this](const httplib::Request& request, httplib::Response& response) {
+        auto cluster = decodeCancelRequest(request.body);
+        if (!cluster) return replyError(response, cluster.error());
+        response.set_content(services_.cancelJob(*cluster) ? R"({"cancelled":true})" : R"({"cancelled":false})", kJson);
+    });
+    server_->Get("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
+        int limit = 50;
+        if (request.has_param("limit")) {
+            std::string text = request.get_param_value("limit");
+            if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos || std::stoi(text) < 1)
+                return replyError(response, makeError(ErrorCode::usage, "limit must be a number from 1 to 99999"));
+            limit = std::stoi(text);
+        }
+        auto records = services_.listJobs(limit);
+        if (!records) return replyError(response, records.error());
+        response.set_content(encodeJobList(*records), kJson);
+    });
+    server_->Get(R"(/v1/jobs/([^/]+))", [this](const httplib::Request& request, httplib::Response& response) {
+        std::string text = request.matches[1];
+        if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+            return replyError(response, makeError(ErrorCode::usage, "job id '" + text + "' is not a number"));
+        auto log = services_.jobLog(std::stoll(text));
+        if (!log) return replyError(response, log.error());
+        response.set_content(encodeJobLog(log->first, log->second), kJson);
+    });
     server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
         auto names = services_.listClusters();
         if (!names) return replyError(response, names.error());

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/cluster_messages.h"
+#include "api/job_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
 
@@ -27,6 +28,11 @@ public:
     virtual Result<cluster::DownReport> downCluster(const DownRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<cluster::ClusterStatus> clusterStatus(const std::string& name) = 0;
     virtual Result<std::vector<std::string>> listClusters() = 0;
+    virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) = 0;
+    // False when no job runs on the cluster.
+    virtual bool cancelJob(const std::string& cluster) = 0;
+    virtual Result<std::vector<jobs::JobRecord>> listJobs(int limit) = 0;
+    virtual Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) = 0;
     // Asks the daemon to shut down once the current reply is sent.
     virtual void requestStop() = 0;
 };

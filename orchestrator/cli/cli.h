@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -19,6 +20,10 @@ inline constexpr int kExitNotRunning = 3;
 struct GlobalOptions {
     bool json = false;       // machine-readable output on stdout
     std::string stateDir;    // ppcsd's state directory
+    // `run [OPTIONS] PROGRAM ARGS...` or `run [OPTIONS] -- CMD ARGS...`: the words from PROGRAM
+    // (or after "--") on, which no option parsing touches.
+    bool runCommandGiven = false;       // "--" was used
+    std::vector<std::string> runWords;
 };
 
 // A command group adds its subcommands to app; the chosen one stores its action in action.
@@ -27,5 +32,6 @@ void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action)
 void addVersionCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void addDaemonCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <optional>
+#include <set>
 
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -15,7 +16,7 @@ using namespace ppcs;
 using namespace ppcs::cli;
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -44,8 +45,33 @@ std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
+// For `run`, cuts argv where the program's own words start: at the first word that is not one of
+// run's options (or an option's value), or after "--". Those words are kept untouched.
+int splitRunWords(int argc, char** argv, GlobalOptions& global) {
+    static const std::set<std::string> withValue{"-n", "--np", "--per-node", "--timeout", "--name", "--exe", "--state-dir"};
+    int command = 1;
+    while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
+    if (command >= argc || std::string(argv[command]) != "run") return argc;
+    for (int i = command + 1; i < argc; ++i) {
+        std::string word = argv[i];
+        if (word == "--") {
+            global.runCommandGiven = true;
+            global.runWords.assign(argv + i + 1, argv + argc);
+            return i;
+        }
+        if (!word.empty() && word[0] == '-') {
+            if (withValue.count(word)) ++i;
+            continue;
+        }
+        global.runWords.assign(argv + i, argv + argc);
+        return i;
+    }
+    return argc;
+}
+
 int parseAndRun(int argc, char** argv) {
     GlobalOptions global;
+    argc = splitRunWords(argc, argv, global);
     global.stateDir = stateDirectory();
     Action action;
     CLI::App app{"ppcs-cluster: a ready MPI cluster on Docker in one command", "ppcs-cluster"};

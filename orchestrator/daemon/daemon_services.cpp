@@ -7,8 +7,11 @@
 
 namespace ppcs::daemon {
 
-RealDaemonServices::RealDaemonServices(std::string stateDir)
-    : stateDir_(std::move(stateDir)), started_(std::chrono::steady_clock::now()), runner_(image::makeProcessRunner()) {}
+RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<jobs::JobStore> store)
+    : stateDir_(std::move(stateDir)),
+      started_(std::chrono::steady_clock::now()),
+      runner_(image::makeProcessRunner()),
+      store_(std::move(store)) {}
 
 api::DaemonStatus RealDaemonServices::status() {
     api::DaemonStatus status;
@@ -47,23 +50,23 @@ Result<Value> RealDaemonServices::withCluster(const std::string& name, const std
     auto engine = docker::EngineClient::connectFromEnvironment();
     if (!engine) return engine.error().context(operation + " '" + name + "'");
     cluster::ClusterManager manager(*engine, *runner_, &buildMutex_);
-    return fn(manager);
+    return fn(manager, *engine);
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::ClusterStatus>(request.spec.name, "up", [&](cluster::ClusterManager& manager) {
+    return withCluster<cluster::ClusterStatus>(request.spec.name, "up", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
         return manager.up(request.spec, std::chrono::seconds(request.timeoutSeconds), progress);
     });
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::ClusterStatus>(request.name, "scale", [&](cluster::ClusterManager& manager) {
+    return withCluster<cluster::ClusterStatus>(request.name, "scale", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
         return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
     });
 }
 
 Result<cluster::DownReport> RealDaemonServices::downCluster(const api::DownRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::DownReport>(request.name, "down", [&](cluster::ClusterManager& manager) {
+    return withCluster<cluster::DownReport>(request.name, "down", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
         return manager.down(request.name, request.removeVolume, progress);
     });
 }
@@ -80,6 +83,32 @@ Result<std::vector<std::string>> RealDaemonServices::listClusters() {
     if (!engine) return engine.error();
     cluster::ClusterManager manager(*engine, *runner_);
     return manager.list();
+}
+
+Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) {
+    // A job holds its cluster like up/scale/down do: no resize under it, one job at a time.
+    return withCluster<jobs::JobOutcome>(request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
+        auto status = manager.status(request.cluster);
+        if (!status) return status.error();
+        for (const auto& member : status->members)
+            if (!member.ready)
+                return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' is not ready (" + member.hostname + " is " + member.state +
+                                                             "): wait for it or run `ppcs-cluster up` again");
+        jobs::JobRunner runner(engine, *store_, runningJobs_);
+        return runner.run(request, status->members, events);
+    });
+}
+
+bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.cancel(cluster); }
+
+Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
+
+Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
+    auto record = store_->get(id);
+    if (!record) return record.error();
+    auto output = store_->output(id);
+    if (!output) return output.error();
+    return std::make_pair(*record, *output);
 }
 
 void RealDaemonServices::requestStop() {

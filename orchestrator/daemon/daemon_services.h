@@ -9,13 +9,15 @@
 
 #include "api/server.h"
 #include "cluster/cluster_manager.h"
+#include "jobs/job_runner.h"
+#include "jobs/job_store.h"
 #include "image/image_builder.h"
 
 namespace ppcs::daemon {
 
 class RealDaemonServices final : public api::DaemonServices {
 public:
-    explicit RealDaemonServices(std::string stateDir);
+    RealDaemonServices(std::string stateDir, std::unique_ptr<jobs::JobStore> store);
 
     api::DaemonStatus status() override;
     Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) override;
@@ -24,6 +26,10 @@ public:
     Result<cluster::DownReport> downCluster(const api::DownRequest& request, const cluster::Progress& progress) override;
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override;
     Result<std::vector<std::string>> listClusters() override;
+    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override;
+    bool cancelJob(const std::string& cluster) override;
+    Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
+    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
     void requestStop() override;
 
 private:
@@ -36,6 +42,8 @@ private:
     std::unique_ptr<image::ProcessRunner> runner_;
     std::mutex buildMutex_;
     cluster::OperationLocks clusterLocks_;
+    std::unique_ptr<jobs::JobStore> store_;
+    jobs::RunningJobs runningJobs_;
 };
 
 }  // namespace ppcs::daemon

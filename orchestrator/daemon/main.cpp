@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <chrono>
 #include <thread>
 
 #include "api/client.h"
@@ -23,6 +24,7 @@
 #include "common/log.h"
 #include "common/token.h"
 #include "daemon/daemon_services.h"
+#include "jobs/job_store.h"
 
 namespace {
 
@@ -63,16 +65,18 @@ Result<Options> parseOptions(int argc, char** argv) {
     return options;
 }
 
-// Holds an exclusive flock on the lock file for the life of the process.
+// Holds an exclusive flock on the lock file for the life of the process. A daemon that is still
+// shutting down (being replaced) holds it for a moment longer: wait up to 10 s for it.
 Result<int> lockStateDirectory(const std::string& stateDir) {
     std::string path = stateDir + "/" + api::kLockFile;
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return makeError(ErrorCode::failed, "open '" + path + "': " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ::close(fd);
-        return makeError(ErrorCode::conflict, "another ppcsd already serves " + stateDir);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    return fd;
+    ::close(fd);
+    return makeError(ErrorCode::conflict, "another ppcsd already serves " + stateDir);
 }
 
 int run(const Options& options) {
@@ -94,7 +98,12 @@ int run(const Options& options) {
         log::error(written.error().message);
         return 1;
     }
-    daemon::RealDaemonServices services(options.stateDir);
+    auto store = jobs::JobStore::open(options.stateDir + "/jobs.db");
+    if (!store) {
+        log::error(store.error().message);
+        return 1;
+    }
+    daemon::RealDaemonServices services(options.stateDir, std::move(*store));
     api::ApiServer server(services, *token);
     auto port = server.bind(options.port);
     if (!port) {
@@ -119,6 +128,7 @@ int run(const Options& options) {
     });
     log::info("ppcsd " PPCS_VERSION " listening on 127.0.0.1:" + std::to_string(*port) + ", state in " + options.stateDir);
     server.serve();
+    // Before the lock is released (at exit): a successor waits for the lock, then writes its own.
     ::unlink(endpointFile.c_str());
     // serve() also returns when listening fails; wake the signal thread so it can be joined.
     ::kill(::getpid(), SIGTERM);

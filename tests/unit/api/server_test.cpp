@@ -52,6 +52,25 @@ public:
         return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
     }
     Result<std::vector<std::string>> listClusters() override { return std::vector<std::string>{"a", "b"}; }
+    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override {
+        lastJob = request;
+        events("job-id", "7");
+        events("stdout", "out-1\n");
+        events("stderr", std::string("bad-utf8-\xff\n"));
+        events("stdout", "out-2\n");
+        return jobs::JobOutcome{7, 3, "failed", "", 0.5};
+    }
+    bool cancelJob(const std::string& cluster) override { return cluster == "busy"; }
+    Result<std::vector<jobs::JobRecord>> listJobs(int limit) override {
+        jobs::JobRecord record;
+        record.id = limit;
+        record.program = "hello_world";
+        return std::vector<jobs::JobRecord>{record};
+    }
+    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override {
+        return makeError(ErrorCode::notFound, "no job " + std::to_string(id));
+    }
+    jobs::JobRequest lastJob;
     void requestStop() override { stopRequested = true; }
 
     image::BuildRequest lastRequest;
@@ -215,4 +234,38 @@ TEST_CASE("cluster routes stream their result and pass errors through", "[api]")
     REQUIRE(badName);
     CHECK(badName->status == 400);
     CHECK(running.services.statusAsked == std::vector<std::string>{"nothere"});
+}
+
+TEST_CASE("job output streams apart by stream; the outcome carries the exit code", "[api]") {
+    RunningServer running;
+    std::string out, err, id;
+    jobs::JobRequest request;
+    request.program = "hello_world";
+    request.args = {"a b", "it's", ";", "$(x)"};
+    auto outcome = running.client().run(request, [&](const std::string& phase, const std::string& text) {
+        if (phase == "stdout") out += text;
+        if (phase == "stderr") err += text;
+        if (phase == "job-id") id = text;
+    });
+    REQUIRE(outcome);
+    CHECK(outcome->exitCode == 3);
+    CHECK(outcome->id == 7);
+    CHECK(id == "7");
+    CHECK(out == "out-1\nout-2\n");
+    CHECK(err.rfind("bad-utf8-", 0) == 0);
+    CHECK(running.services.lastJob.args == request.args);
+    CHECK(*running.client().cancelJob("busy"));
+    CHECK_FALSE(*running.client().cancelJob("idle"));
+    CHECK((*running.client().listJobs(5))[0].id == 5);
+    CHECK(running.client().jobLog(99).error().code == ErrorCode::notFound);
+    httplib::Client raw("127.0.0.1", running.port);
+    httplib::Headers auth{{"Authorization", "Bearer good-token"}};
+    CHECK(raw.Get("/v1/jobs/abc", auth)->status == 400);
+    CHECK(raw.Get("/v1/jobs?limit=-4", auth)->status == 400);
+    for (std::string body : {R"({"program":"x","np":-3})", R"({"program":"x","args":"notalist"})", R"({"program":"x","args":[1,2]})",
+                             R"({"program":"-rf"})", R"({"program":"x","local_path":"relative/p"})", R"({"program":"x","exe":"../../bin/sh"})",
+                             R"({"program":"x","cluster":"../x"})", R"({"program":"x","timeout_seconds":-1})"}) {
+        INFO(body);
+        CHECK(raw.Post("/v1/jobs/run", auth, body, "application/json")->status == 400);
+    }
 }

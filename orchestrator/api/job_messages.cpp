@@ -1,0 +1,142 @@
+#include "api/job_messages.h"
+
+#include "api/json_fields.h"
+#include "cluster/spec.h"
+#include "common/strings.h"
+
+namespace ppcs::api {
+namespace {
+
+using fields::json;
+using fields::parseObject;
+using fields::readOptional;
+
+// Output and arguments may hold any bytes: invalid UTF-8 is replaced rather than refused.
+std::string dumpLenient(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json recordJson(const jobs::JobRecord& record) {
+    json value = {{"id", record.id},         {"cluster", record.cluster}, {"program", record.program}, {"args", record.args},
+                  {"np", record.np},         {"started_at", record.startedAt}, {"seconds", record.seconds},
+                  {"state", record.state},   {"message", record.message}};
+    value["exit_code"] = record.exitCode ? json(*record.exitCode) : json(nullptr);
+    return value;
+}
+
+jobs::JobRecord recordFromJson(const json& item) {
+    jobs::JobRecord record;
+    record.id = item.value("id", std::int64_t{0});
+    record.cluster = item.value("cluster", "");
+    record.program = item.value("program", "");
+    record.args = item.value("args", std::vector<std::string>{});
+    record.np = item.value("np", 0);
+    record.startedAt = item.value("started_at", "");
+    record.seconds = item.value("seconds", 0.0);
+    record.state = item.value("state", "");
+    record.message = item.value("message", "");
+    if (item.contains("exit_code") && item["exit_code"].is_number_integer()) record.exitCode = item["exit_code"].get<int>();
+    return record;
+}
+
+}  // namespace
+
+std::string encodeJobRequest(const jobs::JobRequest& request) {
+    return dumpLenient({{"cluster", request.cluster},   {"program", request.program},       {"command", request.isCommand},
+                        {"local_path", request.localPath}, {"args", request.args},          {"np", request.np},
+                        {"per_node", request.perNode},  {"oversubscribe", request.oversubscribe}, {"tag_output", request.tagOutput},
+                        {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}});
+}
+
+Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
+    const char* what = "run request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
+                                                     "tag_output", "timeout_seconds", "exe"},
+                                           what);
+        !known)
+        return known.error();
+    jobs::JobRequest request;
+    Status read = readOptional(*object, "cluster", json::value_t::string, request.cluster, what);
+    if (read) read = readOptional(*object, "program", json::value_t::string, request.program, what);
+    if (read) read = readOptional(*object, "command", json::value_t::boolean, request.isCommand, what);
+    if (read) read = readOptional(*object, "local_path", json::value_t::string, request.localPath, what);
+    if (read) read = readOptional(*object, "np", json::value_t::number_integer, request.np, what);
+    if (read) read = readOptional(*object, "per_node", json::value_t::number_integer, request.perNode, what);
+    if (read) read = readOptional(*object, "oversubscribe", json::value_t::boolean, request.oversubscribe, what);
+    if (read) read = readOptional(*object, "tag_output", json::value_t::boolean, request.tagOutput, what);
+    if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
+    if (read) read = readOptional(*object, "exe", json::value_t::string, request.exe, what);
+    if (!read) return read.error();
+    if (auto args = object->find("args"); args != object->end() && !args->is_null()) {
+        if (!args->is_array() || args->size() > kMaxJobArgs) return makeError(ErrorCode::usage, "run request: 'args' must be a list of at most 4096 strings");
+        for (const auto& arg : *args) {
+            if (!arg.is_string()) return makeError(ErrorCode::usage, "run request: every argument must be a string");
+            request.args.push_back(arg.get<std::string>());
+        }
+    }
+    if (auto valid = jobs::validateJobRequest(request); !valid) return valid.error();
+    return request;
+}
+
+std::string encodeJobOutcome(const jobs::JobOutcome& outcome) {
+    return json{{"job_id", outcome.id}, {"exit_code", outcome.exitCode}, {"state", outcome.state}, {"message", outcome.message}, {"seconds", outcome.seconds}}
+        .dump();
+}
+
+Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
+    auto object = parseObject(body, "job outcome");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    jobs::JobOutcome outcome;
+    outcome.id = object->value("job_id", std::int64_t{0});
+    outcome.exitCode = object->value("exit_code", 0);
+    outcome.state = object->value("state", "");
+    outcome.message = object->value("message", "");
+    outcome.seconds = object->value("seconds", 0.0);
+    return outcome;
+}
+
+std::string encodeJobList(const std::vector<jobs::JobRecord>& records) {
+    json list = json::array();
+    for (const auto& record : records) list.push_back(recordJson(record));
+    return dumpLenient({{"jobs", list}});
+}
+
+Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body) {
+    auto object = parseObject(body, "job list");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    std::vector<jobs::JobRecord> records;
+    if (auto list = object->find("jobs"); list != object->end() && list->is_array())
+        for (const auto& item : *list)
+            if (item.is_object()) records.push_back(recordFromJson(item));
+    return records;
+}
+
+std::string encodeJobLog(const jobs::JobRecord& record, const std::vector<jobs::OutputChunk>& output) {
+    json chunks = json::array();
+    for (const auto& chunk : output) chunks.push_back({{"stream", chunk.isErr ? "err" : "out"}, {"data", chunk.data}});
+    return dumpLenient({{"job", recordJson(record)}, {"output", chunks}});
+}
+
+Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(std::string_view body) {
+    auto object = parseObject(body, "job log");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    if (!object->contains("job") || !(*object)["job"].is_object()) return makeError(ErrorCode::failed, "job log: no job");
+    std::vector<jobs::OutputChunk> output;
+    if (auto chunks = object->find("output"); chunks != object->end() && chunks->is_array())
+        for (const auto& chunk : *chunks)
+            if (chunk.is_object()) output.push_back({chunk.value("stream", "") == "err", chunk.value("data", "")});
+    return std::make_pair(recordFromJson((*object)["job"]), output);
+}
+
+Result<std::string> decodeCancelRequest(std::string_view body) {
+    const char* what = "cancel request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"cluster"}, what); !known) return known.error();
+    std::string name = cluster::kDefaultClusterName;
+    if (auto read = readOptional(*object, "cluster", json::value_t::string, name, what); !read) return read.error();
+    if (auto valid = cluster::validateClusterName(name); !valid) return valid.error();
+    return name;
+}
+
+}  // namespace ppcs::api

@@ -1,0 +1,32 @@
+#pragma once
+// JSON messages of the job routes:
+//   POST /v1/jobs/run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout",
+//                            "stderr" (raw output), then a JobOutcome
+//   POST /v1/jobs/cancel  <- {"cluster": C} -> {"cancelled": bool}
+//   GET  /v1/jobs         -> {"jobs": [JobRecord...]} (newest first)
+//   GET  /v1/jobs/ID      -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "jobs/job_runner.h"
+#include "jobs/job_store.h"
+
+namespace ppcs::api {
+
+inline constexpr std::size_t kMaxJobArgs = 4096;
+
+std::string encodeJobRequest(const jobs::JobRequest& request);
+// Usage errors for malformed JSON, unknown fields, wrong types and invalid values.
+Result<jobs::JobRequest> decodeJobRequest(std::string_view body);
+std::string encodeJobOutcome(const jobs::JobOutcome& outcome);
+Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body);
+std::string encodeJobList(const std::vector<jobs::JobRecord>& records);
+Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body);
+std::string encodeJobLog(const jobs::JobRecord& record, const std::vector<jobs::OutputChunk>& output);
+Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(std::string_view body);
+Result<std::string> decodeCancelRequest(std::string_view body);  // the cluster name
+
+}  // namespace ppcs::api

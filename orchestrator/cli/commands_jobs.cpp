@@ -1,0 +1,212 @@
+// `ppcs-cluster run | jobs | logs`: MPI jobs, carried out by ppcsd in the cluster's head.
+//
+//   ppcs-cluster run [OPTIONS] PROGRAM [ARGS...]   everything after PROGRAM is the program's
+//   ppcs-cluster run [OPTIONS] -- CMD [ARGS...]    CMD is run as given, without resolution
+// main.cpp cuts those words off argv before option parsing (GlobalOptions::runWords).
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <thread>
+
+#include "api/client.h"
+#include "cli/cli.h"
+#include "cli/daemon_launcher.h"
+#include "cli/output.h"
+#include "common/strings.h"
+
+namespace ppcs::cli {
+namespace {
+
+std::atomic<int> gInterrupts{0};
+
+void onInterrupt(int) { gInterrupts.fetch_add(1); }
+
+struct RunOptions {
+    jobs::JobRequest request;
+};
+
+struct LogOptions {
+    std::string id;
+    int limit = 20;
+};
+
+bool exists(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0;
+}
+
+bool looksLikeLocalPath(const std::string& program) {
+    return program.find('/') != std::string::npos || endsWith(program, ".c") || endsWith(program, ".cc") || endsWith(program, ".cpp") ||
+           endsWith(program, ".py");
+}
+
+// Local files and directories are named to ppcsd by absolute path; ppcsd runs on this host.
+Status resolveLocalPath(jobs::JobRequest& request) {
+    if (request.isCommand) return {};
+    const auto& examples = jobs::shippedExamples();
+    if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return {};
+    if (exists(request.program)) {
+        char resolved[PATH_MAX];
+        if (::realpath(request.program.c_str(), resolved) == nullptr) return makeError(ErrorCode::usage, "cannot resolve '" + request.program + "'");
+        request.localPath = resolved;
+        return {};
+    }
+    if (looksLikeLocalPath(request.program) && request.program.front() != '/')
+        return makeError(ErrorCode::usage, "local file '" + request.program + "' does not exist");
+    return {};
+}
+
+// Ctrl-C asks ppcsd to stop the job on every node; a second Ctrl-C gives up waiting.
+class InterruptWatcher {
+public:
+    InterruptWatcher(const api::Endpoint& endpoint, std::string cluster) : endpoint_(endpoint), cluster_(std::move(cluster)) {
+        struct sigaction action {};
+        action.sa_handler = onInterrupt;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, &previous_);
+        ::sigaction(SIGTERM, &action, nullptr);
+        thread_ = std::thread([this] { watch(); });
+    }
+    ~InterruptWatcher() {
+        done_ = true;
+        thread_.join();
+        ::sigaction(SIGINT, &previous_, nullptr);
+    }
+
+private:
+    void watch() {
+        bool asked = false;
+        while (!done_) {
+            int interrupts = gInterrupts.load();
+            if (interrupts >= 2) std::_Exit(130);
+            if (interrupts == 1 && !asked) {
+                asked = true;
+                std::fprintf(stderr, "ppcs-cluster: stopping the job on every node (Ctrl-C again to stop waiting)\n");
+                api::ApiClient(endpoint_).cancelJob(cluster_);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+
+    api::Endpoint endpoint_;
+    std::string cluster_;
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+    struct sigaction previous_ {};
+};
+
+int runJob(const GlobalOptions& global, RunOptions options) {
+    auto& request = options.request;
+    if (global.runWords.empty())
+        return reportError(makeError(ErrorCode::usage, global.runCommandGiven ? "run -- needs a command" : "run needs a PROGRAM (see --help)"));
+    request.isCommand = global.runCommandGiven;
+    request.program = global.runWords.front();
+    request.args.assign(global.runWords.begin() + 1, global.runWords.end());
+    Status valid = jobs::validateJobRequest(request);
+    if (valid) valid = resolveLocalPath(request);
+    if (!valid) return reportError(valid.error());
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    bool terminal = ::isatty(STDERR_FILENO) == 1;
+    std::string jobId;
+    Result<jobs::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
+    {
+        InterruptWatcher watcher(*endpoint, request.cluster);
+        outcome = api::ApiClient(*endpoint).run(request, [&](const std::string& phase, const std::string& text) {
+            if (phase == "stdout") {
+                std::fwrite(text.data(), 1, text.size(), stdout);
+                std::fflush(stdout);
+            } else if (phase == "stderr") {
+                std::fwrite(text.data(), 1, text.size(), stderr);
+                std::fflush(stderr);
+            } else if (phase == "job-id") {
+                jobId = text;
+            } else if (terminal) {
+                std::fprintf(stderr, "[%s] %s\n", phase.c_str(), text.c_str());
+            }
+        });
+    }
+    if (!outcome) return reportError(outcome.error());
+    if (global.json) std::printf("%s\n", api::encodeJobOutcome(*outcome).c_str());
+    if (!outcome->message.empty()) std::fprintf(stderr, "ppcs-cluster: job %lld: %s\n", static_cast<long long>(outcome->id), outcome->message.c_str());
+    return outcome->exitCode;
+}
+
+std::string formatDuration(double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1fs", seconds);
+    return text;
+}
+
+int listJobs(const GlobalOptions& global, const LogOptions& options) {
+    if (options.limit < 1 || options.limit > 99999) return reportError(makeError(ErrorCode::usage, "--limit must be from 1 to 99999"));
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    auto records = api::ApiClient(*endpoint).listJobs(options.limit);
+    if (!records) return reportError(records.error());
+    if (global.json) {
+        std::printf("%s\n", api::encodeJobList(*records).c_str());
+        return 0;
+    }
+    std::printf("%-6s %-12s %-24s %-5s %-21s %-9s %-5s %s\n", "ID", "CLUSTER", "PROGRAM", "NP", "STARTED", "DURATION", "EXIT", "STATE");
+    for (const auto& record : *records)
+        std::printf("%-6lld %-12s %-24s %-5d %-21s %-9s %-5s %s\n", static_cast<long long>(record.id), record.cluster.c_str(),
+                    truncateForDisplay(record.program, 24).c_str(), record.np, record.startedAt.c_str(),
+                    record.state == "running" ? "-" : formatDuration(record.seconds).c_str(),
+                    record.exitCode ? std::to_string(*record.exitCode).c_str() : "-", record.state.c_str());
+    return 0;
+}
+
+int showLogs(const GlobalOptions& global, const LogOptions& options) {
+    if (options.id.empty() || options.id.size() > 18 || options.id.find_first_not_of("0123456789") != std::string::npos || std::stoll(options.id) < 1)
+        return reportError(makeError(ErrorCode::usage, "job id '" + options.id + "' is not a positive number (see `ppcs-cluster jobs`)"));
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    auto log = api::ApiClient(*endpoint).jobLog(std::stoll(options.id));
+    if (!log) return reportError(log.error());
+    if (global.json) {
+        std::printf("%s\n", api::encodeJobLog(log->first, log->second).c_str());
+        return 0;
+    }
+    for (const auto& chunk : log->second) {
+        std::FILE* stream = chunk.isErr ? stderr : stdout;
+        std::fwrite(chunk.data.data(), 1, chunk.data.size(), stream);
+        std::fflush(stream);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
+    auto options = std::make_shared<RunOptions>();
+    auto* run = app.add_subcommand("run", "Run an MPI program across a cluster: options first, then PROGRAM [ARGS...] or -- CMD [ARGS...]");
+    run->add_option("-n,--np", options->request.np, "Number of ranks (default: the cluster's slots)");
+    run->add_option("--per-node", options->request.perNode, "Ranks per node");
+    run->add_flag("--oversubscribe", options->request.oversubscribe, "Allow more ranks than slots");
+    run->add_flag("--tag-output", options->request.tagOutput, "Prefix each output line with its rank");
+    run->add_option("--timeout", options->request.timeoutSeconds, "Stop the job on every node after this many seconds");
+    run->add_option("--name", options->request.cluster, "Cluster name")->capture_default_str();
+    run->add_option("--exe", options->request.exe, "For a directory: the program make builds (default: the directory's name)");
+    run->callback([&global, &action, options] { action = [&global, options] { return runJob(global, *options); }; });
+
+    auto logOptions = std::make_shared<LogOptions>();
+    auto* jobsCommand = app.add_subcommand("jobs", "List recent jobs: id, cluster, program, NP, start, duration, exit code");
+    jobsCommand->add_option("--limit", logOptions->limit, "How many, newest first")->capture_default_str();
+    jobsCommand->callback([&global, &action, logOptions] { action = [&global, logOptions] { return listJobs(global, *logOptions); }; });
+    auto* logs = app.add_subcommand("logs", "Replay a job's output, stdout and stderr apart");
+    logs->add_option("ID", logOptions->id, "Job id (see `ppcs-cluster jobs`)")->required();
+    logs->callback([&global, &action, logOptions] { action = [&global, logOptions] { return showLogs(global, *logOptions); }; });
+}
+
+}  // namespace ppcs::cli

@@ -1,0 +1,82 @@
+#include "jobs/job_request.h"
+
+#include <algorithm>
+
+#include "cluster/spec.h"
+#include "common/strings.h"
+
+namespace ppcs::jobs {
+namespace {
+
+constexpr int kMaxRanks = 100000;
+constexpr int kMaxTimeoutSeconds = 7 * 24 * 3600;
+
+std::string baseName(const std::string& path) {
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    auto slash = trimmed.rfind('/');
+    return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+}
+
+}  // namespace
+
+const std::vector<std::string>& shippedExamples() {
+    static const std::vector<std::string> examples{"hello_world", "any_source", "pingpong", "allgather_matvec"};
+    return examples;
+}
+
+Status validateJobRequest(const JobRequest& request) {
+    if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
+    if (request.program.empty()) return makeError(ErrorCode::usage, "run needs a PROGRAM (or -- CMD ARGS...)");
+    if (request.program.front() == '-') return makeError(ErrorCode::usage, "PROGRAM '" + request.program + "' looks like an option");
+    if (request.np < 0 || request.np > kMaxRanks) return makeError(ErrorCode::usage, "-n must be from 1 to " + std::to_string(kMaxRanks));
+    if (request.perNode < 0 || request.perNode > cluster::kMaxSlots)
+        return makeError(ErrorCode::usage, "--per-node must be from 1 to " + std::to_string(cluster::kMaxSlots));
+    if (request.timeoutSeconds < 0 || request.timeoutSeconds > kMaxTimeoutSeconds)
+        return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(kMaxTimeoutSeconds) + " seconds");
+    if (!request.localPath.empty() && request.localPath.front() != '/') return makeError(ErrorCode::usage, "local_path must be absolute");
+    if (request.exe.find('/') != std::string::npos || request.exe == "." || request.exe == "..")
+        return makeError(ErrorCode::usage, "--exe takes a file name, not a path");
+    for (const auto& text : request.args)
+        if (text.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "arguments cannot hold NUL bytes");
+    return {};
+}
+
+Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile) {
+    if (request.isCommand) return ResolvedProgram{ProgramKind::command, request.program};
+    const auto& examples = shippedExamples();
+    if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return ResolvedProgram{ProgramKind::example, request.program};
+    if (!request.localPath.empty()) {
+        std::string name = baseName(request.localPath);
+        if (isDirectoryWithMakefile) return ResolvedProgram{ProgramKind::makeDirectory, name};
+        if (isRegularFile) {
+            if (endsWith(name, ".c")) return ResolvedProgram{ProgramKind::cSource, name};
+            if (endsWith(name, ".cc") || endsWith(name, ".cpp")) return ResolvedProgram{ProgramKind::cxxSource, name};
+            if (endsWith(name, ".py")) return ResolvedProgram{ProgramKind::python, name};
+            return makeError(ErrorCode::usage, "'" + request.program + "' is a local file but not a .c, .cc, .cpp or .py source");
+        }
+        return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile");
+    }
+    if (request.program.front() == '/') return ResolvedProgram{ProgramKind::imagePath, request.program};
+    return makeError(ErrorCode::usage, "unknown program '" + request.program + "': run one of " + join(examples, ", ") +
+                                           ", a local .c/.cc/.cpp/.py file, a directory with a Makefile, an absolute path in the image, or -- CMD ARGS");
+}
+
+Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::vector<std::string>& programArgv) {
+    int np = request.np > 0 ? request.np : totalSlots;
+    if (np < 1) return makeError(ErrorCode::usage, "the cluster has no ready slots");
+    if (np > totalSlots && !request.oversubscribe)
+        return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " is more than the cluster's " + std::to_string(totalSlots) +
+                                               " slots: add --oversubscribe to run anyway");
+    if (request.perNode > 0 && static_cast<long>(request.perNode) * hosts < np)
+        return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " does not fit " + std::to_string(request.perNode) + " per node on " +
+                                               std::to_string(hosts) + " hosts");
+    std::vector<std::string> argv{"mpirun", "-n", std::to_string(np), "--hostfile", cluster::kHostfilePath};
+    if (request.oversubscribe) argv.push_back("--oversubscribe");
+    if (request.perNode > 0) argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(request.perNode) + ":node"});
+    if (request.tagOutput) argv.push_back("--tag-output");
+    argv.insert(argv.end(), programArgv.begin(), programArgv.end());
+    return argv;
+}
+
+}  // namespace ppcs::jobs

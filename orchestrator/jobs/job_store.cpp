@@ -1,0 +1,173 @@
+#include "jobs/job_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+namespace ppcs::jobs {
+namespace {
+
+constexpr const char* kSchema =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, cluster TEXT NOT NULL, program TEXT NOT NULL, args TEXT NOT NULL,"
+    "  np INTEGER NOT NULL, started_at TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0, exit_code INTEGER,"
+    "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS job_output ("
+    "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS job_output_by_job ON job_output(job_id, seq);"
+    "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
+
+// A prepared statement, finalized when it goes out of scope.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) { ok_ = sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) == SQLITE_OK; }
+    ~Statement() { sqlite3_finalize(statement_); }
+    bool ok() const { return ok_; }
+    sqlite3_stmt* get() { return statement_; }
+    void bind(int index, const std::string& text) { sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT); }
+    void bind(int index, std::int64_t value) { sqlite3_bind_int64(statement_, index, value); }
+    void bindDouble(int index, double value) { sqlite3_bind_double(statement_, index, value); }
+    void bindBlob(int index, const std::string& data) { sqlite3_bind_blob(statement_, index, data.data(), static_cast<int>(data.size()), SQLITE_TRANSIENT); }
+    std::string text(int column) {
+        auto* value = sqlite3_column_text(statement_, column);
+        return value ? std::string(reinterpret_cast<const char*>(value), static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : "";
+    }
+
+private:
+    sqlite3_stmt* statement_ = nullptr;
+    bool ok_ = false;
+};
+
+Error sqlError(sqlite3* db, const std::string& what) { return makeError(ErrorCode::failed, "job store: " + what + ": " + sqlite3_errmsg(db)); }
+
+JobRecord recordFrom(Statement& row) {
+    JobRecord record;
+    record.id = sqlite3_column_int64(row.get(), 0);
+    record.cluster = row.text(1);
+    record.program = row.text(2);
+    auto args = nlohmann::json::parse(row.text(3), nullptr, false);
+    if (args.is_array())
+        for (const auto& arg : args)
+            if (arg.is_string()) record.args.push_back(arg.get<std::string>());
+    record.np = sqlite3_column_int(row.get(), 4);
+    record.startedAt = row.text(5);
+    record.seconds = sqlite3_column_double(row.get(), 6);
+    if (sqlite3_column_type(row.get(), 7) != SQLITE_NULL) record.exitCode = sqlite3_column_int(row.get(), 7);
+    record.state = row.text(8);
+    record.message = row.text(9);
+    return record;
+}
+
+constexpr const char* kRecordColumns = "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message FROM jobs";
+
+}  // namespace
+
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
+    sqlite3* db = nullptr;
+    mode_t previous = ::umask(077);
+    int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    ::umask(previous);
+    if (opened != SQLITE_OK) {
+        Error error = makeError(ErrorCode::failed, "open job store '" + path + "': " + (db ? sqlite3_errmsg(db) : "out of memory"));
+        sqlite3_close(db);
+        return error;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::unique_ptr<JobStore> store(new JobStore(db));
+    if (auto made = store->execute(kSchema); !made) return made.error();
+    return store;
+}
+
+JobStore::~JobStore() { sqlite3_close(db_); }
+
+Status JobStore::execute(const std::string& sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+        std::string text = message ? message : "unknown error";
+        sqlite3_free(message);
+        return makeError(ErrorCode::failed, "job store: " + text);
+    }
+    return {};
+}
+
+Result<std::int64_t> JobStore::start(const JobRecord& record) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement insert(db_, "INSERT INTO jobs (cluster, program, args, np, started_at, state) VALUES (?, ?, ?, ?, ?, 'running')");
+    if (!insert.ok()) return sqlError(db_, "prepare insert");
+    insert.bind(1, record.cluster);
+    insert.bind(2, record.program);
+    insert.bind(3, nlohmann::json(record.args).dump());
+    insert.bind(4, static_cast<std::int64_t>(record.np));
+    insert.bind(5, record.startedAt);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError(db_, "insert job");
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& data) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::size_t& stored = storedBytes_[id];
+    if (stored >= kMaxStoredOutputBytes) return {};
+    std::string kept = data.substr(0, kMaxStoredOutputBytes - stored);
+    stored += kept.size();
+    if (stored >= kMaxStoredOutputBytes) kept += "\n[ppcs: output beyond 8 MiB was not stored]\n";
+    Statement insert(db_, "INSERT INTO job_output (job_id, is_err, data) VALUES (?, ?, ?)");
+    if (!insert.ok()) return sqlError(db_, "prepare output");
+    insert.bind(1, id);
+    insert.bind(2, static_cast<std::int64_t>(isErr ? 1 : 0));
+    insert.bindBlob(3, kept);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError(db_, "store output");
+    return {};
+}
+
+Status JobStore::finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    storedBytes_.erase(id);
+    Statement update(db_, "UPDATE jobs SET state = ?, exit_code = ?, seconds = ?, message = ? WHERE id = ?");
+    if (!update.ok()) return sqlError(db_, "prepare finish");
+    update.bind(1, state);
+    if (exitCode) update.bind(2, static_cast<std::int64_t>(*exitCode));
+    else sqlite3_bind_null(update.get(), 2);
+    update.bindDouble(3, seconds);
+    update.bind(4, message);
+    update.bind(5, id);
+    if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError(db_, "finish job");
+    return {};
+}
+
+Result<std::vector<JobRecord>> JobStore::list(int limit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string sql = std::string(kRecordColumns) + " ORDER BY id DESC LIMIT ?";
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return sqlError(db_, "prepare list");
+    query.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<JobRecord> records;
+    while (sqlite3_step(query.get()) == SQLITE_ROW) records.push_back(recordFrom(query));
+    return records;
+}
+
+Result<JobRecord> JobStore::get(std::int64_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string sql = std::string(kRecordColumns) + " WHERE id = ?";
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return sqlError(db_, "prepare get");
+    query.bind(1, id);
+    if (sqlite3_step(query.get()) != SQLITE_ROW) return makeError(ErrorCode::notFound, "no job " + std::to_string(id));
+    return recordFrom(query);
+}
+
+Result<std::vector<OutputChunk>> JobStore::output(std::int64_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement query(db_, "SELECT is_err, data FROM job_output WHERE job_id = ? ORDER BY seq");
+    if (!query.ok()) return sqlError(db_, "prepare output");
+    query.bind(1, id);
+    std::vector<OutputChunk> chunks;
+    while (sqlite3_step(query.get()) == SQLITE_ROW) {
+        auto* data = static_cast<const char*>(sqlite3_column_blob(query.get(), 1));
+        chunks.push_back({sqlite3_column_int(query.get(), 0) != 0, data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(query.get(), 1))) : ""});
+    }
+    return chunks;
+}
+
+}  // namespace ppcs::jobs

@@ -1,0 +1,128 @@
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+#include "jobs/job_request.h"
+#include "jobs/job_runner.h"
+#include "jobs/job_store.h"
+
+using namespace ppcs;
+using namespace ppcs::jobs;
+
+TEST_CASE("programs resolve in the documented order", "[jobs]") {
+    JobRequest request;
+    request.program = "hello_world";
+    CHECK(resolveProgram(request, false, false)->kind == ProgramKind::example);
+    request.program = "./prog.c";
+    request.localPath = "/home/u/prog.c";
+    CHECK(resolveProgram(request, true, false)->kind == ProgramKind::cSource);
+    request.localPath = "/home/u/prog.cpp";
+    CHECK(resolveProgram(request, true, false)->kind == ProgramKind::cxxSource);
+    request.localPath = "/home/u/script.py";
+    auto python = resolveProgram(request, true, false);
+    CHECK(python->kind == ProgramKind::python);
+    CHECK(python->name == "script.py");
+    request.localPath = "/home/u/project/";
+    auto directory = resolveProgram(request, false, true);
+    CHECK(directory->kind == ProgramKind::makeDirectory);
+    CHECK(directory->name == "project");
+    request.localPath = "/home/u/notes.txt";
+    CHECK(resolveProgram(request, true, false).error().message.find("not a .c, .cc, .cpp or .py") != std::string::npos);
+    request.localPath.clear();
+    request.program = "/usr/bin/hostname";
+    CHECK(resolveProgram(request, false, false)->kind == ProgramKind::imagePath);
+    request.program = "no_such_program";
+    auto unknown = resolveProgram(request, false, false);
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().message.find("hello_world, any_source, pingpong, allgather_matvec") != std::string::npos);
+    request.isCommand = true;
+    CHECK(resolveProgram(request, false, false)->kind == ProgramKind::command);
+}
+
+TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[jobs]") {
+    JobRequest request;
+    auto argv = buildMpirunArgv(request, 20, 10, {"hello_world", "a b", ";", "$(rm -rf /)"});
+    REQUIRE(argv);
+    CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "20", "--hostfile", "/usr/local/var/mpishare/hostfile", "hello_world", "a b", ";",
+                                            "$(rm -rf /)"});
+    request.np = 21;
+    auto tooMany = buildMpirunArgv(request, 20, 10, {"x"});
+    REQUIRE_FALSE(tooMany);
+    CHECK(tooMany.error().message == "-n 21 is more than the cluster's 20 slots: add --oversubscribe to run anyway");
+    request.oversubscribe = true;
+    request.perNode = 3;
+    request.tagOutput = true;
+    auto mapped = buildMpirunArgv(request, 20, 10, {"x"});
+    REQUIRE(mapped);
+    CHECK(*mapped == std::vector<std::string>{"mpirun", "-n", "21", "--hostfile", "/usr/local/var/mpishare/hostfile", "--oversubscribe", "--map-by",
+                                              "ppr:3:node", "--tag-output", "x"});
+    request.perNode = 2;
+    CHECK_FALSE(buildMpirunArgv(request, 20, 10, {"x"}));
+    CHECK_FALSE(buildMpirunArgv(JobRequest{}, 0, 1, {"x"}));
+}
+
+TEST_CASE("job requests are checked before anything runs", "[jobs]") {
+    JobRequest request;
+    request.program = "hello_world";
+    CHECK(validateJobRequest(request));
+    auto bad = [&](auto change) {
+        JobRequest copy = request;
+        change(copy);
+        return !validateJobRequest(copy);
+    };
+    CHECK(bad([](JobRequest& r) { r.np = -1; }));
+    CHECK(bad([](JobRequest& r) { r.program = ""; }));
+    CHECK(bad([](JobRequest& r) { r.program = "--help"; }));
+    CHECK(bad([](JobRequest& r) { r.cluster = "Bad Name"; }));
+    CHECK(bad([](JobRequest& r) { r.exe = "../x"; }));
+    CHECK(bad([](JobRequest& r) { r.timeoutSeconds = -5; }));
+    CHECK(bad([](JobRequest& r) { r.args = {std::string("a\0b", 3)}; }));
+}
+
+TEST_CASE("a crashed rank is named with its node", "[jobs]") {
+    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2"}, {"node", 1, "demo-node-1", "10.128.0.3"}};
+    std::string stderrText =
+        "--------------------------------------------------------------------------\n"
+        "mpirun noticed that process rank 3 with PID 0 on node 10.128.0.3 exited on signal 11 (Segmentation fault).\n";
+    CHECK(describeCrash(stderrText, members) == "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
+    CHECK(describeCrash("all good\n", members).empty());
+}
+
+TEST_CASE("job records and output survive reopening the store", "[jobs][store]") {
+    char pattern[] = "/tmp/ppcs-jobs-test-XXXXXX";
+    std::string dir = ::mkdtemp(pattern);
+    std::string path = dir + "/jobs.db";
+    std::int64_t finished = 0, running = 0;
+    {
+        auto store = JobStore::open(path);
+        REQUIRE(store);
+        JobRecord record{0, "demo", "hello_world", {"a b"}, 4, "2026-11-24T05:00:00Z"};
+        finished = *(*store)->start(record);
+        REQUIRE((*store)->appendOutput(finished, false, "hello\n"));
+        REQUIRE((*store)->appendOutput(finished, true, "warn\n"));
+        REQUIRE((*store)->appendOutput(finished, false, "bye\n"));
+        REQUIRE((*store)->finish(finished, "failed", 3, 1.5, ""));
+        running = *(*store)->start(record);
+    }
+    auto reopened = JobStore::open(path);
+    REQUIRE(reopened);
+    auto record = (*reopened)->get(finished);
+    REQUIRE(record);
+    CHECK(record->exitCode == 3);
+    CHECK(record->args == std::vector<std::string>{"a b"});
+    CHECK(record->state == "failed");
+    auto output = (*reopened)->output(finished);
+    REQUIRE(output);
+    REQUIRE(output->size() == 3);
+    CHECK((*output)[1].isErr);
+    CHECK((*output)[2].data == "bye\n");
+    auto interrupted = (*reopened)->get(running);
+    CHECK(interrupted->state == "interrupted");
+    CHECK_FALSE(interrupted->exitCode.has_value());
+    auto listed = (*reopened)->list(10);
+    REQUIRE(listed->size() == 2);
+    CHECK(listed->front().id == running);
+    CHECK((*reopened)->get(999).error().code == ErrorCode::notFound);
+    std::system(("rm -rf " + dir).c_str());
+}
