@@ -13,8 +13,6 @@
 namespace ppcs::cli {
 namespace {
 
-constexpr int kStopPolls = 100;
-
 int runVersion(const GlobalOptions& global) {
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
@@ -57,12 +55,9 @@ int runDaemonStop(const GlobalOptions& global) {
         return 0;
     }
     if (auto stopped = api::ApiClient(*endpoint).stop(); !stopped) return reportError(stopped.error());
-    for (int poll = 0; poll < kStopPolls; ++poll) {
-        if (!findRunningDaemon(global.stateDir)) {
-            std::printf("ppcsd stopped\n");
-            return 0;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (waitUntilStopped(global.stateDir)) {
+        std::printf("ppcsd stopped\n");
+        return 0;
     }
     return reportError(makeError(ErrorCode::timeout, "ppcsd (pid " + std::to_string(endpoint->pid) + ") still answers 10 s after stop"));
 }

@@ -64,6 +64,14 @@ Result<api::Endpoint> findRunningDaemon(const std::string& stateDir) {
     return endpoint;
 }
 
+bool waitUntilStopped(const std::string& stateDir) {
+    for (int poll = 0; poll < kStartPolls; ++poll) {
+        if (!findRunningDaemon(stateDir)) return true;
+        std::this_thread::sleep_for(kStartPollInterval);
+    }
+    return false;
+}
+
 // A daemon started from a binary that has since been rebuilt or upgraded is stopped, so that the
 // CLI never talks to code older than itself.
 bool replaceIfStale(const std::string& stateDir, const api::Endpoint& endpoint) {
@@ -71,12 +79,7 @@ bool replaceIfStale(const std::string& stateDir, const api::Endpoint& endpoint) 
     auto version = client.version();
     std::string onDisk = fileIdentity(daemonBinary());
     if (!version || onDisk.empty() || version->binaryId == onDisk) return false;
-    if (!client.stop()) return false;
-    for (int poll = 0; poll < kStartPolls; ++poll) {
-        if (!findRunningDaemon(stateDir)) return true;
-        std::this_thread::sleep_for(kStartPollInterval);
-    }
-    return false;
+    return client.stop() && waitUntilStopped(stateDir);
 }
 
 Result<api::Endpoint> ensureDaemon(const std::string& stateDir) {

@@ -12,6 +12,9 @@ namespace ppcs::cli {
 // The endpoint of a ppcsd that answers, or ErrorCode::unavailable when none does.
 Result<api::Endpoint> findRunningDaemon(const std::string& stateDir);
 
+// Waits (about 10 s at most) until no ppcsd answers for the state directory.
+bool waitUntilStopped(const std::string& stateDir);
+
 // findRunningDaemon(), starting ppcsd first when none answers. The daemon binary is $PPCS_DAEMON,
 // else "ppcsd" beside this executable.
 Result<api::Endpoint> ensureDaemon(const std::string& stateDir);

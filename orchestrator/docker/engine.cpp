@@ -253,6 +253,16 @@ Result<ExecState> EngineClient::inspectExec(const std::string& execId) {
     return decodeExecState(reply->body);
 }
 
+Result<int> EngineClient::execExitCode(const std::string& execId) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto state = inspectExec(execId);
+        if (!state) return state.error();
+        if (!state->running && state->exitCode) return *state->exitCode;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return makeError(ErrorCode::timeout, "exec " + execId.substr(0, 12) + ": output ended but no exit code came within 2 s");
+}
+
 Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec, std::chrono::seconds idleTimeout) {
     auto execId = createExec(containerId, spec);
     if (!execId) return execId.error();
@@ -262,17 +272,10 @@ Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const 
         return true;
     }, idleTimeout);
     if (!streamed) return streamed.error();
-    // The exit code can trail the end of the output by a few milliseconds: ask a bounded number of times.
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto state = inspectExec(*execId);
-        if (!state) return state.error();
-        if (!state->running && state->exitCode) {
-            outcome.exitCode = *state->exitCode;
-            return outcome;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return makeError(ErrorCode::timeout, "exec " + execId->substr(0, 12) + ": output ended but no exit code came within 2 s");
+    auto code = execExitCode(*execId);
+    if (!code) return code.error();
+    outcome.exitCode = *code;
+    return outcome;
 }
 
 }  // namespace ppcs::docker

@@ -72,6 +72,9 @@ public:
     Result<std::string> createExec(const std::string& containerId, const ExecSpec& spec);
     Status startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout);
     Result<ExecState> inspectExec(const std::string& execId);
+    // After startExec: the exit code, which can trail the end of the output by a few
+    // milliseconds (asked a bounded number of times, about 2 s in all).
+    Result<int> execExitCode(const std::string& execId);
     // All three in one, output collected.
     Result<ExecOutcome> runExec(const std::string& containerId, const ExecSpec& spec,
                                 std::chrono::seconds idleTimeout = std::chrono::seconds(300));

@@ -66,13 +66,7 @@ Result<int> runStreaming(docker::EngineClient& engine, const std::string& head, 
         return onOutput(which == docker::OutputStream::err, piece);
     }, std::chrono::hours(24 * 7));
     if (!streamed) return streamed.error();
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto state = engine.inspectExec(*execId);
-        if (!state) return state.error();
-        if (!state->running && state->exitCode) return *state->exitCode;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return makeError(ErrorCode::timeout, "the job's output ended but mpirun did not exit within 2 s");
+    return engine.execExitCode(*execId);
 }
 
 }  // namespace
@@ -177,46 +171,48 @@ Status JobRunner::stopEverywhere(const std::vector<cluster::Member>& members) {
     return {};
 }
 
-Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events) {
-    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
-    int totalSlots = 0;
-    for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;
+namespace {
+
+// Which kind of program the request names, looking at its local path on this host.
+Result<ResolvedProgram> resolveOnThisHost(const JobRequest& request) {
     struct stat info {};
-    bool isFile = !request.localPath.empty() && ::stat(request.localPath.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-    bool isMakeDir = !request.localPath.empty() && ::stat((request.localPath + "/Makefile").c_str(), &info) == 0;
-    if (!request.localPath.empty() && !isFile && ::stat(request.localPath.c_str(), &info) != 0)
-        return makeError(ErrorCode::usage, "'" + request.program + "' does not exist");
-    auto program = resolveProgram(request, isFile, isMakeDir);
-    if (!program) return program.error();
-    // NP is checked before anything is recorded or copied.
-    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), {program->name}); !checked) return checked.error();
+    bool exists = !request.localPath.empty() && ::stat(request.localPath.c_str(), &info) == 0;
+    if (!request.localPath.empty() && !exists) return makeError(ErrorCode::usage, "'" + request.program + "' does not exist");
+    bool isFile = exists && S_ISREG(info.st_mode);
+    bool isMakeDir = exists && S_ISDIR(info.st_mode) && ::stat((request.localPath + "/Makefile").c_str(), &info) == 0;
+    return resolveProgram(request, isFile, isMakeDir);
+}
 
-    JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
-                     nowUtc()};
-    auto id = store_.start(record);
-    if (!id) return id.error();
-    events("job-id", std::to_string(*id));
-    auto started = Clock::now();
-    auto finish = [&](JobOutcome outcome) -> Result<JobOutcome> {
-        outcome.id = *id;
-        outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-        store_.finish(*id, outcome.state, outcome.exitCode, outcome.seconds, outcome.message);
-        return outcome;
-    };
-    const std::string& head = members.front().containerId;
-    auto programArgv = prepareProgram(request, *program, head, *id, events);
-    if (!programArgv) {
-        store_.finish(*id, "failed", std::nullopt, std::chrono::duration<double>(Clock::now() - started).count(), programArgv.error().message);
-        return programArgv.error().context("job " + std::to_string(*id));
+JobOutcome outcomeOf(std::int64_t id, const JobRequest& request, const LaunchResult& launch, const std::vector<cluster::Member>& members) {
+    JobOutcome outcome;
+    outcome.id = id;
+    outcome.exitCode = launch.exitCode;
+    std::string job = "job " + std::to_string(id);
+    if (launch.timedOut) {
+        outcome.state = "timed-out";
+        outcome.exitCode = 124;
+        outcome.message = job + " ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
+    } else if (launch.cancelled) {
+        outcome.state = "cancelled";
+        outcome.exitCode = 130;
+        outcome.message = job + " was cancelled and stopped on every node";
+    } else {
+        outcome.state = launch.exitCode == 0 ? "finished" : "failed";
+        outcome.message = describeCrash(launch.mpirunErr, members);
     }
-    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
-    if (!argv) return argv.error();
-    events("job", "job " + std::to_string(*id) + ": " + join(*argv, " "));
+    return outcome;
+}
 
+}  // namespace
+
+Result<LaunchResult> JobRunner::supervise(const JobRequest& request, const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
+                                          std::int64_t id, const JobEvents& events) {
+    auto started = Clock::now();
     std::atomic<bool> cancel{false};
     std::atomic<bool> timedOut{false};
     std::atomic<bool> done{false};
     running_.started(request.cluster, &cancel);
+    // Cancel (Ctrl-C in the CLI) and --timeout both end in stopEverywhere, from this thread.
     std::thread watchdog([&] {
         auto deadline = started + std::chrono::seconds(request.timeoutSeconds);
         while (!done && !cancel) {
@@ -228,35 +224,54 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
         }
         if (cancel && !done) stopEverywhere(members);
     });
-    std::string mpirunErr;
-    auto code = runStreaming(engine_, head, *argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {
-        if (isErr && mpirunErr.size() < 65536) mpirunErr.append(piece);
+    LaunchResult launch;
+    auto code = runStreaming(engine_, members.front().containerId, argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {
+        if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
         events(isErr ? "stderr" : "stdout", std::string(piece));
-        store_.appendOutput(*id, isErr, std::string(piece));
+        store_.appendOutput(id, isErr, std::string(piece));
         return true;
     });
     done = true;
     watchdog.join();
     running_.ended(request.cluster);
-    if (!code) {
-        store_.finish(*id, "failed", std::nullopt, std::chrono::duration<double>(Clock::now() - started).count(), code.error().message);
-        return code.error().context("job " + std::to_string(*id));
-    }
-    JobOutcome outcome;
-    outcome.exitCode = *code;
-    if (timedOut) {
-        outcome.state = "timed-out";
-        outcome.exitCode = 124;
-        outcome.message = "job " + std::to_string(*id) + " ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
-    } else if (cancel) {
-        outcome.state = "cancelled";
-        outcome.exitCode = 130;
-        outcome.message = "job " + std::to_string(*id) + " was cancelled and stopped on every node";
-    } else {
-        outcome.state = *code == 0 ? "finished" : "failed";
-        outcome.message = describeCrash(mpirunErr, members);
-    }
-    return finish(outcome);
+    if (!code) return code.error();
+    launch.exitCode = *code;
+    launch.cancelled = cancel;
+    launch.timedOut = timedOut;
+    return launch;
+}
+
+Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events) {
+    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
+    int totalSlots = 0;
+    for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;
+    auto program = resolveOnThisHost(request);
+    if (!program) return program.error();
+    // NP is checked before anything is recorded or copied.
+    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), {program->name}); !checked) return checked.error();
+
+    JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
+                     nowUtc()};
+    auto id = store_.start(record);
+    if (!id) return id.error();
+    events("job-id", std::to_string(*id));
+    auto started = Clock::now();
+    auto secondsSoFar = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+    auto failed = [&](const Error& error) -> Result<JobOutcome> {
+        store_.finish(*id, "failed", std::nullopt, secondsSoFar(), error.message);
+        return error.context("job " + std::to_string(*id));
+    };
+    auto programArgv = prepareProgram(request, *program, members.front().containerId, *id, events);
+    if (!programArgv) return failed(programArgv.error());
+    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
+    if (!argv) return failed(argv.error());
+    events("job", "job " + std::to_string(*id) + ": " + join(*argv, " "));
+    auto launch = supervise(request, members, *argv, *id, events);
+    if (!launch) return failed(launch.error());
+    JobOutcome outcome = outcomeOf(*id, request, *launch, members);
+    outcome.seconds = secondsSoFar();
+    store_.finish(*id, outcome.state, outcome.exitCode, outcome.seconds, outcome.message);
+    return outcome;
 }
 
 }  // namespace ppcs::jobs

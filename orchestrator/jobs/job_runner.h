@@ -27,6 +27,14 @@ struct JobOutcome {
     double seconds = 0;
 };
 
+// How mpirun ended, before it is turned into a JobOutcome.
+struct LaunchResult {
+    int exitCode = 0;
+    bool cancelled = false;
+    bool timedOut = false;
+    std::string mpirunErr;  // the first 64 KiB of stderr, to name a crashed rank
+};
+
 // Receives the job's output: phase "stdout" or "stderr" with raw data, "job" with status lines,
 // "job-id" with the new job's id (first).
 using JobEvents = std::function<void(const std::string& phase, const std::string& text)>;
@@ -54,6 +62,9 @@ public:
 private:
     Result<std::vector<std::string>> prepareProgram(const JobRequest& request, const ResolvedProgram& program, const std::string& head,
                                                     std::int64_t id, const JobEvents& events);
+    // Streams mpirun's output to events and the store; stops it everywhere on cancel or timeout.
+    Result<LaunchResult> supervise(const JobRequest& request, const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
+                                   std::int64_t id, const JobEvents& events);
     Status stopEverywhere(const std::vector<cluster::Member>& members);
 
     docker::EngineClient& engine_;
