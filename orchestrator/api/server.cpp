@@ -72,6 +72,13 @@ ApiServer::ApiServer(DaemonServices& services, std::string token)
 ApiServer::~ApiServer() = default;
 
 void ApiServer::installRoutes() {
+    installGuards();
+    installDaemonRoutes();
+    installClusterRoutes();
+    installJobRoutes();
+}
+
+void ApiServer::installGuards() {
     server_->set_payload_max_length(kMaxRequestBytes);
     server_->set_read_timeout(10, 0);
     server_->set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
@@ -96,7 +103,9 @@ void ApiServer::installRoutes() {
         else if (response.status == 413) replyError(response, makeError(ErrorCode::tooLarge, "request body over " + std::to_string(kMaxRequestBytes) + " bytes"));
         else replyError(response, Error{errorCodeForHttpStatus(response.status), "request refused (HTTP " + std::to_string(response.status) + ")"});
     });
+}
 
+void ApiServer::installDaemonRoutes() {
     server_->Get("/v1/version", [](const httplib::Request&, httplib::Response& response) {
         static const std::string binaryId = fileIdentity("/proc/self/exe");
         response.set_content(encodeVersion(VersionInfo{PPCS_VERSION, kProtocolVersion, binaryId}), kJson);
@@ -108,6 +117,9 @@ void ApiServer::installRoutes() {
         response.set_content(R"({"stopping":true})", kJson);
         services_.requestStop();
     });
+}
+
+void ApiServer::installClusterRoutes() {
     server_->Post("/v1/images/build", [this](const httplib::Request& request, httplib::Response& response) {
         streamDecoded<image::BuildRequest, image::BuildOutcome>(request, response, "build", decodeBuildRequest, encodeBuildOutcome,
                                                                 [this](const auto& build, const auto& progress) { return services_.buildImage(build, progress); });
@@ -124,6 +136,21 @@ void ApiServer::installRoutes() {
         streamDecoded<DownRequest, cluster::DownReport>(request, response, "down", decodeDownRequest, encodeDownReport,
                                                         [this](const auto& down, const auto& progress) { return services_.downCluster(down, progress); });
     });
+    server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
+        auto names = services_.listClusters();
+        if (!names) return replyError(response, names.error());
+        response.set_content(encodeClusterList(*names), kJson);
+    });
+    server_->Get(R"(/v1/clusters/([^/]+))", [this](const httplib::Request& request, httplib::Response& response) {
+        std::string name = request.matches[1];
+        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+        auto status = services_.clusterStatus(name);
+        if (!status) return replyError(response, status.error());
+        response.set_content(encodeClusterStatus(*status), kJson);
+    });
+}
+
+void ApiServer::installJobRoutes() {
     server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
         streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, "run", decodeJobRequest, encodeJobOutcome,
                                                           [this](const auto& job, const auto& events) { return services_.runJob(job, events); });
@@ -152,18 +179,6 @@ void ApiServer::installRoutes() {
         auto log = services_.jobLog(std::stoll(text));
         if (!log) return replyError(response, log.error());
         response.set_content(encodeJobLog(log->first, log->second), kJson);
-    });
-    server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
-        auto names = services_.listClusters();
-        if (!names) return replyError(response, names.error());
-        response.set_content(encodeClusterList(*names), kJson);
-    });
-    server_->Get(R"(/v1/clusters/([^/]+))", [this](const httplib::Request& request, httplib::Response& response) {
-        std::string name = request.matches[1];
-        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
-        auto status = services_.clusterStatus(name);
-        if (!status) return replyError(response, status.error());
-        response.set_content(encodeClusterStatus(*status), kJson);
     });
 }
 

@@ -54,6 +54,10 @@ public:
 
 private:
     void installRoutes();
+    void installGuards();  // token check, body limit, error and exception handlers
+    void installDaemonRoutes();
+    void installClusterRoutes();  // with the image build, which `up` also does
+    void installJobRoutes();
 
     DaemonServices& services_;
     std::string token_;
