@@ -120,7 +120,11 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     };
     httplib::Response response;
     httplib::Error error = httplib::Error::Success;
-    if (!client->send(http, response, error)) return unreachable(endpoint_, error);
+    if (!client->send(http, response, error)) {
+        if (status == 200)
+            return makeError(ErrorCode::unavailable, "the connection to ppcsd broke during " + path + ": ppcsd stopped or crashed (see its log)");
+        return unreachable(endpoint_, error);
+    }
     if (status != 200) return decodeError(errorBody.empty() ? response.body : errorBody, status);
     if (!pending.empty()) handleLine(pending);
     if (!last) return makeError(ErrorCode::failed, "ppcsd ended the stream of " + path + " without a result (see its log)");

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "docker/engine.h"
 
 namespace ppcs::daemon {
@@ -12,6 +13,25 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       started_(std::chrono::steady_clock::now()),
       runner_(image::makeProcessRunner()),
       store_(std::move(store)) {}
+
+RealDaemonServices::~RealDaemonServices() {
+    for (auto& cleaner : cleaners_) cleaner.join();
+}
+
+void RealDaemonServices::stopOrphanedJobs() {
+    for (const auto& name : store_->interruptedClusters()) {
+        cleaners_.emplace_back([this, name] {
+            auto held = clusterLocks_.acquire(name, "cleanup");
+            auto engine = docker::EngineClient::connectFromEnvironment();
+            if (!held || !engine) return;
+            cluster::ClusterManager manager(*engine, *runner_);
+            auto status = manager.status(name);
+            if (!status || status->members.empty()) return;
+            auto stopped = jobs::stopJobEverywhere(*engine, status->members);
+            log::info("stopped what an interrupted job left on cluster '" + name + "'" + (stopped ? "" : ": " + stopped.error().message));
+        });
+    }
+}
 
 api::DaemonStatus RealDaemonServices::status() {
     api::DaemonStatus status;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "api/server.h"
 #include "cluster/cluster_manager.h"
@@ -18,6 +19,7 @@ namespace ppcs::daemon {
 class RealDaemonServices final : public api::DaemonServices {
 public:
     RealDaemonServices(std::string stateDir, std::unique_ptr<jobs::JobStore> store);
+    ~RealDaemonServices() override;
 
     api::DaemonStatus status() override;
     Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) override;
@@ -31,6 +33,8 @@ public:
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
     void requestStop() override;
+    // Stops, in the background, the processes of jobs the previous daemon left running.
+    void stopOrphanedJobs();
 
 private:
     // Connects to the engine and runs fn with a ClusterManager, holding the cluster's lock.
@@ -44,6 +48,7 @@ private:
     cluster::OperationLocks clusterLocks_;
     std::unique_ptr<jobs::JobStore> store_;
     jobs::RunningJobs runningJobs_;
+    std::vector<std::thread> cleaners_;
 };
 
 }  // namespace ppcs::daemon

@@ -152,7 +152,7 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     return argv;
 }
 
-Status JobRunner::stopEverywhere(const std::vector<cluster::Member>& members) {
+Status stopJobEverywhere(docker::EngineClient& engine_, const std::vector<cluster::Member>& members) {
     const std::string& head = members.front().containerId;
     engine_.runExec(head, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""});
     for (int poll = 0; poll < 50; ++poll) {
@@ -212,7 +212,7 @@ Result<LaunchResult> JobRunner::supervise(const JobRequest& request, const std::
     std::atomic<bool> timedOut{false};
     std::atomic<bool> done{false};
     running_.started(request.cluster, &cancel);
-    // Cancel (Ctrl-C in the CLI) and --timeout both end in stopEverywhere, from this thread.
+    // Cancel (Ctrl-C in the CLI) and --timeout both end in stopJobEverywhere, from this thread.
     std::thread watchdog([&] {
         auto deadline = started + std::chrono::seconds(request.timeoutSeconds);
         while (!done && !cancel) {
@@ -222,7 +222,7 @@ Result<LaunchResult> JobRunner::supervise(const JobRequest& request, const std::
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        if (cancel && !done) stopEverywhere(members);
+        if (cancel && !done) stopJobEverywhere(engine_, members);
     });
     LaunchResult launch;
     auto code = runStreaming(engine_, members.front().containerId, argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {

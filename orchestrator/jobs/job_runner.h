@@ -65,12 +65,15 @@ private:
     // Streams mpirun's output to events and the store; stops it everywhere on cancel or timeout.
     Result<LaunchResult> supervise(const JobRequest& request, const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
                                    std::int64_t id, const JobEvents& events);
-    Status stopEverywhere(const std::vector<cluster::Member>& members);
 
     docker::EngineClient& engine_;
     JobStore& store_;
     RunningJobs& running_;
 };
+
+// Stops a job on every member: TERM then KILL to mpirun on the head, then every process of
+// mpiuser but ssh/sshd on every member. Also used for jobs orphaned by a daemon that died.
+Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster::Member>& members);
 
 // "rank R on HOST (ADDRESS) was killed by signal N (NAME)" from mpirun's stderr, or "".
 std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members);

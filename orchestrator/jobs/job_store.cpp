@@ -16,8 +16,8 @@ constexpr const char* kSchema =
     "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS job_output ("
     "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS job_output_by_job ON job_output(job_id, seq);"
-    "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
+    "CREATE INDEX IF NOT EXISTS job_output_by_job ON job_output(job_id, seq);";
+constexpr const char* kMarkInterrupted = "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
 
 // A prepared statement, finalized when it goes out of scope.
 class Statement {
@@ -77,6 +77,12 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
     sqlite3_busy_timeout(db, 5000);
     std::unique_ptr<JobStore> store(new JobStore(db));
     if (auto made = store->execute(kSchema); !made) return made.error();
+    {
+        Statement running(db, "SELECT DISTINCT cluster FROM jobs WHERE state = 'running'");
+        if (!running.ok()) return sqlError(db, "find running jobs");
+        while (sqlite3_step(running.get()) == SQLITE_ROW) store->interruptedClusters_.push_back(running.text(0));
+    }
+    if (auto marked = store->execute(kMarkInterrupted); !marked) return marked.error();
     return store;
 }
 

@@ -51,6 +51,9 @@ public:
     Result<std::vector<JobRecord>> list(int limit);
     Result<JobRecord> get(std::int64_t id);
     Result<std::vector<OutputChunk>> output(std::int64_t id);
+    // The clusters whose jobs were found running (and marked interrupted) when the store opened:
+    // their processes may still run, orphaned by the daemon that died.
+    const std::vector<std::string>& interruptedClusters() const { return interruptedClusters_; }
 
 private:
     explicit JobStore(sqlite3* db) : db_(db) {}
@@ -59,6 +62,7 @@ private:
     sqlite3* db_;
     std::mutex mutex_;
     std::map<std::int64_t, std::size_t> storedBytes_;
+    std::vector<std::string> interruptedClusters_;
 };
 
 }  // namespace ppcs::jobs

@@ -1,0 +1,231 @@
+// What happens when things go wrong: the daemon killed mid-job, callers racing, and the
+// security properties a cluster must keep.
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "common/files.h"
+#include "common/strings.h"
+#include "integration/support.h"
+#include "support/run_process.h"
+#include "support/test_paths.h"
+
+extern char** environ;
+
+using namespace ppcs;
+using namespace ppcs::integration;
+using nlohmann::json;
+using ppcs::testing::ProcessResult;
+using ppcs::testing::runProcess;
+
+namespace {
+
+class Fixture {
+public:
+    explicit Fixture(const std::string& suffix) : cluster_("it" + runId().substr(8) + "-" + suffix) {}
+    ~Fixture() { cli({"down", "--volumes", "--name", cluster_}, 180); }
+    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const {
+        args.insert(args.begin(), ppcs::testing::cliBinary());
+        return runProcess(args, {{"PPCS_STATE_DIR", state_.path()}}, timeLimit);
+    }
+    // Starts the CLI without waiting for it; returns its pid.
+    pid_t spawn(std::vector<std::string> args) const {
+        args.insert(args.begin(), ppcs::testing::cliBinary());
+        std::vector<char*> argv;
+        for (auto& word : args) argv.push_back(word.data());
+        argv.push_back(nullptr);
+        std::string stateEnv = "PPCS_STATE_DIR=" + state_.path();
+        std::vector<char*> env;
+        for (char** entry = environ; *entry; ++entry) env.push_back(*entry);
+        env.push_back(stateEnv.data());
+        env.push_back(nullptr);
+        pid_t pid = 0;
+        REQUIRE(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), env.data()) == 0);
+        return pid;
+    }
+    const std::string& cluster() const { return cluster_; }
+    const std::string& stateDir() const { return state_.path(); }
+
+private:
+    TestDaemonDir state_;
+    std::string cluster_;
+};
+
+int daemonPid(const std::string& stateDir) {
+    auto endpoint = readFile(stateDir + "/ppcsd.json");
+    REQUIRE(endpoint);
+    return json::parse(*endpoint)["pid"].get<int>();
+}
+
+// Exit status of pid, waiting at most limitSeconds; -1 when it did not end.
+int waitFor(pid_t pid, int limitSeconds) {
+    int status = 0;
+    for (int poll = 0; poll < limitSeconds * 10; ++poll) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+}
+
+int jobProcesses(docker::EngineClient& engine, const std::string& cluster) {
+    int count = 0;
+    auto containers = engine.listContainers({{"ppcs.cluster", cluster}}, false);
+    REQUIRE(containers);
+    for (const auto& container : *containers) {
+        auto listed = execIn(engine, container.id, {"pgrep", "-u", "mpiuser", "-x", "sleep"}, "root");
+        for (const auto& line : split(std::string(trim(listed.out)), '\n')) count += line.empty() ? 0 : 1;
+    }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("ppcsd killed with SIGKILL mid-job: the job is recorded interrupted and stopped, the cluster intact", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    Fixture fixture("crash");
+    REQUIRE(fixture.cli({"up", "--nodes", "1", "--name", fixture.cluster()}).exitCode == 0);
+    auto before = fixture.cli({"--json", "ips", "--name", fixture.cluster()});
+    REQUIRE(before.exitCode == 0);
+
+    pid_t runner = fixture.spawn({"run", "--name", fixture.cluster(), "-n", "2", "--", "sleep", "120"});
+    bool running = false;
+    for (int poll = 0; poll < 100 && !running; ++poll) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        running = jobProcesses(engine, fixture.cluster()) == 2;
+    }
+    REQUIRE(running);
+    REQUIRE(::kill(daemonPid(fixture.stateDir()), SIGKILL) == 0);
+    int cliExit = waitFor(runner, 30);
+    CHECK(cliExit == 1);  // the CLI says the daemon went away, never hangs
+
+    // The next command starts a new daemon: records intact, the running job marked interrupted,
+    // and what it left running stopped.
+    auto listed = fixture.cli({"--json", "jobs"});
+    REQUIRE(listed.exitCode == 0);
+    auto jobs = json::parse(listed.out)["jobs"];
+    REQUIRE_FALSE(jobs.empty());
+    CHECK(jobs[0]["state"] == "interrupted");
+    CHECK(jobs[0]["exit_code"].is_null());
+    int left = -1;
+    for (int poll = 0; poll < 100 && left != 0; ++poll) {
+        left = jobProcesses(engine, fixture.cluster());
+        if (left) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    CHECK(left == 0);
+    auto after = fixture.cli({"--json", "ips", "--name", fixture.cluster()});
+    CHECK(after.out == before.out);
+    REQUIRE(fixture.cli({"down", "--volumes", "--name", fixture.cluster()}, 180).exitCode == 0);
+    CHECK(engine.listServices({{"ppcs.cluster", fixture.cluster()}})->empty());
+    CHECK(engine.listContainers({{"ppcs.cluster", fixture.cluster()}}, true)->empty());
+    CHECK(engine.listNetworks({{"ppcs.cluster", fixture.cluster()}})->empty());
+    CHECK(engine.listSecrets({{"ppcs.cluster", fixture.cluster()}})->empty());
+}
+
+TEST_CASE("50 concurrent ips/status calls with two racing scales: clear answers, one size", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    Fixture fixture("race");
+    REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
+    std::vector<std::future<ProcessResult>> readers;
+    std::vector<std::future<ProcessResult>> scalers;
+    for (const char* nodes : {"3", "4"})
+        scalers.push_back(std::async(std::launch::async, [&, nodes] { return fixture.cli({"scale", "--nodes", nodes, "--name", fixture.cluster()}); }));
+    for (int i = 0; i < 50; ++i)
+        readers.push_back(std::async(std::launch::async, [&, i] {
+            return fixture.cli({"--json", i % 2 ? "ips" : "status", "--name", fixture.cluster()}, 120);
+        }));
+    int readersOk = 0;
+    for (auto& reader : readers) {
+        auto result = reader.get();
+        CHECK_FALSE(result.timedOut);
+        if (result.exitCode == 0) {
+            ++readersOk;
+            CHECK(json::parse(result.out).is_object());
+        } else {
+            CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+            CHECK(result.err.rfind("ppcs-cluster: ", 0) == 0);
+        }
+    }
+    CHECK(readersOk >= 45);
+    std::vector<int> accepted;
+    int sizes[] = {3, 4};
+    for (int i = 0; i < 2; ++i) {
+        auto result = scalers[i].get();
+        if (result.exitCode == 0) accepted.push_back(sizes[i]);
+        else CHECK(result.err.find("busy with another request") != std::string::npos);
+    }
+    REQUIRE_FALSE(accepted.empty());
+    auto services = engine.listServices({{"ppcs.cluster", fixture.cluster()}});
+    REQUIRE(services);
+    CHECK(services->size() == 2);
+    auto status = fixture.cli({"--json", "status", "--name", fixture.cluster()});
+    REQUIRE(status.exitCode == 0);
+    int nodes = json::parse(status.out)["nodes"];
+    if (accepted.size() == 1) CHECK(nodes == accepted.front());
+    else CHECK((nodes == 3 || nodes == 4));
+}
+
+TEST_CASE("secure defaults: loopback only, no docker socket in containers, per-cluster keys", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    Fixture first("sec-a");
+    Fixture second("sec-b");
+    REQUIRE(first.cli({"up", "--nodes", "1", "--name", first.cluster()}).exitCode == 0);
+    REQUIRE(second.cli({"up", "--nodes", "1", "--name", second.cluster()}).exitCode == 0);
+
+    // ppcsd listens on 127.0.0.1 only.
+    auto endpoint = json::parse(*readFile(first.stateDir() + "/ppcsd.json"));
+    char port[8];
+    std::snprintf(port, sizeof port, "%04X", endpoint["port"].get<int>());
+    auto sockets = readFile("/proc/net/tcp");
+    REQUIRE(sockets);
+    int listening = 0;
+    for (const auto& line : split(*sockets, '\n')) {
+        auto fields = split(std::string(trim(line)), ' ');
+        std::vector<std::string> words;
+        for (auto& field : fields)
+            if (!field.empty()) words.push_back(field);
+        if (words.size() > 3 && endsWith(words[1], std::string(":") + port) && words[3] == "0A") {
+            ++listening;
+            CHECK(words[1] == std::string("0100007F:") + port);
+        }
+    }
+    CHECK(listening == 1);
+
+    auto containers = engine.listContainers({{"ppcs.cluster", first.cluster()}}, false);
+    REQUIRE(containers);
+    REQUIRE(containers->size() == 2);
+    std::set<std::string> hostKeys;
+    for (const auto& container : *containers) {
+        auto sockets = execIn(engine, container.id, {"sh", "-c", "ls -d /var/run/docker.sock /run/docker.sock 2>/dev/null; true"}, "root");
+        CHECK(sockets.out.empty());
+        CHECK(execIn(engine, container.id, {"sudo", "true"}).exitCode != 0);
+        hostKeys.insert(execIn(engine, container.id, {"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}).out);
+        // The private cluster key is mpiuser's alone.
+        CHECK(execIn(engine, container.id, {"stat", "-c", "%a %U", "/home/mpiuser/.ssh/id_ed25519"}).out == "600 mpiuser\n");
+    }
+    CHECK(hostKeys.size() == 2);
+    auto firstSecrets = engine.listSecrets({{"ppcs.cluster", first.cluster()}});
+    auto secondSecrets = engine.listSecrets({{"ppcs.cluster", second.cluster()}});
+    REQUIRE(firstSecrets->size() == 1);
+    REQUIRE(secondSecrets->size() == 1);
+    CHECK(firstSecrets->front().id != secondSecrets->front().id);
+    auto firstHead = engine.listContainers({{"ppcs.cluster", first.cluster()}, {"ppcs.role", "head"}}, false)->front().id;
+    auto secondHead = engine.listContainers({{"ppcs.cluster", second.cluster()}, {"ppcs.role", "head"}}, false)->front().id;
+    CHECK(execIn(engine, firstHead, {"cat", "/home/mpiuser/.ssh/id_ed25519.pub"}).out !=
+          execIn(engine, secondHead, {"cat", "/home/mpiuser/.ssh/id_ed25519.pub"}).out);
+    REQUIRE(first.cli({"down", "--name", first.cluster()}, 180).exitCode == 0);
+    CHECK(engine.listSecrets({{"ppcs.cluster", first.cluster()}})->empty());
+}
