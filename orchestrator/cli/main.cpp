@@ -1,108 +1,19 @@
 // ppcs-cluster: the command line. It talks only to ppcsd, starting it when none answers.
-// Each command group lives in its own commands_*.cpp and registers itself here.
+// Each command group lives in its own commands_*.cpp; command_line.cpp parses.
 
-#include <CLI/CLI.hpp>
-#include <cstdio>
-#include <optional>
-#include <set>
+#include <string>
 
-#include "cli/cli.h"
+#include "cli/command_line.h"
 #include "cli/output.h"
-#include "common/files.h"
-
-namespace {
-
-using namespace ppcs;
-using namespace ppcs::cli;
-
-using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
-
-CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
-    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
-        if (sub->get_name() == name) return sub;
-    return nullptr;
-}
-
-// Walks the command words ("daemon", "stop") and returns an error naming the first one that is no
-// command at its level, so `ppcs-cluster frob` says "unknown command" rather than CLI11's
-// "a subcommand is required". Words after a command without subcommands are that command's own.
-std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
-    CLI::App* level = &app;
-    std::string path;
-    for (int i = 1; i < argc; ++i) {
-        std::string word = argv[i];
-        if (word == "--state-dir") {
-            ++i;
-            continue;
-        }
-        if (word.empty() || word[0] == '-') continue;
-        if (level->get_subcommands([](CLI::App*) { return true; }).empty()) return std::nullopt;
-        path += (path.empty() ? "" : " ") + word;
-        level = findSubcommand(*level, word);
-        if (level == nullptr) return makeError(ErrorCode::usage, "unknown command '" + path + "' (see --help)");
-    }
-    return std::nullopt;
-}
-
-// For `run`, cuts argv where the program's own words start: at the first word that is not one of
-// run's options (or an option's value), or after "--". Those words are kept untouched.
-int splitRunWords(int argc, char** argv, GlobalOptions& global) {
-    static const std::set<std::string> withValue{"-n", "--np", "--per-node", "--timeout", "--name", "--exe", "--state-dir"};
-    int command = 1;
-    while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
-    if (command >= argc || std::string(argv[command]) != "run") return argc;
-    for (int i = command + 1; i < argc; ++i) {
-        std::string word = argv[i];
-        if (word == "--") {
-            global.runCommandGiven = true;
-            global.runWords.assign(argv + i + 1, argv + argc);
-            return i;
-        }
-        if (!word.empty() && word[0] == '-') {
-            if (withValue.count(word)) ++i;
-            continue;
-        }
-        global.runWords.assign(argv + i, argv + argc);
-        return i;
-    }
-    return argc;
-}
-
-int parseAndRun(int argc, char** argv) {
-    GlobalOptions global;
-    argc = splitRunWords(argc, argv, global);
-    global.stateDir = stateDirectory();
-    Action action;
-    CLI::App app{"ppcs-cluster: a ready MPI cluster on Docker in one command", "ppcs-cluster"};
-    app.require_subcommand(1);
-    app.fallthrough();  // --json and --state-dir also after the command: `ppcs-cluster ips --json`
-    app.add_flag("--json", global.json, "Machine-readable output on stdout");
-    app.add_option("--state-dir", global.stateDir, "ppcsd's state directory (default $PPCS_STATE_DIR or ~/.local/state/ppcs)");
-    for (auto group : kCommandGroups) group(app, global, action);
-    if (auto unknown = unknownCommand(app, argc, argv)) return reportError(*unknown);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& help) {
-        return app.exit(help);
-    } catch (const CLI::CallForAllHelp& help) {
-        return app.exit(help);
-    } catch (const CLI::ParseError& error) {
-        std::string message = error.what();
-        if (message.empty()) message = "invalid command line";
-        return reportError(makeError(ErrorCode::usage, message + " (see --help)"));
-    }
-    if (global.stateDir.empty() || global.stateDir.front() != '/')
-        return reportError(makeError(ErrorCode::usage, "--state-dir must be an absolute path"));
-    return action ? action() : kExitUsage;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
+    using namespace ppcs;
     try {
-        return parseAndRun(argc, argv);
+        cli::GlobalOptions global;
+        cli::Action action;
+        int parsed = cli::parseCommandLine(argc, argv, global, action);
+        return parsed == cli::kRunAction ? action() : parsed;
     } catch (const std::exception& e) {
-        return reportError(makeError(ErrorCode::failed, std::string("unexpected failure: ") + e.what()));
+        return cli::reportError(makeError(ErrorCode::failed, std::string("unexpected failure: ") + e.what()));
     }
 }

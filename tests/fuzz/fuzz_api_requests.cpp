@@ -1,0 +1,31 @@
+// libFuzzer target: every decoder of a request body ppcsd accepts, and the stream events the
+// CLI reads. Property: a decoded request is one the CLI could have sent (it re-encodes and
+// decodes to the same thing).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "api/cluster_messages.h"
+#include "api/job_messages.h"
+#include "api/messages.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view body(reinterpret_cast<const char*>(data), size);
+    using namespace ppcs::api;
+    decodeBuildRequest(body);
+    if (auto up = decodeUpRequest(body)) {
+        auto again = decodeUpRequest(encodeUpRequest(*up));
+        if (!again || again->spec.nodes != up->spec.nodes || again->spec.name != up->spec.name) __builtin_trap();
+    }
+    decodeScaleRequest(body);
+    decodeDownRequest(body);
+    if (auto job = decodeJobRequest(body)) {
+        auto again = decodeJobRequest(encodeJobRequest(*job));
+        if (!again || again->np != job->np) __builtin_trap();
+    }
+    decodeCancelRequest(body);
+    decodeStreamEvent(body);
+    decodeError(body, 500);
+    return 0;
+}
