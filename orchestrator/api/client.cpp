@@ -2,7 +2,7 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
+#include "api/json_fields.h"
 #include <optional>
 
 #include "common/files.h"
@@ -42,7 +42,7 @@ Result<Endpoint> readEndpoint(const std::string& stateDir) {
         return makeError(ErrorCode::failed, "'" + stateDir + "/" + kEndpointFile + "' is damaged");
     Endpoint endpoint;
     endpoint.port = value["port"].get<int>();
-    endpoint.pid = value.value("pid", 0);
+    endpoint.pid = fields::valueOr(value, "pid", 0);
     auto token = readFile(stateDir + "/" + kTokenFile);
     if (!token) return token.error();
     endpoint.token = std::string(trim(*token));

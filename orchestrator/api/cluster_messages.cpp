@@ -23,16 +23,16 @@ json memberJson(const cluster::Member& member) {
 
 cluster::Member memberFromJson(const json& item) {
     cluster::Member member;
-    member.role = item.value("role", "");
-    member.slot = item.value("slot", 0);
-    member.hostname = item.value("hostname", "");
-    member.address = item.value("address", "");
-    member.state = item.value("state", "");
-    member.message = item.value("message", "");
-    member.containerId = item.value("container_id", "");
-    member.nodeId = item.value("node_id", "");
-    member.slots = item.value("slots", 1);
-    member.ready = item.value("ready", false);
+    member.role = fields::stringOr(item, "role");
+    member.slot = fields::valueOr(item, "slot", 0);
+    member.hostname = fields::stringOr(item, "hostname");
+    member.address = fields::stringOr(item, "address");
+    member.state = fields::stringOr(item, "state");
+    member.message = fields::stringOr(item, "message");
+    member.containerId = fields::stringOr(item, "container_id");
+    member.nodeId = fields::stringOr(item, "node_id");
+    member.slots = fields::valueOr(item, "slots", 1);
+    member.ready = fields::valueOr(item, "ready", false);
     return member;
 }
 
@@ -103,7 +103,7 @@ std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
         if (member.ready) slots += member.slots;
     }
     return json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
-                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}}
+                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"events", status.events}}
         .dump();
 }
 
@@ -111,11 +111,12 @@ Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
     auto object = parseObject(body, "cluster status");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     cluster::ClusterStatus status;
-    status.name = object->value("name", "");
-    status.image = object->value("image", "");
-    status.subnet = object->value("subnet", "");
-    status.createdAt = object->value("created_at", "");
-    status.desiredNodes = object->value("nodes", 0);
+    status.name = fields::stringOr(*object, "name");
+    status.image = fields::stringOr(*object, "image");
+    status.subnet = fields::stringOr(*object, "subnet");
+    status.createdAt = fields::stringOr(*object, "created_at");
+    status.desiredNodes = fields::valueOr(*object, "nodes", 0);
+    status.events = fields::valueOr(*object, "events", std::vector<std::string>{});
     if (auto members = object->find("members"); members != object->end() && members->is_array())
         for (const auto& item : *members)
             if (item.is_object()) status.members.push_back(memberFromJson(item));
@@ -128,8 +129,8 @@ Result<cluster::DownReport> decodeDownReport(std::string_view body) {
     auto object = parseObject(body, "down report");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     cluster::DownReport report;
-    report.existed = object->value("existed", false);
-    report.removed = object->value("removed", std::vector<std::string>{});
+    report.existed = fields::valueOr(*object, "existed", false);
+    report.removed = fields::valueOr(*object, "removed", std::vector<std::string>{});
     return report;
 }
 
@@ -138,7 +139,7 @@ std::string encodeClusterList(const std::vector<std::string>& names) { return js
 Result<std::vector<std::string>> decodeClusterList(std::string_view body) {
     auto object = parseObject(body, "cluster list");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    return object->value("clusters", std::vector<std::string>{});
+    return fields::valueOr(*object, "clusters", std::vector<std::string>{});
 }
 
 std::string encodeAddresses(const cluster::ClusterStatus& status) {

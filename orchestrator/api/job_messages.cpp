@@ -24,15 +24,15 @@ json recordJson(const jobs::JobRecord& record) {
 
 jobs::JobRecord recordFromJson(const json& item) {
     jobs::JobRecord record;
-    record.id = item.value("id", std::int64_t{0});
-    record.cluster = item.value("cluster", "");
-    record.program = item.value("program", "");
-    record.args = item.value("args", std::vector<std::string>{});
-    record.np = item.value("np", 0);
-    record.startedAt = item.value("started_at", "");
-    record.seconds = item.value("seconds", 0.0);
-    record.state = item.value("state", "");
-    record.message = item.value("message", "");
+    record.id = fields::valueOr(item, "id", std::int64_t{0});
+    record.cluster = fields::stringOr(item, "cluster");
+    record.program = fields::stringOr(item, "program");
+    record.args = fields::valueOr(item, "args", std::vector<std::string>{});
+    record.np = fields::valueOr(item, "np", 0);
+    record.startedAt = fields::stringOr(item, "started_at");
+    record.seconds = fields::valueOr(item, "seconds", 0.0);
+    record.state = fields::stringOr(item, "state");
+    record.message = fields::stringOr(item, "message");
     if (item.contains("exit_code") && item["exit_code"].is_number_integer()) record.exitCode = item["exit_code"].get<int>();
     return record;
 }
@@ -87,11 +87,11 @@ Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
     auto object = parseObject(body, "job outcome");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     jobs::JobOutcome outcome;
-    outcome.id = object->value("job_id", std::int64_t{0});
-    outcome.exitCode = object->value("exit_code", 0);
-    outcome.state = object->value("state", "");
-    outcome.message = object->value("message", "");
-    outcome.seconds = object->value("seconds", 0.0);
+    outcome.id = fields::valueOr(*object, "job_id", std::int64_t{0});
+    outcome.exitCode = fields::valueOr(*object, "exit_code", 0);
+    outcome.state = fields::stringOr(*object, "state");
+    outcome.message = fields::stringOr(*object, "message");
+    outcome.seconds = fields::valueOr(*object, "seconds", 0.0);
     return outcome;
 }
 
@@ -124,7 +124,7 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(
     std::vector<jobs::OutputChunk> output;
     if (auto chunks = object->find("output"); chunks != object->end() && chunks->is_array())
         for (const auto& chunk : *chunks)
-            if (chunk.is_object()) output.push_back({chunk.value("stream", "") == "err", chunk.value("data", "")});
+            if (chunk.is_object()) output.push_back({fields::stringOr(chunk, "stream") == "err", fields::stringOr(chunk, "data")});
     return std::make_pair(recordFromJson((*object)["job"]), output);
 }
 

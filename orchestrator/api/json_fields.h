@@ -2,6 +2,8 @@
 // Typed, strict reading of request bodies, for api/*.cpp only (it includes nlohmann/json).
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,5 +45,36 @@ Status readOptional(const json& object, const char* key, json::value_t type, T& 
     }
     return {};
 }
+
+// object[key] as a T, or fallback when the key is missing or holds another type. Never throws
+// (nlohmann's json::value() throws on a type mismatch).
+template <class T>
+T valueOr(const json& object, const char* key, T fallback) {
+    if (!object.is_object()) return fallback;
+    auto it = object.find(key);
+    if (it == object.end()) return fallback;
+    if constexpr (std::is_same_v<T, std::string>) {
+        return it->is_string() ? it->get<std::string>() : fallback;
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return it->is_boolean() ? it->get<bool>() : fallback;
+    } else if constexpr (std::is_same_v<T, double>) {
+        return it->is_number() ? it->get<double>() : fallback;
+    } else if constexpr (std::is_integral_v<T>) {
+        if (!it->is_number_integer()) return fallback;
+        auto wide = it->get<std::int64_t>();
+        if (wide < std::numeric_limits<T>::min() || wide > std::numeric_limits<T>::max()) return fallback;
+        return static_cast<T>(wide);
+    } else {
+        if (!it->is_array()) return fallback;
+        T values;
+        for (const auto& item : *it) {
+            if (!item.is_string()) return fallback;
+            values.push_back(item.get<std::string>());
+        }
+        return values;
+    }
+}
+
+inline std::string stringOr(const json& object, const char* key) { return valueOr<std::string>(object, key, ""); }
 
 }  // namespace ppcs::api::fields

@@ -49,8 +49,8 @@ Error decodeError(std::string_view body, int httpStatus) {
     json value = json::parse(body.begin(), body.end(), nullptr, false);
     if (!value.is_discarded() && value.is_object() && value.contains("error") && value["error"].is_object()) {
         const auto& error = value["error"];
-        std::string code = error.value("code", "");
-        std::string message = error.value("message", "");
+        std::string code = fields::stringOr(error, "code");
+        std::string message = fields::stringOr(error, "message");
         return Error{errorCodeFromName(code).value_or(errorCodeForHttpStatus(httpStatus)), message};
     }
     return Error{errorCodeForHttpStatus(httpStatus), "ppcsd answered HTTP " + std::to_string(httpStatus)};
@@ -90,10 +90,10 @@ Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
     if (read) read = readOptional(*object, "uptime_seconds", json::value_t::number_float, status.uptimeSeconds, what);
     if (!read) return read.error();
     if (auto engine = object->find("engine"); engine != object->end() && engine->is_object()) {
-        status.engine.reachable = engine->value("reachable", false);
-        status.engine.endpoint = engine->value("endpoint", "");
-        status.engine.apiVersion = engine->value("api_version", "");
-        status.engine.error = engine->value("error", "");
+        status.engine.reachable = fields::valueOr(*engine, "reachable", false);
+        status.engine.endpoint = fields::stringOr(*engine, "endpoint");
+        status.engine.apiVersion = fields::stringOr(*engine, "api_version");
+        status.engine.error = fields::stringOr(*engine, "error");
     }
     return status;
 }
@@ -130,11 +130,11 @@ Result<image::BuildOutcome> decodeBuildOutcome(std::string_view body) {
     auto object = parseObject(body, "build outcome");
     if (!object) return object.error();
     image::BuildOutcome outcome;
-    outcome.imageId = object->value("image_id", "");
-    outcome.imageRef = object->value("image", "");
-    outcome.contextHash = object->value("context_hash", "");
-    outcome.reused = object->value("reused", false);
-    outcome.seconds = object->value("seconds", 0.0);
+    outcome.imageId = fields::stringOr(*object, "image_id");
+    outcome.imageRef = fields::stringOr(*object, "image");
+    outcome.contextHash = fields::stringOr(*object, "context_hash");
+    outcome.reused = fields::valueOr(*object, "reused", false);
+    outcome.seconds = fields::valueOr(*object, "seconds", 0.0);
     return outcome;
 }
 
@@ -158,16 +158,16 @@ Result<StreamEvent> decodeStreamEvent(std::string_view line) {
     auto object = parseObject(line, "stream event");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     StreamEvent event;
-    std::string type = object->value("type", "");
+    std::string type = fields::stringOr(*object, "type");
     if (type == "progress") {
-        event.phase = object->value("phase", "");
-        event.text = object->value("text", "");
+        event.phase = fields::stringOr(*object, "phase");
+        event.text = fields::stringOr(*object, "text");
     } else if (type == "result" && object->contains("result")) {
         event.kind = StreamEvent::Kind::result;
         event.resultJson = (*object)["result"].dump();
     } else if (type == "error") {
         event.kind = StreamEvent::Kind::error;
-        event.error = Error{errorCodeFromName(object->value("code", "")).value_or(ErrorCode::failed), object->value("message", "")};
+        event.error = Error{errorCodeFromName(fields::stringOr(*object, "code")).value_or(ErrorCode::failed), fields::stringOr(*object, "message")};
     } else {
         return makeError(ErrorCode::failed, "stream event: unknown type '" + type + "'");
     }

@@ -123,6 +123,10 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
                     member.address.empty() ? "-" : member.address.c_str(), member.state.c_str(), member.ready ? "yes" : "no", member.slots,
                     member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
     }
+    if (!status->events.empty()) {
+        std::printf("\nevents\n");
+        for (const auto& event : status->events) std::printf("  %s\n", event.c_str());
+    }
     return 0;
 }
 

@@ -107,6 +107,13 @@ Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster,
     return Held(*this, cluster);
 }
 
+std::optional<std::string> OperationLocks::busyWith(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto busy = busy_.find(cluster);
+    if (busy == busy_.end()) return std::nullopt;
+    return busy->second;
+}
+
 void OperationLocks::release(const std::string& cluster) {
     std::lock_guard<std::mutex> lock(mutex_);
     busy_.erase(cluster);
@@ -204,7 +211,7 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     }
     auto current = observeCluster(engine_, spec.name);
     if (!current) return fail(current.error());
-    auto members = makeReady(engine_, *current, spec.nodes, spec.slotsOverride, deadline, progress);
+    auto members = makeReady(engine_, *current, spec.nodes, spec.slotsOverride, Deadline{deadline}, progress);
     if (!members) return fail(members.error());
     return status(spec.name);
 }
@@ -224,7 +231,7 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
     }
     auto current = observeCluster(engine_, observed.name);
     if (!current) return current.error();
-    auto members = makeReady(engine_, *current, nodes, slotsOverride, deadline, progress);
+    auto members = makeReady(engine_, *current, nodes, slotsOverride, Deadline{deadline}, progress);
     if (!members) return members.error();
     return status(observed.name);
 }

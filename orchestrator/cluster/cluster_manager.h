@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ struct ClusterStatus {
     std::string createdAt;      // the head service's creation time (RFC 3339)
     int desiredNodes = 0;
     std::vector<Member> members;  // head first, then nodes by slot
+    std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
 };
 
 struct DownReport {
@@ -88,6 +90,8 @@ public:
     };
 
     Result<Held> acquire(const std::string& cluster, const std::string& operation);
+    // The operation holding the cluster, if any.
+    std::optional<std::string> busyWith(const std::string& cluster);
 
 private:
     void release(const std::string& cluster);

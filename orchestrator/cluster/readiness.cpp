@@ -52,7 +52,7 @@ Status forEachParallel(std::vector<Item>& items, Fn fn) {
     return {};
 }
 
-Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, Clock::time_point deadline,
+Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, const Deadline& deadline,
                                          const Progress& progress) {
     int lastReported = -1;
     while (true) {
@@ -67,7 +67,7 @@ Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const Obs
         if (upNodes != lastReported) progress("tasks", std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
         lastReported = upNodes;
         if (headUp && upNodes == nodes && static_cast<int>(members->size()) == nodes + 1) return members;
-        if (Clock::now() >= deadline) {
+        if (deadline.passed()) {
             std::vector<std::string> missing;
             for (const auto& member : *members)
                 if (!isUp(member)) missing.push_back(describe(member) + " (" + member.state + (member.message.empty() ? "" : ": " + member.message) + ")");
@@ -79,7 +79,7 @@ Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const Obs
 }
 
 // Reads each member's ed25519 host key; the entrypoint makes it at start, so wait for it.
-Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std::vector<Member>& members, Clock::time_point deadline) {
+Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std::vector<Member>& members, const Deadline& deadline) {
     std::vector<KnownHost> keys(members.size());
     std::vector<std::size_t> indexes(members.size());
     for (std::size_t i = 0; i < indexes.size(); ++i) indexes[i] = i;
@@ -90,7 +90,10 @@ Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std
                 keys[i] = KnownHost{members[i].address, members[i].hostname, std::string(trim(key->out))};
                 return {};
             }
-            if (Clock::now() >= deadline)
+            // A container that stopped (a task Swarm has not yet marked failed) will never answer.
+            if (!key && (key.error().code == ErrorCode::conflict || key.error().code == ErrorCode::notFound))
+                return makeError(ErrorCode::unavailable, describe(members[i]) + " is not running: " + key.error().message);
+            if (deadline.passed())
                 return makeError(ErrorCode::timeout, describe(members[i]) + " has no ssh host key in time" + (key ? "" : ": " + key.error().message));
             std::this_thread::sleep_for(kPollInterval);
         }
@@ -122,7 +125,7 @@ Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const
     return refused;
 }
 
-Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& members, Clock::time_point deadline, const Progress& progress) {
+Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& members, const Deadline& deadline, const Progress& progress) {
     std::vector<std::string> pending;
     for (const auto& member : members) pending.push_back(member.address);
     while (true) {
@@ -132,7 +135,7 @@ Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& member
         if (refused->size() != pending.size())
             progress("ssh", std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) + " members accept the cluster key");
         pending = *refused;
-        if (Clock::now() >= deadline) {
+        if (deadline.passed()) {
             std::vector<std::string> names;
             for (const auto& member : members)
                 if (std::find(pending.begin(), pending.end(), member.address) != pending.end()) names.push_back(describe(member) + " (" + member.address + ")");
@@ -175,7 +178,7 @@ Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const O
 }
 
 Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
-                                      Clock::time_point deadline, const Progress& progress) {
+                                      const Deadline& deadline, const Progress& progress) {
     auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
     if (!members) return members.error();
     bool oversubscribed = assignSlots(engine, *members, slotsOverride);

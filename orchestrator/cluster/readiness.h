@@ -3,6 +3,7 @@
 // address, every member's host key collected into the shared known_hosts, the cluster key
 // accepted by every sshd from the head, the per-cluster MPI settings and the hostfile written.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -33,10 +34,17 @@ using Progress = std::function<void(const std::string& phase, const std::string&
 // The tasks the engine wants running, head first, then nodes by slot.
 Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster);
 
+// When waiting must end: at a point in time, or earlier when *abort turns true (daemon shutdown).
+struct Deadline {
+    std::chrono::steady_clock::time_point at;
+    const std::atomic<bool>* abort = nullptr;
+    bool passed() const { return std::chrono::steady_clock::now() >= at || (abort && abort->load()); }
+};
+
 // Waits (until deadline) for the head and `nodes` nodes, then makes them ready. On timeout the
 // error names every member that never got there and why.
 Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
-                                      std::chrono::steady_clock::time_point deadline, const Progress& progress);
+                                      const Deadline& deadline, const Progress& progress);
 
 // The hostfile as the head sees it now (empty when there is none yet).
 Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer);

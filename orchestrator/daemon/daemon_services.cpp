@@ -12,9 +12,15 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
     : stateDir_(std::move(stateDir)),
       started_(std::chrono::steady_clock::now()),
       runner_(image::makeProcessRunner()),
-      store_(std::move(store)) {}
+      store_(std::move(store)),
+      nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
+                   [this](const cluster::NodeLoss& loss) {
+                       std::string node = loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
+                       runningJobs_.cancel(loss.cluster, "node " + node);
+                   }) {}
 
 RealDaemonServices::~RealDaemonServices() {
+    nodeWatcher_.stop();
     for (auto& cleaner : cleaners_) cleaner.join();
 }
 
@@ -95,7 +101,9 @@ Result<cluster::ClusterStatus> RealDaemonServices::clusterStatus(const std::stri
     auto engine = docker::EngineClient::connectFromEnvironment();
     if (!engine) return engine.error();
     cluster::ClusterManager manager(*engine, *runner_);
-    return manager.status(name);
+    auto status = manager.status(name);
+    if (status) status->events = clusterEvents_.recent(name, 20);
+    return status;
 }
 
 Result<std::vector<std::string>> RealDaemonServices::listClusters() {

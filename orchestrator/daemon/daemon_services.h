@@ -10,6 +10,7 @@
 
 #include "api/server.h"
 #include "cluster/cluster_manager.h"
+#include "cluster/node_watch.h"
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
 #include "image/image_builder.h"
@@ -35,6 +36,8 @@ public:
     void requestStop() override;
     // Stops, in the background, the processes of jobs the previous daemon left running.
     void stopOrphanedJobs();
+    // Starts following node deaths (see cluster/node_watch.h); stopped by the destructor.
+    void watchNodes() { nodeWatcher_.start(); }
 
 private:
     // Connects to the engine and runs fn with a ClusterManager, holding the cluster's lock.
@@ -49,6 +52,8 @@ private:
     std::unique_ptr<jobs::JobStore> store_;
     jobs::RunningJobs runningJobs_;
     std::vector<std::thread> cleaners_;
+    cluster::ClusterEvents clusterEvents_;
+    cluster::NodeWatcher nodeWatcher_;
 };
 
 }  // namespace ppcs::daemon

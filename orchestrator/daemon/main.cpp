@@ -127,6 +127,7 @@ int run(const Options& options) {
         server.stop();
     });
     services.stopOrphanedJobs();
+    services.watchNodes();
     log::info("ppcsd " PPCS_VERSION " listening on 127.0.0.1:" + std::to_string(*port) + ", state in " + options.stateDir);
     server.serve();
     // Before the lock is released (at exit): a successor waits for the lock, then writes its own.

@@ -189,6 +189,19 @@ Result<std::vector<SwarmNode>> decodeNodeList(std::string_view text) {
     return nodes;
 }
 
+Result<EngineEvent> decodeEvent(std::string_view text) {
+    auto object = parseObject(text, "event");
+    if (!object) return object.error();
+    EngineEvent event;
+    event.type = stringField(*object, "Type");
+    event.action = stringField(*object, "Action");
+    const auto& actor = objectField(*object, "Actor");
+    event.actorId = stringField(actor, "ID");
+    event.attributes = labelsField(actor, "Attributes");
+    event.timeNano = integerField(*object, "timeNano");
+    return event;
+}
+
 Result<std::string> decodeSwarmCreatedId(std::string_view text) {
     auto object = parseObject(text, "create reply");
     if (!object) return object.error();

@@ -206,6 +206,36 @@ Status EngineClient::removeContainer(const std::string& id, bool force) {
     return {};
 }
 
+Status EngineClient::killContainer(const std::string& id) {
+    auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(id) + "/kill")));
+    if (!reply) return reply.error();
+    return {};
+}
+
+Status EngineClient::followEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
+                                  std::chrono::seconds idle, const std::function<bool(const EngineEvent&)>& onEvent) {
+    auto request = makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&filters=" + percentEncode(encodeFilters(filters))));
+    request.idleTimeout = idle;
+    LineSplitter splitter;
+    bool stopped = false;
+    auto reply = transport_->stream(request, [&](std::string_view piece) {
+        for (const auto& line : splitter.feed(piece)) {
+            auto event = decodeEvent(line);
+            if (event && !onEvent(*event)) {
+                stopped = true;
+                return false;
+            }
+        }
+        return true;
+    });
+    if (stopped) return {};
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
+                                                           engineErrorMessage(reply->body));
+    return {};
+}
+
 Result<std::vector<ContainerSummary>> EngineClient::listContainers(const Labels& labelFilter, bool all) {
     std::string target = versioned("/containers/json?filters=" + percentEncode(encodeLabelFilter(labelFilter)));
     if (all) target += "&all=1";

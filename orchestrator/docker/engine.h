@@ -63,6 +63,12 @@ public:
     Result<std::string> createContainer(const ContainerSpec& spec);
     Status startContainer(const std::string& id);
     Status removeContainer(const std::string& id, bool force);
+    Status killContainer(const std::string& id);
+    // GET /events with ?filters= and ?since= (Unix seconds): each event to onEvent as it happens.
+    // Returns when onEvent returns false, or with ErrorCode::timeout after `idle` without any
+    // event (callers reconnect with `since` to miss nothing).
+    Status followEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
+                        std::chrono::seconds idle, const std::function<bool(const EngineEvent&)>& onEvent);
     Result<std::vector<ContainerSummary>> listContainers(const Labels& labelFilter, bool all);
     // PUT /containers/{id}/archive?path=DIR; DIR must exist in the container.
     Status putArchive(const std::string& containerId, const std::string& dir, std::string tar);

@@ -146,6 +146,15 @@ struct SwarmNode {
     std::int64_t memoryBytes = 0;        // Description.Resources.MemoryBytes
 };
 
+// One message of GET /events.
+struct EngineEvent {
+    std::string type;                    // Type ("container", ...)
+    std::string action;                  // Action ("die", "start", ...)
+    std::string actorId;                 // Actor.ID
+    Labels attributes;                   // Actor.Attributes (container labels, exitCode, name, ...)
+    std::int64_t timeNano = 0;           // timeNano
+};
+
 // One line of a build, pull or import progress stream.
 struct ProgressMessage {
     std::string text;                    // stream, or status (+ progress), without trailing newline

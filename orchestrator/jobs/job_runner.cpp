@@ -79,14 +79,22 @@ void RunningJobs::started(const std::string& cluster, std::atomic<bool>* cancelF
 void RunningJobs::ended(const std::string& cluster) {
     std::lock_guard<std::mutex> lock(mutex_);
     flags_.erase(cluster);
+    reasons_.erase(cluster);
 }
 
-bool RunningJobs::cancel(const std::string& cluster) {
+bool RunningJobs::cancel(const std::string& cluster, const std::string& reason) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto flag = flags_.find(cluster);
     if (flag == flags_.end()) return false;
+    if (!reason.empty()) reasons_[cluster] = reason;
     *flag->second = true;
     return true;
+}
+
+std::string RunningJobs::reason(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = reasons_.find(cluster);
+    return found == reasons_.end() ? "" : found->second;
 }
 
 std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members) {
@@ -166,9 +174,13 @@ Status stopJobEverywhere(docker::EngineClient& engine_, const std::vector<cluste
     const std::vector<std::string> sweep{"sh", "-c",
                                          "for p in $(pgrep -u mpiuser); do c=$(cat /proc/$p/comm 2>/dev/null); "
                                          "case \"$c\" in sshd|ssh) ;; *) kill -KILL \"$p\" 2>/dev/null;; esac; done; true"};
-    for (const auto& member : members)
-        if (auto swept = engine_.runExec(member.containerId, {sweep, "root", {}, ""}); !swept) return swept.error();
-    return {};
+    // Every member is swept even when one fails: a member that died has nothing left to stop.
+    Status first;
+    for (const auto& member : members) {
+        auto swept = engine_.runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
+        if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound) first = swept.error();
+    }
+    return first;
 }
 
 namespace {
@@ -187,15 +199,18 @@ JobOutcome outcomeOf(std::int64_t id, const JobRequest& request, const LaunchRes
     JobOutcome outcome;
     outcome.id = id;
     outcome.exitCode = launch.exitCode;
-    std::string job = "job " + std::to_string(id);
-    if (launch.timedOut) {
+    if (!launch.lostNode.empty()) {
+        outcome.state = "failed";
+        outcome.exitCode = launch.exitCode != 0 ? launch.exitCode : 1;
+        outcome.message = "lost " + launch.lostNode + " and was stopped on every other node";
+    } else if (launch.timedOut) {
         outcome.state = "timed-out";
         outcome.exitCode = 124;
-        outcome.message = job + " ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
+        outcome.message = "ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
     } else if (launch.cancelled) {
         outcome.state = "cancelled";
         outcome.exitCode = 130;
-        outcome.message = job + " was cancelled and stopped on every node";
+        outcome.message = "was cancelled and stopped on every node";
     } else {
         outcome.state = launch.exitCode == 0 ? "finished" : "failed";
         outcome.message = describeCrash(launch.mpirunErr, members);
@@ -233,11 +248,15 @@ Result<LaunchResult> JobRunner::supervise(const JobRequest& request, const std::
     });
     done = true;
     watchdog.join();
-    running_.ended(request.cluster);
-    if (!code) return code.error();
+    if (!code) {
+        running_.ended(request.cluster);
+        return code.error();
+    }
     launch.exitCode = *code;
     launch.cancelled = cancel;
     launch.timedOut = timedOut;
+    launch.lostNode = running_.reason(request.cluster);
+    running_.ended(request.cluster);
     return launch;
 }
 

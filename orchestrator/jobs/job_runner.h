@@ -32,6 +32,7 @@ struct LaunchResult {
     int exitCode = 0;
     bool cancelled = false;
     bool timedOut = false;
+    std::string lostNode;   // set when the job was stopped because a member died
     std::string mpirunErr;  // the first 64 KiB of stderr, to name a crashed rank
 };
 
@@ -44,12 +45,14 @@ class RunningJobs {
 public:
     void started(const std::string& cluster, std::atomic<bool>* cancelFlag);
     void ended(const std::string& cluster);
-    // False when no job runs on the cluster.
-    bool cancel(const std::string& cluster);
+    // False when no job runs on the cluster. A reason (a node was lost) becomes the job's message.
+    bool cancel(const std::string& cluster, const std::string& reason = "");
+    std::string reason(const std::string& cluster);
 
 private:
     std::mutex mutex_;
     std::map<std::string, std::atomic<bool>*> flags_;
+    std::map<std::string, std::string> reasons_;
 };
 
 class JobRunner {

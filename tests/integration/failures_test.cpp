@@ -229,3 +229,92 @@ TEST_CASE("secure defaults: loopback only, no docker socket in containers, per-c
     REQUIRE(first.cli({"down", "--name", first.cluster()}, 180).exitCode == 0);
     CHECK(engine.listSecrets({{"ppcs.cluster", first.cluster()}})->empty());
 }
+
+namespace {
+
+std::vector<std::string> hostfileLines(docker::EngineClient& engine, const std::string& cluster) {
+    auto heads = engine.listContainers({{"ppcs.cluster", cluster}, {"ppcs.role", "head"}}, false);
+    REQUIRE(heads);
+    REQUIRE(heads->size() == 1);
+    auto text = execIn(engine, heads->front().id, {"cat", "/usr/local/var/mpishare/hostfile"});
+    std::vector<std::string> entries;
+    for (const auto& line : split(text.out, '\n'))
+        if (line.find("slots=") != std::string::npos) entries.push_back(line);
+    return entries;
+}
+
+std::string killOneNode(docker::EngineClient& engine, const std::string& cluster) {
+    auto nodes = engine.listContainers({{"ppcs.cluster", cluster}, {"ppcs.role", "node"}}, false);
+    REQUIRE(nodes);
+    REQUIRE_FALSE(nodes->empty());
+    REQUIRE(engine.killContainer(nodes->front().id));
+    return nodes->front().id;
+}
+
+}  // namespace
+
+TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status says so", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    Fixture fixture("idle-loss");
+    REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
+    REQUIRE(fixture.cli({"version"}).exitCode == 0);  // the daemon (and its event watch) runs
+    REQUIRE(hostfileLines(engine, fixture.cluster()).size() == 3);
+    auto killed = std::chrono::steady_clock::now();
+    killOneNode(engine, fixture.cluster());
+    bool dropped = false;
+    for (int poll = 0; poll < 300 && !dropped; ++poll) {
+        dropped = hostfileLines(engine, fixture.cluster()).size() == 2;
+        if (!dropped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto droppedAfter = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    REQUIRE(dropped);
+    bool back = false;
+    for (int poll = 0; poll < 600 && !back; ++poll) {
+        back = hostfileLines(engine, fixture.cluster()).size() == 3;
+        if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto backAfter = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    WARN("node loss: dropped from the hostfile after " << droppedAfter << " s, replacement in after " << backAfter << " s");
+    REQUIRE(back);
+    auto status = fixture.cli({"--json", "status", "--name", fixture.cluster()});
+    REQUIRE(status.exitCode == 0);
+    auto events = json::parse(status.out)["events"];
+    REQUIRE(events.size() >= 2);
+    CHECK(events[0].get<std::string>().find("died (exit") != std::string::npos);
+    CHECK(events[events.size() - 1].get<std::string>().find("replacement ready") != std::string::npos);
+    for (const auto& member : json::parse(status.out)["members"]) CHECK(member["ready"] == true);
+    auto hello = fixture.cli({"run", "--name", fixture.cluster(), "--per-node", "1", "-n", "3", "hello_world"});
+    CHECK(hello.exitCode == 0);
+    std::set<std::string> hosts;
+    for (const auto& line : split(std::string(trim(hello.out)), '\n')) hosts.insert(line.substr(line.rfind(' ') + 1));
+    CHECK(hosts.size() == 3);
+}
+
+TEST_CASE("node loss during run: the job ends, names the node, and leaves nothing running", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    Fixture fixture("run-loss");
+    REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
+    auto job = std::async(std::launch::async, [&] { return fixture.cli({"run", "--name", fixture.cluster(), "-n", "6", "--", "sleep", "120"}, 120); });
+    bool running = false;
+    for (int poll = 0; poll < 100 && !running; ++poll) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        running = jobProcesses(engine, fixture.cluster()) == 6;
+    }
+    REQUIRE(running);
+    auto killed = std::chrono::steady_clock::now();
+    killOneNode(engine, fixture.cluster());
+    auto result = job.get();
+    WARN("node loss during run: the job ended " << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() << " s after the kill");
+    CHECK_FALSE(result.timedOut);
+    CHECK(result.exitCode != 0);
+    std::string lastLine = result.err.substr(result.err.rfind('\n', result.err.size() - 2) + 1);
+    CHECK(lastLine.find("lost node " + fixture.cluster() + "-node-") != std::string::npos);
+    int left = -1;
+    for (int poll = 0; poll < 50 && left != 0; ++poll) {
+        left = jobProcesses(engine, fixture.cluster());
+        if (left) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    CHECK(left == 0);
+}

@@ -269,3 +269,17 @@ TEST_CASE("job output streams apart by stream; the outcome carries the exit code
         CHECK(raw.Post("/v1/jobs/run", auth, body, "application/json")->status == 400);
     }
 }
+
+TEST_CASE("replies with unexpected types are errors, never exceptions", "[api]") {
+    // Found by fuzz_api_requests: nlohmann's value() throws when a key holds another type.
+    CHECK_FALSE(decodeStreamEvent(R"({"type":true})"));
+    CHECK(decodeStreamEvent(R"({"type":"progress","phase":7,"text":["x"]})")->phase.empty());
+    CHECK(decodeError(R"({"error":{"code":5,"message":{"a":1}}})", 409).code == ErrorCode::conflict);
+    CHECK(decodeClusterStatus(R"({"name":1,"members":[{"slot":"x","ready":"yes"},7]})")->members.size() == 1);
+    CHECK_FALSE(decodeJobOutcome(R"({"job_id":"7","exit_code":1e400})"));  // not JSON at all: refused
+    auto outcome = decodeJobOutcome(R"({"job_id":"7","exit_code":1.5})");
+    REQUIRE(outcome);
+    CHECK(outcome->id == 0);
+    CHECK(outcome->exitCode == 0);
+    CHECK(decodeDaemonStatus(R"({"engine":{"reachable":"yes","endpoint":3}})")->engine.endpoint.empty());
+}

@@ -1,0 +1,177 @@
+#include "cluster/node_watch.h"
+
+#include <ctime>
+
+#include "cluster/hostfile.h"
+#include "cluster/observed.h"
+#include "cluster/spec.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "common/tar.h"
+
+namespace ppcs::cluster {
+namespace {
+
+constexpr std::size_t kEventsKept = 50;
+constexpr auto kHealTimeout = std::chrono::seconds(300);
+
+std::string nowUtc() {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+// "demo_mpinode.3.k2j..." -> 3
+int slotOfTask(const std::string& taskName) {
+    auto parts = split(taskName, '.');
+    return parts.size() >= 2 ? std::atoi(parts[1].c_str()) : 0;
+}
+
+Result<std::string> runningHead(docker::EngineClient& engine, const std::string& cluster) {
+    auto heads = engine.listContainers(roleLabels(cluster, "head"), false);
+    if (!heads) return heads.error();
+    if (heads->empty()) return makeError(ErrorCode::notFound, "no running head");
+    return heads->front().id;
+}
+
+}  // namespace
+
+void ClusterEvents::add(const std::string& cluster, const std::string& text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& list = events_[cluster];
+    list.push_back(nowUtc() + " " + text);
+    while (list.size() > kEventsKept) list.pop_front();
+}
+
+std::vector<std::string> ClusterEvents::recent(const std::string& cluster, std::size_t count) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = events_.find(cluster);
+    if (found == events_.end()) return {};
+    auto start = found->second.size() > count ? found->second.end() - static_cast<long>(count) : found->second.begin();
+    return std::vector<std::string>(start, found->second.end());
+}
+
+Result<std::string> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
+                                     const std::string& hostname) {
+    auto text = readHostfile(engine, headContainer);
+    if (!text) return text.error();
+    auto entries = parseHostfile(*text);
+    if (!entries) return entries.error();
+    std::string address;
+    std::vector<HostEntry> kept;
+    for (const auto& entry : *entries) {
+        if (entry.name == hostname) address = entry.address;
+        else kept.push_back(entry);
+    }
+    if (address.empty()) return address;
+    auto rendered = renderHostfile(cluster, kept);
+    if (!rendered) return rendered.error();
+    TarWriter tar;
+    if (auto added = tar.add({TarEntry::Kind::file, "hostfile", *rendered, 0644}); !added) return added.error();
+    if (auto written = engine.putArchive(headContainer, kSharedDir, tar.finish()); !written) return written.error();
+    // The reused connection to the dead container would hang the next ssh to its address.
+    engine.runExec(headContainer, {{"ssh", "-O", "exit", address}, kMpiUser, {}, ""}, std::chrono::seconds(10));
+    return address;
+}
+
+void NodeWatcher::start() { follower_ = std::thread([this] { follow(); }); }
+
+void NodeWatcher::stop() {
+    stopping_ = true;
+    if (follower_.joinable()) follower_.join();
+    std::vector<std::thread> healers;
+    {
+        std::lock_guard<std::mutex> lock(healMutex_);
+        healers.swap(healers_);
+    }
+    for (auto& healer : healers) healer.join();
+}
+
+void NodeWatcher::follow() {
+    std::int64_t since = static_cast<std::int64_t>(std::time(nullptr));
+    std::set<std::pair<std::string, std::int64_t>> seen;  // events replayed after a reconnect
+    const std::map<std::string, std::vector<std::string>> filters{{"type", {"container"}}, {"event", {"die"}}, {"label", {kClusterLabel}}};
+    while (!stopping_) {
+        auto engine = engines_();
+        if (!engine) {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        // A short idle limit: the loop notices stop() within a second, then reconnects from `since`.
+        engine->followEvents(filters, since, std::chrono::seconds(1), [&](const docker::EngineEvent& event) {
+            if (!seen.insert({event.actorId, event.timeNano}).second) return !stopping_;
+            if (seen.size() > 10000) seen.clear();
+            since = std::max<std::int64_t>(since, event.timeNano / 1000000000);
+            onDeath(event);
+            return !stopping_;
+        });
+    }
+}
+
+void NodeWatcher::onDeath(const docker::EngineEvent& event) {
+    std::string cluster = event.attributes.count(kClusterLabel) ? event.attributes.at(kClusterLabel) : "";
+    std::string role = event.attributes.count(kRoleLabel) ? event.attributes.at(kRoleLabel) : "";
+    if (cluster.empty() || role.empty()) return;
+    if (auto busy = locks_.busyWith(cluster); busy && (*busy == "up" || *busy == "scale" || *busy == "down")) return;
+    std::string task = event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
+    std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
+    std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
+    NodeLoss loss{cluster, hostname, ""};
+    if (auto engine = engines_(); engine && role == "node") {
+        if (auto head = runningHead(*engine, cluster)) {
+            auto dropped = dropFromHostfile(*engine, cluster, *head, hostname);
+            if (dropped) loss.address = *dropped;
+            else log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
+        }
+    }
+    events_.add(cluster, hostname + (loss.address.empty() ? "" : " (" + loss.address + ")") + " died (exit " + exitCode +
+                             "): out of the hostfile until its replacement is ready");
+    log::warn("cluster '" + cluster + "': " + hostname + " died (exit " + exitCode + ")");
+    onLoss_(loss);
+    std::lock_guard<std::mutex> lock(healMutex_);
+    auto healing = healing_.find(cluster);
+    if (healing != healing_.end()) {
+        healing->second = true;
+        return;
+    }
+    healing_[cluster] = false;
+    healers_.emplace_back([this, cluster] { heal(cluster); });
+}
+
+void NodeWatcher::heal(const std::string& cluster) {
+    auto deadline = std::chrono::steady_clock::now() + kHealTimeout;
+    std::string lastError;
+    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+        {
+            auto held = locks_.acquire(cluster, "heal");
+            if (held) {
+                auto engine = engines_();
+                auto observed = engine ? observeCluster(*engine, cluster) : Result<ObservedCluster>(engine.error());
+                if (!observed || !observed->complete()) break;  // taken down meanwhile
+                int slots = 0;
+                if (auto label = observed->head->labels.find(kSlotsLabel); label != observed->head->labels.end()) slots = std::atoi(label->second.c_str());
+                // Swarm may still list the dead task as running for a moment: a failed attempt is retried.
+                Deadline attemptDeadline{std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(60)), &stopping_};
+                auto members = makeReady(*engine, *observed, static_cast<int>(observed->nodes->replicas), slots, attemptDeadline,
+                                         [](const std::string&, const std::string&) {});
+                std::lock_guard<std::mutex> lock(healMutex_);
+                if (members && !healing_[cluster]) {
+                    events_.add(cluster, "replacement ready: head + " + std::to_string(members->size() - 1) + " nodes verified, hostfile rewritten");
+                    healing_.erase(cluster);
+                    return;
+                }
+                healing_[cluster] = false;  // a failed attempt, or another death came in: go round again
+                lastError = members ? "" : members.error().message;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    std::lock_guard<std::mutex> lock(healMutex_);
+    if (!lastError.empty()) events_.add(cluster, "healing gave up: " + lastError);
+    healing_.erase(cluster);
+}
+
+}  // namespace ppcs::cluster

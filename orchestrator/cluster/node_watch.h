@@ -1,0 +1,74 @@
+#pragma once
+// Node loss while ppcsd runs: follows the engine's event stream for containers of ppcs clusters
+// that die. A dead member is dropped from its cluster's hostfile at once (its ssh connection from
+// the head closed), the loss is reported (a running job on the cluster is stopped), and once
+// Swarm has replaced the task the cluster is made ready again: new host key, ssh verified,
+// hostfile rewritten. Deaths during up/scale/down are those operations' own business and ignored.
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/cluster_manager.h"
+#include "common/result.h"
+#include "docker/engine.h"
+
+namespace ppcs::cluster {
+
+// What happened to each cluster and when, newest last; `status` shows it.
+class ClusterEvents {
+public:
+    void add(const std::string& cluster, const std::string& text);
+    std::vector<std::string> recent(const std::string& cluster, std::size_t count);  // "TIME text"
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::deque<std::string>> events_;
+};
+
+struct NodeLoss {
+    std::string cluster;
+    std::string hostname;  // <cluster>-head or <cluster>-node-<slot>
+    std::string address;   // as the hostfile had it; empty when unknown
+};
+
+using EngineFactory = std::function<Result<docker::EngineClient>()>;
+
+class NodeWatcher {
+public:
+    NodeWatcher(EngineFactory engines, OperationLocks& locks, ClusterEvents& events, std::function<void(const NodeLoss&)> onLoss)
+        : engines_(std::move(engines)), locks_(locks), events_(events), onLoss_(std::move(onLoss)) {}
+    ~NodeWatcher() { stop(); }
+
+    void start();
+    // Stops following events and waits for healing in progress to give up.
+    void stop();
+
+private:
+    void follow();
+    void onDeath(const docker::EngineEvent& event);
+    void heal(const std::string& cluster);
+
+    EngineFactory engines_;
+    OperationLocks& locks_;
+    ClusterEvents& events_;
+    std::function<void(const NodeLoss&)> onLoss_;
+    std::atomic<bool> stopping_{false};
+    std::thread follower_;
+    std::mutex healMutex_;
+    std::map<std::string, bool> healing_;  // cluster -> another death arrived while healing
+    std::vector<std::thread> healers_;
+};
+
+// Removes hostname's line from the hostfile in the head and closes the head's reused ssh
+// connection to its address; returns the address it had (empty when it was not listed).
+Result<std::string> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
+                                     const std::string& hostname);
+
+}  // namespace ppcs::cluster
