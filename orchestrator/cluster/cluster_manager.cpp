@@ -241,7 +241,8 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     if (auto valid = validateNodeCount(nodes); !valid) return valid.error();
     auto observed = observeCluster(engine_, name);
     if (!observed) return observed.error();
-    if (!observed->exists()) return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
+    // Naming a cluster that is not there is bad input, like any other usage error.
+    if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
     ClusterSpec spec{name, nodes, slotsOverrideOf(*observed)};
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
@@ -273,7 +274,7 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
     if (auto valid = validateClusterName(name); !valid) return valid.error();
     auto observed = observeCluster(engine_, name);
     if (!observed) return observed.error();
-    if (!observed->exists()) return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
+    if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     if (!observed->complete()) return makeError(ErrorCode::conflict, "cluster '" + name + "' is incomplete (missing " + observed->missingParts() + ")");
     ClusterStatus status{name, observed->head->image, observed->subnet(), observed->head->createdAt, static_cast<int>(observed->nodes->replicas), {}};
     auto members = currentMembers(engine_, *observed);

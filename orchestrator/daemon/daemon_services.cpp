@@ -133,6 +133,8 @@ Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { r
 
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
     auto record = store_->get(id);
+    if (!record && record.error().code == ErrorCode::notFound)
+        return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
     if (!record) return record.error();
     auto output = store_->output(id);
     if (!output) return output.error();

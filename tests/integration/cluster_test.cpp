@@ -193,8 +193,16 @@ TEST_CASE("bad cluster input: one line, exit 2, nothing made", "[docker]") {
     CHECK(badName.exitCode == 2);
     CHECK(badName.err.find("is not valid") != std::string::npos);
     auto scaleMissing = cluster.cli({"scale", "--nodes", "2"});
-    CHECK(scaleMissing.exitCode == 1);
+    CHECK(scaleMissing.exitCode == 2);
     CHECK(scaleMissing.err == "ppcs-cluster: cluster '" + cluster.name() + "' does not exist: create it with `ppcs-cluster up`\n");
+    auto statusMissing = cluster.cli({"status"});
+    CHECK(statusMissing.exitCode == 2);
+    CHECK(statusMissing.err == "ppcs-cluster: cluster '" + cluster.name() + "' does not exist\n");
+    auto runMissing = cluster.cli({"run", "hello_world"});
+    CHECK(runMissing.exitCode == 2);
+    auto logsMissing = runProcess({ppcs::testing::cliBinary(), "logs", "987654"}, {{"PPCS_STATE_DIR", state.path()}}, 30);
+    CHECK(logsMissing.exitCode == 2);
+    CHECK(logsMissing.err == "ppcs-cluster: there is no job 987654 (see `ppcs-cluster jobs`)\n");
     CHECK(objectsLabelled(engine, cluster.name()) == 0);
 }
 

@@ -8,6 +8,9 @@
 #include <thread>
 
 #include "api/client.h"
+#include "common/files.h"
+#include "common/strings.h"
+#include "support/test_paths.h"
 #include "api/server.h"
 
 using namespace ppcs;
@@ -282,4 +285,33 @@ TEST_CASE("replies with unexpected types are errors, never exceptions", "[api]")
     CHECK(outcome->id == 0);
     CHECK(outcome->exitCode == 0);
     CHECK(decodeDaemonStatus(R"({"engine":{"reachable":"yes","endpoint":3}})")->engine.endpoint.empty());
+}
+
+TEST_CASE("the hostile request corpus gets 400-class answers and reaches no service", "[api]") {
+    RunningServer running;
+    httplib::Client raw("127.0.0.1", running.port);
+    httplib::Headers auth{{"Authorization", "Bearer good-token"}};
+    auto corpus = readFile(ppcs::testing::dataFile("hostile/api_requests.txt"));
+    REQUIRE(corpus);
+    int checked = 0;
+    for (const auto& line : split(*corpus, '\n')) {
+        if (line.empty() || line[0] == '#') continue;
+        auto tab = line.find('\t');
+        REQUIRE(tab != std::string::npos);
+        auto head = split(line.substr(0, tab), ' ');
+        std::string body = line.substr(tab + 1);
+        if (body == "HUGE") body = std::string(200 * 1024, ' ');
+        INFO(line.substr(0, 80));
+        httplib::Result reply = head[0] == "GET"    ? raw.Get(head[1].c_str(), auth)
+                                : head[0] == "POST" ? raw.Post(head[1].c_str(), auth, body, "application/json")
+                                                    : raw.Delete(head[1].c_str(), auth);
+        REQUIRE(reply);
+        CHECK(reply->status / 100 == 4);
+        CHECK(reply->body.find("\"error\"") != std::string::npos);
+        ++checked;
+    }
+    CHECK(checked > 35);
+    CHECK(running.services.lastRequest.imageRef == image::kDefaultImageRef);  // no build reached the service
+    CHECK(running.services.lastJob.program.empty());                        // no run either
+    CHECK(running.services.statusAsked.empty());
 }

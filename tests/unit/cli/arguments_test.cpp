@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "common/strings.h"
 #include "support/run_process.h"
 #include "support/test_paths.h"
 
@@ -35,22 +39,16 @@ int lineCount(const std::string& text) {
 
 TEST_CASE("bad command lines give one line and exit 2, and change nothing", "[cli]") {
     std::string stateDir = freshStateDir();
-    std::vector<std::vector<std::string>> badArguments{
-        {},
-        {"frob"},
-        {"build", "--mirror", "ftp://mirror"},
-        {"build", "--context", "/nonexistent/ppcs/context"},
-        {"build", "--image", "Not A Name"},
-        {"build", "--no-such-flag"},
-        {"build", "extra-positional"},
-        {"daemon"},
-        {"daemon", "restart"},
-        {"--state-dir", "relative/dir", "version"},
-        {"version", "--json=maybe"},
-    };
+    // The hostile-input corpus: one JSON array of arguments per line.
+    std::vector<std::vector<std::string>> badArguments{{}, {"build", "--no-such-flag"}, {"build", "extra-positional"}, {"daemon"}};
+    auto corpus = ppcs::readFile(ppcs::testing::dataFile("hostile/cli_args.jsonl"));
+    REQUIRE(corpus);
+    for (const auto& line : ppcs::split(*corpus, '\n'))
+        if (!line.empty()) badArguments.push_back(nlohmann::json::parse(line).get<std::vector<std::string>>());
+    REQUIRE(badArguments.size() > 40);
     for (auto arguments : badArguments) {
         arguments.insert(arguments.begin(), ppcs::testing::cliBinary());
-        INFO("argv: " << arguments.size() << " words, second: " << (arguments.size() > 1 ? arguments[1] : ""));
+        INFO("argv: " << ppcs::join(arguments, " | "));
         auto result = runProcess(arguments, {{"PPCS_STATE_DIR", stateDir}}, 20);
         CHECK(result.exitCode == 2);
         CHECK(lineCount(result.err) == 1);
