@@ -161,6 +161,14 @@ Result<jobs::JobOutcome> ApiClient::run(const jobs::JobRequest& request, const j
     return decodeWith(streamOperation("/v1/jobs/run", encodeJobRequest(request), events), decodeJobOutcome);
 }
 
+Result<jobs::BenchReport> ApiClient::bench(const jobs::BenchRequest& request, const cluster::Progress& progress) {
+    return decodeWith(streamOperation("/v1/clusters/bench", encodeBenchRequest(request), progress), decodeBenchReport);
+}
+
+Result<std::vector<cluster::MemberStats>> ApiClient::clusterStats(const std::string& name) {
+    return decodeWith(get("/v1/clusters/" + name + "/stats"), decodeClusterStats);
+}
+
 Result<bool> ApiClient::cancelJob(const std::string& cluster) {
     auto body = post("/v1/jobs/cancel", nlohmann::json{{"cluster", cluster}}.dump());
     if (!body) return body.error();

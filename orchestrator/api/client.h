@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api/bench_messages.h"
 #include "api/cluster_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
@@ -43,6 +44,8 @@ public:
     Result<cluster::DownReport> down(const DownRequest& request, const cluster::Progress& progress);
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name);
     Result<std::vector<std::string>> listClusters();
+    Result<jobs::BenchReport> bench(const jobs::BenchRequest& request, const cluster::Progress& progress);
+    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name);
     Result<jobs::JobOutcome> run(const jobs::JobRequest& request, const jobs::JobEvents& events);
     Result<bool> cancelJob(const std::string& cluster);
     Result<std::vector<jobs::JobRecord>> listJobs(int limit);

@@ -136,6 +136,17 @@ void ApiServer::installClusterRoutes() {
         streamDecoded<DownRequest, cluster::DownReport>(request, response, "down", decodeDownRequest, encodeDownReport,
                                                         [this](const auto& down, const auto& progress) { return services_.downCluster(down, progress); });
     });
+    server_->Post("/v1/clusters/bench", [this](const httplib::Request& request, httplib::Response& response) {
+        streamDecoded<jobs::BenchRequest, jobs::BenchReport>(request, response, "bench", decodeBenchRequest, encodeBenchReport,
+                                                             [this](const auto& bench, const auto& progress) { return services_.benchCluster(bench, progress); });
+    });
+    server_->Get(R"(/v1/clusters/([^/]+)/stats)", [this](const httplib::Request& request, httplib::Response& response) {
+        std::string name = request.matches[1];
+        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+        auto stats = services_.clusterStats(name);
+        if (!stats) return replyError(response, stats.error());
+        response.set_content(encodeClusterStats(name, *stats), kJson);
+    });
     server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
         auto names = services_.listClusters();
         if (!names) return replyError(response, names.error());

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "api/bench_messages.h"
 #include "api/cluster_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
@@ -28,6 +29,8 @@ public:
     virtual Result<cluster::DownReport> downCluster(const DownRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<cluster::ClusterStatus> clusterStatus(const std::string& name) = 0;
     virtual Result<std::vector<std::string>> listClusters() = 0;
+    virtual Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) = 0;
+    virtual Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) = 0;
     virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) = 0;
     // False when no job runs on the cluster.
     virtual bool cancelJob(const std::string& cluster) = 0;

@@ -33,5 +33,6 @@ void addVersionCommand(CLI::App& app, const GlobalOptions& global, Action& actio
 void addDaemonCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <ctime>
+
+#include "common/files.h"
 #include "common/log.h"
 #include "docker/engine.h"
 
@@ -116,15 +119,56 @@ Result<std::vector<std::string>> RealDaemonServices::listClusters() {
 Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) {
     // A job holds its cluster like up/scale/down do: no resize under it, one job at a time.
     return withCluster<jobs::JobOutcome>(request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
-        auto status = manager.status(request.cluster);
-        if (!status) return status.error();
-        for (const auto& member : status->members)
-            if (!member.ready)
-                return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' is not ready (" + member.hostname + " is " + member.state +
-                                                             "): wait for it or run `ppcs-cluster up` again");
+        auto members = readyMembers(manager, request.cluster);
+        if (!members) return members.error();
         jobs::JobRunner runner(engine, *store_, runningJobs_);
-        return runner.run(request, status->members, events);
+        return runner.run(request, *members, events);
     });
+}
+
+Result<std::vector<cluster::Member>> RealDaemonServices::readyMembers(cluster::ClusterManager& manager, const std::string& name) {
+    auto status = manager.status(name);
+    if (!status) return status.error();
+    for (const auto& member : status->members)
+        if (!member.ready)
+            return makeError(ErrorCode::unavailable, "cluster '" + name + "' is not ready (" + member.hostname + " is " + member.state +
+                                                         "): wait for it or run `ppcs-cluster up` again");
+    return status->members;
+}
+
+Result<jobs::BenchReport> RealDaemonServices::benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) {
+    return withCluster<jobs::BenchReport>(request.cluster, "bench", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::BenchReport> {
+        auto members = readyMembers(manager, request.cluster);
+        if (!members) return members.error();
+        std::time_t now = std::time(nullptr);
+        std::tm utc{};
+        gmtime_r(&now, &utc);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+        auto report = jobs::BenchRunner(engine).run(request, *members, progress);
+        if (!report) return report.error();
+        report->startedAt = stamp;
+        std::string dir = stateDir_ + "/bench";
+        if (auto made = ensurePrivateDirectory(dir); !made) return made.error();
+        std::string base = dir + "/" + request.cluster + "-" + stamp;
+        report->jsonPath = base + ".json";
+        report->svgPath = base + ".svg";
+        if (auto saved = writePrivateFile(report->jsonPath, api::encodeBenchReport(*report) + "\n"); !saved) return saved.error();
+        if (auto saved = writePrivateFile(report->svgPath, jobs::renderBenchSvg(*report)); !saved) return saved.error();
+        return report;
+    });
+}
+
+Result<std::vector<cluster::MemberStats>> RealDaemonServices::clusterStats(const std::string& name) {
+    auto engine = docker::EngineClient::connectFromEnvironment();
+    if (!engine) return engine.error();
+    cluster::ClusterManager manager(*engine, *runner_);
+    auto status = manager.status(name);
+    if (!status) return status.error();
+    std::vector<cluster::Member> running;
+    for (const auto& member : status->members)
+        if (!member.containerId.empty()) running.push_back(member);
+    return cluster::collectStats(*engine, running);
 }
 
 bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.cancel(cluster); }

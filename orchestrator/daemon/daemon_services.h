@@ -29,6 +29,8 @@ public:
     Result<cluster::DownReport> downCluster(const api::DownRequest& request, const cluster::Progress& progress) override;
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override;
     Result<std::vector<std::string>> listClusters() override;
+    Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) override;
+    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override;
     Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override;
     bool cancelJob(const std::string& cluster) override;
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
@@ -40,6 +42,8 @@ public:
     void watchNodes() { nodeWatcher_.start(); }
 
 private:
+    // The cluster's members when every one is ready; a usage error naming one that is not.
+    Result<std::vector<cluster::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
     // Connects to the engine and runs fn with a ClusterManager, holding the cluster's lock.
     template <class Value, class Fn>
     Result<Value> withCluster(const std::string& name, const std::string& operation, Fn fn);

@@ -1,5 +1,6 @@
 #include "docker/codecs.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
@@ -200,6 +201,32 @@ Result<EngineEvent> decodeEvent(std::string_view text) {
     event.attributes = labelsField(actor, "Attributes");
     event.timeNano = integerField(*object, "timeNano");
     return event;
+}
+
+Result<ContainerStats> decodeContainerStats(std::string_view text) {
+    auto object = parseObject(text, "container stats");
+    if (!object) return object.error();
+    ContainerStats stats;
+    const auto& cpu = objectField(*object, "cpu_stats");
+    const auto& precpu = objectField(*object, "precpu_stats");
+    double cpuDelta = static_cast<double>(integerField(objectField(cpu, "cpu_usage"), "total_usage") -
+                                          integerField(objectField(precpu, "cpu_usage"), "total_usage"));
+    double systemDelta = static_cast<double>(integerField(cpu, "system_cpu_usage") - integerField(precpu, "system_cpu_usage"));
+    std::int64_t cpus = integerField(cpu, "online_cpus");
+    if (cpuDelta > 0 && systemDelta > 0) stats.cpuPercent = cpuDelta / systemDelta * static_cast<double>(cpus > 0 ? cpus : 1) * 100.0;
+    const auto& memory = objectField(*object, "memory_stats");
+    const auto& memoryDetail = objectField(memory, "stats");
+    std::int64_t cache = integerField(memoryDetail, "inactive_file");
+    if (cache == 0) cache = integerField(memoryDetail, "cache");
+    stats.memoryBytes = std::max<std::int64_t>(0, integerField(memory, "usage") - cache);
+    stats.memoryLimitBytes = integerField(memory, "limit");
+    if (auto networks = object->find("networks"); networks != object->end() && networks->is_object())
+        for (const auto& [name, counters] : networks->items()) {
+            if (!counters.is_object()) continue;
+            stats.rxBytes += integerField(counters, "rx_bytes");
+            stats.txBytes += integerField(counters, "tx_bytes");
+        }
+    return stats;
 }
 
 Result<std::string> decodeSwarmCreatedId(std::string_view text) {

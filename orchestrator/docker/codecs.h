@@ -27,6 +27,7 @@ Result<std::vector<ServiceInfo>> decodeServiceList(std::string_view json);
 Result<std::vector<TaskInfo>> decodeTaskList(std::string_view json);
 Result<std::vector<SwarmNode>> decodeNodeList(std::string_view json);
 Result<EngineEvent> decodeEvent(std::string_view json);
+Result<ContainerStats> decodeContainerStats(std::string_view json);
 // {"ID": "..."} replies from swarm create calls (services, secrets).
 Result<std::string> decodeSwarmCreatedId(std::string_view json);
 

@@ -206,6 +206,12 @@ Status EngineClient::removeContainer(const std::string& id, bool force) {
     return {};
 }
 
+Result<ContainerStats> EngineClient::containerStats(const std::string& id) {
+    auto reply = call(makeRequest("GET", versioned("/containers/" + encodePathPart(id) + "/stats?stream=false")));
+    if (!reply) return reply.error();
+    return decodeContainerStats(reply->body);
+}
+
 Status EngineClient::killContainer(const std::string& id) {
     auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(id) + "/kill")));
     if (!reply) return reply.error();

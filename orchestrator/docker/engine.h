@@ -64,6 +64,8 @@ public:
     Status startContainer(const std::string& id);
     Status removeContainer(const std::string& id, bool force);
     Status killContainer(const std::string& id);
+    // Takes about a second (two samples): query several containers in parallel.
+    Result<ContainerStats> containerStats(const std::string& id);
     // GET /events with ?filters= and ?since= (Unix seconds): each event to onEvent as it happens.
     // Returns when onEvent returns false, or with ErrorCode::timeout after `idle` without any
     // event (callers reconnect with `since` to miss nothing).

@@ -146,6 +146,15 @@ struct SwarmNode {
     std::int64_t memoryBytes = 0;        // Description.Resources.MemoryBytes
 };
 
+// GET /containers/{id}/stats?stream=false: two samples about a second apart.
+struct ContainerStats {
+    double cpuPercent = 0;               // (cpu delta / system delta) x online CPUs x 100
+    std::int64_t memoryBytes = 0;        // memory_stats.usage less page cache (stats.cache / inactive_file)
+    std::int64_t memoryLimitBytes = 0;   // memory_stats.limit
+    std::int64_t rxBytes = 0;            // sum of networks[].rx_bytes
+    std::int64_t txBytes = 0;            // sum of networks[].tx_bytes
+};
+
 // One message of GET /events.
 struct EngineEvent {
     std::string type;                    // Type ("container", ...)

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "common/files.h"
 #include "common/strings.h"
 #include "integration/support.h"
 #include "support/run_process.h"
@@ -205,4 +206,43 @@ TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeo
         if (job["state"] == "cancelled") CHECK(job["exit_code"] == 130);
         if (job["state"] == "timed-out") CHECK(job["exit_code"] == 124);
     }
+}
+
+TEST_CASE("bench latency over a ring saves a report and a plot, and stats covers every container", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    JobFixture fixture;
+    REQUIRE(fixture.cli({"up", "--nodes", "3", "--name", fixture.cluster()}).exitCode == 0);
+    auto bench = fixture.cli({"--json", "bench", "latency", "--pairs", "ring", "--max-size", "4096", "--name", fixture.cluster()});
+    INFO("bench stderr: " << bench.err);
+    REQUIRE(bench.exitCode == 0);
+    auto report = json::parse(bench.out);
+    REQUIRE(report["pairs"].size() == 3);
+    for (const auto& pair : report["pairs"]) {
+        REQUIRE(pair["rows"].size() == 13);
+        for (const auto& row : pair["rows"]) CHECK(row["latency_us"].get<double>() > 0);
+    }
+    auto saved = readFile(report["json_path"].get<std::string>());
+    REQUIRE(saved);
+    CHECK(json::parse(*saved)["pairs"] == report["pairs"]);
+    auto plot = readFile(report["svg_path"].get<std::string>());
+    REQUIRE(plot);
+    CHECK(plot->size() > 1000);
+    CHECK(plot->rfind("<svg ", 0) == 0);
+
+    auto stats = fixture.cli({"--json", "stats", "--name", fixture.cluster()});
+    REQUIRE(stats.exitCode == 0);
+    auto members = json::parse(stats.out)["members"];
+    REQUIRE(members.size() == 4);
+    CHECK(members[0]["role"] == "head");
+    std::set<std::string> containers;
+    for (const auto& member : members) {
+        CHECK(member["memory_bytes"].get<std::int64_t>() > 0);
+        containers.insert(member["container_id"].get<std::string>());
+    }
+    auto actual = engine.listContainers({{"ppcs.cluster", fixture.cluster()}}, false);
+    REQUIRE(actual);
+    std::set<std::string> expected;
+    for (const auto& container : *actual) expected.insert(container.id);
+    CHECK(containers == expected);
 }

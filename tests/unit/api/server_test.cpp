@@ -55,6 +55,13 @@ public:
         return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
     }
     Result<std::vector<std::string>> listClusters() override { return std::vector<std::string>{"a", "b"}; }
+    Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest&, const cluster::Progress&) override {
+        return makeError(ErrorCode::unavailable, "not in this fake");
+    }
+    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override {
+        statusAsked.push_back(name);
+        return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
+    }
     Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override {
         lastJob = request;
         events("job-id", "7");
@@ -239,7 +246,7 @@ TEST_CASE("cluster routes stream their result and pass errors through", "[api]")
     CHECK(running.services.statusAsked == std::vector<std::string>{"nothere"});
 }
 
-TEST_CASE("job output streams apart by stream; the outcome carries the exit code", "[api]") {
+TEST_CASE("job output streams apart by stream, and the outcome carries the exit code", "[api]") {
     RunningServer running;
     std::string out, err, id;
     jobs::JobRequest request;

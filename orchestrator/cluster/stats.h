@@ -1,0 +1,24 @@
+#pragma once
+// Per-container resource figures of a cluster, from each container's engine stats. One stats call
+// takes about a second (two samples), so every member is asked at once.
+
+#include <string>
+#include <vector>
+
+#include "cluster/readiness.h"
+#include "docker/engine.h"
+
+namespace ppcs::cluster {
+
+struct MemberStats {
+    std::string role;
+    std::string hostname;
+    std::string containerId;
+    docker::ContainerStats stats;
+    std::string error;  // set when this member's figures could not be read
+};
+
+// Head first, then nodes by slot, as members are given.
+std::vector<MemberStats> collectStats(docker::EngineClient& engine, const std::vector<Member>& members);
+
+}  // namespace ppcs::cluster

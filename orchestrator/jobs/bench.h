@@ -1,0 +1,88 @@
+#pragma once
+// `ppcs-cluster bench`: the image's pingpong between node pairs (latency, bandwidth, bidirectional
+// bandwidth over message sizes) and allgather_matvec across the cluster. Parsing, pair choice,
+// slow-pair flagging and the SVG plot are pure; BenchRunner runs the programs in the head.
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cluster/readiness.h"
+#include "common/result.h"
+#include "docker/engine.h"
+
+namespace ppcs::jobs {
+
+struct BenchRequest {
+    std::string cluster = "ppcs";
+    std::string kind = "all";   // latency, bandwidth, bibw, allgather, all
+    std::string pairs = "ring"; // ring: each node with the next; all: every pair of nodes
+    int maxSize = 1 << 20;      // bytes, largest pingpong message
+    int iterations = 50;
+};
+
+struct PingpongRow {
+    long size = 0;
+    double latencyUs = 0;
+    double bandwidthMBs = 0;
+    double bibwMBs = 0;
+};
+
+struct PairResult {
+    std::string from;  // hostnames
+    std::string to;
+    std::vector<PingpongRow> rows;
+    bool slow = false;
+    std::string why;   // "latency 2.4x the median", ...
+};
+
+struct AllgatherResult {
+    bool ran = false;
+    int n = 0;
+    int ranks = 0;
+    double timeMs = 0;
+    double maxError = 0;
+    bool verified = false;
+};
+
+struct BenchReport {
+    std::string cluster;
+    std::string kind;
+    std::string pairsMode;
+    std::string startedAt;
+    std::vector<PairResult> pairs;
+    AllgatherResult allgather;
+    std::string jsonPath;  // where ppcsd saved the report and the plot
+    std::string svgPath;
+};
+
+Status validateBenchRequest(const BenchRequest& request);
+
+// Rows of pingpong's output ("SIZE LATENCY BANDWIDTH BIBW"); comment lines are skipped.
+Result<std::vector<PingpongRow>> parsePingpong(const std::string& output);
+// allgather_matvec's one line.
+Result<AllgatherResult> parseAllgather(const std::string& output);
+
+// Index pairs over `nodes` nodes: ring (i, i+1 mod n; one pair for two nodes), or all.
+std::vector<std::pair<int, int>> benchPairs(int nodes, const std::string& mode);
+
+// Marks pairs whose smallest-message latency is over twice the median, or whose largest-message
+// bandwidth is under half the median.
+void flagSlowPairs(std::vector<PairResult>& pairs);
+
+// Latency and bandwidth against message size (log scale), one line per pair.
+std::string renderBenchSvg(const BenchReport& report);
+
+class BenchRunner {
+public:
+    explicit BenchRunner(docker::EngineClient& engine) : engine_(engine) {}
+    // members: head first, all ready. progress(phase, text) reports each pair as it is done.
+    Result<BenchReport> run(const BenchRequest& request, const std::vector<cluster::Member>& members,
+                            const std::function<void(const std::string&, const std::string&)>& progress);
+
+private:
+    docker::EngineClient& engine_;
+};
+
+}  // namespace ppcs::jobs
