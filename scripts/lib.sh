@@ -11,7 +11,7 @@ PPCS_PACKAGES=(
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
   docker.io debootstrap tar iptables openssh-client
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev docker-compose
 )
 
 say() { printf '== %s\n' "$*" >&2; }

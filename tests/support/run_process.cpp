@@ -22,7 +22,13 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::map<st
     // The exit code is taken from on_exit: with an io_context, Boost.Process reaps the child
     // itself and child.exit_code() can still hold its "still running" placeholder afterwards.
     std::optional<int> exitCode;
-    bp::child child(argv[0], bp::args(args), childEnv, bp::std_in < bp::null, bp::std_out > out, bp::std_err > err, io,
+    // A bare name is looked up on PATH, as a shell would.
+    std::string program = argv[0].find('/') == std::string::npos ? bp::search_path(argv[0]).string() : argv[0];
+    if (program.empty()) {
+        result.err = argv[0] + ": not found on PATH\n";
+        return result;
+    }
+    bp::child child(program, bp::args(args), childEnv, bp::std_in < bp::null, bp::std_out > out, bp::std_err > err, io,
                     bp::on_exit([&exitCode](int code, const std::error_code&) { exitCode = code; }));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeLimitSeconds);
     io.run_until(deadline);
