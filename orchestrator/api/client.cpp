@@ -183,6 +183,10 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> ApiClient::jo
     return decodeWith(get("/v1/jobs/" + std::to_string(id)), decodeJobLog);
 }
 
+Result<cluster::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
+    return decodeWith(get("/v1/clusters/" + name + "/ips"), decodeAddresses);
+}
+
 Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
 
 }  // namespace ppcs::api

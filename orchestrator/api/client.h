@@ -43,6 +43,7 @@ public:
     Result<cluster::ClusterStatus> scale(const ScaleRequest& request, const cluster::Progress& progress);
     Result<cluster::DownReport> down(const DownRequest& request, const cluster::Progress& progress);
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name);
+    Result<cluster::ClusterStatus> clusterAddresses(const std::string& name);
     Result<std::vector<std::string>> listClusters();
     Result<jobs::BenchReport> bench(const jobs::BenchRequest& request, const cluster::Progress& progress);
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name);

@@ -152,4 +152,22 @@ std::string encodeAddresses(const cluster::ClusterStatus& status) {
     return json{{"cluster", status.name}, {"head", head}, {"nodes", nodes}}.dump();
 }
 
+Result<cluster::ClusterStatus> decodeAddresses(std::string_view body) {
+    auto object = parseObject(body, "addresses");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    cluster::ClusterStatus status;
+    status.name = fields::stringOr(*object, "cluster");
+    cluster::Member head;
+    head.role = "head";
+    head.address = fields::stringOr(*object, "head");
+    status.members.push_back(head);
+    for (const auto& address : fields::valueOr(*object, "nodes", std::vector<std::string>{})) {
+        cluster::Member node;
+        node.role = "node";
+        node.address = address;
+        status.members.push_back(node);
+    }
+    return status;
+}
+
 }  // namespace ppcs::api

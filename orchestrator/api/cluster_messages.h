@@ -47,5 +47,7 @@ Result<std::vector<std::string>> decodeClusterList(std::string_view body);
 
 // {"head": "10.0.0.2", "nodes": ["10.0.0.3", ...]} in the order of the hostfile: the CLI's ips --json.
 std::string encodeAddresses(const cluster::ClusterStatus& status);
+// Back into a ClusterStatus whose members carry only role and address.
+Result<cluster::ClusterStatus> decodeAddresses(std::string_view body);
 
 }  // namespace ppcs::api

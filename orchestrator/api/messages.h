@@ -11,6 +11,7 @@
 //   POST /v1/clusters/down  <- DownRequest   -> stream, result DownReport
 //   GET  /v1/clusters       -> {"clusters": [names]}
 //   GET  /v1/clusters/NAME  -> ClusterStatus
+//   GET  /v1/clusters/NAME/ips -> {"cluster": C, "head": ADDRESS, "nodes": [ADDRESS...]}
 // Job routes: see job_messages.h.
 // A stream is newline-delimited StreamEvents: progress lines, then one "result" or "error".
 // Errors are {"error": {"code": "<ErrorCode name>", "message": "..."}} with a matching HTTP status.

@@ -140,6 +140,13 @@ void ApiServer::installClusterRoutes() {
         streamDecoded<jobs::BenchRequest, jobs::BenchReport>(request, response, "bench", decodeBenchRequest, encodeBenchReport,
                                                              [this](const auto& bench, const auto& progress) { return services_.benchCluster(bench, progress); });
     });
+    server_->Get(R"(/v1/clusters/([^/]+)/ips)", [this](const httplib::Request& request, httplib::Response& response) {
+        std::string name = request.matches[1];
+        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+        auto status = services_.clusterAddresses(name);
+        if (!status) return replyError(response, status.error());
+        response.set_content(encodeAddresses(*status), kJson);
+    });
     server_->Get(R"(/v1/clusters/([^/]+)/stats)", [this](const httplib::Request& request, httplib::Response& response) {
         std::string name = request.matches[1];
         if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());

@@ -28,6 +28,8 @@ public:
     virtual Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<cluster::DownReport> downCluster(const DownRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<cluster::ClusterStatus> clusterStatus(const std::string& name) = 0;
+    // Members and addresses only, no readiness: cheap, for `ips`.
+    virtual Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) = 0;
     virtual Result<std::vector<std::string>> listClusters() = 0;
     virtual Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) = 0;

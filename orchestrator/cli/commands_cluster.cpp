@@ -107,6 +107,13 @@ Result<cluster::ClusterStatus> fetchStatus(const GlobalOptions& global, const st
     return api::ApiClient(*endpoint).clusterStatus(name);
 }
 
+Result<cluster::ClusterStatus> fetchAddresses(const GlobalOptions& global, const std::string& name) {
+    if (auto valid = cluster::validateClusterName(name); !valid) return valid.error();
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return endpoint.error();
+    return api::ApiClient(*endpoint).clusterAddresses(name);
+}
+
 int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
     auto status = fetchStatus(global, options.name);
     if (!status) return reportError(status.error());
@@ -131,7 +138,8 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
 }
 
 int runIps(const GlobalOptions& global, const ClusterOptions& options) {
-    auto status = fetchStatus(global, options.name);
+    // Plain addresses need no readiness check; the hostfile form needs the slots.
+    auto status = options.hostfileFormat ? fetchStatus(global, options.name) : fetchAddresses(global, options.name);
     if (!status) return reportError(status.error());
     if (global.json) {
         std::printf("%s\n", api::encodeAddresses(*status).c_str());

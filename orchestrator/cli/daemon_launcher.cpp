@@ -55,13 +55,23 @@ Status spawnDaemon(const std::string& stateDir) {
 
 }  // namespace
 
-Result<api::Endpoint> findRunningDaemon(const std::string& stateDir) {
+namespace {
+
+// The running daemon's endpoint and the identity of the binary it was started from.
+Result<std::pair<api::Endpoint, std::string>> askRunningDaemon(const std::string& stateDir) {
     auto endpoint = api::readEndpoint(stateDir);
     if (!endpoint) return makeError(ErrorCode::unavailable, "ppcsd is not running");
-    api::ApiClient client(*endpoint);
-    auto version = client.version();
+    auto version = api::ApiClient(*endpoint).version();
     if (!version) return makeError(ErrorCode::unavailable, "ppcsd is not running (" + version.error().message + ")");
-    return endpoint;
+    return std::make_pair(*endpoint, version->binaryId);
+}
+
+}  // namespace
+
+Result<api::Endpoint> findRunningDaemon(const std::string& stateDir) {
+    auto running = askRunningDaemon(stateDir);
+    if (!running) return running.error();
+    return running->first;
 }
 
 bool waitUntilStopped(const std::string& stateDir) {
@@ -72,19 +82,13 @@ bool waitUntilStopped(const std::string& stateDir) {
     return false;
 }
 
-// A daemon started from a binary that has since been rebuilt or upgraded is stopped, so that the
-// CLI never talks to code older than itself.
-bool replaceIfStale(const std::string& stateDir, const api::Endpoint& endpoint) {
-    api::ApiClient client(endpoint);
-    auto version = client.version();
-    std::string onDisk = fileIdentity(daemonBinary());
-    if (!version || onDisk.empty() || version->binaryId == onDisk) return false;
-    return client.stop() && waitUntilStopped(stateDir);
-}
-
 Result<api::Endpoint> ensureDaemon(const std::string& stateDir) {
-    if (auto running = findRunningDaemon(stateDir)) {
-        if (!replaceIfStale(stateDir, *running)) return running;
+    if (auto running = askRunningDaemon(stateDir)) {
+        // A daemon started from a binary that has since been rebuilt or upgraded is replaced, so
+        // that the CLI never talks to code older than itself.
+        std::string onDisk = fileIdentity(daemonBinary());
+        if (onDisk.empty() || running->second == onDisk) return running->first;
+        if (!api::ApiClient(running->first).stop() || !waitUntilStopped(stateDir)) return running->first;
     }
     if (auto spawned = spawnDaemon(stateDir); !spawned) return spawned.error();
     for (int poll = 0; poll < kStartPolls; ++poll) {

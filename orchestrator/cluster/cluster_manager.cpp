@@ -1,5 +1,6 @@
 #include "cluster/cluster_manager.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "cluster/hostfile.h"
@@ -186,7 +187,8 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
     if (!networkId) {
         if (networkId.error().code == ErrorCode::conflict)
-            return makeError(ErrorCode::conflict, "up '" + spec.name + "': another request is creating this cluster right now");
+            return makeError(ErrorCode::conflict, "up '" + spec.name + "': a network named " + names.network +
+                                                      " already exists (another request creating this cluster, or not ppcs's): choose another --name");
         return fail(networkId.error());
     }
     created.networks.push_back(*networkId);
@@ -293,6 +295,27 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
                 }
     }
     return status;
+}
+
+Result<std::vector<Member>> ClusterManager::addresses(const std::string& name) {
+    if (auto valid = validateClusterName(name); !valid) return valid.error();
+    auto services = engine_.listServices(clusterLabels(name));
+    if (!services) return services.error();
+    ObservedCluster observed;
+    observed.name = name;
+    auto names = objectNames(name);
+    for (const auto& service : *services) {
+        if (service.name == names.headService) observed.head = service;
+        if (service.name == names.nodeService) observed.nodes = service;
+    }
+    if (!observed.head || !observed.nodes) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
+    // Tasks are attached to the cluster's network only: their single attachment is it.
+    auto tasks = engine_.listTasks({{"service", {observed.head->id, observed.nodes->id}}, {"desired-state", {"running"}}});
+    if (!tasks) return tasks.error();
+    std::vector<Member> members;
+    for (const auto& task : *tasks) members.push_back(memberFromTask(task, name, task.serviceId == observed.head->id, ""));
+    sortMembers(members);
+    return members;
 }
 
 Result<std::vector<std::string>> ClusterManager::list() { return listClusterNames(engine_); }

@@ -55,6 +55,8 @@ public:
     // A cluster that does not exist is not an error: there is nothing to remove.
     Result<DownReport> down(const std::string& name, bool removeVolume, const Progress& progress);
     Result<ClusterStatus> status(const std::string& name);
+    // Just the members and their addresses (no readiness): two engine calls, for `ips`.
+    Result<std::vector<Member>> addresses(const std::string& name);
     Result<std::vector<std::string>> list();
 
 private:

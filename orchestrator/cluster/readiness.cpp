@@ -22,21 +22,6 @@ std::string describe(const Member& member) {
     return member.role == "head" ? "head" : "node " + std::to_string(member.slot);
 }
 
-Member memberFromTask(const docker::TaskInfo& task, const ObservedCluster& cluster, bool isHead) {
-    Member member;
-    member.role = isHead ? "head" : "node";
-    member.slot = isHead ? 0 : task.slot;
-    member.hostname = isHead ? cluster.name + "-head" : cluster.name + "-node-" + std::to_string(task.slot);
-    member.state = task.state;
-    member.message = task.error.empty() ? task.message : task.error;
-    member.containerId = task.containerId;
-    member.nodeId = task.nodeId;
-    auto addresses = task.addresses.find(cluster.network->id);
-    if (addresses != task.addresses.end() && !addresses->second.empty())
-        member.address = addresses->second.front().substr(0, addresses->second.front().find('/'));
-    return member;
-}
-
 bool isUp(const Member& member) { return member.state == "running" && !member.address.empty() && !member.containerId.empty(); }
 
 // Runs fn over items with at most kParallelExecs at a time; returns the first error.
@@ -165,15 +150,34 @@ bool assignSlots(docker::EngineClient& engine, std::vector<Member>& members, int
 
 }  // namespace
 
+Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId) {
+    Member member;
+    member.role = isHead ? "head" : "node";
+    member.slot = isHead ? 0 : task.slot;
+    member.hostname = isHead ? cluster + "-head" : cluster + "-node-" + std::to_string(task.slot);
+    member.state = task.state;
+    member.message = task.error.empty() ? task.message : task.error;
+    member.containerId = task.containerId;
+    member.nodeId = task.nodeId;
+    auto addresses = networkId.empty() ? task.addresses.begin() : task.addresses.find(networkId);
+    if (addresses != task.addresses.end() && !addresses->second.empty())
+        member.address = addresses->second.front().substr(0, addresses->second.front().find('/'));
+    return member;
+}
+
+void sortMembers(std::vector<Member>& members) {
+    std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+        return std::make_pair(a.role != "head", a.slot) < std::make_pair(b.role != "head", b.slot);
+    });
+}
+
 Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster) {
     if (!cluster.complete()) return makeError(ErrorCode::notFound, "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
     auto tasks = engine.listTasks({{"service", {cluster.head->id, cluster.nodes->id}}, {"desired-state", {"running"}}});
     if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster.name + "'");
     std::vector<Member> members;
-    for (const auto& task : *tasks) members.push_back(memberFromTask(task, cluster, task.serviceId == cluster.head->id));
-    std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-        return std::make_pair(a.role != "head", a.slot) < std::make_pair(b.role != "head", b.slot);
-    });
+    for (const auto& task : *tasks) members.push_back(memberFromTask(task, cluster.name, task.serviceId == cluster.head->id, cluster.network->id));
+    sortMembers(members);
     return members;
 }
 

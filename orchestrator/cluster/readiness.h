@@ -31,6 +31,11 @@ struct Member {
 
 using Progress = std::function<void(const std::string& phase, const std::string& text)>;
 
+// A member from its task; its address is the one on networkId (empty: the task's only network).
+Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId);
+// Head first, then nodes by slot.
+void sortMembers(std::vector<Member>& members);
+
 // The tasks the engine wants running, head first, then nodes by slot.
 Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster);
 

@@ -109,6 +109,18 @@ Result<cluster::ClusterStatus> RealDaemonServices::clusterStatus(const std::stri
     return status;
 }
 
+Result<cluster::ClusterStatus> RealDaemonServices::clusterAddresses(const std::string& name) {
+    auto engine = docker::EngineClient::connectFromEnvironment();
+    if (!engine) return engine.error();
+    cluster::ClusterManager manager(*engine, *runner_);
+    auto members = manager.addresses(name);
+    if (!members) return members.error();
+    cluster::ClusterStatus status;
+    status.name = name;
+    status.members = std::move(*members);
+    return status;
+}
+
 Result<std::vector<std::string>> RealDaemonServices::listClusters() {
     auto engine = docker::EngineClient::connectFromEnvironment();
     if (!engine) return engine.error();

@@ -28,6 +28,7 @@ public:
     Result<cluster::ClusterStatus> scaleCluster(const api::ScaleRequest& request, const cluster::Progress& progress) override;
     Result<cluster::DownReport> downCluster(const api::DownRequest& request, const cluster::Progress& progress) override;
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override;
+    Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) override;
     Result<std::vector<std::string>> listClusters() override;
     Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) override;
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override;

@@ -50,6 +50,7 @@ public:
         return makeError(ErrorCode::conflict, "a job is running");
     }
     Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override { return cluster::DownReport{}; }
+    Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) override { return clusterStatus(name); }
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override {
         statusAsked.push_back(name);
         return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
