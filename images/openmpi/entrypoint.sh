@@ -23,8 +23,12 @@ if [ "$(id -u)" -eq 0 ]; then
     mkdir -p /run/sshd
     chmod 0755 /run/sshd
 
-    # creates only the key types that are missing
-    ssh-keygen -A >/dev/null
+    # Only an ed25519 host key: generating RSA and ECDSA keys too (ssh-keygen -A)
+    # costs each container most of a second of CPU, which adds up when dozens of
+    # nodes start at once on a few cores. sshd is told to use this key alone.
+    if [ ! -s /etc/ssh/ssh_host_ed25519_key ]; then
+        ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+    fi
 
     if [ -f "$PPCS_SSH_KEY_FILE" ]; then
         home=$(getent passwd "$PPCS_USER" | cut -d: -f6)

@@ -15,7 +15,7 @@ namespace ppcs::cluster {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kPollInterval = std::chrono::milliseconds(250);
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr std::size_t kParallelExecs = 8;
 
 std::string describe(const Member& member) {
@@ -97,9 +97,11 @@ Status writeSharedFiles(docker::EngineClient& engine, const std::string& headCon
 // From the head, as mpiuser: ssh to every address with the cluster key. Returns the addresses
 // that did not accept yet. The addresses are positional arguments of a fixed script.
 Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const std::string& headContainer, const std::vector<std::string>& addresses) {
+    // All at once: one handshake per member in parallel, each connection kept as the member's
+    // ControlMaster for later mpiruns.
     std::vector<std::string> argv{"sh", "-c",
-                                  "for ip do ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes \"$ip\" true "
-                                  "</dev/null >/dev/null 2>&1 || echo \"$ip\"; done",
+                                  "for ip do (ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes \"$ip\" true "
+                                  "</dev/null >/dev/null 2>&1 || echo \"$ip\") & done; wait",
                                   "ppcs-verify"};
     argv.insert(argv.end(), addresses.begin(), addresses.end());
     auto outcome = engine.runExec(headContainer, {argv, kMpiUser, {}, ""}, std::chrono::seconds(120));
