@@ -62,6 +62,15 @@ void streamDecoded(const httplib::Request& http, httplib::Response& response, co
     });
 }
 
+// Routes under /v1/clusters/NAME: the name is checked before the handler sees it.
+httplib::Server::Handler withClusterName(std::function<void(const std::string&, httplib::Response&)> handler) {
+    return [handler](const httplib::Request& request, httplib::Response& response) {
+        std::string name = request.matches[1];
+        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+        handler(name, response);
+    };
+}
+
 }  // namespace
 
 ApiServer::ApiServer(DaemonServices& services, std::string token)
@@ -140,32 +149,26 @@ void ApiServer::installClusterRoutes() {
         streamDecoded<jobs::BenchRequest, jobs::BenchReport>(request, response, "bench", decodeBenchRequest, encodeBenchReport,
                                                              [this](const auto& bench, const auto& progress) { return services_.benchCluster(bench, progress); });
     });
-    server_->Get(R"(/v1/clusters/([^/]+)/ips)", [this](const httplib::Request& request, httplib::Response& response) {
-        std::string name = request.matches[1];
-        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+    server_->Get(R"(/v1/clusters/([^/]+)/ips)", withClusterName([this](const std::string& name, httplib::Response& response) {
         auto status = services_.clusterAddresses(name);
         if (!status) return replyError(response, status.error());
         response.set_content(encodeAddresses(*status), kJson);
-    });
-    server_->Get(R"(/v1/clusters/([^/]+)/stats)", [this](const httplib::Request& request, httplib::Response& response) {
-        std::string name = request.matches[1];
-        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+    }));
+    server_->Get(R"(/v1/clusters/([^/]+)/stats)", withClusterName([this](const std::string& name, httplib::Response& response) {
         auto stats = services_.clusterStats(name);
         if (!stats) return replyError(response, stats.error());
         response.set_content(encodeClusterStats(name, *stats), kJson);
-    });
+    }));
     server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
         auto names = services_.listClusters();
         if (!names) return replyError(response, names.error());
         response.set_content(encodeClusterList(*names), kJson);
     });
-    server_->Get(R"(/v1/clusters/([^/]+))", [this](const httplib::Request& request, httplib::Response& response) {
-        std::string name = request.matches[1];
-        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+    server_->Get(R"(/v1/clusters/([^/]+))", withClusterName([this](const std::string& name, httplib::Response& response) {
         auto status = services_.clusterStatus(name);
         if (!status) return replyError(response, status.error());
         response.set_content(encodeClusterStatus(*status), kJson);
-    });
+    }));
 }
 
 void ApiServer::installJobRoutes() {

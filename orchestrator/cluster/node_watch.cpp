@@ -6,6 +6,7 @@
 #include "cluster/observed.h"
 #include "cluster/spec.h"
 #include "common/log.h"
+#include "common/clock.h"
 #include "common/strings.h"
 #include "common/tar.h"
 
@@ -15,14 +16,6 @@ namespace {
 constexpr std::size_t kEventsKept = 50;
 constexpr auto kHealTimeout = std::chrono::seconds(300);
 
-std::string nowUtc() {
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
 
 // "demo_mpinode.3.k2j..." -> 3
 int slotOfTask(const std::string& taskName) {
@@ -42,7 +35,7 @@ Result<std::string> runningHead(docker::EngineClient& engine, const std::string&
 void ClusterEvents::add(const std::string& cluster, const std::string& text) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& list = events_[cluster];
-    list.push_back(nowUtc() + " " + text);
+    list.push_back(utcTimestamp() + " " + text);
     while (list.size() > kEventsKept) list.pop_front();
 }
 

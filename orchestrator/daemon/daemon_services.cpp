@@ -3,8 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <ctime>
-
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "docker/engine.h"
@@ -152,11 +151,7 @@ Result<jobs::BenchReport> RealDaemonServices::benchCluster(const jobs::BenchRequ
     return withCluster<jobs::BenchReport>(request.cluster, "bench", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::BenchReport> {
         auto members = readyMembers(manager, request.cluster);
         if (!members) return members.error();
-        std::time_t now = std::time(nullptr);
-        std::tm utc{};
-        gmtime_r(&now, &utc);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+        std::string stamp = utcTimestampCompact();
         auto report = jobs::BenchRunner(engine).run(request, *members, progress);
         if (!report) return report.error();
         report->startedAt = stamp;

@@ -10,6 +10,7 @@
 
 #include "cluster/spec.h"
 #include "common/files.h"
+#include "common/clock.h"
 #include "common/strings.h"
 #include "common/tar.h"
 
@@ -20,14 +21,6 @@ using Clock = std::chrono::steady_clock;
 constexpr unsigned kMpiUid = 1000;
 constexpr std::size_t kMaxUploadBytes = 256 * 1024 * 1024;
 
-std::string nowUtc() {
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
 
 std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + "/jobs/" + std::to_string(id); }
 
@@ -270,7 +263,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), {program->name}); !checked) return checked.error();
 
     JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
-                     nowUtc()};
+                     utcTimestamp()};
     auto id = store_.start(record);
     if (!id) return id.error();
     events("job-id", std::to_string(*id));

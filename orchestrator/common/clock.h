@@ -1,0 +1,13 @@
+#pragma once
+// Wall-clock timestamps for records and file names, always UTC.
+
+#include <string>
+
+namespace ppcs {
+
+// "2026-11-24T05:33:21Z"
+std::string utcTimestamp();
+// "20261124T053321Z", for file names.
+std::string utcTimestampCompact();
+
+}  // namespace ppcs
