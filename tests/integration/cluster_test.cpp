@@ -24,15 +24,14 @@ namespace {
 // A cluster name for this test run, and `down --volumes` of it at the end, pass or fail.
 class TestCluster {
 public:
-    TestCluster(const TestDaemonDir& state, const std::string& suffix) : state_(state), name_("it" + runId().substr(8) + "-" + suffix) {}
+    TestCluster(const TestDaemonDir& state, const std::string& suffix) : state_(state), name_(testClusterName(suffix)) {}
     ~TestCluster() { cli({"down", "--volumes"}, 180); }
     const std::string& name() const { return name_; }
 
+    // ppcs-cluster ARGS --name <this cluster>.
     ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const {
-        args.insert(args.begin(), ppcs::testing::cliBinary());
-        args.push_back("--name");
-        args.push_back(name_);
-        return runProcess(args, {{"PPCS_STATE_DIR", state_.path()}}, timeLimit);
+        args.insert(args.end(), {"--name", name_});
+        return runCli(state_, args, timeLimit);
     }
 
 private:

@@ -19,7 +19,6 @@
 #include "support/run_process.h"
 #include "support/test_paths.h"
 
-extern char** environ;
 
 using namespace ppcs;
 using namespace ppcs::integration;
@@ -31,27 +30,10 @@ namespace {
 
 class Fixture {
 public:
-    explicit Fixture(const std::string& suffix) : cluster_("it" + runId().substr(8) + "-" + suffix) {}
+    explicit Fixture(const std::string& suffix) : cluster_(testClusterName(suffix)) {}
     ~Fixture() { cli({"down", "--volumes", "--name", cluster_}, 180); }
-    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const {
-        args.insert(args.begin(), ppcs::testing::cliBinary());
-        return runProcess(args, {{"PPCS_STATE_DIR", state_.path()}}, timeLimit);
-    }
-    // Starts the CLI without waiting for it; returns its pid.
-    pid_t spawn(std::vector<std::string> args) const {
-        args.insert(args.begin(), ppcs::testing::cliBinary());
-        std::vector<char*> argv;
-        for (auto& word : args) argv.push_back(word.data());
-        argv.push_back(nullptr);
-        std::string stateEnv = "PPCS_STATE_DIR=" + state_.path();
-        std::vector<char*> env;
-        for (char** entry = environ; *entry; ++entry) env.push_back(*entry);
-        env.push_back(stateEnv.data());
-        env.push_back(nullptr);
-        pid_t pid = 0;
-        REQUIRE(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), env.data()) == 0);
-        return pid;
-    }
+    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const { return runCli(state_, std::move(args), timeLimit); }
+    pid_t spawn(std::vector<std::string> args) const { return spawnCli(state_, std::move(args)); }
     const std::string& cluster() const { return cluster_; }
     const std::string& stateDir() const { return state_.path(); }
 

@@ -17,7 +17,6 @@
 #include "support/run_process.h"
 #include "support/test_paths.h"
 
-extern char** environ;
 
 using namespace ppcs;
 using namespace ppcs::integration;
@@ -29,7 +28,7 @@ namespace {
 
 class JobFixture {
 public:
-    JobFixture() : cluster_("it" + runId().substr(8) + "-jobs") {
+    JobFixture() : cluster_(testClusterName("jobs")) {
         char pattern[] = "/tmp/ppcs-it-src-XXXXXX";
         sources_ = ::mkdtemp(pattern);
     }
@@ -37,10 +36,8 @@ public:
         cli({"down", "--volumes", "--name", cluster_}, 180);
         std::system(("rm -rf " + sources_).c_str());
     }
-    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const {
-        args.insert(args.begin(), ppcs::testing::cliBinary());
-        return runProcess(args, {{"PPCS_STATE_DIR", state_.path()}}, timeLimit);
-    }
+    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const { return runCli(state_, std::move(args), timeLimit); }
+    pid_t spawn(std::vector<std::string> args) const { return spawnCli(state_, std::move(args)); }
     // run --name <cluster> ARGS..., from the sources directory (local paths are relative to it).
     ProcessResult run(std::vector<std::string> args, int timeLimit = 300) const {
         std::vector<std::string> argv{"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", sources_, ppcs::testing::cliBinary(), "run", "--name", cluster_};
@@ -160,18 +157,7 @@ TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeo
     CHECK(leftovers(engine, fixture.cluster()).empty());
 
     // Ctrl-C: the CLI asks ppcsd to stop the job; no rank keeps running anywhere.
-    std::string cli = ppcs::testing::cliBinary();
-    std::string stateEnv = "PPCS_STATE_DIR=" + fixture.stateDir();
-    std::vector<std::string> words{cli, "run", "--name", fixture.cluster(), "-n", "4", "--", "sleep", "120"};
-    std::vector<char*> argv;
-    for (auto& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    std::vector<char*> env;
-    for (char** entry = environ; *entry; ++entry) env.push_back(*entry);
-    env.push_back(stateEnv.data());
-    env.push_back(nullptr);
-    pid_t child = 0;
-    REQUIRE(::posix_spawn(&child, cli.c_str(), nullptr, nullptr, argv.data(), env.data()) == 0);
+    pid_t child = fixture.spawn({"run", "--name", fixture.cluster(), "-n", "4", "--", "sleep", "120"});
     bool running = false;
     for (int poll = 0; poll < 100 && !running; ++poll) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

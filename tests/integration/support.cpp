@@ -1,5 +1,6 @@
 #include "integration/support.h"
 
+#include <spawn.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,8 @@
 
 #include "support/run_process.h"
 #include "support/test_paths.h"
+
+extern char** environ;
 
 namespace ppcs::integration {
 
@@ -48,6 +51,28 @@ TestDaemonDir::TestDaemonDir() {
 TestDaemonDir::~TestDaemonDir() {
     ppcs::testing::runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, {{"PPCS_STATE_DIR", path_}}, 30);
     std::system(("rm -rf " + path_).c_str());
+}
+
+std::string testClusterName(const std::string& suffix) { return "it" + std::to_string(::getpid()) + "-" + suffix; }
+
+ppcs::testing::ProcessResult runCli(const TestDaemonDir& state, std::vector<std::string> args, int timeLimit) {
+    args.insert(args.begin(), ppcs::testing::cliBinary());
+    return ppcs::testing::runProcess(args, {{"PPCS_STATE_DIR", state.path()}}, timeLimit);
+}
+
+int spawnCli(const TestDaemonDir& state, std::vector<std::string> args) {
+    args.insert(args.begin(), ppcs::testing::cliBinary());
+    std::vector<char*> argv;
+    for (auto& word : args) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    std::string stateEnv = "PPCS_STATE_DIR=" + state.path();
+    std::vector<char*> env;
+    for (char** entry = environ; *entry; ++entry) env.push_back(*entry);
+    env.push_back(stateEnv.data());
+    env.push_back(nullptr);
+    pid_t pid = 0;
+    REQUIRE(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), env.data()) == 0);
+    return pid;
 }
 
 TestContainers::~TestContainers() {

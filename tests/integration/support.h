@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "docker/engine.h"
+#include "support/run_process.h"
 
 namespace ppcs::integration {
 
@@ -30,6 +31,14 @@ public:
 private:
     std::string path_;
 };
+
+// "it<pid>-<suffix>": a cluster name unique to this test process.
+std::string testClusterName(const std::string& suffix);
+
+// The real ppcs-cluster with ARGS against the daemon of `state` (started when needed).
+ppcs::testing::ProcessResult runCli(const TestDaemonDir& state, std::vector<std::string> args, int timeLimit = 300);
+// The same, without waiting: returns the CLI's pid.
+int spawnCli(const TestDaemonDir& state, std::vector<std::string> args);
 
 // Starts containers from an image, without any network, and force-removes them at the end.
 class TestContainers {
