@@ -299,16 +299,20 @@ Result<int> EngineClient::execExitCode(const std::string& execId) {
     return makeError(ErrorCode::timeout, "exec " + execId.substr(0, 12) + ": output ended but no exit code came within 2 s");
 }
 
-Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec, std::chrono::seconds idleTimeout) {
+Result<int> EngineClient::runExecStreaming(const std::string& containerId, const ExecSpec& spec, const OutputSink& sink,
+                                           std::chrono::seconds idleTimeout) {
     auto execId = createExec(containerId, spec);
     if (!execId) return execId.error();
+    if (auto streamed = startExec(*execId, sink, idleTimeout); !streamed) return streamed.error();
+    return execExitCode(*execId);
+}
+
+Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec, std::chrono::seconds idleTimeout) {
     ExecOutcome outcome;
-    auto streamed = startExec(*execId, [&outcome](OutputStream which, std::string_view piece) {
+    auto code = runExecStreaming(containerId, spec, [&outcome](OutputStream which, std::string_view piece) {
         (which == OutputStream::out ? outcome.out : outcome.err).append(piece);
         return true;
     }, idleTimeout);
-    if (!streamed) return streamed.error();
-    auto code = execExitCode(*execId);
     if (!code) return code.error();
     outcome.exitCode = *code;
     return outcome;

@@ -80,9 +80,9 @@ public:
     Result<std::string> createExec(const std::string& containerId, const ExecSpec& spec);
     Status startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout);
     Result<ExecState> inspectExec(const std::string& execId);
-    // After startExec: the exit code, which can trail the end of the output by a few
-    // milliseconds (asked a bounded number of times, about 2 s in all).
-    Result<int> execExitCode(const std::string& execId);
+    // All three in one: output handed to sink as it comes, the exit code returned.
+    Result<int> runExecStreaming(const std::string& containerId, const ExecSpec& spec, const OutputSink& sink,
+                                 std::chrono::seconds idleTimeout);
     // All three in one, output collected.
     Result<ExecOutcome> runExec(const std::string& containerId, const ExecSpec& spec,
                                 std::chrono::seconds idleTimeout = std::chrono::seconds(300));
@@ -119,6 +119,9 @@ private:
     explicit EngineClient(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
     std::string versioned(std::string_view path) const;
+    // After startExec: the exit code, which can trail the end of the output by a few
+    // milliseconds (asked a bounded number of times, about 2 s in all).
+    Result<int> execExitCode(const std::string& execId);
     Result<HttpResponse> call(HttpRequest request);
     Result<HttpResponse> call(const std::string& method, const std::string& path, std::string body = {});
     // Streams a newline-delimited JSON progress reply; an error line fails the call.

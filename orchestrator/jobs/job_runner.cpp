@@ -50,16 +50,14 @@ Status addLocalTree(TarWriter& tar, const std::string& path, const std::string& 
     return {};
 }
 
-// Runs argv in the head as mpiuser, streaming its output to events; returns its exit code.
-Result<int> runStreaming(docker::EngineClient& engine, const std::string& head, const std::vector<std::string>& argv, const std::string& workDir,
-                         const std::function<bool(bool, std::string_view)>& onOutput) {
-    auto execId = engine.createExec(head, {argv, cluster::kMpiUser, {}, workDir});
-    if (!execId) return execId.error();
-    auto streamed = engine.startExec(*execId, [&](docker::OutputStream which, std::string_view piece) {
-        return onOutput(which == docker::OutputStream::err, piece);
+// Runs argv in the head as mpiuser, handing each piece of output to onOutput(isErr, piece);
+// returns the exit code.
+Result<int> runInHead(docker::EngineClient& engine, const std::string& head, const std::vector<std::string>& argv, const std::string& workDir,
+                      const std::function<void(bool, std::string_view)>& onOutput) {
+    return engine.runExecStreaming(head, {argv, cluster::kMpiUser, {}, workDir}, [&](docker::OutputStream which, std::string_view piece) {
+        onOutput(which == docker::OutputStream::err, piece);
+        return true;
     }, std::chrono::hours(24 * 7));
-    if (!streamed) return streamed.error();
-    return engine.execExitCode(*execId);
 }
 
 }  // namespace
@@ -124,10 +122,9 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     // Build output goes to stderr, whichever stream the compiler used: stdout is the program's.
     auto compileWith = [&](std::vector<std::string> compile, const std::string& what) -> Status {
         events("job", what);
-        auto code = runStreaming(engine_, head, compile, dir, [&](bool, std::string_view piece) {
+        auto code = runInHead(engine_, head, compile, dir, [&](bool, std::string_view piece) {
             events("stderr", std::string(piece));
             store_.appendOutput(id, true, std::string(piece));
-            return true;
         });
         if (!code) return code.error();
         if (*code != 0) return makeError(ErrorCode::failed, what + " failed (exit " + std::to_string(*code) + ")");
@@ -153,15 +150,15 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     return argv;
 }
 
-Status stopJobEverywhere(docker::EngineClient& engine_, const std::vector<cluster::Member>& members) {
+Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster::Member>& members) {
     const std::string& head = members.front().containerId;
-    engine_.runExec(head, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""});
+    engine.runExec(head, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""});
     for (int poll = 0; poll < 50; ++poll) {
-        auto left = engine_.runExec(head, {{"pgrep", "-x", "mpirun"}, "root", {}, ""});
+        auto left = engine.runExec(head, {{"pgrep", "-x", "mpirun"}, "root", {}, ""});
         if (left && left->exitCode != 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    engine_.runExec(head, {{"pkill", "-KILL", "-x", "mpirun"}, "root", {}, ""});
+    engine.runExec(head, {{"pkill", "-KILL", "-x", "mpirun"}, "root", {}, ""});
     // Whatever mpiuser still runs on any member but sshd is a leftover of the job: a fixed
     // script, no user input in it.
     const std::vector<std::string> sweep{"sh", "-c",
@@ -170,7 +167,7 @@ Status stopJobEverywhere(docker::EngineClient& engine_, const std::vector<cluste
     // Every member is swept even when one fails: a member that died has nothing left to stop.
     Status first;
     for (const auto& member : members) {
-        auto swept = engine_.runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
+        auto swept = engine.runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
         if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound) first = swept.error();
     }
     return first;
@@ -233,11 +230,10 @@ Result<LaunchResult> JobRunner::supervise(const JobRequest& request, const std::
         if (cancel && !done) stopJobEverywhere(engine_, members);
     });
     LaunchResult launch;
-    auto code = runStreaming(engine_, members.front().containerId, argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {
+    auto code = runInHead(engine_, members.front().containerId, argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {
         if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
         events(isErr ? "stderr" : "stdout", std::string(piece));
         store_.appendOutput(id, isErr, std::string(piece));
-        return true;
     });
     done = true;
     watchdog.join();
