@@ -28,6 +28,12 @@ std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, time_t rea
     return client;
 }
 
+template <class Value>
+Result<Value> decodeWith(Result<std::string> body, Result<Value> (*decode)(std::string_view)) {
+    if (!body) return body.error();
+    return decode(*body);
+}
+
 }  // namespace
 
 std::string encodeEndpoint(const Endpoint& endpoint) {
@@ -129,12 +135,6 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     if (!pending.empty()) handleLine(pending);
     if (!last) return makeError(ErrorCode::failed, "ppcsd ended the stream of " + path + " without a result (see its log)");
     return *last;
-}
-
-template <class Value>
-Result<Value> decodeWith(Result<std::string> body, Result<Value> (*decode)(std::string_view)) {
-    if (!body) return body.error();
-    return decode(*body);
 }
 
 Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request, const image::BuildProgress& progress) {

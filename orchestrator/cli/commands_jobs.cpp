@@ -73,14 +73,15 @@ public:
         struct sigaction action {};
         action.sa_handler = onInterrupt;
         sigemptyset(&action.sa_mask);
-        ::sigaction(SIGINT, &action, &previous_);
-        ::sigaction(SIGTERM, &action, nullptr);
+        ::sigaction(SIGINT, &action, &previousInt_);
+        ::sigaction(SIGTERM, &action, &previousTerm_);
         thread_ = std::thread([this] { watch(); });
     }
     ~InterruptWatcher() {
         done_ = true;
         thread_.join();
-        ::sigaction(SIGINT, &previous_, nullptr);
+        ::sigaction(SIGINT, &previousInt_, nullptr);
+        ::sigaction(SIGTERM, &previousTerm_, nullptr);
     }
 
 private:
@@ -102,7 +103,8 @@ private:
     std::string cluster_;
     std::atomic<bool> done_{false};
     std::thread thread_;
-    struct sigaction previous_ {};
+    struct sigaction previousInt_ {};
+    struct sigaction previousTerm_ {};
 };
 
 int runJob(const GlobalOptions& global, RunOptions options) {

@@ -72,13 +72,18 @@ Result<image::BuildOutcome> RealDaemonServices::buildImage(const image::BuildReq
 }
 
 template <class Value, class Fn>
+Result<Value> RealDaemonServices::withEngine(Fn fn, const std::string& what) {
+    auto engine = docker::EngineClient::connectFromEnvironment();
+    if (!engine) return what.empty() ? engine.error() : engine.error().context(what);
+    cluster::ClusterManager manager(*engine, *runner_, &buildMutex_);
+    return fn(manager, *engine);
+}
+
+template <class Value, class Fn>
 Result<Value> RealDaemonServices::withCluster(const std::string& name, const std::string& operation, Fn fn) {
     auto held = clusterLocks_.acquire(name, operation);
     if (!held) return held.error().context(operation + " '" + name + "'");
-    auto engine = docker::EngineClient::connectFromEnvironment();
-    if (!engine) return engine.error().context(operation + " '" + name + "'");
-    cluster::ClusterManager manager(*engine, *runner_, &buildMutex_);
-    return fn(manager, *engine);
+    return withEngine<Value>(fn, operation + " '" + name + "'");
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const cluster::Progress& progress) {
@@ -100,31 +105,26 @@ Result<cluster::DownReport> RealDaemonServices::downCluster(const api::DownReque
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::clusterStatus(const std::string& name) {
-    auto engine = docker::EngineClient::connectFromEnvironment();
-    if (!engine) return engine.error();
-    cluster::ClusterManager manager(*engine, *runner_);
-    auto status = manager.status(name);
-    if (status) status->events = clusterEvents_.recent(name, 20);
-    return status;
+    return withEngine<cluster::ClusterStatus>([&](cluster::ClusterManager& manager, docker::EngineClient&) {
+        auto status = manager.status(name);
+        if (status) status->events = clusterEvents_.recent(name, 20);
+        return status;
+    });
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::clusterAddresses(const std::string& name) {
-    auto engine = docker::EngineClient::connectFromEnvironment();
-    if (!engine) return engine.error();
-    cluster::ClusterManager manager(*engine, *runner_);
-    auto members = manager.addresses(name);
-    if (!members) return members.error();
-    cluster::ClusterStatus status;
-    status.name = name;
-    status.members = std::move(*members);
-    return status;
+    return withEngine<cluster::ClusterStatus>([&](cluster::ClusterManager& manager, docker::EngineClient&) -> Result<cluster::ClusterStatus> {
+        auto members = manager.addresses(name);
+        if (!members) return members.error();
+        cluster::ClusterStatus status;
+        status.name = name;
+        status.members = std::move(*members);
+        return status;
+    });
 }
 
 Result<std::vector<std::string>> RealDaemonServices::listClusters() {
-    auto engine = docker::EngineClient::connectFromEnvironment();
-    if (!engine) return engine.error();
-    cluster::ClusterManager manager(*engine, *runner_);
-    return manager.list();
+    return withEngine<std::vector<std::string>>([](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.list(); });
 }
 
 Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) {
@@ -167,15 +167,15 @@ Result<jobs::BenchReport> RealDaemonServices::benchCluster(const jobs::BenchRequ
 }
 
 Result<std::vector<cluster::MemberStats>> RealDaemonServices::clusterStats(const std::string& name) {
-    auto engine = docker::EngineClient::connectFromEnvironment();
-    if (!engine) return engine.error();
-    cluster::ClusterManager manager(*engine, *runner_);
-    auto status = manager.status(name);
-    if (!status) return status.error();
-    std::vector<cluster::Member> running;
-    for (const auto& member : status->members)
-        if (!member.containerId.empty()) running.push_back(member);
-    return cluster::collectStats(*engine, running);
+    return withEngine<std::vector<cluster::MemberStats>>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<std::vector<cluster::MemberStats>> {
+            auto status = manager.status(name);
+            if (!status) return status.error();
+            std::vector<cluster::Member> running;
+            for (const auto& member : status->members)
+                if (!member.containerId.empty()) running.push_back(member);
+            return cluster::collectStats(engine, running);
+        });
 }
 
 bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.cancel(cluster); }

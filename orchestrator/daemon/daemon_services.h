@@ -45,6 +45,10 @@ public:
 private:
     // The cluster's members when every one is ready; a usage error naming one that is not.
     Result<std::vector<cluster::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
+    // Connects to the engine and runs fn(manager, engine), without any lock: for reads. `what`,
+    // when given, is put in front of a failure to connect.
+    template <class Value, class Fn>
+    Result<Value> withEngine(Fn fn, const std::string& what = "");
     // Connects to the engine and runs fn with a ClusterManager, holding the cluster's lock.
     template <class Value, class Fn>
     Result<Value> withCluster(const std::string& name, const std::string& operation, Fn fn);

@@ -19,7 +19,6 @@
 #include "support/run_process.h"
 #include "support/test_paths.h"
 
-
 using namespace ppcs;
 using namespace ppcs::integration;
 using nlohmann::json;
