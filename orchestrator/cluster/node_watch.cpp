@@ -8,7 +8,6 @@
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/strings.h"
-#include "common/tar.h"
 
 namespace ppcs::cluster {
 namespace {
@@ -62,9 +61,8 @@ Result<std::string> dropFromHostfile(docker::EngineClient& engine, const std::st
     if (address.empty()) return address;
     auto rendered = renderHostfile(cluster, kept);
     if (!rendered) return rendered.error();
-    TarWriter tar;
-    if (auto added = tar.add({TarEntry::Kind::file, "hostfile", *rendered, 0644}); !added) return added.error();
-    if (auto written = engine.putArchive(headContainer, kSharedDir, tar.finish()); !written) return written.error();
+    if (auto written = writeSharedFiles(engine, headContainer, {{TarEntry::Kind::file, "hostfile", *rendered, 0644}}); !written)
+        return written.error();
     // The reused connection to the dead container would hang the next ssh to its address.
     engine.runExec(headContainer, {{"ssh", "-O", "exit", address}, kMpiUser, {}, ""}, std::chrono::seconds(10));
     return address;

@@ -87,13 +87,6 @@ Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std
     return keys;
 }
 
-Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
-    TarWriter tar;
-    for (const auto& file : files)
-        if (auto added = tar.add(file); !added) return added;
-    return engine.putArchive(headContainer, kSharedDir, tar.finish());
-}
-
 // From the head, as mpiuser: ssh to every address with the cluster key. Returns the addresses
 // that did not accept yet. The addresses are positional arguments of a fixed script.
 Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const std::string& headContainer, const std::vector<std::string>& addresses) {
@@ -137,20 +130,29 @@ bool assignSlots(docker::EngineClient& engine, std::vector<Member>& members, int
     std::map<std::string, int> hostCpus;
     if (auto nodes = engine.listNodes())
         for (const auto& node : *nodes) hostCpus[node.id] = static_cast<int>(std::max<std::int64_t>(1, node.nanoCpus / 1000000000));
+    // A host the swarm did not describe is taken to be this one.
+    auto cpusOf = [&hostCpus](const std::string& host) {
+        auto known = hostCpus.find(host);
+        return known != hostCpus.end() ? known->second : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    };
     std::map<std::string, int> ranksOnHost;
     for (auto& member : members) {
-        int cpus = hostCpus.count(member.nodeId) ? hostCpus[member.nodeId] : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-        member.slots = slotsOverride > 0 ? slotsOverride : cpus;
+        member.slots = slotsOverride > 0 ? slotsOverride : cpusOf(member.nodeId);
         ranksOnHost[member.nodeId] += member.slots;
     }
-    for (const auto& [host, ranks] : ranksOnHost) {
-        int cpus = hostCpus.count(host) ? hostCpus[host] : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-        if (ranks > cpus) return true;
-    }
+    for (const auto& [host, ranks] : ranksOnHost)
+        if (ranks > cpusOf(host)) return true;
     return false;
 }
 
 }  // namespace
+
+Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
+    TarWriter tar;
+    for (const auto& file : files)
+        if (auto added = tar.add(file); !added) return added;
+    return engine.putArchive(headContainer, kSharedDir, tar.finish());
+}
 
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId) {
     Member member;

@@ -11,6 +11,7 @@
 
 #include "cluster/observed.h"
 #include "common/result.h"
+#include "common/tar.h"
 #include "docker/engine.h"
 
 namespace ppcs::cluster {
@@ -50,6 +51,9 @@ struct Deadline {
 // error names every member that never got there and why.
 Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
                                       const Deadline& deadline, const Progress& progress);
+
+// Puts files (paths relative to the shared folder) into the shared folder through the head.
+Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files);
 
 // The hostfile as the head sees it now (empty when there is none yet).
 Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer);
