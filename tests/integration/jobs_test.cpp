@@ -1,7 +1,6 @@
 // `ppcs-cluster run | jobs | logs` end to end on a real 3-node cluster.
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
