@@ -86,6 +86,10 @@ Result<EngineInfo> decodeEngineInfo(std::string_view text) {
     info.swarmState = stringField(swarm, "LocalNodeState");
     info.swarmError = stringField(swarm, "Error");
     info.swarmNodeId = stringField(swarm, "NodeID");
+    info.swarmNodeAddr = stringField(swarm, "NodeAddr");
+    if (auto managers = swarm.find("RemoteManagers"); managers != swarm.end() && managers->is_array())
+        for (const auto& manager : *managers)
+            if (manager.is_object()) info.remoteManagers.push_back(stringField(manager, "Addr"));
     if (auto control = swarm.find("ControlAvailable"); control != swarm.end() && control->is_boolean()) info.swarmManager = control->get<bool>();
     return info;
 }
@@ -185,6 +189,9 @@ Result<std::vector<SwarmNode>> decodeNodeList(std::string_view text) {
         node.role = stringField(objectField(item, "Spec"), "Role");
         node.availability = stringField(objectField(item, "Spec"), "Availability");
         node.state = stringField(objectField(item, "Status"), "State");
+        node.address = stringField(objectField(item, "Status"), "Addr");
+        node.labels = labelsField(objectField(item, "Spec"), "Labels");
+        node.version = static_cast<std::uint64_t>(integerField(objectField(item, "Version"), "Index"));
         nodes.push_back(std::move(node));
     }
     return nodes;
@@ -329,7 +336,11 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     if (!spec.hostname.empty()) container["Hostname"] = spec.hostname;
     if (!spec.env.empty()) container["Env"] = spec.env;
     json mounts = json::array();
-    for (const auto& mount : spec.mounts) mounts.push_back({{"Type", "volume"}, {"Source", mount.source}, {"Target", mount.target}});
+    for (const auto& mount : spec.mounts) {
+        json entry = {{"Type", "volume"}, {"Source", mount.source}, {"Target", mount.target}};
+        if (!mount.volumeLabels.empty()) entry["VolumeOptions"] = {{"Labels", mount.volumeLabels}};
+        mounts.push_back(std::move(entry));
+    }
     container["Mounts"] = mounts;
     json secrets = json::array();
     for (const auto& secret : spec.secrets)
@@ -339,7 +350,10 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     json networks = json::array();
     for (const auto& id : spec.networkIds) networks.push_back({{"Target", id}});
     json task = {{"ContainerSpec", container}, {"Networks", networks}, {"RestartPolicy", {{"Condition", "any"}, {"Delay", 1000000000}}}};
-    if (!spec.constraints.empty()) task["Placement"] = {{"Constraints", spec.constraints}};
+    json placement = json::object();
+    if (!spec.constraints.empty()) placement["Constraints"] = spec.constraints;
+    if (spec.maxPerNode > 0) placement["MaxReplicas"] = spec.maxPerNode;
+    if (!placement.empty()) task["Placement"] = placement;
     json body = {{"Name", spec.name}, {"Labels", spec.labels}, {"TaskTemplate", task},
                  {"Mode", {{"Replicated", {{"Replicas", spec.replicas}}}}}};
     if (spec.dnsRoundRobin) body["EndpointSpec"] = {{"Mode", "dnsrr"}};
@@ -357,6 +371,31 @@ Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t r
     if (spec == object->end() || !spec->is_object()) return makeError(ErrorCode::failed, "decode service: no Spec");
     (*spec)["Mode"] = {{"Replicated", {{"Replicas", replicas}}}};
     return spec->dump();
+}
+
+Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels) {
+    auto object = parseObject(nodeJson, "node");
+    if (!object) return object.error();
+    auto spec = object->find("Spec");
+    if (spec == object->end() || !spec->is_object()) return makeError(ErrorCode::failed, "decode node: no Spec");
+    (*spec)["Labels"] = labels;
+    return spec->dump();
+}
+
+Result<SwarmJoinInfo> decodeSwarmJoinInfo(std::string_view text) {
+    auto object = parseObject(text, "swarm");
+    if (!object) return object.error();
+    const auto& tokens = objectField(*object, "JoinTokens");
+    SwarmJoinInfo info{stringField(tokens, "Worker"), stringField(tokens, "Manager")};
+    if (info.workerToken.empty()) return makeError(ErrorCode::failed, "decode swarm: no JoinTokens.Worker");
+    return info;
+}
+
+Result<SwarmNode> decodeNode(std::string_view text) {
+    auto wrapped = "[" + std::string(text) + "]";
+    auto nodes = decodeNodeList(wrapped);
+    if (!nodes) return nodes.error();
+    return nodes->front();
 }
 
 std::string encodePathPart(const std::string& name) {

@@ -69,9 +69,15 @@ Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport)
 }
 
 Result<EngineClient> EngineClient::connectFromEnvironment() {
-    auto path = socketPathFromDockerHost(std::getenv("DOCKER_HOST"));
-    if (!path) return path.error();
-    return connect(makeUnixSocketTransport(*path));
+    auto endpoint = endpointFromDockerHost(std::getenv("DOCKER_HOST"));
+    if (!endpoint) return endpoint.error();
+    return connect(makeTransport(*endpoint));
+}
+
+Result<EngineClient> EngineClient::connectTo(std::string_view endpoint) {
+    auto parsed = parseEngineEndpoint(endpoint);
+    if (!parsed) return parsed.error();
+    return connect(makeTransport(*parsed));
 }
 
 std::string EngineClient::versioned(std::string_view path) const { return "/v" + std::string(kApiVersion) + std::string(path); }
@@ -150,6 +156,38 @@ Result<std::string> EngineClient::importImage(std::string rootfsTar, const std::
     auto inspected = inspectImage(repo + ":" + tag);
     if (inspected && *inspected) return (*inspected)->id;
     return makeError(ErrorCode::failed, "POST /images/create: import finished without naming the new image");
+}
+
+Status EngineClient::saveImage(const std::string& nameOrId, const BodySink& sink) {
+    auto request = makeRequest("GET", versioned("/images/" + encodePathPart(nameOrId) + "/get"));
+    request.idleTimeout = std::chrono::seconds(300);
+    auto reply = transport_->stream(request, sink);
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
+                                                           engineErrorMessage(reply->body));
+    return {};
+}
+
+Status EngineClient::loadImage(const BodySource& source) {
+    auto request = makeRequest("POST", versioned("/images/load?quiet=1"));
+    request.contentType = "application/x-tar";
+    request.idleTimeout = std::chrono::seconds(300);
+    auto reply = transport_->upload(request, source);
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
+                                                           engineErrorMessage(reply->body));
+    LineSplitter splitter;
+    auto lines = splitter.feed(reply->body);
+    lines.push_back(splitter.rest());
+    for (const auto& line : lines) {
+        auto message = decodeProgressLine(line);
+        if (message && !message->error.empty())
+            return makeError(ErrorCode::failed, describeRequest(request) + ": engine " + std::to_string(reply->status) +
+                                                    " with an error in the stream: " + std::string(trim(message->error)));
+    }
+    return {};
 }
 
 Result<std::string> EngineClient::buildImage(const BuildParams& params, const ProgressSink& progress) {

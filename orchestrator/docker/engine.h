@@ -40,8 +40,10 @@ class EngineClient {
 public:
     // Pings the engine (GET /_ping), reads its API-Version and fails unless it is at least 1.41.
     static Result<EngineClient> connect(std::shared_ptr<Transport> transport);
-    // connect() to $DOCKER_HOST (unix://...), default /var/run/docker.sock.
+    // connect() to $DOCKER_HOST (unix://... or tcp://...), default /var/run/docker.sock.
     static Result<EngineClient> connectFromEnvironment();
+    // connect() to an endpoint written as parseEngineEndpoint accepts it.
+    static Result<EngineClient> connectTo(std::string_view endpoint);
 
     const std::string& engineApiVersion() const { return engineApiVersion_; }
     std::string endpoint() const { return transport_->endpoint(); }
@@ -58,6 +60,11 @@ public:
     Result<std::string> buildImage(const BuildParams& params, const ProgressSink& progress);
     Status tagImage(const std::string& imageId, const std::string& repo, const std::string& tag);
     Status removeImage(const std::string& nameOrId, bool force);
+    // GET /images/{id}/get: the image as a `docker save` tarball, piece by piece to sink.
+    Status saveImage(const std::string& nameOrId, const BodySink& sink);
+    // POST /images/load with the tarball from source (streamed, never held whole); an error line
+    // in the reply fails the call.
+    Status loadImage(const BodySource& source);
 
     // Containers.
     Result<std::string> createContainer(const ContainerSpec& spec);
@@ -92,6 +99,9 @@ public:
     // POST /swarm/init; listen and advertise addresses as "host:port" / "host".
     Status initSwarm(const std::string& listenAddr, const std::string& advertiseAddr);
     Result<std::vector<SwarmNode>> listNodes();
+    Result<SwarmJoinInfo> swarmJoinInfo();
+    // Replaces a node's labels (re-reading its version and retrying like scaleService).
+    Status setNodeLabels(const std::string& nodeId, const Labels& labels);
 
     Result<std::string> createNetwork(const NetworkSpec& spec);
     Result<std::vector<NetworkInfo>> listNetworks(const Labels& labelFilter);

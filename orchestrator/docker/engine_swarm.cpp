@@ -36,6 +36,26 @@ Status EngineClient::initSwarm(const std::string& listenAddr, const std::string&
 
 Result<std::vector<SwarmNode>> EngineClient::listNodes() { return decodeReply(call("GET", "/nodes"), decodeNodeList); }
 
+Result<SwarmJoinInfo> EngineClient::swarmJoinInfo() { return decodeReply(call("GET", "/swarm"), decodeSwarmJoinInfo); }
+
+Status EngineClient::setNodeLabels(const std::string& nodeId, const Labels& labels) {
+    Error last = makeError(ErrorCode::failed, "no attempt made");
+    for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
+        auto current = call("GET", "/nodes/" + encodePathPart(nodeId));
+        if (!current) return current.error();
+        auto node = decodeNode(current->body);
+        if (!node) return node.error();
+        auto spec = respecNodeLabels(current->body, labels);
+        if (!spec) return spec.error();
+        auto updated = call("POST", "/nodes/" + encodePathPart(nodeId) + "/update?version=" + std::to_string(node->version), *spec);
+        if (updated) return {};
+        last = updated.error();
+        if (last.message.find("update out of sequence") == std::string::npos) return last;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 * (attempt + 1)));
+    }
+    return last.context("update node labels after " + std::to_string(kUpdateAttempts) + " attempts");
+}
+
 Result<std::string> EngineClient::createNetwork(const NetworkSpec& spec) {
     return decodeReply(call("POST", "/networks/create", encodeNetworkSpec(spec)), decodeCreatedId);
 }

@@ -1,8 +1,10 @@
 #pragma once
 // The narrow seam between ppcs and the Docker engine: one HTTP/1.1 exchange per call over the
-// engine's unix socket. The real implementation uses Boost.Beast; unit tests use a recording fake.
+// engine's unix socket or a TCP address. The real implementation uses Boost.Beast; unit tests use
+// a recording fake.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +32,9 @@ struct HttpResponse {
 
 // Receives reply body bytes as they arrive. Returning false stops reading and closes the connection.
 using BodySink = std::function<bool(std::string_view)>;
+// Supplies request body bytes for an upload: sets piece to the next bytes and returns true, or
+// returns false when the body is complete.
+using BodySource = std::function<bool(std::string& piece)>;
 
 class Transport {
 public:
@@ -39,14 +44,31 @@ public:
     // One request; for a 1xx/2xx status the body goes to sink piece by piece (the returned body is
     // empty); for any other status the body is collected into the returned HttpResponse instead.
     virtual Result<HttpResponse> stream(const HttpRequest& request, const BodySink& sink) = 0;
+    // One request whose body (request.body is ignored) comes piece by piece from source, sent with
+    // chunked transfer encoding; the whole reply is returned.
+    virtual Result<HttpResponse> upload(const HttpRequest& request, const BodySource& source) = 0;
     // Where the engine is, for messages: "unix:///var/run/docker.sock".
     virtual std::string endpoint() const = 0;
 };
 
-// Socket path from a DOCKER_HOST value: null or empty gives /var/run/docker.sock; "unix://PATH"
-// gives PATH; any other scheme is a usage error (only unix sockets are supported).
-Result<std::string> socketPathFromDockerHost(const char* dockerHost);
+// Where an engine listens: "unix:///path/to/docker.sock" or "tcp://HOST:PORT" (plain HTTP).
+struct EngineEndpoint {
+    enum class Kind { unixSocket, tcp } kind = Kind::unixSocket;
+    std::string path;  // unixSocket
+    std::string host;  // tcp: an IP address or a name
+    std::uint16_t port = 0;
+    std::string text() const;  // back to "unix://..." / "tcp://..."
+};
 
-std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath);
+// Parses an endpoint as written by users and in DOCKER_HOST. Anything else (other schemes, no
+// path, a port outside 1-65535) is a usage error naming the accepted forms.
+Result<EngineEndpoint> parseEngineEndpoint(std::string_view text);
+// The endpoint a DOCKER_HOST value names: null or empty gives unix:///var/run/docker.sock.
+Result<EngineEndpoint> endpointFromDockerHost(const char* dockerHost);
+
+std::shared_ptr<Transport> makeTransport(EngineEndpoint endpoint);
+inline std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath) {
+    return makeTransport(EngineEndpoint{EngineEndpoint::Kind::unixSocket, std::move(socketPath), "", 0});
+}
 
 }  // namespace ppcs::docker

@@ -54,6 +54,8 @@ struct EngineInfo {
     std::string swarmError;              // Swarm.Error
     bool swarmManager = false;           // Swarm.ControlAvailable
     std::string swarmNodeId;             // Swarm.NodeID
+    std::string swarmNodeAddr;           // Swarm.NodeAddr
+    std::vector<std::string> remoteManagers;  // Swarm.RemoteManagers[].Addr ("host:port")
     int cpus = 0;                        // NCPU
     std::int64_t memoryBytes = 0;        // MemTotal
 };
@@ -95,6 +97,7 @@ struct SecretMount {
 struct VolumeMount {
     std::string source;                  // Mounts[].Source (a volume name)
     std::string target;                  // Mounts[].Target
+    Labels volumeLabels;                 // Mounts[].VolumeOptions.Labels: set when a host creates the volume
 };
 
 struct ServiceSpec {
@@ -108,6 +111,7 @@ struct ServiceSpec {
     std::vector<SecretMount> secrets;    // ContainerSpec.Secrets
     std::vector<std::string> networkIds; // TaskTemplate.Networks[].Target
     std::vector<std::string> constraints;// TaskTemplate.Placement.Constraints
+    std::uint64_t maxPerNode = 0;        // TaskTemplate.Placement.MaxReplicas (0: no limit)
     std::uint64_t replicas = 1;          // Mode.Replicated.Replicas
     bool dnsRoundRobin = true;           // EndpointSpec.Mode "dnsrr": no virtual IP to allocate
 };
@@ -144,6 +148,15 @@ struct SwarmNode {
     std::string availability;            // Spec.Availability
     std::int64_t nanoCpus = 0;           // Description.Resources.NanoCPUs
     std::int64_t memoryBytes = 0;        // Description.Resources.MemoryBytes
+    std::string address;                 // Status.Addr
+    Labels labels;                       // Spec.Labels
+    std::uint64_t version = 0;           // Version.Index, needed by updates
+};
+
+// GET /swarm, the parts ppcs uses.
+struct SwarmJoinInfo {
+    std::string workerToken;             // JoinTokens.Worker
+    std::string managerToken;            // JoinTokens.Manager
 };
 
 // GET /containers/{id}/stats?stream=false: two samples about a second apart.

@@ -56,6 +56,20 @@ public:
         return response;
     }
 
+    // The body is drained from source into the recorded request, then answered like send().
+    Result<docker::HttpResponse> upload(const docker::HttpRequest& request, const docker::BodySource& source) override {
+        docker::HttpRequest recorded = request;
+        recorded.body.clear();
+        std::string piece;
+        while (true) {
+            piece.clear();
+            bool more = source(piece);
+            recorded.body += piece;
+            if (!more) break;
+        }
+        return send(recorded);
+    }
+
     std::string endpoint() const override { return "unix:///fake/docker.sock"; }
 
     // Requests whose target starts with prefix.

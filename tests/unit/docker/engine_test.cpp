@@ -110,13 +110,46 @@ TEST_CASE("runExec demuxes the output and reads the exit code", "[docker][engine
     CHECK(start[0].body == R"({"Detach":false,"Tty":false})");
 }
 
-TEST_CASE("DOCKER_HOST selects the unix socket", "[docker][transport]") {
-    CHECK(*socketPathFromDockerHost(nullptr) == "/var/run/docker.sock");
-    CHECK(*socketPathFromDockerHost("") == "/var/run/docker.sock");
-    CHECK(*socketPathFromDockerHost("unix:///run/user/1000/docker.sock") == "/run/user/1000/docker.sock");
-    auto tcp = socketPathFromDockerHost("tcp://10.0.0.1:2375");
-    REQUIRE_FALSE(tcp);
-    CHECK(tcp.error().code == ErrorCode::usage);
+TEST_CASE("DOCKER_HOST and host endpoints name a unix socket or a TCP address", "[docker][transport]") {
+    CHECK(endpointFromDockerHost(nullptr)->path == "/var/run/docker.sock");
+    CHECK(endpointFromDockerHost("")->path == "/var/run/docker.sock");
+    CHECK(endpointFromDockerHost("unix:///run/user/1000/docker.sock")->path == "/run/user/1000/docker.sock");
+    auto tcp = parseEngineEndpoint("tcp://10.0.0.1:2375");
+    REQUIRE(tcp);
+    CHECK(tcp->kind == EngineEndpoint::Kind::tcp);
+    CHECK(tcp->host == "10.0.0.1");
+    CHECK(tcp->port == 2375);
+    CHECK(tcp->text() == "tcp://10.0.0.1:2375");
+    for (const char* bad : {"ssh://host", "unix://", "unix://relative/path", "tcp://host", "tcp://:2375", "tcp://host:0", "tcp://host:65536",
+                            "tcp://host:23x", "tcp://host:2375/path", "/var/run/docker.sock", ""}) {
+        auto parsed = parseEngineEndpoint(bad);
+        INFO(bad);
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().code == ErrorCode::usage);
+    }
+    CHECK(endpointFromDockerHost("http://x").error().message.find("DOCKER_HOST") == 0);
+}
+
+TEST_CASE("an image is loaded from a streamed source and an error line fails the load", "[docker]") {
+    auto transport = std::make_shared<testing::FakeTransport>();
+    transport->expect("GET", "/_ping", testing::pingReply("1.41"));
+    transport->expectJson("POST", "/v1.41/images/load", 200, R"({"stream":"Loaded image ID: sha256:abc"})" "\n");
+    transport->expectJson("POST", "/v1.41/images/load", 200, R"({"errorDetail":{"message":"unexpected EOF"},"error":"unexpected EOF"})" "\n");
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    std::vector<std::string> pieces{"tar-", "bytes-", "here"};
+    std::size_t next = 0;
+    auto source = [&](std::string& piece) {
+        if (next == pieces.size()) return false;
+        piece = pieces[next++];
+        return true;
+    };
+    REQUIRE(engine->loadImage(source));
+    CHECK(transport->requestsTo("POST", "/v1.41/images/load").at(0).body == "tar-bytes-here");
+    next = 0;
+    auto failed = engine->loadImage(source);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message.find("unexpected EOF") != std::string::npos);
 }
 
 TEST_CASE("a missing socket says the engine cannot be reached", "[docker][transport]") {

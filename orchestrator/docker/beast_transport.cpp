@@ -1,0 +1,246 @@
+// Beast over a unix socket or TCP. Every operation is asynchronous and run on a private io_context
+// for a bounded time, because Asio's synchronous socket calls cannot time out.
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <limits>
+#include <optional>
+
+#include "common/strings.h"
+#include "docker/transport.h"
+
+namespace ppcs::docker {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using ErrorCodeT = boost::system::error_code;
+
+// One connection's worth of asynchronous operations, each bounded by the idle limit.
+template <class Socket>
+class Exchange {
+public:
+    explicit Exchange(std::chrono::seconds limit) : limit_(limit) {}
+
+    // Runs one asynchronous operation to completion or until the time limit; on timeout the socket
+    // is closed and asio::error::timed_out returned.
+    template <class StartOperation>
+    ErrorCodeT await(StartOperation start) {
+        std::optional<ErrorCodeT> outcome;
+        start([&outcome](ErrorCodeT ec, auto&&...) { outcome = ec; });
+        io_.restart();
+        io_.run_for(limit_);
+        if (outcome) return *outcome;
+        ErrorCodeT ignored;
+        socket_.close(ignored);
+        io_.restart();
+        io_.run();
+        return asio::error::timed_out;
+    }
+
+    Socket& socket() { return socket_; }
+    asio::io_context& io() { return io_; }
+
+private:
+    std::chrono::seconds limit_;
+    asio::io_context io_;
+    Socket socket_{io_};
+};
+
+Error connectError(const std::string& where, const ErrorCodeT& ec) {
+    if (ec == asio::error::access_denied)
+        return makeError(ErrorCode::permissionDenied, "permission denied on the docker socket " + where + " (run as root or join the docker group)");
+    if (ec == asio::error::timed_out) return makeError(ErrorCode::timeout, "docker engine at " + where + " did not accept a connection in time");
+    return makeError(ErrorCode::unavailable, "cannot reach the docker engine at " + where + ": " + ec.message() + " (is dockerd running?)");
+}
+
+Error ioError(const char* phase, const ErrorCodeT& ec) {
+    if (ec == asio::error::timed_out) return makeError(ErrorCode::timeout, std::string(phase) + ": engine went silent");
+    return makeError(ErrorCode::unavailable, std::string(phase) + ": " + ec.message());
+}
+
+ErrorCodeT connectTo(Exchange<asio::local::stream_protocol::socket>& exchange, const EngineEndpoint& endpoint) {
+    asio::local::stream_protocol::endpoint where(endpoint.path);
+    return exchange.await([&](auto handler) { exchange.socket().async_connect(where, handler); });
+}
+
+ErrorCodeT connectTo(Exchange<asio::ip::tcp::socket>& exchange, const EngineEndpoint& endpoint) {
+    asio::ip::tcp::resolver resolver(exchange.io());
+    asio::ip::tcp::resolver::results_type addresses;
+    auto ec = exchange.await([&](auto handler) {
+        resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), [&addresses, handler](ErrorCodeT error, auto results) mutable {
+            addresses = results;
+            handler(error);
+        });
+    });
+    if (ec) return ec;
+    return exchange.await([&](auto handler) { asio::async_connect(exchange.socket(), addresses, handler); });
+}
+
+http::request_header<> requestHeader(const HttpRequest& request) {
+    http::request_header<> header;
+    header.method(http::string_to_verb(request.method));
+    header.target(request.target);
+    header.version(11);
+    header.set(http::field::host, "docker");
+    header.set(http::field::user_agent, "ppcs-cluster");
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT") header.set(http::field::content_type, request.contentType);
+    return header;
+}
+
+template <class Socket>
+class BeastTransport final : public Transport {
+public:
+    explicit BeastTransport(EngineEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+    std::string endpoint() const override { return endpoint_.text(); }
+
+    Result<HttpResponse> send(const HttpRequest& request) override {
+        std::string body;
+        auto response = stream(request, [&body](std::string_view piece) {
+            body.append(piece);
+            return true;
+        });
+        if (response && response->status < 300) response->body = std::move(body);
+        return response;
+    }
+
+    Result<HttpResponse> stream(const HttpRequest& request, const BodySink& sink) override {
+        Exchange<Socket> exchange(request.idleTimeout);
+        if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        http::request<http::string_body> message{requestHeader(request)};
+        if (!request.body.empty() || request.method == "POST" || request.method == "PUT") message.body() = request.body;
+        message.prepare_payload();
+        auto ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), message, handler); });
+        if (ec) return ioError("send request", ec);
+        return readReply(exchange, sink);
+    }
+
+    Result<HttpResponse> upload(const HttpRequest& request, const BodySource& source) override {
+        Exchange<Socket> exchange(request.idleTimeout);
+        if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        if (auto sent = sendChunked(exchange, request, source); !sent) return sent.error();
+        std::string body;
+        auto response = readReply(exchange, [&body](std::string_view piece) {
+            body.append(piece);
+            return true;
+        });
+        if (response && response->status < 300) response->body = std::move(body);
+        return response;
+    }
+
+private:
+    Status sendChunked(Exchange<Socket>& exchange, const HttpRequest& request, const BodySource& source) {
+        http::request<http::buffer_body> message{requestHeader(request)};
+        message.chunked(true);
+        message.body().data = nullptr;
+        message.body().more = true;
+        http::request_serializer<http::buffer_body> serializer{message};
+        auto ec = exchange.await([&](auto handler) { http::async_write_header(exchange.socket(), serializer, handler); });
+        if (ec) return ioError("send request header", ec);
+        std::string piece;
+        while (true) {
+            piece.clear();
+            bool more = source(piece);
+            if (!more && piece.empty()) break;
+            if (piece.empty()) continue;
+            message.body().data = piece.data();
+            message.body().size = piece.size();
+            message.body().more = true;
+            ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), serializer, handler); });
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) return ioError("send request body", ec);
+            if (!more) break;
+        }
+        message.body().data = nullptr;
+        message.body().size = 0;
+        message.body().more = false;
+        ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), serializer, handler); });
+        if (ec) return ioError("finish request body", ec);
+        return {};
+    }
+
+    Result<HttpResponse> readReply(Exchange<Socket>& exchange, const BodySink& sink) {
+        http::response_parser<http::buffer_body> parser;
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+        boost::beast::flat_buffer buffer;
+        auto ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
+        if (ec) return ioError("read reply header", ec);
+        HttpResponse response;
+        response.status = static_cast<int>(parser.get().result_int());
+        for (const auto& field : parser.get()) {
+            std::string name(field.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            response.headers[name] = std::string(field.value());
+        }
+        bool deliverToSink = response.status < 300;
+        std::string chunk(64 * 1024, '\0');
+        while (!parser.is_done()) {
+            parser.get().body().data = chunk.data();
+            parser.get().body().size = chunk.size();
+            ec = exchange.await([&](auto handler) { http::async_read_some(exchange.socket(), buffer, parser, handler); });
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) return ioError("read reply body", ec);
+            std::size_t got = chunk.size() - parser.get().body().size;
+            if (got == 0) continue;
+            std::string_view piece(chunk.data(), got);
+            if (!deliverToSink) {
+                response.body.append(piece);
+            } else if (!sink(piece)) {
+                break;
+            }
+        }
+        return response;
+    }
+
+    EngineEndpoint endpoint_;
+};
+
+Error badEndpoint(std::string_view text) {
+    return makeError(ErrorCode::usage, "engine endpoint '" + std::string(text) + "' is not supported: use unix:///path/to/docker.sock or tcp://HOST:PORT");
+}
+
+}  // namespace
+
+std::string EngineEndpoint::text() const {
+    return kind == Kind::unixSocket ? "unix://" + path : "tcp://" + host + ":" + std::to_string(port);
+}
+
+Result<EngineEndpoint> parseEngineEndpoint(std::string_view text) {
+    EngineEndpoint endpoint;
+    if (startsWith(text, "unix://")) {
+        endpoint.path = std::string(text.substr(7));
+        if (endpoint.path.empty() || endpoint.path.front() != '/') return badEndpoint(text);
+        return endpoint;
+    }
+    if (!startsWith(text, "tcp://")) return badEndpoint(text);
+    std::string_view rest = text.substr(6);
+    auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || rest.find('/') != std::string_view::npos) return badEndpoint(text);
+    std::string_view port = rest.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) return badEndpoint(text);
+    int number = std::stoi(std::string(port));
+    if (number < 1 || number > 65535) return badEndpoint(text);
+    endpoint.kind = EngineEndpoint::Kind::tcp;
+    endpoint.host = std::string(rest.substr(0, colon));
+    endpoint.port = static_cast<std::uint16_t>(number);
+    return endpoint;
+}
+
+Result<EngineEndpoint> endpointFromDockerHost(const char* dockerHost) {
+    if (dockerHost == nullptr || *dockerHost == '\0') return parseEngineEndpoint("unix:///var/run/docker.sock");
+    auto endpoint = parseEngineEndpoint(dockerHost);
+    if (!endpoint) return endpoint.error().context("DOCKER_HOST");
+    return endpoint;
+}
+
+std::shared_ptr<Transport> makeTransport(EngineEndpoint endpoint) {
+    if (endpoint.kind == EngineEndpoint::Kind::tcp) return std::make_shared<BeastTransport<asio::ip::tcp::socket>>(std::move(endpoint));
+    return std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(std::move(endpoint));
+}
+
+}  // namespace ppcs::docker
