@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "cluster/hostfile.h"
+#include "cluster/hosts.h"
 #include "cluster/keys.h"
 #include "cluster/observed.h"
 #include "cluster/reconciler.h"
@@ -27,14 +28,27 @@ struct Teardown {
     std::vector<std::string> volumes;   // names
 };
 
-Status waitForContainersGone(docker::EngineClient& engine, const std::string& cluster) {
-    for (int poll = 0; poll < kGonePolls; ++poll) {
-        auto containers = engine.listContainers(clusterLabels(cluster), true);
-        if (!containers) return containers.error();
-        if (containers->empty()) return {};
-        std::this_thread::sleep_for(kGonePoll);
+// The engines a teardown can check and clean: the local one first, then every reachable host's.
+std::vector<docker::EngineClient*> reachableEngines(docker::EngineClient& local, HostEngines* hosts) {
+    std::vector<docker::EngineClient*> engines{&local};
+    if (!hosts) return engines;
+    for (const auto& node : hosts->nodes())
+        if (auto* engine = hosts->engineFor(node.id); engine && engine != &local) engines.push_back(engine);
+    return engines;
+}
+
+Status waitForContainersGone(const std::vector<docker::EngineClient*>& engines, const std::string& cluster) {
+    for (auto* engine : engines) {
+        for (int poll = 0;; ++poll) {
+            auto containers = engine->listContainers(clusterLabels(cluster), true);
+            if (!containers) return containers.error().context("on " + engine->endpoint());
+            if (containers->empty()) break;
+            if (poll == kGonePolls)
+                return makeError(ErrorCode::timeout, "the containers of cluster '" + cluster + "' were still on " + engine->endpoint() + " after 60 s");
+            std::this_thread::sleep_for(kGonePoll);
+        }
     }
-    return makeError(ErrorCode::timeout, "the containers of cluster '" + cluster + "' were still there after 60 s");
+    return {};
 }
 
 // Networks and volumes stay busy for a moment after their last container went away.
@@ -49,15 +63,18 @@ Status removeWhenFree(Remove remove) {
     return last;
 }
 
-Status tearDown(docker::EngineClient& engine, const std::string& cluster, const Teardown& objects, std::vector<std::string>& removed,
-                const Progress& progress) {
+// engines: the local engine first, then the other hosts' that ppcsd reaches (containers are
+// waited for and volumes removed on each).
+Status tearDown(const std::vector<docker::EngineClient*>& engines, const std::string& cluster, const Teardown& objects,
+                std::vector<std::string>& removed, const Progress& progress) {
+    auto& engine = *engines.front();
     for (const auto& id : objects.services) {
         auto gone = engine.removeService(id);
         if (!gone && gone.error().code != ErrorCode::notFound) return gone;
     }
     if (!objects.services.empty()) {
         progress("down", "waiting for the containers to stop");
-        if (auto gone = waitForContainersGone(engine, cluster); !gone) return gone;
+        if (auto gone = waitForContainersGone(engines, cluster); !gone) return gone;
         removed.push_back(std::to_string(objects.services.size()) + " services");
     }
     for (const auto& id : objects.secrets)
@@ -67,13 +84,16 @@ Status tearDown(docker::EngineClient& engine, const std::string& cluster, const 
         if (auto gone = removeWhenFree([&] { return engine.removeNetwork(id); }); !gone) return gone;
     if (!objects.networks.empty()) removed.push_back("network");
     for (const auto& name : objects.volumes)
-        if (auto gone = removeWhenFree([&] { return engine.removeVolume(name); }); !gone) return gone;
-    if (!objects.volumes.empty()) removed.push_back("volume");
+        for (auto* host : engines)
+            if (auto gone = removeWhenFree([&] { return host->removeVolume(name); }); !gone) return gone.error().context("on " + host->endpoint());
+    if (!objects.volumes.empty()) removed.push_back(engines.size() > 1 ? "volume on " + std::to_string(engines.size()) + " hosts" : "volume");
     return {};
 }
 
+// The head runs on the manager ppcsd talks to (jobs are started there by exec); nodes anywhere,
+// at most spec.perHost on one host.
 docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
-                                const docker::SecretInfo& secret, const std::string& subnet) {
+                                const docker::SecretInfo& secret, const std::string& subnet, const std::string& localNodeId) {
     auto names = objectNames(spec.name);
     docker::ServiceSpec service;
     bool head = role == "head";
@@ -81,13 +101,15 @@ docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role
     service.labels = roleLabels(spec.name, role);
     service.labels[kSubnetLabel] = subnet;
     if (spec.slotsOverride > 0) service.labels[kSlotsLabel] = std::to_string(spec.slotsOverride);
+    if (spec.perHost > 0) service.labels[kPerHostLabel] = std::to_string(spec.perHost);
     service.containerLabels = roleLabels(spec.name, role);
     service.image = imageId;
     service.hostname = head ? names.headHostname : names.nodeHostname;
-    service.mounts = {{names.volume, kSharedDir}};
+    service.mounts = {{names.volume, kSharedDir, clusterLabels(spec.name)}};
     service.secrets = {{secret.id, secret.name, "ppcs_ssh_key", 0400}};
     service.networkIds = {networkId};
-    if (head) service.constraints = {"node.role==manager"};
+    if (head) service.constraints = {localNodeId.empty() ? "node.role==manager" : "node.id==" + localNodeId};
+    else service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
     service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodes);
     return service;
 }
@@ -95,6 +117,40 @@ docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role
 int slotsOverrideOf(const ObservedCluster& observed) {
     auto label = observed.head->labels.find(kSlotsLabel);
     return label == observed.head->labels.end() ? 0 : std::atoi(label->second.c_str());
+}
+
+int perHostOf(const ObservedCluster& observed) {
+    auto label = observed.nodes->labels.find(kPerHostLabel);
+    return label == observed.nodes->labels.end() ? 0 : std::atoi(label->second.c_str());
+}
+
+// Before any task is created: the placement fits the hosts, and every host has the image.
+Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId, const Progress& progress) {
+    auto hosts = HostEngines::discover(engine);
+    if (!hosts) return hosts.error();
+    int ready = static_cast<int>(std::count_if(hosts->nodes().begin(), hosts->nodes().end(), schedulable));
+    if (auto fits = validatePlacement(nodes, perHost, std::max(ready, 1)); !fits) return fits.error();
+    if (auto present = ensureImageOnHosts(*hosts, engine, imageId, progress); !present) return present.error();
+    return hosts;
+}
+
+// Every host of the swarm with the number of members on it; each member learns its host's name.
+Result<std::vector<HostState>> describeHosts(docker::EngineClient& engine, std::vector<Member>& members) {
+    auto nodes = engine.listNodes();
+    if (!nodes) return nodes.error().context("list the swarm's hosts");
+    std::vector<HostState> hosts;
+    for (const auto& node : *nodes) {
+        auto label = node.labels.find(kHostNameLabel);
+        HostState host{label != node.labels.end() ? label->second : node.hostname, node.state, node.availability, 0};
+        for (auto& member : members)
+            if (member.nodeId == node.id) {
+                member.host = host.name;
+                ++host.members;
+            }
+        hosts.push_back(std::move(host));
+    }
+    std::sort(hosts.begin(), hosts.end(), [](const HostState& a, const HostState& b) { return a.name < b.name; });
+    return hosts;
 }
 
 }  // namespace
@@ -158,21 +214,27 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
     if (!observed) return observed.error();
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("up '" + spec.name + "'");
-    if (plan.steps.front() == Step::createNetwork) return create(spec, *imageId, *observed, deadline, progress);
+    bool creating = plan.steps.front() == Step::createNetwork;
+    if (!creating && spec.perHost != 0 && spec.perHost != perHostOf(*observed))
+        return makeError(ErrorCode::usage, "up '" + spec.name + "': --per-host cannot change on an existing cluster (it has " +
+                                               std::to_string(perHostOf(*observed)) + "): take it down first");
+    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : perHostOf(*observed), creating ? *imageId : observed->nodes->image, progress);
+    if (!hosts) return hosts.error().context("up '" + spec.name + "'");
+    if (creating) return create(spec, *imageId, *observed, *hosts, deadline, progress);
     auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : slotsOverrideOf(*observed), deadline, progress);
     if (!status) return status.error().context("up '" + spec.name + "'");
     return status;
 }
 
 Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
-                                             Clock::time_point deadline, const Progress& progress) {
+                                             HostEngines& hosts, Clock::time_point deadline, const Progress& progress) {
     auto names = objectNames(spec.name);
     auto labels = clusterLabels(spec.name);
     Teardown created;
     auto fail = [&](const Error& error) -> Result<ClusterStatus> {
         progress("rollback", "removing what this up created");
         std::vector<std::string> removed;
-        if (auto undone = tearDown(engine_, spec.name, created, removed, progress); !undone)
+        if (auto undone = tearDown(reachableEngines(engine_, &hosts), spec.name, created, removed, progress); !undone)
             return error.context("up '" + spec.name + "' (and its rollback failed too: " + undone.error().message + ")");
         return error.context("up '" + spec.name + "'");
     };
@@ -207,7 +269,7 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     created.secrets.push_back(*secretId);
     progress("create", "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
     for (const char* role : {"head", "node"}) {
-        auto serviceId = engine_.createService(serviceSpec(spec, role, imageId, *networkId, secret, *subnet));
+        auto serviceId = engine_.createService(serviceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId()));
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
     }
@@ -248,6 +310,8 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     ClusterSpec spec{name, nodes, slotsOverrideOf(*observed)};
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
+    if (auto hosts = prepareHosts(engine_, nodes, perHostOf(*observed), observed->nodes->image, progress); !hosts)
+        return hosts.error().context("scale '" + name + "'");
     auto status = resize(*observed, nodes, spec.slotsOverride, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");
     return status;
@@ -265,10 +329,17 @@ Result<DownReport> ClusterManager::down(const std::string& name, bool removeVolu
     for (const auto& secret : observed->secrets) objects.secrets.push_back(secret.id);
     if (observed->network) objects.networks.push_back(observed->network->id);
     if (removeVolume && observed->volume) objects.volumes.push_back(observed->volume->name);
+    auto hosts = HostEngines::discover(engine_);
+    if (!hosts) return hosts.error().context("down '" + name + "'");
+    auto engines = reachableEngines(engine_, &*hosts);
     // Containers of a half-removed cluster (no services left) are waited for too.
     if (objects.services.empty() && report.existed)
-        if (auto gone = waitForContainersGone(engine_, name); !gone) return gone.error().context("down '" + name + "'");
-    if (auto gone = tearDown(engine_, name, objects, report.removed, progress); !gone) return gone.error().context("down '" + name + "'");
+        if (auto gone = waitForContainersGone(engines, name); !gone) return gone.error().context("down '" + name + "'");
+    if (auto gone = tearDown(engines, name, objects, report.removed, progress); !gone) return gone.error().context("down '" + name + "'");
+    for (const auto& node : hosts->nodes())
+        if (!hosts->engineFor(node.id) && removeVolume)
+            report.leftBehind.push_back("volume " + objectNames(name).volume + " on host " + hosts->displayName(node.id) + ", if it has one (" +
+                                        hosts->unreachableReason(node.id) + ")");
     return report;
 }
 
@@ -282,6 +353,8 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
     auto members = currentMembers(engine_, *observed);
     if (!members) return members.error();
     status.members = std::move(*members);
+    if (auto hosts = describeHosts(engine_, status.members); hosts) status.hosts = std::move(*hosts);
+    else return hosts.error().context("cluster '" + name + "'");
     if (!status.members.empty() && status.members.front().role == "head" && !status.members.front().containerId.empty()) {
         auto text = readHostfile(engine_, status.members.front().containerId);
         if (!text) return text.error();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/hosts.h"
 #include "cluster/readiness.h"
 #include "cluster/spec.h"
 #include "common/result.h"
@@ -19,6 +20,14 @@
 
 namespace ppcs::cluster {
 
+// A Docker host of the swarm as `status` shows it.
+struct HostState {
+    std::string name;
+    std::string state;         // "ready", "down", ...
+    std::string availability;  // "active", "pause", "drain"
+    int members = 0;           // the cluster's members running there
+};
+
 struct ClusterStatus {
     std::string name;
     std::string image;          // the image ID every task runs
@@ -26,12 +35,14 @@ struct ClusterStatus {
     std::string createdAt;      // the head service's creation time (RFC 3339)
     int desiredNodes = 0;
     std::vector<Member> members;  // head first, then nodes by slot
+    std::vector<HostState> hosts;  // every host of the swarm
     std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
 };
 
 struct DownReport {
     bool existed = false;
     std::vector<std::string> removed;  // "service demo_mpihead", "network demo_net", ...
+    std::vector<std::string> leftBehind;  // what stays on hosts ppcsd cannot reach
 };
 
 struct SwarmSettings {
@@ -62,7 +73,7 @@ public:
 private:
     Result<std::string> ensureImage(const Progress& progress);
     Status ensureSwarm(const Progress& progress);
-    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
+    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed, HostEngines& hosts,
                                  std::chrono::steady_clock::time_point deadline, const Progress& progress);
     Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, std::chrono::steady_clock::time_point deadline,
                                  const Progress& progress);

@@ -84,7 +84,10 @@ void NodeWatcher::stop() {
 void NodeWatcher::follow() {
     std::int64_t since = static_cast<std::int64_t>(std::time(nullptr));
     std::set<std::pair<std::string, std::int64_t>> seen;  // events replayed after a reconnect
-    const std::map<std::string, std::vector<std::string>> filters{{"type", {"container"}}, {"event", {"die"}}, {"label", {kClusterLabel}}};
+    // Containers that die here, and swarm hosts that change state (a host going down takes its
+    // containers with it without any "die" reaching this engine). Filters on different keys must
+    // all match, so the ppcs.cluster label is checked in onDeath rather than in the filter.
+    const std::map<std::string, std::vector<std::string>> filters{{"type", {"container", "node"}}, {"event", {"die", "update"}}};
     while (!stopping_) {
         auto engine = engines_();
         if (!engine) {
@@ -96,7 +99,8 @@ void NodeWatcher::follow() {
             if (!seen.insert({event.actorId, event.timeNano}).second) return !stopping_;
             if (seen.size() > 10000) seen.clear();
             since = std::max<std::int64_t>(since, event.timeNano / 1000000000);
-            onDeath(event);
+            if (event.type == "node") onHostChange(event);
+            else if (event.action == "die") onDeath(event);
             return !stopping_;
         });
     }
@@ -122,6 +126,32 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
                              "): out of the hostfile until its replacement is ready");
     log::warn("cluster '" + cluster + "': " + hostname + " died (exit " + exitCode + ")");
     onLoss_(loss);
+    scheduleHeal(cluster);
+}
+
+void NodeWatcher::onHostChange(const docker::EngineEvent& event) {
+    auto state = event.attributes.find("state.new");
+    if (state == event.attributes.end() || state->second != "down") return;
+    std::string host = event.attributes.count("name") ? event.attributes.at("name") : event.actorId.substr(0, 12);
+    auto engine = engines_();
+    if (!engine) return;
+    auto services = engine->listServices({{kClusterLabel, ""}});
+    auto tasks = engine->listTasks({{"node", {event.actorId}}});
+    if (!services || !tasks) return;
+    std::set<std::string> clusters;
+    for (const auto& task : *tasks)
+        for (const auto& service : *services)
+            if (service.id == task.serviceId && service.labels.count(kClusterLabel)) clusters.insert(service.labels.at(kClusterLabel));
+    for (const auto& cluster : clusters) {
+        if (auto busy = locks_.busyWith(cluster); busy && (*busy == "up" || *busy == "scale" || *busy == "down")) continue;
+        events_.add(cluster, "docker host " + host + " is down: its members are out until swarm has replaced them elsewhere");
+        log::warn("cluster '" + cluster + "': docker host " + host + " is down");
+        onLoss_(NodeLoss{cluster, "docker host " + host, ""});
+        scheduleHeal(cluster);
+    }
+}
+
+void NodeWatcher::scheduleHeal(const std::string& cluster) {
     std::lock_guard<std::mutex> lock(healMutex_);
     auto healing = healing_.find(cluster);
     if (healing != healing_.end()) {

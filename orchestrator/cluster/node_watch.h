@@ -1,6 +1,6 @@
 #pragma once
 // Node loss while ppcsd runs: follows the engine's event stream for containers of ppcs clusters
-// that die. A dead member is dropped from its cluster's hostfile at once (its ssh connection from
+// that die, and for swarm hosts that go down. A dead member is dropped from its cluster's hostfile at once (its ssh connection from
 // the head closed), the loss is reported (a running job on the cluster is stopped), and once
 // Swarm has replaced the task the cluster is made ready again: new host key, ssh verified,
 // hostfile rewritten. Deaths during up/scale/down are those operations' own business and ignored.
@@ -53,6 +53,10 @@ public:
 private:
     void follow();
     void onDeath(const docker::EngineEvent& event);
+    // A swarm host going down: every cluster with members there loses them and is healed.
+    void onHostChange(const docker::EngineEvent& event);
+    // Starts healing cluster, or tells the healing in progress that another loss came in.
+    void scheduleHeal(const std::string& cluster);
     void heal(const std::string& cluster);
 
     EngineFactory engines_;

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <future>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "cluster/cluster_files.h"
 #include "cluster/hostfile.h"
+#include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/strings.h"
 #include "common/tar.h"
@@ -63,12 +65,56 @@ Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const Obs
     }
 }
 
-// Reads each member's ed25519 host key; the entrypoint makes it at start, so wait for it.
-Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std::vector<Member>& members, const Deadline& deadline) {
+// From the head: the ed25519 host keys that sshd on each address offers ("ADDRESS KEYTYPE KEY" lines).
+Result<std::map<std::string, std::string>> scanHostKeys(docker::EngineClient& engine, const std::string& headContainer,
+                                                        const std::vector<std::string>& addresses) {
+    std::vector<std::string> argv{"ssh-keyscan", "-T", "5", "-t", "ed25519"};
+    argv.insert(argv.end(), addresses.begin(), addresses.end());
+    auto outcome = engine.runExec(headContainer, {argv, kMpiUser, {}, ""}, std::chrono::seconds(60));
+    if (!outcome) return outcome.error().context("scan host keys from the head");
+    std::map<std::string, std::string> keys;
+    for (const auto& line : split(outcome->out, '\n')) {
+        auto space = line.find(' ');
+        if (line.empty() || line.front() == '#' || space == std::string::npos) continue;
+        keys[line.substr(0, space)] = std::string(trim(line.substr(space + 1)));
+    }
+    return keys;
+}
+
+// Host keys of members on hosts ppcsd cannot reach, scanned from the head over the cluster's own
+// overlay network (the only path to them); retried until each answered or the deadline.
+Status scanUnreachableKeys(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::size_t>& pending,
+                           std::vector<KnownHost>& keys, const Deadline& deadline) {
+    std::vector<std::size_t> waiting = pending;
+    while (!waiting.empty()) {
+        std::vector<std::string> addresses;
+        for (auto i : waiting) addresses.push_back(members[i].address);
+        auto scanned = scanHostKeys(engine, members.front().containerId, addresses);
+        if (!scanned) return scanned.error();
+        std::vector<std::size_t> still;
+        for (auto i : waiting) {
+            auto key = scanned->find(members[i].address);
+            if (key == scanned->end()) still.push_back(i);
+            else keys[i] = KnownHost{members[i].address, members[i].hostname, key->second};
+        }
+        waiting = std::move(still);
+        if (!waiting.empty() && deadline.passed())
+            return makeError(ErrorCode::timeout, describe(members[waiting.front()]) + " offered no ssh host key in time (scanned from the head)");
+        if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return {};
+}
+
+// Reads each member's ed25519 host key through its host's engine; the entrypoint makes it at
+// start, so wait for it. Members on hosts ppcsd cannot reach are scanned from the head.
+Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& local, HostEngines& hosts, std::vector<Member>& members,
+                                               const Deadline& deadline) {
     std::vector<KnownHost> keys(members.size());
-    std::vector<std::size_t> indexes(members.size());
-    for (std::size_t i = 0; i < indexes.size(); ++i) indexes[i] = i;
+    std::vector<std::size_t> indexes;
+    std::vector<std::size_t> unreachable;
+    for (std::size_t i = 0; i < members.size(); ++i) (hosts.engineFor(members[i].nodeId) ? indexes : unreachable).push_back(i);
     auto status = forEachParallel(indexes, [&](std::size_t i) -> Status {
+        auto& engine = *hosts.engineFor(members[i].nodeId);
         while (true) {
             auto key = engine.runExec(members[i].containerId, {{"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}, "root", {}, ""});
             if (key && key->exitCode == 0 && !trim(key->out).empty()) {
@@ -84,6 +130,7 @@ Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& engine, std
         }
     });
     if (!status) return status.error();
+    if (auto scanned = scanUnreachableKeys(local, members, unreachable, keys, deadline); !scanned) return scanned.error();
     return keys;
 }
 
@@ -147,6 +194,28 @@ bool assignSlots(docker::EngineClient& engine, std::vector<Member>& members, int
 
 }  // namespace
 
+Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::string>& paths) {
+    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "replicate shared files: no head");
+    std::set<std::string> hostsSeen{members.front().nodeId};
+    std::string peers;
+    for (const auto& member : members)
+        if (!member.address.empty() && hostsSeen.insert(member.nodeId).second) peers += (peers.empty() ? "" : " ") + member.address;
+    if (peers.empty()) return {};
+    // Peers are IPv4 addresses from the engine; paths are positional arguments of a fixed script.
+    std::vector<std::string> argv{"sh", "-c",
+                                  "cd " + std::string(kSharedDir) + " || exit 1; for ip in $PPCS_PEERS; do "
+                                  "(tar -cf - -- \"$@\" | ssh -o BatchMode=yes \"$ip\" tar -xpf - -C " + std::string(kSharedDir) +
+                                  " || echo \"$ip\") & done; wait",
+                                  "ppcs-replicate"};
+    argv.insert(argv.end(), paths.begin(), paths.end());
+    auto outcome = engine.runExec(members.front().containerId, {argv, kMpiUser, {"PPCS_PEERS=" + peers}, ""}, std::chrono::seconds(300));
+    if (!outcome) return outcome.error().context("copy shared files to the other hosts");
+    if (!trim(outcome->out).empty() || outcome->exitCode != 0)
+        return makeError(ErrorCode::failed, "copy shared files to the other hosts: failed for " + std::string(trim(outcome->out)) + " " +
+                                                std::string(trim(outcome->err)));
+    return {};
+}
+
 Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
     TarWriter tar;
     for (const auto& file : files)
@@ -190,7 +259,9 @@ Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const Observ
     auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
     if (!members) return members.error();
     bool oversubscribed = assignSlots(engine, *members, slotsOverride);
-    auto keys = collectHostKeys(engine, *members, deadline);
+    auto hosts = HostEngines::discover(engine);
+    if (!hosts) return hosts.error();
+    auto keys = collectHostKeys(engine, *hosts, *members, deadline);
     if (!keys) return keys.error();
     progress("ssh", "host keys of " + std::to_string(keys->size()) + " members collected");
     std::string head = members->front().containerId;
@@ -206,6 +277,8 @@ Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const Observ
     if (!hostfile) return hostfile.error();
     if (auto written = writeSharedFiles(engine, head, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
         return written.error().context("write the hostfile");
+    // The volume is local to each host: the other hosts' members read the MPI settings from theirs.
+    if (auto copied = replicateSharedFiles(engine, *members, {".ppcs", "hostfile"}); !copied) return copied.error();
     for (auto& member : *members) member.ready = true;
     progress("ready", "head + " + std::to_string(nodes) + " nodes verified, hostfile written");
     return members;

@@ -28,6 +28,7 @@ struct Member {
     std::string nodeId;       // the swarm host it runs on
     int slots = 1;
     bool ready = false;       // listed in the cluster's hostfile
+    std::string host;         // the name of the host it runs on (status only)
 };
 
 using Progress = std::function<void(const std::string& phase, const std::string& text)>;
@@ -51,6 +52,10 @@ struct Deadline {
 // error names every member that never got there and why.
 Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
                                       const Deadline& deadline, const Progress& progress);
+
+// The shared folder is a volume local to each host. Copies paths (relative to the shared folder)
+// from the head's copy to one member on every other host, over ssh from the head.
+Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::string>& paths);
 
 // Puts files (paths relative to the shared folder) into the shared folder through the head.
 Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files);

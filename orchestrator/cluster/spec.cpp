@@ -25,9 +25,23 @@ Status validateSlots(int slots) {
     return {};
 }
 
+Status validatePerHost(int perHost) {
+    if (perHost < 0 || perHost > kMaxNodes)
+        return makeError(ErrorCode::usage, "--per-host must be from 1 to " + std::to_string(kMaxNodes) + ", not " + std::to_string(perHost));
+    return {};
+}
+
+Status validatePlacement(int nodes, int perHost, int schedulableHosts) {
+    if (perHost == 0 || nodes <= perHost * schedulableHosts) return {};
+    return makeError(ErrorCode::usage, std::to_string(nodes) + " nodes at --per-host " + std::to_string(perHost) + " need " +
+                                           std::to_string((nodes + perHost - 1) / perHost) + " hosts, and the swarm has " +
+                                           std::to_string(schedulableHosts) + " ready: add hosts, raise --per-host or ask for fewer nodes");
+}
+
 Status validateSpec(const ClusterSpec& spec) {
     if (auto valid = validateClusterName(spec.name); !valid) return valid;
     if (auto valid = validateNodeCount(spec.nodes); !valid) return valid;
+    if (auto valid = validatePerHost(spec.perHost); !valid) return valid;
     return validateSlots(spec.slotsOverride);
 }
 

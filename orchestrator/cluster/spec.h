@@ -23,11 +23,13 @@ inline constexpr const char* kClusterLabel = "ppcs.cluster";
 inline constexpr const char* kRoleLabel = "ppcs.role";
 inline constexpr const char* kSubnetLabel = "ppcs.subnet";
 inline constexpr const char* kSlotsLabel = "ppcs.slots";
+inline constexpr const char* kPerHostLabel = "ppcs.per-host";
 
 struct ClusterSpec {
     std::string name = kDefaultClusterName;
     int nodes = 0;          // nodes besides the head, 1..kMaxNodes
     int slotsOverride = 0;  // 0: slots from each container's CPU allowance
+    int perHost = 0;        // most nodes on one Docker host; 0: no cap
 };
 
 // A name Docker accepts for every object derived from it: lower-case letters, digits and '-',
@@ -35,6 +37,9 @@ struct ClusterSpec {
 Status validateClusterName(const std::string& name);
 Status validateNodeCount(int nodes);
 Status validateSlots(int slots);  // 0 (automatic) or 1..kMaxSlots
+Status validatePerHost(int perHost);  // 0 (no cap) or 1..kMaxNodes
+// Refuses a node count that the schedulable hosts cannot hold at perHost nodes each.
+Status validatePlacement(int nodes, int perHost, int schedulableHosts);
 Status validateSpec(const ClusterSpec& spec);
 
 struct ObjectNames {

@@ -18,7 +18,8 @@ struct MemberStats {
     std::string error;  // set when this member's figures could not be read
 };
 
-// Head first, then nodes by slot, as members are given.
+// Head first, then nodes by slot, as members are given. Each container is asked of its own host's
+// engine (engine for the local host, registered endpoints for the others).
 std::vector<MemberStats> collectStats(docker::EngineClient& engine, const std::vector<Member>& members);
 
 }  // namespace ppcs::cluster

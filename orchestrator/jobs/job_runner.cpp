@@ -98,8 +98,9 @@ std::string describeCrash(const std::string& mpirunStderr, const std::vector<clu
     return "rank " + match[1].str() + " on " + node + " was killed by signal " + match[3].str() + " (" + match[4].str() + ")";
 }
 
-Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& request, const ResolvedProgram& program, const std::string& head,
-                                                           std::int64_t id, const JobEvents& events) {
+Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& request, const ResolvedProgram& program,
+                                                           const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events) {
+    const std::string& head = members.front().containerId;
     std::vector<std::string> argv;
     switch (program.kind) {
         case ProgramKind::example:
@@ -146,6 +147,8 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
         if (auto built = compileWith({compiler, "-O2", "-o", dir + "/" + stem, source}, compiler + " " + program.name); !built) return built.error();
         argv = {dir + "/" + stem};
     }
+    // The shared folder is a volume per host: members on other hosts get their own copy.
+    if (auto copied = cluster::replicateSharedFiles(engine_, members, {relative}); !copied) return copied.error().context("distribute " + program.name);
     argv.insert(argv.end(), request.args.begin(), request.args.end());
     return argv;
 }
@@ -269,7 +272,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
         store_.finish(*id, "failed", std::nullopt, secondsSoFar(), error.message);
         return error.context("job " + std::to_string(*id));
     };
-    auto programArgv = prepareProgram(request, *program, members.front().containerId, *id, events);
+    auto programArgv = prepareProgram(request, *program, members, *id, events);
     if (!programArgv) return failed(programArgv.error());
     auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
     if (!argv) return failed(argv.error());

@@ -63,8 +63,10 @@ public:
     Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events);
 
 private:
-    Result<std::vector<std::string>> prepareProgram(const JobRequest& request, const ResolvedProgram& program, const std::string& head,
-                                                    std::int64_t id, const JobEvents& events);
+    // Copies a user's program into the head's shared folder, builds it there and copies the result
+    // to the other hosts' shared folders; returns the argv that runs it.
+    Result<std::vector<std::string>> prepareProgram(const JobRequest& request, const ResolvedProgram& program,
+                                                    const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events);
     // Streams mpirun's output to events and the store; stops it everywhere on cancel or timeout.
     Result<LaunchResult> supervise(const JobRequest& request, const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
                                    std::int64_t id, const JobEvents& events);

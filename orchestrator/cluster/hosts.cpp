@@ -1,0 +1,196 @@
+#include "cluster/hosts.h"
+
+#include <algorithm>
+#include <future>
+
+#include "common/strings.h"
+#include "docker/image_copy.h"
+
+namespace ppcs::cluster {
+namespace {
+
+std::string imagePresence(docker::EngineClient& engine, const std::string& imageRef) {
+    auto image = engine.inspectImage(imageRef);
+    if (!image) return "unreachable: " + image.error().message;
+    return *image ? "present" : "missing";
+}
+
+bool isLoopback(const std::string& address) { return startsWith(address, "127.") || address == "::1" || address == "localhost"; }
+
+}  // namespace
+
+bool schedulable(const docker::SwarmNode& node) { return node.state == "ready" && node.availability == "active"; }
+
+Result<HostEngines> HostEngines::discover(docker::EngineClient& local) {
+    HostEngines hosts(local);
+    auto info = local.info();
+    if (!info) return info.error().context("read the local engine's swarm state");
+    hosts.localNodeId_ = info->swarmNodeId;
+    if (info->swarmState != "active") return hosts;  // no swarm yet: just this host
+    auto nodes = local.listNodes();
+    if (!nodes) return nodes.error().context("list the swarm's hosts");
+    hosts.nodes_ = std::move(*nodes);
+    std::vector<std::future<void>> connecting;
+    std::mutex results;
+    for (const auto& node : hosts.nodes_) {
+        auto endpoint = node.labels.find(kHostEndpointLabel);
+        if (node.id == hosts.localNodeId_ || endpoint == node.labels.end()) continue;
+        connecting.push_back(std::async(std::launch::async, [&hosts, &results, id = node.id, where = endpoint->second] {
+            auto engine = docker::EngineClient::connectTo(where);
+            std::lock_guard<std::mutex> lock(results);
+            if (engine) hosts.remote_[id] = std::make_unique<docker::EngineClient>(std::move(*engine));
+            else hosts.unreachable_[id] = engine.error().message;
+        }));
+    }
+    for (auto& done : connecting) done.get();
+    return hosts;
+}
+
+docker::EngineClient* HostEngines::engineFor(const std::string& nodeId) {
+    if (nodeId == localNodeId_ || nodeId.empty()) return local_;
+    auto found = remote_.find(nodeId);
+    return found == remote_.end() ? nullptr : found->second.get();
+}
+
+std::string HostEngines::unreachableReason(const std::string& nodeId) const {
+    if (auto found = unreachable_.find(nodeId); found != unreachable_.end()) return found->second;
+    return "no engine endpoint registered (ppcs-cluster hosts add NAME ENDPOINT)";
+}
+
+const docker::SwarmNode* HostEngines::node(const std::string& nodeId) const {
+    auto found = std::find_if(nodes_.begin(), nodes_.end(), [&nodeId](const docker::SwarmNode& node) { return node.id == nodeId; });
+    return found == nodes_.end() ? nullptr : &*found;
+}
+
+std::string HostEngines::displayName(const std::string& nodeId) const {
+    const auto* found = node(nodeId);
+    if (!found) return nodeId.substr(0, 12);
+    auto name = found->labels.find(kHostNameLabel);
+    return name != found->labels.end() ? name->second : found->hostname;
+}
+
+Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::string& imageRef) {
+    auto hosts = HostEngines::discover(local);
+    if (!hosts) return hosts.error();
+    std::vector<Host> listed;
+    for (const auto& node : hosts->nodes()) {
+        Host host;
+        host.nodeId = node.id;
+        host.name = hosts->displayName(node.id);
+        host.hostname = node.hostname;
+        host.role = node.role;
+        host.state = node.state;
+        host.availability = node.availability;
+        host.address = node.address;
+        host.local = node.id == hosts->localNodeId();
+        if (auto endpoint = node.labels.find(kHostEndpointLabel); endpoint != node.labels.end()) host.endpoint = endpoint->second;
+        host.cpus = static_cast<int>(node.nanoCpus / 1000000000);
+        host.memoryBytes = node.memoryBytes;
+        listed.push_back(std::move(host));
+    }
+    // Other hosts hold the image by ID only (copies carry no tag): look for the local image's ID.
+    std::string wanted = imageRef;
+    if (auto image = local.inspectImage(imageRef); image && *image) wanted = (*image)->id;
+    std::vector<std::future<void>> asking;
+    for (auto& host : listed)
+        asking.push_back(std::async(std::launch::async, [&] {
+            auto* engine = hosts->engineFor(host.nodeId);
+            if (engine) host.image = imagePresence(*engine, wanted);
+            else if (host.endpoint.empty()) host.image = "unknown";
+            else host.image = "unreachable: " + hosts->unreachableReason(host.nodeId);
+        }));
+    for (auto& done : asking) done.get();
+    // The local host first, then managers, then by name.
+    std::sort(listed.begin(), listed.end(), [](const Host& a, const Host& b) {
+        return std::make_tuple(!a.local, a.role != "manager", a.name) < std::make_tuple(!b.local, b.role != "manager", b.name);
+    });
+    return listed;
+}
+
+Result<std::string> joinCommand(docker::EngineClient& local) {
+    auto info = local.info();
+    if (!info) return info.error().context("read the swarm state");
+    if (info->swarmState != "active" || !info->swarmManager)
+        return makeError(ErrorCode::usage, "this engine is not a swarm manager: run `ppcs-cluster up` (or `docker swarm init`) first");
+    auto join = local.swarmJoinInfo();
+    if (!join) return join.error().context("read the swarm's join token");
+    std::string manager = info->remoteManagers.empty() ? info->swarmNodeAddr + ":2377" : info->remoteManagers.front();
+    std::string command = "docker swarm join --token " + join->workerToken + " " + manager;
+    if (isLoopback(manager.substr(0, manager.rfind(':'))))
+        command += "\n# note: this swarm advertises " + manager +
+                   ", which other hosts cannot reach; re-create it with `docker swarm init --advertise-addr <this host's address>`";
+    return command;
+}
+
+Status validateHostName(const std::string& name) {
+    bool valid = !name.empty() && name.size() <= 63 &&
+                 std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
+    if (!valid) return makeError(ErrorCode::usage, "host name '" + truncateForDisplay(name, 70) + "' is not valid: use 1-63 letters, digits, '.', '_' or '-'");
+    return {};
+}
+
+Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint, const std::string& imageRef) {
+    if (auto valid = validateHostName(name); !valid) return valid.error();
+    if (auto parsed = docker::parseEngineEndpoint(endpoint); !parsed) return parsed.error();
+    auto remote = docker::EngineClient::connectTo(endpoint);
+    if (!remote) return makeError(ErrorCode::unavailable, "add host '" + name + "': " + remote.error().message);
+    auto remoteInfo = remote->info();
+    if (!remoteInfo) return remoteInfo.error().context("add host '" + name + "'");
+    auto nodes = local.listNodes();
+    if (!nodes) return nodes.error().context("add host '" + name + "': list the swarm's hosts");
+    auto member = std::find_if(nodes->begin(), nodes->end(), [&](const docker::SwarmNode& node) { return node.id == remoteInfo->swarmNodeId; });
+    if (remoteInfo->swarmNodeId.empty() || member == nodes->end())
+        return makeError(ErrorCode::usage, "add host '" + name + "': the engine at " + endpoint +
+                                               " is not a node of this swarm: join it first (ppcs-cluster hosts join-command)");
+    for (const auto& node : *nodes) {
+        auto taken = node.labels.find(kHostNameLabel);
+        if (node.id != member->id && taken != node.labels.end() && taken->second == name)
+            return makeError(ErrorCode::usage, "add host '" + name + "': the name is already given to node " + node.hostname);
+    }
+    auto labels = member->labels;
+    labels[kHostNameLabel] = name;
+    labels[kHostEndpointLabel] = endpoint;
+    if (auto set = local.setNodeLabels(member->id, labels); !set) return set.error().context("add host '" + name + "'");
+    auto hosts = listHosts(local, imageRef);
+    if (!hosts) return hosts.error();
+    for (auto& host : *hosts)
+        if (host.nodeId == member->id) return host;
+    return makeError(ErrorCode::failed, "add host '" + name + "': the node left the swarm meanwhile");
+}
+
+Status ensureImageOnHosts(HostEngines& hosts, docker::EngineClient& local, const std::string& imageId, const Progress& progress) {
+    std::vector<std::string> lacking;
+    std::vector<std::string> cannot;
+    for (const auto& node : hosts.nodes()) {
+        if (!schedulable(node) || node.id == hosts.localNodeId()) continue;
+        auto* engine = hosts.engineFor(node.id);
+        if (!engine) {
+            cannot.push_back(hosts.displayName(node.id) + " (" + hosts.unreachableReason(node.id) + ")");
+            continue;
+        }
+        auto present = engine->inspectImage(imageId);
+        if (!present) cannot.push_back(hosts.displayName(node.id) + " (" + present.error().message + ")");
+        else if (!*present) lacking.push_back(node.id);
+    }
+    if (!cannot.empty())
+        return makeError(ErrorCode::unavailable, "image " + imageId.substr(0, 19) + " cannot be checked or copied on host(s): " + join(cannot, ", ") +
+                                                     "; register their engines, drain them (docker node update --availability drain), or remove them");
+    if (lacking.empty()) return {};
+    std::vector<std::string> names;
+    for (const auto& id : lacking) names.push_back(hosts.displayName(id));
+    progress("image", "copying the image to " + join(names, ", "));
+    std::vector<std::future<Status>> copies;
+    for (const auto& id : lacking)
+        copies.push_back(std::async(std::launch::async, [&hosts, &local, &imageId, id] {
+            auto copied = docker::copyImage(local, *hosts.engineFor(id), imageId);
+            if (!copied) return Status(copied.error().context("host " + hosts.displayName(id)));
+            return Status{};
+        }));
+    Status first;
+    for (auto& copy : copies)
+        if (auto copied = copy.get(); !copied && first) first = copied;
+    if (first) progress("image", "image present on every host");
+    return first;
+}
+
+}  // namespace ppcs::cluster

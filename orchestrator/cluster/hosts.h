@@ -1,0 +1,84 @@
+#pragma once
+// The Docker hosts of the swarm and the engines ppcsd can reach on them.
+//
+// ppcsd talks to one engine, a swarm manager (the local host). Other hosts are reached only when
+// registered with `ppcs-cluster hosts add NAME ENDPOINT`: the endpoint and name are kept as labels
+// on the swarm node (ppcs.endpoint, ppcs.host), so Docker stays the source of truth and a host that
+// leaves the swarm takes its registration with it. Reachable engines give image distribution
+// (save -> load), per-container stats, host keys and clean-up on that host.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/readiness.h"
+#include "common/result.h"
+#include "docker/engine.h"
+
+namespace ppcs::cluster {
+
+inline constexpr const char* kHostNameLabel = "ppcs.host";
+inline constexpr const char* kHostEndpointLabel = "ppcs.endpoint";
+
+// What `hosts` shows of one swarm node.
+struct Host {
+    std::string nodeId;
+    std::string name;          // the registered name, else the node's hostname
+    std::string hostname;      // Description.Hostname
+    std::string role;          // "manager" or "worker"
+    std::string state;         // "ready", "down", ...
+    std::string availability;  // "active", "pause", "drain"
+    std::string address;       // the node's swarm address
+    std::string endpoint;      // registered engine endpoint; empty when none
+    bool local = false;        // the engine ppcsd talks to
+    int cpus = 0;
+    std::int64_t memoryBytes = 0;
+    std::string image;         // "present", "missing", "unknown" (no endpoint) or "unreachable: why"
+};
+
+// A host that may receive a cluster's tasks: ready and active.
+bool schedulable(const docker::SwarmNode& node);
+
+// The swarm's nodes with the engines reachable on them, discovered at construction time.
+class HostEngines {
+public:
+    // Reads the swarm's nodes from the local (manager) engine and connects to every registered
+    // endpoint; a registered endpoint that does not answer is remembered with the reason.
+    static Result<HostEngines> discover(docker::EngineClient& local);
+
+    const std::vector<docker::SwarmNode>& nodes() const { return nodes_; }
+    const std::string& localNodeId() const { return localNodeId_; }
+    // The engine on nodeId, or nullptr when ppcsd cannot reach it (see unreachableReason).
+    docker::EngineClient* engineFor(const std::string& nodeId);
+    std::string unreachableReason(const std::string& nodeId) const;
+    const docker::SwarmNode* node(const std::string& nodeId) const;
+    std::string displayName(const std::string& nodeId) const;
+
+private:
+    explicit HostEngines(docker::EngineClient& local) : local_(&local) {}
+
+    docker::EngineClient* local_;
+    std::string localNodeId_;
+    std::vector<docker::SwarmNode> nodes_;
+    std::map<std::string, std::unique_ptr<docker::EngineClient>> remote_;
+    std::map<std::string, std::string> unreachable_;
+};
+
+// Every host of the swarm; image says whether the image imageRef names on the local engine is
+// there (asked of each reachable engine by ID).
+Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::string& imageRef);
+// The command to run on a new host to join the swarm as a worker.
+Result<std::string> joinCommand(docker::EngineClient& local);
+// Registers the engine at endpoint under name: it must answer and be a node of this swarm.
+// imageRef: the image whose presence the returned Host reports.
+Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint, const std::string& imageRef);
+// Host names as users give them: letters, digits, '.', '_' and '-', 1-63 characters.
+Status validateHostName(const std::string& name);
+
+// Before tasks are created: makes sure every schedulable host has imageId, copying it from the
+// local engine (save -> load, in parallel) where it is missing. A host that lacks it and cannot
+// get it (no endpoint, unreachable) is named in the error, before anything is copied.
+Status ensureImageOnHosts(HostEngines& hosts, docker::EngineClient& local, const std::string& imageId, const Progress& progress);
+
+}  // namespace ppcs::cluster
