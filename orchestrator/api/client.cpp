@@ -189,4 +189,12 @@ Result<cluster::ClusterStatus> ApiClient::clusterAddresses(const std::string& na
 
 Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
 
+Result<std::vector<cluster::Host>> ApiClient::listHosts() { return decodeWith(get("/v1/hosts"), decodeHosts); }
+
+Result<cluster::Host> ApiClient::addHost(const AddHostRequest& request) {
+    return decodeWith(post("/v1/hosts/add", encodeAddHostRequest(request)), decodeHost);
+}
+
+Result<std::string> ApiClient::joinCommand() { return decodeWith(get("/v1/hosts/join-command"), decodeJoinCommand); }
+
 }  // namespace ppcs::api

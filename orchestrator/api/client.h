@@ -6,6 +6,7 @@
 
 #include "api/bench_messages.h"
 #include "api/cluster_messages.h"
+#include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
@@ -45,6 +46,9 @@ public:
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name);
     Result<cluster::ClusterStatus> clusterAddresses(const std::string& name);
     Result<std::vector<std::string>> listClusters();
+    Result<std::vector<cluster::Host>> listHosts();
+    Result<cluster::Host> addHost(const AddHostRequest& request);
+    Result<std::string> joinCommand();
     Result<jobs::BenchReport> bench(const jobs::BenchRequest& request, const cluster::Progress& progress);
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name);
     Result<jobs::JobOutcome> run(const jobs::JobRequest& request, const jobs::JobEvents& events);

@@ -18,7 +18,7 @@ Status checkTimeout(int seconds, const char* what) {
 json memberJson(const cluster::Member& member) {
     return {{"role", member.role},       {"slot", member.slot},   {"hostname", member.hostname}, {"address", member.address},
             {"state", member.state},     {"message", member.message}, {"container_id", member.containerId},
-            {"node_id", member.nodeId},  {"slots", member.slots}, {"ready", member.ready}};
+            {"node_id", member.nodeId},  {"host", member.host},  {"slots", member.slots}, {"ready", member.ready}};
 }
 
 cluster::Member memberFromJson(const json& item) {
@@ -31,6 +31,7 @@ cluster::Member memberFromJson(const json& item) {
     member.message = fields::stringOr(item, "message");
     member.containerId = fields::stringOr(item, "container_id");
     member.nodeId = fields::stringOr(item, "node_id");
+    member.host = fields::stringOr(item, "host");
     member.slots = fields::valueOr(item, "slots", 1);
     member.ready = fields::valueOr(item, "ready", false);
     return member;
@@ -40,7 +41,7 @@ cluster::Member memberFromJson(const json& item) {
 
 std::string encodeUpRequest(const UpRequest& request) {
     return json{{"name", request.spec.name}, {"nodes", request.spec.nodes}, {"slots", request.spec.slotsOverride},
-                {"timeout_seconds", request.timeoutSeconds}}
+                {"per_host", request.spec.perHost}, {"timeout_seconds", request.timeoutSeconds}}
         .dump();
 }
 
@@ -48,11 +49,12 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
     const char* what = "up request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "timeout_seconds"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "per_host", "timeout_seconds"}, what); !known) return known.error();
     UpRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
     if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodes, what);
     if (read) read = readOptional(*object, "slots", json::value_t::number_integer, request.spec.slotsOverride, what);
+    if (read) read = readOptional(*object, "per_host", json::value_t::number_integer, request.spec.perHost, what);
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
     if (read) read = cluster::validateSpec(request.spec);
     if (read) read = checkTimeout(request.timeoutSeconds, what);
@@ -102,8 +104,11 @@ std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
         members.push_back(memberJson(member));
         if (member.ready) slots += member.slots;
     }
+    json hosts = json::array();
+    for (const auto& host : status.hosts)
+        hosts.push_back({{"name", host.name}, {"state", host.state}, {"availability", host.availability}, {"members", host.members}});
     return json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
-                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"events", status.events}}
+                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"hosts", hosts}, {"events", status.events}}
         .dump();
 }
 
@@ -120,10 +125,17 @@ Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
     if (auto members = object->find("members"); members != object->end() && members->is_array())
         for (const auto& item : *members)
             if (item.is_object()) status.members.push_back(memberFromJson(item));
+    if (auto hosts = object->find("hosts"); hosts != object->end() && hosts->is_array())
+        for (const auto& item : *hosts)
+            if (item.is_object())
+                status.hosts.push_back({fields::stringOr(item, "name"), fields::stringOr(item, "state"), fields::stringOr(item, "availability"),
+                                        fields::valueOr(item, "members", 0)});
     return status;
 }
 
-std::string encodeDownReport(const cluster::DownReport& report) { return json{{"existed", report.existed}, {"removed", report.removed}}.dump(); }
+std::string encodeDownReport(const cluster::DownReport& report) {
+    return json{{"existed", report.existed}, {"removed", report.removed}, {"left_behind", report.leftBehind}}.dump();
+}
 
 Result<cluster::DownReport> decodeDownReport(std::string_view body) {
     auto object = parseObject(body, "down report");
@@ -131,6 +143,7 @@ Result<cluster::DownReport> decodeDownReport(std::string_view body) {
     cluster::DownReport report;
     report.existed = fields::valueOr(*object, "existed", false);
     report.removed = fields::valueOr(*object, "removed", std::vector<std::string>{});
+    report.leftBehind = fields::valueOr(*object, "left_behind", std::vector<std::string>{});
     return report;
 }
 

@@ -85,6 +85,7 @@ void ApiServer::installRoutes() {
     installDaemonRoutes();
     installClusterRoutes();
     installJobRoutes();
+    installHostRoutes();
 }
 
 void ApiServer::installGuards() {
@@ -169,6 +170,26 @@ void ApiServer::installClusterRoutes() {
         if (!status) return replyError(response, status.error());
         response.set_content(encodeClusterStatus(*status), kJson);
     }));
+}
+
+void ApiServer::installHostRoutes() {
+    server_->Get("/v1/hosts", [this](const httplib::Request&, httplib::Response& response) {
+        auto hosts = services_.listHosts();
+        if (!hosts) return replyError(response, hosts.error());
+        response.set_content(encodeHosts(*hosts), kJson);
+    });
+    server_->Get("/v1/hosts/join-command", [this](const httplib::Request&, httplib::Response& response) {
+        auto command = services_.joinCommand();
+        if (!command) return replyError(response, command.error());
+        response.set_content(encodeJoinCommand(*command), kJson);
+    });
+    server_->Post("/v1/hosts/add", [this](const httplib::Request& request, httplib::Response& response) {
+        auto add = decodeAddHostRequest(request.body);
+        if (!add) return replyError(response, add.error());
+        auto host = services_.addHost(*add);
+        if (!host) return replyError(response, host.error());
+        response.set_content(encodeHost(*host), kJson);
+    });
 }
 
 void ApiServer::installJobRoutes() {

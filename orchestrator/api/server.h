@@ -7,6 +7,7 @@
 
 #include "api/bench_messages.h"
 #include "api/cluster_messages.h"
+#include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
@@ -31,6 +32,9 @@ public:
     // Members and addresses only, no readiness: cheap, for `ips`.
     virtual Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) = 0;
     virtual Result<std::vector<std::string>> listClusters() = 0;
+    virtual Result<std::vector<cluster::Host>> listHosts() = 0;
+    virtual Result<cluster::Host> addHost(const AddHostRequest& request) = 0;
+    virtual Result<std::string> joinCommand() = 0;
     virtual Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) = 0;
     virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) = 0;
@@ -63,6 +67,7 @@ private:
     void installDaemonRoutes();
     void installClusterRoutes();  // with the image build, which `up` also does
     void installJobRoutes();
+    void installHostRoutes();
 
     DaemonServices& services_;
     std::string token_;

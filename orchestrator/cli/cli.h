@@ -34,5 +34,6 @@ void addDaemonCommands(CLI::App& app, const GlobalOptions& global, Action& actio
 void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

@@ -18,6 +18,7 @@ struct ClusterOptions {
     std::string name = cluster::kDefaultClusterName;
     int nodes = 0;
     int slots = 0;
+    int perHost = 0;
     int timeoutSeconds = api::kDefaultReadyTimeoutSeconds;
     bool removeVolume = false;
     bool hostfileFormat = false;
@@ -67,7 +68,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 int runUp(const GlobalOptions& global, const ClusterOptions& options) {
-    api::UpRequest request{{options.name, options.nodes, options.slots}, options.timeoutSeconds};
+    api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost}, options.timeoutSeconds};
     Status valid = cluster::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
@@ -97,6 +98,7 @@ int runDown(const GlobalOptions& global, const ClusterOptions& options) {
     if (global.json) std::printf("%s\n", api::encodeDownReport(*report).c_str());
     else if (!report->existed) std::printf("cluster %s does not exist: nothing to remove\n", options.name.c_str());
     else std::printf("cluster %s removed (%s)\n", options.name.c_str(), join(report->removed, ", ").c_str());
+    for (const auto& left : report->leftBehind) std::fprintf(stderr, "ppcs-cluster: left behind: %s\n", left.c_str());
     return 0;
 }
 
@@ -123,12 +125,17 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
     }
     std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n\n", status->name.c_str(), status->desiredNodes,
                 readySlots(*status), status->image.c_str(), status->subnet.c_str(), status->createdAt.c_str());
-    std::printf("%-5s %-5s %-22s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "STATE", "READY", "SLOTS");
+    std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY", "SLOTS");
     for (const auto& member : status->members) {
         std::string slot = member.role == "head" ? "-" : std::to_string(member.slot);
-        std::printf("%-5s %-5s %-22s %-16s %-10s %-6s %d%s\n", member.role.c_str(), slot.c_str(), member.hostname.c_str(),
-                    member.address.empty() ? "-" : member.address.c_str(), member.state.c_str(), member.ready ? "yes" : "no", member.slots,
-                    member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
+        std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %d%s\n", member.role.c_str(), slot.c_str(), member.hostname.c_str(),
+                    member.address.empty() ? "-" : member.address.c_str(), member.host.empty() ? "-" : member.host.c_str(), member.state.c_str(),
+                    member.ready ? "yes" : "no", member.slots, member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
+    }
+    if (status->hosts.size() > 1) {
+        std::printf("\n%-20s %-8s %-13s %s\n", "DOCKER HOST", "STATE", "AVAILABILITY", "MEMBERS");
+        for (const auto& host : status->hosts)
+            std::printf("%-20s %-8s %-13s %d\n", host.name.c_str(), host.state.c_str(), host.availability.c_str(), host.members);
     }
     if (!status->events.empty()) {
         std::printf("\nevents\n");
@@ -169,6 +176,7 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     up->add_option("--nodes", options->nodes, "Number of nodes besides the head")->required();
     addNameOption(up, *options);
     up->add_option("--slots", options->slots, "MPI slots per container (default: its CPU allowance)");
+    up->add_option("--per-host", options->perHost, "Most nodes on one Docker host (default: no cap)");
     addTimeoutOption(up, *options);
     up->callback([&global, &action, options] { action = [&global, options] { return runUp(global, *options); }; });
 

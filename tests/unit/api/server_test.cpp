@@ -56,6 +56,23 @@ public:
         return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
     }
     Result<std::vector<std::string>> listClusters() override { return std::vector<std::string>{"a", "b"}; }
+    Result<std::vector<cluster::Host>> listHosts() override {
+        cluster::Host host;
+        host.name = "h1";
+        host.role = "manager";
+        host.local = true;
+        host.image = "present";
+        return std::vector<cluster::Host>{host};
+    }
+    Result<cluster::Host> addHost(const AddHostRequest& request) override {
+        addedHosts.push_back(request);
+        cluster::Host host;
+        host.name = request.name;
+        host.endpoint = request.endpoint;
+        return host;
+    }
+    Result<std::string> joinCommand() override { return std::string("docker swarm join --token T 10.0.0.1:2377"); }
+    std::vector<AddHostRequest> addedHosts;
     Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest&, const cluster::Progress&) override {
         return makeError(ErrorCode::unavailable, "not in this fake");
     }

@@ -1,0 +1,89 @@
+#include "api/host_messages.h"
+
+#include "api/json_fields.h"
+
+namespace ppcs::api {
+namespace {
+
+using fields::json;
+
+json hostJson(const cluster::Host& host) {
+    return {{"node_id", host.nodeId},     {"name", host.name},   {"hostname", host.hostname}, {"role", host.role},
+            {"state", host.state},        {"availability", host.availability}, {"address", host.address},
+            {"endpoint", host.endpoint},  {"local", host.local}, {"cpus", host.cpus},         {"memory_bytes", host.memoryBytes},
+            {"image", host.image}};
+}
+
+cluster::Host hostFromJson(const json& item) {
+    cluster::Host host;
+    host.nodeId = fields::stringOr(item, "node_id");
+    host.name = fields::stringOr(item, "name");
+    host.hostname = fields::stringOr(item, "hostname");
+    host.role = fields::stringOr(item, "role");
+    host.state = fields::stringOr(item, "state");
+    host.availability = fields::stringOr(item, "availability");
+    host.address = fields::stringOr(item, "address");
+    host.endpoint = fields::stringOr(item, "endpoint");
+    host.local = fields::valueOr(item, "local", false);
+    host.cpus = fields::valueOr(item, "cpus", 0);
+    host.memoryBytes = fields::valueOr<std::int64_t>(item, "memory_bytes", 0);
+    host.image = fields::stringOr(item, "image");
+    return host;
+}
+
+}  // namespace
+
+std::string encodeAddHostRequest(const AddHostRequest& request) { return json{{"name", request.name}, {"endpoint", request.endpoint}}.dump(); }
+
+Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
+    const char* what = "add host request";
+    auto object = fields::parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "endpoint"}, what); !known) return known.error();
+    AddHostRequest request;
+    Status read = fields::readOptional(*object, "name", json::value_t::string, request.name, what);
+    if (read) read = fields::readOptional(*object, "endpoint", json::value_t::string, request.endpoint, what);
+    if (read) read = cluster::validateHostName(request.name);
+    if (read) {
+        auto endpoint = docker::parseEngineEndpoint(request.endpoint);
+        if (!endpoint) read = endpoint.error();
+    }
+    if (!read) return read.error();
+    return request;
+}
+
+std::string encodeHosts(const std::vector<cluster::Host>& hosts) {
+    json list = json::array();
+    for (const auto& host : hosts) list.push_back(hostJson(host));
+    return json{{"hosts", list}}.dump();
+}
+
+Result<std::vector<cluster::Host>> decodeHosts(std::string_view body) {
+    auto object = fields::parseObject(body, "host list");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    std::vector<cluster::Host> hosts;
+    if (auto list = object->find("hosts"); list != object->end() && list->is_array())
+        for (const auto& item : *list)
+            if (item.is_object()) hosts.push_back(hostFromJson(item));
+    return hosts;
+}
+
+std::string encodeHost(const cluster::Host& host) { return hostJson(host).dump(); }
+
+Result<cluster::Host> decodeHost(std::string_view body) {
+    auto object = fields::parseObject(body, "host");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    return hostFromJson(*object);
+}
+
+std::string encodeJoinCommand(const std::string& command) { return json{{"command", command}}.dump(); }
+
+Result<std::string> decodeJoinCommand(std::string_view body) {
+    auto object = fields::parseObject(body, "join command");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    auto command = fields::stringOr(*object, "command");
+    if (command.empty()) return makeError(ErrorCode::failed, "decode join command: no command");
+    return command;
+}
+
+}  // namespace ppcs::api

@@ -1,0 +1,29 @@
+#pragma once
+// JSON messages of the host routes: GET /v1/hosts, POST /v1/hosts/add, GET /v1/hosts/join-command.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/hosts.h"
+#include "common/result.h"
+
+namespace ppcs::api {
+
+struct AddHostRequest {
+    std::string name;
+    std::string endpoint;  // unix:///... or tcp://HOST:PORT
+};
+
+// Decoders fail with ErrorCode::usage on malformed JSON, unknown fields, wrong types and invalid
+// names or endpoints: the same checks the CLI makes.
+std::string encodeAddHostRequest(const AddHostRequest& request);
+Result<AddHostRequest> decodeAddHostRequest(std::string_view body);
+std::string encodeHosts(const std::vector<cluster::Host>& hosts);  // also the CLI's hosts --json
+Result<std::vector<cluster::Host>> decodeHosts(std::string_view body);
+std::string encodeHost(const cluster::Host& host);
+Result<cluster::Host> decodeHost(std::string_view body);
+std::string encodeJoinCommand(const std::string& command);  // {"command": "..."}
+Result<std::string> decodeJoinCommand(std::string_view body);
+
+}  // namespace ppcs::api
