@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "docker/engine.h"
 
 namespace ppcs::daemon {
@@ -18,7 +19,7 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
                        std::string node = loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
-                       runningJobs_.cancel(loss.cluster, "node " + node);
+                       runningJobs_.cancel(loss.cluster, startsWith(node, "docker host ") ? node : "node " + node);
                    }) {}
 
 RealDaemonServices::~RealDaemonServices() {
@@ -125,6 +126,20 @@ Result<cluster::ClusterStatus> RealDaemonServices::clusterAddresses(const std::s
 
 Result<std::vector<std::string>> RealDaemonServices::listClusters() {
     return withEngine<std::vector<std::string>>([](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.list(); });
+}
+
+Result<std::vector<cluster::Host>> RealDaemonServices::listHosts() {
+    return withEngine<std::vector<cluster::Host>>(
+        [](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::listHosts(engine, image::kDefaultImageRef); });
+}
+
+Result<cluster::Host> RealDaemonServices::addHost(const api::AddHostRequest& request) {
+    return withEngine<cluster::Host>(
+        [&request](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::addHost(engine, request.name, request.endpoint, image::kDefaultImageRef); });
+}
+
+Result<std::string> RealDaemonServices::joinCommand() {
+    return withEngine<std::string>([](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::joinCommand(engine); });
 }
 
 Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) {

@@ -30,6 +30,9 @@ public:
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override;
     Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) override;
     Result<std::vector<std::string>> listClusters() override;
+    Result<std::vector<cluster::Host>> listHosts() override;
+    Result<cluster::Host> addHost(const api::AddHostRequest& request) override;
+    Result<std::string> joinCommand() override;
     Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) override;
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override;
     Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override;
