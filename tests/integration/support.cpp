@@ -43,21 +43,27 @@ std::string ensureNodeImage() {
     return imageId;
 }
 
-TestDaemonDir::TestDaemonDir() {
+TestDaemonDir::TestDaemonDir(std::string dockerHost) : dockerHost_(std::move(dockerHost)) {
     char pattern[] = "/tmp/ppcs-it-state-XXXXXX";
     path_ = ::mkdtemp(pattern);
 }
 
 TestDaemonDir::~TestDaemonDir() {
-    ppcs::testing::runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, {{"PPCS_STATE_DIR", path_}}, 30);
+    ppcs::testing::runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, environment(), 30);
     std::system(("rm -rf " + path_).c_str());
+}
+
+std::map<std::string, std::string> TestDaemonDir::environment() const {
+    std::map<std::string, std::string> env{{"PPCS_STATE_DIR", path_}};
+    if (!dockerHost_.empty()) env["DOCKER_HOST"] = dockerHost_;
+    return env;
 }
 
 std::string testClusterName(const std::string& suffix) { return "it" + std::to_string(::getpid()) + "-" + suffix; }
 
 ppcs::testing::ProcessResult runCli(const TestDaemonDir& state, std::vector<std::string> args, int timeLimit) {
     args.insert(args.begin(), ppcs::testing::cliBinary());
-    return ppcs::testing::runProcess(args, {{"PPCS_STATE_DIR", state.path()}}, timeLimit);
+    return ppcs::testing::runProcess(args, state.environment(), timeLimit);
 }
 
 int spawnCli(const TestDaemonDir& state, std::vector<std::string> args) {

@@ -2,6 +2,7 @@
 // Shared pieces of the integration tests: the real engine, the node image, a per-run label for
 // everything a test creates, and guards that remove it at the end, pass or fail.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,14 +23,18 @@ docker::Labels testLabels();
 std::string ensureNodeImage();
 
 // A fresh state directory for a ppcsd of the test's own, removed (daemon stopped) at the end.
+// dockerHost, when given, is the DOCKER_HOST every CLI call (and so the daemon) gets.
 class TestDaemonDir {
 public:
-    TestDaemonDir();
+    explicit TestDaemonDir(std::string dockerHost = "");
     ~TestDaemonDir();
     const std::string& path() const { return path_; }
+    // PPCS_STATE_DIR, and DOCKER_HOST when one was given.
+    std::map<std::string, std::string> environment() const;
 
 private:
     std::string path_;
+    std::string dockerHost_;
 };
 
 // "it<pid>-<suffix>": a cluster name unique to this test process.

@@ -1,0 +1,234 @@
+// One cluster across several Docker hosts: three simulated hosts (scripts/sim-hosts, dockerd in
+// containers on this machine's engine) joined into their own swarm, a ppcsd of the test's own
+// talking to the manager's engine, the real CLI for everything.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "common/strings.h"
+#include "integration/support.h"
+#include "support/run_process.h"
+#include "support/test_paths.h"
+
+using namespace ppcs;
+using namespace ppcs::integration;
+using nlohmann::json;
+using ppcs::testing::ProcessResult;
+using ppcs::testing::runProcess;
+
+namespace {
+
+std::string tail(const std::string& text) { return text.substr(text.size() > 2000 ? text.size() - 2000 : 0); }
+
+// scripts/sim-hosts up N for the test, and down at the end, pass or fail (only when this test
+// brought them up: a simulation someone else runs is never touched).
+class SimulatedHosts {
+public:
+    explicit SimulatedHosts(int count) {
+        char pattern[] = "/tmp/ppcs-it-sim-XXXXXX";
+        dir_ = ::mkdtemp(pattern);
+        auto up = script({"up", std::to_string(count)}, 900);
+        INFO("sim-hosts up: " << tail(up.err));
+        REQUIRE(up.exitCode == 0);
+        up_ = true;
+    }
+    ~SimulatedHosts() {
+        if (up_) script({"down"}, 300);
+        std::system(("rm -rf " + dir_).c_str());
+    }
+    ProcessResult down() {
+        up_ = false;
+        return script({"down"}, 300);
+    }
+    std::string endpoint(int host) const { return "unix://" + dir_ + "/host" + std::to_string(host) + "/docker.sock"; }
+    docker::EngineClient engine(int host) const {
+        auto engine = docker::EngineClient::connectTo(endpoint(host));
+        INFO((engine ? "" : engine.error().message));
+        REQUIRE(engine);
+        return std::move(*engine);
+    }
+
+private:
+    ProcessResult script(std::vector<std::string> args, int timeLimit) const {
+        args.insert(args.begin(), ppcs::testing::sourceDir() + "/scripts/sim-hosts");
+        args.insert(args.begin(), "bash");
+        return runProcess(args, {{"PPCS_SIM_DIR", dir_}, {"PPCS_BUILD_DIR", ppcs::testing::buildDir()}}, timeLimit);
+    }
+
+    std::string dir_;
+    bool up_ = false;
+};
+
+json cliJson(const TestDaemonDir& state, std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    auto result = runCli(state, args);
+    INFO("ppcs-cluster " << join(args, " ") << ": " << tail(result.err));
+    REQUIRE(result.exitCode == 0);
+    return json::parse(result.out);
+}
+
+// The distinct hosts named by "hello from rank R of N on HOST" lines.
+std::set<std::string> helloHosts(const std::string& out) {
+    std::set<std::string> hosts;
+    static const std::regex line(R"(hello from rank \d+ of \d+ on (\S+))");
+    for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it) hosts.insert((*it)[1]);
+    return hosts;
+}
+
+// Swarm host name of every member, from `status --json`.
+std::map<std::string, std::string> memberHosts(const json& status) {
+    std::map<std::string, std::string> hosts;
+    for (const auto& member : status["members"]) hosts[member["hostname"]] = member["host"];
+    return hosts;
+}
+
+void checkNothingLabelled(docker::EngineClient& engine, const std::string& cluster) {
+    docker::Labels labels{{"ppcs.cluster", cluster}};
+    auto containers = engine.listContainers(labels, true);
+    auto volumes = engine.listVolumes(labels);
+    auto networks = engine.listNetworks(labels);
+    REQUIRE(containers);
+    REQUIRE(volumes);
+    REQUIRE(networks);
+    INFO("on " << engine.endpoint());
+    CHECK(containers->empty());
+    CHECK(volumes->empty());
+    CHECK(networks->empty());
+}
+
+}  // namespace
+
+TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one is lost and leaves nothing behind", "[docker][multihost]") {
+    auto outer = requireEngine();
+    ensureNodeImage();
+    SimulatedHosts sim(3);
+    TestDaemonDir state(sim.endpoint(1));
+    std::string name = testClusterName("multi");
+
+    auto hosts = cliJson(state, {"hosts"})["hosts"];
+    REQUIRE(hosts.size() == 3);
+    CHECK(hosts[0]["local"] == true);
+    CHECK(hosts[0]["role"] == "manager");
+    CHECK(hosts[0]["image"] == "present");
+    CHECK(hosts[1]["image"] == "unknown");
+    auto join = runCli(state, {"hosts", "join-command"});
+    CHECK(join.exitCode == 0);
+    CHECK(join.out.rfind("docker swarm join --token SWMTKN-", 0) == 0);
+
+    // Workers ppcsd cannot reach cannot get the image: named, and nothing created.
+    auto refused = runCli(state, {"up", "--nodes", "6", "--name", name});
+    CHECK(refused.exitCode == 1);
+    CHECK(refused.err.find("ppcs-sim-2") != std::string::npos);
+    CHECK(refused.err.find("ppcs-sim-3") != std::string::npos);
+    auto manager = sim.engine(1);
+    auto services = manager.listServices({{"ppcs.cluster", name}});
+    REQUIRE(services);
+    CHECK(services->empty());
+    checkNothingLabelled(manager, name);
+
+    // An engine outside this swarm (the outer machine's) is refused; bad input changes nothing.
+    CHECK(runCli(state, {"hosts", "add", "outer", outer.endpoint()}).exitCode == 2);
+    CHECK(runCli(state, {"hosts", "add", "bad name", sim.endpoint(2)}).exitCode == 2);
+    for (int host : {2, 3}) {
+        auto added = runCli(state, {"hosts", "add", "ppcs-sim-" + std::to_string(host), sim.endpoint(host)});
+        INFO(added.err);
+        REQUIRE(added.exitCode == 0);
+    }
+    CHECK(runCli(state, {"up", "--nodes", "7", "--per-host", "2", "--name", name}).exitCode == 2);
+
+    auto up = runCli(state, {"up", "--nodes", "6", "--name", name}, 600);
+    INFO("up: " << tail(up.err));
+    REQUIRE(up.exitCode == 0);
+    for (const auto& host : cliJson(state, {"hosts"})["hosts"]) CHECK(host["image"] == "present");
+    auto status = cliJson(state, {"status", "--name", name});
+    std::set<std::string> nodeHosts;
+    for (const auto& [member, host] : memberHosts(status))
+        if (member != name + "-head") nodeHosts.insert(host);
+    CHECK(nodeHosts == std::set<std::string>{"ppcs-sim-1", "ppcs-sim-2", "ppcs-sim-3"});
+    CHECK(memberHosts(status)[name + "-head"] == "ppcs-sim-1");
+
+    auto hello = runCli(state, {"run", "--name", name, "hello_world"});
+    INFO("run: " << tail(hello.err));
+    REQUIRE(hello.exitCode == 0);
+    CHECK(helloHosts(hello.out).size() == 7);
+
+    // A program of the user's own, built on the head, runs on every host.
+    char source[] = "/tmp/ppcs-it-hello-XXXXXX.c";
+    int fd = ::mkstemps(source, 2);
+    REQUIRE(fd >= 0);
+    std::string program = "#include <mpi.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(int c, char** v) { MPI_Init(&c, &v); int r, n; "
+                          "char h[64]; MPI_Comm_rank(MPI_COMM_WORLD, &r); MPI_Comm_size(MPI_COMM_WORLD, &n); gethostname(h, 64); "
+                          "printf(\"hello from rank %d of %d on %s\\n\", r, n, h); MPI_Finalize(); return 0; }\n";
+    REQUIRE(::write(fd, program.data(), program.size()) == static_cast<ssize_t>(program.size()));
+    ::close(fd);
+    auto own = runCli(state, {"run", "--name", name, source});
+    ::unlink(source);
+    INFO("run own: " << tail(own.err));
+    CHECK(own.exitCode == 0);
+    CHECK(helloHosts(own.out).size() == 7);
+
+    // Losing a host: swarm marks it down, ppcsd heals the cluster onto the other two.
+    auto stopped = runProcess({"docker", "stop", "-t", "1", "ppcs-sim-3"}, {{"DOCKER_HOST", outer.endpoint()}}, 60);
+    REQUIRE(stopped.exitCode == 0);
+    json healed;
+    bool isHealed = false;
+    for (int poll = 0; poll < 90 && !isHealed; ++poll) {  // x 2 s
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        healed = cliJson(state, {"status", "--name", name});
+        bool hostDown = false;
+        for (const auto& host : healed["hosts"]) hostDown = hostDown || (host["name"] == "ppcs-sim-3" && host["state"] == "down");
+        int ready = 0;
+        for (const auto& member : healed["members"]) ready += member["ready"] == true && member["host"] != "ppcs-sim-3" ? 1 : 0;
+        isHealed = hostDown && ready == 7 && healed["members"].size() == 7;
+    }
+    INFO("status: " << healed.dump());
+    REQUIRE(isHealed);
+    bool eventSeen = false;
+    for (const auto& event : healed["events"]) eventSeen = eventSeen || event.get<std::string>().find("ppcs-sim-3 is down") != std::string::npos;
+    CHECK(eventSeen);
+    auto hostfile = runCli(state, {"ips", "--hostfile", "--name", name});
+    CHECK(split(std::string(trim(hostfile.out)), '\n').size() == 7);
+    auto again = runCli(state, {"run", "--name", name, "hello_world"});
+    INFO("run after healing: " << tail(again.err));
+    CHECK(again.exitCode == 0);
+    CHECK(helloHosts(again.out).size() == 7);
+
+    // down: nothing left on the hosts ppcsd reaches; the lost one is named as left behind.
+    auto down = runCli(state, {"--json", "down", "--volumes", "--name", name}, 300);
+    INFO("down: " << tail(down.err));
+    REQUIRE(down.exitCode == 0);
+    auto report = json::parse(down.out);
+    CHECK(report["left_behind"].dump().find("ppcs-sim-3") != std::string::npos);
+    for (int host : {1, 2}) {
+        auto engine = sim.engine(host);
+        checkNothingLabelled(engine, name);
+    }
+    auto secrets = manager.listSecrets({{"ppcs.cluster", name}});
+    REQUIRE(secrets);
+    CHECK(secrets->empty());
+
+    // Taking the simulation down leaves nothing of it on the outer engine.
+    auto simDown = sim.down();
+    INFO(simDown.err);
+    REQUIRE(simDown.exitCode == 0);
+    docker::Labels simLabel{{"ppcs.sim", "1"}};
+    auto containers = outer.listContainers(simLabel, true);
+    auto volumes = outer.listVolumes(simLabel);
+    auto networks = outer.listNetworks(simLabel);
+    REQUIRE(containers);
+    REQUIRE(volumes);
+    REQUIRE(networks);
+    CHECK(containers->empty());
+    CHECK(volumes->empty());
+    CHECK(networks->empty());
+    auto image = outer.inspectImage("ppcs-simhost:latest");
+    REQUIRE(image);
+    CHECK_FALSE(*image);
+}
