@@ -41,7 +41,7 @@ cluster::Member memberFromJson(const json& item) {
 
 std::string encodeUpRequest(const UpRequest& request) {
     return json{{"name", request.spec.name}, {"nodes", request.spec.nodes}, {"slots", request.spec.slotsOverride},
-                {"per_host", request.spec.perHost}, {"timeout_seconds", request.timeoutSeconds}}
+                {"per_host", request.spec.perHost}, {"registry", request.spec.registry}, {"timeout_seconds", request.timeoutSeconds}}
         .dump();
 }
 
@@ -49,12 +49,13 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
     const char* what = "up request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "per_host", "timeout_seconds"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "per_host", "registry", "timeout_seconds"}, what); !known) return known.error();
     UpRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
     if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodes, what);
     if (read) read = readOptional(*object, "slots", json::value_t::number_integer, request.spec.slotsOverride, what);
     if (read) read = readOptional(*object, "per_host", json::value_t::number_integer, request.spec.perHost, what);
+    if (read) read = readOptional(*object, "registry", json::value_t::string, request.spec.registry, what);
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
     if (read) read = cluster::validateSpec(request.spec);
     if (read) read = checkTimeout(request.timeoutSeconds, what);

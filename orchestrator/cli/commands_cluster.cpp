@@ -19,6 +19,7 @@ struct ClusterOptions {
     int nodes = 0;
     int slots = 0;
     int perHost = 0;
+    std::string registry;
     int timeoutSeconds = api::kDefaultReadyTimeoutSeconds;
     bool removeVolume = false;
     bool hostfileFormat = false;
@@ -68,7 +69,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 int runUp(const GlobalOptions& global, const ClusterOptions& options) {
-    api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost}, options.timeoutSeconds};
+    api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost, options.registry}, options.timeoutSeconds};
     Status valid = cluster::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
@@ -177,6 +178,7 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     addNameOption(up, *options);
     up->add_option("--slots", options->slots, "MPI slots per container (default: its CPU allowance)");
     up->add_option("--per-host", options->perHost, "Most nodes on one Docker host (default: no cap)");
+    up->add_option("--registry", options->registry, "Push the image to this registry (HOST[:PORT]) and let every host pull it");
     addTimeoutOption(up, *options);
     up->callback([&global, &action, options] { action = [&global, options] { return runUp(global, *options); }; });
 

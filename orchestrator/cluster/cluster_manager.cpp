@@ -102,6 +102,7 @@ docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role
     service.labels[kSubnetLabel] = subnet;
     if (spec.slotsOverride > 0) service.labels[kSlotsLabel] = std::to_string(spec.slotsOverride);
     if (spec.perHost > 0) service.labels[kPerHostLabel] = std::to_string(spec.perHost);
+    if (!spec.registry.empty()) service.labels[kRegistryLabel] = spec.registry;
     service.containerLabels = roleLabels(spec.name, role);
     service.image = imageId;
     service.hostname = head ? names.headHostname : names.nodeHostname;
@@ -124,14 +125,46 @@ int perHostOf(const ObservedCluster& observed) {
     return label == observed.nodes->labels.end() ? 0 : std::atoi(label->second.c_str());
 }
 
-// Before any task is created: the placement fits the hosts, and every host has the image.
-Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId, const Progress& progress) {
+std::string registryOf(const ObservedCluster& observed) {
+    auto label = observed.nodes->labels.find(kRegistryLabel);
+    return label == observed.nodes->labels.end() ? std::string() : label->second;
+}
+
+bool pullsFromRegistry(const ObservedCluster& observed) { return !registryOf(observed).empty(); }
+
+// Placement and where the image comes from are fixed when a cluster is created.
+Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observed) {
+    if (spec.perHost != 0 && spec.perHost != perHostOf(observed))
+        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " + std::to_string(perHostOf(observed)) +
+                                               "): take it down first");
+    if (!spec.registry.empty() && spec.registry != registryOf(observed))
+        return makeError(ErrorCode::usage, "--registry cannot change on an existing cluster: take it down first");
+    return {};
+}
+
+// Before any task is created: the placement fits the hosts, and every host has the image (unless
+// tasks pull it from a registry).
+Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId, bool fromRegistry,
+                                 const Progress& progress) {
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     int ready = static_cast<int>(std::count_if(hosts->nodes().begin(), hosts->nodes().end(), schedulable));
     if (auto fits = validatePlacement(nodes, perHost, std::max(ready, 1)); !fits) return fits.error();
+    if (fromRegistry) return hosts;
     if (auto present = ensureImageOnHosts(*hosts, engine, imageId, progress); !present) return present.error();
     return hosts;
+}
+
+// Tags the image REGISTRY/ppcs-openmpi:<ID prefix>, pushes it and returns the reference tasks
+// pull: REGISTRY/ppcs-openmpi@<digest>.
+Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::string& imageId, const std::string& registry, const Progress& progress) {
+    std::string repo = registry + "/ppcs-openmpi";
+    std::string tag = imageId.substr(imageId.find(':') + 1, 12);
+    if (auto tagged = engine.tagImage(imageId, repo, tag); !tagged) return tagged.error().context("tag the image for " + registry);
+    progress("image", "pushing " + repo + ":" + tag);
+    auto digest = engine.pushImage(repo, tag, [](const std::string&) {});
+    if (!digest) return digest.error().context("push the image to " + registry);
+    return repo + "@" + *digest;
 }
 
 // Every host of the swarm with the number of members on it; each member learns its host's name.
@@ -215,12 +248,21 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("up '" + spec.name + "'");
     bool creating = plan.steps.front() == Step::createNetwork;
-    if (!creating && spec.perHost != 0 && spec.perHost != perHostOf(*observed))
-        return makeError(ErrorCode::usage, "up '" + spec.name + "': --per-host cannot change on an existing cluster (it has " +
-                                               std::to_string(perHostOf(*observed)) + "): take it down first");
-    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : perHostOf(*observed), creating ? *imageId : observed->nodes->image, progress);
+    if (!creating)
+        if (auto fixed = checkFixedSettings(spec, *observed); !fixed) return fixed.error().context("up '" + spec.name + "'");
+    bool fromRegistry = creating ? !spec.registry.empty() : pullsFromRegistry(*observed);
+    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : perHostOf(*observed), creating ? *imageId : observed->nodes->image,
+                              fromRegistry, progress);
     if (!hosts) return hosts.error().context("up '" + spec.name + "'");
-    if (creating) return create(spec, *imageId, *observed, *hosts, deadline, progress);
+    if (creating) {
+        std::string serviceImage = *imageId;
+        if (fromRegistry) {
+            auto pushed = pushToRegistry(engine_, *imageId, spec.registry, progress);
+            if (!pushed) return pushed.error().context("up '" + spec.name + "'");
+            serviceImage = *pushed;
+        }
+        return create(spec, serviceImage, *observed, *hosts, deadline, progress);
+    }
     auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : slotsOverrideOf(*observed), deadline, progress);
     if (!status) return status.error().context("up '" + spec.name + "'");
     return status;
@@ -310,7 +352,7 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     ClusterSpec spec{name, nodes, slotsOverrideOf(*observed)};
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
-    if (auto hosts = prepareHosts(engine_, nodes, perHostOf(*observed), observed->nodes->image, progress); !hosts)
+    if (auto hosts = prepareHosts(engine_, nodes, perHostOf(*observed), observed->nodes->image, pullsFromRegistry(*observed), progress); !hosts)
         return hosts.error().context("scale '" + name + "'");
     auto status = resize(*observed, nodes, spec.slotsOverride, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");

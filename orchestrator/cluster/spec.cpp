@@ -31,6 +31,21 @@ Status validatePerHost(int perHost) {
     return {};
 }
 
+Status validateRegistry(const std::string& registry) {
+    if (registry.empty()) return {};
+    auto colon = registry.find(':');
+    std::string host = registry.substr(0, colon);
+    std::string port = colon == std::string::npos ? "" : registry.substr(colon + 1);
+    bool hostValid = !host.empty() && host.size() <= 253 && std::isalnum(static_cast<unsigned char>(host.front())) &&
+                     host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == std::string::npos;
+    bool portValid = colon == std::string::npos ||
+                     (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) >= 1 &&
+                      std::stoi(port) <= 65535);
+    if (!hostValid || !portValid)
+        return makeError(ErrorCode::usage, "--registry '" + registry.substr(0, 80) + "' is not valid: give HOST or HOST:PORT (no scheme, no path)");
+    return {};
+}
+
 Status validatePlacement(int nodes, int perHost, int schedulableHosts) {
     if (perHost == 0 || nodes <= perHost * schedulableHosts) return {};
     return makeError(ErrorCode::usage, std::to_string(nodes) + " nodes at --per-host " + std::to_string(perHost) + " need " +
@@ -42,6 +57,7 @@ Status validateSpec(const ClusterSpec& spec) {
     if (auto valid = validateClusterName(spec.name); !valid) return valid;
     if (auto valid = validateNodeCount(spec.nodes); !valid) return valid;
     if (auto valid = validatePerHost(spec.perHost); !valid) return valid;
+    if (auto valid = validateRegistry(spec.registry); !valid) return valid;
     return validateSlots(spec.slotsOverride);
 }
 

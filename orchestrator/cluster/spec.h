@@ -24,12 +24,14 @@ inline constexpr const char* kRoleLabel = "ppcs.role";
 inline constexpr const char* kSubnetLabel = "ppcs.subnet";
 inline constexpr const char* kSlotsLabel = "ppcs.slots";
 inline constexpr const char* kPerHostLabel = "ppcs.per-host";
+inline constexpr const char* kRegistryLabel = "ppcs.registry";
 
 struct ClusterSpec {
     std::string name = kDefaultClusterName;
     int nodes = 0;          // nodes besides the head, 1..kMaxNodes
     int slotsOverride = 0;  // 0: slots from each container's CPU allowance
     int perHost = 0;        // most nodes on one Docker host; 0: no cap
+    std::string registry;   // HOST[:PORT] the image is pushed to and tasks pull from; empty: copied to each host
 };
 
 // A name Docker accepts for every object derived from it: lower-case letters, digits and '-',
@@ -38,6 +40,8 @@ Status validateClusterName(const std::string& name);
 Status validateNodeCount(int nodes);
 Status validateSlots(int slots);  // 0 (automatic) or 1..kMaxSlots
 Status validatePerHost(int perHost);  // 0 (no cap) or 1..kMaxNodes
+// A registry as HOST[:PORT] (letters, digits, '.', '-'; no scheme, no path); empty is valid (none).
+Status validateRegistry(const std::string& registry);
 // Refuses a node count that the schedulable hosts cannot hold at perHost nodes each.
 Status validatePlacement(int nodes, int perHost, int schedulableHosts);
 Status validateSpec(const ClusterSpec& spec);

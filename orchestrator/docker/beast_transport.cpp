@@ -89,6 +89,7 @@ http::request_header<> requestHeader(const HttpRequest& request) {
     header.set(http::field::host, "docker");
     header.set(http::field::user_agent, "ppcs-cluster");
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT") header.set(http::field::content_type, request.contentType);
+    for (const auto& [name, value] : request.headers) header.set(name, value);
     return header;
 }
 

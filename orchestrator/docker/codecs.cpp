@@ -299,7 +299,10 @@ Result<ProgressMessage> decodeProgressLine(std::string_view line) {
     message.error = stringField(*object, "error");
     if (auto detail = object->find("errorDetail"); message.error.empty() && detail != object->end() && detail->is_object())
         message.error = stringField(*detail, "message");
-    if (auto aux = object->find("aux"); aux != object->end() && aux->is_object()) message.auxId = stringField(*aux, "ID");
+    if (auto aux = object->find("aux"); aux != object->end() && aux->is_object()) {
+        message.auxId = stringField(*aux, "ID");
+        message.auxDigest = stringField(*aux, "Digest");
+    }
     std::string text = stringField(*object, "stream");
     if (text.empty()) {
         text = stringField(*object, "status");

@@ -158,6 +158,17 @@ Result<std::string> EngineClient::importImage(std::string rootfsTar, const std::
     return makeError(ErrorCode::failed, "POST /images/create: import finished without naming the new image");
 }
 
+Result<std::string> EngineClient::pushImage(const std::string& repo, const std::string& tag, const ProgressSink& progress) {
+    auto request = makeRequest("POST", versioned("/images/" + encodePathPart(repo) + "/push?tag=" + percentEncode(tag)));
+    request.headers["X-Registry-Auth"] = base64Encode("{}");  // anonymous; the engine refuses a push without the header
+    request.idleTimeout = std::chrono::seconds(600);
+    auto messages = streamProgress(std::move(request), progress);
+    if (!messages) return messages.error();
+    for (auto it = messages->rbegin(); it != messages->rend(); ++it)
+        if (startsWith(it->auxDigest, "sha256:")) return it->auxDigest;
+    return makeError(ErrorCode::failed, "POST /images/" + repo + "/push: the push finished without naming a digest");
+}
+
 Status EngineClient::saveImage(const std::string& nameOrId, const BodySink& sink) {
     auto request = makeRequest("GET", versioned("/images/" + encodePathPart(nameOrId) + "/get"));
     request.idleTimeout = std::chrono::seconds(300);

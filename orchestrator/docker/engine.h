@@ -59,6 +59,9 @@ public:
     // 200 reply) is an error carrying the step's message.
     Result<std::string> buildImage(const BuildParams& params, const ProgressSink& progress);
     Status tagImage(const std::string& imageId, const std::string& repo, const std::string& tag);
+    // POST /images/{repo}/push?tag= (anonymous: the registry must not ask for credentials);
+    // returns the pushed manifest's digest ("sha256:..."). An error line fails the push.
+    Result<std::string> pushImage(const std::string& repo, const std::string& tag, const ProgressSink& progress);
     Status removeImage(const std::string& nameOrId, bool force);
     // GET /images/{id}/get: the image as a `docker save` tarball, piece by piece to sink.
     Status saveImage(const std::string& nameOrId, const BodySink& sink);

@@ -20,6 +20,7 @@ struct HttpRequest {
     std::string target;  // path and query, e.g. "/v1.41/images/json?all=1"
     std::string body;
     std::string contentType = "application/json";
+    std::map<std::string, std::string> headers;  // further request headers (X-Registry-Auth, ...)
     // Longest silence allowed while connecting, sending or between two pieces of the reply.
     std::chrono::seconds idleTimeout{120};
 };

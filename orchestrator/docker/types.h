@@ -182,6 +182,7 @@ struct ProgressMessage {
     std::string text;                    // stream, or status (+ progress), without trailing newline
     std::string error;                   // error / errorDetail.message: the operation failed
     std::string auxId;                   // aux.ID: the image a build produced
+    std::string auxDigest;               // aux.Digest: the manifest a push produced
 };
 
 }  // namespace ppcs::docker

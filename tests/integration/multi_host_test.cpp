@@ -31,14 +31,22 @@ std::string tail(const std::string& text) { return text.substr(text.size() > 200
 // brought them up: a simulation someone else runs is never touched).
 class SimulatedHosts {
 public:
-    explicit SimulatedHosts(int count) {
+    explicit SimulatedHosts(int count, bool withRegistry = false) {
         char pattern[] = "/tmp/ppcs-it-sim-XXXXXX";
         dir_ = ::mkdtemp(pattern);
-        auto up = script({"up", std::to_string(count)}, 900);
+        std::vector<std::string> args{"up", std::to_string(count)};
+        if (withRegistry) args.push_back("--registry");
+        auto up = script(args, 900);
+        if (up.exitCode != 0) std::system(("rm -rf " + dir_).c_str());  // the destructor will not run
         INFO("sim-hosts up: " << tail(up.err));
         REQUIRE(up.exitCode == 0);
         up_ = true;
+        static const std::regex registryLine(R"(export PPCS_SIM_REGISTRY=(\S+))");
+        std::smatch found;
+        if (std::regex_search(up.out, found, registryLine)) registry_ = found[1];
+        CHECK(registry_.empty() != withRegistry);
     }
+    const std::string& registry() const { return registry_; }
     ~SimulatedHosts() {
         if (up_) script({"down"}, 300);
         std::system(("rm -rf " + dir_).c_str());
@@ -59,10 +67,14 @@ private:
     ProcessResult script(std::vector<std::string> args, int timeLimit) const {
         args.insert(args.begin(), ppcs::testing::sourceDir() + "/scripts/sim-hosts");
         args.insert(args.begin(), "bash");
-        return runProcess(args, {{"PPCS_SIM_DIR", dir_}, {"PPCS_BUILD_DIR", ppcs::testing::buildDir()}}, timeLimit);
+        // The simulation goes on the engine the tests use.
+        return runProcess(args, {{"PPCS_SIM_DIR", dir_}, {"PPCS_BUILD_DIR", ppcs::testing::buildDir()}, {"PPCS_SIM_OUTER_ENGINE", outerEngine_}},
+                          timeLimit);
     }
 
+    std::string outerEngine_ = requireEngine().endpoint();
     std::string dir_;
+    std::string registry_;  // HOST:PORT of the simulation's registry, when asked for
     bool up_ = false;
 };
 
@@ -231,4 +243,43 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     auto image = outer.inspectImage("ppcs-simhost:latest");
     REQUIRE(image);
     CHECK_FALSE(*image);
+}
+
+TEST_CASE("with --registry the image is pushed once and every host pulls it, registered or not", "[docker][multihost]") {
+    requireEngine();
+    ensureNodeImage();
+    SimulatedHosts sim(2, true);
+    REQUIRE_FALSE(sim.registry().empty());
+    TestDaemonDir state(sim.endpoint(1));
+    std::string name = testClusterName("registry");
+
+    CHECK(runCli(state, {"up", "--nodes", "4", "--name", name, "--registry", "http://" + sim.registry()}).exitCode == 2);
+    auto up = runCli(state, {"up", "--nodes", "4", "--name", name, "--registry", sim.registry()}, 600);
+    INFO("up: " << tail(up.err));
+    REQUIRE(up.exitCode == 0);
+    auto status = cliJson(state, {"status", "--name", name});
+    CHECK(status["image"].get<std::string>().rfind(sim.registry() + "/ppcs-openmpi@sha256:", 0) == 0);
+    std::set<std::string> hosts;
+    for (const auto& [member, host] : memberHosts(status)) hosts.insert(host);
+    CHECK(hosts.size() == 2);
+    auto hello = runCli(state, {"run", "--name", name, "hello_world"});
+    INFO("run: " << tail(hello.err));
+    CHECK(hello.exitCode == 0);
+    CHECK(helloHosts(hello.out).size() == 5);
+
+    // Scaling pulls too; the registry stays the cluster's image source.
+    CHECK(runCli(state, {"up", "--nodes", "4", "--name", name, "--registry", "other:5000"}).exitCode == 2);
+    auto scaled = runCli(state, {"scale", "--nodes", "6", "--name", name}, 600);
+    INFO("scale: " << tail(scaled.err));
+    REQUIRE(scaled.exitCode == 0);
+    auto again = runCli(state, {"run", "--name", name, "hello_world"});
+    CHECK(helloHosts(again.out).size() == 7);
+
+    auto down = runCli(state, {"down", "--volumes", "--name", name}, 300);
+    INFO("down: " << tail(down.err));
+    REQUIRE(down.exitCode == 0);
+    auto manager = sim.engine(1);
+    checkNothingLabelled(manager, name);
+    auto simDown = sim.down();
+    CHECK(simDown.exitCode == 0);
 }
