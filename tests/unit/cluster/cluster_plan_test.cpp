@@ -113,6 +113,9 @@ TEST_CASE("cluster requests over the API are checked like the CLI's arguments", 
         {R"({"nodes":3,"slots":-2})", "--slots"},
         {R"({"nodes":3,"timeout_seconds":0})", "timeout"},
         {R"({"nodes":3,"extra":true})", "unknown field"},
+        {R"({"nodes":3,"per_host":-1})", "--per-host"},
+        {R"({"nodes":3,"registry":"http://r:5000"})", "--registry"},
+        {R"({"nodes":3,"registry":5000})", "wrong type"},
         {R"(["nodes",3])", "not a JSON object"},
     };
     for (const auto& c : upCases) {

@@ -143,3 +143,32 @@ TEST_CASE("host requests over the API are checked like the CLI's arguments", "[c
     CHECK((*hosts)[0].image == "missing");
     CHECK(*api::decodeJoinCommand(api::encodeJoinCommand("docker swarm join --token T a:2377")) == "docker swarm join --token T a:2377");
 }
+
+TEST_CASE("registries are HOST[:PORT], and a push sends anonymous credentials and returns the digest", "[cluster][hosts][registry]") {
+    for (const char* good : {"", "reg", "10.0.0.4:5000", "registry.example-1.org:443"}) CHECK(validateRegistry(good));
+    for (const char* bad : {"http://reg:5000", "reg:5000/path", "reg:0", "reg:65536", "reg:", "-reg", "reg:50a", "re g"}) {
+        INFO(bad);
+        auto checked = validateRegistry(bad);
+        REQUIRE_FALSE(checked);
+        CHECK(checked.error().code == ErrorCode::usage);
+    }
+    auto transport = std::make_shared<FakeTransport>();
+    transport->expect("GET", "/_ping", testing::pingReply("1.41"));
+    transport->expectJson("POST", "/v1.41/images/reg:5000/ppcs-openmpi/push", 200,
+                          "{\"status\":\"Pushed\"}\n{\"status\":\"abc: digest: sha256:d1 size: 1\"}\n"
+                          "{\"progressDetail\":{},\"aux\":{\"Tag\":\"abc\",\"Digest\":\"sha256:d1\",\"Size\":1}}\n");
+    transport->expectJson("POST", "/v1.41/images/reg:5000/ppcs-openmpi/push", 200,
+                          "{\"errorDetail\":{\"message\":\"connection refused\"},\"error\":\"connection refused\"}\n");
+    auto engine = docker::EngineClient::connect(transport);
+    REQUIRE(engine);
+    auto digest = engine->pushImage("reg:5000/ppcs-openmpi", "abc", {});
+    REQUIRE(digest);
+    CHECK(*digest == "sha256:d1");
+    auto sent = transport->requestsTo("POST", "/v1.41/images/reg:5000/ppcs-openmpi/push");
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].target.find("?tag=abc") != std::string::npos);
+    CHECK(sent[0].headers.at("X-Registry-Auth") == "e30=");
+    auto refused = engine->pushImage("reg:5000/ppcs-openmpi", "abc", {});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("connection refused") != std::string::npos);
+}
