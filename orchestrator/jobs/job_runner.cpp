@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/files.h"
 #include "common/clock.h"
@@ -167,10 +168,15 @@ Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster
     const std::vector<std::string> sweep{"sh", "-c",
                                          "for p in $(pgrep -u mpiuser); do c=$(cat /proc/$p/comm 2>/dev/null); "
                                          "case \"$c\" in sshd|ssh) ;; *) kill -KILL \"$p\" 2>/dev/null;; esac; done; true"};
-    // Every member is swept even when one fails: a member that died has nothing left to stop.
+    // Every member is swept, through its own host's engine, even when one fails: a member that
+    // died has nothing left to stop. Members on hosts ppcsd cannot reach lose their ssh link to
+    // mpirun, which ends what it started there.
+    auto hosts = cluster::HostEngines::discover(engine);
     Status first;
     for (const auto& member : members) {
-        auto swept = engine.runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
+        auto* hostEngine = hosts ? hosts->engineFor(member.nodeId) : &engine;
+        if (!hostEngine) continue;
+        auto swept = hostEngine->runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
         if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound) first = swept.error();
     }
     return first;
