@@ -93,6 +93,18 @@ http::request_header<> requestHeader(const HttpRequest& request) {
     return header;
 }
 
+// Runs read(sink) with a sink that collects the reply body; a successful reply carries it whole.
+template <class Read>
+Result<HttpResponse> collectBody(Read read) {
+    std::string body;
+    auto response = read([&body](std::string_view piece) {
+        body.append(piece);
+        return true;
+    });
+    if (response && response->status < 300) response->body = std::move(body);
+    return response;
+}
+
 template <class Socket>
 class BeastTransport final : public Transport {
 public:
@@ -101,13 +113,7 @@ public:
     std::string endpoint() const override { return endpoint_.text(); }
 
     Result<HttpResponse> send(const HttpRequest& request) override {
-        std::string body;
-        auto response = stream(request, [&body](std::string_view piece) {
-            body.append(piece);
-            return true;
-        });
-        if (response && response->status < 300) response->body = std::move(body);
-        return response;
+        return collectBody([&](const BodySink& sink) { return stream(request, sink); });
     }
 
     Result<HttpResponse> stream(const HttpRequest& request, const BodySink& sink) override {
@@ -125,13 +131,7 @@ public:
         Exchange<Socket> exchange(request.idleTimeout);
         if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
         if (auto sent = sendChunked(exchange, request, source); !sent) return sent.error();
-        std::string body;
-        auto response = readReply(exchange, [&body](std::string_view piece) {
-            body.append(piece);
-            return true;
-        });
-        if (response && response->status < 300) response->body = std::move(body);
-        return response;
+        return collectBody([&](const BodySink& sink) { return readReply(exchange, sink); });
     }
 
 private:

@@ -394,11 +394,12 @@ Result<SwarmJoinInfo> decodeSwarmJoinInfo(std::string_view text) {
     return info;
 }
 
-Result<SwarmNode> decodeNode(std::string_view text) {
-    auto wrapped = "[" + std::string(text) + "]";
-    auto nodes = decodeNodeList(wrapped);
-    if (!nodes) return nodes.error();
-    return nodes->front();
+Result<std::uint64_t> decodeVersionIndex(std::string_view text) {
+    auto object = parseObject(text, "swarm object");
+    if (!object) return object.error();
+    auto index = integerField(objectField(*object, "Version"), "Index");
+    if (index <= 0) return makeError(ErrorCode::failed, "decode swarm object: no Version.Index");
+    return static_cast<std::uint64_t>(index);
 }
 
 std::string encodePathPart(const std::string& name) {

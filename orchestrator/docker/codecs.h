@@ -41,7 +41,8 @@ Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t r
 // The spec of a node as GET /nodes/{id} returned it, with its labels replaced.
 Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels);
 Result<SwarmJoinInfo> decodeSwarmJoinInfo(std::string_view json);  // GET /swarm
-Result<SwarmNode> decodeNode(std::string_view json);                // GET /nodes/{id}
+// Version.Index of a swarm object (service, node), which its update must name.
+Result<std::uint64_t> decodeVersionIndex(std::string_view json);
 // An object name or ID for use inside a URL path. ':' and '/' stay as they are (both are legal in
 // a path, and the engine's routes expect names like "registry:5000/repo:tag"); "." and ".."
 // segments are encoded so that no name can climb to another route.

@@ -29,6 +29,16 @@ std::string describeRequest(const HttpRequest& request) {
     return request.method + " " + path;
 }
 
+// The reply as it came, or an error naming the request: a transport failure, or an engine status
+// of 400 and above with the engine's message.
+Result<HttpResponse> checked(const HttpRequest& request, Result<HttpResponse> reply) {
+    if (!reply) return reply.error().context(describeRequest(request));
+    if (reply->status >= 400)
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
+                                                           engineErrorMessage(reply->body));
+    return reply;
+}
+
 HttpRequest makeRequest(std::string method, std::string target, std::string body = {}) {
     HttpRequest request;
     request.method = std::move(method);
@@ -83,12 +93,7 @@ Result<EngineClient> EngineClient::connectTo(std::string_view endpoint) {
 std::string EngineClient::versioned(std::string_view path) const { return "/v" + std::string(kApiVersion) + std::string(path); }
 
 Result<HttpResponse> EngineClient::call(HttpRequest request) {
-    auto reply = transport_->send(request);
-    if (!reply) return reply.error().context(describeRequest(request));
-    if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
-                                                           ": " + engineErrorMessage(reply->body));
-    return reply;
+    return checked(request, transport_->send(request));
 }
 
 Result<HttpResponse> EngineClient::call(const std::string& method, const std::string& path, std::string body) {
@@ -109,14 +114,11 @@ Result<std::vector<ProgressMessage>> EngineClient::streamProgress(HttpRequest re
         if (progress && !message->text.empty()) progress(message->text);
         messages.push_back(std::move(*message));
     };
-    auto reply = transport_->stream(request, [&](std::string_view piece) {
+    auto reply = checked(request, transport_->stream(request, [&](std::string_view piece) {
         for (const auto& line : splitter.feed(piece)) handleLine(line);
         return true;
-    });
-    if (!reply) return reply.error().context(describeRequest(request));
-    if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
-                                                           ": " + engineErrorMessage(reply->body));
+    }));
+    if (!reply) return reply.error();
     if (auto last = splitter.rest(); !trim(last).empty()) handleLine(last);
     if (!failure.empty())
         return makeError(ErrorCode::failed, describeRequest(request) + ": engine " + std::to_string(reply->status) +
@@ -172,11 +174,7 @@ Result<std::string> EngineClient::pushImage(const std::string& repo, const std::
 Status EngineClient::saveImage(const std::string& nameOrId, const BodySink& sink) {
     auto request = makeRequest("GET", versioned("/images/" + encodePathPart(nameOrId) + "/get"));
     request.idleTimeout = std::chrono::seconds(300);
-    auto reply = transport_->stream(request, sink);
-    if (!reply) return reply.error().context(describeRequest(request));
-    if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
-                                                           engineErrorMessage(reply->body));
+    if (auto reply = checked(request, transport_->stream(request, sink)); !reply) return reply.error();
     return {};
 }
 
@@ -184,11 +182,8 @@ Status EngineClient::loadImage(const BodySource& source) {
     auto request = makeRequest("POST", versioned("/images/load?quiet=1"));
     request.contentType = "application/x-tar";
     request.idleTimeout = std::chrono::seconds(300);
-    auto reply = transport_->upload(request, source);
-    if (!reply) return reply.error().context(describeRequest(request));
-    if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
-                                                           engineErrorMessage(reply->body));
+    auto reply = checked(request, transport_->upload(request, source));
+    if (!reply) return reply.error();
     LineSplitter splitter;
     auto lines = splitter.feed(reply->body);
     lines.push_back(splitter.rest());
@@ -284,10 +279,8 @@ Status EngineClient::followEvents(const std::map<std::string, std::vector<std::s
         return true;
     });
     if (stopped) return {};
-    if (!reply) return reply.error().context(describeRequest(request));
-    if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
-                                                           engineErrorMessage(reply->body));
+    reply = checked(request, std::move(reply));
+    if (!reply) return reply.error();
     return {};
 }
 
@@ -319,15 +312,12 @@ Status EngineClient::startExec(const std::string& execId, const OutputSink& sink
     request.idleTimeout = idleTimeout;
     ExecDemuxer demuxer;
     std::optional<Error> streamError;
-    auto reply = transport_->stream(request, [&](std::string_view piece) {
+    auto reply = checked(request, transport_->stream(request, [&](std::string_view piece) {
         auto fed = demuxer.feed(piece, sink);
         if (!fed) streamError = fed.error();
         return fed && *fed;
-    });
-    if (!reply) return reply.error().context(describeRequest(request));
-    if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
-                                                           ": " + engineErrorMessage(reply->body));
+    }));
+    if (!reply) return reply.error();
     if (streamError) return streamError->context(describeRequest(request));
     return {};
 }

@@ -137,6 +137,10 @@ private:
     Result<int> execExitCode(const std::string& execId);
     Result<HttpResponse> call(HttpRequest request);
     Result<HttpResponse> call(const std::string& method, const std::string& path, std::string body = {});
+    // GET path, then POST path/update?version= with the spec respec makes of the reply; retried
+    // (bounded) while the engine answers "update out of sequence" (someone else updated it).
+    Status updateWithRetry(const std::string& path, const std::function<Result<std::string>(std::string_view)>& respec,
+                           const std::string& what);
     // Streams a newline-delimited JSON progress reply; an error line fails the call.
     Result<std::vector<ProgressMessage>> streamProgress(HttpRequest request, const ProgressSink& progress);
 

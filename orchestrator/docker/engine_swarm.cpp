@@ -39,21 +39,27 @@ Result<std::vector<SwarmNode>> EngineClient::listNodes() { return decodeReply(ca
 Result<SwarmJoinInfo> EngineClient::swarmJoinInfo() { return decodeReply(call("GET", "/swarm"), decodeSwarmJoinInfo); }
 
 Status EngineClient::setNodeLabels(const std::string& nodeId, const Labels& labels) {
+    auto respec = [&labels](std::string_view node) { return respecNodeLabels(node, labels); };
+    return updateWithRetry("/nodes/" + encodePathPart(nodeId), respec, "update node labels");
+}
+
+Status EngineClient::updateWithRetry(const std::string& path, const std::function<Result<std::string>(std::string_view)>& respec,
+                                     const std::string& what) {
     Error last = makeError(ErrorCode::failed, "no attempt made");
     for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
-        auto current = call("GET", "/nodes/" + encodePathPart(nodeId));
+        auto current = call("GET", path);
         if (!current) return current.error();
-        auto node = decodeNode(current->body);
-        if (!node) return node.error();
-        auto spec = respecNodeLabels(current->body, labels);
+        auto version = decodeVersionIndex(current->body);
+        if (!version) return version.error();
+        auto spec = respec(current->body);
         if (!spec) return spec.error();
-        auto updated = call("POST", "/nodes/" + encodePathPart(nodeId) + "/update?version=" + std::to_string(node->version), *spec);
+        auto updated = call("POST", path + "/update?version=" + std::to_string(*version), *spec);
         if (updated) return {};
         last = updated.error();
         if (last.message.find("update out of sequence") == std::string::npos) return last;
         std::this_thread::sleep_for(std::chrono::milliseconds(50 * (attempt + 1)));
     }
-    return last.context("update node labels after " + std::to_string(kUpdateAttempts) + " attempts");
+    return last.context(what + " after " + std::to_string(kUpdateAttempts) + " attempts");
 }
 
 Result<std::string> EngineClient::createNetwork(const NetworkSpec& spec) {
@@ -100,21 +106,8 @@ Result<ServiceInfo> EngineClient::inspectService(const std::string& id) {
 }
 
 Status EngineClient::scaleService(const std::string& id, std::uint64_t replicas) {
-    Error last = makeError(ErrorCode::failed, "no attempt made");
-    for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
-        auto current = call("GET", "/services/" + encodePathPart(id));
-        if (!current) return current.error();
-        auto service = decodeService(current->body);
-        if (!service) return service.error();
-        auto spec = respecReplicas(current->body, replicas);
-        if (!spec) return spec.error();
-        auto updated = call("POST", "/services/" + encodePathPart(id) + "/update?version=" + std::to_string(service->version), *spec);
-        if (updated) return {};
-        last = updated.error();
-        if (last.message.find("update out of sequence") == std::string::npos) return last;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50 * (attempt + 1)));
-    }
-    return last.context("scale service after " + std::to_string(kUpdateAttempts) + " attempts");
+    auto respec = [replicas](std::string_view service) { return respecReplicas(service, replicas); };
+    return updateWithRetry("/services/" + encodePathPart(id), respec, "scale service");
 }
 
 Status EngineClient::removeService(const std::string& id) { return done(call("DELETE", "/services/" + encodePathPart(id))); }

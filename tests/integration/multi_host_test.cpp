@@ -101,8 +101,8 @@ std::map<std::string, std::string> memberHosts(const json& status) {
     return hosts;
 }
 
-void checkNothingLabelled(docker::EngineClient& engine, const std::string& cluster) {
-    docker::Labels labels{{"ppcs.cluster", cluster}};
+// No container, volume or network labelled so on engine.
+void checkNothingLabelled(docker::EngineClient& engine, const docker::Labels& labels) {
     auto containers = engine.listContainers(labels, true);
     auto volumes = engine.listVolumes(labels);
     auto networks = engine.listNetworks(labels);
@@ -143,7 +143,7 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     auto services = manager.listServices({{"ppcs.cluster", name}});
     REQUIRE(services);
     CHECK(services->empty());
-    checkNothingLabelled(manager, name);
+    checkNothingLabelled(manager, {{"ppcs.cluster", name}});
 
     // An engine outside this swarm (the outer machine's) is refused; bad input changes nothing.
     CHECK(runCli(state, {"hosts", "add", "outer", outer.endpoint()}).exitCode == 2);
@@ -220,7 +220,7 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     CHECK(report["left_behind"].dump().find("ppcs-sim-3") != std::string::npos);
     for (int host : {1, 2}) {
         auto engine = sim.engine(host);
-        checkNothingLabelled(engine, name);
+        checkNothingLabelled(engine, {{"ppcs.cluster", name}});
     }
     auto secrets = manager.listSecrets({{"ppcs.cluster", name}});
     REQUIRE(secrets);
@@ -230,16 +230,7 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     auto simDown = sim.down();
     INFO(simDown.err);
     REQUIRE(simDown.exitCode == 0);
-    docker::Labels simLabel{{"ppcs.sim", "1"}};
-    auto containers = outer.listContainers(simLabel, true);
-    auto volumes = outer.listVolumes(simLabel);
-    auto networks = outer.listNetworks(simLabel);
-    REQUIRE(containers);
-    REQUIRE(volumes);
-    REQUIRE(networks);
-    CHECK(containers->empty());
-    CHECK(volumes->empty());
-    CHECK(networks->empty());
+    checkNothingLabelled(outer, {{"ppcs.sim", "1"}});
     auto image = outer.inspectImage("ppcs-simhost:latest");
     REQUIRE(image);
     CHECK_FALSE(*image);
@@ -279,7 +270,7 @@ TEST_CASE("with --registry the image is pushed once and every host pulls it, reg
     INFO("down: " << tail(down.err));
     REQUIRE(down.exitCode == 0);
     auto manager = sim.engine(1);
-    checkNothingLabelled(manager, name);
+    checkNothingLabelled(manager, {{"ppcs.cluster", name}});
     auto simDown = sim.down();
     CHECK(simDown.exitCode == 0);
 }
