@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::size_t kEventsKept = 50;
 constexpr auto kHealTimeout = std::chrono::seconds(300);
+constexpr int kPollTicks = 30;  // x 100 ms between two looks at the other hosts
 
 
 // "demo_mpinode.3.k2j..." -> 3
@@ -68,11 +69,15 @@ Result<std::string> dropFromHostfile(docker::EngineClient& engine, const std::st
     return address;
 }
 
-void NodeWatcher::start() { follower_ = std::thread([this] { follow(); }); }
+void NodeWatcher::start() {
+    follower_ = std::thread([this] { follow(); });
+    poller_ = std::thread([this] { pollOtherHosts(); });
+}
 
 void NodeWatcher::stop() {
     stopping_ = true;
     if (follower_.joinable()) follower_.join();
+    if (poller_.joinable()) poller_.join();
     std::vector<std::thread> healers;
     {
         std::lock_guard<std::mutex> lock(healMutex_);
@@ -114,17 +119,57 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string task = event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
     std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
-    NodeLoss loss{cluster, hostname, ""};
-    if (auto engine = engines_(); engine && role == "node") {
-        if (auto head = runningHead(*engine, cluster)) {
-            auto dropped = dropFromHostfile(*engine, cluster, *head, hostname);
-            if (dropped) loss.address = *dropped;
-            else log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
-        }
+    auto engine = engines_();
+    memberLost(engine && role == "node" ? &*engine : nullptr, cluster, hostname, "died (exit " + exitCode + ")");
+}
+
+void NodeWatcher::pollOtherHosts() {
+    std::map<std::string, std::map<std::string, RemoteTask>> lastRunning;  // cluster -> running task ID -> where
+    while (!stopping_) {
+        for (int tick = 0; tick < kPollTicks && !stopping_; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (stopping_) return;
+        if (auto engine = engines_()) checkOtherHosts(*engine, lastRunning);
     }
-    events_.add(cluster, hostname + (loss.address.empty() ? "" : " (" + loss.address + ")") + " died (exit " + exitCode +
-                             "): out of the hostfile until its replacement is ready");
-    log::warn("cluster '" + cluster + "': " + hostname + " died (exit " + exitCode + ")");
+}
+
+void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::string, std::map<std::string, RemoteTask>>& lastRunning) {
+    auto info = engine.info();
+    auto nodes = engine.listNodes();
+    auto services = engine.listServices({{kRoleLabel, "node"}});
+    if (!info || !nodes || !services) return;
+    std::set<std::string> readyHosts;  // other hosts that are up: a host going down is onHostChange's
+    for (const auto& node : *nodes)
+        if (node.id != info->swarmNodeId && node.state == "ready") readyHosts.insert(node.id);
+    for (const auto& service : *services) {
+        auto label = service.labels.find(kClusterLabel);
+        if (label == service.labels.end()) continue;
+        const std::string& cluster = label->second;
+        auto tasks = engine.listTasks({{"service", {service.id}}, {"desired-state", {"running"}}});
+        if (!tasks) continue;
+        std::map<std::string, RemoteTask> running;
+        for (const auto& task : *tasks)
+            if (task.state == "running" && readyHosts.count(task.nodeId)) running[task.id] = RemoteTask{task.slot, task.nodeId};
+        auto previous = lastRunning.find(cluster);
+        bool settled = !locks_.busyWith(cluster);  // up, scale, down and healing change tasks on purpose
+        if (settled && previous != lastRunning.end())
+            for (const auto& [id, task] : previous->second)
+                if (!running.count(id) && readyHosts.count(task.nodeId))
+                    memberLost(&engine, cluster, cluster + "-node-" + std::to_string(task.slot), "stopped on another host");
+        lastRunning[cluster] = std::move(running);
+    }
+}
+
+void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why) {
+    NodeLoss loss{cluster, hostname, ""};
+    auto head = engine ? runningHead(*engine, cluster) : Result<std::string>(std::string());
+    if (head && !head->empty()) {
+        auto dropped = dropFromHostfile(*engine, cluster, *head, hostname);
+        if (dropped) loss.address = *dropped;
+        else log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
+    }
+    events_.add(cluster, hostname + (loss.address.empty() ? "" : " (" + loss.address + ")") + " " + why +
+                             ": out of the hostfile until its replacement is ready");
+    log::warn("cluster '" + cluster + "': " + hostname + " " + why);
     onLoss_(loss);
     scheduleHeal(cluster);
 }

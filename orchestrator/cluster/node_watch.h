@@ -1,6 +1,7 @@
 #pragma once
 // Node loss while ppcsd runs: follows the engine's event stream for containers of ppcs clusters
-// that die, and for swarm hosts that go down. A dead member is dropped from its cluster's hostfile at once (its ssh connection from
+// that die, and for swarm hosts that go down; containers on other hosts send no events here, so
+// the nodes running on other (ready) hosts are polled every few seconds as well. A dead member is dropped from its cluster's hostfile at once (its ssh connection from
 // the head closed), the loss is reported (a running job on the cluster is stopped), and once
 // Swarm has replaced the task the cluster is made ready again: new host key, ssh verified,
 // hostfile rewritten. Deaths during up/scale/down are those operations' own business and ignored.
@@ -53,6 +54,16 @@ public:
 private:
     void follow();
     void onDeath(const docker::EngineEvent& event);
+    // Polls the nodes running on other hosts; one that stopped is handled like a death here.
+    void pollOtherHosts();
+    struct RemoteTask {
+        int slot = 0;
+        std::string nodeId;
+    };
+    void checkOtherHosts(docker::EngineClient& engine, std::map<std::string, std::map<std::string, RemoteTask>>& lastRunning);
+    // A lost member: dropped from the hostfile (when engine is given), the loss recorded and
+    // reported, healing started.
+    void memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why);
     // A swarm host going down: every cluster with members there loses them and is healed.
     void onHostChange(const docker::EngineEvent& event);
     // Starts healing cluster, or tells the healing in progress that another loss came in.
@@ -65,6 +76,7 @@ private:
     std::function<void(const NodeLoss&)> onLoss_;
     std::atomic<bool> stopping_{false};
     std::thread follower_;
+    std::thread poller_;
     std::mutex healMutex_;
     std::map<std::string, bool> healing_;  // cluster -> another death arrived while healing
     std::vector<std::thread> healers_;

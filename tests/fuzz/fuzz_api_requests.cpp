@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/cluster_messages.h"
+#include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
 
@@ -16,8 +17,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     decodeBuildRequest(body);
     if (auto up = decodeUpRequest(body)) {
         auto again = decodeUpRequest(encodeUpRequest(*up));
-        if (!again || again->spec.nodes != up->spec.nodes || again->spec.name != up->spec.name) __builtin_trap();
+        if (!again || again->spec.nodes != up->spec.nodes || again->spec.name != up->spec.name || again->spec.perHost != up->spec.perHost ||
+            again->spec.registry != up->spec.registry)
+            __builtin_trap();
     }
+    if (auto host = decodeAddHostRequest(body)) {
+        auto again = decodeAddHostRequest(encodeAddHostRequest(*host));
+        if (!again || again->name != host->name || again->endpoint != host->endpoint) __builtin_trap();
+    }
+    decodeHosts(body);
+    decodeJoinCommand(body);
     decodeScaleRequest(body);
     decodeDownRequest(body);
     if (auto job = decodeJobRequest(body)) {

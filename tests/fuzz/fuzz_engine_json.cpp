@@ -21,6 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     decodeServiceList(text);
     decodeTaskList(text);
     decodeNodeList(text);
+    decodeSwarmJoinInfo(text);
+    decodeVersionIndex(text);
+    respecNodeLabels(text, {{"ppcs.host", "h"}});
     decodeSwarmCreatedId(text);
     respecReplicas(text, 3);
     engineErrorMessage(text);

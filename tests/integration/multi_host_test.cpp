@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -115,6 +116,32 @@ void checkNothingLabelled(docker::EngineClient& engine, const docker::Labels& la
     CHECK(networks->empty());
 }
 
+bool containsEvent(const json& status, const std::string& text) {
+    for (const auto& event : status["events"])
+        if (event.get<std::string>().find(text) != std::string::npos) return true;
+    return false;
+}
+
+// members members, all ready, none on host avoidHost.
+bool allReady(const json& status, std::size_t members, const std::string& avoidHost) {
+    std::size_t ready = 0;
+    for (const auto& member : status["members"]) ready += member["ready"] == true && member["host"] != avoidHost ? 1 : 0;
+    return ready == members && status["members"].size() == members;
+}
+
+// Polls `status` (every 2 s, 3 minutes at most) until done(status) holds.
+bool waitForStatus(const TestDaemonDir& state, const std::string& name, const std::function<bool(const json&)>& done) {
+    json status;
+    for (int poll = 0; poll < 90; ++poll) {
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        status = cliJson(state, {"status", "--name", name});
+        if (done(status)) return true;
+    }
+    INFO("last status: " << status.dump());
+    FAIL_CHECK("the cluster did not get there within 3 minutes");
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one is lost and leaves nothing behind", "[docker][multihost]") {
@@ -186,25 +213,29 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     CHECK(own.exitCode == 0);
     CHECK(helloHosts(own.out).size() == 7);
 
+    // A node container dying on another host sends no event to the manager: ppcsd's poll notices,
+    // and the cluster heals once Swarm has replaced it.
+    auto worker = sim.engine(2);
+    auto onWorker = worker.listContainers({{"ppcs.cluster", name}, {"ppcs.role", "node"}}, false);
+    REQUIRE(onWorker);
+    REQUIRE_FALSE(onWorker->empty());
+    REQUIRE(worker.killContainer(onWorker->front().id));
+    REQUIRE(waitForStatus(state, name, [](const json& status) {
+        return containsEvent(status, "stopped on another host") && containsEvent(status, "replacement ready") && allReady(status, 7, "");
+    }));
+    auto afterKill = runCli(state, {"run", "--name", name, "hello_world"});
+    INFO("run after a node died on a worker: " << tail(afterKill.err));
+    CHECK(afterKill.exitCode == 0);
+    CHECK(helloHosts(afterKill.out).size() == 7);
+
     // Losing a host: swarm marks it down, ppcsd heals the cluster onto the other two.
     auto stopped = runProcess({"docker", "stop", "-t", "1", "ppcs-sim-3"}, {{"DOCKER_HOST", outer.endpoint()}}, 60);
     REQUIRE(stopped.exitCode == 0);
-    json healed;
-    bool isHealed = false;
-    for (int poll = 0; poll < 90 && !isHealed; ++poll) {  // x 2 s
-        std::this_thread::sleep_for(std::chrono::seconds(2));
-        healed = cliJson(state, {"status", "--name", name});
+    REQUIRE(waitForStatus(state, name, [](const json& status) {
         bool hostDown = false;
-        for (const auto& host : healed["hosts"]) hostDown = hostDown || (host["name"] == "ppcs-sim-3" && host["state"] == "down");
-        int ready = 0;
-        for (const auto& member : healed["members"]) ready += member["ready"] == true && member["host"] != "ppcs-sim-3" ? 1 : 0;
-        isHealed = hostDown && ready == 7 && healed["members"].size() == 7;
-    }
-    INFO("status: " << healed.dump());
-    REQUIRE(isHealed);
-    bool eventSeen = false;
-    for (const auto& event : healed["events"]) eventSeen = eventSeen || event.get<std::string>().find("ppcs-sim-3 is down") != std::string::npos;
-    CHECK(eventSeen);
+        for (const auto& host : status["hosts"]) hostDown = hostDown || (host["name"] == "ppcs-sim-3" && host["state"] == "down");
+        return hostDown && containsEvent(status, "ppcs-sim-3 is down") && allReady(status, 7, "ppcs-sim-3");
+    }));
     auto hostfile = runCli(state, {"ips", "--hostfile", "--name", name});
     CHECK(split(std::string(trim(hostfile.out)), '\n').size() == 7);
     auto again = runCli(state, {"run", "--name", name, "hello_world"});
