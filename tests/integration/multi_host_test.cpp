@@ -57,6 +57,14 @@ public:
         return script({"down"}, 300);
     }
     std::string endpoint(int host) const { return "unix://" + dir_ + "/host" + std::to_string(host) + "/docker.sock"; }
+    // The same engine over plain TCP on the simulation's own network: tcp://IP:2375.
+    std::string tcpEndpoint(int host) const {
+        static const std::regex line("ppcs-sim-" + std::to_string(host) + R"( \S+ +# or (tcp://\S+))");
+        std::smatch found;
+        auto env = script({"env"}, 60);
+        REQUIRE(std::regex_search(env.out, found, line));
+        return found[1];
+    }
     docker::EngineClient engine(int host) const {
         auto engine = docker::EngineClient::connectTo(endpoint(host));
         INFO((engine ? "" : engine.error().message));
@@ -175,11 +183,13 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     // An engine outside this swarm (the outer machine's) is refused; bad input changes nothing.
     CHECK(runCli(state, {"hosts", "add", "outer", outer.endpoint()}).exitCode == 2);
     CHECK(runCli(state, {"hosts", "add", "bad name", sim.endpoint(2)}).exitCode == 2);
-    for (int host : {2, 3}) {
-        auto added = runCli(state, {"hosts", "add", "ppcs-sim-" + std::to_string(host), sim.endpoint(host)});
+    // Host 2 through its unix socket, host 3 over TCP.
+    for (const auto& [host, endpoint] : std::map<int, std::string>{{2, sim.endpoint(2)}, {3, sim.tcpEndpoint(3)}}) {
+        auto added = runCli(state, {"hosts", "add", "ppcs-sim-" + std::to_string(host), endpoint});
         INFO(added.err);
         REQUIRE(added.exitCode == 0);
     }
+    CHECK(cliJson(state, {"hosts"})["hosts"][2]["endpoint"].get<std::string>().rfind("tcp://", 0) == 0);
     CHECK(runCli(state, {"up", "--nodes", "7", "--per-host", "2", "--name", name}).exitCode == 2);
 
     auto up = runCli(state, {"up", "--nodes", "6", "--name", name}, 600);
