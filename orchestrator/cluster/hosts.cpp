@@ -15,6 +15,8 @@ std::string imagePresence(docker::EngineClient& engine, const std::string& image
     return *image ? "present" : "missing";
 }
 
+constexpr auto kDiscoveryPingTimeout = std::chrono::seconds(3);
+
 bool isLoopback(const std::string& address) { return startsWith(address, "127.") || address == "::1" || address == "localhost"; }
 
 }  // namespace
@@ -36,7 +38,8 @@ Result<HostEngines> HostEngines::discover(docker::EngineClient& local) {
         auto endpoint = node.labels.find(kHostEndpointLabel);
         if (node.id == hosts.localNodeId_ || endpoint == node.labels.end()) continue;
         connecting.push_back(std::async(std::launch::async, [&hosts, &results, id = node.id, where = endpoint->second] {
-            auto engine = docker::EngineClient::connectTo(where);
+            // Short: discovery runs before every operation, and a lost host must not stall them.
+            auto engine = docker::EngineClient::connectTo(where, kDiscoveryPingTimeout);
             std::lock_guard<std::mutex> lock(results);
             if (engine) hosts.remote_[id] = std::make_unique<docker::EngineClient>(std::move(*engine));
             else hosts.unreachable_[id] = engine.error().message;
@@ -147,10 +150,7 @@ Result<Host> addHost(docker::EngineClient& local, const std::string& name, const
         if (node.id != member->id && taken != node.labels.end() && taken->second == name)
             return makeError(ErrorCode::usage, "add host '" + name + "': the name is already given to node " + node.hostname);
     }
-    auto labels = member->labels;
-    labels[kHostNameLabel] = name;
-    labels[kHostEndpointLabel] = endpoint;
-    if (auto set = local.setNodeLabels(member->id, labels); !set) return set.error().context("add host '" + name + "'");
+    if (auto set = local.setNodeLabels(member->id, {{kHostNameLabel, name}, {kHostEndpointLabel, endpoint}}); !set) return set.error().context("add host '" + name + "'");
     auto hosts = listHosts(local, imageRef);
     if (!hosts) return hosts.error();
     for (auto& host : *hosts)

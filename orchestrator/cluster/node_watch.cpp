@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "cluster/hostfile.h"
+#include "cluster/hosts.h"
 #include "cluster/observed.h"
 #include "cluster/spec.h"
 #include "common/log.h"
@@ -28,6 +29,11 @@ Result<std::string> runningHead(docker::EngineClient& engine, const std::string&
     if (!heads) return heads.error();
     if (heads->empty()) return makeError(ErrorCode::notFound, "no running head");
     return heads->front().id;
+}
+
+// up, scale and down change a cluster's tasks on purpose: what happens meanwhile is theirs.
+bool changesTasks(const std::optional<std::string>& operation) {
+    return operation && (*operation == "up" || *operation == "scale" || *operation == "down");
 }
 
 }  // namespace
@@ -115,7 +121,7 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string cluster = event.attributes.count(kClusterLabel) ? event.attributes.at(kClusterLabel) : "";
     std::string role = event.attributes.count(kRoleLabel) ? event.attributes.at(kRoleLabel) : "";
     if (cluster.empty() || role.empty()) return;
-    if (auto busy = locks_.busyWith(cluster); busy && (*busy == "up" || *busy == "scale" || *busy == "down")) return;
+    if (changesTasks(locks_.busyWith(cluster))) return;
     std::string task = event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
     std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
@@ -124,7 +130,7 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
 }
 
 void NodeWatcher::pollOtherHosts() {
-    std::map<std::string, std::map<std::string, RemoteTask>> lastRunning;  // cluster -> running task ID -> where
+    std::map<std::string, RemoteTasks> lastRunning;  // per cluster, its nodes running on other hosts
     while (!stopping_) {
         for (int tick = 0; tick < kPollTicks && !stopping_; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (stopping_) return;
@@ -132,7 +138,7 @@ void NodeWatcher::pollOtherHosts() {
     }
 }
 
-void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::string, std::map<std::string, RemoteTask>>& lastRunning) {
+void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::string, RemoteTasks>& lastRunning) {
     auto info = engine.info();
     auto nodes = engine.listNodes();
     auto services = engine.listServices({{kRoleLabel, "node"}});
@@ -140,23 +146,25 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
     std::set<std::string> readyHosts;  // other hosts that are up: a host going down is onHostChange's
     for (const auto& node : *nodes)
         if (node.id != info->swarmNodeId && node.state == "ready") readyHosts.insert(node.id);
+    std::map<std::string, RemoteTasks> seen;  // clusters gone since the last look are forgotten
     for (const auto& service : *services) {
         auto label = service.labels.find(kClusterLabel);
-        if (label == service.labels.end()) continue;
+        if (label == service.labels.end() || changesTasks(locks_.busyWith(label->second))) continue;
         const std::string& cluster = label->second;
         auto tasks = engine.listTasks({{"service", {service.id}}, {"desired-state", {"running"}}});
         if (!tasks) continue;
-        std::map<std::string, RemoteTask> running;
+        RemoteTasks now{service.id, service.version, {}};
         for (const auto& task : *tasks)
-            if (task.state == "running" && readyHosts.count(task.nodeId)) running[task.id] = RemoteTask{task.slot, task.nodeId};
+            if (task.state == "running" && readyHosts.count(task.nodeId)) now.running[task.id] = RemoteTask{task.slot, task.nodeId};
         auto previous = lastRunning.find(cluster);
-        bool settled = !locks_.busyWith(cluster);  // up, scale, down and healing change tasks on purpose
-        if (settled && previous != lastRunning.end())
-            for (const auto& [id, task] : previous->second)
-                if (!running.count(id) && readyHosts.count(task.nodeId))
+        // The same service at the same spec version: a task gone is a loss, not a scale or a new cluster.
+        if (previous != lastRunning.end() && previous->second.serviceId == service.id && previous->second.version == service.version)
+            for (const auto& [id, task] : previous->second.running)
+                if (!now.running.count(id) && readyHosts.count(task.nodeId))
                     memberLost(&engine, cluster, cluster + "-node-" + std::to_string(task.slot), "stopped on another host");
-        lastRunning[cluster] = std::move(running);
+        seen[cluster] = std::move(now);
     }
+    lastRunning = std::move(seen);
 }
 
 void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why) {
@@ -188,7 +196,7 @@ void NodeWatcher::onHostChange(const docker::EngineEvent& event) {
         for (const auto& service : *services)
             if (service.id == task.serviceId && service.labels.count(kClusterLabel)) clusters.insert(service.labels.at(kClusterLabel));
     for (const auto& cluster : clusters) {
-        if (auto busy = locks_.busyWith(cluster); busy && (*busy == "up" || *busy == "scale" || *busy == "down")) continue;
+        if (changesTasks(locks_.busyWith(cluster))) continue;
         events_.add(cluster, "docker host " + host + " is down: its members are out until swarm has replaced them elsewhere");
         log::warn("cluster '" + cluster + "': docker host " + host + " is down");
         onLoss_(NodeLoss{cluster, "docker host " + host, ""});
@@ -207,6 +215,20 @@ void NodeWatcher::scheduleHeal(const std::string& cluster) {
     healers_.emplace_back([this, cluster] { heal(cluster); });
 }
 
+namespace {
+
+// A host that joined since `up` may receive the replacement: give it the image first (a failure
+// only slows healing down: Swarm rejects such a task and tries another host).
+void copyImageToNewHosts(docker::EngineClient& engine, const ObservedCluster& observed) {
+    if (observed.nodes->labels.count(kRegistryLabel)) return;  // tasks pull it
+    auto hosts = HostEngines::discover(engine);
+    if (!hosts) return;
+    if (auto copied = ensureImageOnHosts(*hosts, engine, observed.nodes->image, [](const std::string&, const std::string&) {}); !copied)
+        log::warn("cluster '" + observed.name + "': " + copied.error().message);
+}
+
+}  // namespace
+
 void NodeWatcher::heal(const std::string& cluster) {
     auto deadline = std::chrono::steady_clock::now() + kHealTimeout;
     std::string lastError;
@@ -219,6 +241,7 @@ void NodeWatcher::heal(const std::string& cluster) {
                 if (!observed || !observed->complete()) break;  // taken down meanwhile
                 int slots = 0;
                 if (auto label = observed->head->labels.find(kSlotsLabel); label != observed->head->labels.end()) slots = std::atoi(label->second.c_str());
+                copyImageToNewHosts(*engine, *observed);
                 // Swarm may still list the dead task as running for a moment: a failed attempt is retried.
                 Deadline attemptDeadline{std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(60)), &stopping_};
                 auto members = makeReady(*engine, *observed, static_cast<int>(observed->nodes->replicas), slots, attemptDeadline,

@@ -60,7 +60,12 @@ private:
         int slot = 0;
         std::string nodeId;
     };
-    void checkOtherHosts(docker::EngineClient& engine, std::map<std::string, std::map<std::string, RemoteTask>>& lastRunning);
+    struct RemoteTasks {
+        std::string serviceId;   // the node service, and its spec version, when they were seen
+        std::uint64_t version = 0;
+        std::map<std::string, RemoteTask> running;  // task ID -> slot and host
+    };
+    void checkOtherHosts(docker::EngineClient& engine, std::map<std::string, RemoteTasks>& lastRunning);
     // A lost member: dropped from the hostfile (when engine is given), the loss recorded and
     // reported, healing started.
     void memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why);

@@ -203,7 +203,9 @@ Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Memb
     if (peers.empty()) return {};
     // Peers are IPv4 addresses from the engine; paths are positional arguments of a fixed script.
     std::vector<std::string> argv{"sh", "-c",
-                                  "cd " + std::string(kSharedDir) + " || exit 1; for ip in $PPCS_PEERS; do "
+                                  "cd " + std::string(kSharedDir) + " || exit 1; "
+                                  "for p do [ -e \"$p\" ] || { echo \"(no $p on the head)\"; exit 1; }; done; "
+                                  "for ip in $PPCS_PEERS; do "
                                   "(tar -cf - -- \"$@\" | ssh -o BatchMode=yes \"$ip\" tar -xpf - -C " + std::string(kSharedDir) +
                                   " || echo \"$ip\") & done; wait",
                                   "ppcs-replicate"};

@@ -381,7 +381,9 @@ Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& la
     if (!object) return object.error();
     auto spec = object->find("Spec");
     if (spec == object->end() || !spec->is_object()) return makeError(ErrorCode::failed, "decode node: no Spec");
-    (*spec)["Labels"] = labels;
+    auto& current = (*spec)["Labels"];
+    if (!current.is_object()) current = json::object();
+    for (const auto& [name, value] : labels) current[name] = value;
     return spec->dump();
 }
 

@@ -38,7 +38,8 @@ std::string encodeSecretSpec(const std::string& name, const std::string& data, c
 // The full spec of a service as GET /services/{id} returned it, with its replica count changed:
 // an update must send the whole spec back.
 Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t replicas);
-// The spec of a node as GET /nodes/{id} returned it, with its labels replaced.
+// The spec of a node as GET /nodes/{id} returned it, with labels set among its own (the others
+// are kept as they are).
 Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels);
 Result<SwarmJoinInfo> decodeSwarmJoinInfo(std::string_view json);  // GET /swarm
 // Version.Index of a swarm object (service, node), which its update must name.

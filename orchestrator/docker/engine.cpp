@@ -59,10 +59,10 @@ bool apiVersionAtLeast(std::string_view version, std::string_view minimum) {
     return parse(version) >= parse(minimum);
 }
 
-Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport) {
+Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport, std::chrono::seconds pingTimeout) {
     EngineClient client(std::move(transport));
     HttpRequest ping = makeRequest("GET", "/_ping");
-    ping.idleTimeout = std::chrono::seconds(10);
+    ping.idleTimeout = pingTimeout;
     auto reply = client.transport_->send(ping);
     if (!reply) return reply.error().context("GET /_ping");
     if (reply->status != 200)
@@ -84,10 +84,10 @@ Result<EngineClient> EngineClient::connectFromEnvironment() {
     return connect(makeTransport(*endpoint));
 }
 
-Result<EngineClient> EngineClient::connectTo(std::string_view endpoint) {
+Result<EngineClient> EngineClient::connectTo(std::string_view endpoint, std::chrono::seconds pingTimeout) {
     auto parsed = parseEngineEndpoint(endpoint);
     if (!parsed) return parsed.error();
-    return connect(makeTransport(*parsed));
+    return connect(makeTransport(*parsed), pingTimeout);
 }
 
 std::string EngineClient::versioned(std::string_view path) const { return "/v" + std::string(kApiVersion) + std::string(path); }

@@ -39,11 +39,12 @@ struct ExecOutcome {
 class EngineClient {
 public:
     // Pings the engine (GET /_ping), reads its API-Version and fails unless it is at least 1.41.
-    static Result<EngineClient> connect(std::shared_ptr<Transport> transport);
+    // pingTimeout bounds each step of the ping (connect, send, read).
+    static Result<EngineClient> connect(std::shared_ptr<Transport> transport, std::chrono::seconds pingTimeout = std::chrono::seconds(10));
     // connect() to $DOCKER_HOST (unix://... or tcp://...), default /var/run/docker.sock.
     static Result<EngineClient> connectFromEnvironment();
     // connect() to an endpoint written as parseEngineEndpoint accepts it.
-    static Result<EngineClient> connectTo(std::string_view endpoint);
+    static Result<EngineClient> connectTo(std::string_view endpoint, std::chrono::seconds pingTimeout = std::chrono::seconds(10));
 
     const std::string& engineApiVersion() const { return engineApiVersion_; }
     std::string endpoint() const { return transport_->endpoint(); }
@@ -103,7 +104,8 @@ public:
     Status initSwarm(const std::string& listenAddr, const std::string& advertiseAddr);
     Result<std::vector<SwarmNode>> listNodes();
     Result<SwarmJoinInfo> swarmJoinInfo();
-    // Replaces a node's labels (re-reading its version and retrying like scaleService).
+    // Sets these labels on a node, keeping its others (re-read at each attempt, retried like
+    // scaleService).
     Status setNodeLabels(const std::string& nodeId, const Labels& labels);
 
     Result<std::string> createNetwork(const NetworkSpec& spec);

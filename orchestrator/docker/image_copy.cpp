@@ -51,18 +51,39 @@ private:
     bool abandoned_ = false;
 };
 
+// Stops and joins the saving thread however the loading side ends, an exception included.
+class SaverGuard {
+public:
+    SaverGuard(PieceQueue& queue, std::thread& saver) : queue_(queue), saver_(saver) {}
+    ~SaverGuard() {
+        queue_.abandon();
+        if (saver_.joinable()) saver_.join();
+    }
+
+private:
+    PieceQueue& queue_;
+    std::thread& saver_;
+};
+
 }  // namespace
 
 Status copyImage(EngineClient& from, EngineClient& to, const std::string& nameOrId) {
     PieceQueue queue;
     Status saved;
     std::thread saver([&] {
-        saved = from.saveImage(nameOrId, [&queue](std::string_view piece) { return queue.push(piece); });
+        // An exception must not leave this thread (it would end the process): it becomes the error.
+        try {
+            saved = from.saveImage(nameOrId, [&queue](std::string_view piece) { return queue.push(piece); });
+        } catch (const std::exception& failure) {
+            saved = makeError(ErrorCode::failed, std::string("save: ") + failure.what());
+        }
         queue.finish();
     });
-    auto loaded = to.loadImage([&queue](std::string& piece) { return queue.pop(piece); });
-    queue.abandon();
-    saver.join();
+    Status loaded;
+    {
+        SaverGuard guard(queue, saver);
+        loaded = to.loadImage([&queue](std::string& piece) { return queue.pop(piece); });
+    }
     std::string what = "copy image " + nameOrId + " from " + from.endpoint() + " to " + to.endpoint();
     // A failed save ends the load's input early: the save's error is the cause.
     if (!saved) return saved.error().context(what);

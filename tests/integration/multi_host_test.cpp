@@ -59,7 +59,7 @@ public:
     std::string endpoint(int host) const { return "unix://" + dir_ + "/host" + std::to_string(host) + "/docker.sock"; }
     // The same engine over plain TCP on the simulation's own network: tcp://IP:2375.
     std::string tcpEndpoint(int host) const {
-        static const std::regex line("ppcs-sim-" + std::to_string(host) + R"( \S+ +# or (tcp://\S+))");
+        const std::regex line("ppcs-sim-" + std::to_string(host) + R"( \S+ +# or (tcp://\S+))");
         std::smatch found;
         auto env = script({"env"}, 60);
         REQUIRE(std::regex_search(env.out, found, line));
@@ -150,15 +150,10 @@ bool waitForStatus(const TestDaemonDir& state, const std::string& name, const st
     return false;
 }
 
-}  // namespace
 
-TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one is lost and leaves nothing behind", "[docker][multihost]") {
-    auto outer = requireEngine();
-    ensureNodeImage();
-    SimulatedHosts sim(3);
-    TestDaemonDir state(sim.endpoint(1));
-    std::string name = testClusterName("multi");
+// The steps of the three-host test, in the order it takes them.
 
+void checkHostsBeforeRegistration(const TestDaemonDir& state) {
     auto hosts = cliJson(state, {"hosts"})["hosts"];
     REQUIRE(hosts.size() == 3);
     CHECK(hosts[0]["local"] == true);
@@ -168,8 +163,10 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     auto join = runCli(state, {"hosts", "join-command"});
     CHECK(join.exitCode == 0);
     CHECK(join.out.rfind("docker swarm join --token SWMTKN-", 0) == 0);
+}
 
-    // Workers ppcsd cannot reach cannot get the image: named, and nothing created.
+// Workers ppcsd cannot reach cannot get the image: named, and nothing created.
+void checkRefusedWithoutEndpoints(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     auto refused = runCli(state, {"up", "--nodes", "6", "--name", name});
     CHECK(refused.exitCode == 1);
     CHECK(refused.err.find("ppcs-sim-2") != std::string::npos);
@@ -179,36 +176,51 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     REQUIRE(services);
     CHECK(services->empty());
     checkNothingLabelled(manager, {{"ppcs.cluster", name}});
+}
 
-    // An engine outside this swarm (the outer machine's) is refused; bad input changes nothing.
+// Host 2 through its unix socket, host 3 over TCP; an engine outside this swarm (the outer
+// machine's) and bad input are refused and change nothing.
+void registerWorkers(docker::EngineClient& outer, const SimulatedHosts& sim, const TestDaemonDir& state) {
     CHECK(runCli(state, {"hosts", "add", "outer", outer.endpoint()}).exitCode == 2);
     CHECK(runCli(state, {"hosts", "add", "bad name", sim.endpoint(2)}).exitCode == 2);
-    // Host 2 through its unix socket, host 3 over TCP.
     for (const auto& [host, endpoint] : std::map<int, std::string>{{2, sim.endpoint(2)}, {3, sim.tcpEndpoint(3)}}) {
         auto added = runCli(state, {"hosts", "add", "ppcs-sim-" + std::to_string(host), endpoint});
         INFO(added.err);
         REQUIRE(added.exitCode == 0);
     }
     CHECK(cliJson(state, {"hosts"})["hosts"][2]["endpoint"].get<std::string>().rfind("tcp://", 0) == 0);
-    CHECK(runCli(state, {"up", "--nodes", "7", "--per-host", "2", "--name", name}).exitCode == 2);
+}
 
+// up places nodes on every host (the head on the manager), hello_world runs on all 7 members,
+// and every container's figures come from its own host's engine.
+void upAcrossHosts(const TestDaemonDir& state, const std::string& name) {
+    CHECK(runCli(state, {"up", "--nodes", "7", "--per-host", "2", "--name", name}).exitCode == 2);
     auto up = runCli(state, {"up", "--nodes", "6", "--name", name}, 600);
     INFO("up: " << tail(up.err));
     REQUIRE(up.exitCode == 0);
     for (const auto& host : cliJson(state, {"hosts"})["hosts"]) CHECK(host["image"] == "present");
-    auto status = cliJson(state, {"status", "--name", name});
+    auto placed = memberHosts(cliJson(state, {"status", "--name", name}));
     std::set<std::string> nodeHosts;
-    for (const auto& [member, host] : memberHosts(status))
+    for (const auto& [member, host] : placed)
         if (member != name + "-head") nodeHosts.insert(host);
     CHECK(nodeHosts == std::set<std::string>{"ppcs-sim-1", "ppcs-sim-2", "ppcs-sim-3"});
-    CHECK(memberHosts(status)[name + "-head"] == "ppcs-sim-1");
+    CHECK(placed[name + "-head"] == "ppcs-sim-1");
 
     auto hello = runCli(state, {"run", "--name", name, "hello_world"});
     INFO("run: " << tail(hello.err));
     REQUIRE(hello.exitCode == 0);
     CHECK(helloHosts(hello.out).size() == 7);
+    auto stats = cliJson(state, {"stats", "--name", name})["members"];
+    REQUIRE(stats.size() == 7);
+    for (const auto& member : stats) {
+        INFO(member.dump());
+        CHECK_FALSE(member.contains("error"));
+        CHECK(member.value("memory_bytes", 0LL) > 0);
+    }
+}
 
-    // A program of the user's own, built on the head, runs on every host.
+// A program of the user's own, built on the head, runs on every host.
+void runOwnProgram(const TestDaemonDir& state, const std::string& name) {
     char source[] = "/tmp/ppcs-it-hello-XXXXXX.c";
     int fd = ::mkstemps(source, 2);
     REQUIRE(fd >= 0);
@@ -222,9 +234,18 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     INFO("run own: " << tail(own.err));
     CHECK(own.exitCode == 0);
     CHECK(helloHosts(own.out).size() == 7);
+}
 
-    // A node container dying on another host sends no event to the manager: ppcsd's poll notices,
-    // and the cluster heals once Swarm has replaced it.
+void checkRunsEverywhere(const TestDaemonDir& state, const std::string& name, const char* when) {
+    auto hello = runCli(state, {"run", "--name", name, "hello_world"});
+    INFO("run " << when << ": " << tail(hello.err));
+    CHECK(hello.exitCode == 0);
+    CHECK(helloHosts(hello.out).size() == 7);
+}
+
+// A node container dying on another host sends no event to the manager: ppcsd's poll notices,
+// and the cluster heals once Swarm has replaced it.
+void killNodeOnWorker(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     auto worker = sim.engine(2);
     auto onWorker = worker.listContainers({{"ppcs.cluster", name}, {"ppcs.role", "node"}}, false);
     REQUIRE(onWorker);
@@ -233,12 +254,11 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     REQUIRE(waitForStatus(state, name, [](const json& status) {
         return containsEvent(status, "stopped on another host") && containsEvent(status, "replacement ready") && allReady(status, 7, "");
     }));
-    auto afterKill = runCli(state, {"run", "--name", name, "hello_world"});
-    INFO("run after a node died on a worker: " << tail(afterKill.err));
-    CHECK(afterKill.exitCode == 0);
-    CHECK(helloHosts(afterKill.out).size() == 7);
+    checkRunsEverywhere(state, name, "after a node died on a worker");
+}
 
-    // Losing a host: swarm marks it down, ppcsd heals the cluster onto the other two.
+// Losing a host: swarm marks it down, ppcsd heals the cluster onto the other two.
+void loseHost(docker::EngineClient& outer, const TestDaemonDir& state, const std::string& name) {
     auto stopped = runProcess({"docker", "stop", "-t", "1", "ppcs-sim-3"}, {{"DOCKER_HOST", outer.endpoint()}}, 60);
     REQUIRE(stopped.exitCode == 0);
     REQUIRE(waitForStatus(state, name, [](const json& status) {
@@ -248,26 +268,26 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     }));
     auto hostfile = runCli(state, {"ips", "--hostfile", "--name", name});
     CHECK(split(std::string(trim(hostfile.out)), '\n').size() == 7);
-    auto again = runCli(state, {"run", "--name", name, "hello_world"});
-    INFO("run after healing: " << tail(again.err));
-    CHECK(again.exitCode == 0);
-    CHECK(helloHosts(again.out).size() == 7);
+    checkRunsEverywhere(state, name, "after healing");
+}
 
-    // down: nothing left on the hosts ppcsd reaches; the lost one is named as left behind.
+// down: nothing left on the hosts ppcsd reaches; the lost one is named as left behind.
+void downEverywhere(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     auto down = runCli(state, {"--json", "down", "--volumes", "--name", name}, 300);
     INFO("down: " << tail(down.err));
     REQUIRE(down.exitCode == 0);
-    auto report = json::parse(down.out);
-    CHECK(report["left_behind"].dump().find("ppcs-sim-3") != std::string::npos);
+    CHECK(json::parse(down.out)["left_behind"].dump().find("ppcs-sim-3") != std::string::npos);
     for (int host : {1, 2}) {
         auto engine = sim.engine(host);
         checkNothingLabelled(engine, {{"ppcs.cluster", name}});
     }
-    auto secrets = manager.listSecrets({{"ppcs.cluster", name}});
+    auto secrets = sim.engine(1).listSecrets({{"ppcs.cluster", name}});
     REQUIRE(secrets);
     CHECK(secrets->empty());
+}
 
-    // Taking the simulation down leaves nothing of it on the outer engine.
+// Taking the simulation down leaves nothing of it on the outer engine.
+void simulationDown(docker::EngineClient& outer, SimulatedHosts& sim) {
     auto simDown = sim.down();
     INFO(simDown.err);
     REQUIRE(simDown.exitCode == 0);
@@ -275,6 +295,25 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     auto image = outer.inspectImage("ppcs-simhost:latest");
     REQUIRE(image);
     CHECK_FALSE(*image);
+}
+
+}  // namespace
+
+TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one is lost and leaves nothing behind", "[docker][multihost]") {
+    auto outer = requireEngine();
+    ensureNodeImage();
+    SimulatedHosts sim(3);
+    TestDaemonDir state(sim.endpoint(1));
+    std::string name = testClusterName("multi");
+    checkHostsBeforeRegistration(state);
+    checkRefusedWithoutEndpoints(sim, state, name);
+    registerWorkers(outer, sim, state);
+    upAcrossHosts(state, name);
+    runOwnProgram(state, name);
+    killNodeOnWorker(sim, state, name);
+    loseHost(outer, state, name);
+    downEverywhere(sim, state, name);
+    simulationDown(outer, sim);
 }
 
 TEST_CASE("with --registry the image is pushed once and every host pulls it, registered or not", "[docker][multihost]") {

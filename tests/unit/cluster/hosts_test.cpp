@@ -51,7 +51,10 @@ TEST_CASE("node list replies carry the labels, address and version host registra
     auto respec = docker::respecNodeLabels(R"({"ID":"n3","Spec":{"Role":"worker","Availability":"active","Labels":{"old":"x"}}})",
                                            {{kHostNameLabel, "g"}});
     REQUIRE(respec);
-    CHECK(*respec == R"({"Availability":"active","Labels":{"ppcs.host":"g"},"Role":"worker"})");
+    CHECK(*respec == R"({"Availability":"active","Labels":{"old":"x","ppcs.host":"g"},"Role":"worker"})");
+    auto unlabelled = docker::respecNodeLabels(R"({"ID":"n3","Spec":{"Role":"worker"}})", {{kHostNameLabel, "g"}});
+    REQUIRE(unlabelled);
+    CHECK(*unlabelled == R"({"Labels":{"ppcs.host":"g"},"Role":"worker"})");
     CHECK_FALSE(docker::respecNodeLabels(R"({"ID":"n3"})", {}));
     CHECK_FALSE(docker::decodeSwarmJoinInfo(R"({"JoinTokens":{}})"));
     CHECK(docker::decodeSwarmJoinInfo(R"({"JoinTokens":{"Worker":"SWMTKN-w","Manager":"SWMTKN-m"}})")->workerToken == "SWMTKN-w");
