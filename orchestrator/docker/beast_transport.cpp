@@ -69,6 +69,14 @@ ErrorCodeT connectTo(Exchange<asio::local::stream_protocol::socket>& exchange, c
 }
 
 ErrorCodeT connectTo(Exchange<asio::ip::tcp::socket>& exchange, const EngineEndpoint& endpoint) {
+    // An address needs no lookup. A name does, and a lookup cannot be cut short once started
+    // (getaddrinfo bounds it), so addresses are the better way to name engines.
+    ErrorCodeT notAnAddress;
+    auto address = asio::ip::make_address(endpoint.host, notAnAddress);
+    if (!notAnAddress) {
+        asio::ip::tcp::endpoint where(address, endpoint.port);
+        return exchange.await([&](auto handler) { exchange.socket().async_connect(where, handler); });
+    }
     asio::ip::tcp::resolver resolver(exchange.io());
     asio::ip::tcp::resolver::results_type addresses;
     auto ec = exchange.await([&](auto handler) {

@@ -2,6 +2,7 @@
 
 #include "common/files.h"
 #include "docker/engine.h"
+#include "docker/image_copy.h"
 #include "support/fake_transport.h"
 #include "support/test_paths.h"
 
@@ -169,4 +170,33 @@ TEST_CASE("names in paths cannot climb to another route", "[docker][engine]") {
     CHECK(transport->requests.back().target == "/v1.41/images/%2E%2E/containers/x/kill/json");
     transport->expectJson("GET", "/v1.41/images/registry:5000/team/app:v1/json", 200, R"({"Id":"sha256:1"})");
     CHECK((*engine->inspectImage("registry:5000/team/app:v1"))->id == "sha256:1");
+}
+
+TEST_CASE("an image copy streams every byte from one engine's save into the other's load", "[docker][copy]") {
+    auto from = std::make_shared<FakeTransport>();
+    auto to = std::make_shared<FakeTransport>();
+    for (auto& transport : {from, to}) transport->expect("GET", "/_ping", testing::pingReply("1.41"));
+    std::vector<std::string> pieces;
+    std::string whole;
+    for (int i = 0; i < 200; ++i) {  // more pieces than the queue holds at once
+        pieces.push_back("piece-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7) * 100, 'x'));
+        whole += pieces.back();
+    }
+    from->expect("GET", "/v1.41/images/sha256:abc/get", FakeReply{200, {}, pieces});
+    to->expectJson("POST", "/v1.41/images/load", 200, R"({"stream":"Loaded image ID: sha256:abc"})");
+    auto source = EngineClient::connect(from);
+    auto target = EngineClient::connect(to);
+    REQUIRE(source);
+    REQUIRE(target);
+    REQUIRE(copyImage(*source, *target, "sha256:abc"));
+    CHECK(to->requestsTo("POST", "/v1.41/images/load").at(0).body == whole);
+
+    // A failed save is the cause named, even though the load then fails too.
+    from->expectJson("GET", "/v1.41/images/sha256:gone/get", 404, R"({"message":"reference does not exist"})");
+    to->expectJson("POST", "/v1.41/images/load", 200, R"({"error":"unexpected EOF","errorDetail":{"message":"unexpected EOF"}})");
+    auto failed = copyImage(*source, *target, "sha256:gone");
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::notFound);
+    CHECK(failed.error().message.find("reference does not exist") != std::string::npos);
+    CHECK(failed.error().message.rfind("copy image sha256:gone from unix:///fake/docker.sock", 0) == 0);
 }
