@@ -115,29 +115,12 @@ docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role
     return service;
 }
 
-int slotsOverrideOf(const ObservedCluster& observed) {
-    auto label = observed.head->labels.find(kSlotsLabel);
-    return label == observed.head->labels.end() ? 0 : std::atoi(label->second.c_str());
-}
-
-int perHostOf(const ObservedCluster& observed) {
-    auto label = observed.nodes->labels.find(kPerHostLabel);
-    return label == observed.nodes->labels.end() ? 0 : std::atoi(label->second.c_str());
-}
-
-std::string registryOf(const ObservedCluster& observed) {
-    auto label = observed.nodes->labels.find(kRegistryLabel);
-    return label == observed.nodes->labels.end() ? std::string() : label->second;
-}
-
-bool pullsFromRegistry(const ObservedCluster& observed) { return !registryOf(observed).empty(); }
-
 // Placement and where the image comes from are fixed when a cluster is created.
 Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observed) {
-    if (spec.perHost != 0 && spec.perHost != perHostOf(observed))
-        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " + std::to_string(perHostOf(observed)) +
+    if (spec.perHost != 0 && spec.perHost != observed.perHost())
+        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " + std::to_string(observed.perHost()) +
                                                "): take it down first");
-    if (!spec.registry.empty() && spec.registry != registryOf(observed))
+    if (!spec.registry.empty() && spec.registry != observed.registry())
         return makeError(ErrorCode::usage, "--registry cannot change on an existing cluster: take it down first");
     return {};
 }
@@ -250,8 +233,8 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
     bool creating = plan.steps.front() == Step::createNetwork;
     if (!creating)
         if (auto fixed = checkFixedSettings(spec, *observed); !fixed) return fixed.error().context("up '" + spec.name + "'");
-    bool fromRegistry = creating ? !spec.registry.empty() : pullsFromRegistry(*observed);
-    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : perHostOf(*observed), creating ? *imageId : observed->nodes->image,
+    bool fromRegistry = creating ? !spec.registry.empty() : !observed->registry().empty();
+    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : observed->perHost(), creating ? *imageId : observed->nodes->image,
                               fromRegistry, progress);
     if (!hosts) return hosts.error().context("up '" + spec.name + "'");
     if (creating) {
@@ -263,7 +246,7 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
         }
         return create(spec, serviceImage, *observed, *hosts, deadline, progress);
     }
-    auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : slotsOverrideOf(*observed), deadline, progress);
+    auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(), *hosts, deadline, progress);
     if (!status) return status.error().context("up '" + spec.name + "'");
     return status;
 }
@@ -317,12 +300,12 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     }
     auto current = observeCluster(engine_, spec.name);
     if (!current) return fail(current.error());
-    auto members = makeReady(engine_, *current, spec.nodes, spec.slotsOverride, Deadline{deadline}, progress);
+    auto members = makeReady(engine_, hosts, *current, spec.nodes, spec.slotsOverride, Deadline{deadline}, progress);
     if (!members) return fail(members.error());
     return status(spec.name);
 }
 
-Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, Clock::time_point deadline,
+Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts, Clock::time_point deadline,
                                              const Progress& progress) {
     if (observed.nodes->replicas != static_cast<std::uint64_t>(nodes)) {
         auto members = currentMembers(engine_, observed);
@@ -337,7 +320,7 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
     }
     auto current = observeCluster(engine_, observed.name);
     if (!current) return current.error();
-    auto members = makeReady(engine_, *current, nodes, slotsOverride, Deadline{deadline}, progress);
+    auto members = makeReady(engine_, hosts, *current, nodes, slotsOverride, Deadline{deadline}, progress);
     if (!members) return members.error();
     return status(observed.name);
 }
@@ -349,12 +332,12 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     if (!observed) return observed.error();
     // Naming a cluster that is not there is bad input, like any other usage error.
     if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
-    ClusterSpec spec{name, nodes, slotsOverrideOf(*observed)};
+    ClusterSpec spec{name, nodes, observed->slotsOverride()};
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
-    if (auto hosts = prepareHosts(engine_, nodes, perHostOf(*observed), observed->nodes->image, pullsFromRegistry(*observed), progress); !hosts)
-        return hosts.error().context("scale '" + name + "'");
-    auto status = resize(*observed, nodes, spec.slotsOverride, Clock::now() + timeout, progress);
+    auto hosts = prepareHosts(engine_, nodes, observed->perHost(), observed->nodes->image, !observed->registry().empty(), progress);
+    if (!hosts) return hosts.error().context("scale '" + name + "'");
+    auto status = resize(*observed, nodes, spec.slotsOverride, *hosts, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");
     return status;
 }

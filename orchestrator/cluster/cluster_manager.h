@@ -75,7 +75,7 @@ private:
     Status ensureSwarm(const Progress& progress);
     Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed, HostEngines& hosts,
                                  std::chrono::steady_clock::time_point deadline, const Progress& progress);
-    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, std::chrono::steady_clock::time_point deadline,
+    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts, std::chrono::steady_clock::time_point deadline,
                                  const Progress& progress);
 
     docker::EngineClient& engine_;

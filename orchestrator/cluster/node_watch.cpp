@@ -36,6 +36,23 @@ bool changesTasks(const std::optional<std::string>& operation) {
     return operation && (*operation == "up" || *operation == "scale" || *operation == "down");
 }
 
+// A host that joined since `up` may receive the replacement: give it the image first (a failure
+// only slows healing down: Swarm rejects such a task and tries another host).
+void copyImageToNewHosts(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& observed) {
+    if (!observed.registry().empty()) return;  // tasks pull it
+    if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodes->image, [](const std::string&, const std::string&) {}); !copied)
+        log::warn("cluster '" + observed.name + "': " + copied.error().message);
+}
+
+// One healing attempt: the swarm as it is now, the image where it may be needed, then ready.
+Result<std::vector<Member>> makeReadyAgain(docker::EngineClient& engine, const ObservedCluster& observed, const Deadline& deadline) {
+    auto hosts = HostEngines::discover(engine);
+    if (!hosts) return hosts.error();
+    copyImageToNewHosts(engine, *hosts, observed);
+    return makeReady(engine, *hosts, observed, static_cast<int>(observed.nodes->replicas), observed.slotsOverride(), deadline,
+                     [](const std::string&, const std::string&) {});
+}
+
 }  // namespace
 
 void ClusterEvents::add(const std::string& cluster, const std::string& text) {
@@ -215,20 +232,6 @@ void NodeWatcher::scheduleHeal(const std::string& cluster) {
     healers_.emplace_back([this, cluster] { heal(cluster); });
 }
 
-namespace {
-
-// A host that joined since `up` may receive the replacement: give it the image first (a failure
-// only slows healing down: Swarm rejects such a task and tries another host).
-void copyImageToNewHosts(docker::EngineClient& engine, const ObservedCluster& observed) {
-    if (observed.nodes->labels.count(kRegistryLabel)) return;  // tasks pull it
-    auto hosts = HostEngines::discover(engine);
-    if (!hosts) return;
-    if (auto copied = ensureImageOnHosts(*hosts, engine, observed.nodes->image, [](const std::string&, const std::string&) {}); !copied)
-        log::warn("cluster '" + observed.name + "': " + copied.error().message);
-}
-
-}  // namespace
-
 void NodeWatcher::heal(const std::string& cluster) {
     auto deadline = std::chrono::steady_clock::now() + kHealTimeout;
     std::string lastError;
@@ -239,13 +242,9 @@ void NodeWatcher::heal(const std::string& cluster) {
                 auto engine = engines_();
                 auto observed = engine ? observeCluster(*engine, cluster) : Result<ObservedCluster>(engine.error());
                 if (!observed || !observed->complete()) break;  // taken down meanwhile
-                int slots = 0;
-                if (auto label = observed->head->labels.find(kSlotsLabel); label != observed->head->labels.end()) slots = std::atoi(label->second.c_str());
-                copyImageToNewHosts(*engine, *observed);
                 // Swarm may still list the dead task as running for a moment: a failed attempt is retried.
                 Deadline attemptDeadline{std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(60)), &stopping_};
-                auto members = makeReady(*engine, *observed, static_cast<int>(observed->nodes->replicas), slots, attemptDeadline,
-                                         [](const std::string&, const std::string&) {});
+                auto members = makeReadyAgain(*engine, *observed, attemptDeadline);
                 std::lock_guard<std::mutex> lock(healMutex_);
                 if (members && !healing_[cluster]) {
                     events_.add(cluster, "replacement ready: head + " + std::to_string(members->size() - 1) + " nodes verified, hostfile rewritten");

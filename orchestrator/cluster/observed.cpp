@@ -1,6 +1,7 @@
 #include "cluster/observed.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "cluster/spec.h"
 #include "common/strings.h"
@@ -15,6 +16,20 @@ std::string ObservedCluster::missingParts() const {
     if (secrets.empty()) missing.push_back("ssh key secret");
     return join(missing, ", ");
 }
+
+namespace {
+
+std::string labelOf(const std::optional<docker::ServiceInfo>& service, const char* key) {
+    if (!service) return "";
+    auto label = service->labels.find(key);
+    return label == service->labels.end() ? std::string() : label->second;
+}
+
+}  // namespace
+
+int ObservedCluster::slotsOverride() const { return std::atoi(labelOf(head, kSlotsLabel).c_str()); }
+int ObservedCluster::perHost() const { return std::atoi(labelOf(nodes, kPerHostLabel).c_str()); }
+std::string ObservedCluster::registry() const { return labelOf(nodes, kRegistryLabel); }
 
 std::string ObservedCluster::subnet() const {
     if (network && !network->subnets.empty()) return network->subnets.front();

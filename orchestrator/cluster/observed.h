@@ -25,6 +25,10 @@ struct ObservedCluster {
     // "head service, node service, ..." for what is missing from a complete cluster.
     std::string missingParts() const;
     std::string subnet() const;
+    // Settings fixed at creation, from the services' labels: 0 or "" when not set (or no service).
+    int slotsOverride() const;   // ppcs.slots on the head service
+    int perHost() const;         // ppcs.per-host on the node service
+    std::string registry() const;  // ppcs.registry on the node service
 };
 
 Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::string& name);

@@ -173,10 +173,9 @@ Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& member
 }
 
 // Slots per member, and whether ranks on some host outnumber its cores.
-bool assignSlots(docker::EngineClient& engine, std::vector<Member>& members, int slotsOverride) {
+bool assignSlots(const std::vector<docker::SwarmNode>& nodes, std::vector<Member>& members, int slotsOverride) {
     std::map<std::string, int> hostCpus;
-    if (auto nodes = engine.listNodes())
-        for (const auto& node : *nodes) hostCpus[node.id] = static_cast<int>(std::max<std::int64_t>(1, node.nanoCpus / 1000000000));
+    for (const auto& node : nodes) hostCpus[node.id] = static_cast<int>(std::max<std::int64_t>(1, node.nanoCpus / 1000000000));
     // A host the swarm did not describe is taken to be this one.
     auto cpusOf = [&hostCpus](const std::string& host) {
         auto known = hostCpus.find(host);
@@ -256,14 +255,12 @@ Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const O
     return members;
 }
 
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
                                       const Deadline& deadline, const Progress& progress) {
     auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
     if (!members) return members.error();
-    bool oversubscribed = assignSlots(engine, *members, slotsOverride);
-    auto hosts = HostEngines::discover(engine);
-    if (!hosts) return hosts.error();
-    auto keys = collectHostKeys(engine, *hosts, *members, deadline);
+    bool oversubscribed = assignSlots(hosts.nodes(), *members, slotsOverride);
+    auto keys = collectHostKeys(engine, hosts, *members, deadline);
     if (!keys) return keys.error();
     progress("ssh", "host keys of " + std::to_string(keys->size()) + " members collected");
     std::string head = members->front().containerId;

@@ -16,6 +16,8 @@
 
 namespace ppcs::cluster {
 
+class HostEngines;  // cluster/hosts.h
+
 // One task of the cluster: the head (slot 0) or a node.
 struct Member {
     std::string role;         // "head" or "node"
@@ -49,8 +51,9 @@ struct Deadline {
 };
 
 // Waits (until deadline) for the head and `nodes` nodes, then makes them ready. On timeout the
-// error names every member that never got there and why.
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, int slotsOverride,
+// error names every member that never got there and why. hosts: the swarm as the caller
+// discovered it (slots per host CPUs, host keys through each host's engine).
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
                                       const Deadline& deadline, const Progress& progress);
 
 // The shared folder is a volume local to each host. Copies paths (relative to the shared folder)
