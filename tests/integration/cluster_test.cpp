@@ -39,12 +39,10 @@ private:
     std::string name_;
 };
 
-std::string lastLines(const std::string& text) { return text.substr(text.size() > 1500 ? text.size() - 1500 : 0); }
-
 json cliJson(const TestCluster& cluster, std::vector<std::string> args) {
     args.insert(args.begin(), "--json");
     auto result = cluster.cli(args);
-    INFO("stderr: " << lastLines(result.err));
+    INFO("stderr: " << lastPart(result.err, 1500));
     REQUIRE(result.exitCode == 0);
     return json::parse(result.out);
 }
@@ -112,7 +110,7 @@ TEST_CASE("up, ips, hostfile, mpirun, daemon restart, scale, down", "[docker]") 
     TestCluster cluster(state, "life");
 
     auto up = cluster.cli({"up", "--nodes", "3"});
-    INFO("up stderr: " << lastLines(up.err));
+    INFO("up stderr: " << lastPart(up.err, 1500));
     REQUIRE(up.exitCode == 0);
     CHECK(up.out.find("cluster " + cluster.name() + " ready: head + 3 nodes") == 0);
     checkCluster(engine, cluster, 3);
@@ -140,12 +138,12 @@ TEST_CASE("up, ips, hostfile, mpirun, daemon restart, scale, down", "[docker]") 
     CHECK(cliJson(cluster, {"ips"}) == before);
 
     auto scaled = cluster.cli({"scale", "--nodes", "5"});
-    INFO("scale stderr: " << lastLines(scaled.err));
+    INFO("scale stderr: " << lastPart(scaled.err, 1500));
     REQUIRE(scaled.exitCode == 0);
     checkCluster(engine, cluster, 5);
     REQUIRE(runProcess({ppcs::testing::cliBinary(), "daemon", "stop"}, {{"PPCS_STATE_DIR", state.path()}}, 30).exitCode == 0);
     auto down = cluster.cli({"down", "--volumes"}, 180);
-    INFO("down stderr: " << lastLines(down.err));
+    INFO("down stderr: " << lastPart(down.err, 1500));
     REQUIRE(down.exitCode == 0);
     CHECK(objectsLabelled(engine, cluster.name()) == 0);
     auto downAgain = cluster.cli({"down"});
@@ -213,9 +211,9 @@ TEST_CASE("a failed up removes what it created, and a racing up is refused", "[d
     // One second is too short to verify 4 containers: up must fail and roll back.
     auto failed = cluster.cli({"up", "--nodes", "3", "--timeout", "1"});
     CHECK(failed.exitCode == 1);
-    std::string lastLine = failed.err.substr(failed.err.rfind('\n', failed.err.size() - 2) + 1);
-    INFO("stderr: " << lastLines(failed.err));
-    CHECK(lastLine.find("ppcs-cluster: up '" + cluster.name() + "': ") == 0);
+    std::string last = lastLine(failed.err);
+    INFO("stderr: " << lastPart(failed.err, 1500));
+    CHECK(last.find("ppcs-cluster: up '" + cluster.name() + "': ") == 0);
     CHECK(failed.err.find("[rollback] removing what this up created") != std::string::npos);
     CHECK(objectsLabelled(engine, cluster.name()) == 0);
 

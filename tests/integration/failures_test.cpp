@@ -290,8 +290,8 @@ TEST_CASE("node loss during run: the job ends, names the node, and leaves nothin
     WARN("node loss during run: the job ended " << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() << " s after the kill");
     CHECK_FALSE(result.timedOut);
     CHECK(result.exitCode != 0);
-    std::string lastLine = result.err.substr(result.err.rfind('\n', result.err.size() - 2) + 1);
-    CHECK(lastLine.find("lost node " + fixture.cluster() + "-node-") != std::string::npos);
+    std::string last = lastLine(result.err);
+    CHECK(last.find("lost node " + fixture.cluster() + "-node-") != std::string::npos);
     int left = -1;
     for (int poll = 0; poll < 50 && left != 0; ++poll) {
         left = jobProcesses(engine, fixture.cluster());

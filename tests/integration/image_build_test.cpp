@@ -19,7 +19,7 @@ TEST_CASE("build makes the node image, and an unchanged context is a no-op", "[d
     TestDaemonDir state;
     std::map<std::string, std::string> env{{"PPCS_STATE_DIR", state.path()}};
     auto first = runProcess({ppcs::testing::cliBinary(), "--json", "build"}, env, 2400);
-    INFO(first.err.substr(first.err.size() > 3000 ? first.err.size() - 3000 : 0));
+    INFO(lastPart(first.err, 3000));
     REQUIRE(first.exitCode == 0);
     auto firstJson = nlohmann::json::parse(first.out);
     std::string imageId = firstJson["image_id"];
@@ -59,10 +59,10 @@ TEST_CASE("a failing RUN step fails the build with its message and tags nothing"
     std::system(("rm -rf " + context).c_str());
     CHECK(result.exitCode == 1);
     CHECK(result.err.find("about-to-fail") != std::string::npos);
-    std::string lastLine = result.err.substr(result.err.rfind('\n', result.err.size() - 2) + 1);
-    CHECK(lastLine == "ppcs-cluster: build image " + tag +
-                          ": POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo about-to-fail && exit 3' "
-                          "returned a non-zero code: 3\n");
+    std::string last = lastLine(result.err);
+    CHECK(last == "ppcs-cluster: build image " + tag +
+                      ": POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo about-to-fail && exit 3' "
+                      "returned a non-zero code: 3\n");
     auto tagged = engine.inspectImage(tag);
     REQUIRE(tagged);
     CHECK_FALSE(tagged->has_value());

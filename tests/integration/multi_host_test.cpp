@@ -26,8 +26,6 @@ using ppcs::testing::runProcess;
 
 namespace {
 
-std::string tail(const std::string& text) { return text.substr(text.size() > 2000 ? text.size() - 2000 : 0); }
-
 // scripts/sim-hosts up N for the test, and down at the end, pass or fail (only when this test
 // brought them up: a simulation someone else runs is never touched).
 class SimulatedHosts {
@@ -39,7 +37,7 @@ public:
         if (withRegistry) args.push_back("--registry");
         auto up = script(args, 900);
         if (up.exitCode != 0) std::system(("rm -rf " + dir_).c_str());  // the destructor will not run
-        INFO("sim-hosts up: " << tail(up.err));
+        INFO("sim-hosts up: " << lastPart(up.err));
         REQUIRE(up.exitCode == 0);
         up_ = true;
         static const std::regex registryLine(R"(export PPCS_SIM_REGISTRY=(\S+))");
@@ -90,7 +88,7 @@ private:
 json cliJson(const TestDaemonDir& state, std::vector<std::string> args) {
     args.insert(args.begin(), "--json");
     auto result = runCli(state, args);
-    INFO("ppcs-cluster " << join(args, " ") << ": " << tail(result.err));
+    INFO("ppcs-cluster " << join(args, " ") << ": " << lastPart(result.err));
     REQUIRE(result.exitCode == 0);
     return json::parse(result.out);
 }
@@ -196,7 +194,7 @@ void registerWorkers(docker::EngineClient& outer, const SimulatedHosts& sim, con
 void upAcrossHosts(const TestDaemonDir& state, const std::string& name) {
     CHECK(runCli(state, {"up", "--nodes", "7", "--per-host", "2", "--name", name}).exitCode == 2);
     auto up = runCli(state, {"up", "--nodes", "6", "--name", name}, 600);
-    INFO("up: " << tail(up.err));
+    INFO("up: " << lastPart(up.err));
     REQUIRE(up.exitCode == 0);
     for (const auto& host : cliJson(state, {"hosts"})["hosts"]) CHECK(host["image"] == "present");
     auto placed = memberHosts(cliJson(state, {"status", "--name", name}));
@@ -207,7 +205,7 @@ void upAcrossHosts(const TestDaemonDir& state, const std::string& name) {
     CHECK(placed[name + "-head"] == "ppcs-sim-1");
 
     auto hello = runCli(state, {"run", "--name", name, "hello_world"});
-    INFO("run: " << tail(hello.err));
+    INFO("run: " << lastPart(hello.err));
     REQUIRE(hello.exitCode == 0);
     CHECK(helloHosts(hello.out).size() == 7);
     auto stats = cliJson(state, {"stats", "--name", name})["members"];
@@ -231,14 +229,14 @@ void runOwnProgram(const TestDaemonDir& state, const std::string& name) {
     ::close(fd);
     auto own = runCli(state, {"run", "--name", name, source});
     ::unlink(source);
-    INFO("run own: " << tail(own.err));
+    INFO("run own: " << lastPart(own.err));
     CHECK(own.exitCode == 0);
     CHECK(helloHosts(own.out).size() == 7);
 }
 
 void checkRunsEverywhere(const TestDaemonDir& state, const std::string& name, const char* when) {
     auto hello = runCli(state, {"run", "--name", name, "hello_world"});
-    INFO("run " << when << ": " << tail(hello.err));
+    INFO("run " << when << ": " << lastPart(hello.err));
     CHECK(hello.exitCode == 0);
     CHECK(helloHosts(hello.out).size() == 7);
 }
@@ -274,7 +272,7 @@ void loseHost(docker::EngineClient& outer, const TestDaemonDir& state, const std
 // down: nothing left on the hosts ppcsd reaches; the lost one is named as left behind.
 void downEverywhere(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     auto down = runCli(state, {"--json", "down", "--volumes", "--name", name}, 300);
-    INFO("down: " << tail(down.err));
+    INFO("down: " << lastPart(down.err));
     REQUIRE(down.exitCode == 0);
     CHECK(json::parse(down.out)["left_behind"].dump().find("ppcs-sim-3") != std::string::npos);
     for (int host : {1, 2}) {
@@ -326,7 +324,7 @@ TEST_CASE("with --registry the image is pushed once and every host pulls it, reg
 
     CHECK(runCli(state, {"up", "--nodes", "4", "--name", name, "--registry", "http://" + sim.registry()}).exitCode == 2);
     auto up = runCli(state, {"up", "--nodes", "4", "--name", name, "--registry", sim.registry()}, 600);
-    INFO("up: " << tail(up.err));
+    INFO("up: " << lastPart(up.err));
     REQUIRE(up.exitCode == 0);
     auto status = cliJson(state, {"status", "--name", name});
     CHECK(status["image"].get<std::string>().rfind(sim.registry() + "/ppcs-openmpi@sha256:", 0) == 0);
@@ -334,20 +332,20 @@ TEST_CASE("with --registry the image is pushed once and every host pulls it, reg
     for (const auto& [member, host] : memberHosts(status)) hosts.insert(host);
     CHECK(hosts.size() == 2);
     auto hello = runCli(state, {"run", "--name", name, "hello_world"});
-    INFO("run: " << tail(hello.err));
+    INFO("run: " << lastPart(hello.err));
     CHECK(hello.exitCode == 0);
     CHECK(helloHosts(hello.out).size() == 5);
 
     // Scaling pulls too; the registry stays the cluster's image source.
     CHECK(runCli(state, {"up", "--nodes", "4", "--name", name, "--registry", "other:5000"}).exitCode == 2);
     auto scaled = runCli(state, {"scale", "--nodes", "6", "--name", name}, 600);
-    INFO("scale: " << tail(scaled.err));
+    INFO("scale: " << lastPart(scaled.err));
     REQUIRE(scaled.exitCode == 0);
     auto again = runCli(state, {"run", "--name", name, "hello_world"});
     CHECK(helloHosts(again.out).size() == 7);
 
     auto down = runCli(state, {"down", "--volumes", "--name", name}, 300);
-    INFO("down: " << tail(down.err));
+    INFO("down: " << lastPart(down.err));
     REQUIRE(down.exitCode == 0);
     auto manager = sim.engine(1);
     checkNothingLabelled(manager, {{"ppcs.cluster", name}});

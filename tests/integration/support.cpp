@@ -35,7 +35,7 @@ std::string ensureNodeImage() {
     if (!imageId.empty()) return imageId;
     TestDaemonDir state;
     auto result = ppcs::testing::runProcess({ppcs::testing::cliBinary(), "--json", "build"}, {{"PPCS_STATE_DIR", state.path()}}, 2400);
-    INFO("build stderr (last part): " << result.err.substr(result.err.size() > 2000 ? result.err.size() - 2000 : 0));
+    INFO("build stderr (last part): " << lastPart(result.err));
     REQUIRE(result.exitCode == 0);
     auto marker = result.out.find("\"image_id\":\"");
     REQUIRE(marker != std::string::npos);
@@ -58,6 +58,10 @@ std::map<std::string, std::string> TestDaemonDir::environment() const {
     if (!dockerHost_.empty()) env["DOCKER_HOST"] = dockerHost_;
     return env;
 }
+
+std::string lastPart(const std::string& text, std::size_t size) { return text.substr(text.size() > size ? text.size() - size : 0); }
+
+std::string lastLine(const std::string& text) { return text.substr(text.rfind('\n', text.size() - 2) + 1); }
 
 std::string testClusterName(const std::string& suffix) { return "it" + std::to_string(::getpid()) + "-" + suffix; }
 

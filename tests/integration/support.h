@@ -37,6 +37,11 @@ private:
     std::string dockerHost_;
 };
 
+// The last `size` characters of text (all of it when shorter): enough of a long stderr to say why.
+std::string lastPart(const std::string& text, std::size_t size = 2000);
+// The last line of text, which ends with a newline (the one-line error a command printed last).
+std::string lastLine(const std::string& text);
+
 // "it<pid>-<suffix>": a cluster name unique to this test process.
 std::string testClusterName(const std::string& suffix);
 
