@@ -29,15 +29,15 @@ RealDaemonServices::~RealDaemonServices() {
 
 void RealDaemonServices::stopOrphanedJobs() {
     for (const auto& name : store_->interruptedClusters()) {
+        // A cluster that is busy, gone or unreachable has nothing to stop. The line is logged once
+        // the cluster is free again.
         cleaners_.emplace_back([this, name] {
-            auto held = clusterLocks_.acquire(name, "cleanup");
-            auto engine = docker::EngineClient::connectFromEnvironment();
-            if (!held || !engine) return;
-            cluster::ClusterManager manager(*engine, *runner_);
-            auto status = manager.status(name);
-            if (!status || status->members.empty()) return;
-            auto stopped = jobs::stopJobEverywhere(*engine, status->members);
-            log::info("stopped what an interrupted job left on cluster '" + name + "'" + (stopped ? "" : ": " + stopped.error().message));
+            auto swept = withCluster<Status>(name, "cleanup", [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
+                auto status = manager.status(name);
+                if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
+                return jobs::stopJobEverywhere(engine, status->members);
+            });
+            if (swept) log::info("stopped what an interrupted job left on cluster '" + name + "'" + (*swept ? "" : ": " + swept->error().message));
         });
     }
 }
