@@ -107,6 +107,15 @@ TEST_CASE("ppcsd killed with SIGKILL mid-job: the job is recorded interrupted an
     CHECK(left == 0);
     auto after = fixture.cli({"--json", "ips", "--name", fixture.cluster()});
     CHECK(after.out == before.out);
+    // The clean-up holds the cluster until it has swept every member (a `down` meanwhile is
+    // refused as busy): it logs when it is done.
+    bool cleaned = false;
+    for (int poll = 0; poll < 150 && !cleaned; ++poll) {
+        auto log = readFile(fixture.stateDir() + "/ppcsd.log");
+        cleaned = log && log->find("stopped what an interrupted job left on cluster '" + fixture.cluster() + "'") != std::string::npos;
+        if (!cleaned) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    CHECK(cleaned);
     REQUIRE(fixture.cli({"down", "--volumes", "--name", fixture.cluster()}, 180).exitCode == 0);
     CHECK(engine.listServices({{"ppcs.cluster", fixture.cluster()}})->empty());
     CHECK(engine.listContainers({{"ppcs.cluster", fixture.cluster()}}, true)->empty());
