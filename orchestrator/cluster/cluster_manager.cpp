@@ -380,18 +380,7 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
     status.members = std::move(*members);
     if (auto hosts = describeHosts(engine_, status.members); hosts) status.hosts = std::move(*hosts);
     else return hosts.error().context("cluster '" + name + "'");
-    if (!status.members.empty() && status.members.front().role == "head" && !status.members.front().containerId.empty()) {
-        auto text = readHostfile(engine_, status.members.front().containerId);
-        if (!text) return text.error();
-        auto entries = parseHostfile(*text);
-        if (!entries) return entries.error().context("cluster '" + name + "'");
-        for (auto& member : status.members)
-            for (const auto& entry : *entries)
-                if (entry.address == member.address && member.state == "running") {
-                    member.ready = true;
-                    member.slots = entry.slots;
-                }
-    }
+    if (auto stale = markVerifiedMembers(engine_, name, status.members); !stale) return stale.error();
     return status;
 }
 

@@ -27,6 +27,8 @@ Status checkEntry(const HostEntry& entry, std::set<std::string>& seen) {
     if (entry.slots < 1 || entry.slots > kMaxSlots)
         return makeError(ErrorCode::usage, "hostfile: slots for " + entry.address + " must be from 1 to " + std::to_string(kMaxSlots));
     if (!isSafeName(entry.name)) return makeError(ErrorCode::usage, "hostfile: host name '" + entry.name + "' has unsafe characters");
+    if (entry.container.find_first_not_of("0123456789abcdef") != std::string::npos || (!entry.container.empty() && entry.name.empty()))
+        return makeError(ErrorCode::usage, "hostfile: container '" + entry.container + "' of " + entry.address + " is not a container ID after a name");
     if (!seen.insert(entry.address).second) return makeError(ErrorCode::usage, "hostfile: " + entry.address + " is listed twice");
     return {};
 }
@@ -54,6 +56,7 @@ Result<std::string> renderHostfile(const std::string& cluster, const std::vector
     for (const auto& entry : entries) {
         out << entry.address << " slots=" << entry.slots;
         if (!entry.name.empty()) out << "   # " << entry.name;
+        if (!entry.container.empty()) out << " " << entry.container.substr(0, kShortContainerId);
         out << "\n";
     }
     return out.str();
@@ -67,7 +70,8 @@ Result<std::vector<HostEntry>> parseHostfile(const std::string& text) {
         std::string line = lines[i];
         HostEntry entry;
         if (auto hash = line.find('#'); hash != std::string::npos) {
-            entry.name = std::string(trim(line.substr(hash + 1)));
+            std::istringstream comment(line.substr(hash + 1));
+            comment >> entry.name >> entry.container;
             line = line.substr(0, hash);
         }
         std::istringstream words(line);

@@ -271,7 +271,7 @@ Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines&
     if (auto written = writeSharedFiles(engine, head, settings); !written) return written.error().context("write the cluster's settings");
     if (auto verified = verifySsh(engine, *members, deadline, progress); !verified) return verified.error();
     std::vector<HostEntry> entries;
-    for (const auto& member : *members) entries.push_back({member.address, member.slots, member.hostname});
+    for (const auto& member : *members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
     auto hostfile = renderHostfile(cluster.name, entries);
     if (!hostfile) return hostfile.error();
     if (auto written = writeSharedFiles(engine, head, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
@@ -287,6 +287,36 @@ Result<std::string> readHostfile(docker::EngineClient& engine, const std::string
     auto outcome = engine.runExec(headContainer, {{"cat", kHostfilePath}, kMpiUser, {}, ""});
     if (!outcome) return outcome.error().context("read the hostfile");
     return outcome->exitCode == 0 ? outcome->out : std::string();
+}
+
+namespace {
+
+bool isVerifiedEntry(const HostEntry& entry, const Member& member) {
+    return entry.address == member.address && member.state == "running" && !entry.container.empty() &&
+           member.containerId.compare(0, entry.container.size(), entry.container) == 0;
+}
+
+}  // namespace
+
+Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members) {
+    if (members.empty() || members.front().role != "head" || members.front().containerId.empty()) return 0;
+    auto text = readHostfile(engine, members.front().containerId);
+    if (!text) return text.error();
+    auto entries = parseHostfile(*text);
+    if (!entries) return entries.error().context("cluster '" + cluster + "'");
+    for (auto& member : members)
+        for (const auto& entry : *entries)
+            if (isVerifiedEntry(entry, member)) {
+                member.ready = true;
+                member.slots = entry.slots;
+            }
+    auto verifiedRunning = [&members](const HostEntry& entry) {
+        return std::any_of(members.begin(), members.end(), [&entry](const Member& member) { return isVerifiedEntry(entry, member); });
+    };
+    int stale = static_cast<int>(std::count_if(entries->begin(), entries->end(), [&](const HostEntry& entry) {
+        return !entry.container.empty() && !verifiedRunning(entry);
+    }));
+    return stale;
 }
 
 Result<bool> jobRunning(docker::EngineClient& engine, const std::string& headContainer) {

@@ -66,6 +66,13 @@ Status writeSharedFiles(docker::EngineClient& engine, const std::string& headCon
 // The hostfile as the head sees it now (empty when there is none yet).
 Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer);
 
+// Sets ready (and slots) on each member the head's hostfile lists at its address in the very
+// container that was verified there; a replaced container at the same address is not ready.
+// Returns how many hostfile entries are stale: their verified container no longer runs there
+// (it died, or was replaced, and nobody healed the cluster since).
+// members: head first, as currentMembers gives them.
+Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members);
+
 // True when an mpirun is running in the head container.
 Result<bool> jobRunning(docker::EngineClient& engine, const std::string& headContainer);
 

@@ -19,6 +19,8 @@ TEST_CASE("hostfile rendering refuses bad entries", "[cluster][hostfile]") {
         {{{"10.0.0.2", 1, "a b"}}, "unsafe characters"},
         {{{"10.0.0.2", 1, "x\nslots=9"}}, "unsafe characters"},
         {{{"10.0.0.2", 1, ""}, {"10.0.0.2", 2, ""}}, "listed twice"},
+        {{{"10.0.0.2", 1, "n", "xyz"}}, "is not a container ID"},
+        {{{"10.0.0.2", 1, "", "abc123"}}, "is not a container ID after a name"},
     };
     for (const auto& c : cases) {
         auto rendered = renderHostfile("demo", c.entries);
@@ -26,6 +28,20 @@ TEST_CASE("hostfile rendering refuses bad entries", "[cluster][hostfile]") {
         CHECK(rendered.error().code == ErrorCode::usage);
         CHECK(rendered.error().message.find(c.says) != std::string::npos);
     }
+}
+
+TEST_CASE("the hostfile keeps the verified container of each member, in its short form", "[cluster][hostfile]") {
+    std::string full(64, 'a');
+    std::vector<HostEntry> entries{{"10.128.0.2", 2, "demo-head", full}, {"10.128.0.3", 1, "demo-node-1", ""}};
+    auto text = renderHostfile("demo", entries);
+    REQUIRE(text);
+    CHECK(text->find("10.128.0.2 slots=2   # demo-head aaaaaaaaaaaa\n") != std::string::npos);
+    CHECK(text->find("10.128.0.3 slots=1   # demo-node-1\n") != std::string::npos);
+    auto parsed = parseHostfile(*text);
+    REQUIRE(parsed);
+    CHECK((*parsed)[0].container == "aaaaaaaaaaaa");
+    CHECK((*parsed)[1].container.empty());
+    CHECK_FALSE(parseHostfile("10.0.0.2 slots=1 # demo-head not-hex"));
 }
 
 TEST_CASE("hostfile parsing refuses what Open MPI would misread", "[cluster][hostfile]") {
