@@ -1,5 +1,6 @@
 // The cluster lifecycle end to end: the real CLI, a real ppcsd, a real swarm.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <future>
@@ -28,9 +29,12 @@ public:
     ~TestCluster() { cli({"down", "--volumes"}, 180); }
     const std::string& name() const { return name_; }
 
-    // ppcs-cluster ARGS --name <this cluster>.
+    // ppcs-cluster ARGS with --name <this cluster> right after the subcommand: after PROGRAM
+    // (in `run`) it would be the program's argument, and the job would go to the default cluster.
     ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const {
-        args.insert(args.end(), {"--name", name_});
+        auto subcommand = std::find_if(args.begin(), args.end(), [](const std::string& word) { return word.rfind("-", 0) != 0; });
+        REQUIRE(subcommand != args.end());
+        args.insert(subcommand + 1, {"--name", name_});
         return runCli(state_, args, timeLimit);
     }
 
@@ -197,6 +201,7 @@ TEST_CASE("bad cluster input: one line, exit 2, nothing made", "[docker]") {
     CHECK(statusMissing.err == "ppcs-cluster: cluster '" + cluster.name() + "' does not exist\n");
     auto runMissing = cluster.cli({"run", "hello_world"});
     CHECK(runMissing.exitCode == 2);
+    CHECK(runMissing.err.find("cluster '" + cluster.name() + "' does not exist") != std::string::npos);
     auto logsMissing = runProcess({ppcs::testing::cliBinary(), "logs", "987654"}, {{"PPCS_STATE_DIR", state.path()}}, 30);
     CHECK(logsMissing.exitCode == 2);
     CHECK(logsMissing.err == "ppcs-cluster: there is no job 987654 (see `ppcs-cluster jobs`)\n");

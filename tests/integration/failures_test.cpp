@@ -15,6 +15,7 @@
 
 #include "common/files.h"
 #include "common/strings.h"
+#include "integration/cluster_fixture.h"
 #include "integration/support.h"
 #include "support/run_process.h"
 #include "support/test_paths.h"
@@ -26,38 +27,6 @@ using ppcs::testing::ProcessResult;
 using ppcs::testing::runProcess;
 
 namespace {
-
-class Fixture {
-public:
-    explicit Fixture(const std::string& suffix) : cluster_(testClusterName(suffix)) {}
-    ~Fixture() { cli({"down", "--volumes", "--name", cluster_}, 180); }
-    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const { return runCli(state_, std::move(args), timeLimit); }
-    pid_t spawn(std::vector<std::string> args) const { return spawnCli(state_, std::move(args)); }
-    const std::string& cluster() const { return cluster_; }
-    const std::string& stateDir() const { return state_.path(); }
-
-private:
-    TestDaemonDir state_;
-    std::string cluster_;
-};
-
-int daemonPid(const std::string& stateDir) {
-    auto endpoint = readFile(stateDir + "/ppcsd.json");
-    REQUIRE(endpoint);
-    return json::parse(*endpoint)["pid"].get<int>();
-}
-
-// Exit status of pid, waiting at most limitSeconds; -1 when it did not end.
-int waitFor(pid_t pid, int limitSeconds) {
-    int status = 0;
-    for (int poll = 0; poll < limitSeconds * 10; ++poll) {
-        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return -1;
-}
 
 int jobProcesses(docker::EngineClient& engine, const std::string& cluster) {
     int count = 0;
@@ -75,7 +44,7 @@ int jobProcesses(docker::EngineClient& engine, const std::string& cluster) {
 TEST_CASE("ppcsd killed with SIGKILL mid-job: the job is recorded interrupted and stopped, the cluster intact", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    Fixture fixture("crash");
+    ClusterFixture fixture("crash");
     REQUIRE(fixture.cli({"up", "--nodes", "1", "--name", fixture.cluster()}).exitCode == 0);
     auto before = fixture.cli({"--json", "ips", "--name", fixture.cluster()});
     REQUIRE(before.exitCode == 0);
@@ -126,7 +95,7 @@ TEST_CASE("ppcsd killed with SIGKILL mid-job: the job is recorded interrupted an
 TEST_CASE("50 concurrent ips/status calls with two racing scales: clear answers, one size", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    Fixture fixture("race");
+    ClusterFixture fixture("race");
     REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
     std::vector<std::future<ProcessResult>> readers;
     std::vector<std::future<ProcessResult>> scalers;
@@ -170,8 +139,8 @@ TEST_CASE("50 concurrent ips/status calls with two racing scales: clear answers,
 TEST_CASE("secure defaults: loopback only, no docker socket in containers, per-cluster keys", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    Fixture first("sec-a");
-    Fixture second("sec-b");
+    ClusterFixture first("sec-a");
+    ClusterFixture second("sec-b");
     REQUIRE(first.cli({"up", "--nodes", "1", "--name", first.cluster()}).exitCode == 0);
     REQUIRE(second.cli({"up", "--nodes", "1", "--name", second.cluster()}).exitCode == 0);
 
@@ -246,7 +215,7 @@ std::string killOneNode(docker::EngineClient& engine, const std::string& cluster
 TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status says so", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    Fixture fixture("idle-loss");
+    ClusterFixture fixture("idle-loss");
     REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
     REQUIRE(fixture.cli({"version"}).exitCode == 0);  // the daemon (and its event watch) runs
     REQUIRE(hostfileLines(engine, fixture.cluster()).size() == 3);
@@ -284,7 +253,7 @@ TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status
 TEST_CASE("node loss during run: the job ends, names the node, and leaves nothing running", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    Fixture fixture("run-loss");
+    ClusterFixture fixture("run-loss");
     REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
     auto job = std::async(std::launch::async, [&] { return fixture.cli({"run", "--name", fixture.cluster(), "-n", "6", "--", "sleep", "120"}, 120); });
     bool running = false;

@@ -12,6 +12,7 @@
 
 #include "common/files.h"
 #include "common/strings.h"
+#include "integration/cluster_fixture.h"
 #include "integration/support.h"
 #include "support/run_process.h"
 #include "support/test_paths.h"
@@ -24,55 +25,6 @@ using ppcs::testing::ProcessResult;
 using ppcs::testing::runProcess;
 
 namespace {
-
-class JobFixture {
-public:
-    JobFixture() : cluster_(testClusterName("jobs")) {
-        char pattern[] = "/tmp/ppcs-it-src-XXXXXX";
-        sources_ = ::mkdtemp(pattern);
-    }
-    ~JobFixture() {
-        cli({"down", "--volumes", "--name", cluster_}, 180);
-        std::system(("rm -rf " + sources_).c_str());
-    }
-    ProcessResult cli(std::vector<std::string> args, int timeLimit = 300) const { return runCli(state_, std::move(args), timeLimit); }
-    pid_t spawn(std::vector<std::string> args) const { return spawnCli(state_, std::move(args)); }
-    // run --name <cluster> ARGS..., from the sources directory (local paths are relative to it).
-    ProcessResult run(std::vector<std::string> args, int timeLimit = 300) const {
-        std::vector<std::string> argv{"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", sources_, ppcs::testing::cliBinary(), "run", "--name", cluster_};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return runProcess(argv, {{"PPCS_STATE_DIR", state_.path()}}, timeLimit);
-    }
-    void write(const std::string& name, const std::string& content) const { std::ofstream(sources_ + "/" + name) << content; }
-    const std::string& cluster() const { return cluster_; }
-    const std::string& stateDir() const { return state_.path(); }
-    const std::string& sources() const { return sources_; }
-
-private:
-    TestDaemonDir state_;
-    std::string cluster_;
-    std::string sources_;
-};
-
-std::vector<std::string> lines(const std::string& text) {
-    std::vector<std::string> out;
-    for (auto& line : split(std::string(trim(text)), '\n'))
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
-
-// Processes of mpiuser other than sshd/ssh on every member of the cluster.
-std::vector<std::string> leftovers(docker::EngineClient& engine, const std::string& cluster) {
-    std::vector<std::string> found;
-    auto containers = engine.listContainers({{"ppcs.cluster", cluster}}, false);
-    REQUIRE(containers);
-    for (const auto& container : *containers) {
-        auto listed = execIn(engine, container.id, {"pgrep", "-u", "mpiuser", "-l"}, "root");
-        for (const auto& line : lines(listed.out))
-            if (line.find("sshd") == std::string::npos && line.find(" ssh") == std::string::npos) found.push_back(line);
-    }
-    return found;
-}
 
 const char* kExitThree = R"(#include <mpi.h>
 #include <stdio.h>
@@ -96,7 +48,7 @@ print(f"py rank {c.Get_rank()} of {c.Get_size()}", flush=True)
 TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeout, records", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    JobFixture fixture;
+    ClusterFixture fixture("jobs");
     auto up = fixture.cli({"up", "--nodes", "3", "--name", fixture.cluster()});
     INFO("up: " << up.err);
     REQUIRE(up.exitCode == 0);
@@ -196,7 +148,7 @@ TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeo
 TEST_CASE("bench latency over a ring saves a report and a plot, and stats covers every container", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
-    JobFixture fixture;
+    ClusterFixture fixture("jobs");
     REQUIRE(fixture.cli({"up", "--nodes", "3", "--name", fixture.cluster()}).exitCode == 0);
     auto bench = fixture.cli({"--json", "bench", "latency", "--pairs", "ring", "--max-size", "4096", "--name", fixture.cluster()});
     INFO("bench stderr: " << bench.err);
