@@ -195,7 +195,7 @@ void ApiServer::installHostRoutes() {
 void ApiServer::installJobRoutes() {
     server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
         streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, "run", decodeJobRequest, encodeJobOutcome,
-                                                          [this](const auto& job, const auto& events) { return services_.runJob(job, events); });
+                                                          [this](const auto& job, const auto& events) { return services_.runJob(job, events, {}); });
     });
     server_->Post("/v1/jobs/cancel", [this](const httplib::Request& request, httplib::Response& response) {
         auto cluster = decodeCancelRequest(request.body);

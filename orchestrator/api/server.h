@@ -37,9 +37,11 @@ public:
     virtual Result<std::string> joinCommand() = 0;
     virtual Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) = 0;
-    virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) = 0;
+    virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                            const std::function<bool()>& clientPresent) = 0;
     // False when no job runs on the cluster.
     virtual bool cancelJob(const std::string& cluster) = 0;
+    virtual Result<bool> cancelJobById(std::int64_t id) = 0;
     virtual Result<std::vector<jobs::JobRecord>> listJobs(int limit) = 0;
     virtual Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) = 0;
     // Asks the daemon to shut down once the current reply is sent.

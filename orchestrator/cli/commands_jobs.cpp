@@ -66,7 +66,9 @@ Status resolveLocalPath(jobs::JobRequest& request) {
     return {};
 }
 
-// Ctrl-C asks ppcsd to stop the job on every node; a second Ctrl-C gives up waiting.
+// Ctrl-C (or SIGTERM, or SIGHUP from a closed terminal) asks ppcsd to stop the job on every node;
+// a second one gives up waiting. Should this process die first, ppcsd sees its connection close
+// and stops the job itself.
 class InterruptWatcher {
 public:
     InterruptWatcher(const api::Endpoint& endpoint, std::string cluster) : endpoint_(endpoint), cluster_(std::move(cluster)) {
@@ -75,6 +77,7 @@ public:
         sigemptyset(&action.sa_mask);
         ::sigaction(SIGINT, &action, &previousInt_);
         ::sigaction(SIGTERM, &action, &previousTerm_);
+        ::sigaction(SIGHUP, &action, &previousHup_);
         thread_ = std::thread([this] { watch(); });
     }
     ~InterruptWatcher() {
@@ -82,6 +85,7 @@ public:
         thread_.join();
         ::sigaction(SIGINT, &previousInt_, nullptr);
         ::sigaction(SIGTERM, &previousTerm_, nullptr);
+        ::sigaction(SIGHUP, &previousHup_, nullptr);
     }
 
 private:
@@ -105,6 +109,7 @@ private:
     std::thread thread_;
     struct sigaction previousInt_ {};
     struct sigaction previousTerm_ {};
+    struct sigaction previousHup_ {};
 };
 
 int runJob(const GlobalOptions& global, RunOptions options) {

@@ -19,7 +19,7 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
                        std::string node = loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
-                       runningJobs_.cancel(loss.cluster, startsWith(node, "docker host ") ? node : "node " + node);
+                       runningJobs_.stop(loss.cluster, jobs::StopCause::nodeLost, startsWith(node, "docker host ") ? node : "node " + node);
                    }) {}
 
 RealDaemonServices::~RealDaemonServices() {
@@ -142,13 +142,15 @@ Result<std::string> RealDaemonServices::joinCommand() {
     return withEngine<std::string>([](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::joinCommand(engine); });
 }
 
-Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) {
+Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                                    const std::function<bool()>& clientPresent) {
+    if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
     // A job holds its cluster like up/scale/down do: no resize under it, one job at a time.
     return withCluster<jobs::JobOutcome>(request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
         auto members = readyMembers(manager, request.cluster);
         if (!members) return members.error();
         jobs::JobRunner runner(engine, *store_, runningJobs_);
-        return runner.run(request, *members, events);
+        return runner.run(request, *members, events, clientPresent);
     });
 }
 
@@ -193,7 +195,23 @@ Result<std::vector<cluster::MemberStats>> RealDaemonServices::clusterStats(const
         });
 }
 
-bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.cancel(cluster); }
+bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.stop(cluster, jobs::StopCause::cancelled); }
+
+Result<bool> RealDaemonServices::cancelJobById(std::int64_t id) {
+    if (runningJobs_.stopById(id, jobs::StopCause::cancelled)) return true;
+    auto record = store_->get(id);
+    if (!record && record.error().code == ErrorCode::notFound)
+        return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
+    if (!record) return record.error();
+    return false;
+}
+
+bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit) {
+    shuttingDown_ = true;
+    std::size_t asked = runningJobs_.stopAll(jobs::StopCause::daemonStopping, reason);
+    if (asked > 0) log::info("stopping " + std::to_string(asked) + " running job(s): " + reason);
+    return runningJobs_.waitUntilIdle(limit);
+}
 
 Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
 

@@ -2,7 +2,9 @@
 // The real DaemonServices: connects to the Docker engine per operation (so ppcsd survives an
 // engine restart) and runs image builds.
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,11 +37,16 @@ public:
     Result<std::string> joinCommand() override;
     Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) override;
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override;
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override;
+    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                    const std::function<bool()>& clientPresent) override;
     bool cancelJob(const std::string& cluster) override;
+    Result<bool> cancelJobById(std::int64_t id) override;
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
     void requestStop() override;
+    // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded
+    // "stopped" with the reason) and waits for them, at most `limit`; false when some still run.
+    bool stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit);
     // Stops, in the background, the processes of jobs the previous daemon left running.
     void stopOrphanedJobs();
     // Starts following node deaths (see cluster/node_watch.h); stopped by the destructor.
@@ -63,6 +70,7 @@ private:
     cluster::OperationLocks clusterLocks_;
     std::unique_ptr<jobs::JobStore> store_;
     jobs::RunningJobs runningJobs_;
+    std::atomic<bool> shuttingDown_{false};
     std::vector<std::thread> cleaners_;
     cluster::ClusterEvents clusterEvents_;
     cluster::NodeWatcher nodeWatcher_;

@@ -115,7 +115,7 @@ int run(const Options& options) {
         log::error(written.error().message);
         return 1;
     }
-    std::thread signalWaiter([&server] {
+    std::thread signalWaiter([&server, &services] {
         sigset_t signals;
         sigemptyset(&signals);
         sigaddset(&signals, SIGTERM);
@@ -124,6 +124,9 @@ int run(const Options& options) {
         int received = 0;
         sigwait(&signals, &received);
         log::info(std::string("received signal ") + strsignal(received) + ": shutting down");
+        // Jobs first: their streams hold server threads until they end.
+        if (!services.stopJobsForShutdown(std::string("shut down by ") + strsignal(received), std::chrono::seconds(8)))
+            log::warn("some jobs were still stopping after 8 s: shutting down anyway");
         server.stop();
     });
     services.stopOrphanedJobs();

@@ -11,6 +11,7 @@
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/clock.h"
 #include "common/strings.h"
 #include "common/tar.h"
@@ -61,32 +62,72 @@ Result<int> runInHead(docker::EngineClient& engine, const std::string& head, con
     }, std::chrono::hours(24 * 7));
 }
 
+// What prepareProgram returns when a stop was asked for: run() reports the stop's cause instead.
+Error stoppedBeforeLaunch() { return makeError(ErrorCode::failed, "stopped before launch"); }
+
+constexpr auto kWatchInterval = std::chrono::milliseconds(100);
+// While a stop is asked for and the job has not ended, its processes are swept again this often:
+// a launch that raced the first sweep is caught by the next.
+constexpr auto kSweepInterval = std::chrono::seconds(2);
+
 }  // namespace
 
-void RunningJobs::started(const std::string& cluster, std::atomic<bool>* cancelFlag) {
+void JobControl::requestStop(StopCause cause, const std::string& detail) {
     std::lock_guard<std::mutex> lock(mutex_);
-    flags_[cluster] = cancelFlag;
+    if (cause_ != StopCause::none) return;
+    cause_ = cause;
+    detail_ = detail;
+    stopRequested_ = true;
+}
+
+StopCause JobControl::cause() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cause_;
+}
+
+std::string JobControl::detail() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return detail_;
+}
+
+void RunningJobs::started(const std::string& cluster, std::int64_t id, JobControl* control) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobs_[cluster] = Entry{id, control};
 }
 
 void RunningJobs::ended(const std::string& cluster) {
     std::lock_guard<std::mutex> lock(mutex_);
-    flags_.erase(cluster);
-    reasons_.erase(cluster);
+    jobs_.erase(cluster);
+    if (jobs_.empty()) idle_.notify_all();
 }
 
-bool RunningJobs::cancel(const std::string& cluster, const std::string& reason) {
+bool RunningJobs::stop(const std::string& cluster, StopCause cause, const std::string& detail) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto flag = flags_.find(cluster);
-    if (flag == flags_.end()) return false;
-    if (!reason.empty()) reasons_[cluster] = reason;
-    *flag->second = true;
+    auto found = jobs_.find(cluster);
+    if (found == jobs_.end()) return false;
+    found->second.control->requestStop(cause, detail);
     return true;
 }
 
-std::string RunningJobs::reason(const std::string& cluster) {
+bool RunningJobs::stopById(std::int64_t id, StopCause cause) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto found = reasons_.find(cluster);
-    return found == reasons_.end() ? "" : found->second;
+    for (auto& [cluster, entry] : jobs_)
+        if (entry.id == id) {
+            entry.control->requestStop(cause);
+            return true;
+        }
+    return false;
+}
+
+std::size_t RunningJobs::stopAll(StopCause cause, const std::string& detail) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [cluster, entry] : jobs_) entry.control->requestStop(cause, detail);
+    return jobs_.size();
+}
+
+bool RunningJobs::waitUntilIdle(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return idle_.wait_for(lock, limit, [this] { return jobs_.empty(); });
 }
 
 std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members) {
@@ -100,7 +141,8 @@ std::string describeCrash(const std::string& mpirunStderr, const std::vector<clu
 }
 
 Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& request, const ResolvedProgram& program,
-                                                           const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events) {
+                                                           const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
+                                                           const JobControl& control) {
     const std::string& head = members.front().containerId;
     std::vector<std::string> argv;
     switch (program.kind) {
@@ -119,15 +161,19 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     if (auto added = tar.add({TarEntry::Kind::directory, relative, "", 0755, kMpiUid, kMpiUid}); !added) return added.error();
     if (auto added = addLocalTree(tar, request.localPath, relative + "/" + program.name, total); !added) return added.error();
     if (auto copied = engine_.putArchive(head, cluster::kSharedDir, tar.finish()); !copied) return copied.error().context("copy " + program.name);
+    if (control.stopRequested()) return stoppedBeforeLaunch();
     std::string dir = jobDir(id);
     std::string source = dir + "/" + program.name;
     // Build output goes to stderr, whichever stream the compiler used: stdout is the program's.
     auto compileWith = [&](std::vector<std::string> compile, const std::string& what) -> Status {
+        if (control.stopRequested()) return stoppedBeforeLaunch();
         events("job", what);
         auto code = runInHead(engine_, head, compile, dir, [&](bool, std::string_view piece) {
             events("stderr", std::string(piece));
-            store_.appendOutput(id, true, std::string(piece));
+            recordOutput(id, true, piece, events);
         });
+        // A stop kills the build's processes: its failure is the stop's doing, not the program's.
+        if (control.stopRequested()) return stoppedBeforeLaunch();
         if (!code) return code.error();
         if (*code != 0) return makeError(ErrorCode::failed, what + " failed (exit " + std::to_string(*code) + ")");
         return {};
@@ -148,6 +194,7 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
         if (auto built = compileWith({compiler, "-O2", "-o", dir + "/" + stem, source}, compiler + " " + program.name); !built) return built.error();
         argv = {dir + "/" + stem};
     }
+    if (control.stopRequested()) return stoppedBeforeLaunch();
     // The shared folder is a volume per host: members on other hosts get their own copy.
     if (auto copied = cluster::replicateSharedFiles(engine_, members, {relative}); !copied) return copied.error().context("distribute " + program.name);
     argv.insert(argv.end(), request.args.begin(), request.args.end());
@@ -194,71 +241,128 @@ Result<ResolvedProgram> resolveOnThisHost(const JobRequest& request) {
     return resolveProgram(request, isFile, isMakeDir);
 }
 
-JobOutcome outcomeOf(std::int64_t id, const JobRequest& request, const LaunchResult& launch, const std::vector<cluster::Member>& members) {
+// The outcome of a job that was asked to stop, whether or not it had been launched.
+JobOutcome stoppedOutcome(const JobRequest& request, const JobControl& control, int exitCode) {
     JobOutcome outcome;
-    outcome.id = id;
-    outcome.exitCode = launch.exitCode;
-    if (!launch.lostNode.empty()) {
-        outcome.state = "failed";
-        outcome.exitCode = launch.exitCode != 0 ? launch.exitCode : 1;
-        outcome.message = "lost " + launch.lostNode + " and was stopped on every other node";
-    } else if (launch.timedOut) {
-        outcome.state = "timed-out";
-        outcome.exitCode = 124;
-        outcome.message = "ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
-    } else if (launch.cancelled) {
-        outcome.state = "cancelled";
-        outcome.exitCode = 130;
-        outcome.message = "was cancelled and stopped on every node";
-    } else {
-        outcome.state = launch.exitCode == 0 ? "finished" : "failed";
-        outcome.message = describeCrash(launch.mpirunErr, members);
+    switch (control.cause()) {
+        case StopCause::nodeLost:
+            outcome.state = "failed";
+            outcome.exitCode = exitCode != 0 ? exitCode : 1;
+            outcome.message = "lost " + control.detail() + " and was stopped on every other node";
+            break;
+        case StopCause::timedOut:
+            outcome.state = "timed-out";
+            outcome.exitCode = 124;
+            outcome.message = "ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
+            break;
+        case StopCause::clientGone:
+            outcome.state = "cancelled";
+            outcome.exitCode = 129;
+            outcome.message = "its client went away (closed terminal or dropped connection) and it was stopped on every node";
+            break;
+        case StopCause::daemonStopping:
+            outcome.state = "stopped";
+            outcome.exitCode = 143;
+            outcome.message = "ppcsd was stopped (" + control.detail() + ") and stopped the job on every node";
+            break;
+        case StopCause::cancelled:
+        case StopCause::none:
+            outcome.state = "cancelled";
+            outcome.exitCode = 130;
+            outcome.message = "was cancelled and stopped on every node";
+            break;
     }
     return outcome;
 }
 
+JobOutcome outcomeOf(const JobRequest& request, const LaunchResult& launch, const JobControl& control,
+                     const std::vector<cluster::Member>& members) {
+    if (control.stopRequested()) return stoppedOutcome(request, control, launch.exitCode);
+    JobOutcome outcome;
+    outcome.exitCode = launch.exitCode;
+    outcome.state = launch.exitCode == 0 ? "finished" : "failed";
+    outcome.message = describeCrash(launch.mpirunErr, members);
+    return outcome;
+}
+
+// Watches one job from its first step to its end, on a thread of its own: turns --timeout and a
+// departed client into stop requests, and once a stop is asked for, stops the job on every member,
+// again every kSweepInterval until the job's steps have returned.
+class Watchdog {
+public:
+    Watchdog(docker::EngineClient& engine, const std::vector<cluster::Member>& members, JobControl& control, int timeoutSeconds,
+             ClientPresent clientPresent)
+        : engine_(engine), members_(members), control_(control), clientPresent_(std::move(clientPresent)) {
+        if (timeoutSeconds > 0) deadline_ = Clock::now() + std::chrono::seconds(timeoutSeconds);
+        thread_ = std::thread([this] { watch(); });
+    }
+    ~Watchdog() { finish(); }
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+
+    // The job's steps have returned: stop watching.
+    void finish() {
+        finished_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void watch() {
+        auto nextSweep = Clock::now();
+        while (!finished_) {
+            if (deadline_ && Clock::now() >= *deadline_) control_.requestStop(StopCause::timedOut);
+            if (clientPresent_ && !control_.stopRequested() && !clientPresent_()) control_.requestStop(StopCause::clientGone);
+            if (control_.stopRequested() && Clock::now() >= nextSweep) {
+                // Members that died have nothing left to stop; what could not be reached is logged
+                // by the sweep's caller, the job's outcome already says it was stopped.
+                (void)stopJobEverywhere(engine_, members_);
+                nextSweep = Clock::now() + kSweepInterval;
+            }
+            std::this_thread::sleep_for(kWatchInterval);
+        }
+    }
+
+    docker::EngineClient& engine_;
+    const std::vector<cluster::Member>& members_;
+    JobControl& control_;
+    ClientPresent clientPresent_;
+    std::optional<Clock::time_point> deadline_;
+    std::atomic<bool> finished_{false};
+    std::thread thread_;
+};
+
 }  // namespace
 
-Result<LaunchResult> JobRunner::supervise(const JobRequest& request, const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
-                                          std::int64_t id, const JobEvents& events) {
-    auto started = Clock::now();
-    std::atomic<bool> cancel{false};
-    std::atomic<bool> timedOut{false};
-    std::atomic<bool> done{false};
-    running_.started(request.cluster, &cancel);
-    // Cancel (Ctrl-C in the CLI) and --timeout both end in stopJobEverywhere, from this thread.
-    std::thread watchdog([&] {
-        auto deadline = started + std::chrono::seconds(request.timeoutSeconds);
-        while (!done && !cancel) {
-            if (request.timeoutSeconds > 0 && Clock::now() >= deadline) {
-                timedOut = true;
-                cancel = true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        if (cancel && !done) stopJobEverywhere(engine_, members);
-    });
+void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece, const JobEvents& events) {
+    auto stored = store_.appendOutput(id, isErr, std::string(piece));
+    if (stored || outputRecordFailed_) return;
+    // Said once per job, to the user and in the log: the job goes on, its record will lack output.
+    outputRecordFailed_ = true;
+    std::string line = "job " + std::to_string(id) + ": its output can no longer be recorded: " + stored.error().message;
+    log::warn(line);
+    events("job", line);
+}
+
+Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, std::int64_t id,
+                                       const JobEvents& events) {
     LaunchResult launch;
     auto code = runInHead(engine_, members.front().containerId, argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {
         if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
         events(isErr ? "stderr" : "stdout", std::string(piece));
-        store_.appendOutput(id, isErr, std::string(piece));
+        recordOutput(id, isErr, piece, events);
     });
-    done = true;
-    watchdog.join();
     if (!code) {
-        running_.ended(request.cluster);
-        return code.error();
+        // The stream broke (engine restarted, connection lost): mpirun may still run. Stop it
+        // rather than leave ranks behind that nobody follows.
+        (void)stopJobEverywhere(engine_, members);
+        return code.error().context("follow mpirun");
     }
     launch.exitCode = *code;
-    launch.cancelled = cancel;
-    launch.timedOut = timedOut;
-    launch.lostNode = running_.reason(request.cluster);
-    running_.ended(request.cluster);
     return launch;
 }
 
-Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events) {
+Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,
+                                  const ClientPresent& clientPresent) {
     if (members.empty() || members.front().role != "head") return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
     int totalSlots = 0;
     for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;
@@ -273,22 +377,40 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     if (!id) return id.error();
     events("job-id", std::to_string(*id));
     auto started = Clock::now();
-    auto secondsSoFar = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
-    auto failed = [&](const Error& error) -> Result<JobOutcome> {
-        store_.finish(*id, "failed", std::nullopt, secondsSoFar(), error.message);
-        return error.context("job " + std::to_string(*id));
-    };
-    auto programArgv = prepareProgram(request, *program, members, *id, events);
-    if (!programArgv) return failed(programArgv.error());
-    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
-    if (!argv) return failed(argv.error());
-    events("job", "job " + std::to_string(*id) + ": " + join(*argv, " "));
-    auto launch = supervise(request, members, *argv, *id, events);
-    if (!launch) return failed(launch.error());
-    JobOutcome outcome = outcomeOf(*id, request, *launch, members);
-    outcome.seconds = secondsSoFar();
-    store_.finish(*id, outcome.state, outcome.exitCode, outcome.seconds, outcome.message);
+    JobControl control;
+    running_.started(request.cluster, *id, &control);
+    auto outcome = runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots);
+    running_.ended(request.cluster);
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    if (!outcome) {
+        finishRecord(*id, "failed", std::nullopt, seconds, outcome.error().message);
+        return outcome.error().context("job " + std::to_string(*id));
+    }
+    outcome->id = *id;
+    outcome->seconds = seconds;
+    finishRecord(*id, outcome->state, outcome->exitCode, seconds, outcome->message);
     return outcome;
+}
+
+Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const ResolvedProgram& program, const std::vector<cluster::Member>& members,
+                                       std::int64_t id, const JobEvents& events, JobControl& control, const ClientPresent& clientPresent,
+                                       int totalSlots) {
+    Watchdog watchdog(engine_, members, control, request.timeoutSeconds, clientPresent);
+    auto programArgv = prepareProgram(request, program, members, id, events, control);
+    if (control.stopRequested()) return stoppedOutcome(request, control, 0);
+    if (!programArgv) return programArgv.error();
+    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
+    if (!argv) return argv.error();
+    events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));
+    auto launched = launch(members, *argv, id, events);
+    watchdog.finish();
+    if (!launched) return launched.error();
+    return outcomeOf(request, *launched, control, members);
+}
+
+void JobRunner::finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message) {
+    if (auto finished = store_.finish(id, state, exitCode, seconds, message); !finished)
+        log::error("job " + std::to_string(id) + " ended " + state + " but its record could not be written: " + finished.error().message);
 }
 
 }  // namespace ppcs::jobs

@@ -6,8 +6,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <mutex>
 #include <string>
 
@@ -22,58 +25,109 @@ namespace ppcs::jobs {
 struct JobOutcome {
     std::int64_t id = 0;
     int exitCode = 0;
-    std::string state;     // finished, failed, cancelled, timed-out
+    std::string state;     // finished, failed, cancelled, timed-out, stopped
     std::string message;   // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
     double seconds = 0;
+};
+
+// Why a job is being stopped before it ended by itself.
+enum class StopCause {
+    none,
+    cancelled,       // Ctrl-C in the CLI, or `ppcs-cluster cancel`
+    timedOut,        // ran past its --timeout
+    nodeLost,        // a member died (detail: which)
+    clientGone,      // the client that followed it went away (closed terminal, dropped connection)
+    daemonStopping,  // ppcsd is shutting down (daemon stop, replaced binary)
+};
+
+// One job's stop switch, shared by its runner, its watchdog and whoever asks it to stop. The
+// first cause given wins; later requests change nothing. Thread-safe.
+class JobControl {
+public:
+    void requestStop(StopCause cause, const std::string& detail = "");
+    bool stopRequested() const { return stopRequested_.load(); }
+    StopCause cause() const;
+    std::string detail() const;
+
+private:
+    std::atomic<bool> stopRequested_{false};
+    mutable std::mutex mutex_;
+    StopCause cause_ = StopCause::none;
+    std::string detail_;
 };
 
 // How mpirun ended, before it is turned into a JobOutcome.
 struct LaunchResult {
     int exitCode = 0;
-    bool cancelled = false;
-    bool timedOut = false;
-    std::string lostNode;   // set when the job was stopped because a member died
     std::string mpirunErr;  // the first 64 KiB of stderr, to name a crashed rank
 };
 
 // Receives the job's output: phase "stdout" or "stderr" with raw data, "job" with status lines,
 // "job-id" with the new job's id (first).
 using JobEvents = std::function<void(const std::string& phase, const std::string& text)>;
+// False once the client following the job has gone; a job whose client goes is stopped.
+using ClientPresent = std::function<bool()>;
 
-// Tracks the running job of each cluster so that a cancel request can reach it.
+// The jobs that run now, by cluster and by id, so that a cancel, a lost node or a shutdown can
+// reach them. A job is registered from its first step (copy, compile) to its end.
 class RunningJobs {
 public:
-    void started(const std::string& cluster, std::atomic<bool>* cancelFlag);
+    void started(const std::string& cluster, std::int64_t id, JobControl* control);
     void ended(const std::string& cluster);
-    // False when no job runs on the cluster. A reason (a node was lost) becomes the job's message.
-    bool cancel(const std::string& cluster, const std::string& reason = "");
-    std::string reason(const std::string& cluster);
+    // False when no job runs on the cluster.
+    bool stop(const std::string& cluster, StopCause cause, const std::string& detail = "");
+    // False when job `id` is not running.
+    bool stopById(std::int64_t id, StopCause cause);
+    // Asks every running job to stop; returns how many were asked.
+    std::size_t stopAll(StopCause cause, const std::string& detail);
+    // Waits until no job runs, at most `limit`; false when some still run.
+    bool waitUntilIdle(std::chrono::milliseconds limit);
 
 private:
+    struct Entry {
+        std::int64_t id = 0;
+        JobControl* control = nullptr;
+    };
     std::mutex mutex_;
-    std::map<std::string, std::atomic<bool>*> flags_;
-    std::map<std::string, std::string> reasons_;
+    std::condition_variable idle_;
+    std::map<std::string, Entry> jobs_;
 };
 
 class JobRunner {
 public:
     JobRunner(docker::EngineClient& engine, JobStore& store, RunningJobs& running) : engine_(engine), store_(store), running_(running) {}
 
-    // The members are the cluster's, as status reports them (head first, all ready).
-    Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events);
+    // The members are the cluster's, as status reports them (head first, all ready). The job can
+    // be stopped in every phase (copy, compile, run) through running_; clientPresent, when given,
+    // is polled and the job stopped once it returns false.
+    Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,
+                           const ClientPresent& clientPresent = {});
 
 private:
     // Copies a user's program into the head's shared folder, builds it there and copies the result
     // to the other hosts' shared folders; returns the argv that runs it.
+    // Stops between steps (and so never launches) once control asks for a stop.
     Result<std::vector<std::string>> prepareProgram(const JobRequest& request, const ResolvedProgram& program,
-                                                    const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events);
-    // Streams mpirun's output to events and the store; stops it everywhere on cancel or timeout.
-    Result<LaunchResult> supervise(const JobRequest& request, const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
-                                   std::int64_t id, const JobEvents& events);
+                                                    const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
+                                                    const JobControl& control);
+    // Streams mpirun's output to events and the store. A failed exec stream stops the job on
+    // every member before the error is returned.
+    Result<LaunchResult> launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, std::int64_t id,
+                                const JobEvents& events);
+
+    // The steps after the job is recorded: prepare, launch, outcome; watched from start to end.
+    Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program, const std::vector<cluster::Member>& members,
+                                std::int64_t id, const JobEvents& events, JobControl& control, const ClientPresent& clientPresent,
+                                int totalSlots);
+    // Stores a piece of output; the first failure to store is said once, to the log and the user.
+    void recordOutput(std::int64_t id, bool isErr, std::string_view piece, const JobEvents& events);
+    // Writes the job's final state; a failure is logged as an error (the job itself has ended).
+    void finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message);
 
     docker::EngineClient& engine_;
     JobStore& store_;
     RunningJobs& running_;
+    bool outputRecordFailed_ = false;
 };
 
 // Stops a job on every member: TERM then KILL to mpirun on the head, then every process of

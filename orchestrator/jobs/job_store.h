@@ -27,7 +27,7 @@ struct JobRecord {
     std::string startedAt;          // RFC 3339, UTC
     double seconds = 0;             // duration (0 while running)
     std::optional<int> exitCode;    // none while running or when interrupted
-    std::string state;              // running, finished, failed, cancelled, timed-out, interrupted
+    std::string state;              // running, finished, failed, cancelled, timed-out, stopped, interrupted
     std::string message;            // why it failed, when it did
 };
 

@@ -80,7 +80,7 @@ public:
         statusAsked.push_back(name);
         return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     }
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override {
+    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events, const std::function<bool()>&) override {
         lastJob = request;
         events("job-id", "7");
         events("stdout", "out-1\n");
@@ -89,6 +89,7 @@ public:
         return jobs::JobOutcome{7, 3, "failed", "", 0.5};
     }
     bool cancelJob(const std::string& cluster) override { return cluster == "busy"; }
+    Result<bool> cancelJobById(std::int64_t id) override { return id == 7; }
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override {
         jobs::JobRecord record;
         record.id = limit;
