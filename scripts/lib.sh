@@ -4,6 +4,8 @@
 PPCS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PPCS_BUILD_DIR=${PPCS_BUILD_DIR:-$PPCS_ROOT/build}
 PPCS_DOCKERD_LOG=${PPCS_DOCKERD_LOG:-/var/log/ppcs-dockerd.log}
+# The pid of the dockerd these scripts started, so that only that one is ever restarted.
+PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
 # Build and runtime dependencies, all from Debian 12's own archive.
 PPCS_PACKAGES=(
@@ -53,6 +55,7 @@ start_dockerd() {
   say "docker engine: starting dockerd (log: $PPCS_DOCKERD_LOG)"
   mkdir -p "$(dirname "$PPCS_DOCKERD_LOG")"
   setsid dockerd >>"$PPCS_DOCKERD_LOG" 2>&1 < /dev/null &
+  echo $! > "$PPCS_DOCKERD_PIDFILE"
   local waited
   for waited in $(seq 1 60); do
     docker_answers && { say "docker engine: up after ${waited} s"; return; }
@@ -60,6 +63,23 @@ start_dockerd() {
   done
   tail -n 20 "$PPCS_DOCKERD_LOG" >&2 || true
   die "dockerd did not answer within 60 s (see $PPCS_DOCKERD_LOG)"
+}
+
+# Stops the dockerd that start_dockerd started (never another one) and starts it again.
+restart_own_dockerd() {
+  local pid
+  pid=$(cat "$PPCS_DOCKERD_PIDFILE" 2>/dev/null) || die "no $PPCS_DOCKERD_PIDFILE: the engine was not started by these scripts, so it is not theirs to restart"
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || die "process $pid (from $PPCS_DOCKERD_PIDFILE) is not a running dockerd"
+  say "docker engine: stopping dockerd $pid"
+  kill -TERM "$pid"
+  local waited
+  for waited in $(seq 1 120); do
+    [ -e "/proc/$pid" ] || break
+    sleep 0.5
+  done
+  [ ! -e "/proc/$pid" ] || die "dockerd $pid did not stop within 60 s"
+  rm -f "$PPCS_DOCKERD_PIDFILE"
+  start_dockerd
 }
 
 build_project() {

@@ -1,5 +1,6 @@
 #include "cluster/node_watch.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "cluster/hostfile.h"
@@ -14,7 +15,9 @@ namespace ppcs::cluster {
 namespace {
 
 constexpr std::size_t kEventsKept = 50;
-constexpr auto kHealTimeout = std::chrono::seconds(300);
+constexpr auto kHealAttemptTimeout = std::chrono::seconds(60);
+constexpr auto kFirstHealPause = std::chrono::milliseconds(500);
+constexpr auto kMaxHealPause = std::chrono::milliseconds(30000);
 constexpr int kPollTicks = 30;  // x 100 ms between two looks at the other hosts
 
 
@@ -101,12 +104,13 @@ void NodeWatcher::stop() {
     stopping_ = true;
     if (follower_.joinable()) follower_.join();
     if (poller_.joinable()) poller_.join();
-    std::vector<std::thread> healers;
+    std::map<std::string, std::thread> healers;
     {
         std::lock_guard<std::mutex> lock(healMutex_);
         healers.swap(healers_);
     }
-    for (auto& healer : healers) healer.join();
+    for (auto& [cluster, healer] : healers)
+        if (healer.joinable()) healer.join();
 }
 
 void NodeWatcher::follow() {
@@ -116,14 +120,19 @@ void NodeWatcher::follow() {
     // containers with it without any "die" reaching this engine). Filters on different keys must
     // all match, so the ppcs.cluster label is checked in onDeath rather than in the filter.
     const std::map<std::string, std::vector<std::string>> filters{{"type", {"container", "node"}}, {"event", {"die", "update"}}};
+    // The first connection looks too: ppcsd may start after the engine replaced members.
+    EngineLink link = EngineLink::first;
     while (!stopping_) {
         auto engine = engines_();
         if (!engine) {
+            link = EngineLink::lost;
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;
         }
+        if (link != EngineLink::steady) recheckClusters(*engine, link == EngineLink::lost);
+        link = EngineLink::steady;
         // A short idle limit: the loop notices stop() within a second, then reconnects from `since`.
-        engine->followEvents(filters, since, std::chrono::seconds(1), [&](const docker::EngineEvent& event) {
+        auto followed = engine->followEvents(filters, since, std::chrono::seconds(1), [&](const docker::EngineEvent& event) {
             if (!seen.insert({event.actorId, event.timeNano}).second) return !stopping_;
             if (seen.size() > 10000) seen.clear();
             since = std::max<std::int64_t>(since, event.timeNano / 1000000000);
@@ -131,6 +140,32 @@ void NodeWatcher::follow() {
             else if (event.action == "die") onDeath(event);
             return !stopping_;
         });
+        // A stream that broke (rather than idled) may mean a restarting engine: its events while
+        // down are lost, so what it did meanwhile is found by looking.
+        if (!followed && followed.error().code != ErrorCode::timeout) link = EngineLink::lost;
+    }
+}
+
+void NodeWatcher::recheckClusters(docker::EngineClient& engine, bool afterLoss) {
+    auto names = listClusterNames(engine);
+    if (!names) {
+        log::warn("look at the clusters after reconnecting to the engine: " + names.error().message);
+        return;
+    }
+    for (const auto& cluster : *names) {
+        if (changesTasks(locks_.busyWith(cluster))) continue;
+        auto observed = observeCluster(engine, cluster);
+        if (!observed || !observed->complete()) continue;
+        auto members = currentMembers(engine, *observed);
+        auto stale = members ? markVerifiedMembers(engine, cluster, *members) : Result<int>(members.error());
+        // After a lost engine every member is suspect: Swarm may still list tasks whose containers
+        // died with it. Otherwise only a stale hostfile is: members it never listed belong to an
+        // up or scale under way, perhaps by another ppcsd.
+        if (!afterLoss && (!stale || *stale == 0)) continue;
+        std::string why = afterLoss ? "the docker engine was unreachable" : "members were replaced while ppcsd was away";
+        events_.add(cluster, why + ": verifying every member again");
+        log::warn("cluster '" + cluster + "': " + why + ": healing");
+        scheduleHeal(cluster);
     }
 }
 
@@ -229,36 +264,60 @@ void NodeWatcher::scheduleHeal(const std::string& cluster) {
         return;
     }
     healing_[cluster] = false;
-    healers_.emplace_back([this, cluster] { heal(cluster); });
+    // One thread per cluster at most: the one of an earlier heal, no longer in healing_, has
+    // returned or is returning without needing healMutex_ again.
+    auto& healer = healers_[cluster];
+    if (healer.joinable()) healer.join();
+    healer = std::thread([this, cluster] { heal(cluster); });
+}
+
+NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
+    auto held = locks_.acquire(cluster, "heal");
+    if (!held) return {HealAttempt::Kind::busy, held.error().message};
+    auto engine = engines_();
+    if (!engine) return {HealAttempt::Kind::failed, engine.error().message};
+    auto observed = observeCluster(*engine, cluster);
+    if (!observed) return {HealAttempt::Kind::failed, observed.error().message};
+    if (!observed->complete()) return {HealAttempt::Kind::gone, ""};  // taken down meanwhile
+    // Swarm may still list a dead task as running for a moment: a failed attempt is retried.
+    Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_};
+    auto members = makeReadyAgain(*engine, *observed, attemptDeadline);
+    std::lock_guard<std::mutex> lock(healMutex_);
+    if (!members) {
+        healing_[cluster] = false;
+        return {HealAttempt::Kind::failed, members.error().message};
+    }
+    if (healing_[cluster]) {  // another death came in meanwhile: go round again
+        healing_[cluster] = false;
+        return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
+    }
+    events_.add(cluster, "replacement ready: head + " + std::to_string(members->size() - 1) + " nodes verified, hostfile rewritten");
+    healing_.erase(cluster);
+    return {HealAttempt::Kind::healed, ""};
 }
 
 void NodeWatcher::heal(const std::string& cluster) {
-    auto deadline = std::chrono::steady_clock::now() + kHealTimeout;
-    std::string lastError;
-    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
-        {
-            auto held = locks_.acquire(cluster, "heal");
-            if (held) {
-                auto engine = engines_();
-                auto observed = engine ? observeCluster(*engine, cluster) : Result<ObservedCluster>(engine.error());
-                if (!observed || !observed->complete()) break;  // taken down meanwhile
-                // Swarm may still list the dead task as running for a moment: a failed attempt is retried.
-                Deadline attemptDeadline{std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(60)), &stopping_};
-                auto members = makeReadyAgain(*engine, *observed, attemptDeadline);
-                std::lock_guard<std::mutex> lock(healMutex_);
-                if (members && !healing_[cluster]) {
-                    events_.add(cluster, "replacement ready: head + " + std::to_string(members->size() - 1) + " nodes verified, hostfile rewritten");
-                    healing_.erase(cluster);
-                    return;
-                }
-                healing_[cluster] = false;  // a failed attempt, or another death came in: go round again
-                lastError = members ? "" : members.error().message;
-            }
+    // Retried for as long as the cluster exists and ppcsd runs, with a growing pause; each
+    // failure is an event in `status`, a wait for another operation only its first time.
+    auto pause = kFirstHealPause;
+    std::string waitingFor;
+    for (int attempt = 1; !stopping_; ++attempt) {
+        auto outcome = healOnce(cluster);
+        if (outcome.kind == HealAttempt::Kind::healed) return;
+        if (outcome.kind == HealAttempt::Kind::gone) break;
+        if (outcome.kind == HealAttempt::Kind::failed) {
+            events_.add(cluster, "healing attempt " + std::to_string(attempt) + " failed (" + outcome.why + "): next in " +
+                                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(pause).count()) + " s");
+            log::warn("cluster '" + cluster + "': healing attempt " + std::to_string(attempt) + " failed: " + outcome.why);
+            pause = std::min(pause * 2, kMaxHealPause);
+        } else if (outcome.why != waitingFor) {
+            waitingFor = outcome.why;
+            events_.add(cluster, "healing waits: " + outcome.why);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        for (auto waited = std::chrono::milliseconds(0); waited < pause && !stopping_; waited += std::chrono::milliseconds(100))
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     std::lock_guard<std::mutex> lock(healMutex_);
-    if (!lastError.empty()) events_.add(cluster, "healing gave up: " + lastError);
     healing_.erase(cluster);
 }
 

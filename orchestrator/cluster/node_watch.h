@@ -5,6 +5,9 @@
 // the head closed), the loss is reported (a running job on the cluster is stopped), and once
 // Swarm has replaced the task the cluster is made ready again: new host key, ssh verified,
 // hostfile rewritten. Deaths during up/scale/down are those operations' own business and ignored.
+// Healing is retried with a growing pause for as long as the cluster exists, every failure an
+// event. After the engine was lost (dockerd restarted: every task replaced, events meanwhile
+// lost) and on ppcsd's start, clusters whose members are not all verified are healed.
 
 #include <atomic>
 #include <deque>
@@ -73,7 +76,18 @@ private:
     void onHostChange(const docker::EngineEvent& event);
     // Starts healing cluster, or tells the healing in progress that another loss came in.
     void scheduleHeal(const std::string& cluster);
+    // Heals until the cluster is ready again or gone, or ppcsd stops.
     void heal(const std::string& cluster);
+    struct HealAttempt {
+        enum class Kind { healed, gone, busy, failed };
+        Kind kind;
+        std::string why;  // busy, failed: what stood in the way
+    };
+    HealAttempt healOnce(const std::string& cluster);
+    // Heals every cluster whose running members are not all verified, or, after the engine was
+    // lost (restarted, unreachable), every cluster.
+    void recheckClusters(docker::EngineClient& engine, bool afterLoss);
+    enum class EngineLink { first, steady, lost };
 
     EngineFactory engines_;
     OperationLocks& locks_;
@@ -84,7 +98,7 @@ private:
     std::thread poller_;
     std::mutex healMutex_;
     std::map<std::string, bool> healing_;  // cluster -> another death arrived while healing
-    std::vector<std::thread> healers_;
+    std::map<std::string, std::thread> healers_;  // the latest heal of each cluster
 };
 
 // Removes hostname's line from the hostfile in the head and closes the head's reused ssh
