@@ -142,7 +142,8 @@ Result<std::string> RealDaemonServices::joinCommand() {
     return withEngine<std::string>([](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::joinCommand(engine); });
 }
 
-Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) {
+Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                                    const std::function<bool()>& /*clientPresent*/) {
     // A job holds its cluster like up/scale/down do: no resize under it, one job at a time.
     return withCluster<jobs::JobOutcome>(request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
         auto members = readyMembers(manager, request.cluster);
@@ -194,6 +195,8 @@ Result<std::vector<cluster::MemberStats>> RealDaemonServices::clusterStats(const
 }
 
 bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.cancel(cluster); }
+
+Result<bool> RealDaemonServices::cancelJobById(std::int64_t /*id*/) { return false; }
 
 Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
 

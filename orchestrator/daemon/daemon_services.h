@@ -35,8 +35,10 @@ public:
     Result<std::string> joinCommand() override;
     Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) override;
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override;
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events) override;
+    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                    const std::function<bool()>& clientPresent) override;
     bool cancelJob(const std::string& cluster) override;
+    Result<bool> cancelJobById(std::int64_t id) override;
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
     void requestStop() override;
