@@ -14,9 +14,8 @@ using fields::valueOr;
 }  // namespace
 
 std::string encodeBenchRequest(const jobs::BenchRequest& request) {
-    return json{{"cluster", request.cluster}, {"kind", request.kind}, {"pairs", request.pairs}, {"max_size", request.maxSize},
-                {"iterations", request.iterations}}
-        .dump();
+    return fields::dumpJson(json{{"cluster", request.cluster}, {"kind", request.kind}, {"pairs", request.pairs}, {"max_size", request.maxSize},
+                {"iterations", request.iterations}});
 }
 
 Result<jobs::BenchRequest> decodeBenchRequest(std::string_view body) {
@@ -47,9 +46,8 @@ std::string encodeBenchReport(const jobs::BenchReport& report) {
     if (report.allgather.ran)
         allgather = {{"n", report.allgather.n}, {"ranks", report.allgather.ranks}, {"time_per_iteration_ms", report.allgather.timeMs},
                      {"max_error", report.allgather.maxError}, {"verified", report.allgather.verified}};
-    return json{{"cluster", report.cluster}, {"kind", report.kind}, {"pairs_mode", report.pairsMode}, {"started_at", report.startedAt},
-                {"pairs", pairs}, {"allgather", allgather}, {"json_path", report.jsonPath}, {"svg_path", report.svgPath}}
-        .dump(2);
+    return fields::dumpJson(json{{"cluster", report.cluster}, {"kind", report.kind}, {"pairs_mode", report.pairsMode}, {"started_at", report.startedAt},
+                {"pairs", pairs}, {"allgather", allgather}, {"json_path", report.jsonPath}, {"svg_path", report.svgPath}}, 2);
 }
 
 Result<jobs::BenchReport> decodeBenchReport(std::string_view body) {
@@ -96,7 +94,7 @@ std::string encodeClusterStats(const std::string& cluster, const std::vector<clu
         }
         list.push_back(entry);
     }
-    return json{{"cluster", cluster}, {"members", list}}.dump();
+    return fields::dumpJson(json{{"cluster", cluster}, {"members", list}});
 }
 
 Result<std::vector<cluster::MemberStats>> decodeClusterStats(std::string_view body) {

@@ -12,7 +12,6 @@ namespace ppcs::api {
 namespace {
 
 constexpr time_t kPlainTimeoutSeconds = 30;
-constexpr time_t kStreamTimeoutSeconds = 3600;
 
 httplib::Headers authHeaders(const Endpoint& endpoint) { return {{"Authorization", "Bearer " + endpoint.token}}; }
 
@@ -37,7 +36,7 @@ Result<Value> decodeWith(Result<std::string> body, Result<Value> (*decode)(std::
 }  // namespace
 
 std::string encodeEndpoint(const Endpoint& endpoint) {
-    return nlohmann::json{{"port", endpoint.port}, {"pid", endpoint.pid}}.dump();
+    return fields::dumpJson(nlohmann::json{{"port", endpoint.port}, {"pid", endpoint.pid}});
 }
 
 Result<Endpoint> readEndpoint(const std::string& stateDir) {
@@ -90,7 +89,7 @@ Status ApiClient::stop() {
 }
 
 Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body, const cluster::Progress& progress) {
-    auto client = makeClient(endpoint_, kStreamTimeoutSeconds);
+    auto client = makeClient(endpoint_, streamSilenceLimit_.count());
     httplib::Request http;
     http.method = "POST";
     http.path = path;
@@ -101,18 +100,21 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     std::string errorBody;
     std::string pending;
     std::optional<Result<std::string>> last;
+    auto lastHeard = std::chrono::steady_clock::now();
     auto handleLine = [&](std::string_view line) {
         auto event = decodeStreamEvent(line);
-        if (!event) return;
+        if (!event) return;  // a type this client does not know
         if (event->kind == StreamEvent::Kind::progress) progress(event->phase, event->text);
         else if (event->kind == StreamEvent::Kind::result) last = Result<std::string>(event->resultJson);
-        else last = Result<std::string>(event->error);
+        else if (event->kind == StreamEvent::Kind::error) last = Result<std::string>(event->error);
     };
-    http.response_handler = [&status](const httplib::Response& response) {
+    http.response_handler = [&](const httplib::Response& response) {
         status = response.status;
+        lastHeard = std::chrono::steady_clock::now();
         return true;
     };
     http.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+        lastHeard = std::chrono::steady_clock::now();
         if (status != 200) {
             errorBody.append(data, length);
             return true;
@@ -127,6 +129,10 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     httplib::Response response;
     httplib::Error error = httplib::Error::Success;
     if (!client->send(http, response, error)) {
+        // The read timeout is the silence limit: a (nearly) full limit since the last byte is it.
+        if (error == httplib::Error::Read && std::chrono::steady_clock::now() - lastHeard >= streamSilenceLimit_ * 9 / 10)
+            return makeError(ErrorCode::unavailable, "ppcsd sent nothing for " + std::to_string(streamSilenceLimit_.count()) + " s while running " + path +
+                                                         ": it may be stuck (see its log)");
         if (status == 200)
             return makeError(ErrorCode::unavailable, "the connection to ppcsd broke during " + path + ": ppcsd stopped or crashed (see its log)");
         return unreachable(endpoint_, error);
@@ -170,9 +176,11 @@ Result<std::vector<cluster::MemberStats>> ApiClient::clusterStats(const std::str
 }
 
 Result<bool> ApiClient::cancelJob(const std::string& cluster) {
-    auto body = post("/v1/jobs/cancel", nlohmann::json{{"cluster", cluster}}.dump());
-    if (!body) return body.error();
-    return body->find("true") != std::string::npos;
+    return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{std::nullopt, cluster})), decodeCancelReply);
+}
+
+Result<bool> ApiClient::cancelJobById(std::int64_t id) {
+    return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{id, ""})), decodeCancelReply);
 }
 
 Result<std::vector<jobs::JobRecord>> ApiClient::listJobs(int limit) {

@@ -2,6 +2,8 @@
 // The typed client the CLI uses to talk to ppcsd. One method per route; errors come back as the
 // daemon sent them (code and message), or as ErrorCode::unavailable when ppcsd cannot be reached.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "api/bench_messages.h"
@@ -30,9 +32,14 @@ std::string encodeEndpoint(const Endpoint& endpoint);  // without the token
 // Reads ppcsd.json and the token; ErrorCode::notFound when ppcsd has not written them.
 Result<Endpoint> readEndpoint(const std::string& stateDir);
 
+// How long a stream may stay silent: ppcsd sends a heartbeat every ~2 s while an operation is
+// quiet, so silence this long means ppcsd stopped answering.
+inline constexpr std::chrono::seconds kStreamSilenceLimit{30};
+
 class ApiClient {
 public:
-    explicit ApiClient(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+    explicit ApiClient(Endpoint endpoint, std::chrono::seconds streamSilenceLimit = kStreamSilenceLimit)
+        : endpoint_(std::move(endpoint)), streamSilenceLimit_(streamSilenceLimit) {}
 
     Result<VersionInfo> version();
     Result<DaemonStatus> status();
@@ -53,16 +60,20 @@ public:
     Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name);
     Result<jobs::JobOutcome> run(const jobs::JobRequest& request, const jobs::JobEvents& events);
     Result<bool> cancelJob(const std::string& cluster);
+    // False when the job does not run; a usage error when there is no such job.
+    Result<bool> cancelJobById(std::int64_t id);
     Result<std::vector<jobs::JobRecord>> listJobs(int limit);
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id);
 
 private:
     // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.
+    // Fails with ErrorCode::unavailable when ppcsd sends nothing for streamSilenceLimit_.
     Result<std::string> streamOperation(const std::string& path, const std::string& body, const cluster::Progress& progress);
     Result<std::string> get(const std::string& path);
     Result<std::string> post(const std::string& path, const std::string& body);
 
     Endpoint endpoint_;
+    std::chrono::seconds streamSilenceLimit_;
 };
 
 }  // namespace ppcs::api

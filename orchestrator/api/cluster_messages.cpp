@@ -40,9 +40,8 @@ cluster::Member memberFromJson(const json& item) {
 }  // namespace
 
 std::string encodeUpRequest(const UpRequest& request) {
-    return json{{"name", request.spec.name}, {"nodes", request.spec.nodes}, {"slots", request.spec.slotsOverride},
-                {"per_host", request.spec.perHost}, {"registry", request.spec.registry}, {"timeout_seconds", request.timeoutSeconds}}
-        .dump();
+    return fields::dumpJson(json{{"name", request.spec.name}, {"nodes", request.spec.nodes}, {"slots", request.spec.slotsOverride},
+                {"per_host", request.spec.perHost}, {"registry", request.spec.registry}, {"timeout_seconds", request.timeoutSeconds}});
 }
 
 Result<UpRequest> decodeUpRequest(std::string_view body) {
@@ -64,7 +63,7 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
 }
 
 std::string encodeScaleRequest(const ScaleRequest& request) {
-    return json{{"name", request.name}, {"nodes", request.nodes}, {"timeout_seconds", request.timeoutSeconds}}.dump();
+    return fields::dumpJson(json{{"name", request.name}, {"nodes", request.nodes}, {"timeout_seconds", request.timeoutSeconds}});
 }
 
 Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
@@ -83,7 +82,7 @@ Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
     return request;
 }
 
-std::string encodeDownRequest(const DownRequest& request) { return json{{"name", request.name}, {"volumes", request.removeVolume}}.dump(); }
+std::string encodeDownRequest(const DownRequest& request) { return fields::dumpJson(json{{"name", request.name}, {"volumes", request.removeVolume}}); }
 
 Result<DownRequest> decodeDownRequest(std::string_view body) {
     const char* what = "down request";
@@ -108,9 +107,8 @@ std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
     json hosts = json::array();
     for (const auto& host : status.hosts)
         hosts.push_back({{"name", host.name}, {"state", host.state}, {"availability", host.availability}, {"members", host.members}});
-    return json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
-                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"hosts", hosts}, {"events", status.events}}
-        .dump();
+    return fields::dumpJson(json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
+                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"hosts", hosts}, {"events", status.events}});
 }
 
 Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
@@ -135,7 +133,7 @@ Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
 }
 
 std::string encodeDownReport(const cluster::DownReport& report) {
-    return json{{"existed", report.existed}, {"removed", report.removed}, {"left_behind", report.leftBehind}}.dump();
+    return fields::dumpJson(json{{"existed", report.existed}, {"removed", report.removed}, {"left_behind", report.leftBehind}});
 }
 
 Result<cluster::DownReport> decodeDownReport(std::string_view body) {
@@ -148,7 +146,7 @@ Result<cluster::DownReport> decodeDownReport(std::string_view body) {
     return report;
 }
 
-std::string encodeClusterList(const std::vector<std::string>& names) { return json{{"clusters", names}}.dump(); }
+std::string encodeClusterList(const std::vector<std::string>& names) { return fields::dumpJson(json{{"clusters", names}}); }
 
 Result<std::vector<std::string>> decodeClusterList(std::string_view body) {
     auto object = parseObject(body, "cluster list");
@@ -163,7 +161,7 @@ std::string encodeAddresses(const cluster::ClusterStatus& status) {
         if (member.role == "head") head = member.address;
         else nodes.push_back(member.address);
     }
-    return json{{"cluster", status.name}, {"head", head}, {"nodes", nodes}}.dump();
+    return fields::dumpJson(json{{"cluster", status.name}, {"head", head}, {"nodes", nodes}});
 }
 
 Result<cluster::ClusterStatus> decodeAddresses(std::string_view body) {

@@ -33,7 +33,7 @@ cluster::Host hostFromJson(const json& item) {
 
 }  // namespace
 
-std::string encodeAddHostRequest(const AddHostRequest& request) { return json{{"name", request.name}, {"endpoint", request.endpoint}}.dump(); }
+std::string encodeAddHostRequest(const AddHostRequest& request) { return fields::dumpJson(json{{"name", request.name}, {"endpoint", request.endpoint}}); }
 
 Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
     const char* what = "add host request";
@@ -55,7 +55,7 @@ Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
 std::string encodeHosts(const std::vector<cluster::Host>& hosts) {
     json list = json::array();
     for (const auto& host : hosts) list.push_back(hostJson(host));
-    return json{{"hosts", list}}.dump();
+    return fields::dumpJson(json{{"hosts", list}});
 }
 
 Result<std::vector<cluster::Host>> decodeHosts(std::string_view body) {
@@ -68,7 +68,7 @@ Result<std::vector<cluster::Host>> decodeHosts(std::string_view body) {
     return hosts;
 }
 
-std::string encodeHost(const cluster::Host& host) { return hostJson(host).dump(); }
+std::string encodeHost(const cluster::Host& host) { return fields::dumpJson(hostJson(host)); }
 
 Result<cluster::Host> decodeHost(std::string_view body) {
     auto object = fields::parseObject(body, "host");
@@ -76,7 +76,7 @@ Result<cluster::Host> decodeHost(std::string_view body) {
     return hostFromJson(*object);
 }
 
-std::string encodeJoinCommand(const std::string& command) { return json{{"command", command}}.dump(); }
+std::string encodeJoinCommand(const std::string& command) { return fields::dumpJson(json{{"command", command}}); }
 
 Result<std::string> decodeJoinCommand(std::string_view body) {
     auto object = fields::parseObject(body, "join command");

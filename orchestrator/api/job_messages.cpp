@@ -11,9 +11,6 @@ using fields::json;
 using fields::parseObject;
 using fields::readOptional;
 
-// Output and arguments may hold any bytes: invalid UTF-8 is replaced rather than refused.
-std::string dumpLenient(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 json recordJson(const jobs::JobRecord& record) {
     json value = {{"id", record.id},         {"cluster", record.cluster}, {"program", record.program}, {"args", record.args},
                   {"np", record.np},         {"started_at", record.startedAt}, {"seconds", record.seconds},
@@ -40,7 +37,7 @@ jobs::JobRecord recordFromJson(const json& item) {
 }  // namespace
 
 std::string encodeJobRequest(const jobs::JobRequest& request) {
-    return dumpLenient({{"cluster", request.cluster},   {"program", request.program},       {"command", request.isCommand},
+    return fields::dumpJson({{"cluster", request.cluster},   {"program", request.program},       {"command", request.isCommand},
                         {"local_path", request.localPath}, {"args", request.args},          {"np", request.np},
                         {"per_node", request.perNode},  {"oversubscribe", request.oversubscribe}, {"tag_output", request.tagOutput},
                         {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}});
@@ -79,8 +76,7 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
 }
 
 std::string encodeJobOutcome(const jobs::JobOutcome& outcome) {
-    return json{{"job_id", outcome.id}, {"exit_code", outcome.exitCode}, {"state", outcome.state}, {"message", outcome.message}, {"seconds", outcome.seconds}}
-        .dump();
+    return fields::dumpJson(json{{"job_id", outcome.id}, {"exit_code", outcome.exitCode}, {"state", outcome.state}, {"message", outcome.message}, {"seconds", outcome.seconds}});
 }
 
 Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
@@ -98,7 +94,7 @@ Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
 std::string encodeJobList(const std::vector<jobs::JobRecord>& records) {
     json list = json::array();
     for (const auto& record : records) list.push_back(recordJson(record));
-    return dumpLenient({{"jobs", list}});
+    return fields::dumpJson({{"jobs", list}});
 }
 
 Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body) {
@@ -114,7 +110,7 @@ Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body) {
 std::string encodeJobLog(const jobs::JobRecord& record, const std::vector<jobs::OutputChunk>& output) {
     json chunks = json::array();
     for (const auto& chunk : output) chunks.push_back({{"stream", chunk.isErr ? "err" : "out"}, {"data", chunk.data}});
-    return dumpLenient({{"job", recordJson(record)}, {"output", chunks}});
+    return fields::dumpJson({{"job", recordJson(record)}, {"output", chunks}});
 }
 
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(std::string_view body) {
@@ -128,15 +124,35 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(
     return std::make_pair(recordFromJson((*object)["job"]), output);
 }
 
-Result<std::string> decodeCancelRequest(std::string_view body) {
+std::string encodeCancelRequest(const CancelRequest& request) {
+    return fields::dumpJson(request.id ? json{{"id", *request.id}} : json{{"cluster", request.cluster}});
+}
+
+Result<CancelRequest> decodeCancelRequest(std::string_view body) {
     const char* what = "cancel request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"cluster"}, what); !known) return known.error();
-    std::string name = cluster::kDefaultClusterName;
-    if (auto read = readOptional(*object, "cluster", json::value_t::string, name, what); !read) return read.error();
-    if (auto valid = cluster::validateClusterName(name); !valid) return valid.error();
-    return name;
+    if (auto known = fields::rejectUnknown(*object, {"cluster", "id"}, what); !known) return known.error();
+    CancelRequest request;
+    request.cluster = cluster::kDefaultClusterName;
+    if (auto id = object->find("id"); id != object->end()) {
+        if (object->contains("cluster")) return makeError(ErrorCode::usage, "cancel request: give either 'id' or 'cluster', not both");
+        if (!id->is_number_integer() || id->get<std::int64_t>() < 1)  // a huge unsigned reads as negative
+            return makeError(ErrorCode::usage, "cancel request: 'id' must be a job number from 1 up");
+        request.id = id->get<std::int64_t>();
+        return request;
+    }
+    if (auto read = readOptional(*object, "cluster", json::value_t::string, request.cluster, what); !read) return read.error();
+    if (auto valid = cluster::validateClusterName(request.cluster); !valid) return valid.error();
+    return request;
+}
+
+std::string encodeCancelReply(bool cancelled) { return fields::dumpJson({{"cancelled", cancelled}}); }
+
+Result<bool> decodeCancelReply(std::string_view body) {
+    auto object = parseObject(body, "cancel reply");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    return fields::valueOr(*object, "cancelled", false);
 }
 
 }  // namespace ppcs::api

@@ -2,10 +2,12 @@
 // JSON messages of the job routes:
 //   POST /v1/jobs/run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout",
 //                            "stderr" (raw output), then a JobOutcome
-//   POST /v1/jobs/cancel  <- {"cluster": C} -> {"cancelled": bool}
+//   POST /v1/jobs/cancel  <- {"cluster": C} or {"id": N} -> {"cancelled": bool}
 //   GET  /v1/jobs         -> {"jobs": [JobRecord...]} (newest first)
 //   GET  /v1/jobs/ID      -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,12 @@ namespace ppcs::api {
 
 inline constexpr std::size_t kMaxJobArgs = 4096;
 
+// Cancels the job with this id when given, else the job running on the cluster.
+struct CancelRequest {
+    std::optional<std::int64_t> id;
+    std::string cluster;
+};
+
 std::string encodeJobRequest(const jobs::JobRequest& request);
 // Usage errors for malformed JSON, unknown fields, wrong types and invalid values.
 Result<jobs::JobRequest> decodeJobRequest(std::string_view body);
@@ -27,6 +35,11 @@ std::string encodeJobList(const std::vector<jobs::JobRecord>& records);
 Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body);
 std::string encodeJobLog(const jobs::JobRecord& record, const std::vector<jobs::OutputChunk>& output);
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(std::string_view body);
-Result<std::string> decodeCancelRequest(std::string_view body);  // the cluster name
+std::string encodeCancelRequest(const CancelRequest& request);
+// Usage errors for malformed JSON, unknown fields, both id and cluster, an id below 1 or an
+// invalid cluster name. Without either field: the default cluster.
+Result<CancelRequest> decodeCancelRequest(std::string_view body);
+std::string encodeCancelReply(bool cancelled);
+Result<bool> decodeCancelReply(std::string_view body);
 
 }  // namespace ppcs::api

@@ -14,6 +14,11 @@ namespace ppcs::api::fields {
 
 using nlohmann::json;
 
+// Every JSON text the API sends is written here. Job output, engine messages and user input may
+// hold any bytes: invalid UTF-8 is replaced by U+FFFD instead of throwing (json::dump() throws
+// type_error.316, which outside a route would end ppcsd). indent < 0: one line.
+inline std::string dumpJson(const json& value, int indent = -1) { return value.dump(indent, ' ', false, json::error_handler_t::replace); }
+
 // Parses an object; malformed JSON or another JSON type is a usage error naming `what`.
 inline Result<json> parseObject(std::string_view body, std::string_view what) {
     json value = json::parse(body.begin(), body.end(), nullptr, false);

@@ -42,7 +42,7 @@ ErrorCode errorCodeForHttpStatus(int status) {
 }
 
 std::string encodeError(const Error& error) {
-    return json{{"error", {{"code", std::string(errorCodeName(error.code))}, {"message", error.message}}}}.dump();
+    return fields::dumpJson(json{{"error", {{"code", std::string(errorCodeName(error.code))}, {"message", error.message}}}});
 }
 
 Error decodeError(std::string_view body, int httpStatus) {
@@ -57,7 +57,7 @@ Error decodeError(std::string_view body, int httpStatus) {
 }
 
 std::string encodeVersion(const VersionInfo& info) {
-    return json{{"version", info.version}, {"protocol", info.protocol}, {"binary_id", info.binaryId}}.dump();
+    return fields::dumpJson(json{{"version", info.version}, {"protocol", info.protocol}, {"binary_id", info.binaryId}});
 }
 
 Result<VersionInfo> decodeVersion(std::string_view body) {
@@ -74,9 +74,8 @@ std::string encodeDaemonStatus(const DaemonStatus& status) {
     json engine = {{"reachable", status.engine.reachable}, {"endpoint", status.engine.endpoint}};
     if (status.engine.reachable) engine["api_version"] = status.engine.apiVersion;
     else engine["error"] = status.engine.error;
-    return json{{"pid", status.pid}, {"version", status.version}, {"state_dir", status.stateDir},
-                {"uptime_seconds", status.uptimeSeconds}, {"engine", engine}}
-        .dump();
+    return fields::dumpJson(json{{"pid", status.pid}, {"version", status.version}, {"state_dir", status.stateDir},
+                {"uptime_seconds", status.uptimeSeconds}, {"engine", engine}});
 }
 
 Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
@@ -99,9 +98,8 @@ Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
 }
 
 std::string encodeBuildRequest(const image::BuildRequest& request) {
-    return json{{"context_dir", request.contextDir}, {"image", request.imageRef}, {"no_cache", request.noCache},
-                {"mirror", request.mirror}, {"pull", request.allowPull}}
-        .dump();
+    return fields::dumpJson(json{{"context_dir", request.contextDir}, {"image", request.imageRef}, {"no_cache", request.noCache},
+                {"mirror", request.mirror}, {"pull", request.allowPull}});
 }
 
 Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
@@ -124,7 +122,7 @@ Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
     return request;
 }
 
-std::string encodeBuildOutcome(const image::BuildOutcome& outcome) { return outcomeJson(outcome).dump(); }
+std::string encodeBuildOutcome(const image::BuildOutcome& outcome) { return fields::dumpJson(outcomeJson(outcome)); }
 
 Result<image::BuildOutcome> decodeBuildOutcome(std::string_view body) {
     auto object = parseObject(body, "build outcome");
@@ -140,16 +138,15 @@ Result<image::BuildOutcome> decodeBuildOutcome(std::string_view body) {
 
 std::string encodeStreamEvent(const StreamEvent& event) {
     switch (event.kind) {
-        // Job output may hold any bytes: invalid UTF-8 is replaced rather than refused.
         case StreamEvent::Kind::progress:
-            return json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+            return fields::dumpJson(json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}});
         case StreamEvent::Kind::result: {
             json result = json::parse(event.resultJson, nullptr, false);
-            return json{{"type", "result"}, {"result", result.is_discarded() ? json(nullptr) : result}}.dump();
+            return fields::dumpJson(json{{"type", "result"}, {"result", result.is_discarded() ? json(nullptr) : result}});
         }
         case StreamEvent::Kind::error:
-            return json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}}.dump(
-                -1, ' ', false, json::error_handler_t::replace);
+            return fields::dumpJson(json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}});
+        case StreamEvent::Kind::heartbeat: return R"({"type":"heartbeat"})";
     }
     return "{}";
 }
@@ -164,7 +161,9 @@ Result<StreamEvent> decodeStreamEvent(std::string_view line) {
         event.text = fields::stringOr(*object, "text");
     } else if (type == "result" && object->contains("result")) {
         event.kind = StreamEvent::Kind::result;
-        event.resultJson = (*object)["result"].dump();
+        event.resultJson = fields::dumpJson((*object)["result"]);
+    } else if (type == "heartbeat") {
+        event.kind = StreamEvent::Kind::heartbeat;
     } else if (type == "error") {
         event.kind = StreamEvent::Kind::error;
         event.error = Error{errorCodeFromName(fields::stringOr(*object, "code")).value_or(ErrorCode::failed), fields::stringOr(*object, "message")};

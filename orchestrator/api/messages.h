@@ -14,6 +14,9 @@
 //   GET  /v1/clusters/NAME/ips -> {"cluster": C, "head": ADDRESS, "nodes": [ADDRESS...]}
 // Job routes: see job_messages.h.
 // A stream is newline-delimited StreamEvents: progress lines, then one "result" or "error".
+// While an operation is silent, ppcsd sends {"type":"heartbeat"} every ~2 s: a client may read
+// with a short timeout. Clients skip event types they do not know (decodeStreamEvent fails on
+// them), so an older client ignores heartbeats.
 // Errors are {"error": {"code": "<ErrorCode name>", "message": "..."}} with a matching HTTP status.
 
 #include <string>
@@ -49,7 +52,7 @@ struct DaemonStatus {
 };
 
 struct StreamEvent {
-    enum class Kind { progress, result, error };
+    enum class Kind { progress, result, error, heartbeat };
     Kind kind = Kind::progress;
     std::string phase;             // progress
     std::string text;              // progress

@@ -1,12 +1,38 @@
 #include "api/server.h"
 
-#include <httplib.h>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
+#include "api/http_server.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/token.h"
 
 namespace ppcs::api {
+
+// The streamed responses under way, at most most(); each holds its slot until it is destroyed.
+class StreamSlots {
+public:
+    StreamSlots(std::size_t most, std::chrono::milliseconds heartbeat) : most_(most), heartbeat_(heartbeat) {}
+    // A held slot, or null when all are taken.
+    std::shared_ptr<const void> acquire() {
+        if (active_.fetch_add(1) >= most_) {
+            active_.fetch_sub(1);
+            return nullptr;
+        }
+        return std::shared_ptr<const void>(this, [](const StreamSlots* slots) { const_cast<StreamSlots*>(slots)->active_.fetch_sub(1); });
+    }
+    std::size_t most() const { return most_; }
+    std::chrono::milliseconds heartbeat() const { return heartbeat_; }
+
+private:
+    std::size_t most_;
+    std::chrono::milliseconds heartbeat_;
+    std::atomic<std::size_t> active_{0};
+};
+
 namespace {
 
 constexpr const char* kJson = "application/json";
@@ -16,50 +42,139 @@ void replyError(httplib::Response& response, const Error& error) {
     response.set_content(encodeError(error), kJson);
 }
 
-using Operation = std::function<Result<std::string>(const cluster::Progress& progress)>;
+using Clock = std::chrono::steady_clock;
+using ClientProbe = std::function<bool()>;
+using Operation = std::function<Result<std::string>(const cluster::Progress& progress, const ClientProbe& clientPresent)>;
 
-// Streams a long operation as newline-delimited events: its progress lines as they happen, then
-// its JSON result or its error. The operation runs inside the first call of the content provider.
-void streamOperation(httplib::Response& response, std::string name, Operation operation) {
-    response.set_chunked_content_provider("application/x-ndjson", [name, operation](size_t, httplib::DataSink& sink) {
-        auto send = [&sink](const StreamEvent& event) {
-            std::string line = encodeStreamEvent(event) + "\n";
-            sink.write(line.data(), line.size());
-        };
-        auto result = operation([&send](const std::string& phase, const std::string& text) {
-            StreamEvent event;
-            event.phase = phase;
-            event.text = text;
-            send(event);
-        });
-        StreamEvent last;
-        if (result) {
-            last.kind = StreamEvent::Kind::result;
-            last.resultJson = *result;
-            log::info(name + ": done");
-        } else {
-            last.kind = StreamEvent::Kind::error;
-            last.error = result.error();
-            log::warn(name + ": " + result.error().message);
-        }
+// The events of one streamed response. Writes are serialised: progress comes from the operation
+// (from any of its threads) while a heartbeat thread writes when the stream has been silent for
+// a while, so that a client can tell a slow operation from a daemon that stopped answering.
+class EventStream {
+public:
+    EventStream(httplib::DataSink& sink, std::chrono::milliseconds heartbeat)
+        : sink_(sink), connection_(currentConnection()), heartbeatInterval_(heartbeat), lastWrite_(Clock::now()) {
+        heartbeat_ = std::thread([this] { beat(); });
+    }
+    ~EventStream() { stopHeartbeat(); }
+    EventStream(const EventStream&) = delete;
+    EventStream& operator=(const EventStream&) = delete;
+
+    void send(const StreamEvent& event) {
+        std::string line = encodeStreamEvent(event) + "\n";
+        std::lock_guard<std::mutex> lock(mutex_);
+        writeLocked(line);
+    }
+    // Sends the last event, stops the heartbeat and ends the stream.
+    void finish(const StreamEvent& last) {
         send(last);
-        sink.done();
-        return true;
+        stopHeartbeat();
+        std::lock_guard<std::mutex> lock(mutex_);
+        sink_.done();
+    }
+    bool clientPresent() const { return !writeFailed_ && !(connection_ && connection_->peerGone()); }
+
+private:
+    void writeLocked(const std::string& line) {
+        if (!writeFailed_ && !sink_.write(line.data(), line.size())) writeFailed_ = true;
+        lastWrite_ = Clock::now();
+    }
+    void beat() {
+        static const std::string heartbeat = encodeStreamEvent(StreamEvent{StreamEvent::Kind::heartbeat}) + "\n";
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stopping_) {
+            auto due = lastWrite_ + heartbeatInterval_;
+            if (Clock::now() >= due) writeLocked(heartbeat);
+            else wake_.wait_until(lock, due);
+        }
+    }
+    void stopHeartbeat() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        if (heartbeat_.joinable()) heartbeat_.join();
+    }
+
+    httplib::DataSink& sink_;
+    std::shared_ptr<Connection> connection_;
+    std::chrono::milliseconds heartbeatInterval_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    Clock::time_point lastWrite_;
+    bool stopping_ = false;
+    std::atomic<bool> writeFailed_{false};
+    std::thread heartbeat_;
+};
+
+// Runs the operation; whatever it throws becomes its error, so that nothing escapes the content
+// provider (it runs outside httplib's exception handler: an exception there ends ppcsd).
+Result<std::string> runCaught(const Operation& operation, EventStream& events) {
+    std::string what;
+    try {
+        return operation([&events](const std::string& phase, const std::string& text) { events.send(StreamEvent{StreamEvent::Kind::progress, phase, text}); },
+                         [&events] { return events.clientPresent(); });
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+        what = "unknown exception";
+    }
+    return makeError(ErrorCode::failed, "unexpected failure in ppcsd: " + what);  // logged with the stream's end
+}
+
+void runStreamed(const std::string& name, const Operation& operation, httplib::DataSink& sink, std::chrono::milliseconds heartbeat) {
+    EventStream events(sink, heartbeat);
+    auto result = runCaught(operation, events);
+    StreamEvent last;
+    if (result) {
+        last.kind = StreamEvent::Kind::result;
+        last.resultJson = *result;
+        log::info(name + ": done");
+    } else {
+        last.kind = StreamEvent::Kind::error;
+        last.error = result.error();
+        log::warn(name + ": " + result.error().message);
+    }
+    events.finish(last);
+}
+
+// Streams a long operation as newline-delimited events: its progress lines as they happen,
+// heartbeats while it is silent, then its JSON result or its error. The operation runs inside
+// the first call of the content provider, which holds one of the stream slots until the
+// response is gone; when none is free the answer is 503.
+void streamOperation(httplib::Response& response, StreamSlots& slots, std::string name, Operation operation) {
+    auto slot = slots.acquire();
+    if (!slot)
+        return replyError(response, makeError(ErrorCode::unavailable, "ppcsd already streams " + std::to_string(slots.most()) +
+                                                                          " operations: try again when one of them ends"));
+    auto heartbeat = slots.heartbeat();
+    // The provider holds the slot: it is destroyed with the response, whether or not it ran.
+    response.set_chunked_content_provider("application/x-ndjson", [name, operation, slot, heartbeat](size_t, httplib::DataSink& sink) {
+        try {
+            runStreamed(name, operation, sink, heartbeat);
+            return true;
+        } catch (const std::exception& e) {
+            log::error(name + ": the stream broke: " + e.what());
+        } catch (...) {
+            log::error(name + ": the stream broke");
+        }
+        return false;
     });
 }
 
 // Decodes a request body with decode, then streams run(request) with its result encoded.
 template <class Request, class Value>
-void streamDecoded(const httplib::Request& http, httplib::Response& response, const std::string& name,
+void streamDecoded(const httplib::Request& http, httplib::Response& response, StreamSlots& slots, const std::string& name,
                    Result<Request> (*decode)(std::string_view), std::string (*encode)(const Value&),
-                   std::function<Result<Value>(const Request&, const cluster::Progress&)> run) {
+                   std::function<Result<Value>(const Request&, const cluster::Progress&, const ClientProbe&)> run) {
     auto request = decode(http.body);
     if (!request) return replyError(response, request.error());
-    streamOperation(response, name, [request = *request, encode, run](const cluster::Progress& progress) -> Result<std::string> {
-        auto value = run(request, progress);
-        if (!value) return value.error();
-        return encode(*value);
-    });
+    streamOperation(response, slots, name,
+                    [request = *request, encode, run](const cluster::Progress& progress, const ClientProbe& clientPresent) -> Result<std::string> {
+                        auto value = run(request, progress, clientPresent);
+                        if (!value) return value.error();
+                        return encode(*value);
+                    });
 }
 
 // Routes under /v1/clusters/NAME: the name is checked before the handler sees it.
@@ -73,8 +188,12 @@ httplib::Server::Handler withClusterName(std::function<void(const std::string&, 
 
 }  // namespace
 
-ApiServer::ApiServer(DaemonServices& services, std::string token)
-    : services_(services), token_(std::move(token)), server_(std::make_unique<httplib::Server>()) {
+ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits limits)
+    : services_(services),
+      token_(std::move(token)),
+      streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
+      server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline, limits.headerDeadline + std::chrono::seconds(10),
+                                                                   limits.maxHeaderBytes, limits.maxConnectionThreads})) {
     installRoutes();
 }
 
@@ -131,24 +250,24 @@ void ApiServer::installDaemonRoutes() {
 
 void ApiServer::installClusterRoutes() {
     server_->Post("/v1/images/build", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<image::BuildRequest, image::BuildOutcome>(request, response, "build", decodeBuildRequest, encodeBuildOutcome,
-                                                                [this](const auto& build, const auto& progress) { return services_.buildImage(build, progress); });
+        streamDecoded<image::BuildRequest, image::BuildOutcome>(request, response, *streams_, "build", decodeBuildRequest, encodeBuildOutcome,
+                                                                [this](const auto& build, const auto& progress, const auto&) { return services_.buildImage(build, progress); });
     });
     server_->Post("/v1/clusters/up", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<UpRequest, cluster::ClusterStatus>(request, response, "up", decodeUpRequest, encodeClusterStatus,
-                                                         [this](const auto& up, const auto& progress) { return services_.upCluster(up, progress); });
+        streamDecoded<UpRequest, cluster::ClusterStatus>(request, response, *streams_, "up", decodeUpRequest, encodeClusterStatus,
+                                                         [this](const auto& up, const auto& progress, const auto&) { return services_.upCluster(up, progress); });
     });
     server_->Post("/v1/clusters/scale", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<ScaleRequest, cluster::ClusterStatus>(request, response, "scale", decodeScaleRequest, encodeClusterStatus,
-                                                            [this](const auto& scale, const auto& progress) { return services_.scaleCluster(scale, progress); });
+        streamDecoded<ScaleRequest, cluster::ClusterStatus>(request, response, *streams_, "scale", decodeScaleRequest, encodeClusterStatus,
+                                                            [this](const auto& scale, const auto& progress, const auto&) { return services_.scaleCluster(scale, progress); });
     });
     server_->Post("/v1/clusters/down", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<DownRequest, cluster::DownReport>(request, response, "down", decodeDownRequest, encodeDownReport,
-                                                        [this](const auto& down, const auto& progress) { return services_.downCluster(down, progress); });
+        streamDecoded<DownRequest, cluster::DownReport>(request, response, *streams_, "down", decodeDownRequest, encodeDownReport,
+                                                        [this](const auto& down, const auto& progress, const auto&) { return services_.downCluster(down, progress); });
     });
     server_->Post("/v1/clusters/bench", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::BenchRequest, jobs::BenchReport>(request, response, "bench", decodeBenchRequest, encodeBenchReport,
-                                                             [this](const auto& bench, const auto& progress) { return services_.benchCluster(bench, progress); });
+        streamDecoded<jobs::BenchRequest, jobs::BenchReport>(request, response, *streams_, "bench", decodeBenchRequest, encodeBenchReport,
+                                                             [this](const auto& bench, const auto& progress, const auto&) { return services_.benchCluster(bench, progress); });
     });
     server_->Get(R"(/v1/clusters/([^/]+)/ips)", withClusterName([this](const std::string& name, httplib::Response& response) {
         auto status = services_.clusterAddresses(name);
@@ -194,13 +313,15 @@ void ApiServer::installHostRoutes() {
 
 void ApiServer::installJobRoutes() {
     server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, "run", decodeJobRequest, encodeJobOutcome,
-                                                          [this](const auto& job, const auto& events) { return services_.runJob(job, events, {}); });
+        streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, *streams_, "run", decodeJobRequest, encodeJobOutcome,
+                                                          [this](const auto& job, const auto& events, const auto& clientPresent) { return services_.runJob(job, events, clientPresent); });
     });
     server_->Post("/v1/jobs/cancel", [this](const httplib::Request& request, httplib::Response& response) {
-        auto cluster = decodeCancelRequest(request.body);
-        if (!cluster) return replyError(response, cluster.error());
-        response.set_content(services_.cancelJob(*cluster) ? R"({"cancelled":true})" : R"({"cancelled":false})", kJson);
+        auto cancel = decodeCancelRequest(request.body);
+        if (!cancel) return replyError(response, cancel.error());
+        auto cancelled = cancel->id ? services_.cancelJobById(*cancel->id) : Result<bool>(services_.cancelJob(cancel->cluster));
+        if (!cancelled) return replyError(response, cancelled.error());
+        response.set_content(encodeCancelReply(*cancelled), kJson);
     });
     server_->Get("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
         int limit = 50;

@@ -2,6 +2,9 @@
 // ppcsd's HTTP API server: routes, token check, error -> HTTP status mapping. No business logic:
 // every route calls DaemonServices. Listens on 127.0.0.1 only.
 
+#include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,11 +15,10 @@
 #include "api/messages.h"
 #include "common/result.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace ppcs::api {
+
+class GuardedHttpServer;
+class StreamSlots;
 
 // What ppcsd does, as the API server sees it. The daemon provides the real implementation;
 // tests provide fakes.
@@ -37,10 +39,13 @@ public:
     virtual Result<std::string> joinCommand() = 0;
     virtual Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) = 0;
     virtual Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) = 0;
+    // clientPresent() turns false once the client that asked for the job closed or reset its
+    // connection; it may be called from any thread, but only while runJob runs.
     virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
                                             const std::function<bool()>& clientPresent) = 0;
     // False when no job runs on the cluster.
     virtual bool cancelJob(const std::string& cluster) = 0;
+    // False when the job exists but does not run; a usage error when there is no such job.
     virtual Result<bool> cancelJobById(std::int64_t id) = 0;
     virtual Result<std::vector<jobs::JobRecord>> listJobs(int limit) = 0;
     virtual Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) = 0;
@@ -48,10 +53,19 @@ public:
     virtual void requestStop() = 0;
 };
 
+// What one ppcsd serves at once (see api/http_server.h for how connections are guarded).
+struct ServerLimits {
+    std::size_t maxStreams = 32;         // streamed operations at once; beyond, 503
+    std::size_t maxConnectionThreads = 128;
+    std::chrono::milliseconds headerDeadline{5000};
+    std::size_t maxHeaderBytes = 16 * 1024;
+    std::chrono::milliseconds heartbeatInterval{2000};  // a silent stream sends a heartbeat this often
+};
+
 class ApiServer {
 public:
     // Every request must carry "Authorization: Bearer <token>"; others get 401.
-    ApiServer(DaemonServices& services, std::string token);
+    ApiServer(DaemonServices& services, std::string token, ServerLimits limits = {});
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
@@ -73,7 +87,8 @@ private:
 
     DaemonServices& services_;
     std::string token_;
-    std::unique_ptr<httplib::Server> server_;
+    std::unique_ptr<StreamSlots> streams_;
+    std::unique_ptr<GuardedHttpServer> server_;
 };
 
 }  // namespace ppcs::api

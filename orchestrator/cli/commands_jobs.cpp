@@ -1,8 +1,8 @@
-// `ppcs-cluster run | jobs | logs`: MPI jobs, carried out by ppcsd in the cluster's head.
+// `ppcs-cluster run | jobs | logs | cancel`: MPI jobs, carried out by ppcsd in the cluster's head.
 //
 //   ppcs-cluster run [OPTIONS] PROGRAM [ARGS...]   everything after PROGRAM is the program's
 //   ppcs-cluster run [OPTIONS] -- CMD [ARGS...]    CMD is run as given, without resolution
-// main.cpp cuts those words off argv before option parsing (GlobalOptions::runWords).
+// splitRunWords (command_line.cpp) cuts those words off argv before option parsing (GlobalOptions::runWords).
 
 #include <signal.h>
 #include <stdlib.h>
@@ -39,6 +39,13 @@ struct LogOptions {
     std::string id;
     int limit = 20;
 };
+
+// A job id as the user typed it: a positive number, or a usage error naming it.
+Result<std::int64_t> parseJobId(const std::string& text) {
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos || std::stoll(text) < 1)
+        return makeError(ErrorCode::usage, "job id '" + text + "' is not a positive number (see `ppcs-cluster jobs`)");
+    return std::stoll(text);
+}
 
 bool exists(const std::string& path) {
     struct stat info {};
@@ -175,11 +182,11 @@ int listJobs(const GlobalOptions& global, const LogOptions& options) {
 }
 
 int showLogs(const GlobalOptions& global, const LogOptions& options) {
-    if (options.id.empty() || options.id.size() > 18 || options.id.find_first_not_of("0123456789") != std::string::npos || std::stoll(options.id) < 1)
-        return reportError(makeError(ErrorCode::usage, "job id '" + options.id + "' is not a positive number (see `ppcs-cluster jobs`)"));
+    auto id = parseJobId(options.id);
+    if (!id) return reportError(id.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
-    auto log = api::ApiClient(*endpoint).jobLog(std::stoll(options.id));
+    auto log = api::ApiClient(*endpoint).jobLog(*id);
     if (!log) return reportError(log.error());
     if (global.json) {
         std::printf("%s\n", api::encodeJobLog(log->first, log->second).c_str());
@@ -191,6 +198,30 @@ int showLogs(const GlobalOptions& global, const LogOptions& options) {
         std::fflush(stream);
     }
     return 0;
+}
+
+// Every id is checked before any is cancelled: bad input changes nothing.
+int cancelJobs(const GlobalOptions& global, const std::vector<std::string>& texts) {
+    std::vector<std::int64_t> ids;
+    for (const auto& text : texts) {
+        auto id = parseJobId(text);
+        if (!id) return reportError(id.error());
+        ids.push_back(*id);
+    }
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    int exitCode = 0;
+    for (auto id : ids) {
+        auto cancelled = api::ApiClient(*endpoint).cancelJobById(id);
+        if (!cancelled) return reportError(cancelled.error());
+        if (*cancelled) {
+            std::printf("job %lld: stopping it on every node\n", static_cast<long long>(id));
+        } else {
+            std::fprintf(stderr, "ppcs-cluster: job %lld is not running (see `ppcs-cluster jobs`)\n", static_cast<long long>(id));
+            exitCode = kExitFailure;
+        }
+    }
+    return exitCode;
 }
 
 }  // namespace
@@ -214,6 +245,10 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     auto* logs = app.add_subcommand("logs", "Replay a job's output, stdout and stderr apart");
     logs->add_option("ID", logOptions->id, "Job id (see `ppcs-cluster jobs`)")->required();
     logs->callback([&global, &action, logOptions] { action = [&global, logOptions] { return showLogs(global, *logOptions); }; });
+    auto cancelIds = std::make_shared<std::vector<std::string>>();
+    auto* cancel = app.add_subcommand("cancel", "Stop running jobs by id, on every node (while they copy, build or run)");
+    cancel->add_option("ID", *cancelIds, "Job ids (see `ppcs-cluster jobs`)")->required();
+    cancel->callback([&global, &action, cancelIds] { action = [&global, cancelIds] { return cancelJobs(global, *cancelIds); }; });
 }
 
 }  // namespace ppcs::cli

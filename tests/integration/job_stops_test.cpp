@@ -111,6 +111,39 @@ TEST_CASE("Ctrl-C while a Makefile project builds: exit 130, the program is neve
     CHECK(leftovers(engine, fixture.cluster()).empty());
 }
 
+TEST_CASE("cancel ID stops a job while it builds and while it runs; a finished or unknown job is said so", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    ClusterFixture fixture("cancel");
+    REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
+
+    writeSlowProject(fixture);
+    pid_t building = fixture.spawn({"run", "--name", fixture.cluster(), "-n", "2", fixture.sources() + "/slow"});
+    REQUIRE(waitForLeftovers(engine, fixture.cluster(), 1, 60));
+    std::string buildingId = newestJobId(fixture);
+    auto cancelled = fixture.cli({"cancel", buildingId});
+    CHECK(cancelled.exitCode == 0);
+    CHECK(cancelled.out == "job " + buildingId + ": stopping it on every node\n");
+    CHECK(waitFor(building, 30) == 130);
+    CHECK(jobRecord(fixture, buildingId)["state"] == "cancelled");
+    CHECK(fixture.cli({"logs", buildingId}).out.find("launched") == std::string::npos);
+
+    pid_t running = fixture.spawn({"run", "--name", fixture.cluster(), "-n", "3", "--", "sleep", "120"});
+    REQUIRE(waitForLeftovers(engine, fixture.cluster(), 3, 60));
+    std::string runningId = newestJobId(fixture);
+    CHECK(fixture.cli({"cancel", runningId}).exitCode == 0);
+    CHECK(waitFor(running, 30) == 130);
+    CHECK(leftovers(engine, fixture.cluster()).empty());
+
+    auto again = fixture.cli({"cancel", runningId});
+    CHECK(again.exitCode == 1);
+    CHECK(again.err == "ppcs-cluster: job " + runningId + " is not running (see `ppcs-cluster jobs`)\n");
+    auto unknown = fixture.cli({"cancel", "987654"});
+    CHECK(unknown.exitCode == 2);
+    CHECK(unknown.err == "ppcs-cluster: there is no job 987654 (see `ppcs-cluster jobs`)\n");
+    CHECK(fixture.cli({"cancel", "x1"}).exitCode == 2);
+}
+
 TEST_CASE("a client that goes away stops its job: SIGHUP to the CLI, and the CLI killed outright", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();

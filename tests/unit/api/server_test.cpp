@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "support/test_paths.h"
 #include "api/server.h"
+#include "unit/api/running_server.h"
 
 using namespace ppcs;
 using namespace ppcs::api;
@@ -88,8 +89,16 @@ public:
         events("stdout", "out-2\n");
         return jobs::JobOutcome{7, 3, "failed", "", 0.5};
     }
-    bool cancelJob(const std::string& cluster) override { return cluster == "busy"; }
-    Result<bool> cancelJobById(std::int64_t id) override { return id == 7; }
+    bool cancelJob(const std::string& cluster) override {
+        cancelAsked.push_back(cluster);
+        return cluster == "busy";
+    }
+    Result<bool> cancelJobById(std::int64_t id) override {
+        cancelAsked.push_back("#" + std::to_string(id));
+        if (id > 100) return makeError(ErrorCode::usage, "no job " + std::to_string(id));
+        return id == 7;
+    }
+    std::vector<std::string> cancelAsked;
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override {
         jobs::JobRecord record;
         record.id = limit;
@@ -107,27 +116,7 @@ public:
     std::atomic<bool> stopRequested{false};
 };
 
-class RunningServer {
-public:
-    RunningServer() : server_(services, "good-token") {
-        port = *server_.bind(0);
-        thread_ = std::thread([this] { server_.serve(); });
-        httplib::Client probe("127.0.0.1", port);
-        for (int i = 0; i < 100 && !probe.Get("/v1/version"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ~RunningServer() {
-        server_.stop();
-        thread_.join();
-    }
-    ApiClient client(const std::string& token = "good-token") { return ApiClient(Endpoint{port, 0, token}); }
-
-    FakeServices services;
-    int port = 0;
-
-private:
-    ApiServer server_;
-    std::thread thread_;
-};
+using RunningServer = fakes::RunningServer<FakeServices>;
 
 }  // namespace
 
@@ -340,4 +329,5 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
     CHECK(running.services.lastRequest.imageRef == image::kDefaultImageRef);  // no build reached the service
     CHECK(running.services.lastJob.program.empty());                        // no run either
     CHECK(running.services.statusAsked.empty());
+    CHECK(running.services.cancelAsked.empty());
 }
