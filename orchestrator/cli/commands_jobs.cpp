@@ -104,7 +104,9 @@ private:
             if (interrupts == 1 && !asked) {
                 asked = true;
                 std::fprintf(stderr, "ppcs-cluster: stopping the job on every node (Ctrl-C again to stop waiting)\n");
-                api::ApiClient(endpoint_).cancelJob(cluster_);
+                if (auto asked = api::ApiClient(endpoint_).cancelJob(cluster_); !asked)
+                    std::fprintf(stderr, "ppcs-cluster: could not ask ppcsd to stop the job (%s): press Ctrl-C again, ppcsd stops it when this client goes\n",
+                                 asked.error().message.c_str());
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }

@@ -37,8 +37,10 @@ struct Error {
 
 inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
 
+// [[nodiscard]]: a dropped Result is a failure nobody hears of. Ignore one only visibly, with
+// `(void)` and a comment saying why that is safe.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
 public:
     Result(T value) : data_(std::move(value)) {}
     Result(Error error) : data_(std::move(error)) {}
@@ -61,7 +63,7 @@ private:
 };
 
 template <>
-class Result<void> {
+class [[nodiscard]] Result<void> {
 public:
     Result() = default;
     Result(Error error) : error_(std::move(error)) {}

@@ -203,13 +203,15 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
 
 Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster::Member>& members) {
     const std::string& head = members.front().containerId;
-    engine.runExec(head, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""});
+    // TERM, then KILL, to mpirun in the head; should the head be gone, so is mpirun, and the
+    // sweep below reports what could not be reached.
+    (void)engine.runExec(head, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""});
     for (int poll = 0; poll < 50; ++poll) {
         auto left = engine.runExec(head, {{"pgrep", "-x", "mpirun"}, "root", {}, ""});
         if (left && left->exitCode != 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    engine.runExec(head, {{"pkill", "-KILL", "-x", "mpirun"}, "root", {}, ""});
+    (void)engine.runExec(head, {{"pkill", "-KILL", "-x", "mpirun"}, "root", {}, ""});
     // Whatever mpiuser still runs on any member but sshd is a leftover of the job: a fixed
     // script, no user input in it.
     const std::vector<std::string> sweep{"sh", "-c",

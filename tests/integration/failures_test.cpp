@@ -242,7 +242,8 @@ TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status
     REQUIRE(events.size() >= 2);
     CHECK(events[0].get<std::string>().find("died (exit") != std::string::npos);
     CHECK(events[events.size() - 1].get<std::string>().find("replacement ready") != std::string::npos);
-    for (const auto& member : json::parse(status.out)["members"]) CHECK(member["ready"] == true);
+    auto members = json::parse(status.out)["members"];
+    for (const auto& member : members) CHECK(member["ready"] == true);
     auto hello = fixture.cli({"run", "--name", fixture.cluster(), "--per-node", "1", "-n", "3", "hello_world"});
     CHECK(hello.exitCode == 0);
     std::set<std::string> hosts;

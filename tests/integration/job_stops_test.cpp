@@ -24,7 +24,8 @@ namespace {
 json jobRecord(const ClusterFixture& fixture, const std::string& id) {
     auto listed = fixture.cli({"--json", "jobs"});
     REQUIRE(listed.exitCode == 0);
-    for (const auto& job : json::parse(listed.out)["jobs"])
+    auto jobs = json::parse(listed.out)["jobs"];
+    for (const auto& job : jobs)
         if (std::to_string(job["id"].get<std::int64_t>()) == id) return job;
     FAIL("job " << id << " is not in `jobs`");
     return {};
@@ -79,7 +80,8 @@ TEST_CASE("a job printing invalid UTF-8 crash text: ppcsd lives, exit code kept,
     auto listed = fixture.cli({"--json", "jobs"});
     REQUIRE(listed.exitCode == 0);
     json hostileRecord;
-    for (const auto& job : json::parse(listed.out)["jobs"])
+    auto jobs = json::parse(listed.out)["jobs"];
+    for (const auto& job : jobs)
         if (job["cluster"] == fixture.cluster()) hostileRecord = job;
     REQUIRE(hostileRecord.is_object());
     CHECK(hostileRecord["exit_code"] == 9);
