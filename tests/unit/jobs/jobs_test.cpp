@@ -40,6 +40,30 @@ TEST_CASE("programs resolve in the documented order", "[jobs]") {
     CHECK(resolveProgram(request, false, false)->kind == ProgramKind::command);
 }
 
+TEST_CASE("an absolute path that is no local source runs the image's file, even when this host has one", "[jobs]") {
+    JobRequest request;
+    request.program = "/bin/hostname";
+    request.localPath = "/usr/bin/hostname";  // what the CLI's realpath made of it on this host
+    auto binary = resolveProgram(request, true, false);
+    REQUIRE(binary);
+    CHECK(binary->kind == ProgramKind::imagePath);
+    CHECK(binary->name == "/bin/hostname");
+    request.program = "/usr/lib";
+    request.localPath = "/usr/lib";
+    auto directory = resolveProgram(request, false, false);
+    REQUIRE(directory);
+    CHECK(directory->kind == ProgramKind::imagePath);
+    CHECK(directory->name == "/usr/lib");
+    request.program = "/home/u/prog.c";
+    request.localPath = "/home/u/prog.c";
+    CHECK(resolveProgram(request, true, false)->kind == ProgramKind::cSource);
+    request.program = "./hostname";
+    request.localPath = "/home/u/hostname";
+    auto relative = resolveProgram(request, true, false);
+    REQUIRE_FALSE(relative);
+    CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp or .py source") != std::string::npos);
+}
+
 TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[jobs]") {
     JobRequest request;
     auto argv = buildMpirunArgv(request, 20, 10, {"hello_world", "a b", ";", "$(rm -rf /)"});
