@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <tuple>
 
 #include "jobs/job_request.h"
 #include "jobs/job_runner.h"
@@ -41,25 +42,22 @@ TEST_CASE("programs resolve in the documented order", "[jobs]") {
 }
 
 TEST_CASE("an absolute path that is no local source runs the image's file, even when this host has one", "[jobs]") {
-    JobRequest request;
-    request.program = "/bin/hostname";
-    request.localPath = "/usr/bin/hostname";  // what the CLI's realpath made of it on this host
-    auto binary = resolveProgram(request, true, false);
-    REQUIRE(binary);
-    CHECK(binary->kind == ProgramKind::imagePath);
-    CHECK(binary->name == "/bin/hostname");
-    request.program = "/usr/lib";
-    request.localPath = "/usr/lib";
-    auto directory = resolveProgram(request, false, false);
-    REQUIRE(directory);
-    CHECK(directory->kind == ProgramKind::imagePath);
-    CHECK(directory->name == "/usr/lib");
-    request.program = "/home/u/prog.c";
-    request.localPath = "/home/u/prog.c";
-    CHECK(resolveProgram(request, true, false)->kind == ProgramKind::cSource);
-    request.program = "./hostname";
-    request.localPath = "/home/u/hostname";
-    auto relative = resolveProgram(request, true, false);
+    auto resolveAt = [](const std::string& program, const std::string& localPath, bool isRegularFile) {
+        JobRequest request;
+        request.program = program;
+        request.localPath = localPath;
+        return resolveProgram(request, isRegularFile, false);
+    };
+    // localPath is what the CLI's realpath made of the program on this host.
+    for (auto [program, localPath, isFile] : {std::tuple{"/bin/hostname", "/usr/bin/hostname", true}, {"/usr/lib", "/usr/lib", false}}) {
+        INFO(program);
+        auto resolved = resolveAt(program, localPath, isFile);
+        REQUIRE(resolved);
+        CHECK(resolved->kind == ProgramKind::imagePath);
+        CHECK(resolved->name == program);
+    }
+    CHECK(resolveAt("/home/u/prog.c", "/home/u/prog.c", true)->kind == ProgramKind::cSource);
+    auto relative = resolveAt("./hostname", "/home/u/hostname", true);
     REQUIRE_FALSE(relative);
     CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp or .py source") != std::string::npos);
 }
