@@ -40,6 +40,12 @@ Result<Cidr> parseCidr(const std::string& text) {
     return cidr;
 }
 
+// IPv6 subnets live in another address space: they can never overlap an IPv4 choice.
+bool isIpv6Cidr(const std::string& text) {
+    in6_addr parsed{};
+    return ::inet_pton(AF_INET6, text.substr(0, text.find('/')).c_str(), &parsed) == 1;
+}
+
 bool overlaps(const Cidr& a, const Cidr& b) {
     std::uint64_t aEnd = std::uint64_t(a.base) + a.size();
     std::uint64_t bEnd = std::uint64_t(b.base) + b.size();
@@ -64,6 +70,7 @@ int prefixFor(int addresses) {
 Result<std::string> chooseSubnet(const std::vector<std::string>& used, int nodes) {
     std::vector<Cidr> taken;
     for (const auto& text : used) {
+        if (isIpv6Cidr(text)) continue;
         auto cidr = parseCidr(text);
         if (!cidr) return cidr.error();
         taken.push_back(*cidr);

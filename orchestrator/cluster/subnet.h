@@ -13,7 +13,8 @@ namespace ppcs::cluster {
 // The smallest prefix length (at most 24) whose usable addresses hold `addresses`.
 int prefixFor(int addresses);
 
-// A free "a.b.c.d/p" subnet for a cluster of `nodes` nodes; used holds CIDRs already taken.
+// A free "a.b.c.d/p" subnet for a cluster of `nodes` nodes; used holds CIDRs already taken, IPv4 or
+// IPv6 (IPv6 entries, e.g. of an engine network created with --ipv6, are ignored: they cannot overlap).
 // Fails (ErrorCode::unavailable) when the range is full, (ErrorCode::usage) on a malformed used CIDR.
 Result<std::string> chooseSubnet(const std::vector<std::string>& used, int nodes);
 

@@ -14,7 +14,7 @@ namespace ppcs::image {
 
 struct ProcessSpec {
     std::vector<std::string> argv;       // argv[0] is looked up on PATH when it has no '/'
-    std::chrono::seconds timeLimit{900}; // the child is killed when it runs longer
+    std::chrono::seconds timeLimit{900}; // the child's process group is stopped when it runs longer
 };
 
 struct ProcessOutcome {
@@ -28,8 +28,10 @@ using LineSink = std::function<void(const std::string& line)>;
 class ProcessRunner {
 public:
     virtual ~ProcessRunner() = default;
-    // Fails with ErrorCode::notFound when argv[0] cannot be found, ErrorCode::timeout when the time
-    // limit ran out (the child is killed). A non-zero exit is not an error here: see exitCode.
+    // The child runs in a process group of its own. Fails with ErrorCode::notFound when argv[0] cannot
+    // be found, ErrorCode::timeout when the time limit ran out: then the whole group (the child and
+    // every descendant that stayed in it) gets SIGTERM, and SIGKILL after a grace of a few seconds.
+    // A non-zero exit is not an error here: see exitCode.
     virtual Result<ProcessOutcome> run(const ProcessSpec& spec, const LineSink& onLine) = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "jobs/job_request.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "cluster/spec.h"
 #include "common/strings.h"
@@ -16,6 +17,17 @@ std::string baseName(const std::string& path) {
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
     auto slash = trimmed.rfind('/');
     return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+}
+
+// What ppcs builds from a local file or directory; nothing when it is neither a known source nor a
+// directory with a Makefile.
+std::optional<ProgramKind> localProgramKind(const std::string& name, bool isRegularFile, bool isDirectoryWithMakefile) {
+    if (isDirectoryWithMakefile) return ProgramKind::makeDirectory;
+    if (!isRegularFile) return std::nullopt;
+    if (endsWith(name, ".c")) return ProgramKind::cSource;
+    if (endsWith(name, ".cc") || endsWith(name, ".cpp")) return ProgramKind::cxxSource;
+    if (endsWith(name, ".py")) return ProgramKind::python;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -48,16 +60,15 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
     if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return ResolvedProgram{ProgramKind::example, request.program};
     if (!request.localPath.empty()) {
         std::string name = baseName(request.localPath);
-        if (isDirectoryWithMakefile) return ResolvedProgram{ProgramKind::makeDirectory, name};
-        if (isRegularFile) {
-            if (endsWith(name, ".c")) return ResolvedProgram{ProgramKind::cSource, name};
-            if (endsWith(name, ".cc") || endsWith(name, ".cpp")) return ResolvedProgram{ProgramKind::cxxSource, name};
-            if (endsWith(name, ".py")) return ResolvedProgram{ProgramKind::python, name};
-            return makeError(ErrorCode::usage, "'" + request.program + "' is a local file but not a .c, .cc, .cpp or .py source");
-        }
+        if (auto kind = localProgramKind(name, isRegularFile, isDirectoryWithMakefile)) return ResolvedProgram{*kind, name};
+    }
+    // Checked after the local kinds, yet whatever else the host has at this path does not matter:
+    // `run /bin/hostname` means the image's binary even though this host has one too.
+    if (request.program.front() == '/') return ResolvedProgram{ProgramKind::imagePath, request.program};
+    if (!request.localPath.empty()) {
+        if (isRegularFile) return makeError(ErrorCode::usage, "'" + request.program + "' is a local file but not a .c, .cc, .cpp or .py source");
         return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile");
     }
-    if (request.program.front() == '/') return ResolvedProgram{ProgramKind::imagePath, request.program};
     return makeError(ErrorCode::usage, "unknown program '" + request.program + "': run one of " + join(examples, ", ") +
                                            ", a local .c/.cc/.cpp/.py file, a directory with a Makefile, an absolute path in the image, or -- CMD ARGS");
 }

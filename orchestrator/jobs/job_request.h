@@ -35,8 +35,9 @@ struct ResolvedProgram {
 };
 
 // In this order: a shipped example; a local .c, .cc/.cpp or .py file; a local directory holding a
-// Makefile; an absolute path inside the image. Anything else is a usage error that lists what is
-// available. isRegularFile / isDirectoryWithMakefile describe request.localPath.
+// Makefile; an absolute path inside the image, even when this host has some other file or directory
+// at that path (`run /bin/hostname` runs the image's hostname). Anything else is a usage error that
+// lists what is available. isRegularFile / isDirectoryWithMakefile describe request.localPath.
 Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile);
 
 // mpirun's argv for np ranks of programArgv over the cluster's hostfile. Fails (usage) when NP is

@@ -47,7 +47,8 @@ public:
         status.members = {cluster::Member{"head", 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
         return status;
     }
-    Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest&, const cluster::Progress&) override {
+    Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest& request, const cluster::Progress&) override {
+        scaleAsked.push_back(request.name);
         return makeError(ErrorCode::conflict, "a job is running");
     }
     Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override { return cluster::DownReport{}; }
@@ -113,6 +114,7 @@ public:
 
     image::BuildRequest lastRequest;
     std::vector<std::string> statusAsked;
+    std::vector<std::string> scaleAsked;
     std::atomic<bool> stopRequested{false};
 };
 
@@ -311,10 +313,10 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
     int checked = 0;
     for (const auto& line : split(*corpus, '\n')) {
         if (line.empty() || line[0] == '#') continue;
-        auto tab = line.find('\t');
-        REQUIRE(tab != std::string::npos);
-        auto head = split(line.substr(0, tab), ' ');
-        std::string body = line.substr(tab + 1);
+        auto fields = split(line, '\t');
+        REQUIRE(fields.size() >= 2);
+        auto head = split(fields[0], ' ');
+        std::string body = fields[1];
         if (body == "HUGE") body = std::string(200 * 1024, ' ');
         INFO(line.substr(0, 80));
         httplib::Result reply = head[0] == "GET"    ? raw.Get(head[1].c_str(), auth)
@@ -323,6 +325,10 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
         REQUIRE(reply);
         CHECK(reply->status / 100 == 4);
         CHECK(reply->body.find("\"error\"") != std::string::npos);
+        if (fields.size() > 2) {
+            CHECK(reply->status == 400);
+            CHECK_THAT(decodeError(reply->body, reply->status).message, Catch::Contains(fields[2]));
+        }
         ++checked;
     }
     CHECK(checked > 35);
@@ -330,4 +336,5 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
     CHECK(running.services.lastJob.program.empty());                        // no run either
     CHECK(running.services.statusAsked.empty());
     CHECK(running.services.cancelAsked.empty());
+    CHECK(running.services.scaleAsked.empty());
 }

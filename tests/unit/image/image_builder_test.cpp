@@ -126,3 +126,20 @@ TEST_CASE("an unreachable mirror is named with debootstrap's own words", "[image
           "Failed getting release file http://mirror.test/debian/dists/bookworm/InRelease");
     CHECK(harness.transport->requestsTo("POST", "/v1.41/images/create").empty());
 }
+
+TEST_CASE("a debootstrap stopped at its time limit fails the build as a timeout, naming debootstrap", "[image][builder]") {
+    Harness harness;
+    auto engine = harness.engine();
+    harness.transport->expectJson("GET", "/v1.41/images/ppcs-openmpi:latest/json", 404, R"({"message":"No such image"})");
+    harness.transport->expectJson("GET", "/v1.41/images/debian:bookworm-slim/json", 404, R"({"message":"No such image"})");
+    harness.runner.queue(makeError(ErrorCode::timeout, "debootstrap timed out after 1800 s: it and every process it started were stopped"));
+    auto request = harness.request();
+    request.allowPull = false;
+    ImageBuilder builder(engine, harness.runner);
+    auto outcome = builder.build(request, harness.sink());
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().code == ErrorCode::timeout);
+    CHECK_THAT(outcome.error().message, Catch::Contains("debootstrap: debootstrap timed out after 1800 s"));
+    REQUIRE(harness.runner.calls.size() == 1);
+    CHECK(harness.transport->requestsTo("POST", "/v1.41/images/create").empty());
+}

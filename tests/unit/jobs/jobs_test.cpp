@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <tuple>
 
 #include "jobs/job_request.h"
 #include "jobs/job_runner.h"
@@ -38,6 +39,27 @@ TEST_CASE("programs resolve in the documented order", "[jobs]") {
     CHECK(unknown.error().message.find("hello_world, any_source, pingpong, allgather_matvec") != std::string::npos);
     request.isCommand = true;
     CHECK(resolveProgram(request, false, false)->kind == ProgramKind::command);
+}
+
+TEST_CASE("an absolute path that is no local source runs the image's file, even when this host has one", "[jobs]") {
+    auto resolveAt = [](const std::string& program, const std::string& localPath, bool isRegularFile) {
+        JobRequest request;
+        request.program = program;
+        request.localPath = localPath;
+        return resolveProgram(request, isRegularFile, false);
+    };
+    // localPath is what the CLI's realpath made of the program on this host.
+    for (auto [program, localPath, isFile] : {std::tuple{"/bin/hostname", "/usr/bin/hostname", true}, {"/usr/lib", "/usr/lib", false}}) {
+        INFO(program);
+        auto resolved = resolveAt(program, localPath, isFile);
+        REQUIRE(resolved);
+        CHECK(resolved->kind == ProgramKind::imagePath);
+        CHECK(resolved->name == program);
+    }
+    CHECK(resolveAt("/home/u/prog.c", "/home/u/prog.c", true)->kind == ProgramKind::cSource);
+    auto relative = resolveAt("./hostname", "/home/u/hostname", true);
+    REQUIRE_FALSE(relative);
+    CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp or .py source") != std::string::npos);
 }
 
 TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[jobs]") {
