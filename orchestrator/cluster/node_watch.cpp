@@ -235,8 +235,11 @@ void NodeWatcher::scheduleHeal(const std::string& cluster) {
 void NodeWatcher::heal(const std::string& cluster) {
     auto deadline = std::chrono::steady_clock::now() + kHealTimeout;
     std::string lastError;
+    std::int64_t noticedMs = unixMillisNow();
     while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
         {
+            // Every ppcsd on the engine sees the loss: the first to take the lease heals, the others leave it.
+            if (auto engine = engines_(); engine && healedByAnother(*engine, cluster, noticedMs)) break;
             auto held = locks_.acquire(cluster, "heal");
             if (held) {
                 auto engine = engines_();

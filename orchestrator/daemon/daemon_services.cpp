@@ -15,6 +15,7 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
     : stateDir_(std::move(stateDir)),
       started_(std::chrono::steady_clock::now()),
       runner_(image::makeProcessRunner()),
+      clusterLocks_([] { return docker::EngineClient::connectFromEnvironment(); }),
       store_(std::move(store)),
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
