@@ -1,10 +1,15 @@
 #include "cluster/lease.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <random>
 
 #include "cluster/spec.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -36,6 +41,29 @@ std::optional<LeaseRecord> currentRecord(docker::EngineClient& engine, const std
     return recordOf(**head);
 }
 
+std::string thisHostname() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "unknown";
+    return host;
+}
+
+// A holder on this host whose process is gone (a ppcsd killed with SIGKILL) holds nothing, even
+// before its lease expires: its successor must be able to clean up after it at once.
+bool holderIsGone(const LeaseRecord& record) {
+    auto parts = split(record.owner, ':');
+    if (parts.size() != 3 || parts[0] != thisHostname()) return false;
+    int pid = std::atoi(parts[1].c_str());
+    if (pid <= 0) return false;
+    if (::kill(pid, 0) != 0) return errno == ESRCH;
+    // Killed but not yet reaped: "PID (name) Z ...".
+    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    return stat && stat->find(") Z ") != std::string::npos;
+}
+
+bool heldByAnother(const std::optional<LeaseRecord>& found, const std::string& owner, std::int64_t nowMs) {
+    return found && found->owner != owner && found->liveAt(nowMs) && !holderIsGone(*found);
+}
+
 std::string randomHex() {
     std::random_device device;
     std::uniform_int_distribution<std::uint32_t> bits;
@@ -58,11 +86,7 @@ std::optional<LeaseRecord> decodeLeaseRecord(std::string_view text) {
 }
 
 const std::string& leaseOwnerId() {
-    static const std::string id = [] {
-        char host[256] = {};
-        if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "unknown");
-        return std::string(host) + ":" + std::to_string(::getpid()) + ":" + randomHex();
-    }();
+    static const std::string id = thisHostname() + ":" + std::to_string(::getpid()) + ":" + randomHex();
     return id;
 }
 
@@ -82,7 +106,7 @@ Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, 
     auto taken = engine->updateServiceLabels((*head)->id, [&](const docker::ServiceInfo& service) -> Result<docker::Labels> {
         auto found = recordOf(service);
         std::int64_t now = unixMillisNow();
-        if (found && found->owner != mine.owner && found->liveAt(now)) return makeError(ErrorCode::conflict, busyMessage(cluster, *found, now));
+        if (heldByAnother(found, mine.owner, now)) return makeError(ErrorCode::conflict, busyMessage(cluster, *found, now));
         mine.expiresAtMs = now + settings.ttl.count();
         return docker::Labels{{kLeaseLabel, encodeLeaseRecord(mine)}};
     });
@@ -142,7 +166,7 @@ Status ClusterLease::rewrite(docker::EngineClient& engine, std::int64_t expiresA
 
 std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std::string& cluster, const std::string& owner) {
     auto found = currentRecord(engine, cluster);
-    if (!found || found->owner == owner || !found->liveAt(unixMillisNow())) return std::nullopt;
+    if (!heldByAnother(found, owner, unixMillisNow())) return std::nullopt;
     return found;
 }
 

@@ -7,7 +7,8 @@
 // It is taken and released by compare-and-swap on the service's version
 // (EngineClient::updateServiceLabels: a concurrent change makes it read and decide again), renewed
 // while held, and it expires when its ppcsd dies without releasing it: an expired lease is free
-// for anyone to take. Changing only the service's labels leaves its tasks running.
+// for anyone to take; so is at once the lease of a ppcsd on this host whose process is gone.
+// Changing only the service's labels leaves its tasks running.
 //
 // A released lease stays on the service with its expiry set to the release time, so the last
 // holder and operation can still be read (a heal that another ppcsd finished is not done twice).
@@ -64,7 +65,8 @@ struct LeaseSettings {
 class ClusterLease {
 public:
     // Takes cluster's lease for operation as owner. Refused (ErrorCode::conflict, naming the
-    // holder, its operation and how long it has left) while another owner's lease is live; a lease
+    // holder, its operation and how long it has left) while another owner's lease is live and its
+    // process is not known to be gone; a lease
     // of the same owner counts as free (the caller's in-process lock already keeps its operations
     // apart). A cluster without a head service gives a lease that holds nothing (held() false).
     static Result<std::unique_ptr<ClusterLease>> take(EngineFactory engines, const std::string& cluster, const std::string& operation,
@@ -94,7 +96,8 @@ private:
     std::thread renewer_;
 };
 
-// The live lease another owner holds on cluster, if any (nullopt also when it cannot be read).
+// The live lease another owner (not known to be gone) holds on cluster, if any; nullopt also when
+// it cannot be read.
 std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std::string& cluster, const std::string& owner = leaseOwnerId());
 
 // True when another owner heals cluster now, or finished healing it at or after sinceMs: a loss

@@ -2,6 +2,9 @@
 // live one of another ppcsd is refused with its holder named, an expired one is taken over, and a
 // lost compare-and-swap ("update out of sequence") is read and decided again.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "cluster/cluster_manager.h"
@@ -122,6 +125,26 @@ TEST_CASE("an expired lease of another ppcsd is taken over", "[cluster][lease]")
     CHECK(sentLease(posts[0])->operation == "heal");
     transport->expectJson("GET", "/v1.41/services/h1", 404, R"({"message":"service h1 not found"})");
     lease->reset();  // `down` removed the service meanwhile: nothing to release, and no error
+}
+
+TEST_CASE("the live lease of a ppcsd on this host whose process is gone is taken over at once", "[cluster][lease]") {
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) ::_exit(0);
+    REQUIRE(::waitpid(child, nullptr, 0) == child);
+    std::string thisHost = leaseOwnerId().substr(0, leaseOwnerId().find(':'));
+    std::string dead = thisHost + ":" + std::to_string(child) + ":cc";
+    std::string alive = thisHost + ":" + std::to_string(::getppid()) + ":cc";
+
+    auto refusing = engineWithHead(7, leaseOf(alive, "run", unixMillisNow() + 20000));
+    CHECK_FALSE(ClusterLease::take(factoryFor(refusing), "demo", "cleanup", kNoRenewal, "me:1:aa"));
+
+    auto transport = engineWithHead(7, leaseOf(dead, "run", unixMillisNow() + 20000));
+    transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
+    auto lease = ClusterLease::take(factoryFor(transport), "demo", "cleanup", kNoRenewal, "me:1:aa");
+    REQUIRE(lease);
+    CHECK(sentLease(transport->requestsTo("POST", "/v1.41/services/h1/update").at(0))->operation == "cleanup");
+    transport->expectJson("GET", "/v1.41/services/h1", 404, R"({"message":"service h1 not found"})");
 }
 
 TEST_CASE("a lost compare-and-swap reads the service again and decides on what it finds", "[cluster][lease]") {
