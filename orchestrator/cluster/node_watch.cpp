@@ -302,7 +302,10 @@ void NodeWatcher::heal(const std::string& cluster) {
     // failure is an event in `status`, a wait for another operation only its first time.
     auto pause = kFirstHealPause;
     std::string waitingFor;
+    std::int64_t noticedMs = unixMillisNow();
     for (int attempt = 1; !stopping_; ++attempt) {
+        // Every ppcsd on the engine sees the loss: the first to take the lease heals, the others leave it.
+        if (auto engine = engines_(); engine && healedByAnother(*engine, cluster, noticedMs)) break;
         auto outcome = healOnce(cluster);
         if (outcome.kind == HealAttempt::Kind::healed) return;
         if (outcome.kind == HealAttempt::Kind::gone) break;

@@ -42,8 +42,6 @@ struct NodeLoss {
     std::string address;   // as the hostfile had it; empty when unknown
 };
 
-using EngineFactory = std::function<Result<docker::EngineClient>()>;
-
 class NodeWatcher {
 public:
     NodeWatcher(EngineFactory engines, OperationLocks& locks, ClusterEvents& events, std::function<void(const NodeLoss&)> onLoss)

@@ -15,6 +15,7 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
     : stateDir_(std::move(stateDir)),
       started_(std::chrono::steady_clock::now()),
       runner_(image::makeProcessRunner()),
+      clusterLocks_([] { return docker::EngineClient::connectFromEnvironment(); }),
       store_(std::move(store)),
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
@@ -32,11 +33,17 @@ void RealDaemonServices::stopOrphanedJobs() {
         // A cluster that is busy, gone or unreachable has nothing to stop. The line is logged once
         // the cluster is free again.
         cleaners_.emplace_back([this, name] {
-            auto swept = withCluster<Status>(name, "cleanup", [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
+            auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
                 auto status = manager.status(name);
                 if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
                 return jobs::stopJobEverywhere(engine, status->members);
-            });
+            };
+            auto swept = withCluster<Status>(name, "cleanup", sweep);
+            // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.
+            for (int wait = 0; wait < 40 && !swept && swept.error().code == ErrorCode::conflict; ++wait) {
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+                swept = withCluster<Status>(name, "cleanup", sweep);
+            }
             if (swept) log::info("stopped what an interrupted job left on cluster '" + name + "'" + (*swept ? "" : ": " + swept->error().message));
         });
     }

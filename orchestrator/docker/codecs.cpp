@@ -376,15 +376,30 @@ Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t r
     return spec->dump();
 }
 
-Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels) {
-    auto object = parseObject(nodeJson, "node");
+namespace {
+
+// The Spec of a swarm object (what: "node", "service") with labels set among its own; with
+// emptyRemoves, a label given an empty value is removed instead.
+Result<std::string> respecLabels(std::string_view objectJson, const std::string& what, const Labels& labels, bool emptyRemoves) {
+    auto object = parseObject(objectJson, what);
     if (!object) return object.error();
     auto spec = object->find("Spec");
-    if (spec == object->end() || !spec->is_object()) return makeError(ErrorCode::failed, "decode node: no Spec");
+    if (spec == object->end() || !spec->is_object()) return makeError(ErrorCode::failed, "decode " + what + ": no Spec");
     auto& current = (*spec)["Labels"];
     if (!current.is_object()) current = json::object();
-    for (const auto& [name, value] : labels) current[name] = value;
+    for (const auto& [name, value] : labels) {
+        if (emptyRemoves && value.empty()) current.erase(name);
+        else current[name] = value;
+    }
     return spec->dump();
+}
+
+}  // namespace
+
+Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels) { return respecLabels(nodeJson, "node", labels, false); }
+
+Result<std::string> respecServiceLabels(std::string_view serviceJson, const Labels& labels) {
+    return respecLabels(serviceJson, "service", labels, true);
 }
 
 Result<SwarmJoinInfo> decodeSwarmJoinInfo(std::string_view text) {

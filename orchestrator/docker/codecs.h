@@ -41,6 +41,9 @@ Result<std::string> respecReplicas(std::string_view serviceJson, std::uint64_t r
 // The spec of a node as GET /nodes/{id} returned it, with labels set among its own (the others
 // are kept as they are).
 Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels);
+// The full spec of a service as GET /services/{id} returned it, with labels set among its own; a
+// label given an empty value is removed. Nothing else changes, so the tasks keep running.
+Result<std::string> respecServiceLabels(std::string_view serviceJson, const Labels& labels);
 Result<SwarmJoinInfo> decodeSwarmJoinInfo(std::string_view json);  // GET /swarm
 // Version.Index of a swarm object (service, node), which its update must name.
 Result<std::uint64_t> decodeVersionIndex(std::string_view json);

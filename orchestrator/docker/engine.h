@@ -126,6 +126,12 @@ public:
     // Changes the replica count, re-reading the service and retrying (bounded) when the engine
     // answers "update out of sequence" because someone else updated it in between.
     Status scaleService(const std::string& id, std::uint64_t replicas);
+    // Changes a service's labels by compare-and-swap: reads the service, asks decide (given it as
+    // read) for the labels to set (an empty value removes that label) or for an error, returned as
+    // it is with nothing changed, then updates at the version read. Someone else's update in
+    // between ("update out of sequence") makes it read and decide again (bounded). Only
+    // Spec.Labels change: the service's tasks keep running.
+    Status updateServiceLabels(const std::string& id, const std::function<Result<Labels>(const ServiceInfo&)>& decide);
     Status removeService(const std::string& id);
     // GET /tasks with ?filters= (e.g. {"service": [...], "desired-state": ["running"]}).
     Result<std::vector<TaskInfo>> listTasks(const std::map<std::string, std::vector<std::string>>& filters);

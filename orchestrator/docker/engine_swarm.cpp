@@ -110,6 +110,17 @@ Status EngineClient::scaleService(const std::string& id, std::uint64_t replicas)
     return updateWithRetry("/services/" + encodePathPart(id), respec, "scale service");
 }
 
+Status EngineClient::updateServiceLabels(const std::string& id, const std::function<Result<Labels>(const ServiceInfo&)>& decide) {
+    auto respec = [&decide](std::string_view service) -> Result<std::string> {
+        auto current = decodeService(service);
+        if (!current) return current.error();
+        auto labels = decide(*current);
+        if (!labels) return labels.error();
+        return respecServiceLabels(service, *labels);
+    };
+    return updateWithRetry("/services/" + encodePathPart(id), respec, "update service labels");
+}
+
 Status EngineClient::removeService(const std::string& id) { return done(call("DELETE", "/services/" + encodePathPart(id))); }
 
 Result<std::vector<TaskInfo>> EngineClient::listTasks(const std::map<std::string, std::vector<std::string>>& filters) {
