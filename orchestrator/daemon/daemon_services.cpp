@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/guarded.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -32,7 +33,7 @@ void RealDaemonServices::stopOrphanedJobs() {
     for (const auto& name : store_->interruptedClusters()) {
         // A cluster that is busy, gone or unreachable has nothing to stop. The line is logged once
         // the cluster is free again.
-        cleaners_.emplace_back([this, name] {
+        cleaners_.emplace_back([this, name] { runGuarded("clean-up of '" + name + "'", [this, &name] {
             auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
                 auto status = manager.status(name);
                 if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
@@ -40,12 +41,13 @@ void RealDaemonServices::stopOrphanedJobs() {
             };
             auto swept = withCluster<Status>(name, "cleanup", sweep);
             // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.
-            for (int wait = 0; wait < 40 && !swept && swept.error().code == ErrorCode::conflict; ++wait) {
+            for (int wait = 0; wait < 40 && !shuttingDown_ && !swept && swept.error().code == ErrorCode::conflict; ++wait) {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 swept = withCluster<Status>(name, "cleanup", sweep);
             }
             if (swept) log::info("stopped what an interrupted job left on cluster '" + name + "'" + (*swept ? "" : ": " + swept->error().message));
-        });
+            else if (swept.error().code == ErrorCode::conflict) log::warn("could not stop what an interrupted job left on cluster '" + name + "': " + swept.error().message);
+        }); });
     }
 }
 
@@ -215,7 +217,7 @@ Result<bool> RealDaemonServices::cancelJobById(std::int64_t id) {
 
 bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit) {
     shuttingDown_ = true;
-    std::size_t asked = runningJobs_.stopAll(jobs::StopCause::daemonStopping, reason);
+    std::size_t asked = runningJobs_.stopAll(jobs::StopCause::daemonStopping, reason, true);
     if (asked > 0) log::info("stopping " + std::to_string(asked) + " running job(s): " + reason);
     return runningJobs_.waitUntilIdle(limit);
 }

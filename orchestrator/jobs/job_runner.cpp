@@ -11,6 +11,7 @@
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/files.h"
+#include "common/guarded.h"
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/strings.h"
@@ -93,6 +94,7 @@ std::string JobControl::detail() const {
 void RunningJobs::started(const std::string& cluster, std::int64_t id, JobControl* control) {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_[cluster] = Entry{id, control};
+    if (closed_) control->requestStop(closed_->first, closed_->second);
 }
 
 void RunningJobs::ended(const std::string& cluster) {
@@ -119,8 +121,9 @@ bool RunningJobs::stopById(std::int64_t id, StopCause cause) {
     return false;
 }
 
-std::size_t RunningJobs::stopAll(StopCause cause, const std::string& detail) {
+std::size_t RunningJobs::stopAll(StopCause cause, const std::string& detail, bool close) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (close) closed_ = std::make_pair(cause, detail);
     for (auto& [cluster, entry] : jobs_) entry.control->requestStop(cause, detail);
     return jobs_.size();
 }
@@ -132,8 +135,21 @@ bool RunningJobs::waitUntilIdle(std::chrono::milliseconds limit) {
 
 std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members) {
     static const std::regex crash(R"(process rank (\d+) with PID \d+ on node (\S+) exited on signal (\d+) \(([^)]*)\))");
+    // libstdc++'s regex recurses once per character it repeats over: only short lines that can be
+    // Open MPI's report are searched, so no output a job prints can exhaust the stack.
+    constexpr std::size_t kLongestReportLine = 512;
     std::smatch match;
-    if (!std::regex_search(mpirunStderr, match, crash)) return "";
+    bool found = false;
+    std::string line;
+    for (std::size_t start = 0; start < mpirunStderr.size() && !found;) {
+        std::size_t end = std::min(mpirunStderr.find('\n', start), mpirunStderr.size());
+        if (end - start <= kLongestReportLine) {
+            line = mpirunStderr.substr(start, end - start);
+            found = line.find("exited on signal") != std::string::npos && std::regex_search(line, match, crash);
+        }
+        start = end + 1;
+    }
+    if (!found) return "";
     std::string node = match[2];
     for (const auto& member : members)
         if (member.address == node || member.hostname == node) node = member.hostname + " (" + member.address + ")";
@@ -296,7 +312,7 @@ public:
              ClientPresent clientPresent)
         : engine_(engine), members_(members), control_(control), clientPresent_(std::move(clientPresent)) {
         if (timeoutSeconds > 0) deadline_ = Clock::now() + std::chrono::seconds(timeoutSeconds);
-        thread_ = std::thread([this] { watch(); });
+        thread_ = std::thread([this] { runGuarded("job watchdog", [this] { watch(); }); });
     }
     ~Watchdog() { finish(); }
     Watchdog(const Watchdog&) = delete;
@@ -380,9 +396,10 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     events("job-id", std::to_string(*id));
     auto started = Clock::now();
     JobControl control;
-    running_.started(request.cluster, *id, &control);
-    auto outcome = runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots);
-    running_.ended(request.cluster);
+    auto outcome = [&] {
+        RunningJobRegistration registered(running_, request.cluster, *id, &control);
+        return runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots);
+    }();
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     if (!outcome) {
         finishRecord(*id, "failed", std::nullopt, seconds, outcome.error().message);
@@ -404,8 +421,13 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
     if (!argv) return argv.error();
     events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));
+    // A stop that came while the argv was built: never launch. One that comes later is caught by
+    // the watchdog's sweeps, the first at once.
+    if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     auto launched = launch(members, *argv, id, events);
     watchdog.finish();
+    // A stop can break the stream too (the lost node was the head): its cause is the outcome.
+    if (control.stopRequested()) return stoppedOutcome(request, control, launched ? launched->exitCode : 0);
     if (!launched) return launched.error();
     return outcomeOf(request, *launched, control, members);
 }

@@ -78,8 +78,9 @@ public:
     bool stop(const std::string& cluster, StopCause cause, const std::string& detail = "");
     // False when job `id` is not running.
     bool stopById(std::int64_t id, StopCause cause);
-    // Asks every running job to stop; returns how many were asked.
-    std::size_t stopAll(StopCause cause, const std::string& detail);
+    // Asks every running job to stop; returns how many were asked. With close, every job that
+    // registers afterwards is asked to stop at once (ppcsd is shutting down).
+    std::size_t stopAll(StopCause cause, const std::string& detail, bool close = false);
     // Waits until no job runs, at most `limit`; false when some still run.
     bool waitUntilIdle(std::chrono::milliseconds limit);
 
@@ -91,6 +92,23 @@ private:
     std::mutex mutex_;
     std::condition_variable idle_;
     std::map<std::string, Entry> jobs_;
+    std::optional<std::pair<StopCause, std::string>> closed_;  // set by stopAll(..., close)
+};
+
+// Registers a job with RunningJobs for the life of this object, whatever way its steps end.
+class RunningJobRegistration {
+public:
+    RunningJobRegistration(RunningJobs& running, std::string cluster, std::int64_t id, JobControl* control)
+        : running_(running), cluster_(std::move(cluster)) {
+        running_.started(cluster_, id, control);
+    }
+    ~RunningJobRegistration() { running_.ended(cluster_); }
+    RunningJobRegistration(const RunningJobRegistration&) = delete;
+    RunningJobRegistration& operator=(const RunningJobRegistration&) = delete;
+
+private:
+    RunningJobs& running_;
+    std::string cluster_;
 };
 
 class JobRunner {

@@ -109,6 +109,11 @@ TEST_CASE("a crashed rank is named with its node", "[jobs]") {
         "mpirun noticed that process rank 3 with PID 0 on node 10.128.0.3 exited on signal 11 (Segmentation fault).\n";
     CHECK(describeCrash(stderrText, members) == "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
     CHECK(describeCrash("all good\n", members).empty());
+    // A job may print anything: a huge "node" token cannot exhaust the stack, and a report after
+    // it is still found.
+    std::string huge = "process rank 1 with PID 1 on node " + std::string(70000, 'x') + " exited on signal 9 (Killed)\n";
+    CHECK(describeCrash(huge, members).empty());
+    CHECK(describeCrash(huge + stderrText, members) == "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
 }
 
 TEST_CASE("job records and output survive reopening the store", "[jobs][store]") {
