@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/guarded.h"
 #include "common/log.h"
 
 namespace ppcs::api {
@@ -148,8 +149,10 @@ public:
         joinFinished();
         waiting_.push_back(std::move(task));
         if (busy_ < maxThreads_) {
-            ++busy_;
+            // Counted once the thread exists: a thread that cannot be made leaves the task waiting
+            // for a running one.
             threads_.emplace_back([this] { work(); });
+            ++busy_;
         }
     }
 
@@ -177,21 +180,12 @@ private:
                 task = std::move(waiting_.front());
                 waiting_.pop_front();
             }
-            runGuarded(task);
+            // A connection's failure must not end ppcsd: httplib catches what routes throw, this
+            // catches the rest (allocation failures in the connection's own code).
+            runGuarded("connection", task);
         }
     }
 
-    // A connection's failure must not end ppcsd: httplib catches what routes throw, this catches
-    // the rest (allocation failures in the connection's own code).
-    static void runGuarded(const std::function<void()>& task) {
-        try {
-            task();
-        } catch (const std::exception& e) {
-            log::error(std::string("connection failed: ") + e.what());
-        } catch (...) {
-            log::error("connection failed: unknown exception");
-        }
-    }
 
     // Called with mutex_ held; the threads named in finished_ are past their last lock.
     void joinFinished() {

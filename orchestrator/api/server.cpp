@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "common/guarded.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/token.h"
@@ -53,7 +54,7 @@ class EventStream {
 public:
     EventStream(httplib::DataSink& sink, std::chrono::milliseconds heartbeat)
         : sink_(sink), connection_(currentConnection()), heartbeatInterval_(heartbeat), lastWrite_(Clock::now()) {
-        heartbeat_ = std::thread([this] { beat(); });
+        heartbeat_ = std::thread([this] { runGuarded("stream heartbeat", [this] { beat(); }); });
     }
     ~EventStream() { stopHeartbeat(); }
     EventStream(const EventStream&) = delete;

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "cluster/spec.h"
+#include "common/guarded.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -116,7 +117,7 @@ Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, 
 
 ClusterLease::ClusterLease(EngineFactory engines, std::string cluster, std::string serviceId, LeaseRecord record, LeaseSettings settings)
     : engines_(std::move(engines)), cluster_(std::move(cluster)), serviceId_(std::move(serviceId)), record_(std::move(record)), settings_(settings) {
-    if (held()) renewer_ = std::thread([this] { renewUntilReleased(); });
+    if (held()) renewer_ = std::thread([this] { runGuarded("lease renewal", [this] { renewUntilReleased(); }); });
 }
 
 ClusterLease::~ClusterLease() {
