@@ -7,6 +7,7 @@
 #include "cluster/hosts.h"
 #include "cluster/observed.h"
 #include "cluster/spec.h"
+#include "common/guarded.h"
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/strings.h"
@@ -56,6 +57,17 @@ Result<std::vector<Member>> makeReadyAgain(docker::EngineClient& engine, const O
                      [](const std::string&, const std::string&) {});
 }
 
+// How many of the cluster's members are not verified in their current container (see
+// markVerifiedMembers); notFound when the cluster is gone or incomplete.
+Result<int> unverifiedMembers(docker::EngineClient& engine, const std::string& cluster) {
+    auto observed = observeCluster(engine, cluster);
+    if (!observed) return observed.error();
+    if (!observed->complete()) return makeError(ErrorCode::notFound, "cluster '" + cluster + "' is gone or incomplete");
+    auto members = currentMembers(engine, *observed);
+    if (!members) return members.error();
+    return markVerifiedMembers(engine, cluster, *members);
+}
+
 }  // namespace
 
 void ClusterEvents::add(const std::string& cluster, const std::string& text) {
@@ -73,32 +85,38 @@ std::vector<std::string> ClusterEvents::recent(const std::string& cluster, std::
     return std::vector<std::string>(start, found->second.end());
 }
 
-Result<std::string> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
-                                     const std::string& hostname) {
+Result<HostfileDrop> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
+                                      const std::string& hostname, const std::string& deadContainer) {
     auto text = readHostfile(engine, headContainer);
     if (!text) return text.error();
     auto entries = parseHostfile(*text);
     if (!entries) return entries.error();
-    std::string address;
+    HostfileDrop drop;
     std::vector<HostEntry> kept;
     for (const auto& entry : *entries) {
-        if (entry.name == hostname) address = entry.address;
-        else kept.push_back(entry);
+        bool named = entry.name == hostname;
+        if (named && !deadContainer.empty() && !entry.container.empty() && deadContainer.compare(0, entry.container.size(), entry.container) != 0)
+            drop.kind = HostfileDrop::Kind::otherContainer;
+        if (named && drop.kind != HostfileDrop::Kind::otherContainer) {
+            drop = {HostfileDrop::Kind::dropped, entry.address};
+            continue;
+        }
+        kept.push_back(entry);
     }
-    if (address.empty()) return address;
+    if (drop.kind != HostfileDrop::Kind::dropped) return drop;
     auto rendered = renderHostfile(cluster, kept);
     if (!rendered) return rendered.error();
     if (auto written = writeSharedFiles(engine, headContainer, {{TarEntry::Kind::file, "hostfile", *rendered, 0644}}); !written)
         return written.error();
     // The reused connection to the dead container would hang the next ssh to its address. A
     // master that is already gone is what we want: the outcome does not matter.
-    (void)engine.runExec(headContainer, {{"ssh", "-O", "exit", address}, kMpiUser, {}, ""}, std::chrono::seconds(10));
-    return address;
+    (void)engine.runExec(headContainer, {{"ssh", "-O", "exit", drop.address}, kMpiUser, {}, ""}, std::chrono::seconds(10));
+    return drop;
 }
 
 void NodeWatcher::start() {
-    follower_ = std::thread([this] { follow(); });
-    poller_ = std::thread([this] { pollOtherHosts(); });
+    follower_ = std::thread([this] { runGuarded("engine event watch", [this] { follow(); }); });
+    poller_ = std::thread([this] { runGuarded("other hosts' poll", [this] { pollOtherHosts(); }); });
 }
 
 void NodeWatcher::stop() {
@@ -155,13 +173,10 @@ void NodeWatcher::recheckClusters(docker::EngineClient& engine, bool afterLoss) 
     }
     for (const auto& cluster : *names) {
         if (changesTasks(locks_.busyWith(cluster))) continue;
-        auto observed = observeCluster(engine, cluster);
-        if (!observed || !observed->complete()) continue;
-        auto members = currentMembers(engine, *observed);
-        auto stale = members ? markVerifiedMembers(engine, cluster, *members) : Result<int>(members.error());
+        auto stale = unverifiedMembers(engine, cluster);
+        if (!stale && stale.error().code == ErrorCode::notFound) continue;
         // After a lost engine every member is suspect: Swarm may still list tasks whose containers
-        // died with it. Otherwise only a stale hostfile is: members it never listed belong to an
-        // up or scale under way, perhaps by another ppcsd.
+        // died with it. Otherwise only what is stale is.
         if (!afterLoss && (!stale || *stale == 0)) continue;
         std::string why = afterLoss ? "the docker engine was unreachable" : "members were replaced while ppcsd was away";
         events_.add(cluster, why + ": verifying every member again");
@@ -179,7 +194,7 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
     auto engine = engines_();
-    memberLost(engine && role == "node" ? &*engine : nullptr, cluster, hostname, "died (exit " + exitCode + ")");
+    memberLost(engine && role == "node" ? &*engine : nullptr, cluster, hostname, "died (exit " + exitCode + ")", event.actorId);
 }
 
 void NodeWatcher::pollOtherHosts() {
@@ -220,12 +235,18 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
     lastRunning = std::move(seen);
 }
 
-void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why) {
+void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
+                             const std::string& deadContainer) {
     NodeLoss loss{cluster, hostname, ""};
     auto head = engine ? runningHead(*engine, cluster) : Result<std::string>(std::string());
     if (head && !head->empty()) {
-        auto dropped = dropFromHostfile(*engine, cluster, *head, hostname);
-        if (dropped) loss.address = *dropped;
+        auto dropped = dropFromHostfile(*engine, cluster, *head, hostname, deadContainer);
+        if (dropped && dropped->kind == HostfileDrop::Kind::otherContainer) {
+            // Reported late (a restarted engine cleaning up): its replacement is already verified.
+            log::info("cluster '" + cluster + "': an old container of " + hostname + " " + why + ": no loss, its replacement is in the hostfile");
+            return;
+        }
+        if (dropped) loss.address = dropped->address;
         else log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
     }
     events_.add(cluster, hostname + (loss.address.empty() ? "" : " (" + loss.address + ")") + " " + why +
@@ -269,7 +290,7 @@ void NodeWatcher::scheduleHeal(const std::string& cluster) {
     // returned or is returning without needing healMutex_ again.
     auto& healer = healers_[cluster];
     if (healer.joinable()) healer.join();
-    healer = std::thread([this, cluster] { heal(cluster); });
+    healer = std::thread([this, cluster] { runGuarded("heal '" + cluster + "'", [this, &cluster] { heal(cluster); }); });
 }
 
 NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
@@ -304,8 +325,13 @@ void NodeWatcher::heal(const std::string& cluster) {
     std::string waitingFor;
     std::int64_t noticedMs = unixMillisNow();
     for (int attempt = 1; !stopping_; ++attempt) {
-        // Every ppcsd on the engine sees the loss: the first to take the lease heals, the others leave it.
-        if (auto engine = engines_(); engine && healedByAnother(*engine, cluster, noticedMs)) break;
+        // Every ppcsd on the engine sees the loss: the first to take the lease heals, the others
+        // leave it, once the cluster is verified again (should that ppcsd fail or die, its
+        // lease expires and this one heals).
+        if (auto engine = engines_(); engine && healedByAnother(*engine, cluster, noticedMs)) {
+            auto unverified = unverifiedMembers(*engine, cluster);
+            if (!unverified || *unverified == 0) break;
+        }
         auto outcome = healOnce(cluster);
         if (outcome.kind == HealAttempt::Kind::healed) return;
         if (outcome.kind == HealAttempt::Kind::gone) break;

@@ -69,7 +69,10 @@ private:
     void checkOtherHosts(docker::EngineClient& engine, std::map<std::string, RemoteTasks>& lastRunning);
     // A lost member: dropped from the hostfile (when engine is given), the loss recorded and
     // reported, healing started.
-    void memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why);
+    // deadContainer, when known, is the container that died: a death of a container the hostfile
+    // no longer lists (an old one, replaced since) is no loss and is ignored.
+    void memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
+                    const std::string& deadContainer = "");
     // A swarm host going down: every cluster with members there loses them and is healed.
     void onHostChange(const docker::EngineEvent& event);
     // Starts healing cluster, or tells the healing in progress that another loss came in.
@@ -99,9 +102,17 @@ private:
     std::map<std::string, std::thread> healers_;  // the latest heal of each cluster
 };
 
+// What dropFromHostfile did.
+struct HostfileDrop {
+    enum class Kind { dropped, notListed, otherContainer };
+    Kind kind = Kind::notListed;
+    std::string address;  // dropped: the address it had
+};
+
 // Removes hostname's line from the hostfile in the head and closes the head's reused ssh
-// connection to its address; returns the address it had (empty when it was not listed).
-Result<std::string> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
-                                     const std::string& hostname);
+// connection to its address. With deadContainer given, the line is removed only when it lists
+// that container (or none): a line of a replacement stays (Kind::otherContainer).
+Result<HostfileDrop> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
+                                      const std::string& hostname, const std::string& deadContainer = "");
 
 }  // namespace ppcs::cluster

@@ -292,7 +292,9 @@ Result<std::string> readHostfile(docker::EngineClient& engine, const std::string
 namespace {
 
 bool isVerifiedEntry(const HostEntry& entry, const Member& member) {
-    return entry.address == member.address && member.state == "running" && !entry.container.empty() &&
+    // At least the short ID: the hostfile is in the shared folder, where a job could write a
+    // one-letter "container" that would match many.
+    return entry.address == member.address && member.state == "running" && entry.container.size() >= kShortContainerId &&
            member.containerId.compare(0, entry.container.size(), entry.container) == 0;
 }
 
@@ -313,9 +315,12 @@ Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string&
     auto verifiedRunning = [&members](const HostEntry& entry) {
         return std::any_of(members.begin(), members.end(), [&entry](const Member& member) { return isVerifiedEntry(entry, member); });
     };
-    int stale = static_cast<int>(std::count_if(entries->begin(), entries->end(), [&](const HostEntry& entry) {
-        return !entry.container.empty() && !verifiedRunning(entry);
-    }));
+    // An entry without a container was written by an older ppcs: stale too, verified again. Once a
+    // hostfile exists, a running member it does not list is a replacement nobody verified (an up
+    // or scale under way holds the cluster's lease, and callers skip such clusters).
+    int stale = static_cast<int>(std::count_if(entries->begin(), entries->end(), [&](const HostEntry& entry) { return !verifiedRunning(entry); }));
+    if (!entries->empty())
+        stale += static_cast<int>(std::count_if(members.begin(), members.end(), [](const Member& member) { return member.state == "running" && !member.ready; }));
     return stale;
 }
 

@@ -68,8 +68,9 @@ Result<std::string> readHostfile(docker::EngineClient& engine, const std::string
 
 // Sets ready (and slots) on each member the head's hostfile lists at its address in the very
 // container that was verified there; a replaced container at the same address is not ready.
-// Returns how many hostfile entries are stale: their verified container no longer runs there
-// (it died, or was replaced, and nobody healed the cluster since).
+// Returns how many entries are stale: hostfile lines whose verified container no longer runs
+// there (it died, or was replaced, and nobody healed the cluster since) or that name none
+// (written by an older ppcs), and, once a hostfile exists, running members it does not list.
 // members: head first, as currentMembers gives them.
 Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members);
 

@@ -136,7 +136,7 @@ TEST_CASE("two ppcsd on one engine: the cluster's lease refuses the second and o
     CHECK(firstHealed + secondHealed == 1);
     CHECK(eventsWith(daemons.first, name, "died (exit") == 1);
     CHECK(eventsWith(daemons.second, name, "died (exit") == 1);
-    CHECK(eventsWith(daemons.first, name, "healing gave up") + eventsWith(daemons.second, name, "healing gave up") == 0);
+    CHECK(eventsWith(daemons.first, name, "healing attempt") + eventsWith(daemons.second, name, "healing attempt") == 0);
     auto afterHeal = leaseOf(engine, name);
     REQUIRE(afterHeal);
     CHECK(afterHeal->operation == "heal");
