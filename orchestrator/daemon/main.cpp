@@ -35,6 +35,7 @@ struct Options {
     int port = 0;
 };
 
+constexpr std::size_t kMaxLogBytes = 8 * 1024 * 1024;
 constexpr const char* kUsage = "usage: ppcsd [--state-dir DIR] [--port N]";
 
 Result<Options> parseOptions(int argc, char** argv) {
@@ -84,6 +85,8 @@ int run(const Options& options) {
         log::error(made.error().message);
         return 1;
     }
+    // ppcsd.log is its stderr when the CLI started it: kept to two files of about 8 MiB.
+    log::rotateStderrAt(options.stateDir + "/" + api::kLogFile, kMaxLogBytes);
     auto lock = lockStateDirectory(options.stateDir);
     if (!lock) {
         log::error(lock.error().message);
