@@ -1,29 +1,31 @@
 #include "cluster/stats.h"
 
-#include <future>
-
 #include "cluster/hosts.h"
+#include "common/parallel.h"
 
 namespace ppcs::cluster {
+namespace {
+
+constexpr std::size_t kParallelStats = 32;
+
+}  // namespace
 
 std::vector<MemberStats> collectStats(docker::EngineClient& engine, const std::vector<Member>& members) {
     auto hosts = HostEngines::discover(engine);
-    std::vector<std::future<Result<docker::ContainerStats>>> pending;
-    for (const auto& member : members)
-        pending.push_back(std::async(std::launch::async, [&, id = member.containerId, nodeId = member.nodeId]() -> Result<docker::ContainerStats> {
-            if (!hosts) return hosts.error();
-            auto* hostEngine = hosts->engineFor(nodeId);
-            if (!hostEngine) return makeError(ErrorCode::unavailable, "host " + hosts->displayName(nodeId) + ": " + hosts->unreachableReason(nodeId));
-            return hostEngine->containerStats(id);
-        }));
     std::vector<MemberStats> all;
-    for (std::size_t i = 0; i < members.size(); ++i) {
-        MemberStats entry{members[i].role, members[i].hostname, members[i].containerId, {}, ""};
-        auto stats = pending[i].get();
-        if (stats) entry.stats = *stats;
-        else entry.error = stats.error().message;
-        all.push_back(std::move(entry));
-    }
+    for (const auto& member : members) all.push_back(MemberStats{member.role, member.hostname, member.containerId, {}, ""});
+    // One stats call takes about a second: many at once, but not a connection per member.
+    forEachBounded(members.size(), kParallelStats, [&](std::size_t i) {
+        auto stats = [&]() -> Result<docker::ContainerStats> {
+            if (!hosts) return hosts.error();
+            auto* hostEngine = hosts->engineFor(members[i].nodeId);
+            if (!hostEngine)
+                return makeError(ErrorCode::unavailable, "host " + hosts->displayName(members[i].nodeId) + ": " + hosts->unreachableReason(members[i].nodeId));
+            return hostEngine->containerStats(members[i].containerId);
+        }();
+        if (stats) all[i].stats = *stats;
+        else all[i].error = stats.error().message;
+    });
     return all;
 }
 

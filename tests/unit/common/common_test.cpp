@@ -3,8 +3,13 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <vector>
+#include <chrono>
+#include <thread>
+#include <atomic>
 
 #include "common/files.h"
+#include "common/parallel.h"
 #include "common/result.h"
 #include "common/sha256.h"
 #include "common/strings.h"
@@ -113,4 +118,22 @@ TEST_CASE("string helpers", "[common]") {
     CHECK(percentEncode("{\"k\":\"v w\"}") == "%7B%22k%22%3A%22v%20w%22%7D");
     CHECK(truncateForDisplay("abcdefgh", 6) == "abc...");
     CHECK(truncateForDisplay("abc", 6) == "abc");
+}
+
+TEST_CASE("a bounded fan-out runs every item once and never more than its bound at a time", "[common]") {
+    std::vector<std::atomic<int>> calls(200);
+    std::atomic<int> running{0};
+    std::atomic<int> most{0};
+    forEachBounded(calls.size(), 4, [&](std::size_t i) {
+        int now = ++running;
+        for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        ++calls[i];
+        --running;
+    });
+    for (const auto& count : calls) CHECK(count == 1);
+    CHECK(most <= 4);
+    CHECK(most >= 2);  // it does run in parallel
+    forEachBounded(0, 4, [](std::size_t) { FAIL("no item, no call"); });
 }
