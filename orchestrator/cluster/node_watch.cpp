@@ -330,6 +330,7 @@ void NodeWatcher::heal(const std::string& cluster) {
         // lease expires and this one heals).
         if (auto engine = engines_(); engine && healedByAnother(*engine, cluster, noticedMs)) {
             auto unverified = unverifiedMembers(*engine, cluster);
+            if (unverified && *unverified == 0) events_.add(cluster, "healed by another ppcsd: every member verified");
             if (!unverified || *unverified == 0) break;
         }
         auto outcome = healOnce(cluster);

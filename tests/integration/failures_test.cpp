@@ -241,7 +241,9 @@ TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status
     auto events = json::parse(status.out)["events"];
     REQUIRE(events.size() >= 2);
     CHECK(events[0].get<std::string>().find("died (exit") != std::string::npos);
-    CHECK(events[events.size() - 1].get<std::string>().find("replacement ready") != std::string::npos);
+    // This ppcsd healed it, or another on the same engine (the user's, say) did and this one saw it verified.
+    std::string last = events[events.size() - 1].get<std::string>();
+    CHECK((last.find("replacement ready") != std::string::npos || last.find("healed by another ppcsd") != std::string::npos));
     auto members = json::parse(status.out)["members"];
     for (const auto& member : members) CHECK(member["ready"] == true);
     auto hello = fixture.cli({"run", "--name", fixture.cluster(), "--per-node", "1", "-n", "3", "hello_world"});
