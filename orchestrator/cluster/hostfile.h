@@ -23,6 +23,11 @@ struct HostEntry {
 
 inline constexpr std::size_t kShortContainerId = 12;
 
+// True when the entry names a container and containerId (short or full) starts with it.
+inline bool namesContainer(const HostEntry& entry, const std::string& containerId) {
+    return !entry.container.empty() && containerId.compare(0, entry.container.size(), entry.container) == 0;
+}
+
 // Fails (ErrorCode::usage) on an entry that is not an IPv4 address, slots out of range, a name
 // with characters other than [A-Za-z0-9._-], a container that is not hexadecimal (a container
 // without a name, too), or a duplicate address. A container ID is written in its short form.

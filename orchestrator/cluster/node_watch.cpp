@@ -95,7 +95,7 @@ Result<HostfileDrop> dropFromHostfile(docker::EngineClient& engine, const std::s
     std::vector<HostEntry> kept;
     for (const auto& entry : *entries) {
         bool named = entry.name == hostname;
-        if (named && !deadContainer.empty() && !entry.container.empty() && deadContainer.compare(0, entry.container.size(), entry.container) != 0)
+        if (named && !deadContainer.empty() && !entry.container.empty() && !namesContainer(entry, deadContainer))
             drop.kind = HostfileDrop::Kind::otherContainer;
         if (named && drop.kind != HostfileDrop::Kind::otherContainer) {
             drop = {HostfileDrop::Kind::dropped, entry.address};

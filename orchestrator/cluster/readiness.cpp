@@ -295,7 +295,7 @@ bool isVerifiedEntry(const HostEntry& entry, const Member& member) {
     // At least the short ID: the hostfile is in the shared folder, where a job could write a
     // one-letter "container" that would match many.
     return entry.address == member.address && member.state == "running" && entry.container.size() >= kShortContainerId &&
-           member.containerId.compare(0, entry.container.size(), entry.container) == 0;
+           namesContainer(entry, member.containerId);
 }
 
 }  // namespace
