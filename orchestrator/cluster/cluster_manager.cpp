@@ -171,41 +171,6 @@ Result<std::vector<HostState>> describeHosts(docker::EngineClient& engine, std::
 
 }  // namespace
 
-Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster, const std::string& operation) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto busy = busy_.find(cluster);
-        if (busy != busy_.end())
-            return makeError(ErrorCode::conflict, "cluster '" + cluster + "' is busy with another request (" + busy->second + "): try again when it ends");
-        busy_[cluster] = operation;
-    }
-    Held held(*this, cluster);
-    if (!engines_) return held;
-    auto lease = ClusterLease::take(engines_, cluster, operation, settings_);
-    if (!lease) return lease.error();
-    held.lease_ = std::move(*lease);
-    return held;
-}
-
-std::optional<std::string> OperationLocks::busyWith(const std::string& cluster) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto busy = busy_.find(cluster);
-        if (busy != busy_.end()) return busy->second;
-    }
-    if (!engines_) return std::nullopt;
-    auto engine = engines_();
-    if (!engine) return std::nullopt;
-    auto foreign = foreignLease(*engine, cluster);
-    if (!foreign) return std::nullopt;
-    return foreign->operation;
-}
-
-void OperationLocks::release(const std::string& cluster) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    busy_.erase(cluster);
-}
-
 Result<std::string> ClusterManager::ensureImage(const Progress& progress) {
     std::unique_lock<std::mutex> building;
     if (imageBuildLock_) building = std::unique_lock<std::mutex>(*imageBuildLock_);

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cluster/hosts.h"
-#include "cluster/lease.h"
+#include "cluster/operation_locks.h"
 #include "cluster/readiness.h"
 #include "cluster/spec.h"
 #include "common/result.h"
@@ -84,50 +84,6 @@ private:
     image::ProcessRunner& runner_;
     std::mutex* imageBuildLock_;
     SwarmSettings swarm_;
-};
-
-// One operation per cluster at a time: a second one is refused at once (ErrorCode::conflict)
-// rather than queued behind a long `up`. Within this ppcsd by an in-process lock; across every
-// ppcsd following the engine, when built with an EngineFactory, by the cluster's lease in Docker
-// (cluster/lease.h), held for the operation's duration.
-class OperationLocks {
-public:
-    class Held {
-    public:
-        Held(OperationLocks& locks, std::string name) : locks_(&locks), name_(std::move(name)) {}
-        Held(Held&& other) noexcept : locks_(other.locks_), name_(std::move(other.name_)), lease_(std::move(other.lease_)) { other.locks_ = nullptr; }
-        Held(const Held&) = delete;
-        // The lease first: once this process is free again, it must not find its own lease live.
-        ~Held() {
-            lease_.reset();
-            if (locks_) locks_->release(name_);
-        }
-
-    private:
-        friend class OperationLocks;
-        OperationLocks* locks_;
-        std::string name_;
-        std::unique_ptr<ClusterLease> lease_;
-    };
-
-    // In-process only (for tests and tools that run alone).
-    OperationLocks() = default;
-    // In-process and in Docker, through engines' connections.
-    explicit OperationLocks(EngineFactory engines, LeaseSettings settings = {}) : engines_(std::move(engines)), settings_(settings) {}
-
-    // Refused, naming who holds the cluster, while this process or another ppcsd's live lease
-    // holds it; a failure to reach the engine for the lease is an error too.
-    Result<Held> acquire(const std::string& cluster, const std::string& operation);
-    // The operation holding the cluster, if any: this process's, else another ppcsd's live lease.
-    std::optional<std::string> busyWith(const std::string& cluster);
-
-private:
-    void release(const std::string& cluster);
-
-    EngineFactory engines_;
-    LeaseSettings settings_;
-    std::mutex mutex_;
-    std::map<std::string, std::string> busy_;  // cluster -> operation
 };
 
 }  // namespace ppcs::cluster

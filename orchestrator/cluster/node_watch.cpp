@@ -20,6 +20,9 @@ constexpr auto kHealAttemptTimeout = std::chrono::seconds(60);
 constexpr auto kFirstHealPause = std::chrono::milliseconds(500);
 constexpr auto kMaxHealPause = std::chrono::milliseconds(30000);
 constexpr int kPollTicks = 30;  // x 100 ms between two looks at the other hosts
+// Looks between two checks of every cluster for members nobody verified (a replacement whose
+// death notice this ppcsd missed: it died while ppcsd was starting, say).
+constexpr int kPollsPerRecheck = 10;
 
 
 // "demo_mpinode.3.k2j..." -> 3
@@ -35,11 +38,6 @@ Result<std::string> runningHead(docker::EngineClient& engine, const std::string&
     return heads->front().id;
 }
 
-// up, scale and down change a cluster's tasks on purpose: what happens meanwhile is theirs.
-bool changesTasks(const std::optional<std::string>& operation) {
-    return operation && (*operation == "up" || *operation == "scale" || *operation == "down");
-}
-
 // A host that joined since `up` may receive the replacement: give it the image first (a failure
 // only slows healing down: Swarm rejects such a task and tries another host).
 void copyImageToNewHosts(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& observed) {
@@ -48,13 +46,14 @@ void copyImageToNewHosts(docker::EngineClient& engine, HostEngines& hosts, const
         log::warn("cluster '" + observed.name + "': " + copied.error().message);
 }
 
-// One healing attempt: the swarm as it is now, the image where it may be needed, then ready.
-Result<std::vector<Member>> makeReadyAgain(docker::EngineClient& engine, const ObservedCluster& observed, const Deadline& deadline) {
+// One healing attempt's slow part: the swarm as it is now, the image where it may be needed,
+// then every member verified (not yet in the hostfile).
+Result<std::vector<Member>> verifyAgain(docker::EngineClient& engine, const ObservedCluster& observed, const Deadline& deadline) {
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     copyImageToNewHosts(engine, *hosts, observed);
-    return makeReady(engine, *hosts, observed, static_cast<int>(observed.nodes->replicas), observed.slotsOverride(), deadline,
-                     [](const std::string&, const std::string&) {});
+    return verifyMembers(engine, *hosts, observed, static_cast<int>(observed.nodes->replicas), observed.slotsOverride(), deadline,
+                         [](const std::string&, const std::string&) {});
 }
 
 // How many of the cluster's members are not verified in their current container (see
@@ -66,6 +65,13 @@ Result<int> unverifiedMembers(docker::EngineClient& engine, const std::string& c
     auto members = currentMembers(engine, *observed);
     if (!members) return members.error();
     return markVerifiedMembers(engine, cluster, *members);
+}
+
+// The members' containers, in order.
+std::vector<std::string> containerIds(const std::vector<Member>& members) {
+    std::vector<std::string> ids;
+    for (const auto& member : members) ids.push_back(member.containerId);
+    return ids;
 }
 
 }  // namespace
@@ -172,13 +178,13 @@ void NodeWatcher::recheckClusters(docker::EngineClient& engine, bool afterLoss) 
         return;
     }
     for (const auto& cluster : *names) {
-        if (changesTasks(locks_.busyWith(cluster))) continue;
+        if (healingNow(cluster) || locks_.tasksChanging(cluster)) continue;
         auto stale = unverifiedMembers(engine, cluster);
         if (!stale && stale.error().code == ErrorCode::notFound) continue;
         // After a lost engine every member is suspect: Swarm may still list tasks whose containers
         // died with it. Otherwise only what is stale is.
         if (!afterLoss && (!stale || *stale == 0)) continue;
-        std::string why = afterLoss ? "the docker engine was unreachable" : "members were replaced while ppcsd was away";
+        std::string why = afterLoss ? "the docker engine was unreachable" : "members run that nobody verified (replaced while this ppcsd was not looking)";
         events_.add(cluster, why + ": verifying every member again");
         log::warn("cluster '" + cluster + "': " + why + ": healing");
         scheduleHeal(cluster);
@@ -189,7 +195,7 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string cluster = event.attributes.count(kClusterLabel) ? event.attributes.at(kClusterLabel) : "";
     std::string role = event.attributes.count(kRoleLabel) ? event.attributes.at(kRoleLabel) : "";
     if (cluster.empty() || role.empty()) return;
-    if (changesTasks(locks_.busyWith(cluster))) return;
+    if (locks_.tasksChanging(cluster)) return;
     std::string task = event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
     std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
@@ -199,10 +205,13 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
 
 void NodeWatcher::pollOtherHosts() {
     std::map<std::string, RemoteTasks> lastRunning;  // per cluster, its nodes running on other hosts
-    while (!stopping_) {
+    for (int poll = 1; !stopping_; ++poll) {
         for (int tick = 0; tick < kPollTicks && !stopping_; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (stopping_) return;
-        if (auto engine = engines_()) checkOtherHosts(*engine, lastRunning);
+        auto engine = engines_();
+        if (!engine) continue;
+        checkOtherHosts(*engine, lastRunning);
+        if (poll % kPollsPerRecheck == 0) recheckClusters(*engine, false);
     }
 }
 
@@ -217,7 +226,7 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
     std::map<std::string, RemoteTasks> seen;  // clusters gone since the last look are forgotten
     for (const auto& service : *services) {
         auto label = service.labels.find(kClusterLabel);
-        if (label == service.labels.end() || changesTasks(locks_.busyWith(label->second))) continue;
+        if (label == service.labels.end() || locks_.tasksChanging(label->second)) continue;
         const std::string& cluster = label->second;
         auto tasks = engine.listTasks({{"service", {service.id}}, {"desired-state", {"running"}}});
         if (!tasks) continue;
@@ -237,9 +246,13 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
 
 void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
                              const std::string& deadContainer) {
+    lossDuringHeal(cluster);
     NodeLoss loss{cluster, hostname, ""};
     auto head = engine ? runningHead(*engine, cluster) : Result<std::string>(std::string());
-    if (head && !head->empty()) {
+    // The hostfile is edited under the cluster's lock (a heal in progress gives way), beside a job
+    // if one runs: the job has its own hostfile.
+    auto held = head && !head->empty() ? locks_.acquire(cluster, "heal") : Result<OperationLocks::Held>(makeError(ErrorCode::notFound, "no running head"));
+    if (held) {
         auto dropped = dropFromHostfile(*engine, cluster, *head, hostname, deadContainer);
         if (dropped && dropped->kind == HostfileDrop::Kind::otherContainer) {
             // Reported late (a restarted engine cleaning up): its replacement is already verified.
@@ -248,6 +261,8 @@ void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cl
         }
         if (dropped) loss.address = dropped->address;
         else log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
+    } else if (head && !head->empty()) {
+        log::warn("cluster '" + cluster + "': " + hostname + " stays in the hostfile until the heal: " + held.error().message);
     }
     events_.add(cluster, hostname + (loss.address.empty() ? "" : " (" + loss.address + ")") + " " + why +
                              ": out of the hostfile until its replacement is ready");
@@ -270,12 +285,23 @@ void NodeWatcher::onHostChange(const docker::EngineEvent& event) {
         for (const auto& service : *services)
             if (service.id == task.serviceId && service.labels.count(kClusterLabel)) clusters.insert(service.labels.at(kClusterLabel));
     for (const auto& cluster : clusters) {
-        if (changesTasks(locks_.busyWith(cluster))) continue;
+        if (locks_.tasksChanging(cluster)) continue;
         events_.add(cluster, "docker host " + host + " is down: its members are out until swarm has replaced them elsewhere");
         log::warn("cluster '" + cluster + "': docker host " + host + " is down");
         onLoss_(NodeLoss{cluster, "docker host " + host, ""});
         scheduleHeal(cluster);
     }
+}
+
+bool NodeWatcher::healingNow(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(healMutex_);
+    return healing_.count(cluster) > 0;
+}
+
+void NodeWatcher::lossDuringHeal(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(healMutex_);
+    auto healing = healing_.find(cluster);
+    if (healing != healing_.end()) healing->second = true;
 }
 
 void NodeWatcher::scheduleHeal(const std::string& cluster) {
@@ -293,27 +319,51 @@ void NodeWatcher::scheduleHeal(const std::string& cluster) {
     healer = std::thread([this, cluster] { runGuarded("heal '" + cluster + "'", [this, &cluster] { heal(cluster); }); });
 }
 
+bool NodeWatcher::takeLossNotice(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(healMutex_);
+    bool lost = healing_[cluster];
+    healing_[cluster] = false;
+    return lost;
+}
+
 NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
-    auto held = locks_.acquire(cluster, "heal");
+    // While replacements start and are verified, the heal holds the cluster in this process only,
+    // shared with a job (which runs on the ready members meanwhile); up, scale, down and a hostfile
+    // edit make it give way (yieldRequested ends its wait) and come back later. The lease, which
+    // keeps other ppcsd out, is taken only to write the hostfile.
+    auto held = locks_.acquire(cluster, "heal", std::chrono::milliseconds(0), OperationLocks::LeaseTaking::later);
     if (!held) return {HealAttempt::Kind::busy, held.error().message};
     auto engine = engines_();
     if (!engine) return {HealAttempt::Kind::failed, engine.error().message};
     auto observed = observeCluster(*engine, cluster);
     if (!observed) return {HealAttempt::Kind::failed, observed.error().message};
     if (!observed->complete()) return {HealAttempt::Kind::gone, ""};  // taken down meanwhile
+    (void)takeLossNotice(cluster);  // what was lost until now, this attempt sees
     // Swarm may still list a dead task as running for a moment: a failed attempt is retried.
-    Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_};
-    auto members = makeReadyAgain(*engine, *observed, attemptDeadline);
+    Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_, held->yieldRequested()};
+    auto members = verifyAgain(*engine, *observed, attemptDeadline);
+    if (held->yieldRequested()->load()) return {HealAttempt::Kind::busy, "gave way to another request on the cluster"};
+    if (!members) return {HealAttempt::Kind::failed, members.error().message};
+    if (auto leased = locks_.takeLease(*held); !leased) return {HealAttempt::Kind::busy, leased.error().message};
+    return publishVerified(*engine, *observed, *members);
+}
+
+NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::EngineClient& engine, const ObservedCluster& observed, std::vector<Member>& members) {
+    const std::string& cluster = observed.name;
+    // A member lost while the others were verified would be written back: go round instead.
+    if (takeLossNotice(cluster)) return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
+    // Another ppcsd may have changed the cluster, or healed it, while this one verified.
+    auto now = currentMembers(engine, observed);
+    if (!now) return {HealAttempt::Kind::failed, now.error().message};
+    if (containerIds(*now) != containerIds(members)) return {HealAttempt::Kind::busy, "its members changed while they were verified"};
+    auto stale = markVerifiedMembers(engine, cluster, *now);
+    bool listed = stale && *stale == 0 && std::all_of(now->begin(), now->end(), [](const Member& member) { return member.ready; });
+    if (!listed)
+        if (auto published = publishHostfile(engine, cluster, members); !published) return {HealAttempt::Kind::failed, published.error().message};
     std::lock_guard<std::mutex> lock(healMutex_);
-    if (!members) {
-        healing_[cluster] = false;
-        return {HealAttempt::Kind::failed, members.error().message};
-    }
-    if (healing_[cluster]) {  // another death came in meanwhile: go round again
-        healing_[cluster] = false;
-        return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
-    }
-    events_.add(cluster, "replacement ready: head + " + std::to_string(members->size() - 1) + " nodes verified, hostfile rewritten");
+    if (healing_[cluster]) return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
+    events_.add(cluster, listed ? "healed by another ppcsd: every member verified"
+                                : "replacement ready: head + " + std::to_string(members.size() - 1) + " nodes verified, hostfile rewritten");
     healing_.erase(cluster);
     return {HealAttempt::Kind::healed, ""};
 }

@@ -5,9 +5,11 @@
 // the head closed), the loss is reported (a running job on the cluster is stopped), and once
 // Swarm has replaced the task the cluster is made ready again: new host key, ssh verified,
 // hostfile rewritten. Deaths during up/scale/down are those operations' own business and ignored.
+// Healing shares the cluster with a running job (operation_locks.h): the job goes on, or starts,
+// on the ready members; the heal gives way to up, scale and down.
 // Healing is retried with a growing pause for as long as the cluster exists, every failure an
 // event. After the engine was lost (dockerd restarted: every task replaced, events meanwhile
-// lost) and on ppcsd's start, clusters whose members are not all verified are healed.
+// lost), on ppcsd's start and every 30 s, clusters whose members are not all verified are healed.
 
 #include <atomic>
 #include <deque>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "cluster/cluster_manager.h"
+#include "cluster/observed.h"
 #include "common/result.h"
 #include "docker/engine.h"
 
@@ -77,6 +80,11 @@ private:
     void onHostChange(const docker::EngineEvent& event);
     // Starts healing cluster, or tells the healing in progress that another loss came in.
     void scheduleHeal(const std::string& cluster);
+    bool healingNow(const std::string& cluster);
+    // Tells the healing in progress, if any, that a loss came in (before the hostfile is edited).
+    void lossDuringHeal(const std::string& cluster);
+    // Whether a loss came in since the last call, and forgets it.
+    bool takeLossNotice(const std::string& cluster);
     // Heals until the cluster is ready again or gone, or ppcsd stops.
     void heal(const std::string& cluster);
     struct HealAttempt {
@@ -85,6 +93,9 @@ private:
         std::string why;  // busy, failed: what stood in the way
     };
     HealAttempt healOnce(const std::string& cluster);
+    // The end of an attempt, under the cluster's lease: the hostfile listing the verified members,
+    // unless a loss came in, the members changed, or another ppcsd already wrote it.
+    HealAttempt publishVerified(docker::EngineClient& engine, const ObservedCluster& observed, std::vector<Member>& members);
     // Heals every cluster whose running members are not all verified, or, after the engine was
     // lost (restarted, unreachable), every cluster.
     void recheckClusters(docker::EngineClient& engine, bool afterLoss);

@@ -19,6 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr std::size_t kParallelExecs = 8;
+constexpr const char* kIncomingSuffix = ".ppcs-incoming";
 
 std::string describe(const Member& member) {
     return member.role == "head" ? "head" : "node " + std::to_string(member.slot);
@@ -218,10 +219,25 @@ Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Memb
 }
 
 Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
+    // Each file lands beside its place under a temporary name, then one rename puts it there: a
+    // job's mpirun or ssh reading the hostfile or known_hosts meanwhile sees the old or the new
+    // file, never a missing or half-written one.
     TarWriter tar;
-    for (const auto& file : files)
+    std::vector<std::string> argv{"sh", "-c", "for p do mv -f -- \"$p" + std::string(kIncomingSuffix) + "\" \"$p\" || exit 1; done",
+                                  "ppcs-install"};
+    for (auto file : files) {
+        if (file.kind == TarEntry::Kind::file) {
+            argv.push_back(file.path);
+            file.path += kIncomingSuffix;
+        }
         if (auto added = tar.add(file); !added) return added;
-    return engine.putArchive(headContainer, kSharedDir, tar.finish());
+    }
+    if (auto put = engine.putArchive(headContainer, kSharedDir, tar.finish()); !put) return put;
+    if (argv.size() == 4) return {};
+    auto moved = engine.runExec(headContainer, {argv, "root", {}, kSharedDir}, std::chrono::seconds(30));
+    if (!moved) return moved.error().context("install shared files");
+    if (moved->exitCode != 0) return makeError(ErrorCode::failed, "install shared files: " + std::string(trim(moved->err)));
+    return {};
 }
 
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId) {
@@ -255,30 +271,43 @@ Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const O
     return members;
 }
 
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
-                                      const Deadline& deadline, const Progress& progress) {
+Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                          int slotsOverride, const Deadline& deadline, const Progress& progress) {
     auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
     if (!members) return members.error();
     bool oversubscribed = assignSlots(hosts.nodes(), *members, slotsOverride);
     auto keys = collectHostKeys(engine, hosts, *members, deadline);
     if (!keys) return keys.error();
     progress("ssh", "host keys of " + std::to_string(keys->size()) + " members collected");
-    std::string head = members->front().containerId;
     std::vector<TarEntry> settings{
         {TarEntry::Kind::directory, ".ppcs", "", 0755},
         {TarEntry::Kind::file, ".ppcs/mca-params.conf", renderMcaParams(cluster.name, {cluster.subnet(), oversubscribed}), 0644},
         {TarEntry::Kind::file, ".ppcs/known_hosts", renderKnownHosts(*keys), 0644}};
-    if (auto written = writeSharedFiles(engine, head, settings); !written) return written.error().context("write the cluster's settings");
+    if (auto written = writeSharedFiles(engine, members->front().containerId, settings); !written)
+        return written.error().context("write the cluster's settings");
     if (auto verified = verifySsh(engine, *members, deadline, progress); !verified) return verified.error();
+    return members;
+}
+
+Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members) {
+    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "write the hostfile: no head");
     std::vector<HostEntry> entries;
-    for (const auto& member : *members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
-    auto hostfile = renderHostfile(cluster.name, entries);
+    for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
+    auto hostfile = renderHostfile(cluster, entries);
     if (!hostfile) return hostfile.error();
-    if (auto written = writeSharedFiles(engine, head, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
+    if (auto written = writeSharedFiles(engine, members.front().containerId, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
         return written.error().context("write the hostfile");
     // The volume is local to each host: the other hosts' members read the MPI settings from theirs.
-    if (auto copied = replicateSharedFiles(engine, *members, {".ppcs", "hostfile"}); !copied) return copied.error();
-    for (auto& member : *members) member.ready = true;
+    if (auto copied = replicateSharedFiles(engine, members, {".ppcs", "hostfile"}); !copied) return copied.error();
+    for (auto& member : members) member.ready = true;
+    return {};
+}
+
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
+                                      const Deadline& deadline, const Progress& progress) {
+    auto members = verifyMembers(engine, hosts, cluster, nodes, slotsOverride, deadline, progress);
+    if (!members) return members.error();
+    if (auto published = publishHostfile(engine, cluster.name, *members); !published) return published.error();
     progress("ready", "head + " + std::to_string(nodes) + " nodes verified, hostfile written");
     return members;
 }

@@ -43,14 +43,26 @@ void sortMembers(std::vector<Member>& members);
 // The tasks the engine wants running, head first, then nodes by slot.
 Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster);
 
-// When waiting must end: at a point in time, or earlier when *abort turns true (daemon shutdown).
+// When waiting must end: at a point in time, or earlier when *abort turns true (daemon shutdown)
+// or *yield does (another operation waits for this one to give way).
 struct Deadline {
     std::chrono::steady_clock::time_point at;
     const std::atomic<bool>* abort = nullptr;
-    bool passed() const { return std::chrono::steady_clock::now() >= at || (abort && abort->load()); }
+    const std::atomic<bool>* yield = nullptr;
+    bool passed() const { return std::chrono::steady_clock::now() >= at || (abort && abort->load()) || (yield && yield->load()); }
 };
 
-// Waits (until deadline) for the head and `nodes` nodes, then makes them ready. On timeout the
+// Waits (until deadline) for the head and `nodes` nodes, collects their host keys into the shared
+// known_hosts, writes the MPI settings and verifies ssh from the head to each: the members it
+// returns are verified but not yet in the hostfile. Errors as makeReady's.
+Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                          int slotsOverride, const Deadline& deadline, const Progress& progress);
+
+// Writes the hostfile listing exactly members (head first; each with the container verified at
+// its address), copies the settings to the other hosts, and marks members ready.
+Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members);
+
+// verifyMembers, then publishHostfile. On timeout the
 // error names every member that never got there and why. hosts: the swarm as the caller
 // discovered it (slots per host CPUs, host keys through each host's engine).
 Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
@@ -60,7 +72,8 @@ Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines&
 // from the head's copy to one member on every other host, over ssh from the head.
 Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::string>& paths);
 
-// Puts files (paths relative to the shared folder) into the shared folder through the head.
+// Puts files (paths relative to the shared folder) into the shared folder through the head. Each
+// file replaces the old one in one rename: readers see the old file or the new, never a part.
 Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files);
 
 // The hostfile as the head sees it now (empty when there is none yet).

@@ -205,7 +205,10 @@ TEST_CASE("a heal is left to another ppcsd that heals or healed since the loss, 
 
 TEST_CASE("operation locks refuse in process first, then by another ppcsd's lease", "[cluster][lease]") {
     auto transport = engineWithHead(5, leaseOf("other:99:bb", "bench", unixMillisNow() + 20000));
-    transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, leaseOf("other:99:bb", "bench", unixMillisNow() + 20000)) + "]");
+    // Read twice more: by the lock, to see whether the other ppcsd heals (it would wait for that),
+    // and by busyWith.
+    for (int read = 0; read < 2; ++read)
+        transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, leaseOf("other:99:bb", "bench", unixMillisNow() + 20000)) + "]");
     OperationLocks locks(factoryFor(transport), kNoRenewal);
     auto refused = locks.acquire("demo", "scale");
     REQUIRE_FALSE(refused);
@@ -219,4 +222,35 @@ TEST_CASE("operation locks refuse in process first, then by another ppcsd's leas
     auto second = local.acquire("demo", "scale");
     REQUIRE_FALSE(second);
     CHECK(second.error().message.find("busy with another request (run)") != std::string::npos);
+}
+
+TEST_CASE("a job waits for another ppcsd's heal to write its hostfile, and is refused by anything else", "[cluster][lease]") {
+    std::int64_t now = unixMillisNow();
+    auto healing = leaseOf("other:99:bb", "heal", now + 20000);
+    auto released = leaseOf("other:99:bb", "heal", now - 1);
+    auto transport = engineWithHead(5, healing);                                          // the first try: refused
+    transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, healing) + "]");  // what the other one does: heal
+    transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(6, released) + "]");  // the second try
+    transport->expectJson("GET", "/v1.41/services/h1", 200, headJson(6, released));
+    transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
+    transport->expectJson("GET", "/v1.41/services/h1", 200, headJson(7, leaseOf(leaseOwnerId(), "run", now + 30000)));  // the release
+    transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
+    OperationLocks locks(factoryFor(transport), kNoRenewal);
+    {
+        auto job = locks.acquire("demo", "run", std::chrono::seconds(5));
+        REQUIRE(job);
+        auto taken = sentLease(transport->requestsTo("POST", "/v1.41/services/h1/update").at(0));
+        REQUIRE(taken);
+        CHECK(taken->operation == "run");
+    }
+    // Another ppcsd's job is no heal: refused at once, whatever the wait allowed.
+    auto running = leaseOf("other:99:bb", "run", now + 20000);
+    auto busy = engineWithHead(5, running);
+    busy->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, running) + "]");
+    OperationLocks others(factoryFor(busy), kNoRenewal);
+    auto started = std::chrono::steady_clock::now();
+    auto refused = others.acquire("demo", "run", std::chrono::seconds(5));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::conflict);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
 }

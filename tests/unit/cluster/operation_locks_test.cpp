@@ -1,0 +1,84 @@
+// Who may hold a cluster at once, inside one ppcsd (the lease across daemons is lease_test's).
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+#include "cluster/operation_locks.h"
+
+using namespace ppcs;
+using namespace ppcs::cluster;
+
+TEST_CASE("a job and a heal share a cluster, everything else has it alone", "[cluster][locks]") {
+    CHECK(operationsShare("run", "heal"));
+    CHECK(operationsShare("heal", "run"));
+    CHECK_FALSE(operationsShare("run", "run"));
+    CHECK_FALSE(operationsShare("heal", "heal"));
+    CHECK_FALSE(operationsShare("scale", "heal"));
+    CHECK_FALSE(operationsShare("bench", "run"));
+
+    OperationLocks locks;
+    auto job = locks.acquire("demo", "run");
+    REQUIRE(job);
+    auto heal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+    REQUIRE(heal);
+    CHECK(locks.busyWith("demo") == std::optional<std::string>("run"));
+    auto second = locks.acquire("demo", "run");
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == ErrorCode::conflict);
+    CHECK(second.error().message.find("busy with another request (run)") != std::string::npos);
+    // Another cluster is another matter.
+    CHECK(locks.acquire("other", "scale"));
+}
+
+TEST_CASE("up, scale and down make a heal give way and wait for it, a job they refuse at once", "[cluster][locks]") {
+    OperationLocks locks;
+    auto heal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+    REQUIRE(heal);
+    const std::atomic<bool>* yield = heal->yieldRequested();
+    REQUIRE(yield);
+    CHECK_FALSE(yield->load());
+    CHECK_FALSE(locks.tasksChanging("demo"));
+
+    // The heal does not give way within the wait: refused, naming it, and asked to yield.
+    auto impatient = locks.acquire("demo", "down", std::chrono::milliseconds(100));
+    REQUIRE_FALSE(impatient);
+    CHECK(impatient.error().message.find("busy with another request (heal)") != std::string::npos);
+    CHECK(yield->load());
+
+    // A heal that gives way when asked: scale gets the cluster.
+    auto healer = std::async(std::launch::async, [&] {
+        while (!yield->load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto done = std::move(*heal);  // released at the end of this scope
+    });
+    auto scale = locks.acquire("demo", "scale", std::chrono::seconds(10));
+    healer.get();
+    REQUIRE(scale);
+    CHECK(locks.tasksChanging("demo"));
+    CHECK(locks.busyWith("demo") == std::optional<std::string>("scale"));
+    // A heal cannot start under scale, and a job is refused at once.
+    auto refusedHeal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+    REQUIRE_FALSE(refusedHeal);
+    auto started = std::chrono::steady_clock::now();
+    auto refusedJob = locks.acquire("demo", "run", std::chrono::seconds(5));
+    REQUIRE_FALSE(refusedJob);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    CHECK(refusedJob.error().message.find("(scale)") != std::string::npos);
+}
+
+TEST_CASE("a cluster is free again once every holder has let go", "[cluster][locks]") {
+    OperationLocks locks;
+    {
+        auto job = locks.acquire("demo", "run");
+        REQUIRE(job);
+        {
+            auto heal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+            REQUIRE(heal);
+        }
+        CHECK(locks.busyWith("demo") == std::optional<std::string>("run"));
+        CHECK_FALSE(locks.acquire("demo", "down", std::chrono::milliseconds(0)));
+    }
+    CHECK_FALSE(locks.busyWith("demo"));
+    CHECK(locks.acquire("demo", "down", std::chrono::milliseconds(0)));
+}
