@@ -9,8 +9,14 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "docker/engine.h"
+#include "jobs/placement.h"
 
 namespace ppcs::daemon {
+namespace {
+
+constexpr auto kJobWaitPoll = std::chrono::milliseconds(500);
+
+}  // namespace
 
 RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<jobs::JobStore> store)
     : stateDir_(std::move(stateDir)),
@@ -21,7 +27,8 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
                        std::string node = loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
-                       runningJobs_.stop(loss.cluster, jobs::StopCause::nodeLost, startsWith(node, "docker host ") ? node : "node " + node);
+                       runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost,
+                                              startsWith(node, "docker host ") ? node : "node " + node);
                    }) {}
 
 RealDaemonServices::~RealDaemonServices() {
@@ -154,13 +161,35 @@ Result<std::string> RealDaemonServices::joinCommand() {
 Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
                                                     const std::function<bool()>& clientPresent) {
     if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
-    // A job holds its cluster like up/scale/down do: no resize under it, one job at a time.
+    // A job holds its cluster like up/scale/down do (no resize under it, one job at a time), but
+    // shares it with a heal: it starts on the ready members while a lost one is replaced.
     return withCluster<jobs::JobOutcome>(request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
-        auto members = readyMembers(manager, request.cluster);
+        auto members = membersForJob(manager, request, events, clientPresent);
         if (!members) return members.error();
         jobs::JobRunner runner(engine, *store_, runningJobs_);
         return runner.run(request, *members, events, clientPresent);
     });
+}
+
+Result<std::vector<cluster::Member>> RealDaemonServices::membersForJob(cluster::ClusterManager& manager, const jobs::JobRequest& request,
+                                                                        const jobs::JobEvents& events, const std::function<bool()>& clientPresent) {
+    auto started = std::chrono::steady_clock::now();
+    std::string said;
+    while (true) {
+        auto status = manager.status(request.cluster);
+        if (!status) return status.error();
+        auto placement = jobs::placeJob(request, status->members, status->desiredNodes);
+        if (placement.note != said && !placement.note.empty()) events("notice", placement.note);
+        said = placement.note;
+        if (placement.kind == jobs::Placement::Kind::start) return placement.members;
+        auto waited = std::chrono::steady_clock::now() - started;
+        if (request.timeoutSeconds > 0 && waited >= std::chrono::seconds(request.timeoutSeconds))
+            return makeError(ErrorCode::timeout, "cluster '" + request.cluster + "' was not ready within the job's --timeout of " +
+                                                     std::to_string(request.timeoutSeconds) + " s (" + placement.note + ")");
+        if (clientPresent && !clientPresent()) return makeError(ErrorCode::failed, "the client went away while the job waited");
+        if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
+        std::this_thread::sleep_for(kJobWaitPoll);
+    }
 }
 
 Result<std::vector<cluster::Member>> RealDaemonServices::readyMembers(cluster::ClusterManager& manager, const std::string& name) {

@@ -54,7 +54,13 @@ public:
 
 private:
     // The cluster's members when every one is ready; a usage error naming one that is not.
+    // Every member, all ready (bench needs the whole cluster).
     Result<std::vector<cluster::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
+    // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
+    // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
+    // ppcsd stops.
+    Result<std::vector<cluster::Member>> membersForJob(cluster::ClusterManager& manager, const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                                       const std::function<bool()>& clientPresent);
     // Connects to the engine and runs fn(manager, engine), without any lock: for reads. `what`,
     // when given, is put in front of a failure to connect.
     template <class Value, class Fn>

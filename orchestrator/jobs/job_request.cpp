@@ -73,7 +73,8 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
                                            ", a local .c/.cc/.cpp/.py file, a directory with a Makefile, an absolute path in the image, or -- CMD ARGS");
 }
 
-Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::vector<std::string>& programArgv) {
+Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::string& hostfile,
+                                                 const std::vector<std::string>& programArgv) {
     int np = request.np > 0 ? request.np : totalSlots;
     if (np < 1) return makeError(ErrorCode::usage, "the cluster has no ready slots");
     if (np > totalSlots && !request.oversubscribe)
@@ -82,7 +83,7 @@ Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int 
     if (request.perNode > 0 && static_cast<long>(request.perNode) * hosts < np)
         return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " does not fit " + std::to_string(request.perNode) + " per node on " +
                                                std::to_string(hosts) + " hosts");
-    std::vector<std::string> argv{"mpirun", "-n", std::to_string(np), "--hostfile", cluster::kHostfilePath};
+    std::vector<std::string> argv{"mpirun", "-n", std::to_string(np), "--hostfile", hostfile};
     if (request.oversubscribe) argv.push_back("--oversubscribe");
     if (request.perNode > 0) argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(request.perNode) + ":node"});
     if (request.tagOutput) argv.push_back("--tag-output");

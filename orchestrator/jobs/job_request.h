@@ -40,9 +40,10 @@ struct ResolvedProgram {
 // lists what is available. isRegularFile / isDirectoryWithMakefile describe request.localPath.
 Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile);
 
-// mpirun's argv for np ranks of programArgv over the cluster's hostfile. Fails (usage) when NP is
-// not positive, or more than the slots (or per-node places) without oversubscription.
-Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts,
+// mpirun's argv for np ranks of programArgv over hostfile (the job's members, totalSlots slots on
+// `hosts` members). Fails (usage) when NP is not positive, or more than the slots (or per-node
+// places) without oversubscription.
+Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::string& hostfile,
                                                  const std::vector<std::string>& programArgv);
 
 // Checks the parts of a request that need no cluster: numbers in range, names without path tricks.

@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/files.h"
@@ -26,6 +27,24 @@ constexpr std::size_t kMaxUploadBytes = 256 * 1024 * 1024;
 
 
 std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + "/jobs/" + std::to_string(id); }
+// The job's own hostfile, in its folder: exactly the members it runs on, whatever the cluster's
+// hostfile says meanwhile (a heal rewrites that one).
+constexpr const char* kJobHostfileName = ".ppcs-hostfile";
+
+Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members, std::int64_t id) {
+    std::vector<cluster::HostEntry> entries;
+    for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
+    auto hostfile = cluster::renderHostfile(cluster, entries);
+    if (!hostfile) return hostfile.error();
+    std::string relative = "jobs/" + std::to_string(id);
+    TarWriter tar;
+    for (const auto& entry : {TarEntry{TarEntry::Kind::directory, "jobs", "", 0755, kMpiUid, kMpiUid},
+                              TarEntry{TarEntry::Kind::directory, relative, "", 0755, kMpiUid, kMpiUid},
+                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, *hostfile, 0644, kMpiUid, kMpiUid}})
+        if (auto added = tar.add(entry); !added) return added;
+    if (auto put = engine.putArchive(members.front().containerId, cluster::kSharedDir, tar.finish()); !put) return put.error().context("write the job's hostfile");
+    return {};
+}
 
 // Adds path (a file, or a directory tree of plain files) to tar under prefix. Links and special
 // files are refused, so nothing outside what the user named is copied.
@@ -91,9 +110,9 @@ std::string JobControl::detail() const {
     return detail_;
 }
 
-void RunningJobs::started(const std::string& cluster, std::int64_t id, JobControl* control) {
+void RunningJobs::started(const std::string& cluster, std::int64_t id, JobControl* control, std::set<std::string> members) {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_[cluster] = Entry{id, control};
+    jobs_[cluster] = Entry{id, control, std::move(members)};
     if (closed_) control->requestStop(closed_->first, closed_->second);
 }
 
@@ -107,6 +126,16 @@ bool RunningJobs::stop(const std::string& cluster, StopCause cause, const std::s
     std::lock_guard<std::mutex> lock(mutex_);
     auto found = jobs_.find(cluster);
     if (found == jobs_.end()) return false;
+    found->second.control->requestStop(cause, detail);
+    return true;
+}
+
+bool RunningJobs::stopUsing(const std::string& cluster, const std::string& member, StopCause cause, const std::string& detail) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = jobs_.find(cluster);
+    if (found == jobs_.end()) return false;
+    bool isHostname = startsWith(member, cluster + "-head") || startsWith(member, cluster + "-node-");
+    if (isHostname && !found->second.members.empty() && !found->second.members.count(member)) return false;
     found->second.control->requestStop(cause, detail);
     return true;
 }
@@ -387,7 +416,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     auto program = resolveOnThisHost(request);
     if (!program) return program.error();
     // NP is checked before anything is recorded or copied.
-    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), {program->name}); !checked) return checked.error();
+    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), "", {program->name}); !checked) return checked.error();
 
     JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
                      utcTimestamp()};
@@ -397,7 +426,9 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     auto started = Clock::now();
     JobControl control;
     auto outcome = [&] {
-        RunningJobRegistration registered(running_, request.cluster, *id, &control);
+        std::set<std::string> hostnames;
+        for (const auto& member : members) hostnames.insert(member.hostname);
+        RunningJobRegistration registered(running_, request.cluster, *id, &control, std::move(hostnames));
         return runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -415,10 +446,11 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
                                        std::int64_t id, const JobEvents& events, JobControl& control, const ClientPresent& clientPresent,
                                        int totalSlots) {
     Watchdog watchdog(engine_, members, control, request.timeoutSeconds, clientPresent);
+    if (auto written = writeJobHostfile(engine_, request.cluster, members, id); !written) return written.error();
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     if (!programArgv) return programArgv.error();
-    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), *programArgv);
+    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName, *programArgv);
     if (!argv) return argv.error();
     events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));
     // A stop that came while the argv was built: never launch. One that comes later is caught by

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string_view>
 #include <mutex>
@@ -63,7 +64,8 @@ struct LaunchResult {
 };
 
 // Receives the job's output: phase "stdout" or "stderr" with raw data, "job" with status lines,
-// "job-id" with the new job's id (first).
+// "notice" with what the user must see even when output is not a terminal (the job runs on fewer
+// members, or waits), "job-id" with the new job's id.
 using JobEvents = std::function<void(const std::string& phase, const std::string& text)>;
 // False once the client following the job has gone; a job whose client goes is stopped.
 using ClientPresent = std::function<bool()>;
@@ -72,10 +74,14 @@ using ClientPresent = std::function<bool()>;
 // reach them. A job is registered from its first step (copy, compile) to its end.
 class RunningJobs {
 public:
-    void started(const std::string& cluster, std::int64_t id, JobControl* control);
+    // members: the hostnames the job runs on.
+    void started(const std::string& cluster, std::int64_t id, JobControl* control, std::set<std::string> members = {});
     void ended(const std::string& cluster);
     // False when no job runs on the cluster.
     bool stop(const std::string& cluster, StopCause cause, const std::string& detail = "");
+    // Stops the cluster's job when it runs on member (a hostname), or when member is not a hostname
+    // of the cluster (a lost docker host: which members it took is not known); false otherwise.
+    bool stopUsing(const std::string& cluster, const std::string& member, StopCause cause, const std::string& detail);
     // False when job `id` is not running.
     bool stopById(std::int64_t id, StopCause cause);
     // Asks every running job to stop; returns how many were asked. With close, every job that
@@ -88,6 +94,7 @@ private:
     struct Entry {
         std::int64_t id = 0;
         JobControl* control = nullptr;
+        std::set<std::string> members;
     };
     std::mutex mutex_;
     std::condition_variable idle_;
@@ -98,9 +105,9 @@ private:
 // Registers a job with RunningJobs for the life of this object, whatever way its steps end.
 class RunningJobRegistration {
 public:
-    RunningJobRegistration(RunningJobs& running, std::string cluster, std::int64_t id, JobControl* control)
+    RunningJobRegistration(RunningJobs& running, std::string cluster, std::int64_t id, JobControl* control, std::set<std::string> members = {})
         : running_(running), cluster_(std::move(cluster)) {
-        running_.started(cluster_, id, control);
+        running_.started(cluster_, id, control, std::move(members));
     }
     ~RunningJobRegistration() { running_.ended(cluster_); }
     RunningJobRegistration(const RunningJobRegistration&) = delete;
@@ -115,7 +122,9 @@ class JobRunner {
 public:
     JobRunner(docker::EngineClient& engine, JobStore& store, RunningJobs& running) : engine_(engine), store_(store), running_(running) {}
 
-    // The members are the cluster's, as status reports them (head first, all ready). The job can
+    // The members are those the job runs on, as status reports them (head first, all ready: the
+    // whole cluster, or its ready part while a member is replaced); the job's own hostfile lists
+    // exactly them. The job can
     // be stopped in every phase (copy, compile, run) through running_; clientPresent, when given,
     // is polled and the job stopped once it returns false.
     Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,

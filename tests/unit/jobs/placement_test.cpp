@@ -1,0 +1,105 @@
+// Where a job runs while a member of its cluster is replaced.
+
+#include <catch2/catch.hpp>
+
+#include "jobs/job_runner.h"
+#include "jobs/placement.h"
+
+using namespace ppcs;
+using namespace ppcs::jobs;
+
+namespace {
+
+cluster::Member member(int slot, bool ready, const std::string& state = "running") {
+    cluster::Member m;
+    m.role = slot == 0 ? "head" : "node";
+    m.slot = slot;
+    m.hostname = slot == 0 ? "demo-head" : "demo-node-" + std::to_string(slot);
+    m.address = "10.128.0." + std::to_string(slot + 2);
+    m.state = state;
+    m.slots = 2;
+    m.ready = ready;
+    return m;
+}
+
+// head + 3 nodes, node-2 being replaced (its new task starting).
+std::vector<cluster::Member> healing() { return {member(0, true), member(1, true), member(2, false, "starting"), member(3, true)}; }
+
+std::vector<std::string> hostnames(const std::vector<cluster::Member>& members) {
+    std::vector<std::string> names;
+    for (const auto& m : members) names.push_back(m.hostname);
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("a whole cluster: the job starts on every member, whatever its -n", "[jobs][placement]") {
+    std::vector<cluster::Member> whole{member(0, true), member(1, true), member(2, true)};
+    JobRequest request;
+    request.np = 100;  // the launch refuses it, as it always did
+    auto placed = placeJob(request, whole, 2);
+    CHECK(placed.kind == Placement::Kind::start);
+    CHECK(placed.members.size() == 3);
+    CHECK(placed.note.empty());
+}
+
+TEST_CASE("a member being replaced: a job that fits the ready ones starts on them at once", "[jobs][placement]") {
+    JobRequest request;  // no -n: the ready slots
+    auto placed = placeJob(request, healing(), 3);
+    REQUIRE(placed.kind == Placement::Kind::start);
+    CHECK(hostnames(placed.members) == std::vector<std::string>{"demo-head", "demo-node-1", "demo-node-3"});
+    CHECK(placed.note == "running on the 3 ready members of 4 (demo-node-2 (starting))");
+    request.np = 6;
+    CHECK(placeJob(request, healing(), 3).kind == Placement::Kind::start);
+}
+
+TEST_CASE("a job that needs the missing slots waits, saying for what", "[jobs][placement]") {
+    JobRequest request;
+    request.np = 7;
+    auto placed = placeJob(request, healing(), 3);
+    CHECK(placed.kind == Placement::Kind::wait);
+    CHECK(placed.members.empty());
+    CHECK(placed.note == "-n 7 needs more than the 6 ready slots: waiting for demo-node-2 (starting)");
+    request.oversubscribe = true;
+    CHECK(placeJob(request, healing(), 3).kind == Placement::Kind::start);
+    // --per-node 2 on 3 ready members holds 6 ranks, not 7.
+    request.perNode = 2;
+    CHECK(placeJob(request, healing(), 3).kind == Placement::Kind::wait);
+}
+
+TEST_CASE("a lost head, or tasks not yet scheduled, are waited for", "[jobs][placement]") {
+    JobRequest request;
+    request.np = 1;
+    auto headless = placeJob(request, {member(0, false, "starting"), member(1, true)}, 1);
+    CHECK(headless.kind == Placement::Kind::wait);
+    CHECK(headless.note == "the head is being replaced: waiting for demo-head (starting)");
+    // node-2 has no task at all yet: two of three nodes listed.
+    request.np = 8;
+    auto unscheduled = placeJob(request, {member(0, true), member(1, true), member(3, true)}, 3);
+    CHECK(unscheduled.kind == Placement::Kind::wait);
+    CHECK(unscheduled.note == "-n 8 needs more than the 6 ready slots: waiting for 1 node(s) not scheduled yet");
+    // A running member not yet verified is named as such.
+    request.np = 1;
+    auto verifying = placeJob(request, {member(0, true), member(1, false)}, 1);
+    CHECK(verifying.kind == Placement::Kind::start);
+    CHECK(verifying.note == "running on the 1 ready members of 2 (demo-node-1 (being verified))");
+}
+
+TEST_CASE("a lost node stops only the job that runs on it", "[jobs][placement]") {
+    RunningJobs running;
+    JobControl control;
+    running.started("demo", 7, &control, {"demo-head", "demo-node-1", "demo-node-3"});
+    CHECK_FALSE(running.stopUsing("demo", "demo-node-2", StopCause::nodeLost, "node demo-node-2"));
+    CHECK_FALSE(control.stopRequested());
+    CHECK_FALSE(running.stopUsing("other", "other-node-1", StopCause::nodeLost, "x"));
+    CHECK(running.stopUsing("demo", "demo-node-3", StopCause::nodeLost, "node demo-node-3"));
+    CHECK(control.cause() == StopCause::nodeLost);
+    CHECK(control.detail() == "node demo-node-3");
+
+    JobControl second;
+    running.started("demo", 8, &second, {"demo-head", "demo-node-1"});
+    // A docker host that went down: which members it took is not known, so the job is stopped.
+    CHECK(running.stopUsing("demo", "docker host h2", StopCause::nodeLost, "docker host h2"));
+    CHECK(second.stopRequested());
+    running.ended("demo");
+}
