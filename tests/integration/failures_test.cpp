@@ -280,3 +280,54 @@ TEST_CASE("node loss during run: the job ends, names the node, and leaves nothin
     }
     CHECK(left == 0);
 }
+
+TEST_CASE("a lost node never makes the cluster refuse work: 80 runs, a node killed every 16", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    ClusterFixture fixture("heal-load");
+    REQUIRE(fixture.cli({"up", "--nodes", "9", "--name", fixture.cluster()}, 600).exitCode == 0);
+    const std::string fewerMembers = "running on the 9 ready members of 10";
+    int succeeded = 0, onFewer = 0, waited = 0, kills = 0;
+    bool justKilled = false;
+    std::vector<double> seconds;
+    for (int runNumber = 1; runNumber <= 80; ++runNumber) {
+        // Every 4th run, and the first after every second kill, needs one rank on each of the 10
+        // members: with one being replaced it waits. The first after the other kills fits 9.
+        std::vector<std::string> args{"run", "--name", fixture.cluster(), "--timeout", "120"};
+        if (runNumber % 4 == 0 || (justKilled && kills % 2 == 0)) args.insert(args.end(), {"-n", "10", "--per-node", "1"});
+        justKilled = false;
+        args.push_back("hello_world");
+        auto started = std::chrono::steady_clock::now();
+        auto ran = fixture.cli(args, 180);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        INFO("run " << runNumber << ": " << lastPart(ran.err));
+        CHECK_FALSE(ran.timedOut);
+        CHECK(ran.exitCode == 0);
+        CHECK(ran.err.find("busy with another request") == std::string::npos);
+        CHECK(ran.err.find("not ready") == std::string::npos);
+        succeeded += ran.exitCode == 0 ? 1 : 0;
+        onFewer += ran.err.find(fewerMembers) != std::string::npos ? 1 : 0;
+        waited += ran.err.find("waiting for " + fixture.cluster() + "-node-") != std::string::npos ? 1 : 0;
+        if (runNumber % 16 == 0 && runNumber < 80) {
+            killOneNode(engine, fixture.cluster());
+            ++kills;
+            justKilled = true;
+            // The next run comes once ppcsd has taken the dead member out (a run at the very moment
+            // of a death is hit by it, as it would be by any later death).
+            bool dropped = false;
+            for (int poll = 0; poll < 300 && !dropped; ++poll) {
+                dropped = hostfileLines(engine, fixture.cluster()).size() == 9;
+                if (!dropped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            REQUIRE(dropped);
+        }
+    }
+    std::sort(seconds.begin(), seconds.end());
+    WARN("80 runs, " << kills << " kills: " << succeeded << " succeeded, " << onFewer << " started at once on 9 members, " << waited
+                     << " waited for the heal; run time median " << seconds[seconds.size() / 2] << " s, max " << seconds.back() << " s");
+    CHECK(succeeded == 80);
+    // Runs right after a kill find the member being replaced: they ran on fewer members, or waited.
+    // (Later ones may too, while the heal is not done.)
+    CHECK(onFewer >= kills / 2);
+    CHECK(waited >= kills / 2);
+}
