@@ -34,13 +34,26 @@ jobs::JobRecord recordFromJson(const json& item) {
     return record;
 }
 
+// A list of at most kMaxJobArgs strings, when present.
+Status readStringList(const json& object, const char* key, std::vector<std::string>& into) {
+    auto list = object.find(key);
+    if (list == object.end() || list->is_null()) return {};
+    if (!list->is_array() || list->size() > kMaxJobArgs)
+        return makeError(ErrorCode::usage, std::string("run request: '") + key + "' must be a list of at most 4096 strings");
+    for (const auto& item : *list) {
+        if (!item.is_string()) return makeError(ErrorCode::usage, std::string("run request: every item of '") + key + "' must be a string");
+        into.push_back(item.get<std::string>());
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string encodeJobRequest(const jobs::JobRequest& request) {
     return fields::dumpJson({{"cluster", request.cluster},   {"program", request.program},       {"command", request.isCommand},
                         {"local_path", request.localPath}, {"args", request.args},          {"np", request.np},
                         {"per_node", request.perNode},  {"oversubscribe", request.oversubscribe}, {"tag_output", request.tagOutput},
-                        {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}});
+                        {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}, {"env", request.env}, {"workdir", request.workdir}});
 }
 
 Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
@@ -48,7 +61,7 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
     auto object = parseObject(body, what);
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
-                                                     "tag_output", "timeout_seconds", "exe"},
+                                                     "tag_output", "timeout_seconds", "exe", "env", "workdir"},
                                            what);
         !known)
         return known.error();
@@ -63,14 +76,10 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
     if (read) read = readOptional(*object, "tag_output", json::value_t::boolean, request.tagOutput, what);
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
     if (read) read = readOptional(*object, "exe", json::value_t::string, request.exe, what);
+    if (read) read = readOptional(*object, "workdir", json::value_t::string, request.workdir, what);
+    if (read) read = readStringList(*object, "args", request.args);
+    if (read) read = readStringList(*object, "env", request.env);
     if (!read) return read.error();
-    if (auto args = object->find("args"); args != object->end() && !args->is_null()) {
-        if (!args->is_array() || args->size() > kMaxJobArgs) return makeError(ErrorCode::usage, "run request: 'args' must be a list of at most 4096 strings");
-        for (const auto& arg : *args) {
-            if (!arg.is_string()) return makeError(ErrorCode::usage, "run request: every argument must be a string");
-            request.args.push_back(arg.get<std::string>());
-        }
-    }
     if (auto valid = jobs::validateJobRequest(request); !valid) return valid.error();
     return request;
 }

@@ -48,7 +48,8 @@ std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
 // For `run`, cuts argv where the program's own words start: at the first word that is not one of
 // run's options (or an option's value), or after "--". Those words are kept untouched.
 int splitRunWords(int argc, char** argv, GlobalOptions& global) {
-    static const std::set<std::string> withValue{"-n", "--np", "--per-node", "--timeout", "--name", "--exe", "--state-dir"};
+    static const std::set<std::string> withValue{"-n",    "--np",  "--per-node", "--timeout",  "--name",
+                                                 "--exe", "-e",    "--env",      "--env-file", "--workdir", "--state-dir"};
     int command = 1;
     while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
     if (command >= argc || std::string(argv[command]) != "run") return argc;

@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/daemon_launcher.h"
 #include "cli/output.h"
+#include "common/files.h"
 #include "common/strings.h"
 
 namespace ppcs::cli {
@@ -33,7 +34,23 @@ void onInterrupt(int) { gInterrupts.fetch_add(1); }
 
 struct RunOptions {
     jobs::JobRequest request;
+    std::vector<std::string> envFiles;  // read here, on the user's machine, before -e entries
 };
+
+// The request's environment: every --env-file's entries in order, then the -e ones (a later
+// entry of a name wins, as mpirun's -x does).
+Status readEnvFiles(RunOptions& options) {
+    std::vector<std::string> env;
+    for (const auto& path : options.envFiles) {
+        auto text = readFile(path);
+        if (!text) return makeError(ErrorCode::usage, "--env-file " + path + ": " + text.error().message);
+        auto entries = jobs::parseEnvFile(*text);
+        if (!entries) return makeError(ErrorCode::usage, "--env-file " + path + ": " + entries.error().message);
+        env.insert(env.end(), entries->begin(), entries->end());
+    }
+    options.request.env.insert(options.request.env.begin(), env.begin(), env.end());
+    return {};
+}
 
 struct LogOptions {
     std::string id;
@@ -128,7 +145,8 @@ int runJob(const GlobalOptions& global, RunOptions options) {
     request.isCommand = global.runCommandGiven;
     request.program = global.runWords.front();
     request.args.assign(global.runWords.begin() + 1, global.runWords.end());
-    Status valid = jobs::validateJobRequest(request);
+    Status valid = readEnvFiles(options);
+    if (valid) valid = jobs::validateJobRequest(request);
     if (valid) valid = resolveLocalPath(request);
     if (!valid) return reportError(valid.error());
     auto endpoint = ensureDaemon(global.stateDir);
@@ -240,6 +258,9 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     run->add_option("--timeout", options->request.timeoutSeconds, "Stop the job on every node after this many seconds");
     run->add_option("--name", options->request.cluster, "Cluster name")->capture_default_str();
     run->add_option("--exe", options->request.exe, "For a directory: the program make builds (default: the directory's name)");
+    run->add_option("-e,--env", options->request.env, "NAME=VALUE for every rank and the build (repeatable; taken verbatim)");
+    run->add_option("--env-file", options->envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)");
+    run->add_option("--workdir", options->request.workdir, "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
     run->callback([&global, &action, options] { action = [&global, options] { return runJob(global, *options); }; });
 
     auto logOptions = std::make_shared<LogOptions>();

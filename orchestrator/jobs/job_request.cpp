@@ -1,6 +1,7 @@
 #include "jobs/job_request.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "cluster/spec.h"
@@ -27,7 +28,33 @@ std::optional<ProgramKind> localProgramKind(const std::string& name, bool isRegu
     if (endsWith(name, ".c")) return ProgramKind::cSource;
     if (endsWith(name, ".cc") || endsWith(name, ".cpp")) return ProgramKind::cxxSource;
     if (endsWith(name, ".py")) return ProgramKind::python;
+    for (const char* suffix : {".f", ".f90", ".f95", ".f03", ".f08", ".F", ".F90"})
+        if (endsWith(name, suffix)) return ProgramKind::fortranSource;
     return std::nullopt;
+}
+
+constexpr std::size_t kMaxEnvEntries = 1024;
+
+bool isEnvName(std::string_view name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+Status validateEnvEntry(const std::string& entry) {
+    auto equals = entry.find('=');
+    if (equals == std::string::npos) return makeError(ErrorCode::usage, "-e takes NAME=VALUE, not '" + entry + "'");
+    if (!isEnvName(std::string_view(entry).substr(0, equals)))
+        return makeError(ErrorCode::usage, "'" + entry.substr(0, equals) + "' is no environment variable name (letters, digits and _, not first a digit)");
+    if (entry.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "environment values cannot hold NUL bytes");
+    return {};
+}
+
+Status validateWorkdir(const std::string& workdir) {
+    if (workdir.find('\0') != std::string::npos || workdir.find('\n') != std::string::npos)
+        return makeError(ErrorCode::usage, "--workdir cannot hold NUL bytes or line breaks");
+    for (const auto& part : split(workdir, '/'))
+        if (part == "..") return makeError(ErrorCode::usage, "--workdir cannot hold '..'");
+    return {};
 }
 
 }  // namespace
@@ -51,7 +78,29 @@ Status validateJobRequest(const JobRequest& request) {
         return makeError(ErrorCode::usage, "--exe takes a file name, not a path");
     for (const auto& text : request.args)
         if (text.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "arguments cannot hold NUL bytes");
-    return {};
+    if (request.env.size() > kMaxEnvEntries) return makeError(ErrorCode::usage, "at most " + std::to_string(kMaxEnvEntries) + " environment entries");
+    for (const auto& entry : request.env)
+        if (auto valid = validateEnvEntry(entry); !valid) return valid;
+    return validateWorkdir(request.workdir);
+}
+
+Result<std::vector<std::string>> parseEnvFile(std::string_view text) {
+    std::vector<std::string> entries;
+    int lineNumber = 0;
+    for (const auto& raw : split(std::string(text), '\n')) {
+        ++lineNumber;
+        std::string line = raw;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (trim(line).empty() || trim(line).front() == '#') continue;
+        if (auto valid = validateEnvEntry(line); !valid) return makeError(ErrorCode::usage, "line " + std::to_string(lineNumber) + ": " + valid.error().message);
+        entries.push_back(line);
+    }
+    return entries;
+}
+
+std::string rankWorkdir(const JobRequest& request, const std::string& jobDir, const std::string& defaultDir) {
+    if (request.workdir.empty()) return defaultDir;
+    return request.workdir.front() == '/' ? request.workdir : jobDir + "/" + request.workdir;
 }
 
 Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile) {
@@ -66,15 +115,15 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
     // `run /bin/hostname` means the image's binary even though this host has one too.
     if (request.program.front() == '/') return ResolvedProgram{ProgramKind::imagePath, request.program};
     if (!request.localPath.empty()) {
-        if (isRegularFile) return makeError(ErrorCode::usage, "'" + request.program + "' is a local file but not a .c, .cc, .cpp or .py source");
+        if (isRegularFile) return makeError(ErrorCode::usage, "'" + request.program + "' is a local file but not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py source");
         return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile");
     }
     return makeError(ErrorCode::usage, "unknown program '" + request.program + "': run one of " + join(examples, ", ") +
-                                           ", a local .c/.cc/.cpp/.py file, a directory with a Makefile, an absolute path in the image, or -- CMD ARGS");
+                                           ", a local C, C++, Fortran or Python file, a directory with a Makefile, an absolute path in the image, or -- CMD ARGS");
 }
 
 Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::string& hostfile,
-                                                 const std::vector<std::string>& programArgv) {
+                                                 const std::vector<std::string>& programArgv, const std::string& workdir) {
     int np = request.np > 0 ? request.np : totalSlots;
     if (np < 1) return makeError(ErrorCode::usage, "the cluster has no ready slots");
     if (np > totalSlots && !request.oversubscribe)
@@ -87,6 +136,8 @@ Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int 
     if (request.oversubscribe) argv.push_back("--oversubscribe");
     if (request.perNode > 0) argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(request.perNode) + ":node"});
     if (request.tagOutput) argv.push_back("--tag-output");
+    if (!workdir.empty()) argv.insert(argv.end(), {"--wdir", workdir});
+    for (const auto& entry : request.env) argv.insert(argv.end(), {"-x", entry});
     argv.insert(argv.end(), programArgv.begin(), programArgv.end());
     return argv;
 }

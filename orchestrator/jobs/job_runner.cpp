@@ -75,8 +75,8 @@ Status addLocalTree(TarWriter& tar, const std::string& path, const std::string& 
 // Runs argv in the head as mpiuser, handing each piece of output to onOutput(isErr, piece);
 // returns the exit code.
 Result<int> runInHead(docker::EngineClient& engine, const std::string& head, const std::vector<std::string>& argv, const std::string& workDir,
-                      const std::function<void(bool, std::string_view)>& onOutput) {
-    return engine.runExecStreaming(head, {argv, cluster::kMpiUser, {}, workDir}, [&](docker::OutputStream which, std::string_view piece) {
+                      const std::vector<std::string>& env, const std::function<void(bool, std::string_view)>& onOutput) {
+    return engine.runExecStreaming(head, {argv, cluster::kMpiUser, env, workDir}, [&](docker::OutputStream which, std::string_view piece) {
         onOutput(which == docker::OutputStream::err, piece);
         return true;
     }, std::chrono::hours(24 * 7));
@@ -196,6 +196,9 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
         case ProgramKind::command:
             argv.push_back(program.name);
             argv.insert(argv.end(), request.args.begin(), request.args.end());
+            // Its ranks start in the job's folder, on every host.
+            if (auto copied = cluster::replicateSharedFiles(engine_, members, {"jobs/" + std::to_string(id)}); !copied)
+                return copied.error().context("make the job's folder on every host");
             return argv;
         default: break;
     }
@@ -213,7 +216,7 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     auto compileWith = [&](std::vector<std::string> compile, const std::string& what) -> Status {
         if (control.stopRequested()) return stoppedBeforeLaunch();
         events("job", what);
-        auto code = runInHead(engine_, head, compile, dir, [&](bool, std::string_view piece) {
+        auto code = runInHead(engine_, head, compile, dir, request.env, [&](bool, std::string_view piece) {
             events("stderr", std::string(piece));
             recordOutput(id, true, piece, events);
         });
@@ -235,7 +238,7 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
             return makeError(ErrorCode::usage, "make did not build '" + exe + "' in " + program.name + ": name the program with --exe");
         argv = {source + "/" + exe};
     } else {
-        std::string compiler = program.kind == ProgramKind::cSource ? "mpicc" : "mpicxx";
+        std::string compiler = program.kind == ProgramKind::cSource ? "mpicc" : program.kind == ProgramKind::fortranSource ? "mpifort" : "mpicxx";
         if (auto built = compileWith({compiler, "-O2", "-o", dir + "/" + stem, source}, compiler + " " + program.name); !built) return built.error();
         argv = {dir + "/" + stem};
     }
@@ -390,10 +393,10 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
     events("job", line);
 }
 
-Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, std::int64_t id,
-                                       const JobEvents& events) {
+Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
+                                       const std::string& workdir, std::int64_t id, const JobEvents& events) {
     LaunchResult launch;
-    auto code = runInHead(engine_, members.front().containerId, argv, cluster::kSharedDir, [&](bool isErr, std::string_view piece) {
+    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
         if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
         events(isErr ? "stderr" : "stdout", std::string(piece));
         recordOutput(id, isErr, piece, events);
@@ -450,13 +453,15 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     if (!programArgv) return programArgv.error();
-    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName, *programArgv);
+    // Ranks start in the job's folder (a Makefile project's own), where relative paths find its files.
+    std::string workdir = rankWorkdir(request, jobDir(id), program.kind == ProgramKind::makeDirectory ? jobDir(id) + "/" + program.name : jobDir(id));
+    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName, *programArgv, workdir);
     if (!argv) return argv.error();
     events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));
     // A stop that came while the argv was built: never launch. One that comes later is caught by
     // the watchdog's sweeps, the first at once.
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
-    auto launched = launch(members, *argv, id, events);
+    auto launched = launch(members, *argv, jobDir(id), id, events);
     watchdog.finish();
     // A stop can break the stream too (the lost node was the head): its cause is the outcome.
     if (control.stopRequested()) return stoppedOutcome(request, control, launched ? launched->exitCode : 0);

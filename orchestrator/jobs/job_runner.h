@@ -139,8 +139,9 @@ private:
                                                     const JobControl& control);
     // Streams mpirun's output to events and the store. A failed exec stream stops the job on
     // every member before the error is returned.
-    Result<LaunchResult> launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, std::int64_t id,
-                                const JobEvents& events);
+    // mpirun runs in workdir (the job's folder; its ranks start where its --wdir says).
+    Result<LaunchResult> launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, const std::string& workdir,
+                                std::int64_t id, const JobEvents& events);
 
     // The steps after the job is recorded: prepare, launch, outcome; watched from start to end.
     Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program, const std::vector<cluster::Member>& members,

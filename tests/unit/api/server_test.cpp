@@ -262,6 +262,8 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     jobs::JobRequest request;
     request.program = "hello_world";
     request.args = {"a b", "it's", ";", "$(x)"};
+    request.env = {"GREETING=hello world", "Q=\"$HOME\" 'x'"};
+    request.workdir = "out";
     auto outcome = running.client().run(request, [&](const std::string& phase, const std::string& text) {
         if (phase == "stdout") out += text;
         if (phase == "stderr") err += text;
@@ -274,6 +276,8 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     CHECK(out == "out-1\nout-2\n");
     CHECK(err.rfind("bad-utf8-", 0) == 0);
     CHECK(running.services.lastJob.args == request.args);
+    CHECK(running.services.lastJob.env == request.env);
+    CHECK(running.services.lastJob.workdir == "out");
     CHECK(*running.client().cancelJob("busy"));
     CHECK_FALSE(*running.client().cancelJob("idle"));
     CHECK((*running.client().listJobs(5))[0].id == 5);
@@ -284,7 +288,8 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     CHECK(raw.Get("/v1/jobs?limit=-4", auth)->status == 400);
     for (std::string body : {R"({"program":"x","np":-3})", R"({"program":"x","args":"notalist"})", R"({"program":"x","args":[1,2]})",
                              R"({"program":"-rf"})", R"({"program":"x","local_path":"relative/p"})", R"({"program":"x","exe":"../../bin/sh"})",
-                             R"({"program":"x","cluster":"../x"})", R"({"program":"x","timeout_seconds":-1})"}) {
+                             R"({"program":"x","cluster":"../x"})", R"({"program":"x","timeout_seconds":-1})", R"({"program":"x","env":["1A=b"]})",
+                             R"({"program":"x","env":"A=b"})", R"({"program":"x","env":[7]})", R"({"program":"x","workdir":"../.."})"}) {
         INFO(body);
         CHECK(raw.Post("/v1/jobs/run", auth, body, "application/json")->status == 400);
     }

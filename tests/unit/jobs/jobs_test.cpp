@@ -29,7 +29,7 @@ TEST_CASE("programs resolve in the documented order", "[jobs]") {
     CHECK(directory->kind == ProgramKind::makeDirectory);
     CHECK(directory->name == "project");
     request.localPath = "/home/u/notes.txt";
-    CHECK(resolveProgram(request, true, false).error().message.find("not a .c, .cc, .cpp or .py") != std::string::npos);
+    CHECK(resolveProgram(request, true, false).error().message.find("not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py") != std::string::npos);
     request.localPath.clear();
     request.program = "/usr/bin/hostname";
     CHECK(resolveProgram(request, false, false)->kind == ProgramKind::imagePath);
@@ -59,7 +59,7 @@ TEST_CASE("an absolute path that is no local source runs the image's file, even 
     CHECK(resolveAt("/home/u/prog.c", "/home/u/prog.c", true)->kind == ProgramKind::cSource);
     auto relative = resolveAt("./hostname", "/home/u/hostname", true);
     REQUIRE_FALSE(relative);
-    CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp or .py source") != std::string::npos);
+    CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py source") != std::string::npos);
 }
 
 TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[jobs]") {
@@ -152,4 +152,62 @@ TEST_CASE("job records and output survive reopening the store", "[jobs][store]")
     CHECK(listed->front().id == running);
     CHECK((*reopened)->get(999).error().code == ErrorCode::notFound);
     std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("Fortran sources are built with mpifort", "[jobs]") {
+    JobRequest request;
+    request.program = "./hello.f90";
+    for (const char* name : {"hello.f", "hello.f90", "hello.f95", "hello.f03", "hello.f08", "hello.F", "hello.F90"}) {
+        request.localPath = std::string("/home/u/") + name;
+        auto resolved = resolveProgram(request, true, false);
+        REQUIRE(resolved);
+        CHECK(resolved->kind == ProgramKind::fortranSource);
+    }
+    request.localPath = "/home/u/notes.cf";
+    CHECK_FALSE(resolveProgram(request, true, false));
+}
+
+TEST_CASE("environment entries: names checked, values verbatim, files line by line", "[jobs][env]") {
+    JobRequest request;
+    request.program = "hello_world";
+    request.env = {"GREETING=hello world", "QUOTED=\"a 'b' $HOME\"", "EMPTY=", "WITH_EQUALS=a=b"};
+    CHECK(validateJobRequest(request));
+    for (const char* bad : {"1ABC=x", "A-B=x", "=x", "NOEQUALS", "A B=x"}) {
+        request.env = {bad};
+        auto refused = validateJobRequest(request);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == ErrorCode::usage);
+    }
+    request.env = {std::string("A=x\0y", 5)};
+    CHECK_FALSE(validateJobRequest(request));
+
+    auto parsed = parseEnvFile("# settings\n\nGREETING=hello world\r\nPRICE=$5 'each'\n  # indented comment\nPATHS=a:b\n");
+    REQUIRE(parsed);
+    CHECK(*parsed == std::vector<std::string>{"GREETING=hello world", "PRICE=$5 'each'", "PATHS=a:b"});
+    auto broken = parseEnvFile("A=1\nexport B=2\n");
+    REQUIRE_FALSE(broken);
+    CHECK(broken.error().message.find("line 2:") == 0);
+    auto noValue = parseEnvFile("A=1\nJUSTANAME\n");
+    REQUIRE_FALSE(noValue);
+    CHECK(noValue.error().message.find("line 2: -e takes NAME=VALUE") == 0);
+}
+
+TEST_CASE("ranks start in the job's folder unless --workdir says otherwise", "[jobs][workdir]") {
+    JobRequest request;
+    request.program = "hello_world";
+    CHECK(rankWorkdir(request, "/share/jobs/7", "/share/jobs/7/project") == "/share/jobs/7/project");
+    request.workdir = "data/out";
+    CHECK(validateJobRequest(request));
+    CHECK(rankWorkdir(request, "/share/jobs/7", "/share/jobs/7/project") == "/share/jobs/7/data/out");
+    request.workdir = "/tmp";
+    CHECK(rankWorkdir(request, "/share/jobs/7", "/share/jobs/7") == "/tmp");
+    for (const char* bad : {"../other", "a/../../b", "/share/..", "a\nb"}) {
+        request.workdir = bad;
+        CHECK_FALSE(validateJobRequest(request));
+    }
+    request.workdir.clear();
+    request.env = {"A=1 2", "B=$x"};
+    auto argv = buildMpirunArgv(request, 4, 2, "/h", {"prog"}, "/share/jobs/7");
+    REQUIRE(argv);
+    CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "4", "--hostfile", "/h", "--wdir", "/share/jobs/7", "-x", "A=1 2", "-x", "B=$x", "prog"});
 }
