@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -182,4 +183,101 @@ TEST_CASE("bench latency over a ring saves a report and a plot, and stats covers
     std::set<std::string> expected;
     for (const auto& container : *actual) expected.insert(container.id);
     CHECK(containers == expected);
+}
+
+namespace {
+
+const char* kReadsInput = R"(#include <mpi.h>
+#include <stdio.h>
+int main(int argc, char** argv) {
+    MPI_Init(&argc, &argv);
+    int rank, value = -1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    FILE* in = fopen("input.txt", "r");
+    if (in) { if (fscanf(in, "%d", &value) != 1) value = -2; fclose(in); }
+    char name[64];
+    snprintf(name, sizeof name, "out-%d.txt", rank);
+    FILE* out = fopen(name, "w");
+    if (out) { fprintf(out, "%d\n", value); fclose(out); }
+    printf("rank %d read %d\n", rank, value);
+    MPI_Finalize();
+    return 0;
+}
+)";
+
+const char* kFortranHello = R"(program hello
+  use mpi
+  implicit none
+  integer :: rank, size, ierr
+  call MPI_Init(ierr)
+  call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
+  call MPI_Comm_size(MPI_COMM_WORLD, size, ierr)
+  print '(A,I0,A,I0)', 'fortran rank ', rank, ' of ', size
+  call MPI_Finalize(ierr)
+end program hello
+)";
+
+long countLine(const std::string& text, const std::string& line) {
+    auto all = lines(text);
+    return std::count(all.begin(), all.end(), line);
+}
+
+}  // namespace
+
+TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, the environment verbatim on every rank", "[docker]") {
+    auto engine = requireEngine();
+    ensureNodeImage();
+    ClusterFixture fixture("realwork");
+    auto up = fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()});
+    INFO("up: " << up.err);
+    REQUIRE(up.exitCode == 0);
+
+    // A Makefile project reading input.txt beside its sources, one rank on each member: every rank
+    // finds it, and what the ranks write stays in the job's folder.
+    std::system(("mkdir -p " + fixture.sources() + "/reader").c_str());
+    fixture.write("reader/Makefile", "reader: main.c\n\tmpicc -O2 -o reader main.c\n");
+    fixture.write("reader/main.c", kReadsInput);
+    fixture.write("reader/input.txt", "42\n");
+    auto read = fixture.run({"--json", "-n", "3", "--per-node", "1", "reader"});
+    INFO("reader: " << read.err);
+    REQUIRE(read.exitCode == 0);
+    for (int rank = 0; rank < 3; ++rank) CHECK(countLine(read.out, "rank " + std::to_string(rank) + " read 42") == 1);
+    auto jobId = json::parse(lines(read.out).back())["job_id"].get<long>();
+    auto head = engine.listContainers({{"ppcs.cluster", fixture.cluster()}, {"ppcs.role", "head"}}, false);
+    REQUIRE(head);
+    REQUIRE(head->size() == 1);
+    auto written = execIn(engine, head->front().id, {"cat", "/usr/local/var/mpishare/jobs/" + std::to_string(jobId) + "/reader/out-0.txt"});
+    CHECK(written.out == "42\n");
+
+    // A Fortran program on every slot.
+    fixture.write("hello.f90", kFortranHello);
+    auto fortran = fixture.run({"hello.f90"});
+    INFO("fortran: " << fortran.err);
+    REQUIRE(fortran.exitCode == 0);
+    auto ranks = lines(fortran.out);
+    REQUIRE_FALSE(ranks.empty());
+    std::string size = std::to_string(ranks.size());
+    for (std::size_t rank = 0; rank < ranks.size(); ++rank) CHECK(countLine(fortran.out, "fortran rank " + std::to_string(rank) + " of " + size) == 1);
+
+    // -e and --env-file: values with spaces, $, quotes and backquotes reach every rank verbatim.
+    const std::string tricky = "\"$HOME\" `id` 'x'; y";
+    fixture.write("job.env", "# for the job\nFROM_FILE=a b $c 'd'\n\nGREETING=overridden by -e\n");
+    auto env = fixture.run({"-n", "3", "--per-node", "1", "--env-file", fixture.sources() + "/job.env", "-e", "GREETING=hello world", "-e",
+                            "TRICKY=" + tricky, "--", "printenv", "GREETING", "TRICKY", "FROM_FILE"});
+    INFO("env: " << env.err);
+    REQUIRE(env.exitCode == 0);
+    CHECK(countLine(env.out, "hello world") == 3);
+    CHECK(countLine(env.out, tricky) == 3);
+    CHECK(countLine(env.out, "a b $c 'd'") == 3);
+    CHECK(env.out.find("overridden") == std::string::npos);
+    auto badName = fixture.run({"-e", "1X=y", "hello_world"});
+    CHECK(badName.exitCode == 2);
+
+    // The job's folder by default; --workdir elsewhere.
+    auto here = fixture.run({"--json", "-n", "1", "--", "pwd"});
+    REQUIRE(here.exitCode == 0);
+    auto hereId = json::parse(lines(here.out).back())["job_id"].get<long>();
+    CHECK(lines(here.out).front() == "/usr/local/var/mpishare/jobs/" + std::to_string(hereId));
+    auto elsewhere = fixture.run({"-n", "1", "--workdir", "/tmp", "--", "pwd"});
+    CHECK(lines(elsewhere.out) == std::vector<std::string>{"/tmp"});
 }
