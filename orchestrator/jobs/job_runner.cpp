@@ -1,6 +1,5 @@
 #include "jobs/job_runner.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,48 +9,19 @@
 
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
-#include "common/files.h"
 #include "common/guarded.h"
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/strings.h"
-#include "common/tar.h"
+#include "jobs/local_upload.h"
 
 namespace ppcs::jobs {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr unsigned kMpiUid = 1000;
-constexpr std::size_t kMaxUploadBytes = 256 * 1024 * 1024;
 
 
 std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + "/jobs/" + std::to_string(id); }
-
-// Adds path (a file, or a directory tree of plain files) to tar under prefix. Links and special
-// files are refused, so nothing outside what the user named is copied.
-Status addLocalTree(TarWriter& tar, const std::string& path, const std::string& prefix, std::size_t& total) {
-    struct stat info {};
-    if (::lstat(path.c_str(), &info) != 0) return makeError(ErrorCode::usage, "'" + path + "' does not exist");
-    if (S_ISREG(info.st_mode)) {
-        auto content = readFile(path);
-        if (!content) return content.error();
-        total += content->size();
-        if (total > kMaxUploadBytes) return makeError(ErrorCode::usage, "'" + path + "': more than 256 MiB to copy");
-        return tar.add({TarEntry::Kind::file, prefix, *content, (info.st_mode & 0111) ? 0755u : 0644u, kMpiUid, kMpiUid});
-    }
-    if (!S_ISDIR(info.st_mode)) return makeError(ErrorCode::usage, "'" + path + "' is a link or special file: only plain files are copied");
-    if (auto added = tar.add({TarEntry::Kind::directory, prefix, "", 0755, kMpiUid, kMpiUid}); !added) return added;
-    std::vector<std::string> names;
-    if (DIR* dir = ::opendir(path.c_str())) {
-        while (dirent* entry = ::readdir(dir))
-            if (std::string(entry->d_name) != "." && std::string(entry->d_name) != "..") names.push_back(entry->d_name);
-        ::closedir(dir);
-    }
-    std::sort(names.begin(), names.end());
-    for (const auto& name : names)
-        if (auto added = addLocalTree(tar, path + "/" + name, prefix + "/" + name, total); !added) return added;
-    return {};
-}
 
 // Runs argv in the head as mpiuser, handing each piece of output to onOutput(isErr, piece);
 // returns the exit code.
@@ -170,13 +140,10 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
             return argv;
         default: break;
     }
-    TarWriter tar;
-    std::size_t total = 0;
     std::string relative = "jobs/" + std::to_string(id);
-    if (auto added = tar.add({TarEntry::Kind::directory, "jobs", "", 0755, kMpiUid, kMpiUid}); !added) return added.error();
-    if (auto added = tar.add({TarEntry::Kind::directory, relative, "", 0755, kMpiUid, kMpiUid}); !added) return added.error();
-    if (auto added = addLocalTree(tar, request.localPath, relative + "/" + program.name, total); !added) return added.error();
-    if (auto copied = engine_.putArchive(head, cluster::kSharedDir, tar.finish()); !copied) return copied.error().context("copy " + program.name);
+    LocalUpload upload{request.localPath, relative + "/" + program.name, {"jobs", relative}};
+    if (auto copied = uploadLocalTree(engine_, head, cluster::kSharedDir, upload, [&control] { return control.stopRequested(); }); !copied)
+        return copied.error().context("copy " + program.name);
     if (control.stopRequested()) return stoppedBeforeLaunch();
     std::string dir = jobDir(id);
     std::string source = dir + "/" + program.name;
