@@ -1,7 +1,8 @@
 #pragma once
 // JSON messages of the job routes:
 //   POST /v1/jobs/run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout",
-//                            "stderr" (raw output), then a JobOutcome
+//                            "stderr" (raw output), "warning" (a line the user must see, such as
+//                            output that can no longer be recorded), then a JobOutcome
 //   POST /v1/jobs/cancel  <- {"cluster": C} or {"id": N} -> {"cancelled": bool}
 //   GET  /v1/jobs         -> {"jobs": [JobRecord...]} (newest first)
 //   GET  /v1/jobs/ID      -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}

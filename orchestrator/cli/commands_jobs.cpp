@@ -147,6 +147,9 @@ int runJob(const GlobalOptions& global, RunOptions options) {
                 std::fflush(stderr);
             } else if (phase == "job-id") {
                 jobId = text;
+            } else if (phase == "warning") {
+                // Said whether or not stderr is a terminal: something the user must know.
+                std::fprintf(stderr, "ppcs-cluster: %s\n", text.c_str());
             } else if (terminal) {
                 std::fprintf(stderr, "[%s] %s\n", phase.c_str(), text.c_str());
             }

@@ -325,7 +325,7 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
     outputRecordFailed_ = true;
     std::string line = "job " + std::to_string(id) + ": its output can no longer be recorded: " + stored.error().message;
     log::warn(line);
-    events("job", line);
+    events("warning", line);
 }
 
 Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, std::int64_t id,
@@ -359,7 +359,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
                      utcTimestamp()};
     auto id = store_.start(record);
-    if (!id) return id.error();
+    if (!id) return id.error().context("job not started");
     events("job-id", std::to_string(*id));
     auto started = Clock::now();
     JobControl control;
