@@ -66,21 +66,10 @@ constexpr const char* kDeleteOldOutput =
     "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
 constexpr const char* kDeleteOldJobs = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
 
-Error badKeep(const std::string& what, const std::string& text) {
-    return makeError(ErrorCode::usage, what + " takes a number of jobs from 0 to " + std::to_string(kMaxKeptJobs) + ", not '" + text + "'");
-}
-
 }  // namespace
 
-Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
-    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return badKeep(what, text);
-    int keep = std::stoi(text);
-    if (keep > kMaxKeptJobs) return badKeep(what, text);
-    return keep;
-}
-
 Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int keepFinished) {
-    if (keepFinished < 0 || keepFinished > kMaxKeptJobs) return badKeep("the job store", std::to_string(keepFinished));
+    if (auto valid = parseKeptJobs(std::to_string(keepFinished), "the job store"); !valid) return valid.error();
     sqlite3* db = nullptr;
     mode_t previous = ::umask(077);
     int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -171,7 +160,7 @@ Result<PruneReport> JobStore::prune(int keep) {
 }
 
 Result<PruneReport> JobStore::pruneLocked(int keep) {
-    if (keep < 0 || keep > kMaxKeptJobs) return badKeep("prune", std::to_string(keep));
+    if (auto valid = parseKeptJobs(std::to_string(keep), "prune"); !valid) return valid.error();
     if (auto begun = execute("BEGIN IMMEDIATE"); !begun) return begun.error();
     auto deleteBeyond = [&](const char* sql) -> Result<std::int64_t> {
         Statement remove(db_, sql);

@@ -54,8 +54,13 @@ struct PruneReport {
 };
 
 // Checks a number of jobs to keep as the user wrote it ("1000"): digits only, 0 to kMaxKeptJobs;
-// a usage error naming `what` (e.g. "--keep") otherwise.
-Result<int> parseKeptJobs(const std::string& text, const std::string& what);
+// a usage error naming `what` (e.g. "--keep") otherwise. Inline: the CLI uses it, and a function
+// of job_store.cpp would link the store and SQLite into ppcs-cluster.
+inline Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
+    bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits && std::stoi(text) <= kMaxKeptJobs) return std::stoi(text);
+    return makeError(ErrorCode::usage, what + " takes a number of jobs from 0 to " + std::to_string(kMaxKeptJobs) + ", not '" + text + "'");
+}
 
 class JobStore {
 public:
