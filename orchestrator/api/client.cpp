@@ -191,6 +191,10 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> ApiClient::jo
     return decodeWith(get("/v1/jobs/" + std::to_string(id)), decodeJobLog);
 }
 
+Result<jobs::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) {
+    return decodeWith(post("/v1/jobs/prune", encodePruneRequest(PruneRequest{keep})), decodePruneReport);
+}
+
 Result<cluster::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
     return decodeWith(get("/v1/clusters/" + name + "/ips"), decodeAddresses);
 }

@@ -64,6 +64,8 @@ public:
     Result<bool> cancelJobById(std::int64_t id);
     Result<std::vector<jobs::JobRecord>> listJobs(int limit);
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id);
+    // Deletes finished jobs beyond the newest `keep` (ppcsd's setting when none is given).
+    Result<jobs::PruneReport> pruneJobs(std::optional<int> keep);
 
 private:
     // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.

@@ -156,6 +156,33 @@ Result<CancelRequest> decodeCancelRequest(std::string_view body) {
     return request;
 }
 
+std::string encodePruneRequest(const PruneRequest& request) {
+    return fields::dumpJson(request.keep ? json{{"keep", *request.keep}} : json::object());
+}
+
+Result<PruneRequest> decodePruneRequest(std::string_view body) {
+    const char* what = "prune request";
+    auto object = parseObject(body, what);
+    if (!object) return object.error();
+    if (auto known = fields::rejectUnknown(*object, {"keep"}, what); !known) return known.error();
+    PruneRequest request;
+    if (auto keep = object->find("keep"); keep != object->end()) {
+        // A huge unsigned reads as negative: refused with the rest.
+        if (!keep->is_number_integer() || keep->get<std::int64_t>() < 0 || keep->get<std::int64_t>() > jobs::kMaxKeptJobs)
+            return makeError(ErrorCode::usage, "prune request: 'keep' must be a number of jobs from 0 to " + std::to_string(jobs::kMaxKeptJobs));
+        request.keep = static_cast<int>(keep->get<std::int64_t>());
+    }
+    return request;
+}
+
+std::string encodePruneReport(const jobs::PruneReport& report) { return fields::dumpJson({{"removed", report.removed}, {"keep", report.keep}}); }
+
+Result<jobs::PruneReport> decodePruneReport(std::string_view body) {
+    auto object = parseObject(body, "prune reply");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    return jobs::PruneReport{fields::valueOr(*object, "removed", std::int64_t{0}), fields::valueOr(*object, "keep", 0)};
+}
+
 std::string encodeCancelReply(bool cancelled) { return fields::dumpJson({{"cancelled", cancelled}}); }
 
 Result<bool> decodeCancelReply(std::string_view body) {

@@ -1,10 +1,12 @@
 #pragma once
 // JSON messages of the job routes:
 //   POST /v1/jobs/run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout",
-//                            "stderr" (raw output), then a JobOutcome
+//                            "stderr" (raw output), "warning" (a line the user must see, such as
+//                            output that can no longer be recorded), then a JobOutcome
 //   POST /v1/jobs/cancel  <- {"cluster": C} or {"id": N} -> {"cancelled": bool}
 //   GET  /v1/jobs         -> {"jobs": [JobRecord...]} (newest first)
 //   GET  /v1/jobs/ID      -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}
+//   POST /v1/jobs/prune   <- {"keep": N} or {} (ppcsd's own setting) -> {"removed": R, "keep": N}
 
 #include <cstdint>
 #include <optional>
@@ -26,6 +28,11 @@ struct CancelRequest {
     std::string cluster;
 };
 
+// Deletes finished jobs beyond the newest `keep`; without it, beyond ppcsd's setting.
+struct PruneRequest {
+    std::optional<int> keep;
+};
+
 std::string encodeJobRequest(const jobs::JobRequest& request);
 // Usage errors for malformed JSON, unknown fields, wrong types and invalid values.
 Result<jobs::JobRequest> decodeJobRequest(std::string_view body);
@@ -39,6 +46,12 @@ std::string encodeCancelRequest(const CancelRequest& request);
 // Usage errors for malformed JSON, unknown fields, both id and cluster, an id below 1 or an
 // invalid cluster name. Without either field: the default cluster.
 Result<CancelRequest> decodeCancelRequest(std::string_view body);
+std::string encodePruneRequest(const PruneRequest& request);
+// Usage errors for malformed JSON, unknown fields, and a keep that is not a number from 0 to
+// jobs::kMaxKeptJobs.
+Result<PruneRequest> decodePruneRequest(std::string_view body);
+std::string encodePruneReport(const jobs::PruneReport& report);
+Result<jobs::PruneReport> decodePruneReport(std::string_view body);
 std::string encodeCancelReply(bool cancelled);
 Result<bool> decodeCancelReply(std::string_view body);
 

@@ -324,6 +324,13 @@ void ApiServer::installJobRoutes() {
         if (!cancelled) return replyError(response, cancelled.error());
         response.set_content(encodeCancelReply(*cancelled), kJson);
     });
+    server_->Post("/v1/jobs/prune", [this](const httplib::Request& request, httplib::Response& response) {
+        auto prune = decodePruneRequest(request.body);
+        if (!prune) return replyError(response, prune.error());
+        auto report = services_.pruneJobs(prune->keep);
+        if (!report) return replyError(response, report.error());
+        response.set_content(encodePruneReport(*report), kJson);
+    });
     server_->Get("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
         int limit = 50;
         if (request.has_param("limit")) {

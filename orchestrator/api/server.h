@@ -49,6 +49,8 @@ public:
     virtual Result<bool> cancelJobById(std::int64_t id) = 0;
     virtual Result<std::vector<jobs::JobRecord>> listJobs(int limit) = 0;
     virtual Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) = 0;
+    // Deletes finished jobs beyond the newest `keep` (ppcsd's setting when none is given).
+    virtual Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) = 0;
     // Asks the daemon to shut down once the current reply is sent.
     virtual void requestStop() = 0;
 };

@@ -24,9 +24,18 @@ CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     return nullptr;
 }
 
+// True when word is an option of app that takes a value in the next word (`--limit 5`, not
+// `--limit=5` nor a flag).
+bool takesNextWord(CLI::App& app, const std::string& word) {
+    if (word.find('=') != std::string::npos) return false;
+    const CLI::Option* option = app.get_option_no_throw(word);
+    return option != nullptr && option->get_items_expected_min() > 0;
+}
+
 // Walks the command words ("daemon", "stop") and returns an error naming the first one that is no
 // command at its level, so `ppcs-cluster frob` says "unknown command" rather than CLI11's
-// "a subcommand is required". Words after a command without subcommands are that command's own.
+// "a subcommand is required". Words after a command without subcommands are that command's own,
+// and so is an option's value (`jobs --limit 5` beside `jobs prune`).
 std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
     CLI::App* level = &app;
     std::string path;
@@ -36,7 +45,10 @@ std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
             ++i;
             continue;
         }
-        if (word.empty() || word[0] == '-') continue;
+        if (word.empty() || word[0] == '-') {
+            if (takesNextWord(*level, word)) ++i;
+            continue;
+        }
         if (level->get_subcommands([](CLI::App*) { return true; }).empty()) return std::nullopt;
         path += (path.empty() ? "" : " ") + word;
         level = findSubcommand(*level, word);

@@ -1,4 +1,4 @@
-// `ppcs-cluster run | jobs | logs | cancel`: MPI jobs, carried out by ppcsd in the cluster's head.
+// `ppcs-cluster run | jobs [prune] | logs | cancel`: MPI jobs, carried out by ppcsd in the cluster's head.
 //
 //   ppcs-cluster run [OPTIONS] PROGRAM [ARGS...]   everything after PROGRAM is the program's
 //   ppcs-cluster run [OPTIONS] -- CMD [ARGS...]    CMD is run as given, without resolution
@@ -55,6 +55,11 @@ Status readEnvFiles(RunOptions& options) {
 struct LogOptions {
     std::string id;
     int limit = 20;
+};
+
+struct PruneOptions {
+    std::string keep;  // as typed
+    bool keepGiven = false;  // else ppcsd's own setting
 };
 
 // A job id as the user typed it: a positive number, or a usage error naming it.
@@ -165,7 +170,9 @@ int runJob(const GlobalOptions& global, RunOptions options) {
                 std::fflush(stderr);
             } else if (phase == "job-id") {
                 jobId = text;
-            } else if (phase == "notice") {  // what the user must know even in a pipeline
+            } else if (phase == "notice" || phase == "warning") {
+                // Said whether or not stderr is a terminal: something the user must know
+                // (the job runs on fewer members, or waits; its output can no longer be recorded).
                 std::fprintf(stderr, "ppcs-cluster: %s\n", text.c_str());
             } else if (terminal) {
                 std::fprintf(stderr, "[%s] %s\n", phase.c_str(), text.c_str());
@@ -222,6 +229,26 @@ int showLogs(const GlobalOptions& global, const LogOptions& options) {
     return 0;
 }
 
+int pruneJobs(const GlobalOptions& global, const PruneOptions& options) {
+    std::optional<int> keep;
+    if (options.keepGiven) {
+        auto parsed = jobs::parseKeptJobs(options.keep, "--keep");
+        if (!parsed) return reportError(parsed.error());
+        keep = *parsed;
+    }
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    auto report = api::ApiClient(*endpoint).pruneJobs(keep);
+    if (!report) return reportError(report.error());
+    if (global.json) {
+        std::printf("%s\n", api::encodePruneReport(*report).c_str());
+        return 0;
+    }
+    std::printf("removed %lld finished job%s (kept the newest %d; running jobs are never removed)\n", static_cast<long long>(report->removed),
+                report->removed == 1 ? "" : "s", report->keep);
+    return 0;
+}
+
 // Every id is checked before any is cancelled: bad input changes nothing.
 int cancelJobs(const GlobalOptions& global, const std::vector<std::string>& texts) {
     std::vector<std::int64_t> ids;
@@ -266,7 +293,18 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     auto logOptions = std::make_shared<LogOptions>();
     auto* jobsCommand = app.add_subcommand("jobs", "List recent jobs: id, cluster, program, NP, start, duration, exit code");
     jobsCommand->add_option("--limit", logOptions->limit, "How many, newest first")->capture_default_str();
-    jobsCommand->callback([&global, &action, logOptions] { action = [&global, logOptions] { return listJobs(global, *logOptions); }; });
+    auto pruneOptions = std::make_shared<PruneOptions>();
+    auto* prune = jobsCommand->add_subcommand("prune", "Delete finished jobs and their output beyond the newest N (running jobs stay)");
+    auto* keep = prune->add_option("--keep", pruneOptions->keep, "How many finished jobs to keep (default: ppcsd's setting, $PPCS_KEEP_JOBS or 1000)");
+    prune->callback([&global, &action, pruneOptions, keep] {
+        pruneOptions->keepGiven = keep->count() > 0;
+        action = [&global, pruneOptions] { return pruneJobs(global, *pruneOptions); };
+    });
+    // `jobs prune` sets its own action: the listing is for `jobs` alone.
+    jobsCommand->callback([&global, &action, logOptions, prune] {
+        if (prune->parsed()) return;
+        action = [&global, logOptions] { return listJobs(global, *logOptions); };
+    });
     auto* logs = app.add_subcommand("logs", "Replay a job's output, stdout and stderr apart");
     logs->add_option("ID", logOptions->id, "Job id (see `ppcs-cluster jobs`)")->required();
     logs->callback([&global, &action, logOptions] { action = [&global, logOptions] { return showLogs(global, *logOptions); }; });

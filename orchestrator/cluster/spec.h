@@ -17,6 +17,7 @@ inline constexpr const char* kSharedDir = "/usr/local/var/mpishare";
 inline constexpr const char* kHostfilePath = "/usr/local/var/mpishare/hostfile";
 inline constexpr const char* kClusterFilesDir = "/usr/local/var/mpishare/.ppcs";
 inline constexpr const char* kMpiUser = "mpiuser";
+inline constexpr unsigned kMpiUserId = 1000;  // mpiuser's uid and gid in the node image
 
 // Labels on every object: ppcs.cluster=<name>; services and containers also ppcs.role=head|node.
 inline constexpr const char* kClusterLabel = "ppcs.cluster";

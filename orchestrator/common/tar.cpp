@@ -1,5 +1,6 @@
 #include "common/tar.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -8,7 +9,7 @@
 namespace ppcs {
 namespace {
 
-constexpr std::size_t kBlock = 512;
+constexpr std::size_t kBlock = kTarBlock;
 constexpr std::size_t kNameField = 100;
 constexpr std::size_t kPrefixField = 155;
 // 2020-01-01: a fixed time keeps archives byte-identical across runs.
@@ -18,6 +19,15 @@ constexpr unsigned long long kFixedMtime = 1577836800ULL;
 void writeOctal(char* field, std::size_t width, unsigned long long value) {
     for (std::size_t i = width - 1; i-- > 0; value >>= 3) field[i] = static_cast<char>('0' + (value & 7));
     field[width - 1] = '\0';
+}
+
+// A size field: octal while it fits in 11 digits, else base-256 (a leading 0x80 byte, then the
+// value big-endian), which GNU tar and Go's archive/tar (Docker) read.
+void writeSize(char* field, std::uint64_t size) {
+    constexpr std::uint64_t kOctalLimit = 1ULL << 33;  // 8^11
+    if (size < kOctalLimit) return writeOctal(field, 12, size);
+    field[0] = static_cast<char>(0x80);
+    for (std::size_t i = 11; i > 0; --i, size >>= 8) field[i] = static_cast<char>(size & 0xff);
 }
 
 Status validatePath(std::string_view path) {
@@ -41,6 +51,10 @@ Result<std::pair<std::string, std::string>> splitPath(const std::string& path) {
 
 unsigned long long readOctal(const char* field, std::size_t width) {
     unsigned long long value = 0;
+    if (static_cast<unsigned char>(field[0]) == 0x80) {  // base-256
+        for (std::size_t i = 1; i < width; ++i) value = (value << 8) | static_cast<unsigned char>(field[i]);
+        return value;
+    }
     for (std::size_t i = 0; i < width && field[i] >= '0' && field[i] <= '7'; ++i) value = value * 8 + (field[i] - '0');
     return value;
 }
@@ -49,18 +63,19 @@ std::string readString(const char* field, std::size_t width) { return std::strin
 
 }  // namespace
 
-Status TarWriter::add(const TarEntry& entry) {
+Result<std::string> encodeTarHeader(const TarHeader& entry) {
     std::string path = entry.path;
     if (entry.kind == TarEntry::Kind::directory && !endsWith(path, "/")) path += '/';
-    if (auto valid = validatePath(entry.path); !valid) return valid;
+    if (auto valid = validatePath(entry.path); !valid) return valid.error();
     auto fields = splitPath(path);
     if (!fields) return fields.error();
-    char header[kBlock] = {};
+    std::string block(kBlock, '\0');
+    char* header = block.data();
     std::memcpy(header, fields->second.data(), fields->second.size());
     writeOctal(header + 100, 8, entry.mode & 07777);
     writeOctal(header + 108, 8, entry.uid);
     writeOctal(header + 116, 8, entry.gid);
-    writeOctal(header + 124, 12, entry.kind == TarEntry::Kind::file ? entry.content.size() : 0);
+    writeSize(header + 124, entry.kind == TarEntry::Kind::file ? entry.size : 0);
     writeOctal(header + 136, 12, kFixedMtime);
     header[156] = entry.kind == TarEntry::Kind::file ? '0' : '5';
     std::memcpy(header + 257, "ustar", 6);
@@ -68,18 +83,24 @@ Status TarWriter::add(const TarEntry& entry) {
     std::memcpy(header + 345, fields->first.data(), fields->first.size());
     std::memset(header + 148, ' ', 8);
     unsigned checksum = 0;
-    for (unsigned char c : header) checksum += c;
+    for (unsigned char c : block) checksum += c;
     writeOctal(header + 148, 7, checksum);
-    archive_.append(header, kBlock);
+    return block;
+}
+
+Status TarWriter::add(const TarEntry& entry) {
+    auto header = encodeTarHeader({entry.kind, entry.path, entry.content.size(), entry.mode, entry.uid, entry.gid});
+    if (!header) return header.error();
+    archive_ += *header;
     if (entry.kind == TarEntry::Kind::file) {
         archive_ += entry.content;
-        archive_.append((kBlock - entry.content.size() % kBlock) % kBlock, '\0');
+        archive_.append(tarPadding(entry.content.size()), '\0');
     }
     return {};
 }
 
 std::string TarWriter::finish() {
-    archive_.append(2 * kBlock, '\0');
+    archive_ += tarEndMarker();
     return std::move(archive_);
 }
 
@@ -88,7 +109,9 @@ Result<std::vector<TarEntry>> readTar(std::string_view archive) {
     std::size_t offset = 0;
     while (offset + kBlock <= archive.size()) {
         const char* header = archive.data() + offset;
-        if (header[0] == '\0') return entries;
+        // The end marker is a zero block: a header's name field alone may be empty (a long
+        // directory name cut at its trailing '/', all of it in the prefix field).
+        if (std::all_of(header, header + kBlock, [](char c) { return c == '\0'; })) return entries;
         unsigned expected = static_cast<unsigned>(readOctal(header + 148, 8));
         unsigned actual = 0;
         for (std::size_t i = 0; i < kBlock; ++i) actual += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);

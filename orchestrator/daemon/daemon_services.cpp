@@ -253,6 +253,8 @@ bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chr
 
 Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
 
+Result<jobs::PruneReport> RealDaemonServices::pruneJobs(std::optional<int> keep) { return store_->prune(keep.value_or(store_->keepFinished())); }
+
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
     auto record = store_->get(id);
     if (!record && record.error().code == ErrorCode::notFound)

@@ -1,9 +1,11 @@
 // ppcsd: the only process that talks to Docker. Serves the JSON API on 127.0.0.1 for the CLI.
 //
-//   ppcsd [--state-dir DIR] [--port N]
+//   ppcsd [--state-dir DIR] [--port N] [--keep-jobs N]
 //
 // Writes into the state directory (0700): token (0600, new at every start), ppcsd.json (port and
 // pid, removed at exit) and holds ppcsd.lock for its whole life so only one runs per directory.
+// jobs.db keeps the newest N finished jobs: --keep-jobs, else $PPCS_KEEP_JOBS (the way to set it
+// when the CLI starts ppcsd), else 1000.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -33,23 +35,35 @@ using namespace ppcs;
 struct Options {
     std::string stateDir = stateDirectory();
     int port = 0;
+    int keepJobs = jobs::kDefaultKeptJobs;
 };
 
 constexpr std::size_t kMaxLogBytes = 8 * 1024 * 1024;
-constexpr const char* kUsage = "usage: ppcsd [--state-dir DIR] [--port N]";
+constexpr const char* kUsage = "usage: ppcsd [--state-dir DIR] [--port N] [--keep-jobs N]";
 
 Result<Options> parseOptions(int argc, char** argv) {
     Options options;
+    if (const char* keep = std::getenv("PPCS_KEEP_JOBS"); keep && *keep) {
+        auto parsed = jobs::parseKeptJobs(keep, "PPCS_KEEP_JOBS");
+        if (!parsed) return parsed.error();
+        options.keepJobs = *parsed;
+    }
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
             std::puts(kUsage);
             std::exit(0);
         }
-        if ((arg == "--state-dir" || arg == "--port") && i + 1 < argc) {
+        if ((arg == "--state-dir" || arg == "--port" || arg == "--keep-jobs") && i + 1 < argc) {
             std::string value = argv[++i];
             if (arg == "--state-dir") {
                 options.stateDir = value;
+                continue;
+            }
+            if (arg == "--keep-jobs") {
+                auto parsed = jobs::parseKeptJobs(value, "--keep-jobs");
+                if (!parsed) return parsed.error();
+                options.keepJobs = *parsed;
                 continue;
             }
             char* end = nullptr;
@@ -101,7 +115,7 @@ int run(const Options& options) {
         log::error(written.error().message);
         return 1;
     }
-    auto store = jobs::JobStore::open(options.stateDir + "/jobs.db");
+    auto store = jobs::JobStore::open(options.stateDir + "/jobs.db", options.keepJobs);
     if (!store) {
         log::error(store.error().message);
         return 1;

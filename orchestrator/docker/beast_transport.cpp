@@ -138,12 +138,20 @@ public:
     Result<HttpResponse> upload(const HttpRequest& request, const BodySource& source) override {
         Exchange<Socket> exchange(request.idleTimeout);
         if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
-        if (auto sent = sendChunked(exchange, request, source); !sent) return sent.error();
-        return collectBody([&](const BodySink& sink) { return readReply(exchange, sink); });
+        std::optional<Error> sourceFailed;
+        auto sent = sendChunked(exchange, request, source, sourceFailed);
+        // Returning closes the socket (the exchange ends) with the body unfinished.
+        if (sourceFailed) return *sourceFailed;
+        auto reply = collectBody([&](const BodySink& sink) { return readReply(exchange, sink); });
+        if (sent) return reply;
+        // The engine stopped reading the body: its reply, when it sent one, says why.
+        if (reply && reply->status >= 300) return reply;
+        return sent.error();
     }
 
 private:
-    Status sendChunked(Exchange<Socket>& exchange, const HttpRequest& request, const BodySource& source) {
+    // Sends the header and the body from source. A failure of source itself is put in sourceFailed.
+    Status sendChunked(Exchange<Socket>& exchange, const HttpRequest& request, const BodySource& source, std::optional<Error>& sourceFailed) {
         http::request<http::buffer_body> message{requestHeader(request)};
         message.chunked(true);
         message.body().data = nullptr;
@@ -154,7 +162,12 @@ private:
         std::string piece;
         while (true) {
             piece.clear();
-            bool more = source(piece);
+            auto next = source(piece);
+            if (!next) {
+                sourceFailed = next.error();
+                return next.error();
+            }
+            bool more = *next;
             if (!more && piece.empty()) break;
             if (piece.empty()) continue;
             message.body().data = piece.data();

@@ -301,6 +301,13 @@ Status EngineClient::putArchive(const std::string& containerId, const std::strin
     return {};
 }
 
+Status EngineClient::putArchiveStream(const std::string& containerId, const std::string& dir, const BodySource& source) {
+    auto request = makeRequest("PUT", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(dir)));
+    request.contentType = "application/x-tar";
+    if (auto reply = checked(request, transport_->upload(request, source)); !reply) return reply.error();
+    return {};
+}
+
 Result<std::string> EngineClient::createExec(const std::string& containerId, const ExecSpec& spec) {
     auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(containerId) + "/exec"), encodeExecSpec(spec)));
     if (!reply) return reply.error();

@@ -85,6 +85,9 @@ public:
     Result<std::vector<ContainerSummary>> listContainers(const Labels& labelFilter, bool all);
     // PUT /containers/{id}/archive?path=DIR; DIR must exist in the container.
     Status putArchive(const std::string& containerId, const std::string& dir, std::string tar);
+    // The same with the tar archive from source, sent piece by piece (never held whole). A source
+    // error abandons the upload and is returned with the request's context.
+    Status putArchiveStream(const std::string& containerId, const std::string& dir, const BodySource& source);
 
     // Exec: create, stream the demultiplexed output until EOF (or until sink returns false), then
     // read the exit code.

@@ -34,8 +34,9 @@ struct HttpResponse {
 // Receives reply body bytes as they arrive. Returning false stops reading and closes the connection.
 using BodySink = std::function<bool(std::string_view)>;
 // Supplies request body bytes for an upload: sets piece to the next bytes and returns true, or
-// returns false when the body is complete.
-using BodySource = std::function<bool(std::string& piece)>;
+// returns false when the body is complete (piece may hold its last bytes). An error abandons the
+// upload: the body is never completed, so the engine cannot take what was sent for all of it.
+using BodySource = std::function<Result<bool>(std::string& piece)>;
 
 class Transport {
 public:
@@ -46,7 +47,9 @@ public:
     // empty); for any other status the body is collected into the returned HttpResponse instead.
     virtual Result<HttpResponse> stream(const HttpRequest& request, const BodySink& sink) = 0;
     // One request whose body (request.body is ignored) comes piece by piece from source, sent with
-    // chunked transfer encoding; the whole reply is returned.
+    // chunked transfer encoding; the whole reply is returned. When source fails, the connection is
+    // closed without the final chunk and source's error returned. When the engine stops reading
+    // (it refused the request early), its reply is returned if it sent one.
     virtual Result<HttpResponse> upload(const HttpRequest& request, const BodySource& source) = 0;
     // Where the engine is, for messages: "unix:///var/run/docker.sock".
     virtual std::string endpoint() const = 0;

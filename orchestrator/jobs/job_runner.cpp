@@ -1,6 +1,5 @@
 #include "jobs/job_runner.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,19 +10,16 @@
 #include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
-#include "common/files.h"
 #include "common/guarded.h"
 #include "common/log.h"
 #include "common/clock.h"
 #include "common/strings.h"
-#include "common/tar.h"
+#include "jobs/local_upload.h"
 
 namespace ppcs::jobs {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr unsigned kMpiUid = 1000;
-constexpr std::size_t kMaxUploadBytes = 256 * 1024 * 1024;
 
 
 std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + "/jobs/" + std::to_string(id); }
@@ -38,37 +34,11 @@ Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster
     if (!hostfile) return hostfile.error();
     std::string relative = "jobs/" + std::to_string(id);
     TarWriter tar;
-    for (const auto& entry : {TarEntry{TarEntry::Kind::directory, "jobs", "", 0755, kMpiUid, kMpiUid},
-                              TarEntry{TarEntry::Kind::directory, relative, "", 0755, kMpiUid, kMpiUid},
-                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, *hostfile, 0644, kMpiUid, kMpiUid}})
+    for (const auto& entry : {TarEntry{TarEntry::Kind::directory, "jobs", "", 0755, cluster::kMpiUserId, cluster::kMpiUserId},
+                              TarEntry{TarEntry::Kind::directory, relative, "", 0755, cluster::kMpiUserId, cluster::kMpiUserId},
+                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, *hostfile, 0644, cluster::kMpiUserId, cluster::kMpiUserId}})
         if (auto added = tar.add(entry); !added) return added;
     if (auto put = engine.putArchive(members.front().containerId, cluster::kSharedDir, tar.finish()); !put) return put.error().context("write the job's hostfile");
-    return {};
-}
-
-// Adds path (a file, or a directory tree of plain files) to tar under prefix. Links and special
-// files are refused, so nothing outside what the user named is copied.
-Status addLocalTree(TarWriter& tar, const std::string& path, const std::string& prefix, std::size_t& total) {
-    struct stat info {};
-    if (::lstat(path.c_str(), &info) != 0) return makeError(ErrorCode::usage, "'" + path + "' does not exist");
-    if (S_ISREG(info.st_mode)) {
-        auto content = readFile(path);
-        if (!content) return content.error();
-        total += content->size();
-        if (total > kMaxUploadBytes) return makeError(ErrorCode::usage, "'" + path + "': more than 256 MiB to copy");
-        return tar.add({TarEntry::Kind::file, prefix, *content, (info.st_mode & 0111) ? 0755u : 0644u, kMpiUid, kMpiUid});
-    }
-    if (!S_ISDIR(info.st_mode)) return makeError(ErrorCode::usage, "'" + path + "' is a link or special file: only plain files are copied");
-    if (auto added = tar.add({TarEntry::Kind::directory, prefix, "", 0755, kMpiUid, kMpiUid}); !added) return added;
-    std::vector<std::string> names;
-    if (DIR* dir = ::opendir(path.c_str())) {
-        while (dirent* entry = ::readdir(dir))
-            if (std::string(entry->d_name) != "." && std::string(entry->d_name) != "..") names.push_back(entry->d_name);
-        ::closedir(dir);
-    }
-    std::sort(names.begin(), names.end());
-    for (const auto& name : names)
-        if (auto added = addLocalTree(tar, path + "/" + name, prefix + "/" + name, total); !added) return added;
     return {};
 }
 
@@ -202,13 +172,10 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
             return argv;
         default: break;
     }
-    TarWriter tar;
-    std::size_t total = 0;
     std::string relative = "jobs/" + std::to_string(id);
-    if (auto added = tar.add({TarEntry::Kind::directory, "jobs", "", 0755, kMpiUid, kMpiUid}); !added) return added.error();
-    if (auto added = tar.add({TarEntry::Kind::directory, relative, "", 0755, kMpiUid, kMpiUid}); !added) return added.error();
-    if (auto added = addLocalTree(tar, request.localPath, relative + "/" + program.name, total); !added) return added.error();
-    if (auto copied = engine_.putArchive(head, cluster::kSharedDir, tar.finish()); !copied) return copied.error().context("copy " + program.name);
+    LocalUpload upload{request.localPath, relative + "/" + program.name, {"jobs", relative}};
+    if (auto copied = uploadLocalTree(engine_, head, cluster::kSharedDir, upload, [&control] { return control.stopRequested(); }); !copied)
+        return copied.error().context("copy " + program.name);
     if (control.stopRequested()) return stoppedBeforeLaunch();
     std::string dir = jobDir(id);
     std::string source = dir + "/" + program.name;
@@ -390,7 +357,7 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
     outputRecordFailed_ = true;
     std::string line = "job " + std::to_string(id) + ": its output can no longer be recorded: " + stored.error().message;
     log::warn(line);
-    events("job", line);
+    events("warning", line);
 }
 
 Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
@@ -424,7 +391,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<c
     JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
                      utcTimestamp()};
     auto id = store_.start(record);
-    if (!id) return id.error();
+    if (!id) return id.error().context("job not started");
     events("job-id", std::to_string(*id));
     auto started = Clock::now();
     JobControl control;

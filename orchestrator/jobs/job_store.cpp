@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
+
 namespace ppcs::jobs {
 namespace {
 
@@ -40,8 +42,6 @@ private:
     bool ok_ = false;
 };
 
-Error sqlError(sqlite3* db, const std::string& what) { return makeError(ErrorCode::failed, "job store: " + what + ": " + sqlite3_errmsg(db)); }
-
 JobRecord recordFrom(Statement& row) {
     JobRecord record;
     record.id = sqlite3_column_int64(row.get(), 0);
@@ -61,10 +61,15 @@ JobRecord recordFrom(Statement& row) {
 }
 
 constexpr const char* kRecordColumns = "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message FROM jobs";
+// Retention: the finished jobs beyond the newest ? (the newest has the highest id), output first.
+constexpr const char* kDeleteOldOutput =
+    "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
+constexpr const char* kDeleteOldJobs = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
 
 }  // namespace
 
-Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int keepFinished) {
+    if (auto valid = parseKeptJobs(std::to_string(keepFinished), "the job store"); !valid) return valid.error();
     sqlite3* db = nullptr;
     mode_t previous = ::umask(077);
     int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -75,11 +80,11 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
         return error;
     }
     sqlite3_busy_timeout(db, 5000);
-    std::unique_ptr<JobStore> store(new JobStore(db));
+    std::unique_ptr<JobStore> store(new JobStore(db, path, keepFinished));
     if (auto made = store->execute(kSchema); !made) return made.error();
     {
         Statement running(db, "SELECT DISTINCT cluster FROM jobs WHERE state = 'running'");
-        if (!running.ok()) return sqlError(db, "find running jobs");
+        if (!running.ok()) return store->sqlError("find running jobs");
         while (sqlite3_step(running.get()) == SQLITE_ROW) store->interruptedClusters_.push_back(running.text(0));
     }
     if (auto marked = store->execute(kMarkInterrupted); !marked) return marked.error();
@@ -93,21 +98,25 @@ Status JobStore::execute(const std::string& sql) {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
         std::string text = message ? message : "unknown error";
         sqlite3_free(message);
-        return makeError(ErrorCode::failed, "job store: " + text);
+        return makeError(ErrorCode::failed, "job store '" + path_ + "': " + text);
     }
     return {};
+}
+
+Error JobStore::sqlError(const std::string& what) const {
+    return makeError(ErrorCode::failed, "job store '" + path_ + "': " + what + ": " + sqlite3_errmsg(db_));
 }
 
 Result<std::int64_t> JobStore::start(const JobRecord& record) {
     std::lock_guard<std::mutex> lock(mutex_);
     Statement insert(db_, "INSERT INTO jobs (cluster, program, args, np, started_at, state) VALUES (?, ?, ?, ?, ?, 'running')");
-    if (!insert.ok()) return sqlError(db_, "prepare insert");
+    if (!insert.ok()) return sqlError("record a new job");
     insert.bind(1, record.cluster);
     insert.bind(2, record.program);
     insert.bind(3, nlohmann::json(record.args).dump());
     insert.bind(4, static_cast<std::int64_t>(record.np));
     insert.bind(5, record.startedAt);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError(db_, "insert job");
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("record a new job");
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
@@ -119,11 +128,11 @@ Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& da
     stored += kept.size();
     if (stored >= kMaxStoredOutputBytes) kept += "\n[ppcs: output beyond 8 MiB was not stored]\n";
     Statement insert(db_, "INSERT INTO job_output (job_id, is_err, data) VALUES (?, ?, ?)");
-    if (!insert.ok()) return sqlError(db_, "prepare output");
+    if (!insert.ok()) return sqlError("store output of job " + std::to_string(id));
     insert.bind(1, id);
     insert.bind(2, static_cast<std::int64_t>(isErr ? 1 : 0));
     insert.bindBlob(3, kept);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError(db_, "store output");
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("store output of job " + std::to_string(id));
     return {};
 }
 
@@ -131,25 +140,56 @@ Status JobStore::finish(std::int64_t id, const std::string& state, std::optional
     std::lock_guard<std::mutex> lock(mutex_);
     storedBytes_.erase(id);
     Statement update(db_, "UPDATE jobs SET state = ?, exit_code = ?, seconds = ?, message = ? WHERE id = ?");
-    if (!update.ok()) return sqlError(db_, "prepare finish");
+    std::string what = "record the end of job " + std::to_string(id);
+    if (!update.ok()) return sqlError(what);
     update.bind(1, state);
     if (exitCode) update.bind(2, static_cast<std::int64_t>(*exitCode));
     else sqlite3_bind_null(update.get(), 2);
     update.bindDouble(3, seconds);
     update.bind(4, message);
     update.bind(5, id);
-    if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError(db_, "finish job");
+    if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError(what);
+    if (auto pruned = pruneLocked(keepFinished_); !pruned)
+        log::warn("job " + std::to_string(id) + " is recorded, but older jobs could not be deleted: " + pruned.error().message);
     return {};
+}
+
+Result<PruneReport> JobStore::prune(int keep) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pruneLocked(keep);
+}
+
+Result<PruneReport> JobStore::pruneLocked(int keep) {
+    if (auto valid = parseKeptJobs(std::to_string(keep), "prune"); !valid) return valid.error();
+    if (auto begun = execute("BEGIN IMMEDIATE"); !begun) return begun.error();
+    auto deleteBeyond = [&](const char* sql) -> Result<std::int64_t> {
+        Statement remove(db_, sql);
+        if (!remove.ok()) return sqlError("delete old jobs");
+        remove.bind(1, static_cast<std::int64_t>(keep));
+        if (sqlite3_step(remove.get()) != SQLITE_DONE) return sqlError("delete old jobs");
+        return static_cast<std::int64_t>(sqlite3_changes(db_));
+    };
+    auto output = deleteBeyond(kDeleteOldOutput);
+    auto removed = output ? deleteBeyond(kDeleteOldJobs) : output;
+    Status committed = removed ? execute("COMMIT") : Status(removed.error());
+    if (!committed) {
+        // Nothing was deleted then; a rollback that fails too leaves SQLite to roll back itself.
+        (void)execute("ROLLBACK");
+        return committed.error();
+    }
+    return PruneReport{*removed, keep};
 }
 
 Result<std::vector<JobRecord>> JobStore::list(int limit) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::string sql = std::string(kRecordColumns) + " ORDER BY id DESC LIMIT ?";
     Statement query(db_, sql.c_str());
-    if (!query.ok()) return sqlError(db_, "prepare list");
+    if (!query.ok()) return sqlError("list jobs");
     query.bind(1, static_cast<std::int64_t>(limit));
     std::vector<JobRecord> records;
-    while (sqlite3_step(query.get()) == SQLITE_ROW) records.push_back(recordFrom(query));
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) records.push_back(recordFrom(query));
+    if (step != SQLITE_DONE) return sqlError("list jobs");
     return records;
 }
 
@@ -157,22 +197,26 @@ Result<JobRecord> JobStore::get(std::int64_t id) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::string sql = std::string(kRecordColumns) + " WHERE id = ?";
     Statement query(db_, sql.c_str());
-    if (!query.ok()) return sqlError(db_, "prepare get");
+    if (!query.ok()) return sqlError("read job " + std::to_string(id));
     query.bind(1, id);
-    if (sqlite3_step(query.get()) != SQLITE_ROW) return makeError(ErrorCode::notFound, "no job " + std::to_string(id));
+    int step = sqlite3_step(query.get());
+    if (step == SQLITE_DONE) return makeError(ErrorCode::notFound, "no job " + std::to_string(id));
+    if (step != SQLITE_ROW) return sqlError("read job " + std::to_string(id));
     return recordFrom(query);
 }
 
 Result<std::vector<OutputChunk>> JobStore::output(std::int64_t id) {
     std::lock_guard<std::mutex> lock(mutex_);
     Statement query(db_, "SELECT is_err, data FROM job_output WHERE job_id = ? ORDER BY seq");
-    if (!query.ok()) return sqlError(db_, "prepare output");
+    if (!query.ok()) return sqlError("read output of job " + std::to_string(id));
     query.bind(1, id);
     std::vector<OutputChunk> chunks;
-    while (sqlite3_step(query.get()) == SQLITE_ROW) {
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
         auto* data = static_cast<const char*>(sqlite3_column_blob(query.get(), 1));
         chunks.push_back({sqlite3_column_int(query.get(), 0) != 0, data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(query.get(), 1))) : ""});
     }
+    if (step != SQLITE_DONE) return sqlError("read output of job " + std::to_string(id));
     return chunks;
 }
 

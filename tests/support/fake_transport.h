@@ -3,6 +3,7 @@
 // and every request is kept for assertions. Streamed replies are handed to the sink in the
 // given pieces, so tests can split bodies wherever they like.
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <string>
@@ -56,16 +57,23 @@ public:
         return response;
     }
 
-    // The body is drained from source into the recorded request, then answered like send().
+    // The body is drained from source into the recorded request, then answered like send(). A
+    // source that fails is recorded in abandonedUploads (with what it gave until then) and its
+    // error returned, as the real transport does; no reply is taken from the queue.
     Result<docker::HttpResponse> upload(const docker::HttpRequest& request, const docker::BodySource& source) override {
         docker::HttpRequest recorded = request;
         recorded.body.clear();
         std::string piece;
         while (true) {
             piece.clear();
-            bool more = source(piece);
+            auto more = source(piece);
+            if (!more) {
+                abandonedUploads.push_back(recorded);
+                return more.error();
+            }
             recorded.body += piece;
-            if (!more) break;
+            largestUploadPiece = std::max(largestUploadPiece, piece.size());
+            if (!*more) break;
         }
         return send(recorded);
     }
@@ -81,6 +89,8 @@ public:
     }
 
     std::vector<docker::HttpRequest> requests;
+    std::vector<docker::HttpRequest> abandonedUploads;
+    std::size_t largestUploadPiece = 0;  // the largest piece any upload's source gave
 
 private:
     std::map<std::string, std::deque<FakeReply>> replies_;

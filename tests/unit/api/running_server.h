@@ -35,6 +35,7 @@ public:
     Result<bool> cancelJobById(std::int64_t) override { return stub(); }
     Result<std::vector<jobs::JobRecord>> listJobs(int) override { return stub(); }
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t) override { return stub(); }
+    Result<jobs::PruneReport> pruneJobs(std::optional<int>) override { return stub(); }
     void requestStop() override {}
 
 private:

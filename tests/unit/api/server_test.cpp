@@ -109,6 +109,11 @@ public:
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override {
         return makeError(ErrorCode::notFound, "no job " + std::to_string(id));
     }
+    Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) override {
+        pruneAsked.push_back(keep.value_or(-1));
+        return jobs::PruneReport{3, keep.value_or(1000)};
+    }
+    std::vector<int> pruneAsked;
     jobs::JobRequest lastJob;
     void requestStop() override { stopRequested = true; }
 
@@ -282,6 +287,12 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     CHECK_FALSE(*running.client().cancelJob("idle"));
     CHECK((*running.client().listJobs(5))[0].id == 5);
     CHECK(running.client().jobLog(99).error().code == ErrorCode::notFound);
+    auto pruned = running.client().pruneJobs(5);
+    REQUIRE(pruned);
+    CHECK(pruned->removed == 3);
+    CHECK(pruned->keep == 5);
+    CHECK(running.client().pruneJobs(std::nullopt)->keep == 1000);
+    CHECK(running.services.pruneAsked == std::vector<int>{5, -1});
     httplib::Client raw("127.0.0.1", running.port);
     httplib::Headers auth{{"Authorization", "Bearer good-token"}};
     CHECK(raw.Get("/v1/jobs/abc", auth)->status == 400);
@@ -342,4 +353,5 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
     CHECK(running.services.statusAsked.empty());
     CHECK(running.services.cancelAsked.empty());
     CHECK(running.services.scaleAsked.empty());
+    CHECK(running.services.pruneAsked.empty());
 }

@@ -61,7 +61,9 @@ TEST_CASE("bad command lines give one line and exit 2, and change nothing", "[cl
 
 TEST_CASE("--help works everywhere and starts nothing", "[cli]") {
     std::string stateDir = freshStateDir();
-    for (std::vector<std::string> arguments : {std::vector<std::string>{"--help"}, {"build", "--help"}, {"daemon", "--help"}, {"daemon", "status", "--help"}}) {
+    for (std::vector<std::string> arguments : {std::vector<std::string>{"--help"}, {"build", "--help"}, {"daemon", "--help"}, {"daemon", "status", "--help"},
+                                                {"jobs", "--limit", "5", "--help"}, {"--json", "jobs", "--limit", "5", "--help"},
+                                                {"jobs", "prune", "--keep", "5", "--help"}}) {
         arguments.insert(arguments.begin(), ppcs::testing::cliBinary());
         auto result = runProcess(arguments, {{"PPCS_STATE_DIR", stateDir}}, 20);
         CHECK(result.exitCode == 0);

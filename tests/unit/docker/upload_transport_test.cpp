@@ -1,0 +1,119 @@
+// The real (Beast) transport's chunked upload against a one-connection server on a unix socket:
+// a complete body ends with the final chunk and the reply is read; a source that fails leaves the
+// body unfinished, so the engine can never take a part of an archive for all of it.
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <future>
+
+#include "docker/transport.h"
+
+using namespace ppcs;
+using namespace ppcs::docker;
+
+namespace {
+
+constexpr const char* kFinalChunk = "\r\n0\r\n\r\n";
+
+// Accepts one connection and reads it until the final chunk (then answers `reply`) or until the
+// client closes it; what it read is the future's value.
+class OneShotServer {
+public:
+    explicit OneShotServer(std::string reply) : reply_(std::move(reply)) {
+        char pattern[] = "/tmp/ppcs-upload-sock-XXXXXX";
+        REQUIRE(::mkdtemp(pattern) != nullptr);
+        dir_ = pattern;
+        path_ = dir_ + "/engine.sock";
+        listener_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);
+        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        REQUIRE(::listen(listener_, 1) == 0);
+        received_ = std::async(std::launch::async, [this] { return serve(); });
+    }
+    ~OneShotServer() {
+        ::close(listener_);
+        ::unlink(path_.c_str());
+        ::rmdir(dir_.c_str());
+    }
+    const std::string& path() const { return path_; }
+    std::string received() { return received_.get(); }
+
+private:
+    std::string serve() {
+        int connection = ::accept(listener_, nullptr, nullptr);
+        if (connection < 0) return "";
+        std::string bytes;
+        char buffer[65536];
+        pollfd readable{connection, POLLIN, 0};
+        while (::poll(&readable, 1, 10000) == 1) {
+            ssize_t n = ::read(connection, buffer, sizeof buffer);
+            if (n <= 0) break;
+            bytes.append(buffer, static_cast<std::size_t>(n));
+            if (bytes.size() >= 7 && bytes.compare(bytes.size() - 7, 7, kFinalChunk) == 0) {
+                (void)::write(connection, reply_.data(), reply_.size());
+                break;
+            }
+        }
+        ::close(connection);
+        return bytes;
+    }
+
+    std::string reply_;
+    std::string dir_;
+    std::string path_;
+    int listener_ = -1;
+    std::future<std::string> received_;
+};
+
+HttpRequest putArchiveRequest() {
+    HttpRequest request;
+    request.method = "PUT";
+    request.target = "/v1.41/containers/c/archive?path=%2Ftmp";
+    request.contentType = "application/x-tar";
+    request.idleTimeout = std::chrono::seconds(10);
+    return request;
+}
+
+}  // namespace
+
+TEST_CASE("a chunked upload ends with the final chunk and returns the engine's reply", "[docker][transport]") {
+    OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    auto transport = makeUnixSocketTransport(server.path());
+    int calls = 0;
+    auto reply = transport->upload(putArchiveRequest(), [&calls](std::string& piece) -> Result<bool> {
+        piece = "piece-" + std::to_string(++calls);
+        return calls < 3;
+    });
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    CHECK(reply->body == "ok");
+    std::string sent = server.received();
+    CHECK(sent.find("Transfer-Encoding: chunked") != std::string::npos);
+    CHECK(sent.find("piece-1") != std::string::npos);
+    CHECK(sent.find("piece-3") != std::string::npos);
+    CHECK(sent.size() >= 7);
+    CHECK(sent.compare(sent.size() - 7, 7, kFinalChunk) == 0);
+}
+
+TEST_CASE("a source that fails abandons the upload without the final chunk", "[docker][transport]") {
+    OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    auto transport = makeUnixSocketTransport(server.path());
+    int calls = 0;
+    auto reply = transport->upload(putArchiveRequest(), [&calls](std::string& piece) -> Result<bool> {
+        if (++calls == 3) return makeError(ErrorCode::failed, "'/data/x' became shorter while it was copied");
+        piece = "piece-" + std::to_string(calls);
+        return true;
+    });
+    REQUIRE_FALSE(reply);
+    CHECK(reply.error().message == "'/data/x' became shorter while it was copied");
+    std::string sent = server.received();
+    CHECK(sent.find("piece-2") != std::string::npos);
+    CHECK(sent.find("\r\n0\r\n") == std::string::npos);
+}

@@ -1,0 +1,227 @@
+// jobs.db: retention (finished jobs beyond the newest N deleted with their output, running jobs
+// never), `prune`, and writes that fail as on a full disk: each failure is returned with the
+// database's path and what was being recorded, and a job whose record cannot start never runs.
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <memory>
+
+#include "jobs/job_runner.h"
+#include "jobs/job_store.h"
+#include "support/fake_transport.h"
+
+namespace ppcs::jobs {
+// Declared a friend by JobStore: the connection, to set a page limit on it.
+struct JobStoreTestAccess {
+    static sqlite3* db(JobStore& store) { return store.db_; }
+};
+}  // namespace ppcs::jobs
+
+using namespace ppcs;
+using namespace ppcs::jobs;
+
+namespace {
+
+// A fresh jobs.db in a scratch directory, removed at the end.
+class ScratchStore {
+public:
+    explicit ScratchStore(int keep = kDefaultKeptJobs) {
+        char pattern[] = "/tmp/ppcs-store-test-XXXXXX";
+        REQUIRE(::mkdtemp(pattern) != nullptr);
+        dir_ = pattern;
+        path = dir_ + "/jobs.db";
+        auto opened = JobStore::open(path, keep);
+        REQUIRE(opened);
+        store = std::move(*opened);
+    }
+    ~ScratchStore() {
+        store.reset();
+        (void)std::system(("rm -rf '" + dir_ + "'").c_str());
+    }
+
+    // A job started, given output and, unless finished is false, finished.
+    std::int64_t job(const std::string& cluster, bool finished = true) {
+        auto id = store->start(JobRecord{0, cluster, "hello_world", {}, 2, "2026-01-01T00:00:00Z"});
+        REQUIRE(id);
+        REQUIRE(store->appendOutput(*id, false, "out of " + std::to_string(*id) + "\n"));
+        if (finished) REQUIRE(store->finish(*id, "finished", 0, 0.5, ""));
+        return *id;
+    }
+    // Caps the database at the pages it has now: from here on, a write that needs a new page
+    // fails as on a full disk ("database or disk is full").
+    void capAtCurrentSize() {
+        sqlite3* db = JobStoreTestAccess::db(*store);
+        REQUIRE(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_stmt* count = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &count, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(count) == SQLITE_ROW);
+        std::string pages = std::to_string(sqlite3_column_int64(count, 0));
+        sqlite3_finalize(count);
+        REQUIRE(sqlite3_exec(db, ("PRAGMA max_page_count = " + pages).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    }
+    // Starts small jobs until the store refuses one: the jobs table has no room left either.
+    void fillUp() {
+        for (int i = 0; i < 100000; ++i)
+            if (!store->start(JobRecord{0, "f", "x", {}, 1, "t"})) return;
+        FAIL("the capped store never filled up");
+    }
+
+    std::string path;
+    std::unique_ptr<JobStore> store;
+
+private:
+    std::string dir_;
+};
+
+std::vector<std::int64_t> listedIds(JobStore& store) {
+    auto listed = store.list(1000);
+    REQUIRE(listed);
+    std::vector<std::int64_t> ids;
+    for (const auto& record : *listed) ids.push_back(record.id);
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("a finishing job deletes finished jobs beyond the newest N with their output, never running ones", "[jobs][store]") {
+    ScratchStore scratch(3);
+    auto oldRunning = scratch.job("a", false);
+    std::vector<std::int64_t> finished;
+    for (int i = 0; i < 5; ++i) finished.push_back(scratch.job("a"));
+    // Five finished, keep 3: the two oldest finished are gone, the older running job stays.
+    CHECK(listedIds(*scratch.store) == std::vector<std::int64_t>{finished[4], finished[3], finished[2], oldRunning});
+    CHECK(scratch.store->get(finished[0]).error().code == ErrorCode::notFound);
+    auto output = scratch.store->output(finished[1]);
+    REQUIRE(output);
+    CHECK(output->empty());
+    CHECK(scratch.store->output(finished[2])->size() == 1);
+    CHECK(scratch.store->output(oldRunning)->front().data == "out of " + std::to_string(oldRunning) + "\n");
+}
+
+TEST_CASE("prune deletes finished jobs beyond the newest N and says how many", "[jobs][store]") {
+    ScratchStore scratch;
+    auto first = scratch.job("a");
+    auto running = scratch.job("b", false);
+    auto second = scratch.job("a");
+    auto third = scratch.job("c");
+    auto kept = scratch.store->prune(2);
+    REQUIRE(kept);
+    CHECK(kept->removed == 1);
+    CHECK(kept->keep == 2);
+    CHECK(scratch.store->get(first).error().code == ErrorCode::notFound);
+    CHECK(listedIds(*scratch.store) == std::vector<std::int64_t>{third, second, running});
+    CHECK(scratch.store->prune(2)->removed == 0);
+    auto all = scratch.store->prune(0);
+    REQUIRE(all);
+    CHECK(all->removed == 2);
+    CHECK(listedIds(*scratch.store) == std::vector<std::int64_t>{running});
+    CHECK(scratch.store->output(running)->size() == 1);
+
+    auto negative = scratch.store->prune(-1);
+    REQUIRE_FALSE(negative);
+    CHECK(negative.error().code == ErrorCode::usage);
+    CHECK(JobStore::open(scratch.path + "-other", -1).error().code == ErrorCode::usage);
+}
+
+TEST_CASE("numbers of jobs to keep are digits from 0 up, or one usage error naming the option", "[jobs][store]") {
+    CHECK(*parseKeptJobs("0", "--keep") == 0);
+    CHECK(*parseKeptJobs("1000", "--keep") == 1000);
+    CHECK(*parseKeptJobs("100000000", "--keep") == kMaxKeptJobs);
+    for (std::string bad : {"", "-1", "abc", "1x", "1.5", " 1", "100000001", "999999999999999999999"}) {
+        INFO("'" << bad << "'");
+        auto parsed = parseKeptJobs(bad, "--keep");
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().code == ErrorCode::usage);
+        CHECK(parsed.error().message == "--keep takes a number of jobs from 0 to 100000000, not '" + bad + "'");
+    }
+}
+
+TEST_CASE("writes to a full jobs.db fail with the file and what was being recorded", "[jobs][store]") {
+    ScratchStore scratch;
+    auto running = scratch.job("a", false);
+    scratch.capAtCurrentSize();
+    std::string big(256 * 1024, 'x');
+    std::string prefix = "job store '" + scratch.path + "': ";
+
+    auto started = scratch.store->start(JobRecord{0, "a", "hello_world", {big}, 2, "2026-01-01T00:00:00Z"});
+    REQUIRE_FALSE(started);
+    CHECK(started.error().message == prefix + "record a new job: database or disk is full");
+    auto stored = scratch.store->appendOutput(running, false, big);
+    REQUIRE_FALSE(stored);
+    CHECK(stored.error().message == prefix + "store output of job " + std::to_string(running) + ": database or disk is full");
+    auto finished = scratch.store->finish(running, "failed", 1, 2.0, big);
+    REQUIRE_FALSE(finished);
+    CHECK(finished.error().message == prefix + "record the end of job " + std::to_string(running) + ": database or disk is full");
+    // What was written before is still there, unchanged.
+    CHECK(scratch.store->get(running)->state == "running");
+    CHECK(scratch.store->output(running)->size() == 1);
+}
+
+TEST_CASE("a job whose record cannot be started is refused before anything reaches the engine", "[jobs][store]") {
+    ScratchStore scratch;
+    scratch.capAtCurrentSize();
+    scratch.fillUp();
+    auto transport = std::make_shared<testing::FakeTransport>();
+    transport->expect("GET", "/_ping", testing::pingReply("1.41"));
+    auto engine = docker::EngineClient::connect(transport);
+    REQUIRE(engine);
+    std::size_t pinged = transport->requests.size();
+    RunningJobs running;
+    JobRunner runner(*engine, *scratch.store, running);
+    JobRequest request;
+    request.cluster = "demo";
+    request.program = "hello_world";
+    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
+    std::vector<std::string> events;
+    auto outcome = runner.run(request, members, [&events](const std::string& phase, const std::string&) { events.push_back(phase); });
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().message == "job not started: job store '" + scratch.path + "': record a new job: database or disk is full");
+    CHECK(events.empty());                              // no job id was announced
+    CHECK(transport->requests.size() == pinged);        // nothing was copied, built or launched
+}
+
+TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, and the job goes on", "[jobs][store]") {
+    ScratchStore scratch;
+    scratch.job("a");
+    // The jobs table has room for one more row; output past a page does not fit.
+    scratch.capAtCurrentSize();
+    auto transport = std::make_shared<testing::FakeTransport>();
+    transport->expect("GET", "/_ping", testing::pingReply("1.41"));
+    transport->expectJson("PUT", "/v1.41/containers/c1/archive", 200, "");  // the job's own hostfile
+    transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e1"})");
+    // Two pieces of stdout, each a frame of the exec stream: [1, 0, 0, 0, size (big-endian)] + payload.
+    auto frame = [](const std::string& payload) {
+        std::string header{'\x01', 0, 0, 0, static_cast<char>(payload.size() >> 24), static_cast<char>((payload.size() >> 16) & 0xff),
+                           static_cast<char>((payload.size() >> 8) & 0xff), static_cast<char>(payload.size() & 0xff)};
+        return header + payload;
+    };
+    std::string big(64 * 1024, 'o');
+    transport->expect("POST", "/v1.41/exec/e1/start", testing::FakeReply{200, {}, {frame(big), frame(big)}});
+    transport->expectJson("GET", "/v1.41/exec/e1/json", 200, R"({"Running":false,"ExitCode":0})");
+    auto engine = docker::EngineClient::connect(transport);
+    REQUIRE(engine);
+    RunningJobs running;
+    JobRunner runner(*engine, *scratch.store, running);
+    JobRequest request;
+    request.cluster = "demo";
+    request.program = "true";
+    request.isCommand = true;
+    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
+    std::vector<std::string> warnings;
+    std::size_t stdoutBytes = 0;
+    auto outcome = runner.run(request, members, [&](const std::string& phase, const std::string& text) {
+        if (phase == "warning") warnings.push_back(text);
+        if (phase == "stdout") stdoutBytes += text.size();
+    });
+    REQUIRE(outcome);
+    CHECK(outcome->exitCode == 0);
+    CHECK(stdoutBytes == 2 * big.size());
+    REQUIRE(warnings.size() == 1);
+    std::string id = std::to_string(outcome->id);
+    CHECK(warnings[0] == "job " + id + ": its output can no longer be recorded: job store '" + scratch.path + "': store output of job " + id +
+                             ": database or disk is full");
+    CHECK(scratch.store->get(outcome->id)->state == "finished");
+}
