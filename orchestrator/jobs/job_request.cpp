@@ -103,13 +103,29 @@ std::string rankWorkdir(const JobRequest& request, const std::string& jobDir, co
     return request.workdir.front() == '/' ? request.workdir : jobDir + "/" + request.workdir;
 }
 
-Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile) {
+// A directory without a Makefile: its entry script, named by --exe or its only .py file.
+Result<ResolvedProgram> scriptDirectory(const JobRequest& request, const std::string& name, const std::vector<std::string>& scripts) {
+    if (!request.exe.empty()) {
+        if (std::find(scripts.begin(), scripts.end(), request.exe) == scripts.end())
+            return makeError(ErrorCode::usage, "'" + request.program + "' has no Python script '" + request.exe + "' (and no Makefile)");
+        return ResolvedProgram{ProgramKind::scriptDirectory, name, request.exe};
+    }
+    if (scripts.size() == 1) return ResolvedProgram{ProgramKind::scriptDirectory, name, scripts.front()};
+    if (scripts.empty()) return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile or a .py script");
+    return makeError(ErrorCode::usage, "'" + request.program + "' holds " + std::to_string(scripts.size()) + " .py scripts (" + join(scripts, ", ") +
+                                           ") and no Makefile: name the one to run with --exe");
+}
+
+Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile,
+                                       const std::optional<std::vector<std::string>>& directoryScripts) {
     if (request.isCommand) return ResolvedProgram{ProgramKind::command, request.program};
     const auto& examples = shippedExamples();
     if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return ResolvedProgram{ProgramKind::example, request.program};
     if (!request.localPath.empty()) {
         std::string name = baseName(request.localPath);
         if (auto kind = localProgramKind(name, isRegularFile, isDirectoryWithMakefile)) return ResolvedProgram{*kind, name};
+        if (directoryScripts && (request.program.front() != '/' || !directoryScripts->empty()))
+            return scriptDirectory(request, name, *directoryScripts);
     }
     // Checked after the local kinds, yet whatever else the host has at this path does not matter:
     // `run /bin/hostname` means the image's binary even though this host has one too.

@@ -3,6 +3,7 @@
 // program it names, and the mpirun argv (an argv vector end to end: user arguments are never
 // passed through a shell).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,19 +31,24 @@ struct JobRequest {
 // The example programs shipped in the node image, on its PATH.
 const std::vector<std::string>& shippedExamples();
 
-enum class ProgramKind { example, cSource, cxxSource, fortranSource, python, makeDirectory, imagePath, command };
+enum class ProgramKind { example, cSource, cxxSource, fortranSource, python, makeDirectory, scriptDirectory, imagePath, command };
 
 struct ResolvedProgram {
     ProgramKind kind = ProgramKind::example;
     std::string name;                  // example name, file or directory base name, or image path
+    std::string entry;                 // scriptDirectory: the .py script it runs, in the directory
 };
 
 // In this order: a shipped example; a local C (.c), C++ (.cc/.cpp), Fortran (.f/.f90/.f95/.f03/
 // .f08/.F/.F90) or Python (.py) file; a local directory holding a
-// Makefile; an absolute path inside the image, even when this host has some other file or directory
-// at that path (`run /bin/hostname` runs the image's hostname). Anything else is a usage error that
-// lists what is available. isRegularFile / isDirectoryWithMakefile describe request.localPath.
-Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile);
+// Makefile; a local directory without one whose entry is a Python script (its only top-level .py
+// file, or the one --exe names: the whole directory is shipped, so sibling modules import); an
+// absolute path inside the image, even when this host has some other file or directory at that
+// path (`run /bin/hostname` runs the image's hostname). Anything else is a usage error that lists
+// what is available. isRegularFile / isDirectoryWithMakefile describe request.localPath;
+// directoryScripts, for a directory without a Makefile, its top-level .py files.
+Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile,
+                                       const std::optional<std::vector<std::string>>& directoryScripts = std::nullopt);
 
 // mpirun's argv for np ranks of programArgv over hostfile (the job's members, totalSlots slots on
 // `hosts` members), every rank started in workdir (when given) with request.env exported. Fails (usage) when NP is not positive, or more than the slots (or per-node

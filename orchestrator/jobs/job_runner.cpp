@@ -1,5 +1,6 @@
 #include "jobs/job_runner.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -196,6 +197,8 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     std::string stem = program.name.substr(0, program.name.rfind('.'));
     if (program.kind == ProgramKind::python) {
         argv = {"python3", source};
+    } else if (program.kind == ProgramKind::scriptDirectory) {
+        argv = {"python3", source + "/" + program.entry};
     } else if (program.kind == ProgramKind::makeDirectory) {
         if (auto built = compileWith({"make", "-C", source}, "make in " + program.name); !built) return built.error();
         std::string exe = request.exe.empty() ? program.name : request.exe;
@@ -248,14 +251,31 @@ Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster
 
 namespace {
 
+// The regular *.py files at the top of a directory, sorted.
+std::vector<std::string> pythonScriptsIn(const std::string& directory) {
+    std::vector<std::string> scripts;
+    if (DIR* dir = ::opendir(directory.c_str())) {
+        while (dirent* entry = ::readdir(dir)) {
+            std::string name = entry->d_name;
+            struct stat info {};
+            if (endsWith(name, ".py") && ::lstat((directory + "/" + name).c_str(), &info) == 0 && S_ISREG(info.st_mode)) scripts.push_back(name);
+        }
+        ::closedir(dir);
+    }
+    std::sort(scripts.begin(), scripts.end());
+    return scripts;
+}
+
 // Which kind of program the request names, looking at its local path on this host.
 Result<ResolvedProgram> resolveOnThisHost(const JobRequest& request) {
     struct stat info {};
     bool exists = !request.localPath.empty() && ::stat(request.localPath.c_str(), &info) == 0;
     if (!request.localPath.empty() && !exists) return makeError(ErrorCode::usage, "'" + request.program + "' does not exist");
     bool isFile = exists && S_ISREG(info.st_mode);
-    bool isMakeDir = exists && S_ISDIR(info.st_mode) && ::stat((request.localPath + "/Makefile").c_str(), &info) == 0;
-    return resolveProgram(request, isFile, isMakeDir);
+    bool isDir = exists && S_ISDIR(info.st_mode);
+    bool isMakeDir = isDir && ::stat((request.localPath + "/Makefile").c_str(), &info) == 0;
+    if (!isDir || isMakeDir) return resolveProgram(request, isFile, isMakeDir);
+    return resolveProgram(request, false, false, pythonScriptsIn(request.localPath));
 }
 
 // The outcome of a job that was asked to stop, whether or not it had been launched.
@@ -421,7 +441,8 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     if (!programArgv) return programArgv.error();
     // Ranks start in the job's folder (a Makefile project's own), where relative paths find its files.
-    std::string workdir = rankWorkdir(request, jobDir(id), program.kind == ProgramKind::makeDirectory ? jobDir(id) + "/" + program.name : jobDir(id));
+    bool directory = program.kind == ProgramKind::makeDirectory || program.kind == ProgramKind::scriptDirectory;
+    std::string workdir = rankWorkdir(request, jobDir(id), directory ? jobDir(id) + "/" + program.name : jobDir(id));
     auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName, *programArgv, workdir);
     if (!argv) return argv.error();
     events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));

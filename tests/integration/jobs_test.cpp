@@ -224,7 +224,7 @@ long countLine(const std::string& text, const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, the environment verbatim on every rank", "[docker]") {
+TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script folders, the environment verbatim on every rank", "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("realwork");
@@ -248,6 +248,18 @@ TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, the env
     REQUIRE(head->size() == 1);
     auto written = execIn(engine, head->front().id, {"cat", "/usr/local/var/mpishare/jobs/" + std::to_string(jobId) + "/reader/out-0.txt"});
     CHECK(written.out == "42\n");
+
+    // A directory without a Makefile and one entry script: shipped whole, so its sibling module
+    // imports, and its data file is found beside it.
+    std::system(("mkdir -p " + fixture.sources() + "/bench").c_str());
+    fixture.write("bench/helpers.py", "def scale():\n    return int(open('factor.txt').read())\n");
+    fixture.write("bench/factor.txt", "7\n");
+    fixture.write("bench/measure.txt", "not a script\n");
+    fixture.write("bench/entry.py", "from mpi4py import MPI\nimport helpers\nprint(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
+    auto script = fixture.run({"-n", "3", "--per-node", "1", "bench"});
+    INFO("script: " << script.err);
+    REQUIRE(script.exitCode == 0);
+    for (int rank = 0; rank < 3; ++rank) CHECK(countLine(script.out, "rank " + std::to_string(rank) + " scaled 42") == 1);
 
     // A Fortran program on every slot.
     fixture.write("hello.f90", kFortranHello);

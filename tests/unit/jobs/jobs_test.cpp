@@ -211,3 +211,33 @@ TEST_CASE("ranks start in the job's folder unless --workdir says otherwise", "[j
     REQUIRE(argv);
     CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "4", "--hostfile", "/h", "--wdir", "/share/jobs/7", "-x", "A=1 2", "-x", "B=$x", "prog"});
 }
+
+TEST_CASE("a directory without a Makefile runs its entry script, shipped whole", "[jobs]") {
+    JobRequest request;
+    request.program = "./bench";
+    request.localPath = "/home/u/bench";
+    auto single = resolveProgram(request, false, false, std::vector<std::string>{"osu_latency.py"});
+    REQUIRE(single);
+    CHECK(single->kind == ProgramKind::scriptDirectory);
+    CHECK(single->name == "bench");
+    CHECK(single->entry == "osu_latency.py");
+
+    std::vector<std::string> two{"helpers.py", "main.py"};
+    auto ambiguous = resolveProgram(request, false, false, two);
+    REQUIRE_FALSE(ambiguous);
+    CHECK(ambiguous.error().code == ErrorCode::usage);
+    CHECK(ambiguous.error().message == "'./bench' holds 2 .py scripts (helpers.py, main.py) and no Makefile: name the one to run with --exe");
+    request.exe = "main.py";
+    auto chosen = resolveProgram(request, false, false, two);
+    REQUIRE(chosen);
+    CHECK(chosen->entry == "main.py");
+    request.exe = "other.py";
+    CHECK(resolveProgram(request, false, false, two).error().message == "'./bench' has no Python script 'other.py' (and no Makefile)");
+
+    request.exe.clear();
+    auto none = resolveProgram(request, false, false, std::vector<std::string>{});
+    REQUIRE_FALSE(none);
+    CHECK(none.error().message == "'./bench' is a local directory without a Makefile or a .py script");
+    // A Makefile wins over scripts.
+    CHECK(resolveProgram(request, false, true, two)->kind == ProgramKind::makeDirectory);
+}
