@@ -41,12 +41,13 @@ struct ResolvedProgram {
 
 // In this order: a shipped example; a local C (.c), C++ (.cc/.cpp), Fortran (.f/.f90/.f95/.f03/
 // .f08/.F/.F90) or Python (.py) file; a local directory holding a
-// Makefile; a local directory without one whose entry is a Python script (its only top-level .py
-// file, or the one --exe names: the whole directory is shipped, so sibling modules import); an
+// Makefile; a local directory without one whose entry is a Python script (its only candidate
+// script, or the one --exe names: the whole directory is shipped, so sibling modules import); an
 // absolute path inside the image, even when this host has some other file or directory at that
 // path (`run /bin/hostname` runs the image's hostname). Anything else is a usage error that lists
 // what is available. isRegularFile / isDirectoryWithMakefile describe request.localPath;
-// directoryScripts, for a directory without a Makefile, its top-level .py files.
+// directoryScripts, for a directory without a Makefile, the top-level .py files that may be its
+// entry (the runner keeps those with a `__main__` guard when there are several).
 Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile,
                                        const std::optional<std::vector<std::string>>& directoryScripts = std::nullopt);
 

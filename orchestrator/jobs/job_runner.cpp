@@ -11,6 +11,7 @@
 #include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
+#include "common/files.h"
 #include "common/guarded.h"
 #include "common/log.h"
 #include "common/clock.h"
@@ -251,8 +252,10 @@ Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster
 
 namespace {
 
-// The regular *.py files at the top of a directory, sorted.
-std::vector<std::string> pythonScriptsIn(const std::string& directory) {
+// The regular *.py files at the top of a directory that may be its entry script, sorted: all of
+// them when --exe names one (resolveProgram checks it is there) or there is one; else those with
+// a `__main__` guard, when some have one (the others are modules they import).
+std::vector<std::string> pythonEntriesIn(const std::string& directory, const std::string& named) {
     std::vector<std::string> scripts;
     if (DIR* dir = ::opendir(directory.c_str())) {
         while (dirent* entry = ::readdir(dir)) {
@@ -263,7 +266,11 @@ std::vector<std::string> pythonScriptsIn(const std::string& directory) {
         ::closedir(dir);
     }
     std::sort(scripts.begin(), scripts.end());
-    return scripts;
+    if (!named.empty() || scripts.size() < 2) return scripts;
+    std::vector<std::string> mains;
+    for (const auto& script : scripts)
+        if (auto text = readFile(directory + "/" + script); text && text->find("__main__") != std::string::npos) mains.push_back(script);
+    return mains.empty() ? scripts : mains;
 }
 
 // Which kind of program the request names, looking at its local path on this host.
@@ -275,7 +282,7 @@ Result<ResolvedProgram> resolveOnThisHost(const JobRequest& request) {
     bool isDir = exists && S_ISDIR(info.st_mode);
     bool isMakeDir = isDir && ::stat((request.localPath + "/Makefile").c_str(), &info) == 0;
     if (!isDir || isMakeDir) return resolveProgram(request, isFile, isMakeDir);
-    return resolveProgram(request, false, false, pythonScriptsIn(request.localPath));
+    return resolveProgram(request, false, false, pythonEntriesIn(request.localPath, request.exe));
 }
 
 // The outcome of a job that was asked to stop, whether or not it had been launched.

@@ -255,11 +255,16 @@ TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script 
     fixture.write("bench/helpers.py", "def scale():\n    return int(open('factor.txt').read())\n");
     fixture.write("bench/factor.txt", "7\n");
     fixture.write("bench/measure.txt", "not a script\n");
-    fixture.write("bench/entry.py", "from mpi4py import MPI\nimport helpers\nprint(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
+    fixture.write("bench/entry.py", "from mpi4py import MPI\nimport helpers\nif __name__ == '__main__':\n"
+                                    "    print(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
     auto script = fixture.run({"-n", "3", "--per-node", "1", "bench"});
     INFO("script: " << script.err);
     REQUIRE(script.exitCode == 0);
     for (int rank = 0; rank < 3; ++rank) CHECK(countLine(script.out, "rank " + std::to_string(rank) + " scaled 42") == 1);
+    // Naming the module as the entry runs it instead (it prints nothing).
+    auto named = fixture.run({"-n", "1", "--exe", "helpers.py", "bench"});
+    CHECK(named.exitCode == 0);
+    CHECK(named.out.empty());
 
     // A Fortran program on every slot.
     fixture.write("hello.f90", kFortranHello);
