@@ -63,24 +63,27 @@ Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster,
 Status OperationLocks::takeLease(Held& held, std::chrono::milliseconds healWait) {
     if (!engines_) return {};
     auto until = std::chrono::steady_clock::now() + healWait;
+    while (true) {
+        auto lease = takeOrShareLease(held);
+        if (lease || lease.error().code != ErrorCode::conflict || std::chrono::steady_clock::now() >= until) return lease;
+        // Waited for without leaseMutex_: other clusters' leases are taken meanwhile.
+        auto engine = engines_();
+        auto foreign = engine ? foreignLease(*engine, held.cluster_) : std::nullopt;
+        if (foreign && foreign->operation != "heal") return lease;
+        std::this_thread::sleep_for(kForeignHealPoll);
+    }
+}
+
+Status OperationLocks::takeOrShareLease(Held& held) {
     std::lock_guard<std::mutex> taking(leaseMutex_);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         held.lease_ = busy_[held.cluster_].lease.lock();
     }
     if (held.lease_) return {};
-    while (true) {
-        auto lease = ClusterLease::take(engines_, held.cluster_, held.operation_, settings_);
-        if (lease) {
-            held.lease_ = std::shared_ptr<ClusterLease>(std::move(*lease));
-            break;
-        }
-        if (lease.error().code != ErrorCode::conflict || std::chrono::steady_clock::now() >= until) return lease.error();
-        auto engine = engines_();
-        auto foreign = engine ? foreignLease(*engine, held.cluster_) : std::nullopt;
-        if (foreign && foreign->operation != "heal") return lease.error();
-        std::this_thread::sleep_for(kForeignHealPoll);
-    }
+    auto lease = ClusterLease::take(engines_, held.cluster_, held.operation_, settings_);
+    if (!lease) return lease.error();
+    held.lease_ = std::shared_ptr<ClusterLease>(std::move(*lease));
     std::lock_guard<std::mutex> lock(mutex_);
     busy_[held.cluster_].lease = held.lease_;
     return {};

@@ -96,6 +96,8 @@ private:
     // does not yield; refusal says who) or mustWait (only yielding holders in the way, now asked to).
     enum class Claim { taken, mustWait, refused };
     Claim claim(const std::string& cluster, const std::string& operation, std::string& refusal, std::shared_ptr<std::atomic<bool>>& yield);
+    // One try: this process's lease for the cluster, shared, or a new one taken.
+    Status takeOrShareLease(Held& held);
     void release(Held& held);
 
     EngineFactory engines_;
