@@ -247,7 +247,7 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
 void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
                              const std::string& deadContainer) {
     lossDuringHeal(cluster);
-    NodeLoss loss{cluster, hostname, ""};
+    NodeLoss loss{cluster, hostname, "", ""};
     auto head = engine ? runningHead(*engine, cluster) : Result<std::string>(std::string());
     // The hostfile is edited under the cluster's lock (a heal in progress gives way), beside a job
     // if one runs: the job has its own hostfile.
@@ -288,7 +288,7 @@ void NodeWatcher::onHostChange(const docker::EngineEvent& event) {
         if (locks_.tasksChanging(cluster)) continue;
         events_.add(cluster, "docker host " + host + " is down: its members are out until swarm has replaced them elsewhere");
         log::warn("cluster '" + cluster + "': docker host " + host + " is down");
-        onLoss_(NodeLoss{cluster, "docker host " + host, ""});
+        onLoss_(NodeLoss{cluster, "", "", host});
         scheduleHeal(cluster);
     }
 }

@@ -39,10 +39,12 @@ private:
     std::map<std::string, std::deque<std::string>> events_;
 };
 
+// A lost member, or a whole docker host whose members are lost (which ones is not known).
 struct NodeLoss {
     std::string cluster;
-    std::string hostname;  // <cluster>-head or <cluster>-node-<slot>
-    std::string address;   // as the hostfile had it; empty when unknown
+    std::string hostname;    // <cluster>-head or <cluster>-node-<slot>; empty for a lost docker host
+    std::string address;     // as the hostfile had it; empty when unknown
+    std::string dockerHost;  // the docker host that went down; empty for a lost member
 };
 
 class NodeWatcher {

@@ -225,15 +225,17 @@ Status writeSharedFiles(docker::EngineClient& engine, const std::string& headCon
     TarWriter tar;
     std::vector<std::string> argv{"sh", "-c", "for p do mv -f -- \"$p" + std::string(kIncomingSuffix) + "\" \"$p\" || exit 1; done",
                                   "ppcs-install"};
+    bool anyFile = false;
     for (auto file : files) {
         if (file.kind == TarEntry::Kind::file) {
+            anyFile = true;
             argv.push_back(file.path);
             file.path += kIncomingSuffix;
         }
         if (auto added = tar.add(file); !added) return added;
     }
     if (auto put = engine.putArchive(headContainer, kSharedDir, tar.finish()); !put) return put;
-    if (argv.size() == 4) return {};
+    if (!anyFile) return {};
     auto moved = engine.runExec(headContainer, {argv, "root", {}, kSharedDir}, std::chrono::seconds(30));
     if (!moved) return moved.error().context("install shared files");
     if (moved->exitCode != 0) return makeError(ErrorCode::failed, "install shared files: " + std::string(trim(moved->err)));
@@ -289,11 +291,15 @@ Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngi
     return members;
 }
 
-Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members) {
-    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "write the hostfile: no head");
+Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members) {
     std::vector<HostEntry> entries;
     for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
-    auto hostfile = renderHostfile(cluster, entries);
+    return renderHostfile(cluster, entries);
+}
+
+Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members) {
+    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "write the hostfile: no head");
+    auto hostfile = renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
     if (auto written = writeSharedFiles(engine, members.front().containerId, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
         return written.error().context("write the hostfile");

@@ -58,6 +58,9 @@ struct Deadline {
 Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
                                           int slotsOverride, const Deadline& deadline, const Progress& progress);
 
+// The hostfile text listing exactly members, each with the container verified at its address.
+Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members);
+
 // Writes the hostfile listing exactly members (head first; each with the container verified at
 // its address), copies the settings to the other hosts, and marks members ready.
 Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members);

@@ -26,9 +26,12 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       store_(std::move(store)),
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
-                       std::string node = loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
-                       runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost,
-                                              startsWith(node, "docker host ") ? node : "node " + node);
+                       if (!loss.dockerHost.empty()) {
+                           runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost, "docker host " + loss.dockerHost);
+                           return;
+                       }
+                       std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
+                       runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost, node);
                    }) {}
 
 RealDaemonServices::~RealDaemonServices() {

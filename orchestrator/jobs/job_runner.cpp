@@ -8,7 +8,6 @@
 #include <regex>
 #include <thread>
 
-#include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/files.h"
@@ -30,9 +29,7 @@ std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + 
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 
 Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members, std::int64_t id) {
-    std::vector<cluster::HostEntry> entries;
-    for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
-    auto hostfile = cluster::renderHostfile(cluster, entries);
+    auto hostfile = cluster::renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
     std::string relative = "jobs/" + std::to_string(id);
     TarWriter tar;
@@ -102,12 +99,11 @@ bool RunningJobs::stop(const std::string& cluster, StopCause cause, const std::s
     return true;
 }
 
-bool RunningJobs::stopUsing(const std::string& cluster, const std::string& member, StopCause cause, const std::string& detail) {
+bool RunningJobs::stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause, const std::string& detail) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto found = jobs_.find(cluster);
     if (found == jobs_.end()) return false;
-    bool isHostname = startsWith(member, cluster + "-head") || startsWith(member, cluster + "-node-");
-    if (isHostname && !found->second.members.empty() && !found->second.members.count(member)) return false;
+    if (member && !found->second.members.empty() && !found->second.members.count(*member)) return false;
     found->second.control->requestStop(cause, detail);
     return true;
 }

@@ -79,9 +79,10 @@ public:
     void ended(const std::string& cluster);
     // False when no job runs on the cluster.
     bool stop(const std::string& cluster, StopCause cause, const std::string& detail = "");
-    // Stops the cluster's job when it runs on member (a hostname), or when member is not a hostname
-    // of the cluster (a lost docker host: which members it took is not known); false otherwise.
-    bool stopUsing(const std::string& cluster, const std::string& member, StopCause cause, const std::string& detail);
+    // Stops the cluster's job when it runs on member (a hostname), or whatever members it runs on
+    // when member is nullopt (a lost docker host: which members it took is not known); false when
+    // no job was asked to stop.
+    bool stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause, const std::string& detail);
     // False when job `id` is not running.
     bool stopById(std::int64_t id, StopCause cause);
     // Asks every running job to stop; returns how many were asked. With close, every job that

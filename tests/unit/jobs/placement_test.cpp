@@ -99,7 +99,7 @@ TEST_CASE("a lost node stops only the job that runs on it", "[jobs][placement]")
     JobControl second;
     running.started("demo", 8, &second, {"demo-head", "demo-node-1"});
     // A docker host that went down: which members it took is not known, so the job is stopped.
-    CHECK(running.stopUsing("demo", "docker host h2", StopCause::nodeLost, "docker host h2"));
+    CHECK(running.stopUsing("demo", std::nullopt, StopCause::nodeLost, "docker host h2"));
     CHECK(second.stopRequested());
     running.ended("demo");
 }
