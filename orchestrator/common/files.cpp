@@ -76,6 +76,13 @@ std::string stateDirectory() {
     return std::string(home && *home ? home : "/tmp") + "/.local/state/ppcs";
 }
 
+std::string baseName(const std::string& path) {
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    auto slash = trimmed.rfind('/');
+    return slash == std::string::npos || trimmed == "/" ? trimmed : trimmed.substr(slash + 1);
+}
+
 std::string executableDirectory() {
     char buffer[4096];
     ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);

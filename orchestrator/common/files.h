@@ -20,6 +20,9 @@ Status ensurePrivateDirectory(const std::string& dir);
 // $PPCS_STATE_DIR, else $XDG_STATE_HOME/ppcs, else $HOME/.local/state/ppcs.
 std::string stateDirectory();
 
+// A path's last component, trailing slashes ignored: "a/b/" gives "b", "/" gives "/".
+std::string baseName(const std::string& path);
+
 // Directory of the running executable (from /proc/self/exe).
 std::string executableDirectory();
 

@@ -308,6 +308,13 @@ Status EngineClient::putArchiveStream(const std::string& containerId, const std:
     return {};
 }
 
+Status EngineClient::getArchive(const std::string& containerId, const std::string& path, const BodySink& sink) {
+    auto request = makeRequest("GET", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(path)));
+    request.idleTimeout = std::chrono::seconds(300);
+    if (auto reply = checked(request, transport_->stream(request, sink)); !reply) return reply.error();
+    return {};
+}
+
 Result<std::string> EngineClient::createExec(const std::string& containerId, const ExecSpec& spec) {
     auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(containerId) + "/exec"), encodeExecSpec(spec)));
     if (!reply) return reply.error();

@@ -89,6 +89,10 @@ public:
     // error abandons the upload and is returned with the request's context.
     Status putArchiveStream(const std::string& containerId, const std::string& dir, const BodySource& source);
 
+    // GET /containers/{id}/archive?path=PATH: a tar archive of PATH (its last component as the
+    // archive's top entry), piece by piece to sink. sink returning false abandons it.
+    Status getArchive(const std::string& containerId, const std::string& path, const BodySink& sink);
+
     // Exec: create, stream the demultiplexed output until EOF (or until sink returns false), then
     // read the exit code.
     Result<std::string> createExec(const std::string& containerId, const ExecSpec& spec);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cluster/spec.h"
+#include "common/files.h"
 #include "common/strings.h"
 
 namespace ppcs::jobs {
@@ -13,12 +14,6 @@ namespace {
 constexpr int kMaxRanks = 100000;
 constexpr int kMaxTimeoutSeconds = 7 * 24 * 3600;
 
-std::string baseName(const std::string& path) {
-    std::string trimmed = path;
-    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-    auto slash = trimmed.rfind('/');
-    return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
-}
 
 // What ppcs builds from a local file or directory; nothing when it is neither a known source nor a
 // directory with a Makefile.

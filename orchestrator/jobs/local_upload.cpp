@@ -187,14 +187,29 @@ Result<bool> LocalTarStream::next(std::string& piece) {
     return false;
 }
 
-Status uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir, const LocalUpload& upload,
-                       const std::function<bool()>& stopRequested) {
+TreeTally LocalTarStream::tally() const {
+    TreeTally tally;
+    for (const auto& entry : state_->entries) {
+        if (entry.header.kind == TarEntry::Kind::directory) {
+            ++tally.directories;
+        } else {
+            ++tally.files;
+            tally.bytes += entry.header.size;
+        }
+    }
+    return tally;
+}
+
+Result<TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir, const LocalUpload& upload,
+                                  const std::function<bool()>& stopRequested) {
     auto stream = LocalTarStream::open(upload);
     if (!stream) return stream.error();
-    return engine.putArchiveStream(containerId, dir, [&](std::string& piece) -> Result<bool> {
-        if (stopRequested && stopRequested()) return makeError(ErrorCode::failed, "the copy was abandoned: the job is stopping");
+    auto sent = engine.putArchiveStream(containerId, dir, [&](std::string& piece) -> Result<bool> {
+        if (stopRequested && stopRequested()) return makeError(ErrorCode::failed, "the copy was abandoned");
         return stream->next(piece);
     });
+    if (!sent) return sent.error();
+    return stream->tally();
 }
 
 }  // namespace ppcs::jobs

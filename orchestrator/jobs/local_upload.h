@@ -17,6 +17,7 @@
 
 #include "common/result.h"
 #include "docker/engine.h"
+#include "jobs/copy_request.h"
 
 namespace ppcs::jobs {
 
@@ -49,6 +50,8 @@ public:
     Result<bool> next(std::string& piece);
     // The whole archive's size, known before anything is read.
     std::uint64_t archiveBytes() const;
+    // The files, directories and content bytes it holds, known before anything is read.
+    TreeTally tally() const;
 
 private:
     struct State;
@@ -56,10 +59,10 @@ private:
     std::unique_ptr<State> state_;
 };
 
-// Streams upload into dir of the container (PUT /containers/{id}/archive; dir must exist).
-// stopRequested, when given, is asked before every piece: true abandons the copy with an error,
-// so a job stopped during a long copy does not wait for its end.
-Status uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir, const LocalUpload& upload,
+// Streams upload into dir of the container (PUT /containers/{id}/archive; dir must exist) and
+// says what it carried. stopRequested, when given, is asked before every piece: true abandons the
+// copy with an error, so a job stopped (or a client gone) during a long copy does not wait for its end.
+Result<TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir, const LocalUpload& upload,
                        const std::function<bool()>& stopRequested = {});
 
 }  // namespace ppcs::jobs
