@@ -195,6 +195,10 @@ Result<jobs::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) {
     return decodeWith(post("/v1/jobs/prune", encodePruneRequest(PruneRequest{keep})), decodePruneReport);
 }
 
+Result<jobs::CopyReport> ApiClient::copy(const jobs::CopyRequest& request, const cluster::Progress& progress) {
+    return decodeWith(streamOperation("/v1/files/copy", encodeCopyRequest(request), progress), decodeCopyReport);
+}
+
 Result<cluster::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
     return decodeWith(get("/v1/clusters/" + name + "/ips"), decodeAddresses);
 }

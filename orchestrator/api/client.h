@@ -8,6 +8,7 @@
 
 #include "api/bench_messages.h"
 #include "api/cluster_messages.h"
+#include "api/file_messages.h"
 #include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
@@ -66,6 +67,8 @@ public:
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id);
     // Deletes finished jobs beyond the newest `keep` (ppcsd's setting when none is given).
     Result<jobs::PruneReport> pruneJobs(std::optional<int> keep);
+    // Streams the copy's progress to progress() and returns what it carried.
+    Result<jobs::CopyReport> copy(const jobs::CopyRequest& request, const cluster::Progress& progress);
 
 private:
     // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.

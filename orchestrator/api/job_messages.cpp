@@ -53,7 +53,8 @@ std::string encodeJobRequest(const jobs::JobRequest& request) {
     return fields::dumpJson({{"cluster", request.cluster},   {"program", request.program},       {"command", request.isCommand},
                         {"local_path", request.localPath}, {"args", request.args},          {"np", request.np},
                         {"per_node", request.perNode},  {"oversubscribe", request.oversubscribe}, {"tag_output", request.tagOutput},
-                        {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}, {"env", request.env}, {"workdir", request.workdir}});
+                        {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}, {"env", request.env}, {"workdir", request.workdir},
+                        {"output_dir", request.outputDir}});
 }
 
 Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
@@ -61,7 +62,7 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
     auto object = parseObject(body, what);
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
-                                                     "tag_output", "timeout_seconds", "exe", "env", "workdir"},
+                                                     "tag_output", "timeout_seconds", "exe", "env", "workdir", "output_dir"},
                                            what);
         !known)
         return known.error();
@@ -77,6 +78,7 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
     if (read) read = readOptional(*object, "exe", json::value_t::string, request.exe, what);
     if (read) read = readOptional(*object, "workdir", json::value_t::string, request.workdir, what);
+    if (read) read = readOptional(*object, "output_dir", json::value_t::string, request.outputDir, what);
     if (read) read = readStringList(*object, "args", request.args);
     if (read) read = readStringList(*object, "env", request.env);
     if (!read) return read.error();

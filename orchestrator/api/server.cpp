@@ -317,6 +317,12 @@ void ApiServer::installJobRoutes() {
         streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, *streams_, "run", decodeJobRequest, encodeJobOutcome,
                                                           [this](const auto& job, const auto& events, const auto& clientPresent) { return services_.runJob(job, events, clientPresent); });
     });
+    server_->Post("/v1/files/copy", [this](const httplib::Request& request, httplib::Response& response) {
+        streamDecoded<jobs::CopyRequest, jobs::CopyReport>(request, response, *streams_, "copy", decodeCopyRequest, encodeCopyReport,
+                                                           [this](const auto& copy, const auto& progress, const auto& clientPresent) {
+                                                               return services_.copyFiles(copy, progress, clientPresent);
+                                                           });
+    });
     server_->Post("/v1/jobs/cancel", [this](const httplib::Request& request, httplib::Response& response) {
         auto cancel = decodeCancelRequest(request.body);
         if (!cancel) return replyError(response, cancel.error());

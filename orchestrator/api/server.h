@@ -10,6 +10,7 @@
 
 #include "api/bench_messages.h"
 #include "api/cluster_messages.h"
+#include "api/file_messages.h"
 #include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
@@ -51,6 +52,10 @@ public:
     virtual Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) = 0;
     // Deletes finished jobs beyond the newest `keep` (ppcsd's setting when none is given).
     virtual Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) = 0;
+    // Copies between ppcsd's host and the cluster's shared folder (jobs/shared_copy.h); abandoned
+    // once clientPresent() turns false.
+    virtual Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
+                                               const std::function<bool()>& clientPresent) = 0;
     // Asks the daemon to shut down once the current reply is sent.
     virtual void requestStop() = 0;
 };

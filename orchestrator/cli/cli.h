@@ -35,5 +35,6 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
 void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+void addFileCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

@@ -16,7 +16,7 @@ namespace ppcs::cli {
 namespace {
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addBenchCommands, addHostCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addFileCommands, addBenchCommands, addHostCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -61,7 +61,7 @@ std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
 // run's options (or an option's value), or after "--". Those words are kept untouched.
 int splitRunWords(int argc, char** argv, GlobalOptions& global) {
     static const std::set<std::string> withValue{"-n",    "--np",  "--per-node", "--timeout",  "--name",
-                                                 "--exe", "-e",    "--env",      "--env-file", "--workdir", "--state-dir"};
+                                                 "--exe", "-e",    "--env",      "--env-file", "--workdir", "--output", "--state-dir"};
     int command = 1;
     while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
     if (command >= argc || std::string(argv[command]) != "run") return argc;

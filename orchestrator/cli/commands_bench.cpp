@@ -20,12 +20,6 @@ struct StatsOptions {
     bool watch = false;
 };
 
-std::string megabytes(std::int64_t bytes) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / 1048576.0);
-    return text;
-}
-
 void printBench(const jobs::BenchReport& report) {
     if (!report.pairs.empty()) {
         long small = report.pairs.front().rows.front().size;
@@ -73,8 +67,8 @@ int showStats(const GlobalOptions& global, const StatsOptions& options) {
                     std::printf("%-24s %s\n", member.hostname.c_str(), member.error.c_str());
                     continue;
                 }
-                std::printf("%-24s %8.1f %12s %12s %12s %12s\n", member.hostname.c_str(), member.stats.cpuPercent, megabytes(member.stats.memoryBytes).c_str(),
-                            megabytes(member.stats.memoryLimitBytes).c_str(), megabytes(member.stats.rxBytes).c_str(), megabytes(member.stats.txBytes).c_str());
+                std::printf("%-24s %8.1f %12s %12s %12s %12s\n", member.hostname.c_str(), member.stats.cpuPercent, formatMebibytes(member.stats.memoryBytes).c_str(),
+                            formatMebibytes(member.stats.memoryLimitBytes).c_str(), formatMebibytes(member.stats.rxBytes).c_str(), formatMebibytes(member.stats.txBytes).c_str());
             }
         }
         std::fflush(stdout);

@@ -35,6 +35,7 @@ void onInterrupt(int) { gInterrupts.fetch_add(1); }
 struct RunOptions {
     jobs::JobRequest request;
     std::vector<std::string> envFiles;  // read here, on the user's machine, before -e entries
+    bool outputGiven = false;           // --output, even as an empty word (refused)
 };
 
 // The request's environment: every --env-file's entries in order, then the -e ones (a later
@@ -151,6 +152,11 @@ int runJob(const GlobalOptions& global, RunOptions options) {
     request.program = global.runWords.front();
     request.args.assign(global.runWords.begin() + 1, global.runWords.end());
     Status valid = readEnvFiles(options);
+    if (valid && options.outputGiven) {
+        auto absolute = absoluteLocalPath(request.outputDir);
+        if (absolute) request.outputDir = *absolute;
+        else valid = absolute.error();
+    }
     if (valid) valid = jobs::validateJobRequest(request);
     if (valid) valid = resolveLocalPath(request);
     if (!valid) return reportError(valid.error());
@@ -288,7 +294,11 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     run->add_option("-e,--env", options->request.env, "NAME=VALUE for every rank and the build (repeatable; taken verbatim)");
     run->add_option("--env-file", options->envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)");
     run->add_option("--workdir", options->request.workdir, "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
-    run->callback([&global, &action, options] { action = [&global, options] { return runJob(global, *options); }; });
+    auto* output = run->add_option("--output", options->request.outputDir, "When the job ends, copy its folder (what it wrote there) into this local directory");
+    run->callback([&global, &action, options, output] {
+        options->outputGiven = output->count() > 0;
+        action = [&global, options] { return runJob(global, *options); };
+    });
 
     auto logOptions = std::make_shared<LogOptions>();
     auto* jobsCommand = app.add_subcommand("jobs", "List recent jobs: id, cluster, program, NP, start, duration, exit code");

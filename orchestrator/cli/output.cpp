@@ -10,6 +10,12 @@
 
 namespace ppcs::cli {
 
+std::string formatMebibytes(std::uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / 1048576.0);
+    return text;
+}
+
 int reportError(const Error& error) {
     std::string message = error.message;
     for (auto& c : message)

@@ -2,6 +2,7 @@
 // How the CLI speaks: one clear line per error on stderr, progress on stderr (a live line on a
 // terminal, plain lines otherwise), results on stdout.
 
+#include <cstdint>
 #include <string>
 
 #include "common/result.h"
@@ -10,6 +11,9 @@ namespace ppcs::cli {
 
 // Prints "ppcs-cluster: <message>" on stderr and returns the exit code for the error's kind.
 int reportError(const Error& error);
+
+// "12.3 MiB".
+std::string formatMebibytes(std::uint64_t bytes);
 
 // Progress lines from a long operation.
 class ProgressDisplay {

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "common/strings.h"
 
 namespace ppcs {
 namespace {
@@ -81,6 +84,20 @@ std::string baseName(const std::string& path) {
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
     auto slash = trimmed.rfind('/');
     return slash == std::string::npos || trimmed == "/" ? trimmed : trimmed.substr(slash + 1);
+}
+
+Result<std::string> absoluteLocalPath(const std::string& path) {
+    if (path.empty()) return makeError(ErrorCode::usage, "an empty local path");
+    std::string joined = path;
+    if (path.front() != '/') {
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd) == nullptr) return makeError(ErrorCode::failed, "cannot tell the current directory");
+        joined = std::string(cwd) + "/" + path;
+    }
+    std::string cleaned;
+    for (const auto& part : split(joined, '/'))
+        if (!part.empty() && part != ".") cleaned += "/" + part;
+    return cleaned.empty() ? std::string("/") : cleaned;
 }
 
 std::string executableDirectory() {

@@ -23,6 +23,10 @@ std::string stateDirectory();
 // A path's last component, trailing slashes ignored: "a/b/" gives "b", "/" gives "/".
 std::string baseName(const std::string& path);
 
+// path made absolute against the current directory (not resolved: it need not exist yet);
+// "." and empty components dropped, ".." kept for the system to resolve.
+Result<std::string> absoluteLocalPath(const std::string& path);
+
 // Directory of the running executable (from /proc/self/exe).
 std::string executableDirectory();
 

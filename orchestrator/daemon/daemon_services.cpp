@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "docker/engine.h"
 #include "jobs/placement.h"
+#include "jobs/shared_copy.h"
 
 namespace ppcs::daemon {
 namespace {
@@ -170,7 +171,9 @@ Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& requ
         auto members = membersForJob(manager, request, events, clientPresent);
         if (!members) return members.error();
         jobs::JobRunner runner(engine, *store_, runningJobs_);
-        return runner.run(request, *members, events, clientPresent);
+        auto outcome = runner.run(request, *members, events, clientPresent);
+        if (outcome && !request.outputDir.empty()) jobs::copyJobFolderBack(engine, members->front().containerId, request.outputDir, *outcome, events);
+        return outcome;
     });
 }
 
@@ -257,6 +260,30 @@ bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chr
 Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
 
 Result<jobs::PruneReport> RealDaemonServices::pruneJobs(std::optional<int> keep) { return store_->prune(keep.value_or(store_->keepFinished())); }
+
+Result<jobs::CopyReport> RealDaemonServices::copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
+                                                       const std::function<bool()>& clientPresent) {
+    // No cluster lock: a copy changes only files, as a job's own programs do.
+    return withEngine<jobs::CopyReport>([&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::CopyReport> {
+        auto members = manager.addresses(request.cluster);
+        if (!members) return members.error();
+        std::vector<cluster::Member> running;
+        for (const auto& member : *members)
+            if (member.state == "running" && !member.containerId.empty()) running.push_back(member);
+        if (running.empty() || running.front().role != "head")
+            return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no running head: wait for it or run `ppcs-cluster up` again");
+        auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
+        std::string remote = ":" + (request.remotePath.empty() ? std::string(".") : request.remotePath);
+        if (request.direction == jobs::CopyDirection::intoCluster) {
+            progress("copy", "copying " + request.localPath + " to " + remote);
+            return jobs::copyIntoCluster(engine, running, request, abandon);
+        }
+        auto target = jobs::localCopyTarget(request.localPath, jobs::sharedBaseName(request.remotePath));
+        if (!target) return target.error();
+        progress("copy", "copying " + remote + " to " + *target);
+        return jobs::copyOutOfCluster(engine, running.front().containerId, request.remotePath, *target, abandon);
+    }, "copy");
+}
 
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
     auto record = store_->get(id);

@@ -44,6 +44,8 @@ public:
     Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
     Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) override;
+    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
+                                       const std::function<bool()>& clientPresent) override;
     void requestStop() override;
     // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded
     // "stopped" with the reason) and waits for them, at most `limit`; false when some still run.

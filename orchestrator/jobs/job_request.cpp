@@ -68,6 +68,7 @@ Status validateJobRequest(const JobRequest& request) {
         return makeError(ErrorCode::usage, "--per-node must be from 1 to " + std::to_string(cluster::kMaxSlots));
     if (request.timeoutSeconds < 0 || request.timeoutSeconds > kMaxTimeoutSeconds)
         return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(kMaxTimeoutSeconds) + " seconds");
+    if (!request.outputDir.empty() && request.outputDir.front() != '/') return makeError(ErrorCode::usage, "output_dir must be absolute");
     if (!request.localPath.empty() && request.localPath.front() != '/') return makeError(ErrorCode::usage, "local_path must be absolute");
     if (request.exe.find('/') != std::string::npos || request.exe == "." || request.exe == "..")
         return makeError(ErrorCode::usage, "--exe takes a file name, not a path");

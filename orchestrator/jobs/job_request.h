@@ -26,6 +26,7 @@ struct JobRequest {
     std::string exe;                   // for a directory: the program make builds (default: the directory's name)
     std::vector<std::string> env;      // "NAME=VALUE" for every rank and the build, verbatim (never through a shell)
     std::string workdir;               // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
+    std::string outputDir;             // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
 };
 
 // The example programs shipped in the node image, on its PATH.

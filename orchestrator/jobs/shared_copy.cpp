@@ -114,4 +114,23 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
     return CopyReport{localTarget, relative, writer.tally(), 1};
 }
 
+void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir, JobOutcome& outcome,
+                       const JobEvents& events) {
+    if (outcome.id <= 0) return;  // no job was recorded, so it has no folder
+    std::string folder = "jobs/" + std::to_string(outcome.id);
+    Result<CopyReport> copied = makeError(ErrorCode::usage, "no directory " + parentOf(outputDir) + " to copy into");
+    struct stat info {};
+    if (::stat(parentOf(outputDir).c_str(), &info) == 0 && S_ISDIR(info.st_mode)) copied = copyOutOfCluster(engine, headContainer, folder, outputDir);
+    if (copied) {
+        events("job", "copied the job's folder (" + std::to_string(copied->tally.files) + " files) to " + outputDir);
+        return;
+    }
+    std::string reason = "the job's folder was not copied to " + outputDir + ": " + copied.error().message;
+    events("warning", reason);
+    if (outcome.exitCode == 0) {
+        outcome.exitCode = 1;
+        outcome.message = reason;
+    }
+}
+
 }  // namespace ppcs::jobs

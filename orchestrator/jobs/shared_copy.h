@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "docker/engine.h"
 #include "jobs/copy_request.h"
+#include "jobs/job_runner.h"
 
 namespace ppcs::jobs {
 
@@ -44,5 +45,13 @@ Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vect
 // shared folder written as localTarget (see local_download.h for what is refused).
 Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer, const std::string& relative,
                                     const std::string& localTarget, const std::function<bool()>& abandon = {});
+
+// `run --output DIR`: the ended job's folder (jobs/ID in the head's copy of the shared folder)
+// copied into outputDir (created when missing, merged into when present), said to events ("job"
+// line). A failed copy is said as a "warning"; after a job that succeeded it also makes the
+// outcome exit 1 with the reason (the user asked for the files and does not have them; the job's
+// own record keeps its exit code).
+void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir, JobOutcome& outcome,
+                       const JobEvents& events);
 
 }  // namespace ppcs::jobs

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/cluster_messages.h"
+#include "api/file_messages.h"
 #include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
@@ -33,6 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto job = decodeJobRequest(body)) {
         auto again = decodeJobRequest(encodeJobRequest(*job));
         if (!again || again->np != job->np) __builtin_trap();
+    }
+    if (auto copy = decodeCopyRequest(body)) {
+        auto again = decodeCopyRequest(encodeCopyRequest(*copy));
+        if (!again || again->remotePath != copy->remotePath || again->localPath != copy->localPath || again->direction != copy->direction) __builtin_trap();
     }
     (void)decodeCancelRequest(body);
     (void)decodeStreamEvent(body);

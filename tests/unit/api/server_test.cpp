@@ -114,6 +114,13 @@ public:
         return jobs::PruneReport{3, keep.value_or(1000)};
     }
     std::vector<int> pruneAsked;
+    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress, const std::function<bool()>&) override {
+        lastCopy = request;
+        progress("copy", "copying");
+        jobs::CopyReport report{request.localPath, request.remotePath, {2, 1, 10, 0}, 1};
+        return report;
+    }
+    jobs::CopyRequest lastCopy;
     jobs::JobRequest lastJob;
     void requestStop() override { stopRequested = true; }
 
@@ -300,10 +307,35 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     for (std::string body : {R"({"program":"x","np":-3})", R"({"program":"x","args":"notalist"})", R"({"program":"x","args":[1,2]})",
                              R"({"program":"-rf"})", R"({"program":"x","local_path":"relative/p"})", R"({"program":"x","exe":"../../bin/sh"})",
                              R"({"program":"x","cluster":"../x"})", R"({"program":"x","timeout_seconds":-1})", R"({"program":"x","env":["1A=b"]})",
-                             R"({"program":"x","env":"A=b"})", R"({"program":"x","env":[7]})", R"({"program":"x","workdir":"../.."})"}) {
+                             R"({"program":"x","env":"A=b"})", R"({"program":"x","env":[7]})", R"({"program":"x","workdir":"../.."})",
+                             R"({"program":"x","output_dir":"relative/out"})"}) {
         INFO(body);
         CHECK(raw.Post("/v1/jobs/run", auth, body, "application/json")->status == 400);
     }
+}
+
+TEST_CASE("a copy request travels with its direction and paths, and bad ones are refused before any service", "[api]") {
+    RunningServer running;
+    std::vector<std::string> progress;
+    jobs::CopyRequest request{"demo", jobs::CopyDirection::outOfCluster, "/tmp/out dir", "jobs/7"};
+    auto report = running.client().copy(request, [&](const std::string& phase, const std::string& text) { progress.push_back(phase + ":" + text); });
+    REQUIRE(report);
+    CHECK(report->tally.files == 2);
+    CHECK(report->tally.bytes == 10);
+    CHECK(report->remotePath == "jobs/7");
+    CHECK(running.services.lastCopy.direction == jobs::CopyDirection::outOfCluster);
+    CHECK(running.services.lastCopy.localPath == "/tmp/out dir");
+    CHECK(progress == std::vector<std::string>{"copy:copying"});
+    running.services.lastCopy = {};
+    httplib::Client raw("127.0.0.1", running.port);
+    httplib::Headers auth{{"Authorization", "Bearer good-token"}};
+    for (std::string body : {R"({"direction":"sideways","local_path":"/tmp/x","remote_path":"a"})", R"({"direction":"in","local_path":"rel","remote_path":"a"})",
+                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"../etc"})", R"({"direction":"in","local_path":"/tmp/x","remote_path":"/etc"})",
+                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"a","extra":1})", R"({"direction":"out","local_path":"/tmp/x","cluster":"../x"})"}) {
+        INFO(body);
+        CHECK(raw.Post("/v1/files/copy", auth, body, "application/json")->status == 400);
+    }
+    CHECK(running.services.lastCopy.localPath.empty());
 }
 
 TEST_CASE("replies with unexpected types are errors, never exceptions", "[api]") {
