@@ -281,6 +281,34 @@ Result<ResolvedProgram> resolveOnThisHost(const JobRequest& request) {
     return resolveProgram(request, false, false, pythonEntriesIn(request.localPath, request.exe));
 }
 
+constexpr std::uint64_t kMostFolderBytesBesideScript = 256ULL << 20;
+constexpr std::uint64_t kMostFolderFilesBesideScript = 10000;
+
+// A Python file is shipped with its folder, as a script folder whose entry it is, when other
+// Python files sit beside it (modules it may import): run ./bench/osu_latency.py then works as
+// `python3 bench/osu_latency.py` does here. Only a folder that can be copied whole (no links or
+// special files) and is small enough (kMostFolder*) is; otherwise the file goes alone, and
+// a notice says why and how to ship the folder.
+ResolvedProgram withScriptFolder(JobRequest& request, const ResolvedProgram& program, const JobEvents& events) {
+    if (program.kind != ProgramKind::python || !request.exe.empty()) return program;
+    std::string folder = request.localPath.substr(0, request.localPath.rfind('/'));
+    if (folder.empty()) return program;
+    auto scripts = pythonEntriesIn(folder, program.name);
+    if (scripts.size() < 2) return program;
+    auto notAlone = [&](const std::string& why) {
+        events("notice", "copying " + program.name + " without the folder beside it (" + why + "): to ship the folder, run " + folder +
+                             " --exe " + program.name);
+        return program;
+    };
+    auto stream = LocalTarStream::open({folder, baseName(folder), {}});
+    if (!stream) return notAlone(stream.error().message);
+    auto tally = stream->tally();
+    if (tally.bytes > kMostFolderBytesBesideScript || tally.files > kMostFolderFilesBesideScript)
+        return notAlone("it holds " + std::to_string(tally.files) + " files, " + std::to_string(tally.bytes >> 20) + " MiB");
+    request.localPath = folder;
+    return ResolvedProgram{ProgramKind::scriptDirectory, baseName(folder), program.name};
+}
+
 // The outcome of a job that was asked to stop, whether or not it had been launched.
 JobOutcome stoppedOutcome(const JobRequest& request, const JobControl& control, int exitCode) {
     JobOutcome outcome;
@@ -401,13 +429,15 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
     return launch;
 }
 
-Result<JobOutcome> JobRunner::run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,
+Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<cluster::Member>& members, const JobEvents& events,
                                   const ClientPresent& clientPresent) {
+    JobRequest request = asked;  // a Python file may be shipped with its folder
     if (members.empty() || members.front().role != "head") return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
     int totalSlots = 0;
     for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;
     auto program = resolveOnThisHost(request);
     if (!program) return program.error();
+    program = withScriptFolder(request, *program, events);
     // NP is checked before anything is recorded or copied.
     if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), "", {program->name}); !checked) return checked.error();
 
