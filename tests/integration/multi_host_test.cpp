@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <regex>
 #include <set>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/strings.h"
@@ -234,6 +236,24 @@ void runOwnProgram(const TestDaemonDir& state, const std::string& name) {
     CHECK(helloHosts(own.out).size() == 7);
 }
 
+// cp in reaches every host's copy of the shared folder: every rank, on every host, reads it.
+void copyReachesEveryHost(const TestDaemonDir& state, const std::string& name) {
+    char folder[] = "/tmp/ppcs-it-cp-XXXXXX";
+    REQUIRE(::mkdtemp(folder) != nullptr);
+    std::string data = std::string(folder) + "/data";
+    REQUIRE(::mkdir(data.c_str(), 0755) == 0);
+    std::ofstream(data + "/value.txt") << "copied everywhere\n";
+    auto copied = runCli(state, {"cp", "--name", name, data, ":"});
+    std::system(("rm -rf '" + std::string(folder) + "'").c_str());
+    INFO("cp: " << lastPart(copied.err));
+    REQUIRE(copied.exitCode == 0);
+    CHECK(copied.out.find("on 3 docker hosts") != std::string::npos);
+    auto read = runCli(state, {"run", "--name", name, "--", "cat", "/usr/local/var/mpishare/data/value.txt"});
+    INFO("run: " << lastPart(read.err));
+    CHECK(read.exitCode == 0);
+    CHECK(split(std::string(trim(read.out)), '\n') == std::vector<std::string>(7, "copied everywhere"));
+}
+
 void checkRunsEverywhere(const TestDaemonDir& state, const std::string& name, const char* when) {
     auto hello = runCli(state, {"run", "--name", name, "hello_world"});
     INFO("run " << when << ": " << lastPart(hello.err));
@@ -308,6 +328,7 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
     registerWorkers(outer, sim, state);
     upAcrossHosts(state, name);
     runOwnProgram(state, name);
+    copyReachesEveryHost(state, name);
     killNodeOnWorker(sim, state, name);
     loseHost(outer, state, name);
     downEverywhere(sim, state, name);
