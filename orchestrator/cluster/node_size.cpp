@@ -158,6 +158,8 @@ Result<HostMount> parseHostMount(const std::string& text, const std::string& cwd
 Status validateHostMount(const HostMount& mount) {
     if (!isCleanAbsolute(mount.source))
         return makeError(ErrorCode::usage, "--mount: the host folder '" + truncateForDisplay(mount.source, 120) + "' must be an absolute path without '.' or '..'");
+    // The split of HOSTDIR[:PATH] and the label SOURCE:TARGET both cut at the first ':'.
+    if (mount.source.find(':') != std::string::npos) return makeError(ErrorCode::usage, "--mount: the host folder cannot contain ':'");
     if (mount.source == "/") return makeError(ErrorCode::usage, "--mount: binding the host's whole file system (/) is refused: name a folder");
     if (!isCleanAbsolute(mount.target) || mount.target == "/")
         return makeError(ErrorCode::usage, "--mount: PATH '" + truncateForDisplay(mount.target, 120) +

@@ -138,6 +138,7 @@ TEST_CASE("--mount HOSTDIR[:PATH]: absolute paths, a documented default, no clas
         CHECK(checked.error().message.find("--mount: PATH") == 0);
     }
     CHECK(validateHostMount({"/", "/mnt/root"}).error().message.find("binding the host's whole file system") != std::string::npos);
+    CHECK(validateHostMount({"/a:b", "/mnt/b"}).error().message == "--mount: the host folder cannot contain ':'");
     CHECK(validateHostMount({"srv", "/mnt/srv"}).error().message.find("must be an absolute path") != std::string::npos);
 }
 
