@@ -40,15 +40,22 @@ cluster::Member memberFromJson(const json& item) {
 }  // namespace
 
 std::string encodeUpRequest(const UpRequest& request) {
-    return fields::dumpJson(json{{"name", request.spec.name}, {"nodes", request.spec.nodes}, {"slots", request.spec.slotsOverride},
-                {"per_host", request.spec.perHost}, {"registry", request.spec.registry}, {"timeout_seconds", request.timeoutSeconds}});
+    const auto& spec = request.spec;
+    return fields::dumpJson(json{{"name", spec.name}, {"nodes", spec.nodes}, {"slots", spec.slotsOverride},
+                {"per_host", spec.perHost}, {"registry", spec.registry}, {"timeout_seconds", request.timeoutSeconds},
+                {"nano_cpus", spec.size.nanoCpus}, {"memory_bytes", spec.size.memoryBytes}, {"shm_bytes", spec.size.shmBytes},
+                {"mount_source", spec.mount.source}, {"mount_target", spec.mount.target}, {"mount_every_host", spec.mount.everyHost}});
 }
 
 Result<UpRequest> decodeUpRequest(std::string_view body) {
     const char* what = "up request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "per_host", "registry", "timeout_seconds"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "per_host", "registry", "timeout_seconds", "nano_cpus", "memory_bytes",
+                                                     "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
+                                           what);
+        !known)
+        return known.error();
     UpRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
     if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodes, what);
@@ -56,6 +63,17 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
     if (read) read = readOptional(*object, "per_host", json::value_t::number_integer, request.spec.perHost, what);
     if (read) read = readOptional(*object, "registry", json::value_t::string, request.spec.registry, what);
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
+    auto& size = request.spec.size;
+    if (read) read = readOptional(*object, "nano_cpus", json::value_t::number_integer, size.nanoCpus, what);
+    if (read) read = readOptional(*object, "memory_bytes", json::value_t::number_integer, size.memoryBytes, what);
+    if (read) read = readOptional(*object, "shm_bytes", json::value_t::number_integer, size.shmBytes, what);
+    if (read) read = readOptional(*object, "mount_source", json::value_t::string, request.spec.mount.source, what);
+    if (read) read = readOptional(*object, "mount_target", json::value_t::string, request.spec.mount.target, what);
+    if (read) read = readOptional(*object, "mount_every_host", json::value_t::boolean, request.spec.mount.everyHost, what);
+    if (read && !request.spec.mount.source.empty() && request.spec.mount.target.empty())
+        read = makeError(ErrorCode::usage, std::string(what) + ": mount_source needs mount_target");
+    if (read && (size.nanoCpus < 0 || size.memoryBytes < 0 || size.shmBytes < 0))
+        read = makeError(ErrorCode::usage, std::string(what) + ": sizes cannot be negative");
     if (read) read = cluster::validateSpec(request.spec);
     if (read) read = checkTimeout(request.timeoutSeconds, what);
     if (!read) return read.error();
@@ -107,8 +125,13 @@ std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
     json hosts = json::array();
     for (const auto& host : status.hosts)
         hosts.push_back({{"name", host.name}, {"state", host.state}, {"availability", host.availability}, {"members", host.members}});
+    json mount = nullptr;
+    if (!status.mount.source.empty())
+        mount = {{"source", status.mount.source}, {"target", status.mount.target}, {"every_host", status.mount.everyHost}};
     return fields::dumpJson(json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
-                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"hosts", hosts}, {"events", status.events}});
+                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"hosts", hosts}, {"events", status.events},
+                {"cpus", static_cast<double>(status.size.nanoCpus) / cluster::kNanoCpusPerCpu}, {"nano_cpus", status.size.nanoCpus},
+                {"memory_bytes", status.size.memoryBytes}, {"shm_bytes", status.size.shmBytes}, {"mount", mount}});
 }
 
 Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
@@ -121,6 +144,11 @@ Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
     status.createdAt = fields::stringOr(*object, "created_at");
     status.desiredNodes = fields::valueOr(*object, "nodes", 0);
     status.events = fields::valueOr(*object, "events", std::vector<std::string>{});
+    status.size.nanoCpus = fields::valueOr<std::int64_t>(*object, "nano_cpus", 0);
+    status.size.memoryBytes = fields::valueOr<std::int64_t>(*object, "memory_bytes", 0);
+    status.size.shmBytes = fields::valueOr<std::int64_t>(*object, "shm_bytes", 0);
+    if (auto mount = object->find("mount"); mount != object->end() && mount->is_object())
+        status.mount = {fields::stringOr(*mount, "source"), fields::stringOr(*mount, "target"), fields::valueOr(*mount, "every_host", false)};
     if (auto members = object->find("members"); members != object->end() && members->is_array())
         for (const auto& item : *members)
             if (item.is_object()) status.members.push_back(memberFromJson(item));

@@ -1,8 +1,15 @@
 // `ppcs-cluster up | scale | down | status | ips`: the cluster lifecycle, carried out by ppcsd.
 
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "api/client.h"
@@ -20,6 +27,11 @@ struct ClusterOptions {
     int slots = 0;
     int perHost = 0;
     std::string registry;
+    std::string cpus;      // as the user wrote them: parsed in runUp
+    std::string memory;
+    std::string shmSize;
+    std::string mount;
+    bool mountEveryHost = false;
     int timeoutSeconds = api::kDefaultReadyTimeoutSeconds;
     bool removeVolume = false;
     bool hostfileFormat = false;
@@ -68,9 +80,47 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// --cpus, --memory, --shm-size and --mount into the spec: sizes parsed as Docker parses them, the
+// host folder made absolute against this process's directory and resolved on disk.
+Status readSizeAndMount(const ClusterOptions& options, cluster::ClusterSpec& spec) {
+    auto parseSize = [](const std::string& text, const char* option, std::int64_t& out) -> Status {
+        if (text.empty()) return {};
+        auto bytes = cluster::parseByteSize(text, option);
+        if (!bytes) return bytes.error();
+        out = *bytes;
+        return {};
+    };
+    if (!options.cpus.empty()) {
+        auto cpus = cluster::parseCpus(options.cpus);
+        if (!cpus) return cpus.error();
+        spec.size.nanoCpus = *cpus;
+    }
+    if (auto read = parseSize(options.memory, "--memory", spec.size.memoryBytes); !read) return read;
+    if (auto read = parseSize(options.shmSize, "--shm-size", spec.size.shmBytes); !read) return read;
+    if (options.mount.empty()) {
+        spec.mount.everyHost = options.mountEveryHost;
+        return {};
+    }
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return makeError(ErrorCode::failed, std::string("--mount: cannot read the current directory: ") + std::strerror(errno));
+    auto mount = cluster::parseHostMount(options.mount, cwd);
+    if (!mount) return mount.error();
+    char resolved[PATH_MAX];
+    if (!::realpath(mount->source.c_str(), resolved))
+        return makeError(ErrorCode::usage, "--mount: the host folder " + mount->source + " does not exist (" + std::strerror(errno) + ")");
+    struct stat info {};
+    if (::stat(resolved, &info) != 0 || !S_ISDIR(info.st_mode)) return makeError(ErrorCode::usage, "--mount: " + std::string(resolved) + " is not a folder");
+    // The default PATH follows the folder's name as written, not a symlink's target.
+    mount->source = resolved;
+    mount->everyHost = options.mountEveryHost;
+    spec.mount = *mount;
+    return {};
+}
+
 int runUp(const GlobalOptions& global, const ClusterOptions& options) {
     api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost, options.registry}, options.timeoutSeconds};
-    Status valid = cluster::validateSpec(request.spec);
+    Status valid = readSizeAndMount(options, request.spec);
+    if (valid) valid = cluster::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
     auto start = std::chrono::steady_clock::now();
@@ -117,6 +167,17 @@ Result<cluster::ClusterStatus> fetchAddresses(const GlobalOptions& global, const
     return api::ApiClient(*endpoint).clusterAddresses(name);
 }
 
+// "size cpus 1, memory 64 MiB, /dev/shm 32 MiB per member" and "mount HOSTDIR -> PATH".
+void printSizeAndMount(const cluster::ClusterStatus& status) {
+    const auto& size = status.size;
+    std::printf("size cpus %s, memory %s, /dev/shm %s per member\n", size.nanoCpus ? cluster::formatCpus(size.nanoCpus).c_str() : "unlimited",
+                size.memoryBytes ? cluster::formatBytes(size.memoryBytes).c_str() : "unlimited",
+                size.shmBytes ? cluster::formatBytes(size.shmBytes).c_str() : "Docker's default");
+    if (!status.mount.source.empty())
+        std::printf("mount %s -> %s (read-write%s)\n", status.mount.source.c_str(), status.mount.target.c_str(),
+                    status.mount.everyHost ? ", on every host" : "");
+}
+
 int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
     auto status = fetchStatus(global, options.name);
     if (!status) return reportError(status.error());
@@ -124,8 +185,10 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
         std::printf("%s\n", api::encodeClusterStatus(*status).c_str());
         return 0;
     }
-    std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n\n", status->name.c_str(), status->desiredNodes,
+    std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n", status->name.c_str(), status->desiredNodes,
                 readySlots(*status), status->image.c_str(), status->subnet.c_str(), status->createdAt.c_str());
+    printSizeAndMount(*status);
+    std::printf("\n");
     std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY", "SLOTS");
     for (const auto& member : status->members) {
         std::string slot = member.role == "head" ? "-" : std::to_string(member.slot);
@@ -179,6 +242,11 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     up->add_option("--slots", options->slots, "MPI slots per container (default: its CPU allowance)");
     up->add_option("--per-host", options->perHost, "Most nodes on one Docker host (default: no cap)");
     up->add_option("--registry", options->registry, "Push the image to this registry (HOST[:PORT]) and let every host pull it");
+    up->add_option("--cpus", options->cpus, "CPU limit of every member, e.g. 1 or 1.5 (slots follow: whole CPUs, at least 1)");
+    up->add_option("--memory", options->memory, "Memory limit of every member, e.g. 512m or 2g");
+    up->add_option("--shm-size", options->shmSize, "Size of /dev/shm in every member, e.g. 1g (default: half of --memory, else of the host's memory)");
+    up->add_option("--mount", options->mount, "HOSTDIR[:PATH]: bind a host folder read-write into every member (PATH default: /mnt/<folder name>)");
+    up->add_flag("--mount-on-every-host", options->mountEveryHost, "Allow --mount on a swarm of several hosts: every host has HOSTDIR");
     addTimeoutOption(up, *options);
     up->callback([&global, &action, options] { action = [&global, options] { return runUp(global, *options); }; });
 

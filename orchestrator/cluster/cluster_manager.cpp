@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "cluster/host_folder.h"
 #include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/keys.h"
@@ -90,31 +91,6 @@ Status tearDown(const std::vector<docker::EngineClient*>& engines, const std::st
     return {};
 }
 
-// The head runs on the manager ppcsd talks to (jobs are started there by exec); nodes anywhere,
-// at most spec.perHost on one host.
-docker::ServiceSpec serviceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
-                                const docker::SecretInfo& secret, const std::string& subnet, const std::string& localNodeId) {
-    auto names = objectNames(spec.name);
-    docker::ServiceSpec service;
-    bool head = role == "head";
-    service.name = head ? names.headService : names.nodeService;
-    service.labels = roleLabels(spec.name, role);
-    service.labels[kSubnetLabel] = subnet;
-    if (spec.slotsOverride > 0) service.labels[kSlotsLabel] = std::to_string(spec.slotsOverride);
-    if (spec.perHost > 0) service.labels[kPerHostLabel] = std::to_string(spec.perHost);
-    if (!spec.registry.empty()) service.labels[kRegistryLabel] = spec.registry;
-    service.containerLabels = roleLabels(spec.name, role);
-    service.image = imageId;
-    service.hostname = head ? names.headHostname : names.nodeHostname;
-    service.mounts = {{names.volume, kSharedDir, clusterLabels(spec.name)}};
-    service.secrets = {{secret.id, secret.name, "ppcs_ssh_key", 0400}};
-    service.networkIds = {networkId};
-    if (head) service.constraints = {localNodeId.empty() ? "node.role==manager" : "node.id==" + localNodeId};
-    else service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
-    service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodes);
-    return service;
-}
-
 // Placement and where the image comes from are fixed when a cluster is created.
 Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observed) {
     if (spec.perHost != 0 && spec.perHost != observed.perHost())
@@ -122,8 +98,20 @@ Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observ
                                                "): take it down first");
     if (!spec.registry.empty() && spec.registry != observed.registry())
         return makeError(ErrorCode::usage, "--registry cannot change on an existing cluster: take it down first");
+    // So are the members' size and host folder: an `up` that names them again must name the same.
+    auto had = observed.nodeSize();
+    auto changed = [](std::int64_t asked, std::int64_t has) { return asked != 0 && asked != has; };
+    const char* sizeOption = changed(spec.size.nanoCpus, had.nanoCpus)      ? "--cpus"
+                             : changed(spec.size.memoryBytes, had.memoryBytes) ? "--memory"
+                             : changed(spec.size.shmBytes, had.shmBytes)       ? "--shm-size"
+                                                                                : nullptr;
+    if (sizeOption) return makeError(ErrorCode::usage, std::string(sizeOption) + " cannot change on an existing cluster: take it down first");
+    auto mounted = observed.hostMount();
+    if (!spec.mount.source.empty() && (spec.mount.source != mounted.source || spec.mount.target != mounted.target))
+        return makeError(ErrorCode::usage, "--mount cannot change on an existing cluster: take it down first");
     return {};
 }
+
 
 // Before any task is created: the placement fits the hosts, and every host has the image (unless
 // tasks pull it from a registry).
@@ -171,6 +159,25 @@ Result<std::vector<HostState>> describeHosts(docker::EngineClient& engine, std::
 
 }  // namespace
 
+Result<ClusterSpec> fitSpecToHosts(ClusterSpec spec, const HostEngines& hosts) {
+    std::vector<docker::SwarmNode> usable;
+    for (const auto& node : hosts.nodes())
+        if (schedulable(node)) usable.push_back(node);
+    std::int64_t leastMemory = 0;
+    for (const auto& node : usable)
+        if (node.memoryBytes > 0 && (leastMemory == 0 || node.memoryBytes < leastMemory)) leastMemory = node.memoryBytes;
+    if (spec.size.shmBytes == 0) spec.size.shmBytes = defaultShmBytes(spec.size.memoryBytes, leastMemory);
+    for (const auto& node : usable)
+        if (spec.size.nanoCpus > 0 && node.nanoCpus > 0 && spec.size.nanoCpus > node.nanoCpus)
+            return makeError(ErrorCode::usage, "--cpus " + formatCpus(spec.size.nanoCpus) + " is more than host " + hosts.displayName(node.id) +
+                                                   " has (" + formatCpus(node.nanoCpus) + ")");
+    if (!spec.mount.source.empty() && !spec.mount.everyHost && usable.size() > 1)
+        return makeError(ErrorCode::usage, "--mount binds a folder of this machine, and the swarm has " + std::to_string(usable.size()) +
+                                               " hosts that can run nodes: give --mount-on-every-host when " + spec.mount.source +
+                                               " exists on every one of them");
+    return spec;
+}
+
 Result<std::string> ClusterManager::ensureImage(const Progress& progress) {
     std::unique_lock<std::mutex> building;
     if (imageBuildLock_) building = std::unique_lock<std::mutex>(*imageBuildLock_);
@@ -217,13 +224,15 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
                               fromRegistry, progress);
     if (!hosts) return hosts.error().context("up '" + spec.name + "'");
     if (creating) {
+        auto fitted = fitSpecToHosts(spec, *hosts);
+        if (!fitted) return fitted.error().context("up '" + spec.name + "'");
         std::string serviceImage = *imageId;
         if (fromRegistry) {
             auto pushed = pushToRegistry(engine_, *imageId, spec.registry, progress);
             if (!pushed) return pushed.error().context("up '" + spec.name + "'");
             serviceImage = *pushed;
         }
-        return create(spec, serviceImage, *observed, *hosts, deadline, progress);
+        return create(*fitted, serviceImage, *observed, *hosts, deadline, progress);
     }
     auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(), *hosts, deadline, progress);
     if (!status) return status.error().context("up '" + spec.name + "'");
@@ -235,26 +244,38 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     auto names = objectNames(spec.name);
     auto labels = clusterLabels(spec.name);
     Teardown created;
+    HostFolderGrant grant;
     auto fail = [&](const Error& error) -> Result<ClusterStatus> {
         progress("rollback", "removing what this up created");
+        revokeGrant(grant);
         std::vector<std::string> removed;
         if (auto undone = tearDown(reachableEngines(engine_, &hosts), spec.name, created, removed, progress); !undone)
             return error.context("up '" + spec.name + "' (and its rollback failed too: " + undone.error().message + ")");
         return error.context("up '" + spec.name + "'");
     };
 
+    if (!spec.mount.source.empty()) {
+        auto granted = grantMpiUserWrite(spec.mount.source);
+        if (!granted) return granted.error().context("up '" + spec.name + "'");
+        grant = *granted;
+        if (grant.changed)
+            progress("mount", "made " + spec.mount.source + " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
+                                  std::to_string(kMpiUserId) + ") can write in it");
+    }
     auto networks = engine_.listNetworks({});
-    if (!networks) return networks.error();
+    if (!networks) return fail(networks.error());
     std::vector<std::string> used;
     for (const auto& network : *networks) used.insert(used.end(), network.subnets.begin(), network.subnets.end());
     auto subnet = chooseSubnet(used, spec.nodes);
-    if (!subnet) return subnet.error();
+    if (!subnet) return fail(subnet.error());
     progress("create", "overlay network " + names.network + " " + *subnet);
     auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
     if (!networkId) {
-        if (networkId.error().code == ErrorCode::conflict)
+        if (networkId.error().code == ErrorCode::conflict) {
+            revokeGrant(grant);
             return makeError(ErrorCode::conflict, "up '" + spec.name + "': a network named " + names.network +
                                                       " already exists (another request creating this cluster, or not ppcs's): choose another --name");
+        }
         return fail(networkId.error());
     }
     created.networks.push_back(*networkId);
@@ -273,13 +294,13 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     created.secrets.push_back(*secretId);
     progress("create", "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
     for (const char* role : {"head", "node"}) {
-        auto serviceId = engine_.createService(serviceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId()));
+        auto serviceId = engine_.createService(clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId()));
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
     }
     auto current = observeCluster(engine_, spec.name);
     if (!current) return fail(current.error());
-    auto members = makeReady(engine_, hosts, *current, spec.nodes, spec.slotsOverride, Deadline{deadline}, progress);
+    auto members = makeReady(engine_, hosts, *current, spec.nodes, effectiveSlots(spec), Deadline{deadline}, progress);
     if (!members) return fail(members.error());
     return status(spec.name);
 }
@@ -353,7 +374,8 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
     if (!observed) return observed.error();
     if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     if (!observed->complete()) return makeError(ErrorCode::conflict, "cluster '" + name + "' is incomplete (missing " + observed->missingParts() + ")");
-    ClusterStatus status{name, observed->head->image, observed->subnet(), observed->head->createdAt, static_cast<int>(observed->nodes->replicas), {}};
+    ClusterStatus status{name, observed->head->image, observed->subnet(), observed->head->createdAt, static_cast<int>(observed->nodes->replicas),
+                         observed->nodeSize(), observed->hostMount(), {}};
     auto members = currentMembers(engine_, *observed);
     if (!members) return members.error();
     status.members = std::move(*members);

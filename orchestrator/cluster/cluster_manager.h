@@ -36,6 +36,8 @@ struct ClusterStatus {
     std::string subnet;         // the overlay network's CIDR
     std::string createdAt;      // the head service's creation time (RFC 3339)
     int desiredNodes = 0;
+    NodeSize size;              // every member's limits and /dev/shm, as recorded at creation
+    HostMount mount;            // the host folder bound into every member, if any
     std::vector<Member> members;  // head first, then nodes by slot
     std::vector<HostState> hosts;  // every host of the swarm
     std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
@@ -51,6 +53,12 @@ struct SwarmSettings {
     std::string listenAddr = "127.0.0.1:2377";  // used only when ppcs initialises the swarm
     std::string advertiseAddr = "127.0.0.1";
 };
+
+// The spec as a new cluster's services get it, checked against the swarm's schedulable hosts:
+// /dev/shm sized when not given (half of --memory, else half of the smallest host's memory),
+// --cpus within every host's CPUs, and a host folder only on a single host unless every host is
+// said to have it (--mount-on-every-host). Usage errors otherwise.
+Result<ClusterSpec> fitSpecToHosts(ClusterSpec spec, const HostEngines& hosts);
 
 class ClusterManager {
 public:

@@ -27,7 +27,12 @@ std::string labelOf(const std::optional<docker::ServiceInfo>& service, const cha
 
 }  // namespace
 
-int ObservedCluster::slotsOverride() const { return std::atoi(labelOf(head, kSlotsLabel).c_str()); }
+int ObservedCluster::slotsOverride() const {
+    int slots = std::atoi(labelOf(head, kSlotsLabel).c_str());
+    return slots > 0 ? slots : slotsForCpus(nodeSize().nanoCpus);
+}
+NodeSize ObservedCluster::nodeSize() const { return head ? nodeSizeFromLabels(head->labels) : NodeSize{}; }
+HostMount ObservedCluster::hostMount() const { return head ? hostMountFromLabels(head->labels) : HostMount{}; }
 int ObservedCluster::perHost() const { return std::atoi(labelOf(nodes, kPerHostLabel).c_str()); }
 std::string ObservedCluster::registry() const { return labelOf(nodes, kRegistryLabel); }
 

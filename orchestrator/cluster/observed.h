@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/node_size.h"
 #include "common/result.h"
 #include "docker/engine.h"
 
@@ -26,9 +27,12 @@ struct ObservedCluster {
     std::string missingParts() const;
     std::string subnet() const;
     // Settings fixed at creation, from the services' labels: 0 or "" when not set (or no service).
-    int slotsOverride() const;   // ppcs.slots on the head service
+    // ppcs.slots on the head service, else the whole CPUs of its ppcs.cpus (at least 1).
+    int slotsOverride() const;
     int perHost() const;         // ppcs.per-host on the node service
     std::string registry() const;  // ppcs.registry on the node service
+    NodeSize nodeSize() const;     // ppcs.cpus, ppcs.memory, ppcs.shm-size on the head service
+    HostMount hostMount() const;   // ppcs.mount, ppcs.mount-every-host on the head service
 };
 
 Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::string& name);

@@ -58,8 +58,14 @@ Status validateSpec(const ClusterSpec& spec) {
     if (auto valid = validateNodeCount(spec.nodes); !valid) return valid;
     if (auto valid = validatePerHost(spec.perHost); !valid) return valid;
     if (auto valid = validateRegistry(spec.registry); !valid) return valid;
+    if (auto valid = validateNodeSize(spec.size); !valid) return valid;
+    if (!spec.mount.source.empty())
+        if (auto valid = validateHostMount(spec.mount); !valid) return valid;
+    if (spec.mount.source.empty() && spec.mount.everyHost) return makeError(ErrorCode::usage, "--mount-on-every-host needs --mount");
     return validateSlots(spec.slotsOverride);
 }
+
+int effectiveSlots(const ClusterSpec& spec) { return spec.slotsOverride > 0 ? spec.slotsOverride : slotsForCpus(spec.size.nanoCpus); }
 
 ObjectNames objectNames(const std::string& cluster) {
     return {cluster + "_mpihead", cluster + "_mpinode", cluster + "_net", cluster + "_mpishare",
@@ -70,6 +76,36 @@ docker::Labels clusterLabels(const std::string& cluster) { return {{kClusterLabe
 
 docker::Labels roleLabels(const std::string& cluster, const std::string& role) {
     return {{kClusterLabel, cluster}, {kRoleLabel, role}};
+}
+
+docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
+                                       const docker::SecretInfo& secret, const std::string& subnet, const std::string& localNodeId) {
+    auto names = objectNames(spec.name);
+    docker::ServiceSpec service;
+    bool head = role == "head";
+    service.name = head ? names.headService : names.nodeService;
+    service.labels = roleLabels(spec.name, role);
+    service.labels[kSubnetLabel] = subnet;
+    if (spec.slotsOverride > 0) service.labels[kSlotsLabel] = std::to_string(spec.slotsOverride);
+    if (spec.perHost > 0) service.labels[kPerHostLabel] = std::to_string(spec.perHost);
+    if (!spec.registry.empty()) service.labels[kRegistryLabel] = spec.registry;
+    service.containerLabels = roleLabels(spec.name, role);
+    service.image = imageId;
+    service.hostname = head ? names.headHostname : names.nodeHostname;
+    for (const auto& [key, value] : nodeSizeLabels(spec.size, spec.mount)) service.labels[key] = value;
+    service.mounts = {{names.volume, kSharedDir, clusterLabels(spec.name)}};
+    // Docker's own /dev/shm is 64 MB: too small for MPI's shared memory (a shared window of a few
+    // hundred MiB fails). A tmpfs mount at /dev/shm takes its place.
+    service.mounts.push_back({"", "/dev/shm", {}, docker::MountType::tmpfs, spec.size.shmBytes});
+    if (!spec.mount.source.empty()) service.mounts.push_back({spec.mount.source, spec.mount.target, {}, docker::MountType::bind});
+    service.nanoCpus = spec.size.nanoCpus;
+    service.memoryBytes = spec.size.memoryBytes;
+    service.secrets = {{secret.id, secret.name, "ppcs_ssh_key", 0400}};
+    service.networkIds = {networkId};
+    if (head) service.constraints = {localNodeId.empty() ? "node.role==manager" : "node.id==" + localNodeId};
+    else service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
+    service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodes);
+    return service;
 }
 
 }  // namespace ppcs::cluster

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cluster/node_size.h"
 #include "common/result.h"
 #include "docker/types.h"
 
@@ -33,6 +34,8 @@ struct ClusterSpec {
     int slotsOverride = 0;  // 0: slots from each container's CPU allowance
     int perHost = 0;        // most nodes on one Docker host; 0: no cap
     std::string registry;   // HOST[:PORT] the image is pushed to and tasks pull from; empty: copied to each host
+    NodeSize size;          // limits and /dev/shm of every member (node_size.h)
+    HostMount mount;        // a host folder bound into every member; source empty: none
 };
 
 // A name Docker accepts for every object derived from it: lower-case letters, digits and '-',
@@ -45,7 +48,10 @@ Status validatePerHost(int perHost);  // 0 (no cap) or 1..kMaxNodes
 Status validateRegistry(const std::string& registry);
 // Refuses a node count that the schedulable hosts cannot hold at perHost nodes each.
 Status validatePlacement(int nodes, int perHost, int schedulableHosts);
+// Also the size and, when one is given, the mount (node_size.h).
 Status validateSpec(const ClusterSpec& spec);
+// The slots each member gets: --slots, else whole CPUs of --cpus, else 0 (each host's CPUs).
+int effectiveSlots(const ClusterSpec& spec);
 
 struct ObjectNames {
     std::string headService;  // <name>_mpihead
@@ -60,5 +66,13 @@ struct ObjectNames {
 ObjectNames objectNames(const std::string& cluster);
 docker::Labels clusterLabels(const std::string& cluster);
 docker::Labels roleLabels(const std::string& cluster, const std::string& role);
+
+// The spec of the head's or the nodes' service (role "head" or "node"). The head runs on the
+// manager ppcsd talks to (localNodeId; jobs start there by exec), nodes anywhere, at most
+// spec.perHost on one host. Every member gets the shared volume, the key secret, the limits of
+// spec.size, a tmpfs of spec.size.shmBytes at /dev/shm (resolved by the caller: 0 leaves the
+// kernel's default) and the host folder of spec.mount; the labels record them all.
+docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
+                                       const docker::SecretInfo& secret, const std::string& subnet, const std::string& localNodeId);
 
 }  // namespace ppcs::cluster

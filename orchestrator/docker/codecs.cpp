@@ -340,7 +340,13 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     if (!spec.env.empty()) container["Env"] = spec.env;
     json mounts = json::array();
     for (const auto& mount : spec.mounts) {
-        json entry = {{"Type", "volume"}, {"Source", mount.source}, {"Target", mount.target}};
+        const char* type = mount.type == MountType::bind ? "bind" : mount.type == MountType::tmpfs ? "tmpfs" : "volume";
+        json entry = {{"Type", type}, {"Target", mount.target}};
+        if (mount.type != MountType::tmpfs) entry["Source"] = mount.source;
+        if (mount.type == MountType::bind) entry["ReadOnly"] = false;
+        // Mode 01777, as /dev/shm always has: every user's shared memory segments go there.
+        if (mount.type == MountType::tmpfs) entry["TmpfsOptions"] = {{"Mode", 01777}};
+        if (mount.type == MountType::tmpfs && mount.tmpfsSizeBytes > 0) entry["TmpfsOptions"]["SizeBytes"] = mount.tmpfsSizeBytes;
         if (!mount.volumeLabels.empty()) entry["VolumeOptions"] = {{"Labels", mount.volumeLabels}};
         mounts.push_back(std::move(entry));
     }
@@ -357,6 +363,10 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     if (!spec.constraints.empty()) placement["Constraints"] = spec.constraints;
     if (spec.maxPerNode > 0) placement["MaxReplicas"] = spec.maxPerNode;
     if (!placement.empty()) task["Placement"] = placement;
+    json limits = json::object();
+    if (spec.nanoCpus > 0) limits["NanoCPUs"] = spec.nanoCpus;
+    if (spec.memoryBytes > 0) limits["MemoryBytes"] = spec.memoryBytes;
+    if (!limits.empty()) task["Resources"] = {{"Limits", limits}};
     json body = {{"Name", spec.name}, {"Labels", spec.labels}, {"TaskTemplate", task},
                  {"Mode", {{"Replicated", {{"Replicas", spec.replicas}}}}}};
     if (spec.dnsRoundRobin) body["EndpointSpec"] = {{"Mode", "dnsrr"}};

@@ -1,5 +1,6 @@
 #include "docker/engine.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -282,6 +283,22 @@ Status EngineClient::followEvents(const std::map<std::string, std::vector<std::s
     reply = checked(request, std::move(reply));
     if (!reply) return reply.error();
     return {};
+}
+
+Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
+                                                         double untilSeconds) {
+    char until[32];
+    std::snprintf(until, sizeof until, "%.9f", untilSeconds);
+    auto reply = call(makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&until=" + until +
+                                                   "&filters=" + percentEncode(encodeFilters(filters)))));
+    if (!reply) return reply.error().context("read the engine's events");
+    LineSplitter splitter;
+    std::vector<EngineEvent> events;
+    auto lines = splitter.feed(reply->body);
+    lines.push_back(splitter.rest());
+    for (const auto& line : lines)
+        if (auto event = decodeEvent(line); event && !trim(line).empty()) events.push_back(std::move(*event));
+    return events;
 }
 
 Result<std::vector<ContainerSummary>> EngineClient::listContainers(const Labels& labelFilter, bool all) {

@@ -82,6 +82,10 @@ public:
     // event (callers reconnect with `since` to miss nothing).
     Status followEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
                         std::chrono::seconds idle, const std::function<bool(const EngineEvent&)>& onEvent);
+    // GET /events with ?filters=, ?since= and ?until= in the past: the events the engine kept
+    // from that span (Unix seconds; until may have a fraction), then the reply ends.
+    Result<std::vector<EngineEvent>> pastEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
+                                                double untilSeconds);
     Result<std::vector<ContainerSummary>> listContainers(const Labels& labelFilter, bool all);
     // PUT /containers/{id}/archive?path=DIR; DIR must exist in the container.
     Status putArchive(const std::string& containerId, const std::string& dir, std::string tar);

@@ -94,10 +94,14 @@ struct SecretMount {
     unsigned mode = 0400;                // File.Mode (0 would make the file unreadable)
 };
 
+enum class MountType { volume, bind, tmpfs };  // Mounts[].Type
+
 struct VolumeMount {
-    std::string source;                  // Mounts[].Source (a volume name)
+    std::string source;                  // Mounts[].Source (a volume name, a host path for bind; none for tmpfs)
     std::string target;                  // Mounts[].Target
     Labels volumeLabels;                 // Mounts[].VolumeOptions.Labels: set when a host creates the volume
+    MountType type = MountType::volume;  // Mounts[].Type
+    std::int64_t tmpfsSizeBytes = 0;     // Mounts[].TmpfsOptions.SizeBytes (tmpfs; 0: the kernel's default)
 };
 
 struct ServiceSpec {
@@ -107,11 +111,13 @@ struct ServiceSpec {
     std::string hostname;                // ContainerSpec.Hostname (templates like {{.Task.Slot}} allowed)
     std::vector<std::string> env;        // ContainerSpec.Env
     Labels containerLabels;              // ContainerSpec.Labels
-    std::vector<VolumeMount> mounts;     // ContainerSpec.Mounts (Type "volume")
+    std::vector<VolumeMount> mounts;     // ContainerSpec.Mounts
     std::vector<SecretMount> secrets;    // ContainerSpec.Secrets
     std::vector<std::string> networkIds; // TaskTemplate.Networks[].Target
     std::vector<std::string> constraints;// TaskTemplate.Placement.Constraints
     std::uint64_t maxPerNode = 0;        // TaskTemplate.Placement.MaxReplicas (0: no limit)
+    std::int64_t nanoCpus = 0;           // TaskTemplate.Resources.Limits.NanoCPUs (0: no limit)
+    std::int64_t memoryBytes = 0;        // TaskTemplate.Resources.Limits.MemoryBytes (0: no limit)
     std::uint64_t replicas = 1;          // Mode.Replicated.Replicas
     bool dnsRoundRobin = true;           // EndpointSpec.Mode "dnsrr": no virtual IP to allocate
 };

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <regex>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/strings.h"
 #include "jobs/local_upload.h"
+#include "jobs/oom_report.h"
 
 namespace ppcs::jobs {
 namespace {
@@ -130,7 +132,7 @@ bool RunningJobs::waitUntilIdle(std::chrono::milliseconds limit) {
     return idle_.wait_for(lock, limit, [this] { return jobs_.empty(); });
 }
 
-std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members) {
+std::optional<CrashReport> findCrash(const std::string& mpirunStderr) {
     static const std::regex crash(R"(process rank (\d+) with PID \d+ on node (\S+) exited on signal (\d+) \(([^)]*)\))");
     // libstdc++'s regex recurses once per character it repeats over: only short lines that can be
     // Open MPI's report are searched, so no output a job prints can exhaust the stack.
@@ -146,11 +148,21 @@ std::string describeCrash(const std::string& mpirunStderr, const std::vector<clu
         }
         start = end + 1;
     }
-    if (!found) return "";
-    std::string node = match[2];
+    if (!found) return std::nullopt;
+    return CrashReport{match[1].str(), match[2].str(), std::atoi(match[3].str().c_str()), match[4].str()};
+}
+
+bool crashNamesMember(const CrashReport& crash, const cluster::Member& member) {
+    return crash.node == member.address || crash.node == member.hostname;
+}
+
+std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members) {
+    auto crash = findCrash(mpirunStderr);
+    if (!crash) return "";
+    std::string node = crash->node;
     for (const auto& member : members)
-        if (member.address == node || member.hostname == node) node = member.hostname + " (" + member.address + ")";
-    return "rank " + match[1].str() + " on " + node + " was killed by signal " + match[3].str() + " (" + match[4].str() + ")";
+        if (crashNamesMember(*crash, member)) node = member.hostname + " (" + member.address + ")";
+    return "rank " + crash->rank + " on " + node + " was killed by signal " + std::to_string(crash->signal) + " (" + crash->signalName + ")";
 }
 
 Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& request, const ResolvedProgram& program,
@@ -482,12 +494,17 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     // A stop that came while the argv was built: never launch. One that comes later is caught by
     // the watchdog's sweeps, the first at once.
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
+    // Whole seconds, and one earlier: the engine's `since` cuts at the second.
+    std::int64_t launchedAt = static_cast<std::int64_t>(std::time(nullptr)) - 1;
     auto launched = launch(members, *argv, jobDir(id), id, events);
     watchdog.finish();
     // A stop can break the stream too (the lost node was the head): its cause is the outcome.
     if (control.stopRequested()) return stoppedOutcome(request, control, launched ? launched->exitCode : 0);
     if (!launched) return launched.error();
-    return outcomeOf(request, *launched, control, members);
+    auto outcome = outcomeOf(request, *launched, control, members);
+    outcome.id = id;
+    if (outcome.exitCode != 0) explainOomKill(engine_, request.cluster, members, launchedAt, launched->mpirunErr, outcome);
+    return outcome;
 }
 
 void JobRunner::finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message) {

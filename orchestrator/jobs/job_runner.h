@@ -163,6 +163,17 @@ private:
 // mpiuser but ssh/sshd on every member. Also used for jobs orphaned by a daemon that died.
 Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster::Member>& members);
 
+// A rank that died of a signal, as mpirun reports it on stderr.
+struct CrashReport {
+    std::string rank;
+    std::string node;  // as mpirun names it: an address or a hostname
+    int signal = 0;
+    std::string signalName;
+};
+// The first crash mpirun reported, or nullopt.
+std::optional<CrashReport> findCrash(const std::string& mpirunStderr);
+bool crashNamesMember(const CrashReport& crash, const cluster::Member& member);
+
 // "rank R on HOST (ADDRESS) was killed by signal N (NAME)" from mpirun's stderr, or "".
 std::string describeCrash(const std::string& mpirunStderr, const std::vector<cluster::Member>& members);
 
