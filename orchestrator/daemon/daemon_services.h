@@ -45,6 +45,7 @@ public:
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
     Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) override;
     void requestStop() override;
+    Result<std::unique_ptr<jobs::ShellProcess>> openShell(const jobs::ShellRequest& request) override;
     // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded
     // "stopped" with the reason) and waits for them, at most `limit`; false when some still run.
     bool stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit);
