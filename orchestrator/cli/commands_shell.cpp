@@ -80,7 +80,8 @@ public:
         if (::tcgetattr(fd_, &saved_) != 0) return;
         termios raw = saved_;
         ::cfmakeraw(&raw);
-        active_ = ::tcsetattr(fd_, TCSAFLUSH, &raw) == 0;
+        // TCSANOW, not TCSAFLUSH: what the user typed ahead while the session opened is kept.
+        active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
     }
     ~RawTerminal() {
         if (active_) ::tcsetattr(fd_, TCSAFLUSH, &saved_);

@@ -58,7 +58,9 @@ public:
 
     void abandon() override {
         stream_->close();
-        auto swept = engine_.runExec(containerId_, {sessionSweepArgv(sessionId_), "root", {}, ""}, std::chrono::seconds(20));
+        // As mpiuser, whose processes these are: containers lack CAP_SYS_PTRACE, without which
+        // root cannot read another user's /proc/PID/environ.
+        auto swept = engine_.runExec(containerId_, {sessionSweepArgv(sessionId_), cluster::kMpiUser, {}, ""}, std::chrono::seconds(20));
         if (!swept) log::warn("shell session " + sessionId_.substr(0, 8) + ": could not end its processes: " + swept.error().message);
     }
 
@@ -116,7 +118,7 @@ std::vector<std::string> sessionSweepArgv(const std::string& sessionId) {
     static const std::string script =
         "m=\"" + std::string(kSessionVariable) + "=$1\"; "
         "marked() { for f in /proc/[0-9]*/environ; do "
-        "if tr '\\0' '\\n' < \"$f\" 2>/dev/null | grep -qxF \"$m\"; then p=${f#/proc/}; echo \"${p%/environ}\"; fi; done; }; "
+        "if { tr '\\0' '\\n' < \"$f\"; } 2>/dev/null | grep -qxF \"$m\"; then p=${f#/proc/}; echo \"${p%/environ}\"; fi; done; }; "
         "for p in $(marked); do kill -HUP \"$p\" 2>/dev/null; done; sleep 0.5; "
         "for p in $(marked); do kill -KILL \"$p\" 2>/dev/null; done; true";
     return {"sh", "-c", script, "ppcs-sweep", sessionId};

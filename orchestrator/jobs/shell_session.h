@@ -69,8 +69,9 @@ public:
 // when this fails.
 Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId, const ShellRequest& request);
 
-// The argv of the exec that ends every process of session `sessionId` in a container (HUP, then
-// KILL what is left): a fixed script; the id is its argument, never part of the script.
+// The argv of the exec (run as mpiuser) that ends every process of session `sessionId` in a
+// container (HUP, then KILL what is left): a fixed script; the id is its argument, never part of
+// the script.
 std::vector<std::string> sessionSweepArgv(const std::string& sessionId);
 
 }  // namespace ppcs::jobs

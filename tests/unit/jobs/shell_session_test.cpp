@@ -132,7 +132,7 @@ TEST_CASE("a command without TTY: stdout and stderr apart from the framed stream
     CHECK(seen[1].isErr);
 }
 
-TEST_CASE("an abandoned session is closed and its marked processes swept as root", "[jobs][shell]") {
+TEST_CASE("an abandoned session is closed and its marked processes swept as mpiuser", "[jobs][shell]") {
     Engine engine;
     auto stream = std::make_shared<FakeByteStream>();
     engine.transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e3"})");
@@ -151,7 +151,7 @@ TEST_CASE("an abandoned session is closed and its marked processes swept as root
     (*shell)->abandon();
     CHECK(stream->closed());
     auto sweep = nlohmann::json::parse(engine.transport->requestsTo("POST", "/v1.41/containers/c1/exec").back().body);
-    CHECK(sweep["User"] == "root");
+    CHECK(sweep["User"] == "mpiuser");
     CHECK(sweep["Cmd"] == nlohmann::json(jobs::sessionSweepArgv(session)));
     CHECK(sweep["Cmd"].back() == session);  // the id is an argument, never inside the script
     CHECK(sweep["Cmd"][2].get<std::string>().find(session) == std::string::npos);
