@@ -105,6 +105,10 @@ public:
         shells.push_back(shell);
         return std::unique_ptr<jobs::ShellProcess>(new Forwarding(shell));
     }
+    std::size_t opened() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return shells.size();
+    }
     std::shared_ptr<FakeShell> shell(std::size_t index) {
         std::lock_guard<std::mutex> lock(mutex);
         return index < shells.size() ? shells[index] : nullptr;
@@ -168,7 +172,7 @@ TEST_CASE("a shell session relays input, resizes and output, and ends with the p
     RunningServer<ShellServices> server;
     auto connection = openShellConnection(Endpoint{server.port, 0, "good-token"}, interactive());
     REQUIRE(connection);
-    REQUIRE(server.services.requests.size() == 1);
+    REQUIRE(server.services.opened() == 1);
     CHECK(server.services.requests[0].cluster == "demo");
     CHECK(server.services.requests[0].cols == 101);
     auto shell = server.services.shell(0);
@@ -254,7 +258,7 @@ TEST_CASE("shell requests are refused with the API's errors before any upgrade",
     CHECK(waitUntil([&] {
         auto again = openShellConnection(endpoint, interactive());
         if (!again) return false;
-        server.services.shell(server.services.shells.size() - 1)->end(0);
+        server.services.shell(server.services.opened() - 1)->end(0);
         return true;
     }));
 
