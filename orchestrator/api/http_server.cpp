@@ -73,6 +73,9 @@ public:
         return true;
     }
 
+    // What was read and not yet consumed: the header block and whatever followed it.
+    std::string_view buffered() const { return std::string_view(buffer_).substr(position_); }
+
     bool is_readable() const override {
         return position_ < buffer_.size() || waitUntil(socket_, POLLIN, readDeadline_, stopping_);
     }
@@ -251,8 +254,15 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
         auto writeTimeout = std::chrono::seconds(write_timeout_sec_) + std::chrono::microseconds(write_timeout_usec_);
         GuardedStream stream(sock, accepted + limits_.requestDeadline, writeTimeout, [this] { return stopping(); });
         if (stream.readHeaderBlock(accepted + limits_.headerDeadline, limits_.maxHeaderBytes)) {
-            bool connectionClosed = false;
-            served = process_request(stream, true, connectionClosed, nullptr);
+            auto upgrade = upgradeHandler_ ? parseUpgradeRequest(stream.buffered()) : std::nullopt;
+            if (upgrade) {
+                upgrade->deadline = accepted + limits_.requestDeadline;
+                upgradeHandler_(*upgrade, sock, [this] { return stopping(); });
+                served = true;
+            } else {
+                bool connectionClosed = false;
+                served = process_request(stream, true, connectionClosed, nullptr);
+            }
         }
     }
     ::shutdown(sock, SHUT_RDWR);

@@ -15,7 +15,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+
+#include "api/upgrade_request.h"
 
 namespace ppcs::api {
 
@@ -44,15 +47,23 @@ private:
 // The calling thread's connection; null outside a connection's thread.
 std::shared_ptr<Connection> currentConnection();
 
+// Serves a connection whose request asked for an upgrade; the server closes socket once it
+// returns. stopping() turns true when the server stops: the handler should end soon after.
+using UpgradeHandler = std::function<void(UpgradeRequest& request, int socket, const std::function<bool()>& stopping)>;
+
 class GuardedHttpServer : public httplib::Server {
 public:
     explicit GuardedHttpServer(ConnectionLimits limits);
+    // Requests with an Upgrade header go to handler instead of httplib (which cannot hand a
+    // connection over); without a handler they are served as any other request.
+    void setUpgradeHandler(UpgradeHandler handler) { upgradeHandler_ = std::move(handler); }
 
 private:
     bool process_and_close_socket(socket_t sock) override;
     bool stopping() const { return svr_sock_ == INVALID_SOCKET; }
 
     ConnectionLimits limits_;
+    UpgradeHandler upgradeHandler_;
 };
 
 }  // namespace ppcs::api

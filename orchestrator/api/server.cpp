@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "api/shell_server.h"
 #include "common/guarded.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -193,9 +194,11 @@ ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits l
     : services_(services),
       token_(std::move(token)),
       streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
+      shells_(std::make_unique<ShellServer>(services, token_, limits.maxShells)),
       server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline, limits.headerDeadline + std::chrono::seconds(10),
                                                                    limits.maxHeaderBytes, limits.maxConnectionThreads})) {
     installRoutes();
+    server_->setUpgradeHandler([this](UpgradeRequest& request, int socket, const std::function<bool()>& stopping) { shells_->serve(request, socket, stopping); });
 }
 
 ApiServer::~ApiServer() = default;

@@ -15,10 +15,12 @@
 #include "api/job_messages.h"
 #include "api/messages.h"
 #include "common/result.h"
+#include "jobs/shell_session.h"
 
 namespace ppcs::api {
 
 class GuardedHttpServer;
+class ShellServer;
 class StreamSlots;
 
 // What ppcsd does, as the API server sees it. The daemon provides the real implementation;
@@ -58,6 +60,11 @@ public:
                                                const std::function<bool()>& clientPresent) = 0;
     // Asks the daemon to shut down once the current reply is sent.
     virtual void requestStop() = 0;
+    // Starts a shell session on a cluster member (see jobs/shell_session.h); the API server relays
+    // it and abandons it when its client goes.
+    virtual Result<std::unique_ptr<jobs::ShellProcess>> openShell(const jobs::ShellRequest&) {
+        return makeError(ErrorCode::unavailable, "this ppcsd opens no shells");
+    }
 };
 
 // What one ppcsd serves at once (see api/http_server.h for how connections are guarded).
@@ -67,6 +74,7 @@ struct ServerLimits {
     std::chrono::milliseconds headerDeadline{5000};
     std::size_t maxHeaderBytes = 16 * 1024;
     std::chrono::milliseconds heartbeatInterval{2000};  // a silent stream sends a heartbeat this often
+    std::size_t maxShells = 16;          // `shell` sessions at once; beyond, 503
 };
 
 class ApiServer {
@@ -95,6 +103,7 @@ private:
     DaemonServices& services_;
     std::string token_;
     std::unique_ptr<StreamSlots> streams_;
+    std::unique_ptr<ShellServer> shells_;
     std::unique_ptr<GuardedHttpServer> server_;
 };
 

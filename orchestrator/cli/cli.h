@@ -21,7 +21,7 @@ struct GlobalOptions {
     bool json = false;       // machine-readable output on stdout
     std::string stateDir;    // ppcsd's state directory
     // `run [OPTIONS] PROGRAM ARGS...` or `run [OPTIONS] -- CMD ARGS...`: the words from PROGRAM
-    // (or after "--") on, which no option parsing touches.
+    // (or after "--") on, which no option parsing touches. Also `shell [OPTIONS] -- CMD ARGS...`.
     bool runCommandGiven = false;       // "--" was used
     std::vector<std::string> runWords;
 };
@@ -36,5 +36,6 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addFileCommands(CLI::App& app, const GlobalOptions& global, Action& action);
+void addShellCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

@@ -16,7 +16,7 @@ namespace ppcs::cli {
 namespace {
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addFileCommands, addBenchCommands, addHostCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addFileCommands, addShellCommand, addBenchCommands, addHostCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -57,6 +57,17 @@ std::optional<Error> unknownCommand(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
+// For `shell`, cuts argv after "--": the command's own words, kept untouched.
+int splitShellWords(int argc, char** argv, int command, GlobalOptions& global) {
+    for (int i = command + 1; i < argc; ++i) {
+        if (std::string(argv[i]) != "--") continue;
+        global.runCommandGiven = true;
+        global.runWords.assign(argv + i + 1, argv + argc);
+        return i;
+    }
+    return argc;
+}
+
 // For `run`, cuts argv where the program's own words start: at the first word that is not one of
 // run's options (or an option's value), or after "--". Those words are kept untouched.
 int splitRunWords(int argc, char** argv, GlobalOptions& global) {
@@ -64,6 +75,7 @@ int splitRunWords(int argc, char** argv, GlobalOptions& global) {
                                                  "--exe", "-e",    "--env",      "--env-file", "--workdir", "--output", "--state-dir"};
     int command = 1;
     while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
+    if (command < argc && std::string(argv[command]) == "shell") return splitShellWords(argc, argv, command, global);
     if (command >= argc || std::string(argv[command]) != "run") return argc;
     for (int i = command + 1; i < argc; ++i) {
         std::string word = argv[i];

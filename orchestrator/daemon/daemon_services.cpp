@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "cluster/hosts.h"
 #include "docker/engine.h"
 #include "jobs/placement.h"
 #include "jobs/shared_copy.h"
@@ -293,6 +294,31 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonSer
     auto output = store_->output(id);
     if (!output) return output.error();
     return std::make_pair(*record, *output);
+}
+
+Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const jobs::ShellRequest& request) {
+    if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: try again in a moment");
+    // No lock on the cluster: a shell is a user at a terminal, beside jobs, scale and heals.
+    return withEngine<std::unique_ptr<jobs::ShellProcess>>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<std::unique_ptr<jobs::ShellProcess>> {
+            auto status = manager.status(request.cluster);
+            if (!status) return status.error();
+            const cluster::Member* member = nullptr;
+            for (const auto& candidate : status->members)
+                if (request.node == 0 ? candidate.role == "head" : (candidate.role == "node" && candidate.slot == request.node)) member = &candidate;
+            std::string name = request.node == 0 ? "the head" : "node " + std::to_string(request.node);
+            if (!member) return makeError(ErrorCode::usage, "cluster '" + request.cluster + "' has no " + name + " (see `ppcs-cluster status`)");
+            if (member->containerId.empty() || member->state != "running")
+                return makeError(ErrorCode::unavailable, name + " of cluster '" + request.cluster + "' is not running (" + member->state + ")");
+            // A member on another docker host is reached through that host's engine.
+            auto hosts = cluster::HostEngines::discover(engine);
+            docker::EngineClient* hostEngine = hosts ? hosts->engineFor(member->nodeId) : &engine;
+            if (!hostEngine)
+                return makeError(ErrorCode::unavailable, name + " of cluster '" + request.cluster + "' runs on a docker host ppcsd cannot reach: " +
+                                                             hosts->unreachableReason(member->nodeId));
+            return jobs::openShell(*hostEngine, member->containerId, request);
+        },
+        "shell on '" + request.cluster + "'");
 }
 
 void RealDaemonServices::requestStop() {

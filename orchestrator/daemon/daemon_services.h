@@ -47,6 +47,7 @@ public:
     Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
                                        const std::function<bool()>& clientPresent) override;
     void requestStop() override;
+    Result<std::unique_ptr<jobs::ShellProcess>> openShell(const jobs::ShellRequest& request) override;
     // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded
     // "stopped" with the reason) and waits for them, at most `limit`; false when some still run.
     bool stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit);

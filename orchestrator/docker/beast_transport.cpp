@@ -7,6 +7,13 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -113,6 +120,57 @@ Result<HttpResponse> collectBody(Read read) {
     return response;
 }
 
+// A hijacked connection as a plain blocking socket: bytes the reply's header read brought along
+// come first. Reads and writes are plain recv/send, so one thread can read while another writes;
+// close() shuts the socket down, which ends a blocked recv at once, and the destructor closes it.
+class SocketByteStream final : public ByteStream {
+public:
+    SocketByteStream(int socket, std::string early) : socket_(socket), early_(std::move(early)) {
+        int flags = ::fcntl(socket_, F_GETFL);
+        if (flags >= 0) ::fcntl(socket_, F_SETFL, flags & ~O_NONBLOCK);
+    }
+    ~SocketByteStream() override { ::close(socket_); }
+    SocketByteStream(const SocketByteStream&) = delete;
+    SocketByteStream& operator=(const SocketByteStream&) = delete;
+
+    Result<std::size_t> read(char* data, std::size_t size) override {
+        if (!early_.empty()) {
+            std::size_t count = std::min(size, early_.size());
+            std::memcpy(data, early_.data(), count);
+            early_.erase(0, count);
+            return count;
+        }
+        if (closed_) return std::size_t{0};
+        ssize_t got;
+        do got = ::recv(socket_, data, size, 0);
+        while (got < 0 && errno == EINTR);
+        if (got < 0) return closed_ ? Result<std::size_t>(std::size_t{0}) : makeError(ErrorCode::unavailable, std::string("read attached stream: ") + std::strerror(errno));
+        return static_cast<std::size_t>(got);
+    }
+
+    Status write(std::string_view bytes) override {
+        while (!bytes.empty()) {
+            ssize_t sent = ::send(socket_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (sent < 0 && errno == EINTR) continue;
+            if (sent < 0) return makeError(ErrorCode::unavailable, std::string("write attached stream: ") + std::strerror(errno));
+            bytes.remove_prefix(static_cast<std::size_t>(sent));
+        }
+        return {};
+    }
+
+    void closeWrite() override { ::shutdown(socket_, SHUT_WR); }
+
+    void close() override {
+        closed_ = true;
+        ::shutdown(socket_, SHUT_RDWR);
+    }
+
+private:
+    int socket_;
+    std::string early_;  // read only by the reading thread
+    std::atomic<bool> closed_{false};
+};
+
 template <class Socket>
 class BeastTransport final : public Transport {
 public:
@@ -149,7 +207,60 @@ public:
         return sent.error();
     }
 
+    Result<Hijacked> hijack(const HttpRequest& request) override {
+        Exchange<Socket> exchange(request.idleTimeout);
+        if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        http::request<http::string_body> message{requestHeader(request)};
+        message.set(http::field::connection, "Upgrade");
+        message.set(http::field::upgrade, "tcp");
+        message.body() = request.body;
+        message.prepare_payload();
+        auto ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), message, handler); });
+        if (ec) return ioError("send request", ec);
+        http::response_parser<http::empty_body> parser;
+        boost::beast::flat_buffer buffer;
+        ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
+        if (ec) return ioError("read reply header", ec);
+        Hijacked hijacked;
+        hijacked.response.status = static_cast<int>(parser.get().result_int());
+        for (const auto& field : parser.get()) {
+            std::string name(field.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            hijacked.response.headers[name] = std::string(field.value());
+        }
+        std::string early(static_cast<const char*>(buffer.data().data()), buffer.size());
+        if (hijacked.response.status >= 300) {
+            // An error reply: its body (JSON, short) says why.
+            hijacked.response.body = readRemainingBody(exchange, std::move(early), parser);
+            return hijacked;
+        }
+        hijacked.stream = std::make_unique<SocketByteStream>(exchange.socket().release(), std::move(early));
+        return hijacked;
+    }
+
 private:
+    // The rest of an error reply's body after its header: what the header read brought along,
+    // then up to Content-Length more bytes (bounded, 64 KiB) or until the engine closes.
+    std::string readRemainingBody(Exchange<Socket>& exchange, std::string early, http::response_parser<http::empty_body>& parser) {
+        std::string body = std::move(early);
+        std::size_t expected = 64 * 1024;
+        if (auto length = parser.content_length()) expected = std::min<std::size_t>(*length, expected);
+        std::string chunk(4096, '\0');
+        while (body.size() < expected) {
+            std::size_t got = 0;
+            auto ec = exchange.await([&](auto handler) {
+                exchange.socket().async_read_some(asio::buffer(chunk), [&got, handler](ErrorCodeT error, std::size_t count) mutable {
+                    got = count;
+                    handler(error);
+                });
+            });
+            body.append(chunk.data(), got);
+            if (ec) break;
+        }
+        if (body.size() > expected) body.resize(expected);
+        return body;
+    }
+
     // Sends the header and the body from source. A failure of source itself is put in sourceFailed.
     Status sendChunked(Exchange<Socket>& exchange, const HttpRequest& request, const BodySource& source, std::optional<Error>& sourceFailed) {
         http::request<http::buffer_body> message{requestHeader(request)};

@@ -446,7 +446,7 @@ std::string encodePathPart(const std::string& name) {
 std::string encodeFilters(const std::map<std::string, std::vector<std::string>>& filters) { return json(filters).dump(); }
 
 std::string encodeExecSpec(const ExecSpec& spec) {
-    json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", spec.cmd}};
+    json body = {{"AttachStdin", spec.attachStdin}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", spec.tty}, {"Cmd", spec.cmd}};
     if (!spec.user.empty()) body["User"] = spec.user;
     if (!spec.env.empty()) body["Env"] = spec.env;
     if (!spec.workingDir.empty()) body["WorkingDir"] = spec.workingDir;

@@ -359,6 +359,23 @@ Result<ExecState> EngineClient::inspectExec(const std::string& execId) {
     return decodeExecState(reply->body);
 }
 
+Result<std::unique_ptr<ByteStream>> EngineClient::startExecAttached(const std::string& execId, bool tty, std::chrono::seconds idleTimeout) {
+    auto request = makeRequest("POST", versioned("/exec/" + encodePathPart(execId) + "/start"), tty ? R"({"Detach":false,"Tty":true})" : R"({"Detach":false,"Tty":false})");
+    request.idleTimeout = idleTimeout;
+    auto hijacked = transport_->hijack(request);
+    if (!hijacked) return hijacked.error().context(describeRequest(request));
+    auto reply = checked(request, hijacked->response);
+    if (!reply) return reply.error();
+    if (!hijacked->stream) return makeError(ErrorCode::failed, describeRequest(request) + ": engine " + std::to_string(reply->status) + " without a stream");
+    return std::move(hijacked->stream);
+}
+
+Status EngineClient::resizeExec(const std::string& execId, int cols, int rows) {
+    auto reply = call("POST", "/exec/" + encodePathPart(execId) + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
+    if (!reply) return reply.error();
+    return {};
+}
+
 Result<int> EngineClient::execExitCode(const std::string& execId) {
     for (int attempt = 0; attempt < 100; ++attempt) {
         auto state = inspectExec(execId);

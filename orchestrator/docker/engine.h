@@ -102,6 +102,15 @@ public:
     Result<std::string> createExec(const std::string& containerId, const ExecSpec& spec);
     Status startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout);
     Result<ExecState> inspectExec(const std::string& execId);
+    // POST /exec/{id}/start hijacked: the exec's raw stream both ways (framed as ExecDemuxer reads
+    // it unless the exec has a TTY). The stream lives on after idleTimeout, which bounds the start.
+    Result<std::unique_ptr<ByteStream>> startExecAttached(const std::string& execId, bool tty,
+                                                          std::chrono::seconds idleTimeout = std::chrono::seconds(30));
+    // POST /exec/{id}/resize: the exec's TTY to cols x rows.
+    Status resizeExec(const std::string& execId, int cols, int rows);
+    // After the exec's output ended: its exit code, which can trail the end of the output by a
+    // few milliseconds (asked a bounded number of times, about 2 s in all).
+    Result<int> execExitCode(const std::string& execId);
     // All three in one: output handed to sink as it comes, the exit code returned.
     Result<int> runExecStreaming(const std::string& containerId, const ExecSpec& spec, const OutputSink& sink,
                                  std::chrono::seconds idleTimeout);
@@ -151,9 +160,6 @@ private:
     explicit EngineClient(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
     std::string versioned(std::string_view path) const;
-    // After startExec: the exit code, which can trail the end of the output by a few
-    // milliseconds (asked a bounded number of times, about 2 s in all).
-    Result<int> execExitCode(const std::string& execId);
     Result<HttpResponse> call(HttpRequest request);
     Result<HttpResponse> call(const std::string& method, const std::string& path, std::string body = {});
     // GET path, then POST path/update?version= with the spec respec makes of the reply; retried

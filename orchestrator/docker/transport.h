@@ -38,6 +38,29 @@ using BodySink = std::function<bool(std::string_view)>;
 // upload: the body is never completed, so the engine cannot take what was sent for all of it.
 using BodySource = std::function<Result<bool>(std::string& piece)>;
 
+// The raw byte stream of a hijacked connection (an attach or exec start answered 101), both ways.
+// One thread may read while another writes; close() may be called from any thread and unblocks
+// a read under way. Nothing here times out: the owner ends the stream with close().
+class ByteStream {
+public:
+    virtual ~ByteStream() = default;
+    // Blocks until some bytes arrive; 0 at end of stream (or once closed).
+    virtual Result<std::size_t> read(char* data, std::size_t size) = 0;
+    virtual Status write(std::string_view bytes) = 0;
+    // No more writes: the engine sees end of input (the process's stdin closes).
+    virtual void closeWrite() = 0;
+    // Ends both directions at once.
+    virtual void close() = 0;
+};
+
+// A request that takes over its connection: the reply's status and headers, and for a 1xx/2xx
+// status the stream of what follows (bytes the engine sent right after its header come first);
+// for any other status no stream and the reply's body in response.body.
+struct Hijacked {
+    HttpResponse response;
+    std::unique_ptr<ByteStream> stream;
+};
+
 class Transport {
 public:
     virtual ~Transport() = default;
@@ -51,6 +74,9 @@ public:
     // closed without the final chunk and source's error returned. When the engine stops reading
     // (it refused the request early), its reply is returned if it sent one.
     virtual Result<HttpResponse> upload(const HttpRequest& request, const BodySource& source) = 0;
+    // One request sent with "Connection: Upgrade" and "Upgrade: tcp" (request.headers may add
+    // more); see Hijacked. request.idleTimeout bounds the exchange up to the reply's header only.
+    virtual Result<Hijacked> hijack(const HttpRequest& request) = 0;
     // Where the engine is, for messages: "unix:///var/run/docker.sock".
     virtual std::string endpoint() const = 0;
 };

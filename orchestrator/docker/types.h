@@ -41,6 +41,8 @@ struct ExecSpec {
     std::string user;                    // User ("mpiuser"); empty: the container's user
     std::vector<std::string> env;        // Env
     std::string workingDir;              // WorkingDir
+    bool tty = false;                    // Tty: a pseudo-terminal (output then comes unframed)
+    bool attachStdin = false;            // AttachStdin: input is sent through the attached stream
 };
 
 struct ExecState {

@@ -4,8 +4,11 @@
 // given pieces, so tests can split bodies wherever they like.
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,85 @@ struct FakeReply {
     int status = 200;
     std::map<std::string, std::string> headers;
     std::vector<std::string> pieces;  // the body, in the pieces the sink receives
+};
+
+// The engine's side of a hijacked connection, scripted by a test: what the engine sends is pushed
+// piece by piece (read() blocks until a piece, the end, or close()); what was written is kept.
+class FakeByteStream {
+public:
+    void push(std::string piece) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pieces_.push_back(std::move(piece));
+        changed_.notify_all();
+    }
+    // The engine ends its output (the process ended).
+    void end() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ended_ = true;
+        changed_.notify_all();
+    }
+    Result<std::size_t> read(char* data, std::size_t size) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return !pieces_.empty() || ended_ || closed_; });
+        if (closed_ || pieces_.empty()) return std::size_t{0};
+        std::string& front = pieces_.front();
+        std::size_t count = std::min(size, front.size());
+        std::copy(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(count), data);
+        front.erase(0, count);
+        if (front.empty()) pieces_.pop_front();
+        return count;
+    }
+    Status write(std::string_view bytes) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (writeClosed_ || closed_) return makeError(ErrorCode::unavailable, "fake stream: write after close");
+        written_.append(bytes);
+        changed_.notify_all();
+        return {};
+    }
+    void closeWrite() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        writeClosed_ = true;
+        changed_.notify_all();
+    }
+    void close() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        closed_ = true;
+        changed_.notify_all();
+    }
+    std::string written() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return written_;
+    }
+    bool writeClosed() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return writeClosed_;
+    }
+    bool closed() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return closed_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::string> pieces_;
+    std::string written_;
+    bool ended_ = false;
+    bool writeClosed_ = false;
+    bool closed_ = false;
+};
+
+// A docker::ByteStream handed out by FakeTransport::hijack, sharing its state with the test.
+class FakeByteStreamHandle final : public docker::ByteStream {
+public:
+    explicit FakeByteStreamHandle(std::shared_ptr<FakeByteStream> stream) : stream_(std::move(stream)) {}
+    Result<std::size_t> read(char* data, std::size_t size) override { return stream_->read(data, size); }
+    Status write(std::string_view bytes) override { return stream_->write(bytes); }
+    void closeWrite() override { stream_->closeWrite(); }
+    void close() override { stream_->close(); }
+
+private:
+    std::shared_ptr<FakeByteStream> stream_;
 };
 
 class FakeTransport final : public docker::Transport {
@@ -39,7 +121,9 @@ public:
         return reply;
     }
 
+    // Thread-safe, like hijack(): a session resizes from one thread while another reads.
     Result<docker::HttpResponse> stream(const docker::HttpRequest& request, const docker::BodySink& sink) override {
+        std::lock_guard<std::mutex> lock(mutex_);
         requests.push_back(request);
         std::string key = request.method + " " + request.target.substr(0, request.target.find('?'));
         auto queued = replies_.find(key);
@@ -78,6 +162,33 @@ public:
         return send(recorded);
     }
 
+    // Queues a hijack reply for "POST path": with a 1xx/2xx status, stream is what the engine's
+    // side does; with another, the reply's body is the first of reply.pieces.
+    void expectHijack(const std::string& path, FakeReply reply, std::shared_ptr<FakeByteStream> stream = nullptr) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        hijacks_["POST " + path].push_back({std::move(reply), std::move(stream)});
+    }
+
+    Result<docker::Hijacked> hijack(const docker::HttpRequest& request) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        hijackRequests.push_back(request);
+        std::string key = request.method + " " + request.target.substr(0, request.target.find('?'));
+        auto queued = hijacks_.find(key);
+        if (queued == hijacks_.end() || queued->second.empty())
+            return makeError(ErrorCode::unavailable, "fake transport: no hijack queued for " + key);
+        auto [reply, stream] = std::move(queued->second.front());
+        queued->second.pop_front();
+        docker::Hijacked hijacked;
+        hijacked.response.status = reply.status;
+        hijacked.response.headers = reply.headers;
+        if (reply.status >= 300) {
+            for (const auto& piece : reply.pieces) hijacked.response.body += piece;
+            return hijacked;
+        }
+        hijacked.stream = std::make_unique<FakeByteStreamHandle>(stream ? stream : std::make_shared<FakeByteStream>());
+        return hijacked;
+    }
+
     std::string endpoint() const override { return "unix:///fake/docker.sock"; }
 
     // Requests whose target starts with prefix.
@@ -89,11 +200,14 @@ public:
     }
 
     std::vector<docker::HttpRequest> requests;
+    std::vector<docker::HttpRequest> hijackRequests;
     std::vector<docker::HttpRequest> abandonedUploads;
     std::size_t largestUploadPiece = 0;  // the largest piece any upload's source gave
 
 private:
     std::map<std::string, std::deque<FakeReply>> replies_;
+    std::mutex mutex_;
+    std::map<std::string, std::deque<std::pair<FakeReply, std::shared_ptr<FakeByteStream>>>> hijacks_;
 };
 
 // A Transport whose _ping answers with the given API version.
