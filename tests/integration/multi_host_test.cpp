@@ -248,7 +248,7 @@ void copyReachesEveryHost(const TestDaemonDir& state, const std::string& name) {
     INFO("cp: " << lastPart(copied.err));
     REQUIRE(copied.exitCode == 0);
     CHECK(copied.out.find("on 3 docker hosts") != std::string::npos);
-    auto read = runCli(state, {"run", "--name", name, "--", "cat", "/usr/local/var/mpishare/data/value.txt"});
+    auto read = runCli(state, {"run", "--name", name, "-n", "7", "--per-node", "1", "--", "cat", "/usr/local/var/mpishare/data/value.txt"});
     INFO("run: " << lastPart(read.err));
     CHECK(read.exitCode == 0);
     CHECK(split(std::string(trim(read.out)), '\n') == std::vector<std::string>(7, "copied everywhere"));
