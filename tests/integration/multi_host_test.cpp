@@ -252,6 +252,16 @@ void copyReachesEveryHost(const TestDaemonDir& state, const std::string& name) {
     INFO("run: " << lastPart(read.err));
     CHECK(read.exitCode == 0);
     CHECK(split(std::string(trim(read.out)), '\n') == std::vector<std::string>(7, "copied everywhere"));
+    // A shell on a node of another host, through that host's engine, sees the copy there too.
+    std::string remoteNode;
+    for (const auto& [member, host] : memberHosts(cliJson(state, {"status", "--name", name})))
+        if (host == "ppcs-sim-3" && remoteNode.empty()) remoteNode = member;
+    REQUIRE_FALSE(remoteNode.empty());
+    std::string slot = remoteNode.substr(remoteNode.rfind('-') + 1);
+    auto shell = runCli(state, {"shell", "--name", name, "--node", slot, "--", "sh", "-c", "hostname; cat data/value.txt"});
+    INFO("shell: " << lastPart(shell.err));
+    CHECK(shell.exitCode == 0);
+    CHECK(shell.out == remoteNode + "\ncopied everywhere\n");
 }
 
 void checkRunsEverywhere(const TestDaemonDir& state, const std::string& name, const char* when) {
