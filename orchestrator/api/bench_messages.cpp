@@ -14,15 +14,19 @@ using fields::valueOr;
 }  // namespace
 
 std::string encodeBenchRequest(const jobs::BenchRequest& request) {
-    return fields::dumpJson(json{{"cluster", request.cluster}, {"kind", request.kind}, {"pairs", request.pairs}, {"max_size", request.maxSize},
-                {"iterations", request.iterations}});
+    return fields::dumpJson(json{{"cluster", request.cluster},
+                                 {"kind", request.kind},
+                                 {"pairs", request.pairs},
+                                 {"max_size", request.maxSize},
+                                 {"iterations", request.iterations}});
 }
 
 Result<jobs::BenchRequest> decodeBenchRequest(std::string_view body) {
     const char* what = "bench request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"cluster", "kind", "pairs", "max_size", "iterations"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"cluster", "kind", "pairs", "max_size", "iterations"}, what); !known)
+        return known.error();
     jobs::BenchRequest request;
     Status read = readOptional(*object, "cluster", json::value_t::string, request.cluster, what);
     if (read) read = readOptional(*object, "kind", json::value_t::string, request.kind, what);
@@ -39,15 +43,28 @@ std::string encodeBenchReport(const jobs::BenchReport& report) {
     for (const auto& pair : report.pairs) {
         json rows = json::array();
         for (const auto& row : pair.rows)
-            rows.push_back({{"size", row.size}, {"latency_us", row.latencyUs}, {"bandwidth_mbs", row.bandwidthMBs}, {"bibw_mbs", row.bibwMBs}});
+            rows.push_back({{"size", row.size},
+                            {"latency_us", row.latencyUs},
+                            {"bandwidth_mbs", row.bandwidthMBs},
+                            {"bibw_mbs", row.bibwMBs}});
         pairs.push_back({{"from", pair.from}, {"to", pair.to}, {"slow", pair.slow}, {"why", pair.why}, {"rows", rows}});
     }
     json allgather = nullptr;
     if (report.allgather.ran)
-        allgather = {{"n", report.allgather.n}, {"ranks", report.allgather.ranks}, {"time_per_iteration_ms", report.allgather.timeMs},
-                     {"max_error", report.allgather.maxError}, {"verified", report.allgather.verified}};
-    return fields::dumpJson(json{{"cluster", report.cluster}, {"kind", report.kind}, {"pairs_mode", report.pairsMode}, {"started_at", report.startedAt},
-                {"pairs", pairs}, {"allgather", allgather}, {"json_path", report.jsonPath}, {"svg_path", report.svgPath}}, 2);
+        allgather = {{"n", report.allgather.n},
+                     {"ranks", report.allgather.ranks},
+                     {"time_per_iteration_ms", report.allgather.timeMs},
+                     {"max_error", report.allgather.maxError},
+                     {"verified", report.allgather.verified}};
+    return fields::dumpJson(json{{"cluster", report.cluster},
+                                 {"kind", report.kind},
+                                 {"pairs_mode", report.pairsMode},
+                                 {"started_at", report.startedAt},
+                                 {"pairs", pairs},
+                                 {"allgather", allgather},
+                                 {"json_path", report.jsonPath},
+                                 {"svg_path", report.svgPath}},
+                            2);
 }
 
 Result<jobs::BenchReport> decodeBenchReport(std::string_view body) {
@@ -62,10 +79,12 @@ Result<jobs::BenchReport> decodeBenchReport(std::string_view body) {
     report.svgPath = stringOr(*object, "svg_path");
     if (auto pairs = object->find("pairs"); pairs != object->end() && pairs->is_array())
         for (const auto& item : *pairs) {
-            jobs::PairResult pair{stringOr(item, "from"), stringOr(item, "to"), {}, valueOr(item, "slow", false), stringOr(item, "why")};
+            jobs::PairResult pair{
+                stringOr(item, "from"), stringOr(item, "to"), {}, valueOr(item, "slow", false), stringOr(item, "why")};
             if (auto rows = item.find("rows"); item.is_object() && rows != item.end() && rows->is_array())
                 for (const auto& row : *rows)
-                    pair.rows.push_back({valueOr(row, "size", 0L), valueOr(row, "latency_us", 0.0), valueOr(row, "bandwidth_mbs", 0.0), valueOr(row, "bibw_mbs", 0.0)});
+                    pair.rows.push_back({valueOr(row, "size", 0L), valueOr(row, "latency_us", 0.0),
+                                         valueOr(row, "bandwidth_mbs", 0.0), valueOr(row, "bibw_mbs", 0.0)});
             report.pairs.push_back(std::move(pair));
         }
     if (auto allgather = object->find("allgather"); allgather != object->end() && allgather->is_object()) {
@@ -103,7 +122,8 @@ Result<std::vector<cluster::MemberStats>> decodeClusterStats(std::string_view bo
     std::vector<cluster::MemberStats> members;
     if (auto list = object->find("members"); list != object->end() && list->is_array())
         for (const auto& item : *list) {
-            cluster::MemberStats member{stringOr(item, "role"), stringOr(item, "hostname"), stringOr(item, "container_id"), {}, stringOr(item, "error")};
+            cluster::MemberStats member{
+                stringOr(item, "role"), stringOr(item, "hostname"), stringOr(item, "container_id"), {}, stringOr(item, "error")};
             member.stats.cpuPercent = valueOr(item, "cpu_percent", 0.0);
             member.stats.memoryBytes = valueOr(item, "memory_bytes", std::int64_t{0});
             member.stats.memoryLimitBytes = valueOr(item, "memory_limit_bytes", std::int64_t{0});

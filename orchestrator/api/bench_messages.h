@@ -15,7 +15,7 @@ namespace ppcs::api {
 
 std::string encodeBenchRequest(const jobs::BenchRequest& request);
 Result<jobs::BenchRequest> decodeBenchRequest(std::string_view body);  // usage errors for bad fields
-std::string encodeBenchReport(const jobs::BenchReport& report);         // also the saved JSON file
+std::string encodeBenchReport(const jobs::BenchReport& report);        // also the saved JSON file
 Result<jobs::BenchReport> decodeBenchReport(std::string_view body);
 std::string encodeClusterStats(const std::string& cluster, const std::vector<cluster::MemberStats>& members);
 Result<std::vector<cluster::MemberStats>> decodeClusterStats(std::string_view body);

@@ -2,9 +2,9 @@
 
 #include <httplib.h>
 
-#include "api/json_fields.h"
 #include <optional>
 
+#include "api/json_fields.h"
 #include "common/files.h"
 #include "common/strings.h"
 
@@ -16,7 +16,8 @@ constexpr time_t kPlainTimeoutSeconds = 30;
 httplib::Headers authHeaders(const Endpoint& endpoint) { return {{"Authorization", "Bearer " + endpoint.token}}; }
 
 Error unreachable(const Endpoint& endpoint, httplib::Error error) {
-    return makeError(ErrorCode::unavailable, "cannot reach ppcsd on 127.0.0.1:" + std::to_string(endpoint.port) + ": " + httplib::to_string(error));
+    return makeError(ErrorCode::unavailable,
+                     "cannot reach ppcsd on 127.0.0.1:" + std::to_string(endpoint.port) + ": " + httplib::to_string(error));
 }
 
 std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, time_t readTimeout) {
@@ -88,7 +89,8 @@ Status ApiClient::stop() {
     return {};
 }
 
-Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body, const cluster::Progress& progress) {
+Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body,
+                                               const cluster::Progress& progress) {
     auto client = makeClient(endpoint_, streamSilenceLimit_.count());
     httplib::Request http;
     http.method = "POST";
@@ -104,9 +106,12 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     auto handleLine = [&](std::string_view line) {
         auto event = decodeStreamEvent(line);
         if (!event) return;  // a type this client does not know
-        if (event->kind == StreamEvent::Kind::progress) progress(event->phase, event->text);
-        else if (event->kind == StreamEvent::Kind::result) last = Result<std::string>(event->resultJson);
-        else if (event->kind == StreamEvent::Kind::error) last = Result<std::string>(event->error);
+        if (event->kind == StreamEvent::Kind::progress)
+            progress(event->phase, event->text);
+        else if (event->kind == StreamEvent::Kind::result)
+            last = Result<std::string>(event->resultJson);
+        else if (event->kind == StreamEvent::Kind::error)
+            last = Result<std::string>(event->error);
     };
     http.response_handler = [&](const httplib::Response& response) {
         status = response.status;
@@ -131,10 +136,11 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     if (!client->send(http, response, error)) {
         // The read timeout is the silence limit: a (nearly) full limit since the last byte is it.
         if (error == httplib::Error::Read && std::chrono::steady_clock::now() - lastHeard >= streamSilenceLimit_ * 9 / 10)
-            return makeError(ErrorCode::unavailable, "ppcsd sent nothing for " + std::to_string(streamSilenceLimit_.count()) + " s while running " + path +
-                                                         ": it may be stuck (see its log)");
+            return makeError(ErrorCode::unavailable, "ppcsd sent nothing for " + std::to_string(streamSilenceLimit_.count()) +
+                                                         " s while running " + path + ": it may be stuck (see its log)");
         if (status == 200)
-            return makeError(ErrorCode::unavailable, "the connection to ppcsd broke during " + path + ": ppcsd stopped or crashed (see its log)");
+            return makeError(ErrorCode::unavailable,
+                             "the connection to ppcsd broke during " + path + ": ppcsd stopped or crashed (see its log)");
         return unreachable(endpoint_, error);
     }
     if (status != 200) return decodeError(errorBody.empty() ? response.body : errorBody, status);

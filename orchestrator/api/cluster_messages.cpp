@@ -11,14 +11,23 @@ using fields::readOptional;
 
 Status checkTimeout(int seconds, const char* what) {
     if (seconds < 1 || seconds > kMaxReadyTimeoutSeconds)
-        return makeError(ErrorCode::usage, std::string(what) + ": timeout must be from 1 to " + std::to_string(kMaxReadyTimeoutSeconds) + " seconds");
+        return makeError(ErrorCode::usage, std::string(what) + ": timeout must be from 1 to " +
+                                               std::to_string(kMaxReadyTimeoutSeconds) + " seconds");
     return {};
 }
 
 json memberJson(const cluster::Member& member) {
-    return {{"role", member.role},       {"slot", member.slot},   {"hostname", member.hostname}, {"address", member.address},
-            {"state", member.state},     {"message", member.message}, {"container_id", member.containerId},
-            {"node_id", member.nodeId},  {"host", member.host},  {"slots", member.slots}, {"ready", member.ready}};
+    return {{"role", member.role},
+            {"slot", member.slot},
+            {"hostname", member.hostname},
+            {"address", member.address},
+            {"state", member.state},
+            {"message", member.message},
+            {"container_id", member.containerId},
+            {"node_id", member.nodeId},
+            {"host", member.host},
+            {"slots", member.slots},
+            {"ready", member.ready}};
 }
 
 cluster::Member memberFromJson(const json& item) {
@@ -41,18 +50,27 @@ cluster::Member memberFromJson(const json& item) {
 
 std::string encodeUpRequest(const UpRequest& request) {
     const auto& spec = request.spec;
-    return fields::dumpJson(json{{"name", spec.name}, {"nodes", spec.nodes}, {"slots", spec.slotsOverride},
-                {"per_host", spec.perHost}, {"registry", spec.registry}, {"timeout_seconds", request.timeoutSeconds},
-                {"nano_cpus", spec.size.nanoCpus}, {"memory_bytes", spec.size.memoryBytes}, {"shm_bytes", spec.size.shmBytes},
-                {"mount_source", spec.mount.source}, {"mount_target", spec.mount.target}, {"mount_every_host", spec.mount.everyHost}});
+    return fields::dumpJson(json{{"name", spec.name},
+                                 {"nodes", spec.nodes},
+                                 {"slots", spec.slotsOverride},
+                                 {"per_host", spec.perHost},
+                                 {"registry", spec.registry},
+                                 {"timeout_seconds", request.timeoutSeconds},
+                                 {"nano_cpus", spec.size.nanoCpus},
+                                 {"memory_bytes", spec.size.memoryBytes},
+                                 {"shm_bytes", spec.size.shmBytes},
+                                 {"mount_source", spec.mount.source},
+                                 {"mount_target", spec.mount.target},
+                                 {"mount_every_host", spec.mount.everyHost}});
 }
 
 Result<UpRequest> decodeUpRequest(std::string_view body) {
     const char* what = "up request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "slots", "per_host", "registry", "timeout_seconds", "nano_cpus", "memory_bytes",
-                                                     "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
+    if (auto known = fields::rejectUnknown(*object,
+                                           {"name", "nodes", "slots", "per_host", "registry", "timeout_seconds", "nano_cpus",
+                                            "memory_bytes", "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
                                            what);
         !known)
         return known.error();
@@ -100,7 +118,9 @@ Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
     return request;
 }
 
-std::string encodeDownRequest(const DownRequest& request) { return fields::dumpJson(json{{"name", request.name}, {"volumes", request.removeVolume}}); }
+std::string encodeDownRequest(const DownRequest& request) {
+    return fields::dumpJson(json{{"name", request.name}, {"volumes", request.removeVolume}});
+}
 
 Result<DownRequest> decodeDownRequest(std::string_view body) {
     const char* what = "down request";
@@ -124,14 +144,25 @@ std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
     }
     json hosts = json::array();
     for (const auto& host : status.hosts)
-        hosts.push_back({{"name", host.name}, {"state", host.state}, {"availability", host.availability}, {"members", host.members}});
+        hosts.push_back(
+            {{"name", host.name}, {"state", host.state}, {"availability", host.availability}, {"members", host.members}});
     json mount = nullptr;
     if (!status.mount.source.empty())
         mount = {{"source", status.mount.source}, {"target", status.mount.target}, {"every_host", status.mount.everyHost}};
-    return fields::dumpJson(json{{"name", status.name},       {"image", status.image},     {"subnet", status.subnet}, {"created_at", status.createdAt},
-                {"nodes", status.desiredNodes}, {"ready_slots", slots},   {"members", members}, {"hosts", hosts}, {"events", status.events},
-                {"cpus", static_cast<double>(status.size.nanoCpus) / cluster::kNanoCpusPerCpu}, {"nano_cpus", status.size.nanoCpus},
-                {"memory_bytes", status.size.memoryBytes}, {"shm_bytes", status.size.shmBytes}, {"mount", mount}});
+    return fields::dumpJson(json{{"name", status.name},
+                                 {"image", status.image},
+                                 {"subnet", status.subnet},
+                                 {"created_at", status.createdAt},
+                                 {"nodes", status.desiredNodes},
+                                 {"ready_slots", slots},
+                                 {"members", members},
+                                 {"hosts", hosts},
+                                 {"events", status.events},
+                                 {"cpus", static_cast<double>(status.size.nanoCpus) / cluster::kNanoCpusPerCpu},
+                                 {"nano_cpus", status.size.nanoCpus},
+                                 {"memory_bytes", status.size.memoryBytes},
+                                 {"shm_bytes", status.size.shmBytes},
+                                 {"mount", mount}});
 }
 
 Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
@@ -148,15 +179,16 @@ Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
     status.size.memoryBytes = fields::valueOr<std::int64_t>(*object, "memory_bytes", 0);
     status.size.shmBytes = fields::valueOr<std::int64_t>(*object, "shm_bytes", 0);
     if (auto mount = object->find("mount"); mount != object->end() && mount->is_object())
-        status.mount = {fields::stringOr(*mount, "source"), fields::stringOr(*mount, "target"), fields::valueOr(*mount, "every_host", false)};
+        status.mount = {fields::stringOr(*mount, "source"), fields::stringOr(*mount, "target"),
+                        fields::valueOr(*mount, "every_host", false)};
     if (auto members = object->find("members"); members != object->end() && members->is_array())
         for (const auto& item : *members)
             if (item.is_object()) status.members.push_back(memberFromJson(item));
     if (auto hosts = object->find("hosts"); hosts != object->end() && hosts->is_array())
         for (const auto& item : *hosts)
             if (item.is_object())
-                status.hosts.push_back({fields::stringOr(item, "name"), fields::stringOr(item, "state"), fields::stringOr(item, "availability"),
-                                        fields::valueOr(item, "members", 0)});
+                status.hosts.push_back({fields::stringOr(item, "name"), fields::stringOr(item, "state"),
+                                        fields::stringOr(item, "availability"), fields::valueOr(item, "members", 0)});
     return status;
 }
 
@@ -186,8 +218,10 @@ std::string encodeAddresses(const cluster::ClusterStatus& status) {
     json nodes = json::array();
     std::string head;
     for (const auto& member : status.members) {
-        if (member.role == "head") head = member.address;
-        else nodes.push_back(member.address);
+        if (member.role == "head")
+            head = member.address;
+        else
+            nodes.push_back(member.address);
     }
     return fields::dumpJson(json{{"cluster", status.name}, {"head", head}, {"nodes", nodes}});
 }

@@ -26,7 +26,8 @@ Result<jobs::CopyRequest> decodeCopyRequest(std::string_view body) {
     const char* what = "copy request";
     auto object = fields::parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"cluster", "direction", "local_path", "remote_path"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"cluster", "direction", "local_path", "remote_path"}, what); !known)
+        return known.error();
     jobs::CopyRequest request;
     std::string direction;
     Status read = fields::readOptional(*object, "cluster", json::value_t::string, request.cluster, what);
@@ -34,9 +35,12 @@ Result<jobs::CopyRequest> decodeCopyRequest(std::string_view body) {
     if (read) read = fields::readOptional(*object, "local_path", json::value_t::string, request.localPath, what);
     if (read) read = fields::readOptional(*object, "remote_path", json::value_t::string, request.remotePath, what);
     if (!read) return read.error();
-    if (direction == "in") request.direction = jobs::CopyDirection::intoCluster;
-    else if (direction == "out") request.direction = jobs::CopyDirection::outOfCluster;
-    else return makeError(ErrorCode::usage, "copy request: 'direction' must be \"in\" or \"out\"");
+    if (direction == "in")
+        request.direction = jobs::CopyDirection::intoCluster;
+    else if (direction == "out")
+        request.direction = jobs::CopyDirection::outOfCluster;
+    else
+        return makeError(ErrorCode::usage, "copy request: 'direction' must be \"in\" or \"out\"");
     if (auto valid = jobs::validateCopyRequest(request); !valid) return valid.error();
     return request;
 }

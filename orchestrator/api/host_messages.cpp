@@ -8,9 +8,17 @@ namespace {
 using fields::json;
 
 json hostJson(const cluster::Host& host) {
-    return {{"node_id", host.nodeId},     {"name", host.name},   {"hostname", host.hostname}, {"role", host.role},
-            {"state", host.state},        {"availability", host.availability}, {"address", host.address},
-            {"endpoint", host.endpoint},  {"local", host.local}, {"cpus", host.cpus},         {"memory_bytes", host.memoryBytes},
+    return {{"node_id", host.nodeId},
+            {"name", host.name},
+            {"hostname", host.hostname},
+            {"role", host.role},
+            {"state", host.state},
+            {"availability", host.availability},
+            {"address", host.address},
+            {"endpoint", host.endpoint},
+            {"local", host.local},
+            {"cpus", host.cpus},
+            {"memory_bytes", host.memoryBytes},
             {"image", host.image}};
 }
 
@@ -33,7 +41,9 @@ cluster::Host hostFromJson(const json& item) {
 
 }  // namespace
 
-std::string encodeAddHostRequest(const AddHostRequest& request) { return fields::dumpJson(json{{"name", request.name}, {"endpoint", request.endpoint}}); }
+std::string encodeAddHostRequest(const AddHostRequest& request) {
+    return fields::dumpJson(json{{"name", request.name}, {"endpoint", request.endpoint}});
+}
 
 Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
     const char* what = "add host request";

@@ -189,7 +189,6 @@ private:
         }
     }
 
-
     // Called with mutex_ held; the threads named in finished_ are past their last lock.
     void joinFinished() {
         for (auto id : finished_) {

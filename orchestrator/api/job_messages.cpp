@@ -12,9 +12,9 @@ using fields::parseObject;
 using fields::readOptional;
 
 json recordJson(const jobs::JobRecord& record) {
-    json value = {{"id", record.id},         {"cluster", record.cluster}, {"program", record.program}, {"args", record.args},
-                  {"np", record.np},         {"started_at", record.startedAt}, {"seconds", record.seconds},
-                  {"state", record.state},   {"message", record.message}};
+    json value = {{"id", record.id},           {"cluster", record.cluster}, {"program", record.program},
+                  {"args", record.args},       {"np", record.np},           {"started_at", record.startedAt},
+                  {"seconds", record.seconds}, {"state", record.state},     {"message", record.message}};
     value["exit_code"] = record.exitCode ? json(*record.exitCode) : json(nullptr);
     return value;
 }
@@ -41,7 +41,8 @@ Status readStringList(const json& object, const char* key, std::vector<std::stri
     if (!list->is_array() || list->size() > kMaxJobArgs)
         return makeError(ErrorCode::usage, std::string("run request: '") + key + "' must be a list of at most 4096 strings");
     for (const auto& item : *list) {
-        if (!item.is_string()) return makeError(ErrorCode::usage, std::string("run request: every item of '") + key + "' must be a string");
+        if (!item.is_string())
+            return makeError(ErrorCode::usage, std::string("run request: every item of '") + key + "' must be a string");
         into.push_back(item.get<std::string>());
     }
     return {};
@@ -50,20 +51,31 @@ Status readStringList(const json& object, const char* key, std::vector<std::stri
 }  // namespace
 
 std::string encodeJobRequest(const jobs::JobRequest& request) {
-    return fields::dumpJson({{"cluster", request.cluster},   {"program", request.program},       {"command", request.isCommand},
-                        {"local_path", request.localPath}, {"args", request.args},          {"np", request.np},
-                        {"per_node", request.perNode},  {"oversubscribe", request.oversubscribe}, {"tag_output", request.tagOutput},
-                        {"timeout_seconds", request.timeoutSeconds}, {"exe", request.exe}, {"env", request.env}, {"workdir", request.workdir},
-                        {"output_dir", request.outputDir}});
+    return fields::dumpJson({{"cluster", request.cluster},
+                             {"program", request.program},
+                             {"command", request.isCommand},
+                             {"local_path", request.localPath},
+                             {"args", request.args},
+                             {"np", request.np},
+                             {"per_node", request.perNode},
+                             {"oversubscribe", request.oversubscribe},
+                             {"tag_output", request.tagOutput},
+                             {"timeout_seconds", request.timeoutSeconds},
+                             {"exe", request.exe},
+                             {"env", request.env},
+                             {"workdir", request.workdir},
+                             {"output_dir", request.outputDir}});
 }
 
 Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
     const char* what = "run request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
-                                                     "tag_output", "timeout_seconds", "exe", "env", "workdir", "output_dir"},
-                                           what);
+    if (auto known =
+            fields::rejectUnknown(*object,
+                                  {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
+                                   "tag_output", "timeout_seconds", "exe", "env", "workdir", "output_dir"},
+                                  what);
         !known)
         return known.error();
     jobs::JobRequest request;
@@ -87,7 +99,11 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
 }
 
 std::string encodeJobOutcome(const jobs::JobOutcome& outcome) {
-    return fields::dumpJson(json{{"job_id", outcome.id}, {"exit_code", outcome.exitCode}, {"state", outcome.state}, {"message", outcome.message}, {"seconds", outcome.seconds}});
+    return fields::dumpJson(json{{"job_id", outcome.id},
+                                 {"exit_code", outcome.exitCode},
+                                 {"state", outcome.state},
+                                 {"message", outcome.message},
+                                 {"seconds", outcome.seconds}});
 }
 
 Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
@@ -131,7 +147,8 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(
     std::vector<jobs::OutputChunk> output;
     if (auto chunks = object->find("output"); chunks != object->end() && chunks->is_array())
         for (const auto& chunk : *chunks)
-            if (chunk.is_object()) output.push_back({fields::stringOr(chunk, "stream") == "err", fields::stringOr(chunk, "data")});
+            if (chunk.is_object())
+                output.push_back({fields::stringOr(chunk, "stream") == "err", fields::stringOr(chunk, "data")});
     return std::make_pair(recordFromJson((*object)["job"]), output);
 }
 
@@ -147,7 +164,8 @@ Result<CancelRequest> decodeCancelRequest(std::string_view body) {
     CancelRequest request;
     request.cluster = cluster::kDefaultClusterName;
     if (auto id = object->find("id"); id != object->end()) {
-        if (object->contains("cluster")) return makeError(ErrorCode::usage, "cancel request: give either 'id' or 'cluster', not both");
+        if (object->contains("cluster"))
+            return makeError(ErrorCode::usage, "cancel request: give either 'id' or 'cluster', not both");
         if (!id->is_number_integer() || id->get<std::int64_t>() < 1)  // a huge unsigned reads as negative
             return makeError(ErrorCode::usage, "cancel request: 'id' must be a job number from 1 up");
         request.id = id->get<std::int64_t>();
@@ -171,13 +189,16 @@ Result<PruneRequest> decodePruneRequest(std::string_view body) {
     if (auto keep = object->find("keep"); keep != object->end()) {
         // A huge unsigned reads as negative: refused with the rest.
         if (!keep->is_number_integer() || keep->get<std::int64_t>() < 0 || keep->get<std::int64_t>() > jobs::kMaxKeptJobs)
-            return makeError(ErrorCode::usage, "prune request: 'keep' must be a number of jobs from 0 to " + std::to_string(jobs::kMaxKeptJobs));
+            return makeError(ErrorCode::usage,
+                             "prune request: 'keep' must be a number of jobs from 0 to " + std::to_string(jobs::kMaxKeptJobs));
         request.keep = static_cast<int>(keep->get<std::int64_t>());
     }
     return request;
 }
 
-std::string encodePruneReport(const jobs::PruneReport& report) { return fields::dumpJson({{"removed", report.removed}, {"keep", report.keep}}); }
+std::string encodePruneReport(const jobs::PruneReport& report) {
+    return fields::dumpJson({{"removed", report.removed}, {"keep", report.keep}});
+}
 
 Result<jobs::PruneReport> decodePruneReport(std::string_view body) {
     auto object = parseObject(body, "prune reply");

@@ -1,9 +1,9 @@
 #pragma once
 // Typed, strict reading of request bodies, for api/*.cpp only (it includes nlohmann/json).
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
@@ -17,7 +17,9 @@ using nlohmann::json;
 // Every JSON text the API sends is written here. Job output, engine messages and user input may
 // hold any bytes: invalid UTF-8 is replaced by U+FFFD instead of throwing (json::dump() throws
 // type_error.316, which outside a route would end ppcsd). indent < 0: one line.
-inline std::string dumpJson(const json& value, int indent = -1) { return value.dump(indent, ' ', false, json::error_handler_t::replace); }
+inline std::string dumpJson(const json& value, int indent = -1) {
+    return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
 
 // Parses an object; malformed JSON or another JSON type is a usage error naming `what`.
 inline Result<json> parseObject(std::string_view body, std::string_view what) {
@@ -29,7 +31,8 @@ inline Result<json> parseObject(std::string_view body, std::string_view what) {
 
 inline Status rejectUnknown(const json& object, const std::set<std::string>& known, std::string_view what) {
     for (const auto& item : object.items())
-        if (!known.count(item.key())) return makeError(ErrorCode::usage, std::string(what) + ": unknown field '" + item.key() + "'");
+        if (!known.count(item.key()))
+            return makeError(ErrorCode::usage, std::string(what) + ": unknown field '" + item.key() + "'");
     return {};
 }
 
@@ -43,7 +46,8 @@ Status readOptional(const json& object, const char* key, json::value_t type, T& 
     if (!typeOk) return makeError(ErrorCode::usage, std::string(what) + ": field '" + key + "' has the wrong type");
     if constexpr (std::is_same_v<T, int>) {
         auto wide = it->get<std::int64_t>();
-        if (wide < INT32_MIN || wide > INT32_MAX) return makeError(ErrorCode::usage, std::string(what) + ": field '" + key + "' is out of range");
+        if (wide < INT32_MIN || wide > INT32_MAX)
+            return makeError(ErrorCode::usage, std::string(what) + ": field '" + key + "' is out of range");
         out = static_cast<int>(wide);
     } else {
         out = it->get<T>();

@@ -13,23 +13,35 @@ using fields::parseObject;
 using fields::readOptional;
 
 json outcomeJson(const image::BuildOutcome& outcome) {
-    return {{"image_id", outcome.imageId}, {"image", outcome.imageRef}, {"context_hash", outcome.contextHash},
-            {"reused", outcome.reused}, {"seconds", outcome.seconds}};
+    return {{"image_id", outcome.imageId},
+            {"image", outcome.imageRef},
+            {"context_hash", outcome.contextHash},
+            {"reused", outcome.reused},
+            {"seconds", outcome.seconds}};
 }
 
 }  // namespace
 
 int httpStatusFor(ErrorCode code) {
     switch (code) {
-        case ErrorCode::usage: return 400;
-        case ErrorCode::unauthorized: return 401;
-        case ErrorCode::permissionDenied: return 403;
-        case ErrorCode::notFound: return 404;
-        case ErrorCode::conflict: return 409;
-        case ErrorCode::tooLarge: return 413;
-        case ErrorCode::unavailable: return 503;
-        case ErrorCode::timeout: return 504;
-        case ErrorCode::failed: return 500;
+        case ErrorCode::usage:
+            return 400;
+        case ErrorCode::unauthorized:
+            return 401;
+        case ErrorCode::permissionDenied:
+            return 403;
+        case ErrorCode::notFound:
+            return 404;
+        case ErrorCode::conflict:
+            return 409;
+        case ErrorCode::tooLarge:
+            return 413;
+        case ErrorCode::unavailable:
+            return 503;
+        case ErrorCode::timeout:
+            return 504;
+        case ErrorCode::failed:
+            return 500;
     }
     return 500;
 }
@@ -64,18 +76,26 @@ Result<VersionInfo> decodeVersion(std::string_view body) {
     auto object = parseObject(body, "version reply");
     if (!object) return object.error();
     VersionInfo info;
-    if (auto read = readOptional(*object, "version", json::value_t::string, info.version, "version reply"); !read) return read.error();
-    if (auto read = readOptional(*object, "protocol", json::value_t::number_integer, info.protocol, "version reply"); !read) return read.error();
-    if (auto read = readOptional(*object, "binary_id", json::value_t::string, info.binaryId, "version reply"); !read) return read.error();
+    if (auto read = readOptional(*object, "version", json::value_t::string, info.version, "version reply"); !read)
+        return read.error();
+    if (auto read = readOptional(*object, "protocol", json::value_t::number_integer, info.protocol, "version reply"); !read)
+        return read.error();
+    if (auto read = readOptional(*object, "binary_id", json::value_t::string, info.binaryId, "version reply"); !read)
+        return read.error();
     return info;
 }
 
 std::string encodeDaemonStatus(const DaemonStatus& status) {
     json engine = {{"reachable", status.engine.reachable}, {"endpoint", status.engine.endpoint}};
-    if (status.engine.reachable) engine["api_version"] = status.engine.apiVersion;
-    else engine["error"] = status.engine.error;
-    return fields::dumpJson(json{{"pid", status.pid}, {"version", status.version}, {"state_dir", status.stateDir},
-                {"uptime_seconds", status.uptimeSeconds}, {"engine", engine}});
+    if (status.engine.reachable)
+        engine["api_version"] = status.engine.apiVersion;
+    else
+        engine["error"] = status.engine.error;
+    return fields::dumpJson(json{{"pid", status.pid},
+                                 {"version", status.version},
+                                 {"state_dir", status.stateDir},
+                                 {"uptime_seconds", status.uptimeSeconds},
+                                 {"engine", engine}});
 }
 
 Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
@@ -98,15 +118,19 @@ Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
 }
 
 std::string encodeBuildRequest(const image::BuildRequest& request) {
-    return fields::dumpJson(json{{"context_dir", request.contextDir}, {"image", request.imageRef}, {"no_cache", request.noCache},
-                {"mirror", request.mirror}, {"pull", request.allowPull}});
+    return fields::dumpJson(json{{"context_dir", request.contextDir},
+                                 {"image", request.imageRef},
+                                 {"no_cache", request.noCache},
+                                 {"mirror", request.mirror},
+                                 {"pull", request.allowPull}});
 }
 
 Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
     const char* what = "build request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"context_dir", "image", "no_cache", "mirror", "pull"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"context_dir", "image", "no_cache", "mirror", "pull"}, what); !known)
+        return known.error();
     image::BuildRequest request;
     Status read = readOptional(*object, "context_dir", json::value_t::string, request.contextDir, what);
     if (read) read = readOptional(*object, "image", json::value_t::string, request.imageRef, what);
@@ -145,8 +169,10 @@ std::string encodeStreamEvent(const StreamEvent& event) {
             return fields::dumpJson(json{{"type", "result"}, {"result", result.is_discarded() ? json(nullptr) : result}});
         }
         case StreamEvent::Kind::error:
-            return fields::dumpJson(json{{"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}});
-        case StreamEvent::Kind::heartbeat: return R"({"type":"heartbeat"})";
+            return fields::dumpJson(json{
+                {"type", "error"}, {"code", std::string(errorCodeName(event.error.code))}, {"message", event.error.message}});
+        case StreamEvent::Kind::heartbeat:
+            return R"({"type":"heartbeat"})";
     }
     return "{}";
 }
@@ -166,7 +192,8 @@ Result<StreamEvent> decodeStreamEvent(std::string_view line) {
         event.kind = StreamEvent::Kind::heartbeat;
     } else if (type == "error") {
         event.kind = StreamEvent::Kind::error;
-        event.error = Error{errorCodeFromName(fields::stringOr(*object, "code")).value_or(ErrorCode::failed), fields::stringOr(*object, "message")};
+        event.error = Error{errorCodeFromName(fields::stringOr(*object, "code")).value_or(ErrorCode::failed),
+                            fields::stringOr(*object, "message")};
     } else {
         return makeError(ErrorCode::failed, "stream event: unknown type '" + type + "'");
     }

@@ -54,10 +54,10 @@ struct DaemonStatus {
 struct StreamEvent {
     enum class Kind { progress, result, error, heartbeat };
     Kind kind = Kind::progress;
-    std::string phase;             // progress
-    std::string text;              // progress
-    std::string resultJson;        // result: the operation's JSON result
-    Error error;                   // error
+    std::string phase;       // progress
+    std::string text;        // progress
+    std::string resultJson;  // result: the operation's JSON result
+    Error error;             // error
 };
 
 int httpStatusFor(ErrorCode code);
@@ -78,7 +78,7 @@ Result<image::BuildRequest> decodeBuildRequest(std::string_view body);
 
 std::string encodeBuildOutcome(const image::BuildOutcome& outcome);  // also the CLI's --json output
 Result<image::BuildOutcome> decodeBuildOutcome(std::string_view json);
-std::string encodeStreamEvent(const StreamEvent& event);             // one line, no newline
+std::string encodeStreamEvent(const StreamEvent& event);  // one line, no newline
 Result<StreamEvent> decodeStreamEvent(std::string_view line);
 
 }  // namespace ppcs::api

@@ -7,8 +7,8 @@
 
 #include "api/http_server.h"
 #include "api/shell_server.h"
-#include "common/guarded.h"
 #include "common/files.h"
+#include "common/guarded.h"
 #include "common/log.h"
 #include "common/token.h"
 
@@ -24,7 +24,8 @@ public:
             active_.fetch_sub(1);
             return nullptr;
         }
-        return std::shared_ptr<const void>(this, [](const StreamSlots* slots) { const_cast<StreamSlots*>(slots)->active_.fetch_sub(1); });
+        return std::shared_ptr<const void>(
+            this, [](const StreamSlots* slots) { const_cast<StreamSlots*>(slots)->active_.fetch_sub(1); });
     }
     std::size_t most() const { return most_; }
     std::chrono::milliseconds heartbeat() const { return heartbeat_; }
@@ -85,8 +86,10 @@ private:
         std::unique_lock<std::mutex> lock(mutex_);
         while (!stopping_) {
             auto due = lastWrite_ + heartbeatInterval_;
-            if (Clock::now() >= due) writeLocked(heartbeat);
-            else wake_.wait_until(lock, due);
+            if (Clock::now() >= due)
+                writeLocked(heartbeat);
+            else
+                wake_.wait_until(lock, due);
         }
     }
     void stopHeartbeat() {
@@ -114,8 +117,11 @@ private:
 Result<std::string> runCaught(const Operation& operation, EventStream& events) {
     std::string what;
     try {
-        return operation([&events](const std::string& phase, const std::string& text) { events.send(StreamEvent{StreamEvent::Kind::progress, phase, text}); },
-                         [&events] { return events.clientPresent(); });
+        return operation(
+            [&events](const std::string& phase, const std::string& text) {
+                events.send(StreamEvent{StreamEvent::Kind::progress, phase, text});
+            },
+            [&events] { return events.clientPresent(); });
     } catch (const std::exception& e) {
         what = e.what();
     } catch (...) {
@@ -124,7 +130,8 @@ Result<std::string> runCaught(const Operation& operation, EventStream& events) {
     return makeError(ErrorCode::failed, "unexpected failure in ppcsd: " + what);  // logged with the stream's end
 }
 
-void runStreamed(const std::string& name, const Operation& operation, httplib::DataSink& sink, std::chrono::milliseconds heartbeat) {
+void runStreamed(const std::string& name, const Operation& operation, httplib::DataSink& sink,
+                 std::chrono::milliseconds heartbeat) {
     EventStream events(sink, heartbeat);
     auto result = runCaught(operation, events);
     StreamEvent last;
@@ -151,17 +158,18 @@ void streamOperation(httplib::Response& response, StreamSlots& slots, std::strin
                                                                           " operations: try again when one of them ends"));
     auto heartbeat = slots.heartbeat();
     // The provider holds the slot: it is destroyed with the response, whether or not it ran.
-    response.set_chunked_content_provider("application/x-ndjson", [name, operation, slot, heartbeat](size_t, httplib::DataSink& sink) {
-        try {
-            runStreamed(name, operation, sink, heartbeat);
-            return true;
-        } catch (const std::exception& e) {
-            log::error(name + ": the stream broke: " + e.what());
-        } catch (...) {
-            log::error(name + ": the stream broke");
-        }
-        return false;
-    });
+    response.set_chunked_content_provider("application/x-ndjson",
+                                          [name, operation, slot, heartbeat](size_t, httplib::DataSink& sink) {
+                                              try {
+                                                  runStreamed(name, operation, sink, heartbeat);
+                                                  return true;
+                                              } catch (const std::exception& e) {
+                                                  log::error(name + ": the stream broke: " + e.what());
+                                              } catch (...) {
+                                                  log::error(name + ": the stream broke");
+                                              }
+                                              return false;
+                                          });
 }
 
 // Decodes a request body with decode, then streams run(request) with its result encoded.
@@ -172,7 +180,8 @@ void streamDecoded(const httplib::Request& http, httplib::Response& response, St
     auto request = decode(http.body);
     if (!request) return replyError(response, request.error());
     streamOperation(response, slots, name,
-                    [request = *request, encode, run](const cluster::Progress& progress, const ClientProbe& clientPresent) -> Result<std::string> {
+                    [request = *request, encode, run](const cluster::Progress& progress,
+                                                      const ClientProbe& clientPresent) -> Result<std::string> {
                         auto value = run(request, progress, clientPresent);
                         if (!value) return value.error();
                         return encode(*value);
@@ -195,10 +204,13 @@ ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits l
       token_(std::move(token)),
       streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
       shells_(std::make_unique<ShellServer>(services, token_, limits.maxShells)),
-      server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline, limits.headerDeadline + std::chrono::seconds(10),
+      server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline,
+                                                                   limits.headerDeadline + std::chrono::seconds(10),
                                                                    limits.maxHeaderBytes, limits.maxConnectionThreads})) {
     installRoutes();
-    server_->setUpgradeHandler([this](UpgradeRequest& request, int socket, const std::function<bool()>& stopping) { shells_->serve(request, socket, stopping); });
+    server_->setUpgradeHandler([this](UpgradeRequest& request, int socket, const std::function<bool()>& stopping) {
+        shells_->serve(request, socket, stopping);
+    });
 }
 
 ApiServer::~ApiServer() = default;
@@ -232,9 +244,14 @@ void ApiServer::installGuards() {
     });
     server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return;
-        if (response.status == 404) replyError(response, makeError(ErrorCode::notFound, "no route " + request.method + " " + request.path));
-        else if (response.status == 413) replyError(response, makeError(ErrorCode::tooLarge, "request body over " + std::to_string(kMaxRequestBytes) + " bytes"));
-        else replyError(response, Error{errorCodeForHttpStatus(response.status), "request refused (HTTP " + std::to_string(response.status) + ")"});
+        if (response.status == 404)
+            replyError(response, makeError(ErrorCode::notFound, "no route " + request.method + " " + request.path));
+        else if (response.status == 413)
+            replyError(response,
+                       makeError(ErrorCode::tooLarge, "request body over " + std::to_string(kMaxRequestBytes) + " bytes"));
+        else
+            replyError(response, Error{errorCodeForHttpStatus(response.status),
+                                       "request refused (HTTP " + std::to_string(response.status) + ")"});
     });
 }
 
@@ -254,45 +271,50 @@ void ApiServer::installDaemonRoutes() {
 
 void ApiServer::installClusterRoutes() {
     server_->Post("/v1/images/build", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<image::BuildRequest, image::BuildOutcome>(request, response, *streams_, "build", decodeBuildRequest, encodeBuildOutcome,
-                                                                [this](const auto& build, const auto& progress, const auto&) { return services_.buildImage(build, progress); });
+        streamDecoded<image::BuildRequest, image::BuildOutcome>(
+            request, response, *streams_, "build", decodeBuildRequest, encodeBuildOutcome,
+            [this](const auto& build, const auto& progress, const auto&) { return services_.buildImage(build, progress); });
     });
     server_->Post("/v1/clusters/up", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<UpRequest, cluster::ClusterStatus>(request, response, *streams_, "up", decodeUpRequest, encodeClusterStatus,
-                                                         [this](const auto& up, const auto& progress, const auto&) { return services_.upCluster(up, progress); });
+        streamDecoded<UpRequest, cluster::ClusterStatus>(
+            request, response, *streams_, "up", decodeUpRequest, encodeClusterStatus,
+            [this](const auto& up, const auto& progress, const auto&) { return services_.upCluster(up, progress); });
     });
     server_->Post("/v1/clusters/scale", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<ScaleRequest, cluster::ClusterStatus>(request, response, *streams_, "scale", decodeScaleRequest, encodeClusterStatus,
-                                                            [this](const auto& scale, const auto& progress, const auto&) { return services_.scaleCluster(scale, progress); });
+        streamDecoded<ScaleRequest, cluster::ClusterStatus>(
+            request, response, *streams_, "scale", decodeScaleRequest, encodeClusterStatus,
+            [this](const auto& scale, const auto& progress, const auto&) { return services_.scaleCluster(scale, progress); });
     });
     server_->Post("/v1/clusters/down", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<DownRequest, cluster::DownReport>(request, response, *streams_, "down", decodeDownRequest, encodeDownReport,
-                                                        [this](const auto& down, const auto& progress, const auto&) { return services_.downCluster(down, progress); });
+        streamDecoded<DownRequest, cluster::DownReport>(
+            request, response, *streams_, "down", decodeDownRequest, encodeDownReport,
+            [this](const auto& down, const auto& progress, const auto&) { return services_.downCluster(down, progress); });
     });
     server_->Post("/v1/clusters/bench", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::BenchRequest, jobs::BenchReport>(request, response, *streams_, "bench", decodeBenchRequest, encodeBenchReport,
-                                                             [this](const auto& bench, const auto& progress, const auto&) { return services_.benchCluster(bench, progress); });
+        streamDecoded<jobs::BenchRequest, jobs::BenchReport>(
+            request, response, *streams_, "bench", decodeBenchRequest, encodeBenchReport,
+            [this](const auto& bench, const auto& progress, const auto&) { return services_.benchCluster(bench, progress); });
     });
     server_->Get(R"(/v1/clusters/([^/]+)/ips)", withClusterName([this](const std::string& name, httplib::Response& response) {
-        auto status = services_.clusterAddresses(name);
-        if (!status) return replyError(response, status.error());
-        response.set_content(encodeAddresses(*status), kJson);
-    }));
+                     auto status = services_.clusterAddresses(name);
+                     if (!status) return replyError(response, status.error());
+                     response.set_content(encodeAddresses(*status), kJson);
+                 }));
     server_->Get(R"(/v1/clusters/([^/]+)/stats)", withClusterName([this](const std::string& name, httplib::Response& response) {
-        auto stats = services_.clusterStats(name);
-        if (!stats) return replyError(response, stats.error());
-        response.set_content(encodeClusterStats(name, *stats), kJson);
-    }));
+                     auto stats = services_.clusterStats(name);
+                     if (!stats) return replyError(response, stats.error());
+                     response.set_content(encodeClusterStats(name, *stats), kJson);
+                 }));
     server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
         auto names = services_.listClusters();
         if (!names) return replyError(response, names.error());
         response.set_content(encodeClusterList(*names), kJson);
     });
     server_->Get(R"(/v1/clusters/([^/]+))", withClusterName([this](const std::string& name, httplib::Response& response) {
-        auto status = services_.clusterStatus(name);
-        if (!status) return replyError(response, status.error());
-        response.set_content(encodeClusterStatus(*status), kJson);
-    }));
+                     auto status = services_.clusterStatus(name);
+                     if (!status) return replyError(response, status.error());
+                     response.set_content(encodeClusterStatus(*status), kJson);
+                 }));
 }
 
 void ApiServer::installHostRoutes() {
@@ -318,13 +340,16 @@ void ApiServer::installHostRoutes() {
 void ApiServer::installJobRoutes() {
     server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
         streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, *streams_, "run", decodeJobRequest, encodeJobOutcome,
-                                                          [this](const auto& job, const auto& events, const auto& clientPresent) { return services_.runJob(job, events, clientPresent); });
+                                                          [this](const auto& job, const auto& events, const auto& clientPresent) {
+                                                              return services_.runJob(job, events, clientPresent);
+                                                          });
     });
     server_->Post("/v1/files/copy", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::CopyRequest, jobs::CopyReport>(request, response, *streams_, "copy", decodeCopyRequest, encodeCopyReport,
-                                                           [this](const auto& copy, const auto& progress, const auto& clientPresent) {
-                                                               return services_.copyFiles(copy, progress, clientPresent);
-                                                           });
+        streamDecoded<jobs::CopyRequest, jobs::CopyReport>(
+            request, response, *streams_, "copy", decodeCopyRequest, encodeCopyReport,
+            [this](const auto& copy, const auto& progress, const auto& clientPresent) {
+                return services_.copyFiles(copy, progress, clientPresent);
+            });
     });
     server_->Post("/v1/jobs/cancel", [this](const httplib::Request& request, httplib::Response& response) {
         auto cancel = decodeCancelRequest(request.body);
@@ -344,7 +369,8 @@ void ApiServer::installJobRoutes() {
         int limit = 50;
         if (request.has_param("limit")) {
             std::string text = request.get_param_value("limit");
-            if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos || std::stoi(text) < 1)
+            if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoi(text) < 1)
                 return replyError(response, makeError(ErrorCode::usage, "limit must be a number from 1 to 99999"));
             limit = std::stoi(text);
         }

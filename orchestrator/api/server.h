@@ -69,12 +69,12 @@ public:
 
 // What one ppcsd serves at once (see api/http_server.h for how connections are guarded).
 struct ServerLimits {
-    std::size_t maxStreams = 32;         // streamed operations at once; beyond, 503
+    std::size_t maxStreams = 32;  // streamed operations at once; beyond, 503
     std::size_t maxConnectionThreads = 128;
     std::chrono::milliseconds headerDeadline{5000};
     std::size_t maxHeaderBytes = 16 * 1024;
     std::chrono::milliseconds heartbeatInterval{2000};  // a silent stream sends a heartbeat this often
-    std::size_t maxShells = 16;          // `shell` sessions at once; beyond, 503
+    std::size_t maxShells = 16;                         // `shell` sessions at once; beyond, 503
 };
 
 class ApiServer {

@@ -69,7 +69,8 @@ Result<std::string> readReplyHeader(int socket, Clock::time_point deadline) {
     char chunk[4096];
     while (reply.find("\r\n\r\n") == std::string::npos) {
         if (reply.size() > 64 * 1024) return makeError(ErrorCode::failed, "ppcsd's reply header is too long");
-        if (!waitFor(socket, POLLIN, deadline)) return makeError(ErrorCode::timeout, "ppcsd did not answer the shell request in time (see its log)");
+        if (!waitFor(socket, POLLIN, deadline))
+            return makeError(ErrorCode::timeout, "ppcsd did not answer the shell request in time (see its log)");
         ssize_t got = ::recv(socket, chunk, sizeof chunk, 0);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return makeError(ErrorCode::unavailable, "ppcsd closed the connection without answering the shell request");
@@ -136,9 +137,9 @@ Result<std::unique_ptr<ShellConnection>> openShellConnection(const Endpoint& end
     if (socket < 0) return unreachable(endpoint, why);
     SocketGuard guard(socket);
     std::string body = encodeShellRequest(request);
-    std::string head = "POST /v1/clusters/" + request.cluster + "/shell HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + endpoint.token +
-                       "\r\nConnection: Upgrade\r\nUpgrade: " + kShellUpgrade + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n";
+    std::string head = "POST /v1/clusters/" + request.cluster + "/shell HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                       endpoint.token + "\r\nConnection: Upgrade\r\nUpgrade: " + kShellUpgrade +
+                       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     if (!sendAll(socket, head + body)) return unreachable(endpoint, "the connection broke while sending the shell request");
     auto reply = readReplyHeader(socket, deadline);
     if (!reply) return reply.error();

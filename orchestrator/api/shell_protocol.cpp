@@ -26,14 +26,19 @@ std::uint16_t getU16(std::string_view bytes) {
 // The payload length a frame type must have, when it is fixed.
 std::optional<std::size_t> fixedLength(FrameType type) {
     switch (type) {
-        case FrameType::inputEnd: return 0;
+        case FrameType::inputEnd:
+            return 0;
         case FrameType::resize:
-        case FrameType::exit: return 4;
-        default: return std::nullopt;
+        case FrameType::exit:
+            return 4;
+        default:
+            return std::nullopt;
     }
 }
 
-bool knownType(std::uint8_t type) { return type >= static_cast<std::uint8_t>(FrameType::input) && type <= static_cast<std::uint8_t>(FrameType::failure); }
+bool knownType(std::uint8_t type) {
+    return type >= static_cast<std::uint8_t>(FrameType::input) && type <= static_cast<std::uint8_t>(FrameType::failure);
+}
 
 }  // namespace
 
@@ -49,7 +54,8 @@ std::string encodeFrame(FrameType type, std::string_view payload) {
 std::string encodeResizeFrame(int cols, int rows) {
     auto side = [](int value) { return static_cast<std::uint16_t>(std::clamp(value, 0, 65535)); };
     std::uint16_t c = side(cols), r = side(rows);
-    std::string payload{static_cast<char>(c >> 8), static_cast<char>(c & 0xff), static_cast<char>(r >> 8), static_cast<char>(r & 0xff)};
+    std::string payload{static_cast<char>(c >> 8), static_cast<char>(c & 0xff), static_cast<char>(r >> 8),
+                        static_cast<char>(r & 0xff)};
     return encodeFrame(FrameType::resize, payload);
 }
 
@@ -77,10 +83,12 @@ Result<std::vector<Frame>> FrameDecoder::feed(std::string_view bytes) {
         auto type = static_cast<std::uint8_t>(buffer_[at]);
         std::uint32_t length = getU32(std::string_view(buffer_).substr(at + 1, 4));
         if (!knownType(type)) return makeError(ErrorCode::usage, "shell frame of unknown type " + std::to_string(type));
-        if (length > kMaxFramePayload) return makeError(ErrorCode::usage, "shell frame of " + std::to_string(length) + " bytes is over the limit");
+        if (length > kMaxFramePayload)
+            return makeError(ErrorCode::usage, "shell frame of " + std::to_string(length) + " bytes is over the limit");
         auto fixed = fixedLength(static_cast<FrameType>(type));
         if (fixed && *fixed != length)
-            return makeError(ErrorCode::usage, "shell frame of type " + std::to_string(type) + " must carry " + std::to_string(*fixed) + " bytes");
+            return makeError(ErrorCode::usage,
+                             "shell frame of type " + std::to_string(type) + " must carry " + std::to_string(*fixed) + " bytes");
         if (buffer_.size() - at - kFrameHeaderBytes < length) break;
         frames.push_back(Frame{static_cast<FrameType>(type), buffer_.substr(at + kFrameHeaderBytes, length)});
         at += kFrameHeaderBytes + length;
@@ -103,7 +111,8 @@ Result<jobs::ShellRequest> decodeShellRequest(std::string_view body, const std::
     const char* what = "shell request";
     auto object = fields::parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"node", "command", "tty", "stdin", "cols", "rows", "term"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"node", "command", "tty", "stdin", "cols", "rows", "term"}, what); !known)
+        return known.error();
     jobs::ShellRequest request;
     request.cluster = cluster;
     Status read = fields::readOptional(*object, "node", json::value_t::number_integer, request.node, what);

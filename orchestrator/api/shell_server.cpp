@@ -42,22 +42,31 @@ bool sendAll(int socket, std::string_view bytes) {
 
 const char* reasonPhrase(int status) {
     switch (status) {
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 404: return "Not Found";
-        case 409: return "Conflict";
-        case 413: return "Payload Too Large";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        default: return "Internal Server Error";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 404:
+            return "Not Found";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        default:
+            return "Internal Server Error";
     }
 }
 
 void replyError(int socket, const Error& error) {
     int status = httpStatusFor(error.code);
     std::string body = encodeError(error);
-    std::string reply = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    std::string reply = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) +
+                        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\nConnection: close\r\n\r\n" + body;
     (void)sendAll(socket, reply);  // a client that left needs no answer
 }
 
@@ -69,7 +78,8 @@ Result<std::string> readBody(int socket, UpgradeRequest& request) {
     if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
         return makeError(ErrorCode::usage, "bad Content-Length");
     std::size_t expected = std::stoul(text);
-    if (expected > kMaxRequestBytes) return makeError(ErrorCode::tooLarge, "request body over " + std::to_string(kMaxRequestBytes) + " bytes");
+    if (expected > kMaxRequestBytes)
+        return makeError(ErrorCode::tooLarge, "request body over " + std::to_string(kMaxRequestBytes) + " bytes");
     std::string body = std::move(request.early);
     char chunk[4096];
     while (body.size() < expected) {
@@ -104,7 +114,8 @@ private:
 // One session after the 101: output relayed by a thread of its own, input and resizes here.
 class Relay {
 public:
-    Relay(int socket, jobs::ShellProcess& process, std::string what) : socket_(socket), process_(process), what_(std::move(what)) {}
+    Relay(int socket, jobs::ShellProcess& process, std::string what)
+        : socket_(socket), process_(process), what_(std::move(what)) {}
 
     void run(const std::function<bool()>& stopping) {
         std::thread output([this] { runGuarded(what_ + " output", [this] { relayOutput(); }); });
@@ -174,7 +185,8 @@ private:
                 if (size.cols > 0 && size.rows > 0) (void)process_.resize(size.cols, size.rows);  // a lost resize only misdraws
                 return true;
             }
-            default: return false;
+            default:
+                return false;
         }
     }
 
@@ -215,7 +227,8 @@ void ShellServer::serve(UpgradeRequest& request, int socket, const std::function
     if (request.method != "POST" || !std::regex_match(request.path, match, route))
         return replyError(socket, makeError(ErrorCode::notFound, "no upgrade route " + request.method + " " + request.path));
     if (request.headers["upgrade"] != kShellUpgrade)
-        return replyError(socket, makeError(ErrorCode::usage, "unsupported upgrade '" + request.headers["upgrade"] + "' (this ppcsd speaks " + kShellUpgrade + ")"));
+        return replyError(socket, makeError(ErrorCode::usage, "unsupported upgrade '" + request.headers["upgrade"] +
+                                                                  "' (this ppcsd speaks " + kShellUpgrade + ")"));
     std::string cluster = match[1];
     if (auto valid = cluster::validateClusterName(cluster); !valid) return replyError(socket, valid.error());
     auto body = readBody(socket, request);
@@ -224,14 +237,17 @@ void ShellServer::serve(UpgradeRequest& request, int socket, const std::function
     if (!shell) return replyError(socket, shell.error());
     SessionSlot slot(active_, maxSessions_);
     if (!slot.held())
-        return replyError(socket, makeError(ErrorCode::unavailable, "ppcsd already runs " + std::to_string(maxSessions_) + " shells: try again when one ends"));
-    std::string what = "shell on '" + cluster + "' " + (shell->node > 0 ? "node " + std::to_string(shell->node) : std::string("head"));
+        return replyError(socket, makeError(ErrorCode::unavailable, "ppcsd already runs " + std::to_string(maxSessions_) +
+                                                                        " shells: try again when one ends"));
+    std::string what =
+        "shell on '" + cluster + "' " + (shell->node > 0 ? "node " + std::to_string(shell->node) : std::string("head"));
     auto process = services_.openShell(*shell);
     if (!process) {
         log::warn(what + ": " + process.error().message);
         return replyError(socket, process.error());
     }
-    std::string upgraded = std::string("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ") + kShellUpgrade + "\r\n\r\n";
+    std::string upgraded =
+        std::string("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ") + kShellUpgrade + "\r\n\r\n";
     log::info(what + ": opened");
     if (!sendAll(socket, upgraded)) {
         log::info(what + ": the client went away before the session started: ending its processes");

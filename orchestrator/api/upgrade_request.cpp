@@ -33,7 +33,8 @@ std::optional<UpgradeRequest> parseUpgradeRequest(std::string_view block) {
     UpgradeRequest request;
     auto firstSpace = lines[0].find(' ');
     auto lastSpace = lines[0].rfind(' ');
-    if (firstSpace == std::string_view::npos || lastSpace == firstSpace || lines[0].substr(lastSpace + 1).substr(0, 5) != "HTTP/") return std::nullopt;
+    if (firstSpace == std::string_view::npos || lastSpace == firstSpace || lines[0].substr(lastSpace + 1).substr(0, 5) != "HTTP/")
+        return std::nullopt;
     request.method = std::string(lines[0].substr(0, firstSpace));
     std::string_view target = lines[0].substr(firstSpace + 1, lastSpace - firstSpace - 1);
     request.path = std::string(target.substr(0, target.find('?')));

@@ -12,9 +12,9 @@ namespace ppcs::api {
 
 struct UpgradeRequest {
     std::string method;
-    std::string path;                            // the target without its query
-    std::map<std::string, std::string> headers;  // names in lower case, values trimmed
-    std::string early;                           // bytes the client sent after the header block
+    std::string path;                                // the target without its query
+    std::map<std::string, std::string> headers;      // names in lower case, values trimmed
+    std::string early;                               // bytes the client sent after the header block
     std::chrono::steady_clock::time_point deadline;  // by when the rest of the request (its body) must arrive
 };
 

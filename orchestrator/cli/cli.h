@@ -18,11 +18,11 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitNotRunning = 3;
 
 struct GlobalOptions {
-    bool json = false;       // machine-readable output on stdout
-    std::string stateDir;    // ppcsd's state directory
+    bool json = false;     // machine-readable output on stdout
+    std::string stateDir;  // ppcsd's state directory
     // `run [OPTIONS] PROGRAM ARGS...` or `run [OPTIONS] -- CMD ARGS...`: the words from PROGRAM
     // (or after "--") on, which no option parsing touches. Also `shell [OPTIONS] -- CMD ARGS...`.
-    bool runCommandGiven = false;       // "--" was used
+    bool runCommandGiven = false;  // "--" was used
     std::vector<std::string> runWords;
 };
 

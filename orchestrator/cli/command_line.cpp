@@ -16,7 +16,9 @@ namespace ppcs::cli {
 namespace {
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands, addFileCommands, addShellCommand, addBenchCommands, addHostCommands, addBuildCommand, addVersionCommand, addDaemonCommands};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands,    addFileCommands,
+                                           addShellCommand,    addBenchCommands,  addHostCommands,
+                                           addBuildCommand,    addVersionCommand, addDaemonCommands};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -71,8 +73,8 @@ int splitShellWords(int argc, char** argv, int command, GlobalOptions& global) {
 // For `run`, cuts argv where the program's own words start: at the first word that is not one of
 // run's options (or an option's value), or after "--". Those words are kept untouched.
 int splitRunWords(int argc, char** argv, GlobalOptions& global) {
-    static const std::set<std::string> withValue{"-n",    "--np",  "--per-node", "--timeout",  "--name",
-                                                 "--exe", "-e",    "--env",      "--env-file", "--workdir", "--output", "--state-dir"};
+    static const std::set<std::string> withValue{"-n", "--np",  "--per-node", "--timeout", "--name",   "--exe",
+                                                 "-e", "--env", "--env-file", "--workdir", "--output", "--state-dir"};
     int command = 1;
     while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
     if (command < argc && std::string(argv[command]) == "shell") return splitShellWords(argc, argv, command, global);
@@ -121,6 +123,5 @@ int parseCommandLine(int argc, char** argv, GlobalOptions& global, Action& actio
         return reportError(makeError(ErrorCode::usage, "--state-dir must be an absolute path"));
     return action ? kRunAction : kExitUsage;
 }
-
 
 }  // namespace ppcs::cli

@@ -24,15 +24,15 @@ void printBench(const jobs::BenchReport& report) {
     if (!report.pairs.empty()) {
         long small = report.pairs.front().rows.front().size;
         long large = report.pairs.front().rows.back().size;
-        std::printf("%-34s %14s %18s %18s  %s\n", "PAIR", ("lat " + std::to_string(small) + "B us").c_str(), ("bw " + std::to_string(large) + "B MB/s").c_str(),
-                    ("bibw " + std::to_string(large) + "B MB/s").c_str(), "");
+        std::printf("%-34s %14s %18s %18s  %s\n", "PAIR", ("lat " + std::to_string(small) + "B us").c_str(),
+                    ("bw " + std::to_string(large) + "B MB/s").c_str(), ("bibw " + std::to_string(large) + "B MB/s").c_str(), "");
         for (const auto& pair : report.pairs)
-            std::printf("%-34s %14.2f %18.1f %18.1f  %s\n", (pair.from + " - " + pair.to).c_str(), pair.rows.front().latencyUs, pair.rows.back().bandwidthMBs,
-                        pair.rows.back().bibwMBs, pair.slow ? ("SLOW: " + pair.why).c_str() : "");
+            std::printf("%-34s %14.2f %18.1f %18.1f  %s\n", (pair.from + " - " + pair.to).c_str(), pair.rows.front().latencyUs,
+                        pair.rows.back().bandwidthMBs, pair.rows.back().bibwMBs, pair.slow ? ("SLOW: " + pair.why).c_str() : "");
     }
     if (report.allgather.ran)
-        std::printf("allgather_matvec: n=%d on %d ranks, %.3f ms per iteration, %s\n", report.allgather.n, report.allgather.ranks, report.allgather.timeMs,
-                    report.allgather.verified ? "verified" : "FAILED");
+        std::printf("allgather_matvec: n=%d on %d ranks, %.3f ms per iteration, %s\n", report.allgather.n, report.allgather.ranks,
+                    report.allgather.timeMs, report.allgather.verified ? "verified" : "FAILED");
     std::printf("results: %s\nplot:    %s\n", report.jsonPath.c_str(), report.svgPath.c_str());
 }
 
@@ -41,11 +41,14 @@ int runBench(const GlobalOptions& global, const jobs::BenchRequest& request) {
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     ProgressDisplay display;
-    auto report = api::ApiClient(*endpoint).bench(request, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, false); });
+    auto report = api::ApiClient(*endpoint).bench(
+        request, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, false); });
     display.finish();
     if (!report) return reportError(report.error());
-    if (global.json) std::printf("%s\n", api::encodeBenchReport(*report).c_str());
-    else printBench(*report);
+    if (global.json)
+        std::printf("%s\n", api::encodeBenchReport(*report).c_str());
+    else
+        printBench(*report);
     if (report->allgather.ran && !report->allgather.verified) return kExitFailure;
     return 0;
 }
@@ -67,8 +70,10 @@ int showStats(const GlobalOptions& global, const StatsOptions& options) {
                     std::printf("%-24s %s\n", member.hostname.c_str(), member.error.c_str());
                     continue;
                 }
-                std::printf("%-24s %8.1f %12s %12s %12s %12s\n", member.hostname.c_str(), member.stats.cpuPercent, formatMebibytes(member.stats.memoryBytes).c_str(),
-                            formatMebibytes(member.stats.memoryLimitBytes).c_str(), formatMebibytes(member.stats.rxBytes).c_str(), formatMebibytes(member.stats.txBytes).c_str());
+                std::printf("%-24s %8.1f %12s %12s %12s %12s\n", member.hostname.c_str(), member.stats.cpuPercent,
+                            formatMebibytes(member.stats.memoryBytes).c_str(),
+                            formatMebibytes(member.stats.memoryLimitBytes).c_str(), formatMebibytes(member.stats.rxBytes).c_str(),
+                            formatMebibytes(member.stats.txBytes).c_str());
             }
         }
         std::fflush(stdout);
@@ -82,7 +87,8 @@ int showStats(const GlobalOptions& global, const StatsOptions& options) {
 
 void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto request = std::make_shared<jobs::BenchRequest>();
-    auto* bench = app.add_subcommand("bench", "Ping-pong between node pairs and Allgather across the cluster; saves JSON and an SVG plot");
+    auto* bench =
+        app.add_subcommand("bench", "Ping-pong between node pairs and Allgather across the cluster; saves JSON and an SVG plot");
     bench->add_option("kind", request->kind, "latency, bandwidth, bibw, allgather or all")->capture_default_str();
     bench->add_option("--pairs", request->pairs, "ring (each node with the next) or all")->capture_default_str();
     bench->add_option("--max-size", request->maxSize, "Largest ping-pong message in bytes")->capture_default_str();

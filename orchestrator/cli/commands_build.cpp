@@ -78,7 +78,8 @@ void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action)
     build->add_flag("--no-pull", options->noPull, "Never try a registry for a missing base image");
     build->add_option("--mirror", options->mirror, "Debian mirror for debootstrap (default: the host's apt mirror)")
         ->check([](const std::string& value) {
-            return startsWith(value, "http://") || startsWith(value, "https://") ? std::string() : "must be an http:// or https:// URL";
+            return startsWith(value, "http://") || startsWith(value, "https://") ? std::string()
+                                                                                 : "must be an http:// or https:// URL";
         });
     build->add_option("--context", options->contextDir, "Build context directory (default: the project's images/openmpi)");
     build->add_option("--image", options->image, "Image reference to tag")->capture_default_str();

@@ -27,7 +27,7 @@ struct ClusterOptions {
     int slots = 0;
     int perHost = 0;
     std::string registry;
-    std::string cpus;      // as the user wrote them: parsed in runUp
+    std::string cpus;  // as the user wrote them: parsed in runUp
     std::string memory;
     std::string shmSize;
     std::string mount;
@@ -44,7 +44,8 @@ bool isLandmark(const std::string& phase, const std::string& text) {
 
 Status checkTimeout(int seconds) {
     if (seconds < 1 || seconds > api::kMaxReadyTimeoutSeconds)
-        return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(api::kMaxReadyTimeoutSeconds) + " seconds");
+        return makeError(ErrorCode::usage,
+                         "--timeout must be from 1 to " + std::to_string(api::kMaxReadyTimeoutSeconds) + " seconds");
     return {};
 }
 
@@ -55,7 +56,9 @@ Result<Value> runStreamed(const GlobalOptions& global, Call call) {
     if (!endpoint) return endpoint.error();
     ProgressDisplay display;
     api::ApiClient client(*endpoint);
-    auto result = call(client, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, isLandmark(phase, text)); });
+    auto result = call(client, [&display](const std::string& phase, const std::string& text) {
+        display.show(phase, text, isLandmark(phase, text));
+    });
     display.finish();
     return result;
 }
@@ -102,14 +105,17 @@ Status readSizeAndMount(const ClusterOptions& options, cluster::ClusterSpec& spe
         return {};
     }
     char cwd[PATH_MAX];
-    if (!::getcwd(cwd, sizeof cwd)) return makeError(ErrorCode::failed, std::string("--mount: cannot read the current directory: ") + std::strerror(errno));
+    if (!::getcwd(cwd, sizeof cwd))
+        return makeError(ErrorCode::failed, std::string("--mount: cannot read the current directory: ") + std::strerror(errno));
     auto mount = cluster::parseHostMount(options.mount, cwd);
     if (!mount) return mount.error();
     char resolved[PATH_MAX];
     if (!::realpath(mount->source.c_str(), resolved))
-        return makeError(ErrorCode::usage, "--mount: the host folder " + mount->source + " does not exist (" + std::strerror(errno) + ")");
+        return makeError(ErrorCode::usage,
+                         "--mount: the host folder " + mount->source + " does not exist (" + std::strerror(errno) + ")");
     struct stat info {};
-    if (::stat(resolved, &info) != 0 || !S_ISDIR(info.st_mode)) return makeError(ErrorCode::usage, "--mount: " + std::string(resolved) + " is not a folder");
+    if (::stat(resolved, &info) != 0 || !S_ISDIR(info.st_mode))
+        return makeError(ErrorCode::usage, "--mount: " + std::string(resolved) + " is not a folder");
     // The default PATH follows the folder's name as written, not a symlink's target.
     mount->source = resolved;
     mount->everyHost = options.mountEveryHost;
@@ -118,13 +124,15 @@ Status readSizeAndMount(const ClusterOptions& options, cluster::ClusterSpec& spe
 }
 
 int runUp(const GlobalOptions& global, const ClusterOptions& options) {
-    api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost, options.registry}, options.timeoutSeconds};
+    api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost, options.registry},
+                           options.timeoutSeconds};
     Status valid = readSizeAndMount(options, request.spec);
     if (valid) valid = cluster::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
     auto start = std::chrono::steady_clock::now();
-    auto status = runStreamed<cluster::ClusterStatus>(global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.up(request, progress); });
+    auto status = runStreamed<cluster::ClusterStatus>(
+        global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.up(request, progress); });
     if (!status) return reportError(status.error());
     return printReady(global, *status, secondsSince(start));
 }
@@ -136,7 +144,8 @@ int runScale(const GlobalOptions& global, const ClusterOptions& options) {
     if (!valid) return reportError(valid.error());
     api::ScaleRequest request{options.name, options.nodes, options.timeoutSeconds};
     auto start = std::chrono::steady_clock::now();
-    auto status = runStreamed<cluster::ClusterStatus>(global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.scale(request, progress); });
+    auto status = runStreamed<cluster::ClusterStatus>(
+        global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.scale(request, progress); });
     if (!status) return reportError(status.error());
     return printReady(global, *status, secondsSince(start));
 }
@@ -144,11 +153,15 @@ int runScale(const GlobalOptions& global, const ClusterOptions& options) {
 int runDown(const GlobalOptions& global, const ClusterOptions& options) {
     if (auto valid = cluster::validateClusterName(options.name); !valid) return reportError(valid.error());
     api::DownRequest request{options.name, options.removeVolume};
-    auto report = runStreamed<cluster::DownReport>(global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.down(request, progress); });
+    auto report = runStreamed<cluster::DownReport>(
+        global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.down(request, progress); });
     if (!report) return reportError(report.error());
-    if (global.json) std::printf("%s\n", api::encodeDownReport(*report).c_str());
-    else if (!report->existed) std::printf("cluster %s does not exist: nothing to remove\n", options.name.c_str());
-    else std::printf("cluster %s removed (%s)\n", options.name.c_str(), join(report->removed, ", ").c_str());
+    if (global.json)
+        std::printf("%s\n", api::encodeDownReport(*report).c_str());
+    else if (!report->existed)
+        std::printf("cluster %s does not exist: nothing to remove\n", options.name.c_str());
+    else
+        std::printf("cluster %s removed (%s)\n", options.name.c_str(), join(report->removed, ", ").c_str());
     for (const auto& left : report->leftBehind) std::fprintf(stderr, "ppcs-cluster: left behind: %s\n", left.c_str());
     return 0;
 }
@@ -170,7 +183,8 @@ Result<cluster::ClusterStatus> fetchAddresses(const GlobalOptions& global, const
 // "size cpus 1, memory 64 MiB, /dev/shm 32 MiB per member" and "mount HOSTDIR -> PATH".
 void printSizeAndMount(const cluster::ClusterStatus& status) {
     const auto& size = status.size;
-    std::printf("size cpus %s, memory %s, /dev/shm %s per member\n", size.nanoCpus ? cluster::formatCpus(size.nanoCpus).c_str() : "unlimited",
+    std::printf("size cpus %s, memory %s, /dev/shm %s per member\n",
+                size.nanoCpus ? cluster::formatCpus(size.nanoCpus).c_str() : "unlimited",
                 size.memoryBytes ? cluster::formatBytes(size.memoryBytes).c_str() : "unlimited",
                 size.shmBytes ? cluster::formatBytes(size.shmBytes).c_str() : "Docker's default");
     if (!status.mount.source.empty())
@@ -185,16 +199,19 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
         std::printf("%s\n", api::encodeClusterStatus(*status).c_str());
         return 0;
     }
-    std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n", status->name.c_str(), status->desiredNodes,
-                readySlots(*status), status->image.c_str(), status->subnet.c_str(), status->createdAt.c_str());
+    std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n", status->name.c_str(),
+                status->desiredNodes, readySlots(*status), status->image.c_str(), status->subnet.c_str(),
+                status->createdAt.c_str());
     printSizeAndMount(*status);
     std::printf("\n");
-    std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY", "SLOTS");
+    std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY",
+                "SLOTS");
     for (const auto& member : status->members) {
         std::string slot = member.role == "head" ? "-" : std::to_string(member.slot);
         std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %d%s\n", member.role.c_str(), slot.c_str(), member.hostname.c_str(),
-                    member.address.empty() ? "-" : member.address.c_str(), member.host.empty() ? "-" : member.host.c_str(), member.state.c_str(),
-                    member.ready ? "yes" : "no", member.slots, member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
+                    member.address.empty() ? "-" : member.address.c_str(), member.host.empty() ? "-" : member.host.c_str(),
+                    member.state.c_str(), member.ready ? "yes" : "no", member.slots,
+                    member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
     }
     if (status->hosts.size() > 1) {
         std::printf("\n%-20s %-8s %-13s %s\n", "DOCKER HOST", "STATE", "AVAILABILITY", "MEMBERS");
@@ -218,8 +235,10 @@ int runIps(const GlobalOptions& global, const ClusterOptions& options) {
     }
     for (const auto& member : status->members) {
         if (member.address.empty()) continue;
-        if (options.hostfileFormat) std::printf("%s slots=%d\n", member.address.c_str(), member.slots);
-        else std::printf("%s\n", member.address.c_str());
+        if (options.hostfileFormat)
+            std::printf("%s slots=%d\n", member.address.c_str(), member.slots);
+        else
+            std::printf("%s\n", member.address.c_str());
     }
     return 0;
 }
@@ -229,7 +248,8 @@ void addNameOption(CLI::App* command, ClusterOptions& options) {
 }
 
 void addTimeoutOption(CLI::App* command, ClusterOptions& options) {
-    command->add_option("--timeout", options.timeoutSeconds, "Seconds to wait for the cluster to be ready")->capture_default_str();
+    command->add_option("--timeout", options.timeoutSeconds, "Seconds to wait for the cluster to be ready")
+        ->capture_default_str();
 }
 
 }  // namespace
@@ -244,9 +264,12 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     up->add_option("--registry", options->registry, "Push the image to this registry (HOST[:PORT]) and let every host pull it");
     up->add_option("--cpus", options->cpus, "CPU limit of every member, e.g. 1 or 1.5 (slots follow: whole CPUs, at least 1)");
     up->add_option("--memory", options->memory, "Memory limit of every member, e.g. 512m or 2g");
-    up->add_option("--shm-size", options->shmSize, "Size of /dev/shm in every member, e.g. 1g (default: half of --memory, else of the host's memory)");
-    up->add_option("--mount", options->mount, "HOSTDIR[:PATH]: bind a host folder read-write into every member (PATH default: /mnt/<folder name>)");
-    up->add_flag("--mount-on-every-host", options->mountEveryHost, "Allow --mount on a swarm of several hosts: every host has HOSTDIR");
+    up->add_option("--shm-size", options->shmSize,
+                   "Size of /dev/shm in every member, e.g. 1g (default: half of --memory, else of the host's memory)");
+    up->add_option("--mount", options->mount,
+                   "HOSTDIR[:PATH]: bind a host folder read-write into every member (PATH default: /mnt/<folder name>)");
+    up->add_flag("--mount-on-every-host", options->mountEveryHost,
+                 "Allow --mount on a swarm of several hosts: every host has HOSTDIR");
     addTimeoutOption(up, *options);
     up->callback([&global, &action, options] { action = [&global, options] { return runUp(global, *options); }; });
 

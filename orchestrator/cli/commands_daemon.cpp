@@ -19,9 +19,11 @@ int runVersion(const GlobalOptions& global) {
     auto daemonVersion = api::ApiClient(*endpoint).version();
     if (!daemonVersion) return reportError(daemonVersion.error());
     if (global.json) {
-        std::printf("{\"cli\":\"%s\",\"daemon\":\"%s\",\"protocol\":%d}\n", PPCS_VERSION, daemonVersion->version.c_str(), daemonVersion->protocol);
+        std::printf("{\"cli\":\"%s\",\"daemon\":\"%s\",\"protocol\":%d}\n", PPCS_VERSION, daemonVersion->version.c_str(),
+                    daemonVersion->protocol);
     } else {
-        std::printf("ppcs-cluster %s\nppcsd %s (protocol %d)\n", PPCS_VERSION, daemonVersion->version.c_str(), daemonVersion->protocol);
+        std::printf("ppcs-cluster %s\nppcsd %s (protocol %d)\n", PPCS_VERSION, daemonVersion->version.c_str(),
+                    daemonVersion->protocol);
     }
     return 0;
 }
@@ -29,8 +31,10 @@ int runVersion(const GlobalOptions& global) {
 int runDaemonStatus(const GlobalOptions& global) {
     auto endpoint = findRunningDaemon(global.stateDir);
     if (!endpoint) {
-        if (global.json) std::printf("{\"running\":false}\n");
-        else std::printf("ppcsd is not running (state directory %s)\n", global.stateDir.c_str());
+        if (global.json)
+            std::printf("{\"running\":false}\n");
+        else
+            std::printf("ppcsd is not running (state directory %s)\n", global.stateDir.c_str());
         return kExitNotRunning;
     }
     auto status = api::ApiClient(*endpoint).status();
@@ -59,7 +63,8 @@ int runDaemonStop(const GlobalOptions& global) {
         std::printf("ppcsd stopped\n");
         return 0;
     }
-    return reportError(makeError(ErrorCode::timeout, "ppcsd (pid " + std::to_string(endpoint->pid) + ") still answers 10 s after stop"));
+    return reportError(
+        makeError(ErrorCode::timeout, "ppcsd (pid " + std::to_string(endpoint->pid) + ") still answers 10 s after stop"));
 }
 
 }  // namespace
@@ -73,9 +78,8 @@ void addVersionCommand(CLI::App& app, const GlobalOptions& global, Action& actio
 void addDaemonCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto* daemon = app.add_subcommand("daemon", "Inspect or stop ppcsd (it starts by itself when needed)");
     daemon->require_subcommand(1);
-    daemon->add_subcommand("status", "Is ppcsd running, where, and can it reach Docker (exit 3 when not running)")->callback([&global, &action] {
-        action = [&global] { return runDaemonStatus(global); };
-    });
+    daemon->add_subcommand("status", "Is ppcsd running, where, and can it reach Docker (exit 3 when not running)")
+        ->callback([&global, &action] { action = [&global] { return runDaemonStatus(global); }; });
     daemon->add_subcommand("stop", "Stop ppcsd (nothing to do when it is not running)")->callback([&global, &action] {
         action = [&global] { return runDaemonStop(global); };
     });

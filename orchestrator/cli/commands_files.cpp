@@ -35,7 +35,8 @@ bool isRemote(const std::string& word) { return !word.empty() && word.front() ==
 // The request the two words make: exactly one of them names the shared folder (":PATH").
 Result<jobs::CopyRequest> copyRequestFrom(const CopyOptions& options) {
     if (isRemote(options.source) == isRemote(options.destination))
-        return makeError(ErrorCode::usage, "cp needs one local path and one :PATH in the shared folder (e.g. `cp data.csv :inputs/`)");
+        return makeError(ErrorCode::usage,
+                         "cp needs one local path and one :PATH in the shared folder (e.g. `cp data.csv :inputs/`)");
     jobs::CopyRequest request;
     request.cluster = options.cluster;
     request.direction = isRemote(options.destination) ? jobs::CopyDirection::intoCluster : jobs::CopyDirection::outOfCluster;
@@ -53,10 +54,13 @@ Result<jobs::CopyRequest> copyRequestFrom(const CopyOptions& options) {
 
 std::string describe(const jobs::CopyReport& report, jobs::CopyDirection direction) {
     std::string what = std::to_string(report.tally.files) + (report.tally.files == 1 ? " file" : " files");
-    if (report.tally.directories > 0) what += " in " + std::to_string(report.tally.directories) + (report.tally.directories == 1 ? " directory" : " directories");
+    if (report.tally.directories > 0)
+        what +=
+            " in " + std::to_string(report.tally.directories) + (report.tally.directories == 1 ? " directory" : " directories");
     what += " (" + formatMebibytes(report.tally.bytes) + ")";
     std::string remote = ":" + (report.remotePath.empty() ? std::string(".") : report.remotePath);
-    std::string line = "copied " + what + (direction == jobs::CopyDirection::intoCluster ? " to " + remote : " to " + report.localPath);
+    std::string line =
+        "copied " + what + (direction == jobs::CopyDirection::intoCluster ? " to " + remote : " to " + report.localPath);
     if (report.hosts > 1) line += " on " + std::to_string(report.hosts) + " docker hosts";
     if (report.tally.skipped > 0) line += "; skipped " + std::to_string(report.tally.skipped) + " links or special files";
     return line;
@@ -68,11 +72,14 @@ int copyFiles(const GlobalOptions& global, const CopyOptions& options) {
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     ProgressDisplay display;
-    auto report = api::ApiClient(*endpoint).copy(*request, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, false); });
+    auto report = api::ApiClient(*endpoint).copy(
+        *request, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, false); });
     display.finish();
     if (!report) return reportError(report.error());
-    if (global.json) std::printf("%s\n", api::encodeCopyReport(*report).c_str());
-    else std::printf("%s\n", describe(*report, request->direction).c_str());
+    if (global.json)
+        std::printf("%s\n", api::encodeCopyReport(*report).c_str());
+    else
+        std::printf("%s\n", describe(*report, request->direction).c_str());
     return 0;
 }
 
@@ -80,10 +87,12 @@ int copyFiles(const GlobalOptions& global, const CopyOptions& options) {
 
 void addFileCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto options = std::make_shared<CopyOptions>();
-    auto* cp = app.add_subcommand("cp", "Copy files or directories between this machine and the cluster's shared folder: cp LOCAL :PATH, cp :PATH LOCAL");
+    auto* cp = app.add_subcommand(
+        "cp", "Copy files or directories between this machine and the cluster's shared folder: cp LOCAL :PATH, cp :PATH LOCAL");
     cp->add_option("--name", options->cluster, "Cluster name")->capture_default_str();
     cp->add_option("SOURCE", options->source, "A local path, or :PATH in the shared folder")->required();
-    cp->add_option("DEST", options->destination, "A local path, or :PATH in the shared folder (':' alone is the folder itself)")->required();
+    cp->add_option("DEST", options->destination, "A local path, or :PATH in the shared folder (':' alone is the folder itself)")
+        ->required();
     cp->callback([&global, &action, options] { action = [&global, options] { return copyFiles(global, *options); }; });
 }
 

@@ -25,11 +25,13 @@ std::string gibibytes(std::int64_t bytes) {
 }
 
 void printHostTable(const std::vector<cluster::Host>& hosts) {
-    std::printf("%-20s %-8s %-8s %-12s %-5s %-10s %-10s %s\n", "HOST", "ROLE", "STATE", "AVAILABILITY", "CPUS", "MEMORY", "IMAGE", "ENDPOINT");
+    std::printf("%-20s %-8s %-8s %-12s %-5s %-10s %-10s %s\n", "HOST", "ROLE", "STATE", "AVAILABILITY", "CPUS", "MEMORY", "IMAGE",
+                "ENDPOINT");
     for (const auto& host : hosts) {
         std::string endpoint = host.local ? "(ppcsd's engine)" : host.endpoint.empty() ? "-" : host.endpoint;
         std::printf("%-20s %-8s %-8s %-12s %-5d %-10s %-10s %s\n", host.name.c_str(), host.role.c_str(), host.state.c_str(),
-                    host.availability.c_str(), host.cpus, gibibytes(host.memoryBytes).c_str(), host.image.c_str(), endpoint.c_str());
+                    host.availability.c_str(), host.cpus, gibibytes(host.memoryBytes).c_str(), host.image.c_str(),
+                    endpoint.c_str());
     }
 }
 
@@ -38,9 +40,12 @@ int runHosts(const GlobalOptions& global) {
     if (!endpoint) return reportError(endpoint.error());
     auto hosts = api::ApiClient(*endpoint).listHosts();
     if (!hosts) return reportError(hosts.error());
-    if (global.json) std::printf("%s\n", api::encodeHosts(*hosts).c_str());
-    else if (hosts->empty()) std::printf("no swarm yet: `ppcs-cluster up` creates a single-host one\n");
-    else printHostTable(*hosts);
+    if (global.json)
+        std::printf("%s\n", api::encodeHosts(*hosts).c_str());
+    else if (hosts->empty())
+        std::printf("no swarm yet: `ppcs-cluster up` creates a single-host one\n");
+    else
+        printHostTable(*hosts);
     return 0;
 }
 
@@ -49,8 +54,10 @@ int runJoinCommand(const GlobalOptions& global) {
     if (!endpoint) return reportError(endpoint.error());
     auto command = api::ApiClient(*endpoint).joinCommand();
     if (!command) return reportError(command.error());
-    if (global.json) std::printf("%s\n", api::encodeJoinCommand(*command).c_str());
-    else std::printf("%s\n", command->c_str());
+    if (global.json)
+        std::printf("%s\n", api::encodeJoinCommand(*command).c_str());
+    else
+        std::printf("%s\n", command->c_str());
     return 0;
 }
 
@@ -63,9 +70,11 @@ int runAddHost(const GlobalOptions& global, const HostOptions& options) {
     if (!endpoint) return reportError(endpoint.error());
     auto host = api::ApiClient(*endpoint).addHost(request);
     if (!host) return reportError(host.error());
-    if (global.json) std::printf("%s\n", api::encodeHost(*host).c_str());
-    else std::printf("host %s (%s, %s) registered at %s; image: %s\n", host->name.c_str(), host->role.c_str(), host->state.c_str(),
-                     host->endpoint.c_str(), host->image.c_str());
+    if (global.json)
+        std::printf("%s\n", api::encodeHost(*host).c_str());
+    else
+        std::printf("host %s (%s, %s) registered at %s; image: %s\n", host->name.c_str(), host->role.c_str(), host->state.c_str(),
+                    host->endpoint.c_str(), host->image.c_str());
     return 0;
 }
 

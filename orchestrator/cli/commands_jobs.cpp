@@ -59,7 +59,7 @@ struct LogOptions {
 };
 
 struct PruneOptions {
-    std::string keep;  // as typed
+    std::string keep;        // as typed
     bool keepGiven = false;  // else ppcsd's own setting
 };
 
@@ -76,8 +76,8 @@ bool exists(const std::string& path) {
 }
 
 bool looksLikeLocalPath(const std::string& program) {
-    return program.find('/') != std::string::npos || endsWith(program, ".c") || endsWith(program, ".cc") || endsWith(program, ".cpp") ||
-           endsWith(program, ".py");
+    return program.find('/') != std::string::npos || endsWith(program, ".c") || endsWith(program, ".cc") ||
+           endsWith(program, ".cpp") || endsWith(program, ".py");
 }
 
 // Local files and directories are named to ppcsd by absolute path; ppcsd runs on this host.
@@ -87,7 +87,8 @@ Status resolveLocalPath(jobs::JobRequest& request) {
     if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return {};
     if (exists(request.program)) {
         char resolved[PATH_MAX];
-        if (::realpath(request.program.c_str(), resolved) == nullptr) return makeError(ErrorCode::usage, "cannot resolve '" + request.program + "'");
+        if (::realpath(request.program.c_str(), resolved) == nullptr)
+            return makeError(ErrorCode::usage, "cannot resolve '" + request.program + "'");
         request.localPath = resolved;
         return {};
     }
@@ -128,7 +129,9 @@ private:
                 asked = true;
                 std::fprintf(stderr, "ppcs-cluster: stopping the job on every node (Ctrl-C again to stop waiting)\n");
                 if (auto asked = api::ApiClient(endpoint_).cancelJob(cluster_); !asked)
-                    std::fprintf(stderr, "ppcs-cluster: could not ask ppcsd to stop the job (%s): press Ctrl-C again, ppcsd stops it when this client goes\n",
+                    std::fprintf(stderr,
+                                 "ppcs-cluster: could not ask ppcsd to stop the job (%s): press Ctrl-C again, ppcsd stops it "
+                                 "when this client goes\n",
                                  asked.error().message.c_str());
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -147,15 +150,18 @@ private:
 int runJob(const GlobalOptions& global, RunOptions options) {
     auto& request = options.request;
     if (global.runWords.empty())
-        return reportError(makeError(ErrorCode::usage, global.runCommandGiven ? "run -- needs a command" : "run needs a PROGRAM (see --help)"));
+        return reportError(
+            makeError(ErrorCode::usage, global.runCommandGiven ? "run -- needs a command" : "run needs a PROGRAM (see --help)"));
     request.isCommand = global.runCommandGiven;
     request.program = global.runWords.front();
     request.args.assign(global.runWords.begin() + 1, global.runWords.end());
     Status valid = readEnvFiles(options);
     if (valid && options.outputGiven) {
         auto absolute = absoluteLocalPath(request.outputDir);
-        if (absolute) request.outputDir = *absolute;
-        else valid = absolute.error();
+        if (absolute)
+            request.outputDir = *absolute;
+        else
+            valid = absolute.error();
     }
     if (valid) valid = jobs::validateJobRequest(request);
     if (valid) valid = resolveLocalPath(request);
@@ -187,7 +193,8 @@ int runJob(const GlobalOptions& global, RunOptions options) {
     }
     if (!outcome) return reportError(outcome.error());
     if (global.json) std::printf("%s\n", api::encodeJobOutcome(*outcome).c_str());
-    if (!outcome->message.empty()) std::fprintf(stderr, "ppcs-cluster: job %lld: %s\n", static_cast<long long>(outcome->id), outcome->message.c_str());
+    if (!outcome->message.empty())
+        std::fprintf(stderr, "ppcs-cluster: job %lld: %s\n", static_cast<long long>(outcome->id), outcome->message.c_str());
     return outcome->exitCode;
 }
 
@@ -198,7 +205,8 @@ std::string formatDuration(double seconds) {
 }
 
 int listJobs(const GlobalOptions& global, const LogOptions& options) {
-    if (options.limit < 1 || options.limit > 99999) return reportError(makeError(ErrorCode::usage, "--limit must be from 1 to 99999"));
+    if (options.limit < 1 || options.limit > 99999)
+        return reportError(makeError(ErrorCode::usage, "--limit must be from 1 to 99999"));
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     auto records = api::ApiClient(*endpoint).listJobs(options.limit);
@@ -207,7 +215,8 @@ int listJobs(const GlobalOptions& global, const LogOptions& options) {
         std::printf("%s\n", api::encodeJobList(*records).c_str());
         return 0;
     }
-    std::printf("%-6s %-12s %-24s %-5s %-21s %-9s %-5s %s\n", "ID", "CLUSTER", "PROGRAM", "NP", "STARTED", "DURATION", "EXIT", "STATE");
+    std::printf("%-6s %-12s %-24s %-5s %-21s %-9s %-5s %s\n", "ID", "CLUSTER", "PROGRAM", "NP", "STARTED", "DURATION", "EXIT",
+                "STATE");
     for (const auto& record : *records)
         std::printf("%-6lld %-12s %-24s %-5d %-21s %-9s %-5s %s\n", static_cast<long long>(record.id), record.cluster.c_str(),
                     truncateForDisplay(record.program, 24).c_str(), record.np, record.startedAt.c_str(),
@@ -250,8 +259,8 @@ int pruneJobs(const GlobalOptions& global, const PruneOptions& options) {
         std::printf("%s\n", api::encodePruneReport(*report).c_str());
         return 0;
     }
-    std::printf("removed %lld finished job%s (kept the newest %d; running jobs are never removed)\n", static_cast<long long>(report->removed),
-                report->removed == 1 ? "" : "s", report->keep);
+    std::printf("removed %lld finished job%s (kept the newest %d; running jobs are never removed)\n",
+                static_cast<long long>(report->removed), report->removed == 1 ? "" : "s", report->keep);
     return 0;
 }
 
@@ -283,7 +292,8 @@ int cancelJobs(const GlobalOptions& global, const std::vector<std::string>& text
 
 void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto options = std::make_shared<RunOptions>();
-    auto* run = app.add_subcommand("run", "Run an MPI program across a cluster: options first, then PROGRAM [ARGS...] or -- CMD [ARGS...]");
+    auto* run = app.add_subcommand(
+        "run", "Run an MPI program across a cluster: options first, then PROGRAM [ARGS...] or -- CMD [ARGS...]");
     run->add_option("-n,--np", options->request.np, "Number of ranks (default: the cluster's slots)");
     run->add_option("--per-node", options->request.perNode, "Ranks per node");
     run->add_flag("--oversubscribe", options->request.oversubscribe, "Allow more ranks than slots");
@@ -293,8 +303,10 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     run->add_option("--exe", options->request.exe, "For a directory: the program make builds (default: the directory's name)");
     run->add_option("-e,--env", options->request.env, "NAME=VALUE for every rank and the build (repeatable; taken verbatim)");
     run->add_option("--env-file", options->envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)");
-    run->add_option("--workdir", options->request.workdir, "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
-    auto* output = run->add_option("--output", options->request.outputDir, "When the job ends, copy its folder (what it wrote there) into this local directory");
+    run->add_option("--workdir", options->request.workdir,
+                    "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
+    auto* output = run->add_option("--output", options->request.outputDir,
+                                   "When the job ends, copy its folder (what it wrote there) into this local directory");
     run->callback([&global, &action, options, output] {
         options->outputGiven = output->count() > 0;
         action = [&global, options] { return runJob(global, *options); };
@@ -304,8 +316,10 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     auto* jobsCommand = app.add_subcommand("jobs", "List recent jobs: id, cluster, program, NP, start, duration, exit code");
     jobsCommand->add_option("--limit", logOptions->limit, "How many, newest first")->capture_default_str();
     auto pruneOptions = std::make_shared<PruneOptions>();
-    auto* prune = jobsCommand->add_subcommand("prune", "Delete finished jobs and their output beyond the newest N (running jobs stay)");
-    auto* keep = prune->add_option("--keep", pruneOptions->keep, "How many finished jobs to keep (default: ppcsd's setting, $PPCS_KEEP_JOBS or 1000)");
+    auto* prune =
+        jobsCommand->add_subcommand("prune", "Delete finished jobs and their output beyond the newest N (running jobs stay)");
+    auto* keep = prune->add_option("--keep", pruneOptions->keep,
+                                   "How many finished jobs to keep (default: ppcsd's setting, $PPCS_KEEP_JOBS or 1000)");
     prune->callback([&global, &action, pruneOptions, keep] {
         pruneOptions->keepGiven = keep->count() > 0;
         action = [&global, pruneOptions] { return pruneJobs(global, *pruneOptions); };

@@ -68,7 +68,7 @@ public:
     int readEnd() const { return gSignalPipe[0]; }
 
 private:
-    struct sigaction previous_[std::size(kForwardedSignals)] {};
+    struct sigaction previous_[std::size(kForwardedSignals)]{};
     struct sigaction previousPipe_ {};
 };
 
@@ -96,7 +96,8 @@ private:
 };
 
 bool plainTerm(const std::string& term) {
-    return !term.empty() && term.size() <= 64 && term.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_") == std::string::npos;
+    return !term.empty() && term.size() <= 64 &&
+           term.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_") == std::string::npos;
 }
 
 LocalTerminal describeLocalTerminal() {
@@ -137,7 +138,8 @@ public:
             if (auto ended = handleBytes(early)) return *ended;
         char chunk[16 * 1024];
         while (true) {
-            pollfd fds[3] = {{connection_.socket(), POLLIN, 0}, {signalFd_, POLLIN, 0}, {forwardInput_ ? STDIN_FILENO : -1, POLLIN, 0}};
+            pollfd fds[3] = {
+                {connection_.socket(), POLLIN, 0}, {signalFd_, POLLIN, 0}, {forwardInput_ ? STDIN_FILENO : -1, POLLIN, 0}};
             if (::poll(fds, 3, -1) < 0) {
                 if (errno == EINTR) continue;
                 return Ending{kExitFailure, std::string("poll: ") + std::strerror(errno)};
@@ -161,11 +163,18 @@ private:
         if (!frames) return Ending{kExitFailure, "ppcsd sent a bad frame: " + frames.error().message};
         for (const auto& frame : *frames) {
             switch (frame.type) {
-                case api::FrameType::output: writeAll(STDOUT_FILENO, frame.payload); break;
-                case api::FrameType::errorOutput: writeAll(STDERR_FILENO, frame.payload); break;
-                case api::FrameType::exit: return Ending{api::exitStatusOf(frame), ""};
-                case api::FrameType::failure: return Ending{kExitFailure, "shell: " + frame.payload};
-                default: return Ending{kExitFailure, "ppcsd sent a frame only clients send"};
+                case api::FrameType::output:
+                    writeAll(STDOUT_FILENO, frame.payload);
+                    break;
+                case api::FrameType::errorOutput:
+                    writeAll(STDERR_FILENO, frame.payload);
+                    break;
+                case api::FrameType::exit:
+                    return Ending{api::exitStatusOf(frame), ""};
+                case api::FrameType::failure:
+                    return Ending{kExitFailure, "shell: " + frame.payload};
+                default:
+                    return Ending{kExitFailure, "ppcsd sent a frame only clients send"};
             }
         }
         return std::nullopt;
@@ -178,7 +187,8 @@ private:
             int signal = numbers[i];
             if (signal == SIGWINCH) {
                 winsize size{};
-                if (tty_ && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0) (void)connection_.send(api::encodeResizeFrame(size.ws_col, size.ws_row));
+                if (tty_ && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0)
+                    (void)connection_.send(api::encodeResizeFrame(size.ws_col, size.ws_row));
                 continue;
             }
             // Closing the connection makes ppcsd end the session's processes.
@@ -192,7 +202,8 @@ private:
         if (got < 0 && (errno == EINTR || errno == EAGAIN)) return std::nullopt;
         if (got <= 0) {
             forwardInput_ = false;
-            if (!connection_.send(api::encodeFrame(api::FrameType::inputEnd, ""))) return Ending{kExitFailure, "the connection to ppcsd broke"};
+            if (!connection_.send(api::encodeFrame(api::FrameType::inputEnd, "")))
+                return Ending{kExitFailure, "the connection to ppcsd broke"};
             return std::nullopt;
         }
         if (!connection_.send(api::encodeFrame(api::FrameType::input, std::string_view(chunk, static_cast<std::size_t>(got)))))
@@ -251,7 +262,8 @@ Result<jobs::ShellRequest> makeShellRequest(const ShellOptions& options, bool co
 void addShellCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto options = std::make_shared<ShellOptions>();
     options->name = cluster::kDefaultClusterName;
-    auto* shell = app.add_subcommand("shell", "A login shell as mpiuser in the head's shared folder (or node K's), or -- CMD [ARGS...] run there");
+    auto* shell = app.add_subcommand(
+        "shell", "A login shell as mpiuser in the head's shared folder (or node K's), or -- CMD [ARGS...] run there");
     shell->add_option("--name", options->name, "Cluster name")->capture_default_str();
     auto* node = shell->add_option("--node", options->node, "A node's number, as in `status` (default: the head)");
     shell->callback([&global, &action, options, node] {

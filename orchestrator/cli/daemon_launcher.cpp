@@ -34,7 +34,8 @@ std::string lastLogLine(const std::string& logPath) {
 
 Status spawnDaemon(const std::string& stateDir) {
     std::string binary = daemonBinary();
-    if (::access(binary.c_str(), X_OK) != 0) return makeError(ErrorCode::unavailable, "cannot start ppcsd: '" + binary + "' is not executable");
+    if (::access(binary.c_str(), X_OK) != 0)
+        return makeError(ErrorCode::unavailable, "cannot start ppcsd: '" + binary + "' is not executable");
     if (auto made = ensurePrivateDirectory(stateDir); !made) return made;
     std::string logPath = stateDir + "/" + api::kLogFile;
     int logFd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -12,7 +12,7 @@ namespace ppcs::cli {
 
 struct ShellOptions {
     std::string name;
-    int node = 0;         // as typed with --node; 0 when not given
+    int node = 0;  // as typed with --node; 0 when not given
     bool nodeGiven = false;
 };
 
@@ -21,7 +21,7 @@ struct LocalTerminal {
     bool stdinIsTerminal = false;
     int cols = 0;
     int rows = 0;
-    std::string term;     // $TERM; dropped when it is not a plain name
+    std::string term;  // $TERM; dropped when it is not a plain name
 };
 
 // commandGiven: "--" was on the command line, words are what followed it. Without a command: a

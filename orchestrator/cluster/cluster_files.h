@@ -12,8 +12,8 @@
 namespace ppcs::cluster {
 
 struct MpiSettings {
-    std::string subnet;         // the overlay CIDR: TCP traffic and ORTE's out-of-band channel stay on it
-    bool yieldWhenIdle = false; // ranks on one host outnumber its cores: stop busy polling
+    std::string subnet;          // the overlay CIDR: TCP traffic and ORTE's out-of-band channel stay on it
+    bool yieldWhenIdle = false;  // ranks on one host outnumber its cores: stop busy polling
 };
 
 std::string renderMcaParams(const std::string& cluster, const MpiSettings& settings);

@@ -45,7 +45,8 @@ Status waitForContainersGone(const std::vector<docker::EngineClient*>& engines, 
             if (!containers) return containers.error().context("on " + engine->endpoint());
             if (containers->empty()) break;
             if (poll == kGonePolls)
-                return makeError(ErrorCode::timeout, "the containers of cluster '" + cluster + "' were still on " + engine->endpoint() + " after 60 s");
+                return makeError(ErrorCode::timeout, "the containers of cluster '" + cluster + "' were still on " +
+                                                         engine->endpoint() + " after 60 s");
             std::this_thread::sleep_for(kGonePoll);
         }
     }
@@ -86,37 +87,39 @@ Status tearDown(const std::vector<docker::EngineClient*>& engines, const std::st
     if (!objects.networks.empty()) removed.push_back("network");
     for (const auto& name : objects.volumes)
         for (auto* host : engines)
-            if (auto gone = removeWhenFree([&] { return host->removeVolume(name); }); !gone) return gone.error().context("on " + host->endpoint());
-    if (!objects.volumes.empty()) removed.push_back(engines.size() > 1 ? "volume on " + std::to_string(engines.size()) + " hosts" : "volume");
+            if (auto gone = removeWhenFree([&] { return host->removeVolume(name); }); !gone)
+                return gone.error().context("on " + host->endpoint());
+    if (!objects.volumes.empty())
+        removed.push_back(engines.size() > 1 ? "volume on " + std::to_string(engines.size()) + " hosts" : "volume");
     return {};
 }
 
 // Placement and where the image comes from are fixed when a cluster is created.
 Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observed) {
     if (spec.perHost != 0 && spec.perHost != observed.perHost())
-        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " + std::to_string(observed.perHost()) +
-                                               "): take it down first");
+        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " +
+                                               std::to_string(observed.perHost()) + "): take it down first");
     if (!spec.registry.empty() && spec.registry != observed.registry())
         return makeError(ErrorCode::usage, "--registry cannot change on an existing cluster: take it down first");
     // So are the members' size and host folder: an `up` that names them again must name the same.
     auto had = observed.nodeSize();
     auto changed = [](std::int64_t asked, std::int64_t has) { return asked != 0 && asked != has; };
-    const char* sizeOption = changed(spec.size.nanoCpus, had.nanoCpus)      ? "--cpus"
+    const char* sizeOption = changed(spec.size.nanoCpus, had.nanoCpus)         ? "--cpus"
                              : changed(spec.size.memoryBytes, had.memoryBytes) ? "--memory"
                              : changed(spec.size.shmBytes, had.shmBytes)       ? "--shm-size"
-                                                                                : nullptr;
-    if (sizeOption) return makeError(ErrorCode::usage, std::string(sizeOption) + " cannot change on an existing cluster: take it down first");
+                                                                               : nullptr;
+    if (sizeOption)
+        return makeError(ErrorCode::usage, std::string(sizeOption) + " cannot change on an existing cluster: take it down first");
     auto mounted = observed.hostMount();
     if (!spec.mount.source.empty() && (spec.mount.source != mounted.source || spec.mount.target != mounted.target))
         return makeError(ErrorCode::usage, "--mount cannot change on an existing cluster: take it down first");
     return {};
 }
 
-
 // Before any task is created: the placement fits the hosts, and every host has the image (unless
 // tasks pull it from a registry).
-Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId, bool fromRegistry,
-                                 const Progress& progress) {
+Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId,
+                                 bool fromRegistry, const Progress& progress) {
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     int ready = static_cast<int>(std::count_if(hosts->nodes().begin(), hosts->nodes().end(), schedulable));
@@ -128,10 +131,12 @@ Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int pe
 
 // Tags the image REGISTRY/ppcs-openmpi:<ID prefix>, pushes it and returns the reference tasks
 // pull: REGISTRY/ppcs-openmpi@<digest>.
-Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::string& imageId, const std::string& registry, const Progress& progress) {
+Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::string& imageId, const std::string& registry,
+                                   const Progress& progress) {
     std::string repo = registry + "/ppcs-openmpi";
     std::string tag = imageId.substr(imageId.find(':') + 1, 12);
-    if (auto tagged = engine.tagImage(imageId, repo, tag); !tagged) return tagged.error().context("tag the image for " + registry);
+    if (auto tagged = engine.tagImage(imageId, repo, tag); !tagged)
+        return tagged.error().context("tag the image for " + registry);
     progress("image", "pushing " + repo + ":" + tag);
     auto digest = engine.pushImage(repo, tag, [](const std::string&) {});
     if (!digest) return digest.error().context("push the image to " + registry);
@@ -169,10 +174,11 @@ Result<ClusterSpec> fitSpecToHosts(ClusterSpec spec, const HostEngines& hosts) {
     if (spec.size.shmBytes == 0) spec.size.shmBytes = defaultShmBytes(spec.size.memoryBytes, leastMemory);
     for (const auto& node : usable)
         if (spec.size.nanoCpus > 0 && node.nanoCpus > 0 && spec.size.nanoCpus > node.nanoCpus)
-            return makeError(ErrorCode::usage, "--cpus " + formatCpus(spec.size.nanoCpus) + " is more than host " + hosts.displayName(node.id) +
-                                                   " has (" + formatCpus(node.nanoCpus) + ")");
+            return makeError(ErrorCode::usage, "--cpus " + formatCpus(spec.size.nanoCpus) + " is more than host " +
+                                                   hosts.displayName(node.id) + " has (" + formatCpus(node.nanoCpus) + ")");
     if (!spec.mount.source.empty() && !spec.mount.everyHost && usable.size() > 1)
-        return makeError(ErrorCode::usage, "--mount binds a folder of this machine, and the swarm has " + std::to_string(usable.size()) +
+        return makeError(ErrorCode::usage, "--mount binds a folder of this machine, and the swarm has " +
+                                               std::to_string(usable.size()) +
                                                " hosts that can run nodes: give --mount-on-every-host when " + spec.mount.source +
                                                " exists on every one of them");
     return spec;
@@ -194,11 +200,13 @@ Status ClusterManager::ensureSwarm(const Progress& progress) {
     if (!info) return info.error().context("check swarm");
     if (info->swarmState == "active") {
         if (!info->swarmManager)
-            return makeError(ErrorCode::unavailable, "this engine is a swarm worker: ppcs needs a manager's engine to create services");
+            return makeError(ErrorCode::unavailable,
+                             "this engine is a swarm worker: ppcs needs a manager's engine to create services");
         return {};
     }
     if (info->swarmState != "inactive")
-        return makeError(ErrorCode::unavailable, "swarm is " + info->swarmState + (info->swarmError.empty() ? "" : " (" + info->swarmError + ")") +
+        return makeError(ErrorCode::unavailable, "swarm is " + info->swarmState +
+                                                     (info->swarmError.empty() ? "" : " (" + info->swarmError + ")") +
                                                      ": repair it with `docker swarm` before `up`");
     progress("swarm", "swarm is inactive: initialising a single-node swarm on " + swarm_.advertiseAddr);
     if (auto started = engine_.initSwarm(swarm_.listenAddr, swarm_.advertiseAddr); !started)
@@ -220,8 +228,8 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
     if (!creating)
         if (auto fixed = checkFixedSettings(spec, *observed); !fixed) return fixed.error().context("up '" + spec.name + "'");
     bool fromRegistry = creating ? !spec.registry.empty() : !observed->registry().empty();
-    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : observed->perHost(), creating ? *imageId : observed->nodes->image,
-                              fromRegistry, progress);
+    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : observed->perHost(),
+                              creating ? *imageId : observed->nodes->image, fromRegistry, progress);
     if (!hosts) return hosts.error().context("up '" + spec.name + "'");
     if (creating) {
         auto fitted = fitSpecToHosts(spec, *hosts);
@@ -234,7 +242,8 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
         }
         return create(*fitted, serviceImage, *observed, *hosts, deadline, progress);
     }
-    auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(), *hosts, deadline, progress);
+    auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(), *hosts,
+                         deadline, progress);
     if (!status) return status.error().context("up '" + spec.name + "'");
     return status;
 }
@@ -259,7 +268,8 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
         if (!granted) return granted.error().context("up '" + spec.name + "'");
         grant = *granted;
         if (grant.changed)
-            progress("mount", "made " + spec.mount.source + " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
+            progress("mount", "made " + spec.mount.source +
+                                  " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
                                   std::to_string(kMpiUserId) + ") can write in it");
     }
     auto networks = engine_.listNetworks({});
@@ -273,8 +283,9 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     if (!networkId) {
         if (networkId.error().code == ErrorCode::conflict) {
             revokeGrant(grant);
-            return makeError(ErrorCode::conflict, "up '" + spec.name + "': a network named " + names.network +
-                                                      " already exists (another request creating this cluster, or not ppcs's): choose another --name");
+            return makeError(ErrorCode::conflict,
+                             "up '" + spec.name + "': a network named " + names.network +
+                                 " already exists (another request creating this cluster, or not ppcs's): choose another --name");
         }
         return fail(networkId.error());
     }
@@ -292,9 +303,11 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     if (!secretId) return fail(secretId.error());
     secret.id = *secretId;
     created.secrets.push_back(*secretId);
-    progress("create", "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
+    progress("create",
+             "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
     for (const char* role : {"head", "node"}) {
-        auto serviceId = engine_.createService(clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId()));
+        auto serviceId =
+            engine_.createService(clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId()));
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
     }
@@ -305,18 +318,21 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     return status(spec.name);
 }
 
-Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts, Clock::time_point deadline,
-                                             const Progress& progress) {
+Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts,
+                                             Clock::time_point deadline, const Progress& progress) {
     if (observed.nodes->replicas != static_cast<std::uint64_t>(nodes)) {
         auto members = currentMembers(engine_, observed);
         if (!members) return members.error();
         if (!members->empty() && members->front().role == "head" && !members->front().containerId.empty()) {
             auto busy = jobRunning(engine_, members->front().containerId);
             if (!busy) return busy.error();
-            if (*busy) return makeError(ErrorCode::conflict, "a job is running on cluster '" + observed.name + "': scale it when the job ends");
+            if (*busy)
+                return makeError(ErrorCode::conflict,
+                                 "a job is running on cluster '" + observed.name + "': scale it when the job ends");
         }
         progress("scale", std::to_string(observed.nodes->replicas) + " -> " + std::to_string(nodes) + " nodes");
-        if (auto scaled = engine_.scaleService(observed.nodes->id, static_cast<std::uint64_t>(nodes)); !scaled) return scaled.error();
+        if (auto scaled = engine_.scaleService(observed.nodes->id, static_cast<std::uint64_t>(nodes)); !scaled)
+            return scaled.error();
     }
     auto current = observeCluster(engine_, observed.name);
     if (!current) return current.error();
@@ -325,17 +341,20 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
     return status(observed.name);
 }
 
-Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, std::chrono::seconds timeout, const Progress& progress) {
+Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, std::chrono::seconds timeout,
+                                            const Progress& progress) {
     if (auto valid = validateClusterName(name); !valid) return valid.error();
     if (auto valid = validateNodeCount(nodes); !valid) return valid.error();
     auto observed = observeCluster(engine_, name);
     if (!observed) return observed.error();
     // Naming a cluster that is not there is bad input, like any other usage error.
-    if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
+    if (!observed->exists())
+        return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
     ClusterSpec spec{name, nodes, observed->slotsOverride()};
     auto plan = planUp(spec, *observed);
     if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
-    auto hosts = prepareHosts(engine_, nodes, observed->perHost(), observed->nodes->image, !observed->registry().empty(), progress);
+    auto hosts =
+        prepareHosts(engine_, nodes, observed->perHost(), observed->nodes->image, !observed->registry().empty(), progress);
     if (!hosts) return hosts.error().context("scale '" + name + "'");
     auto status = resize(*observed, nodes, spec.slotsOverride, *hosts, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");
@@ -360,11 +379,12 @@ Result<DownReport> ClusterManager::down(const std::string& name, bool removeVolu
     // Containers of a half-removed cluster (no services left) are waited for too.
     if (objects.services.empty() && report.existed)
         if (auto gone = waitForContainersGone(engines, name); !gone) return gone.error().context("down '" + name + "'");
-    if (auto gone = tearDown(engines, name, objects, report.removed, progress); !gone) return gone.error().context("down '" + name + "'");
+    if (auto gone = tearDown(engines, name, objects, report.removed, progress); !gone)
+        return gone.error().context("down '" + name + "'");
     for (const auto& node : hosts->nodes())
         if (!hosts->engineFor(node.id) && removeVolume)
-            report.leftBehind.push_back("volume " + objectNames(name).volume + " on host " + hosts->displayName(node.id) + ", if it has one (" +
-                                        hosts->unreachableReason(node.id) + ")");
+            report.leftBehind.push_back("volume " + objectNames(name).volume + " on host " + hosts->displayName(node.id) +
+                                        ", if it has one (" + hosts->unreachableReason(node.id) + ")");
     return report;
 }
 
@@ -373,14 +393,23 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
     auto observed = observeCluster(engine_, name);
     if (!observed) return observed.error();
     if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
-    if (!observed->complete()) return makeError(ErrorCode::conflict, "cluster '" + name + "' is incomplete (missing " + observed->missingParts() + ")");
-    ClusterStatus status{name, observed->head->image, observed->subnet(), observed->head->createdAt, static_cast<int>(observed->nodes->replicas),
-                         observed->nodeSize(), observed->hostMount(), {}};
+    if (!observed->complete())
+        return makeError(ErrorCode::conflict, "cluster '" + name + "' is incomplete (missing " + observed->missingParts() + ")");
+    ClusterStatus status{name,
+                         observed->head->image,
+                         observed->subnet(),
+                         observed->head->createdAt,
+                         static_cast<int>(observed->nodes->replicas),
+                         observed->nodeSize(),
+                         observed->hostMount(),
+                         {}};
     auto members = currentMembers(engine_, *observed);
     if (!members) return members.error();
     status.members = std::move(*members);
-    if (auto hosts = describeHosts(engine_, status.members); hosts) status.hosts = std::move(*hosts);
-    else return hosts.error().context("cluster '" + name + "'");
+    if (auto hosts = describeHosts(engine_, status.members); hosts)
+        status.hosts = std::move(*hosts);
+    else
+        return hosts.error().context("cluster '" + name + "'");
     if (auto stale = markVerifiedMembers(engine_, name, status.members); !stale) return stale.error();
     return status;
 }

@@ -32,20 +32,20 @@ struct HostState {
 
 struct ClusterStatus {
     std::string name;
-    std::string image;          // the image ID every task runs
-    std::string subnet;         // the overlay network's CIDR
-    std::string createdAt;      // the head service's creation time (RFC 3339)
+    std::string image;      // the image ID every task runs
+    std::string subnet;     // the overlay network's CIDR
+    std::string createdAt;  // the head service's creation time (RFC 3339)
     int desiredNodes = 0;
-    NodeSize size;              // every member's limits and /dev/shm, as recorded at creation
-    HostMount mount;            // the host folder bound into every member, if any
-    std::vector<Member> members;  // head first, then nodes by slot
-    std::vector<HostState> hosts;  // every host of the swarm
+    NodeSize size;                    // every member's limits and /dev/shm, as recorded at creation
+    HostMount mount;                  // the host folder bound into every member, if any
+    std::vector<Member> members;      // head first, then nodes by slot
+    std::vector<HostState> hosts;     // every host of the swarm
     std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
 };
 
 struct DownReport {
     bool existed = false;
-    std::vector<std::string> removed;  // "service demo_mpihead", "network demo_net", ...
+    std::vector<std::string> removed;     // "service demo_mpihead", "network demo_net", ...
     std::vector<std::string> leftBehind;  // what stays on hosts ppcsd cannot reach
 };
 
@@ -64,7 +64,8 @@ class ClusterManager {
 public:
     // imageBuildLock, when given, is held while `up` makes sure the image is built, so that it
     // never races another build of the same image.
-    ClusterManager(docker::EngineClient& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr, SwarmSettings swarm = {})
+    ClusterManager(docker::EngineClient& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr,
+                   SwarmSettings swarm = {})
         : engine_(engine), runner_(runner), imageBuildLock_(imageBuildLock), swarm_(std::move(swarm)) {}
 
     // Builds the image if missing, makes sure Swarm is active, creates or scales the cluster and
@@ -83,10 +84,10 @@ public:
 private:
     Result<std::string> ensureImage(const Progress& progress);
     Status ensureSwarm(const Progress& progress);
-    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed, HostEngines& hosts,
+    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
+                                 HostEngines& hosts, std::chrono::steady_clock::time_point deadline, const Progress& progress);
+    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts,
                                  std::chrono::steady_clock::time_point deadline, const Progress& progress);
-    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts, std::chrono::steady_clock::time_point deadline,
-                                 const Progress& progress);
 
     docker::EngineClient& engine_;
     image::ProcessRunner& runner_;

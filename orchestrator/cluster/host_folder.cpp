@@ -25,8 +25,8 @@ Result<HostFolderGrant> grantMpiUserWrite(const std::string& path) {
     if (writableByMpiUser(info.st_uid, info.st_gid, info.st_mode)) return grant;
     if (::chmod(path.c_str(), grant.before | S_IROTH | S_IWOTH | S_IXOTH) != 0)
         return makeError(ErrorCode::failed, "--mount: mpiuser (uid " + std::to_string(kMpiUserId) + ") cannot write in " + path +
-                                                " and ppcsd cannot change that (" + std::strerror(errno) + "): `chmod o+rwx` it or `chown " +
-                                                std::to_string(kMpiUserId) + "` it");
+                                                " and ppcsd cannot change that (" + std::strerror(errno) +
+                                                "): `chmod o+rwx` it or `chown " + std::to_string(kMpiUserId) + "` it");
     grant.changed = true;
     return grant;
 }

@@ -25,10 +25,14 @@ bool isSafeName(const std::string& name) {
 Status checkEntry(const HostEntry& entry, std::set<std::string>& seen) {
     if (!isIpv4(entry.address)) return makeError(ErrorCode::usage, "hostfile: '" + entry.address + "' is not an IPv4 address");
     if (entry.slots < 1 || entry.slots > kMaxSlots)
-        return makeError(ErrorCode::usage, "hostfile: slots for " + entry.address + " must be from 1 to " + std::to_string(kMaxSlots));
-    if (!isSafeName(entry.name)) return makeError(ErrorCode::usage, "hostfile: host name '" + entry.name + "' has unsafe characters");
-    if (entry.container.find_first_not_of("0123456789abcdef") != std::string::npos || (!entry.container.empty() && entry.name.empty()))
-        return makeError(ErrorCode::usage, "hostfile: container '" + entry.container + "' of " + entry.address + " is not a container ID after a name");
+        return makeError(ErrorCode::usage,
+                         "hostfile: slots for " + entry.address + " must be from 1 to " + std::to_string(kMaxSlots));
+    if (!isSafeName(entry.name))
+        return makeError(ErrorCode::usage, "hostfile: host name '" + entry.name + "' has unsafe characters");
+    if (entry.container.find_first_not_of("0123456789abcdef") != std::string::npos ||
+        (!entry.container.empty() && entry.name.empty()))
+        return makeError(ErrorCode::usage, "hostfile: container '" + entry.container + "' of " + entry.address +
+                                               " is not a container ID after a name");
     if (!seen.insert(entry.address).second) return makeError(ErrorCode::usage, "hostfile: " + entry.address + " is listed twice");
     return {};
 }
@@ -78,7 +82,8 @@ Result<std::vector<HostEntry>> parseHostfile(const std::string& text) {
         std::string word;
         if (!(words >> entry.address)) continue;
         while (words >> word) {
-            if (!startsWith(word, "slots=")) return makeError(ErrorCode::usage, "hostfile line " + std::to_string(i + 1) + ": unknown '" + word + "'");
+            if (!startsWith(word, "slots="))
+                return makeError(ErrorCode::usage, "hostfile line " + std::to_string(i + 1) + ": unknown '" + word + "'");
             auto slots = parseSlots(word, static_cast<int>(i + 1));
             if (!slots) return slots.error();
             entry.slots = *slots;

@@ -13,9 +13,9 @@
 namespace ppcs::cluster {
 
 struct HostEntry {
-    std::string address;   // IPv4 address
-    int slots = 1;         // 1..1024
-    std::string name;      // the container's hostname, as a comment; may be empty
+    std::string address;  // IPv4 address
+    int slots = 1;        // 1..1024
+    std::string name;     // the container's hostname, as a comment; may be empty
     // The container whose host key and ssh were verified at this address (its short ID, after the
     // name in the comment); may be empty. A member is ready only while its container is this one.
     std::string container;

@@ -41,8 +41,10 @@ Result<HostEngines> HostEngines::discover(docker::EngineClient& local) {
             // Short: discovery runs before every operation, and a lost host must not stall them.
             auto engine = docker::EngineClient::connectTo(where, kDiscoveryPingTimeout);
             std::lock_guard<std::mutex> lock(results);
-            if (engine) hosts.remote_[id] = std::make_unique<docker::EngineClient>(std::move(*engine));
-            else hosts.unreachable_[id] = engine.error().message;
+            if (engine)
+                hosts.remote_[id] = std::make_unique<docker::EngineClient>(std::move(*engine));
+            else
+                hosts.unreachable_[id] = engine.error().message;
         }));
     }
     for (auto& done : connecting) done.get();
@@ -61,7 +63,8 @@ std::string HostEngines::unreachableReason(const std::string& nodeId) const {
 }
 
 const docker::SwarmNode* HostEngines::node(const std::string& nodeId) const {
-    auto found = std::find_if(nodes_.begin(), nodes_.end(), [&nodeId](const docker::SwarmNode& node) { return node.id == nodeId; });
+    auto found =
+        std::find_if(nodes_.begin(), nodes_.end(), [&nodeId](const docker::SwarmNode& node) { return node.id == nodeId; });
     return found == nodes_.end() ? nullptr : &*found;
 }
 
@@ -98,9 +101,12 @@ Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::stri
     for (auto& host : listed)
         asking.push_back(std::async(std::launch::async, [&] {
             auto* engine = hosts->engineFor(host.nodeId);
-            if (engine) host.image = imagePresence(*engine, wanted);
-            else if (host.endpoint.empty()) host.image = "unknown";
-            else host.image = "unreachable: " + hosts->unreachableReason(host.nodeId);
+            if (engine)
+                host.image = imagePresence(*engine, wanted);
+            else if (host.endpoint.empty())
+                host.image = "unknown";
+            else
+                host.image = "unreachable: " + hosts->unreachableReason(host.nodeId);
         }));
     for (auto& done : asking) done.get();
     // The local host first, then managers, then by name.
@@ -114,25 +120,31 @@ Result<std::string> joinCommand(docker::EngineClient& local) {
     auto info = local.info();
     if (!info) return info.error().context("read the swarm state");
     if (info->swarmState != "active" || !info->swarmManager)
-        return makeError(ErrorCode::usage, "this engine is not a swarm manager: run `ppcs-cluster up` (or `docker swarm init`) first");
+        return makeError(ErrorCode::usage,
+                         "this engine is not a swarm manager: run `ppcs-cluster up` (or `docker swarm init`) first");
     auto join = local.swarmJoinInfo();
     if (!join) return join.error().context("read the swarm's join token");
     std::string manager = info->remoteManagers.empty() ? info->swarmNodeAddr + ":2377" : info->remoteManagers.front();
     std::string command = "docker swarm join --token " + join->workerToken + " " + manager;
     if (isLoopback(manager.substr(0, manager.rfind(':'))))
-        command += "\n# note: this swarm advertises " + manager +
-                   ", which other hosts cannot reach; re-create it with `docker swarm init --advertise-addr <this host's address>`";
+        command +=
+            "\n# note: this swarm advertises " + manager +
+            ", which other hosts cannot reach; re-create it with `docker swarm init --advertise-addr <this host's address>`";
     return command;
 }
 
 Status validateHostName(const std::string& name) {
-    bool valid = !name.empty() && name.size() <= 63 &&
-                 std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
-    if (!valid) return makeError(ErrorCode::usage, "host name '" + truncateForDisplay(name, 70) + "' is not valid: use 1-63 letters, digits, '.', '_' or '-'");
+    bool valid = !name.empty() && name.size() <= 63 && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+    });
+    if (!valid)
+        return makeError(ErrorCode::usage, "host name '" + truncateForDisplay(name, 70) +
+                                               "' is not valid: use 1-63 letters, digits, '.', '_' or '-'");
     return {};
 }
 
-Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint, const std::string& imageRef) {
+Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint,
+                     const std::string& imageRef) {
     if (auto valid = validateHostName(name); !valid) return valid.error();
     if (auto parsed = docker::parseEngineEndpoint(endpoint); !parsed) return parsed.error();
     auto remote = docker::EngineClient::connectTo(endpoint);
@@ -141,7 +153,8 @@ Result<Host> addHost(docker::EngineClient& local, const std::string& name, const
     if (!remoteInfo) return remoteInfo.error().context("add host '" + name + "'");
     auto nodes = local.listNodes();
     if (!nodes) return nodes.error().context("add host '" + name + "': list the swarm's hosts");
-    auto member = std::find_if(nodes->begin(), nodes->end(), [&](const docker::SwarmNode& node) { return node.id == remoteInfo->swarmNodeId; });
+    auto member = std::find_if(nodes->begin(), nodes->end(),
+                               [&](const docker::SwarmNode& node) { return node.id == remoteInfo->swarmNodeId; });
     if (remoteInfo->swarmNodeId.empty() || member == nodes->end())
         return makeError(ErrorCode::usage, "add host '" + name + "': the engine at " + endpoint +
                                                " is not a node of this swarm: join it first (ppcs-cluster hosts join-command)");
@@ -150,7 +163,8 @@ Result<Host> addHost(docker::EngineClient& local, const std::string& name, const
         if (node.id != member->id && taken != node.labels.end() && taken->second == name)
             return makeError(ErrorCode::usage, "add host '" + name + "': the name is already given to node " + node.hostname);
     }
-    if (auto set = local.setNodeLabels(member->id, {{kHostNameLabel, name}, {kHostEndpointLabel, endpoint}}); !set) return set.error().context("add host '" + name + "'");
+    if (auto set = local.setNodeLabels(member->id, {{kHostNameLabel, name}, {kHostEndpointLabel, endpoint}}); !set)
+        return set.error().context("add host '" + name + "'");
     auto hosts = listHosts(local, imageRef);
     if (!hosts) return hosts.error();
     for (auto& host : *hosts)
@@ -169,12 +183,15 @@ Status ensureImageOnHosts(HostEngines& hosts, docker::EngineClient& local, const
             continue;
         }
         auto present = engine->inspectImage(imageId);
-        if (!present) cannot.push_back(hosts.displayName(node.id) + " (" + present.error().message + ")");
-        else if (!*present) lacking.push_back(node.id);
+        if (!present)
+            cannot.push_back(hosts.displayName(node.id) + " (" + present.error().message + ")");
+        else if (!*present)
+            lacking.push_back(node.id);
     }
     if (!cannot.empty())
-        return makeError(ErrorCode::unavailable, "image " + imageId.substr(0, 19) + " cannot be checked or copied on host(s): " + join(cannot, ", ") +
-                                                     "; register their engines, drain them (docker node update --availability drain), or remove them");
+        return makeError(ErrorCode::unavailable,
+                         "image " + imageId.substr(0, 19) + " cannot be checked or copied on host(s): " + join(cannot, ", ") +
+                             "; register their engines, drain them (docker node update --availability drain), or remove them");
     if (lacking.empty()) return {};
     std::vector<std::string> names;
     for (const auto& id : lacking) names.push_back(hosts.displayName(id));

@@ -34,7 +34,7 @@ struct Host {
     bool local = false;        // the engine ppcsd talks to
     int cpus = 0;
     std::int64_t memoryBytes = 0;
-    std::string image;         // "present", "missing", "unknown" (no endpoint) or "unreachable: why"
+    std::string image;  // "present", "missing", "unknown" (no endpoint) or "unreachable: why"
 };
 
 // A host that may receive a cluster's tasks: ready and active.
@@ -72,7 +72,8 @@ Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::stri
 Result<std::string> joinCommand(docker::EngineClient& local);
 // Registers the engine at endpoint under name: it must answer and be a node of this swarm.
 // imageRef: the image whose presence the returned Host reports.
-Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint, const std::string& imageRef);
+Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint,
+                     const std::string& imageRef);
 // Host names as users give them: letters, digits, '.', '_' and '-', 1-63 characters.
 Status validateHostName(const std::string& name);
 

@@ -5,12 +5,11 @@
 
 #include <cerrno>
 #include <cstdlib>
-
 #include <random>
 
 #include "cluster/spec.h"
-#include "common/guarded.h"
 #include "common/files.h"
+#include "common/guarded.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -95,8 +94,9 @@ std::int64_t unixMillisNow() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, const std::string& cluster, const std::string& operation,
-                                                         LeaseSettings settings, std::string owner) {
+Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, const std::string& cluster,
+                                                         const std::string& operation, LeaseSettings settings,
+                                                         std::string owner) {
     std::string what = "take the lease of cluster '" + cluster + "'";
     auto engine = engines();
     if (!engine) return engine.error().context(what);
@@ -115,8 +115,13 @@ Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, 
     return std::unique_ptr<ClusterLease>(new ClusterLease(std::move(engines), cluster, (*head)->id, mine, settings));
 }
 
-ClusterLease::ClusterLease(EngineFactory engines, std::string cluster, std::string serviceId, LeaseRecord record, LeaseSettings settings)
-    : engines_(std::move(engines)), cluster_(std::move(cluster)), serviceId_(std::move(serviceId)), record_(std::move(record)), settings_(settings) {
+ClusterLease::ClusterLease(EngineFactory engines, std::string cluster, std::string serviceId, LeaseRecord record,
+                           LeaseSettings settings)
+    : engines_(std::move(engines)),
+      cluster_(std::move(cluster)),
+      serviceId_(std::move(serviceId)),
+      record_(std::move(record)),
+      settings_(settings) {
     if (held()) renewer_ = std::thread([this] { runGuarded("lease renewal", [this] { renewUntilReleased(); }); });
 }
 
@@ -158,7 +163,9 @@ Status ClusterLease::rewrite(docker::EngineClient& engine, std::int64_t expiresA
     return engine.updateServiceLabels(serviceId_, [&](const docker::ServiceInfo& service) -> Result<docker::Labels> {
         auto found = recordOf(service);
         if (!found || found->owner != record_.owner || found->operation != record_.operation)
-            return makeError(ErrorCode::conflict, "the lease is no longer ours" + (found ? " (" + found->owner + " " + found->operation + ")" : std::string()));
+            return makeError(
+                ErrorCode::conflict,
+                "the lease is no longer ours" + (found ? " (" + found->owner + " " + found->operation + ")" : std::string()));
         LeaseRecord renewed = record_;
         renewed.expiresAtMs = expiresAtMs;
         return docker::Labels{{kLeaseLabel, encodeLeaseRecord(renewed)}};
@@ -174,7 +181,8 @@ std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std:
 bool healedByAnother(docker::EngineClient& engine, const std::string& cluster, std::int64_t sinceMs, const std::string& owner) {
     auto found = currentRecord(engine, cluster);
     if (!found || found->owner == owner || found->operation != "heal" || found->expiresAtMs < sinceMs) return false;
-    log::info("cluster '" + cluster + "': healing left to " + found->owner + (found->liveAt(unixMillisNow()) ? ", which heals it now" : ", which healed it"));
+    log::info("cluster '" + cluster + "': healing left to " + found->owner +
+              (found->liveAt(unixMillisNow()) ? ", which heals it now" : ", which healed it"));
     return true;
 }
 

@@ -39,8 +39,8 @@ inline constexpr const char* kLeaseLabel = "ppcs.lease";
 using EngineFactory = std::function<Result<docker::EngineClient>()>;
 
 struct LeaseRecord {
-    std::string owner;            // the ppcsd that took it (leaseOwnerId())
-    std::string operation;        // "scale", "run", "heal", ...
+    std::string owner;             // the ppcsd that took it (leaseOwnerId())
+    std::string operation;         // "scale", "run", "heal", ...
     std::int64_t expiresAtMs = 0;  // Unix milliseconds; a released lease expired when it was released
 
     bool liveAt(std::int64_t nowMs) const { return expiresAtMs > nowMs; }
@@ -55,7 +55,7 @@ const std::string& leaseOwnerId();
 std::int64_t unixMillisNow();
 
 struct LeaseSettings {
-    std::chrono::milliseconds ttl{30000};        // how long a lease outlives its last renewal
+    std::chrono::milliseconds ttl{30000};         // how long a lease outlives its last renewal
     std::chrono::milliseconds renewEvery{10000};  // well under ttl: one lost renewal is not fatal
     // Renewal stops after this, so a wedged operation cannot hold a cluster for ever.
     std::chrono::milliseconds maxHold{std::chrono::hours(24)};
@@ -69,8 +69,9 @@ public:
     // process is not known to be gone; a lease
     // of the same owner counts as free (the caller's in-process lock already keeps its operations
     // apart). A cluster without a head service gives a lease that holds nothing (held() false).
-    static Result<std::unique_ptr<ClusterLease>> take(EngineFactory engines, const std::string& cluster, const std::string& operation,
-                                                      LeaseSettings settings = {}, std::string owner = leaseOwnerId());
+    static Result<std::unique_ptr<ClusterLease>> take(EngineFactory engines, const std::string& cluster,
+                                                      const std::string& operation, LeaseSettings settings = {},
+                                                      std::string owner = leaseOwnerId());
     ClusterLease(const ClusterLease&) = delete;
     ClusterLease& operator=(const ClusterLease&) = delete;
     // Stops renewing, then releases (when it is still ours; a service gone meanwhile is fine).
@@ -98,10 +99,12 @@ private:
 
 // The live lease another owner (not known to be gone) holds on cluster, if any; nullopt also when
 // it cannot be read.
-std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std::string& cluster, const std::string& owner = leaseOwnerId());
+std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std::string& cluster,
+                                        const std::string& owner = leaseOwnerId());
 
 // True when another owner heals cluster now, or finished healing it at or after sinceMs: a loss
 // noticed at sinceMs then needs no heal of ours. Logs which ppcsd it is left to.
-bool healedByAnother(docker::EngineClient& engine, const std::string& cluster, std::int64_t sinceMs, const std::string& owner = leaseOwnerId());
+bool healedByAnother(docker::EngineClient& engine, const std::string& cluster, std::int64_t sinceMs,
+                     const std::string& owner = leaseOwnerId());
 
 }  // namespace ppcs::cluster

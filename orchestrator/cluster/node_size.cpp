@@ -27,8 +27,9 @@ bool splitDecimal(const std::string& text, std::size_t& end, std::string& whole,
 }
 
 Error notASize(const std::string& option, const std::string& text) {
-    return makeError(ErrorCode::usage, option + " '" + truncateForDisplay(text, 40) +
-                                           "' is not a size: give a number and an optional unit b, k, m, g or t (e.g. 512m, 1g, 1.5g)");
+    return makeError(ErrorCode::usage,
+                     option + " '" + truncateForDisplay(text, 40) +
+                         "' is not a size: give a number and an optional unit b, k, m, g or t (e.g. 512m, 1g, 1.5g)");
 }
 
 // Whether path is `dir` or lies inside it.
@@ -68,7 +69,8 @@ Result<std::int64_t> parseCpus(const std::string& text) {
     std::size_t end = 0;
     std::string whole, fraction;
     if (!splitDecimal(text, end, whole, fraction) || end != text.size() || fraction.size() > 9 || whole.size() > 6)
-        return makeError(ErrorCode::usage, "--cpus '" + truncateForDisplay(text, 40) + "' is not a number of CPUs (e.g. 1, 2, 1.5)");
+        return makeError(ErrorCode::usage,
+                         "--cpus '" + truncateForDisplay(text, 40) + "' is not a number of CPUs (e.g. 1, 2, 1.5)");
     fraction.resize(9, '0');
     std::int64_t nano = std::atoll(whole.empty() ? "0" : whole.c_str()) * kNanoCpusPerCpu + std::atoll(fraction.c_str());
     if (nano < kMinNanoCpus) return makeError(ErrorCode::usage, "--cpus must be at least 0.01, not " + text);
@@ -97,7 +99,8 @@ Result<std::int64_t> parseByteSize(const std::string& text, const std::string& o
     long double value = std::strtold((whole.empty() ? "0" : whole).c_str(), nullptr);
     if (!fraction.empty()) value += std::strtold(("0." + fraction).c_str(), nullptr);
     for (int i = 0; i < power; ++i) value *= 1024;
-    if (value > static_cast<long double>(kMaxSizeBytes)) return makeError(ErrorCode::usage, option + " " + text + " is larger than 1 PiB");
+    if (value > static_cast<long double>(kMaxSizeBytes))
+        return makeError(ErrorCode::usage, option + " " + text + " is larger than 1 PiB");
     return static_cast<std::int64_t>(value);
 }
 
@@ -125,7 +128,8 @@ Status validateNodeSize(const NodeSize& size) {
     if (size.nanoCpus != 0 && (size.nanoCpus < kMinNanoCpus || size.nanoCpus > 1000000 * kNanoCpusPerCpu))
         return makeError(ErrorCode::usage, "--cpus must be at least 0.01");
     if (size.memoryBytes != 0 && (size.memoryBytes < kMinMemoryBytes || size.memoryBytes > kMaxSizeBytes))
-        return makeError(ErrorCode::usage, "--memory must be at least 6 MiB (Docker's smallest limit), not " + formatBytes(size.memoryBytes));
+        return makeError(ErrorCode::usage,
+                         "--memory must be at least 6 MiB (Docker's smallest limit), not " + formatBytes(size.memoryBytes));
     if (size.shmBytes != 0 && (size.shmBytes < kMinShmBytes || size.shmBytes > kMaxSizeBytes))
         return makeError(ErrorCode::usage, "--shm-size must be at least 1 MiB, not " + formatBytes(size.shmBytes));
     return {};
@@ -148,7 +152,8 @@ Result<HostMount> parseHostMount(const std::string& text, const std::string& cwd
     HostMount mount;
     mount.source = text.substr(0, colon);
     if (colon != std::string::npos) mount.target = text.substr(colon + 1);
-    if (mount.source.empty()) return makeError(ErrorCode::usage, "--mount '" + truncateForDisplay(text, 80) + "': give HOSTDIR[:PATH]");
+    if (mount.source.empty())
+        return makeError(ErrorCode::usage, "--mount '" + truncateForDisplay(text, 80) + "': give HOSTDIR[:PATH]");
     if (mount.source.front() != '/') mount.source = cwd + "/" + mount.source;
     mount.source = lexicallyNormal(mount.source);
     if (colon == std::string::npos) mount.target = "/mnt/" + mount.source.substr(mount.source.rfind('/') + 1);
@@ -157,23 +162,45 @@ Result<HostMount> parseHostMount(const std::string& text, const std::string& cwd
 
 Status validateHostMount(const HostMount& mount) {
     if (!isCleanAbsolute(mount.source))
-        return makeError(ErrorCode::usage, "--mount: the host folder '" + truncateForDisplay(mount.source, 120) + "' must be an absolute path without '.' or '..'");
+        return makeError(ErrorCode::usage, "--mount: the host folder '" + truncateForDisplay(mount.source, 120) +
+                                               "' must be an absolute path without '.' or '..'");
     // The split of HOSTDIR[:PATH] and the label SOURCE:TARGET both cut at the first ':'.
-    if (mount.source.find(':') != std::string::npos) return makeError(ErrorCode::usage, "--mount: the host folder cannot contain ':'");
-    if (mount.source == "/") return makeError(ErrorCode::usage, "--mount: binding the host's whole file system (/) is refused: name a folder");
+    if (mount.source.find(':') != std::string::npos)
+        return makeError(ErrorCode::usage, "--mount: the host folder cannot contain ':'");
+    if (mount.source == "/")
+        return makeError(ErrorCode::usage, "--mount: binding the host's whole file system (/) is refused: name a folder");
     if (!isCleanAbsolute(mount.target) || mount.target == "/")
-        return makeError(ErrorCode::usage, "--mount: PATH '" + truncateForDisplay(mount.target, 120) +
-                                               "' must be an absolute path in the members, without '.' or '..' (default /mnt/<folder name>)");
+        return makeError(ErrorCode::usage,
+                         "--mount: PATH '" + truncateForDisplay(mount.target, 120) +
+                             "' must be an absolute path in the members, without '.' or '..' (default /mnt/<folder name>)");
     std::string shared = kSharedDir;
     if (within(mount.target, shared) || within(shared, mount.target))
-        return makeError(ErrorCode::usage, "--mount: PATH " + mount.target + " clashes with the cluster's shared folder " + shared + ": choose another");
-    static const std::vector<std::string> kSystemTrees{"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
-                                                      "/run", "/sbin", "/sys", "/usr", "/var", "/home/mpiuser/.ssh", "/home/mpiuser/.openmpi"};
-    static const std::vector<std::string> kSystemDirs{"/home", "/home/mpiuser", "/root", "/tmp", "/mnt", "/opt", "/srv", "/media"};
+        return makeError(ErrorCode::usage, "--mount: PATH " + mount.target + " clashes with the cluster's shared folder " +
+                                               shared + ": choose another");
+    static const std::vector<std::string> kSystemTrees{"/bin",
+                                                       "/boot",
+                                                       "/dev",
+                                                       "/etc",
+                                                       "/lib",
+                                                       "/lib32",
+                                                       "/lib64",
+                                                       "/libx32",
+                                                       "/proc",
+                                                       "/run",
+                                                       "/sbin",
+                                                       "/sys",
+                                                       "/usr",
+                                                       "/var",
+                                                       "/home/mpiuser/.ssh",
+                                                       "/home/mpiuser/.openmpi"};
+    static const std::vector<std::string> kSystemDirs{"/home", "/home/mpiuser", "/root", "/tmp",
+                                                      "/mnt",  "/opt",          "/srv",  "/media"};
     bool system = false;
     for (const auto& tree : kSystemTrees) system = system || within(mount.target, tree);
     for (const auto& dir : kSystemDirs) system = system || mount.target == dir;
-    if (system) return makeError(ErrorCode::usage, "--mount: PATH " + mount.target + " is a system folder of the members: choose another (e.g. /mnt/data)");
+    if (system)
+        return makeError(ErrorCode::usage,
+                         "--mount: PATH " + mount.target + " is a system folder of the members: choose another (e.g. /mnt/data)");
     return {};
 }
 

@@ -12,16 +12,16 @@
 namespace ppcs::cluster {
 
 inline constexpr std::int64_t kNanoCpusPerCpu = 1000000000;
-inline constexpr std::int64_t kMinNanoCpus = 10000000;       // 0.01 CPU, Docker's smallest
-inline constexpr std::int64_t kMinMemoryBytes = 6 << 20;     // Docker refuses less than 6 MiB
+inline constexpr std::int64_t kMinNanoCpus = 10000000;    // 0.01 CPU, Docker's smallest
+inline constexpr std::int64_t kMinMemoryBytes = 6 << 20;  // Docker refuses less than 6 MiB
 inline constexpr std::int64_t kMinShmBytes = 1 << 20;
 inline constexpr std::int64_t kMaxSizeBytes = std::int64_t{1} << 50;  // 1 PiB: anything larger is a typo
 
 // Labels on both services of a cluster; the head service's are read back.
-inline constexpr const char* kCpusLabel = "ppcs.cpus";           // NanoCPUs
-inline constexpr const char* kMemoryLabel = "ppcs.memory";       // bytes
-inline constexpr const char* kShmSizeLabel = "ppcs.shm-size";    // bytes, as chosen at creation
-inline constexpr const char* kMountLabel = "ppcs.mount";         // SOURCE:TARGET
+inline constexpr const char* kCpusLabel = "ppcs.cpus";                        // NanoCPUs
+inline constexpr const char* kMemoryLabel = "ppcs.memory";                    // bytes
+inline constexpr const char* kShmSizeLabel = "ppcs.shm-size";                 // bytes, as chosen at creation
+inline constexpr const char* kMountLabel = "ppcs.mount";                      // SOURCE:TARGET
 inline constexpr const char* kMountEveryHostLabel = "ppcs.mount-every-host";  // "1"
 
 struct NodeSize {
@@ -43,7 +43,7 @@ Result<std::int64_t> parseCpus(const std::string& text);
 // an optional "i" and "b" after them), as Docker reads --memory and --shm-size. option names the
 // flag in the usage error.
 Result<std::int64_t> parseByteSize(const std::string& text, const std::string& option);
-std::string formatBytes(std::int64_t bytes);   // "64 MiB", "1 GiB", "1.5 GiB", "512 B"
+std::string formatBytes(std::int64_t bytes);    // "64 MiB", "1 GiB", "1.5 GiB", "512 B"
 std::string formatCpus(std::int64_t nanoCpus);  // "1", "1.5", "0.25"
 
 // Usage errors for values out of range (0 means "not set" for each field).

@@ -7,9 +7,9 @@
 #include "cluster/hosts.h"
 #include "cluster/observed.h"
 #include "cluster/spec.h"
+#include "common/clock.h"
 #include "common/guarded.h"
 #include "common/log.h"
-#include "common/clock.h"
 #include "common/strings.h"
 
 namespace ppcs::cluster {
@@ -23,7 +23,6 @@ constexpr int kPollTicks = 30;  // x 100 ms between two looks at the other hosts
 // Looks between two checks of every cluster for members nobody verified (a replacement whose
 // death notice this ppcsd missed: it died while ppcsd was starting, say).
 constexpr int kPollsPerRecheck = 10;
-
 
 // "demo_mpinode.3.k2j..." -> 3
 int slotOfTask(const std::string& taskName) {
@@ -42,7 +41,8 @@ Result<std::string> runningHead(docker::EngineClient& engine, const std::string&
 // only slows healing down: Swarm rejects such a task and tries another host).
 void copyImageToNewHosts(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& observed) {
     if (!observed.registry().empty()) return;  // tasks pull it
-    if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodes->image, [](const std::string&, const std::string&) {}); !copied)
+    if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodes->image, [](const std::string&, const std::string&) {});
+        !copied)
         log::warn("cluster '" + observed.name + "': " + copied.error().message);
 }
 
@@ -161,8 +161,10 @@ void NodeWatcher::follow() {
             if (!seen.insert({event.actorId, event.timeNano}).second) return !stopping_;
             if (seen.size() > 10000) seen.clear();
             since = std::max<std::int64_t>(since, event.timeNano / 1000000000);
-            if (event.type == "node") onHostChange(event);
-            else if (event.action == "die") onDeath(event);
+            if (event.type == "node")
+                onHostChange(event);
+            else if (event.action == "die")
+                onDeath(event);
             return !stopping_;
         });
         // A stream that broke (rather than idled) may mean a restarting engine: its events while
@@ -184,7 +186,8 @@ void NodeWatcher::recheckClusters(docker::EngineClient& engine, bool afterLoss) 
         // After a lost engine every member is suspect: Swarm may still list tasks whose containers
         // died with it. Otherwise only what is stale is.
         if (!afterLoss && (!stale || *stale == 0)) continue;
-        std::string why = afterLoss ? "the docker engine was unreachable" : "members run that nobody verified (replaced while this ppcsd was not looking)";
+        std::string why = afterLoss ? "the docker engine was unreachable"
+                                    : "members run that nobody verified (replaced while this ppcsd was not looking)";
         events_.add(cluster, why + ": verifying every member again");
         log::warn("cluster '" + cluster + "': " + why + ": healing");
         scheduleHeal(cluster);
@@ -196,7 +199,8 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string role = event.attributes.count(kRoleLabel) ? event.attributes.at(kRoleLabel) : "";
     if (cluster.empty() || role.empty()) return;
     if (locks_.tasksChanging(cluster)) return;
-    std::string task = event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
+    std::string task =
+        event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
     std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
     auto engine = engines_();
@@ -232,10 +236,12 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
         if (!tasks) continue;
         RemoteTasks now{service.id, service.version, {}};
         for (const auto& task : *tasks)
-            if (task.state == "running" && readyHosts.count(task.nodeId)) now.running[task.id] = RemoteTask{task.slot, task.nodeId};
+            if (task.state == "running" && readyHosts.count(task.nodeId))
+                now.running[task.id] = RemoteTask{task.slot, task.nodeId};
         auto previous = lastRunning.find(cluster);
         // The same service at the same spec version: a task gone is a loss, not a scale or a new cluster.
-        if (previous != lastRunning.end() && previous->second.serviceId == service.id && previous->second.version == service.version)
+        if (previous != lastRunning.end() && previous->second.serviceId == service.id &&
+            previous->second.version == service.version)
             for (const auto& [id, task] : previous->second.running)
                 if (!now.running.count(id) && readyHosts.count(task.nodeId))
                     memberLost(&engine, cluster, cluster + "-node-" + std::to_string(task.slot), "stopped on another host");
@@ -244,23 +250,27 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
     lastRunning = std::move(seen);
 }
 
-void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
-                             const std::string& deadContainer) {
+void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname,
+                             const std::string& why, const std::string& deadContainer) {
     lossDuringHeal(cluster);
     NodeLoss loss{cluster, hostname, "", ""};
     auto head = engine ? runningHead(*engine, cluster) : Result<std::string>(std::string());
     // The hostfile is edited under the cluster's lock (a heal in progress gives way), beside a job
     // if one runs: the job has its own hostfile.
-    auto held = head && !head->empty() ? locks_.acquire(cluster, "heal") : Result<OperationLocks::Held>(makeError(ErrorCode::notFound, "no running head"));
+    auto held = head && !head->empty() ? locks_.acquire(cluster, "heal")
+                                       : Result<OperationLocks::Held>(makeError(ErrorCode::notFound, "no running head"));
     if (held) {
         auto dropped = dropFromHostfile(*engine, cluster, *head, hostname, deadContainer);
         if (dropped && dropped->kind == HostfileDrop::Kind::otherContainer) {
             // Reported late (a restarted engine cleaning up): its replacement is already verified.
-            log::info("cluster '" + cluster + "': an old container of " + hostname + " " + why + ": no loss, its replacement is in the hostfile");
+            log::info("cluster '" + cluster + "': an old container of " + hostname + " " + why +
+                      ": no loss, its replacement is in the hostfile");
             return;
         }
-        if (dropped) loss.address = dropped->address;
-        else log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
+        if (dropped)
+            loss.address = dropped->address;
+        else
+            log::warn("drop " + hostname + " from the hostfile: " + dropped.error().message);
     } else if (head && !head->empty()) {
         log::warn("cluster '" + cluster + "': " + hostname + " stays in the hostfile until the heal: " + held.error().message);
     }
@@ -283,7 +293,8 @@ void NodeWatcher::onHostChange(const docker::EngineEvent& event) {
     std::set<std::string> clusters;
     for (const auto& task : *tasks)
         for (const auto& service : *services)
-            if (service.id == task.serviceId && service.labels.count(kClusterLabel)) clusters.insert(service.labels.at(kClusterLabel));
+            if (service.id == task.serviceId && service.labels.count(kClusterLabel))
+                clusters.insert(service.labels.at(kClusterLabel));
     for (const auto& cluster : clusters) {
         if (locks_.tasksChanging(cluster)) continue;
         events_.add(cluster, "docker host " + host + " is down: its members are out until swarm has replaced them elsewhere");
@@ -338,7 +349,7 @@ NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
     auto observed = observeCluster(*engine, cluster);
     if (!observed) return {HealAttempt::Kind::failed, observed.error().message};
     if (!observed->complete()) return {HealAttempt::Kind::gone, ""};  // taken down meanwhile
-    (void)takeLossNotice(cluster);  // what was lost until now, this attempt sees
+    (void)takeLossNotice(cluster);                                    // what was lost until now, this attempt sees
     // Swarm may still list a dead task as running for a moment: a failed attempt is retried.
     Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_, held->yieldRequested()};
     auto members = verifyAgain(*engine, *observed, attemptDeadline);
@@ -348,22 +359,27 @@ NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
     return publishVerified(*engine, *observed, *members);
 }
 
-NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::EngineClient& engine, const ObservedCluster& observed, std::vector<Member>& members) {
+NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::EngineClient& engine, const ObservedCluster& observed,
+                                                      std::vector<Member>& members) {
     const std::string& cluster = observed.name;
     // A member lost while the others were verified would be written back: go round instead.
     if (takeLossNotice(cluster)) return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
     // Another ppcsd may have changed the cluster, or healed it, while this one verified.
     auto now = currentMembers(engine, observed);
     if (!now) return {HealAttempt::Kind::failed, now.error().message};
-    if (containerIds(*now) != containerIds(members)) return {HealAttempt::Kind::busy, "its members changed while they were verified"};
+    if (containerIds(*now) != containerIds(members))
+        return {HealAttempt::Kind::busy, "its members changed while they were verified"};
     auto stale = markVerifiedMembers(engine, cluster, *now);
-    bool listed = stale && *stale == 0 && std::all_of(now->begin(), now->end(), [](const Member& member) { return member.ready; });
+    bool listed =
+        stale && *stale == 0 && std::all_of(now->begin(), now->end(), [](const Member& member) { return member.ready; });
     if (!listed)
-        if (auto published = publishHostfile(engine, cluster, members); !published) return {HealAttempt::Kind::failed, published.error().message};
+        if (auto published = publishHostfile(engine, cluster, members); !published)
+            return {HealAttempt::Kind::failed, published.error().message};
     std::lock_guard<std::mutex> lock(healMutex_);
     if (healing_[cluster]) return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
     events_.add(cluster, listed ? "healed by another ppcsd: every member verified"
-                                : "replacement ready: head + " + std::to_string(members.size() - 1) + " nodes verified, hostfile rewritten");
+                                : "replacement ready: head + " + std::to_string(members.size() - 1) +
+                                      " nodes verified, hostfile rewritten");
     healing_.erase(cluster);
     return {HealAttempt::Kind::healed, ""};
 }

@@ -1,15 +1,14 @@
 #pragma once
 // Node loss while ppcsd runs: follows the engine's event stream for containers of ppcs clusters
 // that die, and for swarm hosts that go down; containers on other hosts send no events here, so
-// the nodes running on other (ready) hosts are polled every few seconds as well. A dead member is dropped from its cluster's hostfile at once (its ssh connection from
-// the head closed), the loss is reported (a running job on the cluster is stopped), and once
-// Swarm has replaced the task the cluster is made ready again: new host key, ssh verified,
-// hostfile rewritten. Deaths during up/scale/down are those operations' own business and ignored.
-// Healing shares the cluster with a running job (operation_locks.h): the job goes on, or starts,
-// on the ready members; the heal gives way to up, scale and down.
-// Healing is retried with a growing pause for as long as the cluster exists, every failure an
-// event. After the engine was lost (dockerd restarted: every task replaced, events meanwhile
-// lost), on ppcsd's start and every 30 s, clusters whose members are not all verified are healed.
+// the nodes running on other (ready) hosts are polled every few seconds as well. A dead member is dropped from its cluster's
+// hostfile at once (its ssh connection from the head closed), the loss is reported (a running job on the cluster is stopped), and
+// once Swarm has replaced the task the cluster is made ready again: new host key, ssh verified, hostfile rewritten. Deaths during
+// up/scale/down are those operations' own business and ignored. Healing shares the cluster with a running job
+// (operation_locks.h): the job goes on, or starts, on the ready members; the heal gives way to up, scale and down. Healing is
+// retried with a growing pause for as long as the cluster exists, every failure an event. After the engine was lost (dockerd
+// restarted: every task replaced, events meanwhile lost), on ppcsd's start and every 30 s, clusters whose members are not all
+// verified are healed.
 
 #include <atomic>
 #include <deque>
@@ -67,7 +66,7 @@ private:
         std::string nodeId;
     };
     struct RemoteTasks {
-        std::string serviceId;   // the node service, and its spec version, when they were seen
+        std::string serviceId;  // the node service, and its spec version, when they were seen
         std::uint64_t version = 0;
         std::map<std::string, RemoteTask> running;  // task ID -> slot and host
     };
@@ -111,7 +110,7 @@ private:
     std::thread follower_;
     std::thread poller_;
     std::mutex healMutex_;
-    std::map<std::string, bool> healing_;  // cluster -> another death arrived while healing
+    std::map<std::string, bool> healing_;         // cluster -> another death arrived while healing
     std::map<std::string, std::thread> healers_;  // the latest heal of each cluster
 };
 

@@ -29,7 +29,7 @@ struct ObservedCluster {
     // Settings fixed at creation, from the services' labels: 0 or "" when not set (or no service).
     // ppcs.slots on the head service, else the whole CPUs of its ppcs.cpus (at least 1).
     int slotsOverride() const;
-    int perHost() const;         // ppcs.per-host on the node service
+    int perHost() const;           // ppcs.per-host on the node service
     std::string registry() const;  // ppcs.registry on the node service
     NodeSize nodeSize() const;     // ppcs.cpus, ppcs.memory, ppcs.shm-size on the head service
     HostMount hostMount() const;   // ppcs.mount, ppcs.mount-every-host on the head service

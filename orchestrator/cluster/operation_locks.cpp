@@ -13,7 +13,9 @@ constexpr auto kForeignHealPoll = std::chrono::milliseconds(200);
 
 }  // namespace
 
-bool operationsShare(const std::string& a, const std::string& b) { return (a == "run" && b == "heal") || (a == "heal" && b == "run"); }
+bool operationsShare(const std::string& a, const std::string& b) {
+    return (a == "run" && b == "heal") || (a == "heal" && b == "run");
+}
 
 bool operationYields(const std::string& operation) { return operation == "heal"; }
 
@@ -40,18 +42,20 @@ OperationLocks::Claim OperationLocks::claim(const std::string& cluster, const st
     return Claim::taken;
 }
 
-Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster, const std::string& operation, std::chrono::milliseconds yieldWait,
-                                                     LeaseTaking lease) {
+Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster, const std::string& operation,
+                                                     std::chrono::milliseconds yieldWait, LeaseTaking lease) {
     auto until = std::chrono::steady_clock::now() + yieldWait;
     std::shared_ptr<std::atomic<bool>> yield;
     std::string refusal;
-    for (Claim claimed = claim(cluster, operation, refusal, yield); claimed != Claim::taken; claimed = claim(cluster, operation, refusal, yield)) {
+    for (Claim claimed = claim(cluster, operation, refusal, yield); claimed != Claim::taken;
+         claimed = claim(cluster, operation, refusal, yield)) {
         if (claimed == Claim::mustWait && std::chrono::steady_clock::now() < until) {
             std::this_thread::sleep_for(kYieldPoll);
             continue;
         }
         if (claimed == Claim::mustWait) refusal = "heal";
-        return makeError(ErrorCode::conflict, "cluster '" + cluster + "' is busy with another request (" + refusal + "): try again when it ends");
+        return makeError(ErrorCode::conflict,
+                         "cluster '" + cluster + "' is busy with another request (" + refusal + "): try again when it ends");
     }
     Held held(*this, cluster, operation, yield);
     if (lease == LeaseTaking::later) return held;
@@ -118,7 +122,8 @@ void OperationLocks::release(Held& held) {
     auto busy = busy_.find(held.cluster_);
     if (busy == busy_.end()) return;
     auto& holders = busy->second.holders;
-    auto found = std::find_if(holders.begin(), holders.end(), [&held](const Holder& holder) { return holder.yield == held.yield_; });
+    auto found =
+        std::find_if(holders.begin(), holders.end(), [&held](const Holder& holder) { return holder.yield == held.yield_; });
     if (found != holders.end()) holders.erase(found);
     if (holders.empty()) busy_.erase(busy);
 }

@@ -35,7 +35,10 @@ public:
         Held(OperationLocks& locks, std::string cluster, std::string operation, std::shared_ptr<std::atomic<bool>> yield)
             : locks_(&locks), cluster_(std::move(cluster)), operation_(std::move(operation)), yield_(std::move(yield)) {}
         Held(Held&& other) noexcept
-            : locks_(other.locks_), cluster_(std::move(other.cluster_)), operation_(std::move(other.operation_)), yield_(std::move(other.yield_)),
+            : locks_(other.locks_),
+              cluster_(std::move(other.cluster_)),
+              operation_(std::move(other.operation_)),
+              yield_(std::move(other.yield_)),
               lease_(std::move(other.lease_)) {
             other.locks_ = nullptr;
         }
@@ -61,7 +64,8 @@ public:
     // In-process only (for tests and tools that run alone).
     OperationLocks() = default;
     // In-process and in Docker, through engines' connections.
-    explicit OperationLocks(EngineFactory engines, LeaseSettings settings = {}) : engines_(std::move(engines)), settings_(settings) {}
+    explicit OperationLocks(EngineFactory engines, LeaseSettings settings = {})
+        : engines_(std::move(engines)), settings_(settings) {}
 
     // Refused, naming who holds the cluster, while an operation of this process that cannot share
     // with this one and does not yield, or another ppcsd's live lease, holds it; a failure to
@@ -95,7 +99,8 @@ private:
     // Registers operation as a holder (taken), or says why not: refused (a holder in the way that
     // does not yield; refusal says who) or mustWait (only yielding holders in the way, now asked to).
     enum class Claim { taken, mustWait, refused };
-    Claim claim(const std::string& cluster, const std::string& operation, std::string& refusal, std::shared_ptr<std::atomic<bool>>& yield);
+    Claim claim(const std::string& cluster, const std::string& operation, std::string& refusal,
+                std::shared_ptr<std::atomic<bool>>& yield);
     // One try: this process's lease for the cluster, shared, or a new one taken.
     Status takeOrShareLease(Held& held);
     void release(Held& held);

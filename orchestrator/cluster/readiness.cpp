@@ -21,9 +21,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr std::size_t kParallelExecs = 8;
 constexpr const char* kIncomingSuffix = ".ppcs-incoming";
 
-std::string describe(const Member& member) {
-    return member.role == "head" ? "head" : "node " + std::to_string(member.slot);
-}
+std::string describe(const Member& member) { return member.role == "head" ? "head" : "node " + std::to_string(member.slot); }
 
 bool isUp(const Member& member) { return member.state == "running" && !member.address.empty() && !member.containerId.empty(); }
 
@@ -40,8 +38,8 @@ Status forEachParallel(std::vector<Item>& items, Fn fn) {
     return {};
 }
 
-Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes, const Deadline& deadline,
-                                         const Progress& progress) {
+Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes,
+                                         const Deadline& deadline, const Progress& progress) {
     int lastReported = -1;
     while (true) {
         auto members = currentMembers(engine, cluster);
@@ -49,17 +47,24 @@ Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const Obs
         int upNodes = 0;
         bool headUp = false;
         for (const auto& member : *members) {
-            if (member.role == "head") headUp = headUp || isUp(member);
-            else upNodes += isUp(member) ? 1 : 0;
+            if (member.role == "head")
+                headUp = headUp || isUp(member);
+            else
+                upNodes += isUp(member) ? 1 : 0;
         }
-        if (upNodes != lastReported) progress("tasks", std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
+        if (upNodes != lastReported)
+            progress("tasks",
+                     std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
         lastReported = upNodes;
         if (headUp && upNodes == nodes && static_cast<int>(members->size()) == nodes + 1) return members;
         if (deadline.passed()) {
             std::vector<std::string> missing;
             for (const auto& member : *members)
-                if (!isUp(member)) missing.push_back(describe(member) + " (" + member.state + (member.message.empty() ? "" : ": " + member.message) + ")");
-            if (static_cast<int>(members->size()) < nodes + 1) missing.push_back(std::to_string(nodes + 1 - members->size()) + " task(s) not even scheduled");
+                if (!isUp(member))
+                    missing.push_back(describe(member) + " (" + member.state +
+                                      (member.message.empty() ? "" : ": " + member.message) + ")");
+            if (static_cast<int>(members->size()) < nodes + 1)
+                missing.push_back(std::to_string(nodes + 1 - members->size()) + " task(s) not even scheduled");
             return makeError(ErrorCode::timeout, "tasks not running in time: " + join(missing, ", "));
         }
         std::this_thread::sleep_for(kPollInterval);
@@ -84,8 +89,8 @@ Result<std::map<std::string, std::string>> scanHostKeys(docker::EngineClient& en
 
 // Host keys of members on hosts ppcsd cannot reach, scanned from the head over the cluster's own
 // overlay network (the only path to them); retried until each answered or the deadline.
-Status scanUnreachableKeys(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::size_t>& pending,
-                           std::vector<KnownHost>& keys, const Deadline& deadline) {
+Status scanUnreachableKeys(docker::EngineClient& engine, const std::vector<Member>& members,
+                           const std::vector<std::size_t>& pending, std::vector<KnownHost>& keys, const Deadline& deadline) {
     std::vector<std::size_t> waiting = pending;
     while (!waiting.empty()) {
         std::vector<std::string> addresses;
@@ -95,12 +100,15 @@ Status scanUnreachableKeys(docker::EngineClient& engine, const std::vector<Membe
         std::vector<std::size_t> still;
         for (auto i : waiting) {
             auto key = scanned->find(members[i].address);
-            if (key == scanned->end()) still.push_back(i);
-            else keys[i] = KnownHost{members[i].address, members[i].hostname, key->second};
+            if (key == scanned->end())
+                still.push_back(i);
+            else
+                keys[i] = KnownHost{members[i].address, members[i].hostname, key->second};
         }
         waiting = std::move(still);
         if (!waiting.empty() && deadline.passed())
-            return makeError(ErrorCode::timeout, describe(members[waiting.front()]) + " offered no ssh host key in time (scanned from the head)");
+            return makeError(ErrorCode::timeout,
+                             describe(members[waiting.front()]) + " offered no ssh host key in time (scanned from the head)");
         if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return {};
@@ -126,7 +134,8 @@ Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& local, Host
             if (!key && (key.error().code == ErrorCode::conflict || key.error().code == ErrorCode::notFound))
                 return makeError(ErrorCode::unavailable, describe(members[i]) + " is not running: " + key.error().message);
             if (deadline.passed())
-                return makeError(ErrorCode::timeout, describe(members[i]) + " has no ssh host key in time" + (key ? "" : ": " + key.error().message));
+                return makeError(ErrorCode::timeout,
+                                 describe(members[i]) + " has no ssh host key in time" + (key ? "" : ": " + key.error().message));
             std::this_thread::sleep_for(kPollInterval);
         }
     });
@@ -137,7 +146,8 @@ Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& local, Host
 
 // From the head, as mpiuser: ssh to every address with the cluster key. Returns the addresses
 // that did not accept yet. The addresses are positional arguments of a fixed script.
-Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const std::string& headContainer, const std::vector<std::string>& addresses) {
+Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const std::string& headContainer,
+                                             const std::vector<std::string>& addresses) {
     // All at once: one handshake per member in parallel, each connection kept as the member's
     // ControlMaster for later mpiruns.
     std::vector<std::string> argv{"sh", "-c",
@@ -153,7 +163,8 @@ Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const
     return refused;
 }
 
-Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& members, const Deadline& deadline, const Progress& progress) {
+Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& members, const Deadline& deadline,
+                 const Progress& progress) {
     std::vector<std::string> pending;
     for (const auto& member : members) pending.push_back(member.address);
     while (true) {
@@ -161,13 +172,16 @@ Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& member
         if (!refused) return refused.error();
         if (refused->empty()) return {};
         if (refused->size() != pending.size())
-            progress("ssh", std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) + " members accept the cluster key");
+            progress("ssh", std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) +
+                                " members accept the cluster key");
         pending = *refused;
         if (deadline.passed()) {
             std::vector<std::string> names;
             for (const auto& member : members)
-                if (std::find(pending.begin(), pending.end(), member.address) != pending.end()) names.push_back(describe(member) + " (" + member.address + ")");
-            return makeError(ErrorCode::timeout, "sshd did not accept the cluster key from the head in time on: " + join(names, ", "));
+                if (std::find(pending.begin(), pending.end(), member.address) != pending.end())
+                    names.push_back(describe(member) + " (" + member.address + ")");
+            return makeError(ErrorCode::timeout,
+                             "sshd did not accept the cluster key from the head in time on: " + join(names, ", "));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -194,27 +208,31 @@ bool assignSlots(const std::vector<docker::SwarmNode>& nodes, std::vector<Member
 
 }  // namespace
 
-Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::string>& paths) {
+Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members,
+                            const std::vector<std::string>& paths) {
     if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "replicate shared files: no head");
     std::set<std::string> hostsSeen{members.front().nodeId};
     std::string peers;
     for (const auto& member : members)
-        if (!member.address.empty() && hostsSeen.insert(member.nodeId).second) peers += (peers.empty() ? "" : " ") + member.address;
+        if (!member.address.empty() && hostsSeen.insert(member.nodeId).second)
+            peers += (peers.empty() ? "" : " ") + member.address;
     if (peers.empty()) return {};
     // Peers are IPv4 addresses from the engine; paths are positional arguments of a fixed script.
     std::vector<std::string> argv{"sh", "-c",
-                                  "cd " + std::string(kSharedDir) + " || exit 1; "
-                                  "for p do [ -e \"$p\" ] || { echo \"(no $p on the head)\"; exit 1; }; done; "
-                                  "for ip in $PPCS_PEERS; do "
-                                  "(tar -cf - -- \"$@\" | ssh -o BatchMode=yes \"$ip\" tar -xpf - -C " + std::string(kSharedDir) +
-                                  " || echo \"$ip\") & done; wait",
+                                  "cd " + std::string(kSharedDir) +
+                                      " || exit 1; "
+                                      "for p do [ -e \"$p\" ] || { echo \"(no $p on the head)\"; exit 1; }; done; "
+                                      "for ip in $PPCS_PEERS; do "
+                                      "(tar -cf - -- \"$@\" | ssh -o BatchMode=yes \"$ip\" tar -xpf - -C " +
+                                      std::string(kSharedDir) + " || echo \"$ip\") & done; wait",
                                   "ppcs-replicate"};
     argv.insert(argv.end(), paths.begin(), paths.end());
-    auto outcome = engine.runExec(members.front().containerId, {argv, kMpiUser, {"PPCS_PEERS=" + peers}, ""}, std::chrono::seconds(300));
+    auto outcome =
+        engine.runExec(members.front().containerId, {argv, kMpiUser, {"PPCS_PEERS=" + peers}, ""}, std::chrono::seconds(300));
     if (!outcome) return outcome.error().context("copy shared files to the other hosts");
     if (!trim(outcome->out).empty() || outcome->exitCode != 0)
-        return makeError(ErrorCode::failed, "copy shared files to the other hosts: failed for " + std::string(trim(outcome->out)) + " " +
-                                                std::string(trim(outcome->err)));
+        return makeError(ErrorCode::failed, "copy shared files to the other hosts: failed for " +
+                                                std::string(trim(outcome->out)) + " " + std::string(trim(outcome->err)));
     return {};
 }
 
@@ -223,8 +241,8 @@ Status writeSharedFiles(docker::EngineClient& engine, const std::string& headCon
     // job's mpirun or ssh reading the hostfile or known_hosts meanwhile sees the old or the new
     // file, never a missing or half-written one.
     TarWriter tar;
-    std::vector<std::string> argv{"sh", "-c", "for p do mv -f -- \"$p" + std::string(kIncomingSuffix) + "\" \"$p\" || exit 1; done",
-                                  "ppcs-install"};
+    std::vector<std::string> argv{
+        "sh", "-c", "for p do mv -f -- \"$p" + std::string(kIncomingSuffix) + "\" \"$p\" || exit 1; done", "ppcs-install"};
     bool anyFile = false;
     for (auto file : files) {
         if (file.kind == TarEntry::Kind::file) {
@@ -264,17 +282,20 @@ void sortMembers(std::vector<Member>& members) {
 }
 
 Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster) {
-    if (!cluster.complete()) return makeError(ErrorCode::notFound, "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
+    if (!cluster.complete())
+        return makeError(ErrorCode::notFound,
+                         "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
     auto tasks = engine.listTasks({{"service", {cluster.head->id, cluster.nodes->id}}, {"desired-state", {"running"}}});
     if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster.name + "'");
     std::vector<Member> members;
-    for (const auto& task : *tasks) members.push_back(memberFromTask(task, cluster.name, task.serviceId == cluster.head->id, cluster.network->id));
+    for (const auto& task : *tasks)
+        members.push_back(memberFromTask(task, cluster.name, task.serviceId == cluster.head->id, cluster.network->id));
     sortMembers(members);
     return members;
 }
 
-Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
-                                          int slotsOverride, const Deadline& deadline, const Progress& progress) {
+Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster,
+                                          int nodes, int slotsOverride, const Deadline& deadline, const Progress& progress) {
     auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
     if (!members) return members.error();
     bool oversubscribed = assignSlots(hosts.nodes(), *members, slotsOverride);
@@ -301,7 +322,9 @@ Status publishHostfile(docker::EngineClient& engine, const std::string& cluster,
     if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "write the hostfile: no head");
     auto hostfile = renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
-    if (auto written = writeSharedFiles(engine, members.front().containerId, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}); !written)
+    if (auto written =
+            writeSharedFiles(engine, members.front().containerId, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}});
+        !written)
         return written.error().context("write the hostfile");
     // The volume is local to each host: the other hosts' members read the MPI settings from theirs.
     if (auto copied = replicateSharedFiles(engine, members, {".ppcs", "hostfile"}); !copied) return copied.error();
@@ -309,8 +332,8 @@ Status publishHostfile(docker::EngineClient& engine, const std::string& cluster,
     return {};
 }
 
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
-                                      const Deadline& deadline, const Progress& progress) {
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                      int slotsOverride, const Deadline& deadline, const Progress& progress) {
     auto members = verifyMembers(engine, hosts, cluster, nodes, slotsOverride, deadline, progress);
     if (!members) return members.error();
     if (auto published = publishHostfile(engine, cluster.name, *members); !published) return published.error();
@@ -348,14 +371,17 @@ Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string&
                 member.slots = entry.slots;
             }
     auto verifiedRunning = [&members](const HostEntry& entry) {
-        return std::any_of(members.begin(), members.end(), [&entry](const Member& member) { return isVerifiedEntry(entry, member); });
+        return std::any_of(members.begin(), members.end(),
+                           [&entry](const Member& member) { return isVerifiedEntry(entry, member); });
     };
     // An entry without a container was written by an older ppcs: stale too, verified again. Once a
     // hostfile exists, a running member it does not list is a replacement nobody verified (an up
     // or scale under way holds the cluster's lease, and callers skip such clusters).
-    int stale = static_cast<int>(std::count_if(entries->begin(), entries->end(), [&](const HostEntry& entry) { return !verifiedRunning(entry); }));
+    int stale = static_cast<int>(
+        std::count_if(entries->begin(), entries->end(), [&](const HostEntry& entry) { return !verifiedRunning(entry); }));
     if (!entries->empty())
-        stale += static_cast<int>(std::count_if(members.begin(), members.end(), [](const Member& member) { return member.state == "running" && !member.ready; }));
+        stale += static_cast<int>(std::count_if(members.begin(), members.end(),
+                                                [](const Member& member) { return member.state == "running" && !member.ready; }));
     return stale;
 }
 

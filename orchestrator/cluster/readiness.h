@@ -20,17 +20,17 @@ class HostEngines;  // cluster/hosts.h
 
 // One task of the cluster: the head (slot 0) or a node.
 struct Member {
-    std::string role;         // "head" or "node"
-    int slot = 0;             // the task's slot; 0 for the head
-    std::string hostname;     // <cluster>-head or <cluster>-node-<slot>
-    std::string address;      // overlay IPv4 address, without prefix; empty until attached
-    std::string state;        // task state: "running", "starting", ...
-    std::string message;      // task status message or error
+    std::string role;      // "head" or "node"
+    int slot = 0;          // the task's slot; 0 for the head
+    std::string hostname;  // <cluster>-head or <cluster>-node-<slot>
+    std::string address;   // overlay IPv4 address, without prefix; empty until attached
+    std::string state;     // task state: "running", "starting", ...
+    std::string message;   // task status message or error
     std::string containerId;
-    std::string nodeId;       // the swarm host it runs on
+    std::string nodeId;  // the swarm host it runs on
     int slots = 1;
-    bool ready = false;       // listed in the cluster's hostfile
-    std::string host;         // the name of the host it runs on (status only)
+    bool ready = false;  // listed in the cluster's hostfile
+    std::string host;    // the name of the host it runs on (status only)
 };
 
 using Progress = std::function<void(const std::string& phase, const std::string& text)>;
@@ -55,8 +55,8 @@ struct Deadline {
 // Waits (until deadline) for the head and `nodes` nodes, collects their host keys into the shared
 // known_hosts, writes the MPI settings and verifies ssh from the head to each: the members it
 // returns are verified but not yet in the hostfile. Errors as makeReady's.
-Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
-                                          int slotsOverride, const Deadline& deadline, const Progress& progress);
+Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster,
+                                          int nodes, int slotsOverride, const Deadline& deadline, const Progress& progress);
 
 // The hostfile text listing exactly members, each with the container verified at its address.
 Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members);
@@ -68,12 +68,13 @@ Status publishHostfile(docker::EngineClient& engine, const std::string& cluster,
 // verifyMembers, then publishHostfile. On timeout the
 // error names every member that never got there and why. hosts: the swarm as the caller
 // discovered it (slots per host CPUs, host keys through each host's engine).
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes, int slotsOverride,
-                                      const Deadline& deadline, const Progress& progress);
+Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                      int slotsOverride, const Deadline& deadline, const Progress& progress);
 
 // The shared folder is a volume local to each host. Copies paths (relative to the shared folder)
 // from the head's copy to one member on every other host, over ssh from the head.
-Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members, const std::vector<std::string>& paths);
+Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members,
+                            const std::vector<std::string>& paths);
 
 // Puts files (paths relative to the shared folder) into the shared folder through the head. Each
 // file replaces the old one in one rename: readers see the old file or the new, never a part.

@@ -6,28 +6,33 @@ namespace ppcs::cluster {
 
 Status validateClusterName(const std::string& name) {
     bool ok = !name.empty() && name.size() <= 40 && std::islower(static_cast<unsigned char>(name[0]));
-    for (char c : name) ok = ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-');
+    for (char c : name)
+        ok = ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-');
     if (!ok)
-        return makeError(ErrorCode::usage, "cluster name '" + name +
-                                               "' is not valid: use lower-case letters, digits and '-', starting with a letter, at most 40");
+        return makeError(ErrorCode::usage,
+                         "cluster name '" + name +
+                             "' is not valid: use lower-case letters, digits and '-', starting with a letter, at most 40");
     return {};
 }
 
 Status validateNodeCount(int nodes) {
     if (nodes < 1 || nodes > kMaxNodes)
-        return makeError(ErrorCode::usage, "--nodes must be from 1 to " + std::to_string(kMaxNodes) + ", not " + std::to_string(nodes));
+        return makeError(ErrorCode::usage,
+                         "--nodes must be from 1 to " + std::to_string(kMaxNodes) + ", not " + std::to_string(nodes));
     return {};
 }
 
 Status validateSlots(int slots) {
     if (slots < 0 || slots > kMaxSlots)
-        return makeError(ErrorCode::usage, "--slots must be from 1 to " + std::to_string(kMaxSlots) + ", not " + std::to_string(slots));
+        return makeError(ErrorCode::usage,
+                         "--slots must be from 1 to " + std::to_string(kMaxSlots) + ", not " + std::to_string(slots));
     return {};
 }
 
 Status validatePerHost(int perHost) {
     if (perHost < 0 || perHost > kMaxNodes)
-        return makeError(ErrorCode::usage, "--per-host must be from 1 to " + std::to_string(kMaxNodes) + ", not " + std::to_string(perHost));
+        return makeError(ErrorCode::usage,
+                         "--per-host must be from 1 to " + std::to_string(kMaxNodes) + ", not " + std::to_string(perHost));
     return {};
 }
 
@@ -36,13 +41,15 @@ Status validateRegistry(const std::string& registry) {
     auto colon = registry.find(':');
     std::string host = registry.substr(0, colon);
     std::string port = colon == std::string::npos ? "" : registry.substr(colon + 1);
-    bool hostValid = !host.empty() && host.size() <= 253 && std::isalnum(static_cast<unsigned char>(host.front())) &&
-                     host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == std::string::npos;
+    bool hostValid =
+        !host.empty() && host.size() <= 253 && std::isalnum(static_cast<unsigned char>(host.front())) &&
+        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == std::string::npos;
     bool portValid = colon == std::string::npos ||
-                     (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) >= 1 &&
-                      std::stoi(port) <= 65535);
+                     (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+                      std::stoi(port) >= 1 && std::stoi(port) <= 65535);
     if (!hostValid || !portValid)
-        return makeError(ErrorCode::usage, "--registry '" + registry.substr(0, 80) + "' is not valid: give HOST or HOST:PORT (no scheme, no path)");
+        return makeError(ErrorCode::usage,
+                         "--registry '" + registry.substr(0, 80) + "' is not valid: give HOST or HOST:PORT (no scheme, no path)");
     return {};
 }
 
@@ -50,7 +57,8 @@ Status validatePlacement(int nodes, int perHost, int schedulableHosts) {
     if (perHost == 0 || nodes <= perHost * schedulableHosts) return {};
     return makeError(ErrorCode::usage, std::to_string(nodes) + " nodes at --per-host " + std::to_string(perHost) + " need " +
                                            std::to_string((nodes + perHost - 1) / perHost) + " hosts, and the swarm has " +
-                                           std::to_string(schedulableHosts) + " ready: add hosts, raise --per-host or ask for fewer nodes");
+                                           std::to_string(schedulableHosts) +
+                                           " ready: add hosts, raise --per-host or ask for fewer nodes");
 }
 
 Status validateSpec(const ClusterSpec& spec) {
@@ -61,15 +69,23 @@ Status validateSpec(const ClusterSpec& spec) {
     if (auto valid = validateNodeSize(spec.size); !valid) return valid;
     if (!spec.mount.source.empty())
         if (auto valid = validateHostMount(spec.mount); !valid) return valid;
-    if (spec.mount.source.empty() && spec.mount.everyHost) return makeError(ErrorCode::usage, "--mount-on-every-host needs --mount");
+    if (spec.mount.source.empty() && spec.mount.everyHost)
+        return makeError(ErrorCode::usage, "--mount-on-every-host needs --mount");
     return validateSlots(spec.slotsOverride);
 }
 
-int effectiveSlots(const ClusterSpec& spec) { return spec.slotsOverride > 0 ? spec.slotsOverride : slotsForCpus(spec.size.nanoCpus); }
+int effectiveSlots(const ClusterSpec& spec) {
+    return spec.slotsOverride > 0 ? spec.slotsOverride : slotsForCpus(spec.size.nanoCpus);
+}
 
 ObjectNames objectNames(const std::string& cluster) {
-    return {cluster + "_mpihead", cluster + "_mpinode", cluster + "_net", cluster + "_mpishare",
-            cluster + "_ssh_",    cluster + "-head",    cluster + "-node-{{.Task.Slot}}"};
+    return {cluster + "_mpihead",
+            cluster + "_mpinode",
+            cluster + "_net",
+            cluster + "_mpishare",
+            cluster + "_ssh_",
+            cluster + "-head",
+            cluster + "-node-{{.Task.Slot}}"};
 }
 
 docker::Labels clusterLabels(const std::string& cluster) { return {{kClusterLabel, cluster}}; }
@@ -78,8 +94,9 @@ docker::Labels roleLabels(const std::string& cluster, const std::string& role) {
     return {{kClusterLabel, cluster}, {kRoleLabel, role}};
 }
 
-docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
-                                       const docker::SecretInfo& secret, const std::string& subnet, const std::string& localNodeId) {
+docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId,
+                                       const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
+                                       const std::string& localNodeId) {
     auto names = objectNames(spec.name);
     docker::ServiceSpec service;
     bool head = role == "head";
@@ -102,8 +119,10 @@ docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::strin
     service.memoryBytes = spec.size.memoryBytes;
     service.secrets = {{secret.id, secret.name, "ppcs_ssh_key", 0400}};
     service.networkIds = {networkId};
-    if (head) service.constraints = {localNodeId.empty() ? "node.role==manager" : "node.id==" + localNodeId};
-    else service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
+    if (head)
+        service.constraints = {localNodeId.empty() ? "node.role==manager" : "node.id==" + localNodeId};
+    else
+        service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
     service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodes);
     return service;
 }

@@ -42,7 +42,7 @@ struct ClusterSpec {
 // starting with a letter, at most 40 characters.
 Status validateClusterName(const std::string& name);
 Status validateNodeCount(int nodes);
-Status validateSlots(int slots);  // 0 (automatic) or 1..kMaxSlots
+Status validateSlots(int slots);      // 0 (automatic) or 1..kMaxSlots
 Status validatePerHost(int perHost);  // 0 (no cap) or 1..kMaxNodes
 // A registry as HOST[:PORT] (letters, digits, '.', '-'; no scheme, no path); empty is valid (none).
 Status validateRegistry(const std::string& registry);
@@ -54,13 +54,13 @@ Status validateSpec(const ClusterSpec& spec);
 int effectiveSlots(const ClusterSpec& spec);
 
 struct ObjectNames {
-    std::string headService;  // <name>_mpihead
-    std::string nodeService;  // <name>_mpinode
-    std::string network;      // <name>_net
-    std::string volume;       // <name>_mpishare
-    std::string secretPrefix; // <name>_ssh_ (a random suffix makes each key's secret unique)
-    std::string headHostname; // <name>-head
-    std::string nodeHostname; // <name>-node-{{.Task.Slot}}
+    std::string headService;   // <name>_mpihead
+    std::string nodeService;   // <name>_mpinode
+    std::string network;       // <name>_net
+    std::string volume;        // <name>_mpishare
+    std::string secretPrefix;  // <name>_ssh_ (a random suffix makes each key's secret unique)
+    std::string headHostname;  // <name>-head
+    std::string nodeHostname;  // <name>-node-{{.Task.Slot}}
 };
 
 ObjectNames objectNames(const std::string& cluster);
@@ -72,7 +72,8 @@ docker::Labels roleLabels(const std::string& cluster, const std::string& role);
 // spec.perHost on one host. Every member gets the shared volume, the key secret, the limits of
 // spec.size, a tmpfs of spec.size.shmBytes at /dev/shm (resolved by the caller: 0 leaves the
 // kernel's default) and the host folder of spec.mount; the labels record them all.
-docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId, const std::string& networkId,
-                                       const docker::SecretInfo& secret, const std::string& subnet, const std::string& localNodeId);
+docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId,
+                                       const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
+                                       const std::string& localNodeId);
 
 }  // namespace ppcs::cluster

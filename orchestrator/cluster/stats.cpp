@@ -20,11 +20,14 @@ std::vector<MemberStats> collectStats(docker::EngineClient& engine, const std::v
             if (!hosts) return hosts.error();
             auto* hostEngine = hosts->engineFor(members[i].nodeId);
             if (!hostEngine)
-                return makeError(ErrorCode::unavailable, "host " + hosts->displayName(members[i].nodeId) + ": " + hosts->unreachableReason(members[i].nodeId));
+                return makeError(ErrorCode::unavailable, "host " + hosts->displayName(members[i].nodeId) + ": " +
+                                                             hosts->unreachableReason(members[i].nodeId));
             return hostEngine->containerStats(members[i].containerId);
         }();
-        if (stats) all[i].stats = *stats;
-        else all[i].error = stats.error().message;
+        if (stats)
+            all[i].stats = *stats;
+        else
+            all[i].error = stats.error().message;
     });
     return all;
 }

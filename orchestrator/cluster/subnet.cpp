@@ -24,7 +24,8 @@ Result<Cidr> parseCidr(const std::string& text) {
     auto slash = text.find('/');
     std::string address = text.substr(0, slash);
     in_addr parsed{};
-    if (::inet_pton(AF_INET, address.c_str(), &parsed) != 1) return makeError(ErrorCode::usage, "'" + text + "' is not an IPv4 CIDR");
+    if (::inet_pton(AF_INET, address.c_str(), &parsed) != 1)
+        return makeError(ErrorCode::usage, "'" + text + "' is not an IPv4 CIDR");
     Cidr cidr;
     cidr.prefix = 32;
     if (slash != std::string::npos) {
@@ -84,7 +85,8 @@ Result<std::string> chooseSubnet(const std::vector<std::string>& used, int nodes
         for (const auto& other : taken) free = free && !overlaps(candidate, other);
         if (free) return format(candidate);
     }
-    return makeError(ErrorCode::unavailable, "no free subnet of size /" + std::to_string(candidate.prefix) + " left in " + format(range));
+    return makeError(ErrorCode::unavailable,
+                     "no free subnet of size /" + std::to_string(candidate.prefix) + " left in " + format(range));
 }
 
 int nodeCapacity(const std::string& cidr) {

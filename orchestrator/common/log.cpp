@@ -15,12 +15,14 @@ namespace {
 
 std::atomic<Level> gLevel{Level::info};
 std::mutex gMutex;
-std::string gRotatePath;      // under gMutex
+std::string gRotatePath;       // under gMutex
 std::size_t gRotateBytes = 0;  // under gMutex; 0: no rotation
 
 bool sameFile(int fd, const std::string& path) {
-    struct stat open {}, named {};
-    return ::fstat(fd, &open) == 0 && ::stat(path.c_str(), &named) == 0 && open.st_dev == named.st_dev && open.st_ino == named.st_ino;
+    struct stat open {
+    }, named{};
+    return ::fstat(fd, &open) == 0 && ::stat(path.c_str(), &named) == 0 && open.st_dev == named.st_dev &&
+           open.st_ino == named.st_ino;
 }
 
 // Called with gMutex held, before a line is written. A failure leaves the log as it is: a log
@@ -38,10 +40,14 @@ void rotateIfFull() {
 
 const char* levelName(Level level) {
     switch (level) {
-        case Level::debug: return "debug";
-        case Level::info: return "info";
-        case Level::warn: return "warn";
-        case Level::error: return "error";
+        case Level::debug:
+            return "debug";
+        case Level::info:
+            return "info";
+        case Level::warn:
+            return "warn";
+        case Level::error:
+            return "error";
     }
     return "info";
 }

@@ -17,8 +17,7 @@ bool startsWith(std::string_view text, std::string_view prefix) {
 }
 
 bool endsWith(std::string_view text, std::string_view suffix) {
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::vector<std::string> split(std::string_view text, char sep) {

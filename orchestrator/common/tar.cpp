@@ -115,7 +115,8 @@ Result<std::vector<TarEntry>> readTar(std::string_view archive) {
         unsigned expected = static_cast<unsigned>(readOctal(header + 148, 8));
         unsigned actual = 0;
         for (std::size_t i = 0; i < kBlock; ++i) actual += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);
-        if (expected != actual) return makeError(ErrorCode::failed, "tar header checksum mismatch at offset " + std::to_string(offset));
+        if (expected != actual)
+            return makeError(ErrorCode::failed, "tar header checksum mismatch at offset " + std::to_string(offset));
         TarEntry entry;
         std::string prefix = readString(header + 345, kPrefixField);
         entry.path = (prefix.empty() ? "" : prefix + "/") + readString(header, kNameField);

@@ -36,11 +36,18 @@ bool checksumMatches(const char* header) {
 
 TarStreamEntry::Kind kindOf(char typeflag) {
     switch (typeflag) {
-        case '0': case '\0': case '7': return TarStreamEntry::Kind::file;
-        case '5': return TarStreamEntry::Kind::directory;
-        case '2': return TarStreamEntry::Kind::symlink;
-        case '1': return TarStreamEntry::Kind::hardlink;
-        default: return TarStreamEntry::Kind::other;
+        case '0':
+        case '\0':
+        case '7':
+            return TarStreamEntry::Kind::file;
+        case '5':
+            return TarStreamEntry::Kind::directory;
+        case '2':
+            return TarStreamEntry::Kind::symlink;
+        case '1':
+            return TarStreamEntry::Kind::hardlink;
+        default:
+            return TarStreamEntry::Kind::other;
     }
 }
 
@@ -55,8 +62,10 @@ Status TarStreamReader::fail(Error error) {
 Status TarStreamReader::feed(std::string_view bytes) {
     while (!bytes.empty()) {
         switch (state_) {
-            case State::failed: return *error_;
-            case State::done: return {};
+            case State::failed:
+                return *error_;
+            case State::done:
+                return {};
             case State::header: {
                 std::size_t take = std::min(bytes.size(), kBlock - block_.size());
                 block_.append(bytes.substr(0, take));
@@ -110,7 +119,8 @@ Status TarStreamReader::takeHeader(const char* block) {
         state_ = State::done;
         return {};
     }
-    if (!checksumMatches(block)) return makeError(ErrorCode::failed, "a tar header's checksum does not match (not a tar archive, or damaged)");
+    if (!checksumMatches(block))
+        return makeError(ErrorCode::failed, "a tar header's checksum does not match (not a tar archive, or damaged)");
     char typeflag = block[156];
     std::uint64_t size = readNumber(block + 124, 12);
     padding_ = (kBlock - size % kBlock) % kBlock;
@@ -166,10 +176,12 @@ Status TarStreamReader::applyExtended() {
     std::string_view rest = extended_;
     while (!rest.empty()) {
         auto space = rest.find(' ');
-        if (space == std::string_view::npos || space == 0) return makeError(ErrorCode::failed, "a malformed PAX record in the archive");
+        if (space == std::string_view::npos || space == 0)
+            return makeError(ErrorCode::failed, "a malformed PAX record in the archive");
         std::uint64_t length = 0;
         for (char c : rest.substr(0, space)) {
-            if (c < '0' || c > '9' || length > rest.size()) return makeError(ErrorCode::failed, "a malformed PAX record length in the archive");
+            if (c < '0' || c > '9' || length > rest.size())
+                return makeError(ErrorCode::failed, "a malformed PAX record length in the archive");
             length = length * 10 + static_cast<std::uint64_t>(c - '0');
         }
         if (length <= space + 1 || length > rest.size() || rest[length - 1] != '\n')
@@ -179,8 +191,10 @@ Status TarStreamReader::applyExtended() {
         auto equals = record.find('=');
         if (equals == std::string_view::npos) return makeError(ErrorCode::failed, "a PAX record without '=' in the archive");
         std::string_view key = record.substr(0, equals), value = record.substr(equals + 1);
-        if (key == "path") pendingPath_ = std::string(value);
-        else if (key == "linkpath") pendingLink_ = std::string(value);
+        if (key == "path")
+            pendingPath_ = std::string(value);
+        else if (key == "linkpath")
+            pendingLink_ = std::string(value);
         else if (key == "size") {
             if (value.empty() || value.size() > 19 || value.find_first_not_of("0123456789") != std::string_view::npos)
                 return makeError(ErrorCode::failed, "a malformed PAX size in the archive");

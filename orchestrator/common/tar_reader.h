@@ -57,12 +57,12 @@ private:
 
     Handler handler_;
     State state_ = State::header;
-    std::string block_;               // a header block being gathered
-    std::uint64_t remaining_ = 0;     // content or padding bytes left of the current entry
-    std::uint64_t padding_ = 0;       // padding after the content
-    char extendedKind_ = 0;           // 'x' (PAX), 'L' / 'K' (GNU long name / link) being read
-    std::string extended_;            // its content
-    std::string pendingPath_;         // from an extended header, for the next entry
+    std::string block_;            // a header block being gathered
+    std::uint64_t remaining_ = 0;  // content or padding bytes left of the current entry
+    std::uint64_t padding_ = 0;    // padding after the content
+    char extendedKind_ = 0;        // 'x' (PAX), 'L' / 'K' (GNU long name / link) being read
+    std::string extended_;         // its content
+    std::string pendingPath_;      // from an extended header, for the next entry
     std::string pendingLink_;
     std::optional<std::uint64_t> pendingSize_;
     std::optional<Error> error_;

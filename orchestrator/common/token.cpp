@@ -24,8 +24,7 @@ Result<std::string> generateToken() {
 bool constantTimeEquals(std::string_view a, std::string_view b) {
     unsigned char difference = a.size() == b.size() ? 0 : 1;
     std::size_t length = a.size() < b.size() ? a.size() : b.size();
-    for (std::size_t i = 0; i < length; ++i)
-        difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+    for (std::size_t i = 0; i < length; ++i) difference |= static_cast<unsigned char>(a[i] ^ b[i]);
     return difference == 0;
 }
 

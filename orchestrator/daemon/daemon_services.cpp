@@ -3,12 +3,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "cluster/hosts.h"
 #include "common/clock.h"
-#include "common/guarded.h"
 #include "common/files.h"
+#include "common/guarded.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "cluster/hosts.h"
 #include "docker/engine.h"
 #include "jobs/placement.h"
 #include "jobs/shared_copy.h"
@@ -29,7 +29,8 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
                    [this](const cluster::NodeLoss& loss) {
                        if (!loss.dockerHost.empty()) {
-                           runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost, "docker host " + loss.dockerHost);
+                           runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost,
+                                                  "docker host " + loss.dockerHost);
                            return;
                        }
                        std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
@@ -45,21 +46,26 @@ void RealDaemonServices::stopOrphanedJobs() {
     for (const auto& name : store_->interruptedClusters()) {
         // A cluster that is busy, gone or unreachable has nothing to stop. The line is logged once
         // the cluster is free again.
-        cleaners_.emplace_back([this, name] { runGuarded("clean-up of '" + name + "'", [this, &name] {
-            auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
-                auto status = manager.status(name);
-                if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
-                return jobs::stopJobEverywhere(engine, status->members);
-            };
-            auto swept = withCluster<Status>(name, "cleanup", sweep);
-            // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.
-            for (int wait = 0; wait < 40 && !shuttingDown_ && !swept && swept.error().code == ErrorCode::conflict; ++wait) {
-                std::this_thread::sleep_for(std::chrono::seconds(1));
-                swept = withCluster<Status>(name, "cleanup", sweep);
-            }
-            if (swept) log::info("stopped what an interrupted job left on cluster '" + name + "'" + (*swept ? "" : ": " + swept->error().message));
-            else if (swept.error().code == ErrorCode::conflict) log::warn("could not stop what an interrupted job left on cluster '" + name + "': " + swept.error().message);
-        }); });
+        cleaners_.emplace_back([this, name] {
+            runGuarded("clean-up of '" + name + "'", [this, &name] {
+                auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
+                    auto status = manager.status(name);
+                    if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
+                    return jobs::stopJobEverywhere(engine, status->members);
+                };
+                auto swept = withCluster<Status>(name, "cleanup", sweep);
+                // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.
+                for (int wait = 0; wait < 40 && !shuttingDown_ && !swept && swept.error().code == ErrorCode::conflict; ++wait) {
+                    std::this_thread::sleep_for(std::chrono::seconds(1));
+                    swept = withCluster<Status>(name, "cleanup", sweep);
+                }
+                if (swept)
+                    log::info("stopped what an interrupted job left on cluster '" + name + "'" +
+                              (*swept ? "" : ": " + swept->error().message));
+                else if (swept.error().code == ErrorCode::conflict)
+                    log::warn("could not stop what an interrupted job left on cluster '" + name + "': " + swept.error().message);
+            });
+        });
     }
 }
 
@@ -80,7 +86,8 @@ api::DaemonStatus RealDaemonServices::status() {
     return status;
 }
 
-Result<image::BuildOutcome> RealDaemonServices::buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) {
+Result<image::BuildOutcome> RealDaemonServices::buildImage(const image::BuildRequest& request,
+                                                           const image::BuildProgress& progress) {
     auto engine = docker::EngineClient::connectFromEnvironment();
     if (!engine) return engine.error().context("build image " + request.imageRef);
     // One build at a time per daemon: two builds of one image would race for its tag.
@@ -109,15 +116,18 @@ Result<Value> RealDaemonServices::withCluster(const std::string& name, const std
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::ClusterStatus>(request.spec.name, "up", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
-        return manager.up(request.spec, std::chrono::seconds(request.timeoutSeconds), progress);
-    });
+    return withCluster<cluster::ClusterStatus>(
+        request.spec.name, "up", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+            return manager.up(request.spec, std::chrono::seconds(request.timeoutSeconds), progress);
+        });
 }
 
-Result<cluster::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::ClusterStatus>(request.name, "scale", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
-        return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
-    });
+Result<cluster::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request,
+                                                                const cluster::Progress& progress) {
+    return withCluster<cluster::ClusterStatus>(
+        request.name, "scale", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+            return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
+        });
 }
 
 Result<cluster::DownReport> RealDaemonServices::downCluster(const api::DownRequest& request, const cluster::Progress& progress) {
@@ -135,32 +145,37 @@ Result<cluster::ClusterStatus> RealDaemonServices::clusterStatus(const std::stri
 }
 
 Result<cluster::ClusterStatus> RealDaemonServices::clusterAddresses(const std::string& name) {
-    return withEngine<cluster::ClusterStatus>([&](cluster::ClusterManager& manager, docker::EngineClient&) -> Result<cluster::ClusterStatus> {
-        auto members = manager.addresses(name);
-        if (!members) return members.error();
-        cluster::ClusterStatus status;
-        status.name = name;
-        status.members = std::move(*members);
-        return status;
-    });
+    return withEngine<cluster::ClusterStatus>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient&) -> Result<cluster::ClusterStatus> {
+            auto members = manager.addresses(name);
+            if (!members) return members.error();
+            cluster::ClusterStatus status;
+            status.name = name;
+            status.members = std::move(*members);
+            return status;
+        });
 }
 
 Result<std::vector<std::string>> RealDaemonServices::listClusters() {
-    return withEngine<std::vector<std::string>>([](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.list(); });
+    return withEngine<std::vector<std::string>>(
+        [](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.list(); });
 }
 
 Result<std::vector<cluster::Host>> RealDaemonServices::listHosts() {
-    return withEngine<std::vector<cluster::Host>>(
-        [](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::listHosts(engine, image::kDefaultImageRef); });
+    return withEngine<std::vector<cluster::Host>>([](cluster::ClusterManager&, docker::EngineClient& engine) {
+        return cluster::listHosts(engine, image::kDefaultImageRef);
+    });
 }
 
 Result<cluster::Host> RealDaemonServices::addHost(const api::AddHostRequest& request) {
-    return withEngine<cluster::Host>(
-        [&request](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::addHost(engine, request.name, request.endpoint, image::kDefaultImageRef); });
+    return withEngine<cluster::Host>([&request](cluster::ClusterManager&, docker::EngineClient& engine) {
+        return cluster::addHost(engine, request.name, request.endpoint, image::kDefaultImageRef);
+    });
 }
 
 Result<std::string> RealDaemonServices::joinCommand() {
-    return withEngine<std::string>([](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::joinCommand(engine); });
+    return withEngine<std::string>(
+        [](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::joinCommand(engine); });
 }
 
 Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
@@ -168,18 +183,22 @@ Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& requ
     if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
     // A job holds its cluster like up/scale/down do (no resize under it, one job at a time), but
     // shares it with a heal: it starts on the ready members while a lost one is replaced.
-    return withCluster<jobs::JobOutcome>(request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
-        auto members = membersForJob(manager, request, events, clientPresent);
-        if (!members) return members.error();
-        jobs::JobRunner runner(engine, *store_, runningJobs_);
-        auto outcome = runner.run(request, *members, events, clientPresent);
-        if (outcome && !request.outputDir.empty()) jobs::copyJobFolderBack(engine, members->front().containerId, request.outputDir, *outcome, events);
-        return outcome;
-    });
+    return withCluster<jobs::JobOutcome>(
+        request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
+            auto members = membersForJob(manager, request, events, clientPresent);
+            if (!members) return members.error();
+            jobs::JobRunner runner(engine, *store_, runningJobs_);
+            auto outcome = runner.run(request, *members, events, clientPresent);
+            if (outcome && !request.outputDir.empty())
+                jobs::copyJobFolderBack(engine, members->front().containerId, request.outputDir, *outcome, events);
+            return outcome;
+        });
 }
 
-Result<std::vector<cluster::Member>> RealDaemonServices::membersForJob(cluster::ClusterManager& manager, const jobs::JobRequest& request,
-                                                                        const jobs::JobEvents& events, const std::function<bool()>& clientPresent) {
+Result<std::vector<cluster::Member>> RealDaemonServices::membersForJob(cluster::ClusterManager& manager,
+                                                                       const jobs::JobRequest& request,
+                                                                       const jobs::JobEvents& events,
+                                                                       const std::function<bool()>& clientPresent) {
     auto started = std::chrono::steady_clock::now();
     std::string said;
     while (true) {
@@ -191,7 +210,8 @@ Result<std::vector<cluster::Member>> RealDaemonServices::membersForJob(cluster::
         if (placement.kind == jobs::Placement::Kind::start) return placement.members;
         auto waited = std::chrono::steady_clock::now() - started;
         if (request.timeoutSeconds > 0 && waited >= std::chrono::seconds(request.timeoutSeconds))
-            return makeError(ErrorCode::timeout, "cluster '" + request.cluster + "' was not ready within the job's --timeout of " +
+            return makeError(ErrorCode::timeout, "cluster '" + request.cluster +
+                                                     "' was not ready within the job's --timeout of " +
                                                      std::to_string(request.timeoutSeconds) + " s (" + placement.note + ")");
         if (clientPresent && !clientPresent()) return makeError(ErrorCode::failed, "the client went away while the job waited");
         if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
@@ -204,28 +224,31 @@ Result<std::vector<cluster::Member>> RealDaemonServices::readyMembers(cluster::C
     if (!status) return status.error();
     for (const auto& member : status->members)
         if (!member.ready)
-            return makeError(ErrorCode::unavailable, "cluster '" + name + "' is not ready (" + member.hostname + " is " + member.state +
-                                                         "): wait for it or run `ppcs-cluster up` again");
+            return makeError(ErrorCode::unavailable, "cluster '" + name + "' is not ready (" + member.hostname + " is " +
+                                                         member.state + "): wait for it or run `ppcs-cluster up` again");
     return status->members;
 }
 
 Result<jobs::BenchReport> RealDaemonServices::benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) {
-    return withCluster<jobs::BenchReport>(request.cluster, "bench", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::BenchReport> {
-        auto members = readyMembers(manager, request.cluster);
-        if (!members) return members.error();
-        std::string stamp = utcTimestampCompact();
-        auto report = jobs::BenchRunner(engine).run(request, *members, progress);
-        if (!report) return report.error();
-        report->startedAt = stamp;
-        std::string dir = stateDir_ + "/bench";
-        if (auto made = ensurePrivateDirectory(dir); !made) return made.error();
-        std::string base = dir + "/" + request.cluster + "-" + stamp;
-        report->jsonPath = base + ".json";
-        report->svgPath = base + ".svg";
-        if (auto saved = writePrivateFile(report->jsonPath, api::encodeBenchReport(*report) + "\n"); !saved) return saved.error();
-        if (auto saved = writePrivateFile(report->svgPath, jobs::renderBenchSvg(*report)); !saved) return saved.error();
-        return report;
-    });
+    return withCluster<jobs::BenchReport>(
+        request.cluster, "bench",
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::BenchReport> {
+            auto members = readyMembers(manager, request.cluster);
+            if (!members) return members.error();
+            std::string stamp = utcTimestampCompact();
+            auto report = jobs::BenchRunner(engine).run(request, *members, progress);
+            if (!report) return report.error();
+            report->startedAt = stamp;
+            std::string dir = stateDir_ + "/bench";
+            if (auto made = ensurePrivateDirectory(dir); !made) return made.error();
+            std::string base = dir + "/" + request.cluster + "-" + stamp;
+            report->jsonPath = base + ".json";
+            report->svgPath = base + ".svg";
+            if (auto saved = writePrivateFile(report->jsonPath, api::encodeBenchReport(*report) + "\n"); !saved)
+                return saved.error();
+            if (auto saved = writePrivateFile(report->svgPath, jobs::renderBenchSvg(*report)); !saved) return saved.error();
+            return report;
+        });
 }
 
 Result<std::vector<cluster::MemberStats>> RealDaemonServices::clusterStats(const std::string& name) {
@@ -260,30 +283,35 @@ bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chr
 
 Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
 
-Result<jobs::PruneReport> RealDaemonServices::pruneJobs(std::optional<int> keep) { return store_->prune(keep.value_or(store_->keepFinished())); }
+Result<jobs::PruneReport> RealDaemonServices::pruneJobs(std::optional<int> keep) {
+    return store_->prune(keep.value_or(store_->keepFinished()));
+}
 
 Result<jobs::CopyReport> RealDaemonServices::copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
                                                        const std::function<bool()>& clientPresent) {
     // No cluster lock: a copy changes only files, as a job's own programs do.
-    return withEngine<jobs::CopyReport>([&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::CopyReport> {
-        auto members = manager.addresses(request.cluster);
-        if (!members) return members.error();
-        std::vector<cluster::Member> running;
-        for (const auto& member : *members)
-            if (member.state == "running" && !member.containerId.empty()) running.push_back(member);
-        if (running.empty() || running.front().role != "head")
-            return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no running head: wait for it or run `ppcs-cluster up` again");
-        auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
-        std::string remote = ":" + (request.remotePath.empty() ? std::string(".") : request.remotePath);
-        if (request.direction == jobs::CopyDirection::intoCluster) {
-            progress("copy", "copying " + request.localPath + " to " + remote);
-            return jobs::copyIntoCluster(engine, running, request, abandon);
-        }
-        auto target = jobs::localCopyTarget(request.localPath, jobs::sharedBaseName(request.remotePath));
-        if (!target) return target.error();
-        progress("copy", "copying " + remote + " to " + *target);
-        return jobs::copyOutOfCluster(engine, running.front().containerId, request.remotePath, *target, abandon);
-    }, "copy");
+    return withEngine<jobs::CopyReport>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::CopyReport> {
+            auto members = manager.addresses(request.cluster);
+            if (!members) return members.error();
+            std::vector<cluster::Member> running;
+            for (const auto& member : *members)
+                if (member.state == "running" && !member.containerId.empty()) running.push_back(member);
+            if (running.empty() || running.front().role != "head")
+                return makeError(ErrorCode::unavailable, "cluster '" + request.cluster +
+                                                             "' has no running head: wait for it or run `ppcs-cluster up` again");
+            auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
+            std::string remote = ":" + (request.remotePath.empty() ? std::string(".") : request.remotePath);
+            if (request.direction == jobs::CopyDirection::intoCluster) {
+                progress("copy", "copying " + request.localPath + " to " + remote);
+                return jobs::copyIntoCluster(engine, running, request, abandon);
+            }
+            auto target = jobs::localCopyTarget(request.localPath, jobs::sharedBaseName(request.remotePath));
+            if (!target) return target.error();
+            progress("copy", "copying " + remote + " to " + *target);
+            return jobs::copyOutOfCluster(engine, running.front().containerId, request.remotePath, *target, abandon);
+        },
+        "copy");
 }
 
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
@@ -305,17 +333,22 @@ Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const 
             if (!status) return status.error();
             const cluster::Member* member = nullptr;
             for (const auto& candidate : status->members)
-                if (request.node == 0 ? candidate.role == "head" : (candidate.role == "node" && candidate.slot == request.node)) member = &candidate;
+                if (request.node == 0 ? candidate.role == "head" : (candidate.role == "node" && candidate.slot == request.node))
+                    member = &candidate;
             std::string name = request.node == 0 ? "the head" : "node " + std::to_string(request.node);
-            if (!member) return makeError(ErrorCode::usage, "cluster '" + request.cluster + "' has no " + name + " (see `ppcs-cluster status`)");
+            if (!member)
+                return makeError(ErrorCode::usage,
+                                 "cluster '" + request.cluster + "' has no " + name + " (see `ppcs-cluster status`)");
             if (member->containerId.empty() || member->state != "running")
-                return makeError(ErrorCode::unavailable, name + " of cluster '" + request.cluster + "' is not running (" + member->state + ")");
+                return makeError(ErrorCode::unavailable,
+                                 name + " of cluster '" + request.cluster + "' is not running (" + member->state + ")");
             // A member on another docker host is reached through that host's engine.
             auto hosts = cluster::HostEngines::discover(engine);
             docker::EngineClient* hostEngine = hosts ? hosts->engineFor(member->nodeId) : &engine;
             if (!hostEngine)
-                return makeError(ErrorCode::unavailable, name + " of cluster '" + request.cluster + "' runs on a docker host ppcsd cannot reach: " +
-                                                             hosts->unreachableReason(member->nodeId));
+                return makeError(ErrorCode::unavailable,
+                                 name + " of cluster '" + request.cluster +
+                                     "' runs on a docker host ppcsd cannot reach: " + hosts->unreachableReason(member->nodeId));
             return jobs::openShell(*hostEngine, member->containerId, request);
         },
         "shell on '" + request.cluster + "'");

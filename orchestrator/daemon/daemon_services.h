@@ -13,9 +13,9 @@
 #include "api/server.h"
 #include "cluster/cluster_manager.h"
 #include "cluster/node_watch.h"
+#include "image/image_builder.h"
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
-#include "image/image_builder.h"
 
 namespace ppcs::daemon {
 
@@ -63,8 +63,8 @@ private:
     // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
     // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
     // ppcsd stops.
-    Result<std::vector<cluster::Member>> membersForJob(cluster::ClusterManager& manager, const jobs::JobRequest& request, const jobs::JobEvents& events,
-                                                       const std::function<bool()>& clientPresent);
+    Result<std::vector<cluster::Member>> membersForJob(cluster::ClusterManager& manager, const jobs::JobRequest& request,
+                                                       const jobs::JobEvents& events, const std::function<bool()>& clientPresent);
     // Connects to the engine and runs fn(manager, engine), without any lock: for reads. `what`,
     // when given, is put in front of a failure to connect.
     template <class Value, class Fn>

@@ -12,12 +12,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <chrono>
 #include <thread>
 
 #include "api/client.h"
@@ -128,7 +128,8 @@ int run(const Options& options) {
         return 1;
     }
     std::string endpointFile = options.stateDir + "/" + api::kEndpointFile;
-    if (auto written = writePrivateFile(endpointFile, api::encodeEndpoint({*port, static_cast<int>(::getpid()), ""}) + "\n"); !written) {
+    if (auto written = writePrivateFile(endpointFile, api::encodeEndpoint({*port, static_cast<int>(::getpid()), ""}) + "\n");
+        !written) {
         log::error(written.error().message);
         return 1;
     }

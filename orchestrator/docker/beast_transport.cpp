@@ -1,17 +1,17 @@
 // Beast over a unix socket or TCP. Every operation is asynchronous and run on a private io_context
 // for a bounded time, because Asio's synchronous socket calls cannot time out.
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -60,9 +60,12 @@ private:
 
 Error connectError(const std::string& where, const ErrorCodeT& ec) {
     if (ec == asio::error::access_denied)
-        return makeError(ErrorCode::permissionDenied, "permission denied on the docker socket " + where + " (run as root or join the docker group)");
-    if (ec == asio::error::timed_out) return makeError(ErrorCode::timeout, "docker engine at " + where + " did not accept a connection in time");
-    return makeError(ErrorCode::unavailable, "cannot reach the docker engine at " + where + ": " + ec.message() + " (is dockerd running?)");
+        return makeError(ErrorCode::permissionDenied,
+                         "permission denied on the docker socket " + where + " (run as root or join the docker group)");
+    if (ec == asio::error::timed_out)
+        return makeError(ErrorCode::timeout, "docker engine at " + where + " did not accept a connection in time");
+    return makeError(ErrorCode::unavailable,
+                     "cannot reach the docker engine at " + where + ": " + ec.message() + " (is dockerd running?)");
 }
 
 Error ioError(const char* phase, const ErrorCodeT& ec) {
@@ -87,10 +90,11 @@ ErrorCodeT connectTo(Exchange<asio::ip::tcp::socket>& exchange, const EngineEndp
     asio::ip::tcp::resolver resolver(exchange.io());
     asio::ip::tcp::resolver::results_type addresses;
     auto ec = exchange.await([&](auto handler) {
-        resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), [&addresses, handler](ErrorCodeT error, auto results) mutable {
-            addresses = results;
-            handler(error);
-        });
+        resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                               [&addresses, handler](ErrorCodeT error, auto results) mutable {
+                                   addresses = results;
+                                   handler(error);
+                               });
     });
     if (ec) return ec;
     return exchange.await([&](auto handler) { asio::async_connect(exchange.socket(), addresses, handler); });
@@ -103,7 +107,8 @@ http::request_header<> requestHeader(const HttpRequest& request) {
     header.version(11);
     header.set(http::field::host, "docker");
     header.set(http::field::user_agent, "ppcs-cluster");
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT") header.set(http::field::content_type, request.contentType);
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT")
+        header.set(http::field::content_type, request.contentType);
     for (const auto& [name, value] : request.headers) header.set(name, value);
     return header;
 }
@@ -144,7 +149,9 @@ public:
         ssize_t got;
         do got = ::recv(socket_, data, size, 0);
         while (got < 0 && errno == EINTR);
-        if (got < 0) return closed_ ? Result<std::size_t>(std::size_t{0}) : makeError(ErrorCode::unavailable, std::string("read attached stream: ") + std::strerror(errno));
+        if (got < 0)
+            return closed_ ? Result<std::size_t>(std::size_t{0})
+                           : makeError(ErrorCode::unavailable, std::string("read attached stream: ") + std::strerror(errno));
         return static_cast<std::size_t>(got);
     }
 
@@ -241,7 +248,8 @@ public:
 private:
     // The rest of an error reply's body after its header: what the header read brought along,
     // then up to Content-Length more bytes (bounded, 64 KiB) or until the engine closes.
-    std::string readRemainingBody(Exchange<Socket>& exchange, std::string early, http::response_parser<http::empty_body>& parser) {
+    std::string readRemainingBody(Exchange<Socket>& exchange, std::string early,
+                                  http::response_parser<http::empty_body>& parser) {
         std::string body = std::move(early);
         std::size_t expected = 64 * 1024;
         if (auto length = parser.content_length()) expected = std::min<std::size_t>(*length, expected);
@@ -249,10 +257,11 @@ private:
         while (body.size() < expected) {
             std::size_t got = 0;
             auto ec = exchange.await([&](auto handler) {
-                exchange.socket().async_read_some(asio::buffer(chunk), [&got, handler](ErrorCodeT error, std::size_t count) mutable {
-                    got = count;
-                    handler(error);
-                });
+                exchange.socket().async_read_some(asio::buffer(chunk),
+                                                  [&got, handler](ErrorCodeT error, std::size_t count) mutable {
+                                                      got = count;
+                                                      handler(error);
+                                                  });
             });
             body.append(chunk.data(), got);
             if (ec) break;
@@ -262,7 +271,8 @@ private:
     }
 
     // Sends the header and the body from source. A failure of source itself is put in sourceFailed.
-    Status sendChunked(Exchange<Socket>& exchange, const HttpRequest& request, const BodySource& source, std::optional<Error>& sourceFailed) {
+    Status sendChunked(Exchange<Socket>& exchange, const HttpRequest& request, const BodySource& source,
+                       std::optional<Error>& sourceFailed) {
         http::request<http::buffer_body> message{requestHeader(request)};
         message.chunked(true);
         message.body().data = nullptr;
@@ -334,7 +344,8 @@ private:
 };
 
 Error badEndpoint(std::string_view text) {
-    return makeError(ErrorCode::usage, "engine endpoint '" + std::string(text) + "' is not supported: use unix:///path/to/docker.sock or tcp://HOST:PORT");
+    return makeError(ErrorCode::usage, "engine endpoint '" + std::string(text) +
+                                           "' is not supported: use unix:///path/to/docker.sock or tcp://HOST:PORT");
 }
 
 }  // namespace
@@ -355,7 +366,8 @@ Result<EngineEndpoint> parseEngineEndpoint(std::string_view text) {
     auto colon = rest.rfind(':');
     if (colon == std::string_view::npos || colon == 0 || rest.find('/') != std::string_view::npos) return badEndpoint(text);
     std::string_view port = rest.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) return badEndpoint(text);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+        return badEndpoint(text);
     int number = std::stoi(std::string(port));
     if (number < 1 || number > 65535) return badEndpoint(text);
     endpoint.kind = EngineEndpoint::Kind::tcp;
@@ -372,7 +384,8 @@ Result<EngineEndpoint> endpointFromDockerHost(const char* dockerHost) {
 }
 
 std::shared_ptr<Transport> makeTransport(EngineEndpoint endpoint) {
-    if (endpoint.kind == EngineEndpoint::Kind::tcp) return std::make_shared<BeastTransport<asio::ip::tcp::socket>>(std::move(endpoint));
+    if (endpoint.kind == EngineEndpoint::Kind::tcp)
+        return std::make_shared<BeastTransport<asio::ip::tcp::socket>>(std::move(endpoint));
     return std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(std::move(endpoint));
 }
 

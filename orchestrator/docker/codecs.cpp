@@ -13,8 +13,8 @@ using nlohmann::json;
 Result<json> parseObject(std::string_view text, std::string_view what) {
     json value = json::parse(text.begin(), text.end(), nullptr, false);
     if (value.is_discarded() || !value.is_object())
-        return makeError(ErrorCode::failed, "decode " + std::string(what) + ": not a JSON object: " +
-                                                truncateForDisplay(trim(text), 120));
+        return makeError(ErrorCode::failed,
+                         "decode " + std::string(what) + ": not a JSON object: " + truncateForDisplay(trim(text), 120));
     return value;
 }
 
@@ -90,7 +90,8 @@ Result<EngineInfo> decodeEngineInfo(std::string_view text) {
     if (auto managers = swarm.find("RemoteManagers"); managers != swarm.end() && managers->is_array())
         for (const auto& manager : *managers)
             if (manager.is_object()) info.remoteManagers.push_back(stringField(manager, "Addr"));
-    if (auto control = swarm.find("ControlAvailable"); control != swarm.end() && control->is_boolean()) info.swarmManager = control->get<bool>();
+    if (auto control = swarm.find("ControlAvailable"); control != swarm.end() && control->is_boolean())
+        info.swarmManager = control->get<bool>();
     return info;
 }
 
@@ -103,7 +104,8 @@ Result<std::vector<NetworkInfo>> decodeNetworkList(std::string_view text) {
         auto config = objectField(item, "IPAM").find("Config");
         if (config != objectField(item, "IPAM").end() && config->is_array())
             for (const auto& entry : *config)
-                if (entry.is_object() && !stringField(entry, "Subnet").empty()) network.subnets.push_back(stringField(entry, "Subnet"));
+                if (entry.is_object() && !stringField(entry, "Subnet").empty())
+                    network.subnets.push_back(stringField(entry, "Subnet"));
         networks.push_back(std::move(network));
     }
     return networks;
@@ -220,7 +222,8 @@ Result<ContainerStats> decodeContainerStats(std::string_view text) {
                                           integerField(objectField(precpu, "cpu_usage"), "total_usage"));
     double systemDelta = static_cast<double>(integerField(cpu, "system_cpu_usage") - integerField(precpu, "system_cpu_usage"));
     std::int64_t cpus = integerField(cpu, "online_cpus");
-    if (cpuDelta > 0 && systemDelta > 0) stats.cpuPercent = cpuDelta / systemDelta * static_cast<double>(cpus > 0 ? cpus : 1) * 100.0;
+    if (cpuDelta > 0 && systemDelta > 0)
+        stats.cpuPercent = cpuDelta / systemDelta * static_cast<double>(cpus > 0 ? cpus : 1) * 100.0;
     const auto& memory = objectField(*object, "memory_stats");
     const auto& memoryDetail = objectField(memory, "stats");
     std::int64_t cache = integerField(memoryDetail, "inactive_file");
@@ -252,7 +255,8 @@ Result<ImageInfo> decodeImageInfo(std::string_view text) {
     if (info.id.empty()) return makeError(ErrorCode::failed, "decode image: no Id");
     info.repoTags = stringArray(*object, "RepoTags");
     info.created = stringField(*object, "Created");
-    if (auto size = object->find("Size"); size != object->end() && size->is_number_integer()) info.sizeBytes = size->get<std::int64_t>();
+    if (auto size = object->find("Size"); size != object->end() && size->is_number_integer())
+        info.sizeBytes = size->get<std::int64_t>();
     if (auto config = object->find("Config"); config != object->end() && config->is_object())
         info.labels = labelsField(*config, "Labels");
     return info;
@@ -260,8 +264,7 @@ Result<ImageInfo> decodeImageInfo(std::string_view text) {
 
 Result<std::vector<ContainerSummary>> decodeContainerList(std::string_view text) {
     json value = json::parse(text.begin(), text.end(), nullptr, false);
-    if (value.is_discarded() || !value.is_array())
-        return makeError(ErrorCode::failed, "decode container list: not a JSON array");
+    if (value.is_discarded() || !value.is_array()) return makeError(ErrorCode::failed, "decode container list: not a JSON array");
     std::vector<ContainerSummary> containers;
     for (const auto& item : value) {
         if (!item.is_object()) return makeError(ErrorCode::failed, "decode container list: entry is not an object");
@@ -287,8 +290,10 @@ Result<ExecState> decodeExecState(std::string_view text) {
     auto object = parseObject(text, "exec state");
     if (!object) return object.error();
     ExecState state;
-    if (auto running = object->find("Running"); running != object->end() && running->is_boolean()) state.running = running->get<bool>();
-    if (auto code = object->find("ExitCode"); code != object->end() && code->is_number_integer()) state.exitCode = code->get<int>();
+    if (auto running = object->find("Running"); running != object->end() && running->is_boolean())
+        state.running = running->get<bool>();
+    if (auto code = object->find("ExitCode"); code != object->end() && code->is_number_integer())
+        state.exitCode = code->get<int>();
     return state;
 }
 
@@ -328,7 +333,10 @@ std::string encodeContainerSpec(const ContainerSpec& spec) {
 }
 
 std::string encodeNetworkSpec(const NetworkSpec& spec) {
-    json body = {{"Name", spec.name}, {"Driver", spec.driver}, {"Attachable", spec.attachable}, {"CheckDuplicate", true},
+    json body = {{"Name", spec.name},
+                 {"Driver", spec.driver},
+                 {"Attachable", spec.attachable},
+                 {"CheckDuplicate", true},
                  {"Labels", spec.labels}};
     if (!spec.subnet.empty()) body["IPAM"] = {{"Driver", "default"}, {"Config", json::array({{{"Subnet", spec.subnet}}})}};
     return body.dump();
@@ -353,12 +361,14 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     container["Mounts"] = mounts;
     json secrets = json::array();
     for (const auto& secret : spec.secrets)
-        secrets.push_back({{"SecretID", secret.secretId}, {"SecretName", secret.secretName},
+        secrets.push_back({{"SecretID", secret.secretId},
+                           {"SecretName", secret.secretName},
                            {"File", {{"Name", secret.fileName}, {"UID", "0"}, {"GID", "0"}, {"Mode", secret.mode}}}});
     container["Secrets"] = secrets;
     json networks = json::array();
     for (const auto& id : spec.networkIds) networks.push_back({{"Target", id}});
-    json task = {{"ContainerSpec", container}, {"Networks", networks}, {"RestartPolicy", {{"Condition", "any"}, {"Delay", 1000000000}}}};
+    json task = {
+        {"ContainerSpec", container}, {"Networks", networks}, {"RestartPolicy", {{"Condition", "any"}, {"Delay", 1000000000}}}};
     json placement = json::object();
     if (!spec.constraints.empty()) placement["Constraints"] = spec.constraints;
     if (spec.maxPerNode > 0) placement["MaxReplicas"] = spec.maxPerNode;
@@ -367,7 +377,9 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     if (spec.nanoCpus > 0) limits["NanoCPUs"] = spec.nanoCpus;
     if (spec.memoryBytes > 0) limits["MemoryBytes"] = spec.memoryBytes;
     if (!limits.empty()) task["Resources"] = {{"Limits", limits}};
-    json body = {{"Name", spec.name}, {"Labels", spec.labels}, {"TaskTemplate", task},
+    json body = {{"Name", spec.name},
+                 {"Labels", spec.labels},
+                 {"TaskTemplate", task},
                  {"Mode", {{"Replicated", {{"Replicas", spec.replicas}}}}}};
     if (spec.dnsRoundRobin) body["EndpointSpec"] = {{"Mode", "dnsrr"}};
     return body.dump();
@@ -398,15 +410,19 @@ Result<std::string> respecLabels(std::string_view objectJson, const std::string&
     auto& current = (*spec)["Labels"];
     if (!current.is_object()) current = json::object();
     for (const auto& [name, value] : labels) {
-        if (emptyRemoves && value.empty()) current.erase(name);
-        else current[name] = value;
+        if (emptyRemoves && value.empty())
+            current.erase(name);
+        else
+            current[name] = value;
     }
     return spec->dump();
 }
 
 }  // namespace
 
-Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels) { return respecLabels(nodeJson, "node", labels, false); }
+Result<std::string> respecNodeLabels(std::string_view nodeJson, const Labels& labels) {
+    return respecLabels(nodeJson, "node", labels, false);
+}
 
 Result<std::string> respecServiceLabels(std::string_view serviceJson, const Labels& labels) {
     return respecLabels(serviceJson, "service", labels, true);
@@ -446,7 +462,8 @@ std::string encodePathPart(const std::string& name) {
 std::string encodeFilters(const std::map<std::string, std::vector<std::string>>& filters) { return json(filters).dump(); }
 
 std::string encodeExecSpec(const ExecSpec& spec) {
-    json body = {{"AttachStdin", spec.attachStdin}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", spec.tty}, {"Cmd", spec.cmd}};
+    json body = {
+        {"AttachStdin", spec.attachStdin}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", spec.tty}, {"Cmd", spec.cmd}};
     if (!spec.user.empty()) body["User"] = spec.user;
     if (!spec.env.empty()) body["Env"] = spec.env;
     if (!spec.workingDir.empty()) body["WorkingDir"] = spec.workingDir;

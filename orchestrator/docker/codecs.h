@@ -20,7 +20,7 @@ Result<ProgressMessage> decodeProgressLine(std::string_view line);
 
 Result<EngineInfo> decodeEngineInfo(std::string_view json);
 Result<std::vector<NetworkInfo>> decodeNetworkList(std::string_view json);
-Result<std::vector<VolumeInfo>> decodeVolumeList(std::string_view json);   // {"Volumes": [...]}
+Result<std::vector<VolumeInfo>> decodeVolumeList(std::string_view json);  // {"Volumes": [...]}
 Result<std::vector<SecretInfo>> decodeSecretList(std::string_view json);
 Result<ServiceInfo> decodeService(std::string_view json);
 Result<std::vector<ServiceInfo>> decodeServiceList(std::string_view json);

@@ -12,13 +12,19 @@ namespace {
 
 ErrorCode codeForStatus(int status) {
     switch (status) {
-        case 400: return ErrorCode::usage;
+        case 400:
+            return ErrorCode::usage;
         case 401:
-        case 403: return ErrorCode::permissionDenied;
-        case 404: return ErrorCode::notFound;
-        case 409: return ErrorCode::conflict;
-        case 503: return ErrorCode::unavailable;
-        default: return ErrorCode::failed;
+        case 403:
+            return ErrorCode::permissionDenied;
+        case 404:
+            return ErrorCode::notFound;
+        case 409:
+            return ErrorCode::conflict;
+        case 503:
+            return ErrorCode::unavailable;
+        default:
+            return ErrorCode::failed;
     }
 }
 
@@ -35,8 +41,8 @@ std::string describeRequest(const HttpRequest& request) {
 Result<HttpResponse> checked(const HttpRequest& request, Result<HttpResponse> reply) {
     if (!reply) return reply.error().context(describeRequest(request));
     if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " +
-                                                           engineErrorMessage(reply->body));
+        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
+                                                           ": " + engineErrorMessage(reply->body));
     return reply;
 }
 
@@ -67,8 +73,8 @@ Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport,
     auto reply = client.transport_->send(ping);
     if (!reply) return reply.error().context("GET /_ping");
     if (reply->status != 200)
-        return makeError(codeForStatus(reply->status), "GET /_ping: engine " + std::to_string(reply->status) + ": " +
-                                                           engineErrorMessage(reply->body));
+        return makeError(codeForStatus(reply->status),
+                         "GET /_ping: engine " + std::to_string(reply->status) + ": " + engineErrorMessage(reply->body));
     auto version = reply->headers.find("api-version");
     if (version == reply->headers.end())
         return makeError(ErrorCode::failed, "GET /_ping: the engine at " + client.endpoint() + " sent no API-Version");
@@ -93,9 +99,7 @@ Result<EngineClient> EngineClient::connectTo(std::string_view endpoint, std::chr
 
 std::string EngineClient::versioned(std::string_view path) const { return "/v" + std::string(kApiVersion) + std::string(path); }
 
-Result<HttpResponse> EngineClient::call(HttpRequest request) {
-    return checked(request, transport_->send(request));
-}
+Result<HttpResponse> EngineClient::call(HttpRequest request) { return checked(request, transport_->send(request)); }
 
 Result<HttpResponse> EngineClient::call(const std::string& method, const std::string& path, std::string body) {
     return call(makeRequest(method, versioned(path), std::move(body)));
@@ -138,7 +142,8 @@ Result<std::optional<ImageInfo>> EngineClient::inspectImage(const std::string& n
 
 Status EngineClient::pullImage(const std::string& image, const std::string& tag, const ProgressSink& progress,
                                std::chrono::seconds idleTimeout) {
-    auto request = makeRequest("POST", versioned("/images/create?fromImage=" + percentEncode(image) + "&tag=" + percentEncode(tag)));
+    auto request =
+        makeRequest("POST", versioned("/images/create?fromImage=" + percentEncode(image) + "&tag=" + percentEncode(tag)));
     request.idleTimeout = idleTimeout;
     auto streamed = streamProgress(std::move(request), progress);
     if (!streamed) return streamed.error();
@@ -207,8 +212,10 @@ Result<std::string> EngineClient::buildImage(const BuildParams& params, const Pr
     if (!messages) return messages.error();
     std::string named;
     for (auto it = messages->rbegin(); it != messages->rend() && named.empty(); ++it) {
-        if (!it->auxId.empty()) named = it->auxId;
-        else if (startsWith(it->text, "Successfully built ")) named = std::string(trim(it->text.substr(19)));
+        if (!it->auxId.empty())
+            named = it->auxId;
+        else if (startsWith(it->text, "Successfully built "))
+            named = std::string(trim(it->text.substr(19)));
     }
     if (named.empty()) return makeError(ErrorCode::failed, "POST /build: the build finished without naming an image");
     // The classic builder names the image by a short ID: resolve it to the full one.
@@ -265,7 +272,8 @@ Status EngineClient::killContainer(const std::string& id) {
 
 Status EngineClient::followEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
                                   std::chrono::seconds idle, const std::function<bool(const EngineEvent&)>& onEvent) {
-    auto request = makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&filters=" + percentEncode(encodeFilters(filters))));
+    auto request = makeRequest(
+        "GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&filters=" + percentEncode(encodeFilters(filters))));
     request.idleTimeout = idle;
     LineSplitter splitter;
     bool stopped = false;
@@ -285,8 +293,8 @@ Status EngineClient::followEvents(const std::map<std::string, std::vector<std::s
     return {};
 }
 
-Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
-                                                         double untilSeconds) {
+Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::string, std::vector<std::string>>& filters,
+                                                          std::int64_t sinceSeconds, double untilSeconds) {
     char until[32];
     std::snprintf(until, sizeof until, "%.9f", untilSeconds);
     auto reply = call(makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&until=" + until +
@@ -310,8 +318,8 @@ Result<std::vector<ContainerSummary>> EngineClient::listContainers(const Labels&
 }
 
 Status EngineClient::putArchive(const std::string& containerId, const std::string& dir, std::string tar) {
-    auto request = makeRequest("PUT", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(dir)),
-                               std::move(tar));
+    auto request = makeRequest(
+        "PUT", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(dir)), std::move(tar));
     request.contentType = "application/x-tar";
     auto reply = call(std::move(request));
     if (!reply) return reply.error();
@@ -319,27 +327,31 @@ Status EngineClient::putArchive(const std::string& containerId, const std::strin
 }
 
 Status EngineClient::putArchiveStream(const std::string& containerId, const std::string& dir, const BodySource& source) {
-    auto request = makeRequest("PUT", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(dir)));
+    auto request =
+        makeRequest("PUT", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(dir)));
     request.contentType = "application/x-tar";
     if (auto reply = checked(request, transport_->upload(request, source)); !reply) return reply.error();
     return {};
 }
 
 Status EngineClient::getArchive(const std::string& containerId, const std::string& path, const BodySink& sink) {
-    auto request = makeRequest("GET", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(path)));
+    auto request =
+        makeRequest("GET", versioned("/containers/" + encodePathPart(containerId) + "/archive?path=" + percentEncode(path)));
     request.idleTimeout = std::chrono::seconds(300);
     if (auto reply = checked(request, transport_->stream(request, sink)); !reply) return reply.error();
     return {};
 }
 
 Result<std::string> EngineClient::createExec(const std::string& containerId, const ExecSpec& spec) {
-    auto reply = call(makeRequest("POST", versioned("/containers/" + encodePathPart(containerId) + "/exec"), encodeExecSpec(spec)));
+    auto reply =
+        call(makeRequest("POST", versioned("/containers/" + encodePathPart(containerId) + "/exec"), encodeExecSpec(spec)));
     if (!reply) return reply.error();
     return decodeCreatedId(reply->body);
 }
 
 Status EngineClient::startExec(const std::string& execId, const OutputSink& sink, std::chrono::seconds idleTimeout) {
-    auto request = makeRequest("POST", versioned("/exec/" + encodePathPart(execId) + "/start"), R"({"Detach":false,"Tty":false})");
+    auto request =
+        makeRequest("POST", versioned("/exec/" + encodePathPart(execId) + "/start"), R"({"Detach":false,"Tty":false})");
     request.idleTimeout = idleTimeout;
     ExecDemuxer demuxer;
     std::optional<Error> streamError;
@@ -359,19 +371,24 @@ Result<ExecState> EngineClient::inspectExec(const std::string& execId) {
     return decodeExecState(reply->body);
 }
 
-Result<std::unique_ptr<ByteStream>> EngineClient::startExecAttached(const std::string& execId, bool tty, std::chrono::seconds idleTimeout) {
-    auto request = makeRequest("POST", versioned("/exec/" + encodePathPart(execId) + "/start"), tty ? R"({"Detach":false,"Tty":true})" : R"({"Detach":false,"Tty":false})");
+Result<std::unique_ptr<ByteStream>> EngineClient::startExecAttached(const std::string& execId, bool tty,
+                                                                    std::chrono::seconds idleTimeout) {
+    auto request = makeRequest("POST", versioned("/exec/" + encodePathPart(execId) + "/start"),
+                               tty ? R"({"Detach":false,"Tty":true})" : R"({"Detach":false,"Tty":false})");
     request.idleTimeout = idleTimeout;
     auto hijacked = transport_->hijack(request);
     if (!hijacked) return hijacked.error().context(describeRequest(request));
     auto reply = checked(request, hijacked->response);
     if (!reply) return reply.error();
-    if (!hijacked->stream) return makeError(ErrorCode::failed, describeRequest(request) + ": engine " + std::to_string(reply->status) + " without a stream");
+    if (!hijacked->stream)
+        return makeError(ErrorCode::failed,
+                         describeRequest(request) + ": engine " + std::to_string(reply->status) + " without a stream");
     return std::move(hijacked->stream);
 }
 
 Status EngineClient::resizeExec(const std::string& execId, int cols, int rows) {
-    auto reply = call("POST", "/exec/" + encodePathPart(execId) + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
+    auto reply =
+        call("POST", "/exec/" + encodePathPart(execId) + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
     if (!reply) return reply.error();
     return {};
 }
@@ -394,12 +411,16 @@ Result<int> EngineClient::runExecStreaming(const std::string& containerId, const
     return execExitCode(*execId);
 }
 
-Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec, std::chrono::seconds idleTimeout) {
+Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec,
+                                          std::chrono::seconds idleTimeout) {
     ExecOutcome outcome;
-    auto code = runExecStreaming(containerId, spec, [&outcome](OutputStream which, std::string_view piece) {
-        (which == OutputStream::out ? outcome.out : outcome.err).append(piece);
-        return true;
-    }, idleTimeout);
+    auto code = runExecStreaming(
+        containerId, spec,
+        [&outcome](OutputStream which, std::string_view piece) {
+            (which == OutputStream::out ? outcome.out : outcome.err).append(piece);
+            return true;
+        },
+        idleTimeout);
     if (!code) return code.error();
     outcome.exitCode = *code;
     return outcome;

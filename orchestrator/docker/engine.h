@@ -24,9 +24,9 @@ inline constexpr std::string_view kApiVersion = "1.41";
 using ProgressSink = std::function<void(const std::string& line)>;
 
 struct BuildParams {
-    std::string contextTar;          // the build context as a tar archive
-    Labels labels;                   // ?labels= set on the resulting image
-    bool noCache = false;            // ?nocache=
+    std::string contextTar;  // the build context as a tar archive
+    Labels labels;           // ?labels= set on the resulting image
+    bool noCache = false;    // ?nocache=
     std::chrono::seconds idleTimeout{1800};
 };
 
@@ -40,7 +40,8 @@ class EngineClient {
 public:
     // Pings the engine (GET /_ping), reads its API-Version and fails unless it is at least 1.41.
     // pingTimeout bounds each step of the ping (connect, send, read).
-    static Result<EngineClient> connect(std::shared_ptr<Transport> transport, std::chrono::seconds pingTimeout = std::chrono::seconds(10));
+    static Result<EngineClient> connect(std::shared_ptr<Transport> transport,
+                                        std::chrono::seconds pingTimeout = std::chrono::seconds(10));
     // connect() to $DOCKER_HOST (unix://... or tcp://...), default /var/run/docker.sock.
     static Result<EngineClient> connectFromEnvironment();
     // connect() to an endpoint written as parseEngineEndpoint accepts it.
@@ -84,8 +85,8 @@ public:
                         std::chrono::seconds idle, const std::function<bool(const EngineEvent&)>& onEvent);
     // GET /events with ?filters=, ?since= and ?until= in the past: the events the engine kept
     // from that span (Unix seconds; until may have a fraction), then the reply ends.
-    Result<std::vector<EngineEvent>> pastEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
-                                                double untilSeconds);
+    Result<std::vector<EngineEvent>> pastEvents(const std::map<std::string, std::vector<std::string>>& filters,
+                                                std::int64_t sinceSeconds, double untilSeconds);
     Result<std::vector<ContainerSummary>> listContainers(const Labels& labelFilter, bool all);
     // PUT /containers/{id}/archive?path=DIR; DIR must exist in the container.
     Status putArchive(const std::string& containerId, const std::string& dir, std::string tar);

@@ -67,7 +67,8 @@ Result<std::string> EngineClient::createNetwork(const NetworkSpec& spec) {
 }
 
 Result<std::vector<NetworkInfo>> EngineClient::listNetworks(const Labels& labelFilter) {
-    return decodeReply(call("GET", "/networks" + (labelFilter.empty() ? std::string() : labelQuery(labelFilter))), decodeNetworkList);
+    return decodeReply(call("GET", "/networks" + (labelFilter.empty() ? std::string() : labelQuery(labelFilter))),
+                       decodeNetworkList);
 }
 
 Status EngineClient::removeNetwork(const std::string& id) { return done(call("DELETE", "/networks/" + encodePathPart(id))); }

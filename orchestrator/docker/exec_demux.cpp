@@ -14,8 +14,8 @@ Result<bool> ExecDemuxer::feed(std::string_view bytes, const OutputSink& sink) {
             if (headerFilled_ < header_.size()) return true;
             headerFilled_ = 0;
             if (header_[0] > 2 || header_[1] != 0 || header_[2] != 0 || header_[3] != 0)
-                return makeError(ErrorCode::failed, "exec stream: bad frame header (stream byte " +
-                                                        std::to_string(header_[0]) + ")");
+                return makeError(ErrorCode::failed,
+                                 "exec stream: bad frame header (stream byte " + std::to_string(header_[0]) + ")");
             current_ = header_[0] == 2 ? OutputStream::err : OutputStream::out;
             payloadLeft_ = (std::uint32_t(header_[4]) << 24) | (std::uint32_t(header_[5]) << 16) |
                            (std::uint32_t(header_[6]) << 8) | std::uint32_t(header_[7]);

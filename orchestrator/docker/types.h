@@ -12,88 +12,88 @@ namespace ppcs::docker {
 using Labels = std::map<std::string, std::string>;
 
 struct ImageInfo {
-    std::string id;                      // Id ("sha256:...")
-    std::vector<std::string> repoTags;   // RepoTags
-    Labels labels;                       // Config.Labels
-    std::int64_t sizeBytes = 0;          // Size
-    std::string created;                 // Created (RFC 3339)
+    std::string id;                     // Id ("sha256:...")
+    std::vector<std::string> repoTags;  // RepoTags
+    Labels labels;                      // Config.Labels
+    std::int64_t sizeBytes = 0;         // Size
+    std::string created;                // Created (RFC 3339)
 };
 
 struct ContainerSpec {
-    std::string name;                    // ?name= query parameter; empty lets the engine choose
-    std::string image;                   // Image
-    std::vector<std::string> cmd;        // Cmd (empty: the image's CMD)
-    std::vector<std::string> env;        // Env, "KEY=value"
-    Labels labels;                       // Labels
-    std::string hostname;                // Hostname
-    std::string networkMode;             // HostConfig.NetworkMode ("none", "bridge", a network name)
+    std::string name;              // ?name= query parameter; empty lets the engine choose
+    std::string image;             // Image
+    std::vector<std::string> cmd;  // Cmd (empty: the image's CMD)
+    std::vector<std::string> env;  // Env, "KEY=value"
+    Labels labels;                 // Labels
+    std::string hostname;          // Hostname
+    std::string networkMode;       // HostConfig.NetworkMode ("none", "bridge", a network name)
 };
 
 struct ContainerSummary {
-    std::string id;                      // Id
-    std::vector<std::string> names;      // Names
-    std::string state;                   // State ("running", "exited", ...)
-    Labels labels;                       // Labels
+    std::string id;                  // Id
+    std::vector<std::string> names;  // Names
+    std::string state;               // State ("running", "exited", ...)
+    Labels labels;                   // Labels
 };
 
 struct ExecSpec {
-    std::vector<std::string> cmd;        // Cmd, an argv vector: never passed through a shell
-    std::string user;                    // User ("mpiuser"); empty: the container's user
-    std::vector<std::string> env;        // Env
-    std::string workingDir;              // WorkingDir
-    bool tty = false;                    // Tty: a pseudo-terminal (output then comes unframed)
-    bool attachStdin = false;            // AttachStdin: input is sent through the attached stream
+    std::vector<std::string> cmd;  // Cmd, an argv vector: never passed through a shell
+    std::string user;              // User ("mpiuser"); empty: the container's user
+    std::vector<std::string> env;  // Env
+    std::string workingDir;        // WorkingDir
+    bool tty = false;              // Tty: a pseudo-terminal (output then comes unframed)
+    bool attachStdin = false;      // AttachStdin: input is sent through the attached stream
 };
 
 struct ExecState {
-    bool running = false;                // Running
-    std::optional<int> exitCode;         // ExitCode (null while running)
+    bool running = false;         // Running
+    std::optional<int> exitCode;  // ExitCode (null while running)
 };
 
 // GET /info, the parts ppcs uses.
 struct EngineInfo {
-    std::string swarmState;              // Swarm.LocalNodeState: "inactive", "active", "pending", "error", "locked"
-    std::string swarmError;              // Swarm.Error
-    bool swarmManager = false;           // Swarm.ControlAvailable
-    std::string swarmNodeId;             // Swarm.NodeID
-    std::string swarmNodeAddr;           // Swarm.NodeAddr
+    std::string swarmState;                   // Swarm.LocalNodeState: "inactive", "active", "pending", "error", "locked"
+    std::string swarmError;                   // Swarm.Error
+    bool swarmManager = false;                // Swarm.ControlAvailable
+    std::string swarmNodeId;                  // Swarm.NodeID
+    std::string swarmNodeAddr;                // Swarm.NodeAddr
     std::vector<std::string> remoteManagers;  // Swarm.RemoteManagers[].Addr ("host:port")
-    int cpus = 0;                        // NCPU
-    std::int64_t memoryBytes = 0;        // MemTotal
+    int cpus = 0;                             // NCPU
+    std::int64_t memoryBytes = 0;             // MemTotal
 };
 
 struct NetworkSpec {
-    std::string name;                    // Name
-    std::string driver = "overlay";      // Driver
-    bool attachable = true;              // Attachable
-    std::string subnet;                  // IPAM.Config[0].Subnet (CIDR); empty: the engine's default
-    Labels labels;                       // Labels
+    std::string name;                // Name
+    std::string driver = "overlay";  // Driver
+    bool attachable = true;          // Attachable
+    std::string subnet;              // IPAM.Config[0].Subnet (CIDR); empty: the engine's default
+    Labels labels;                   // Labels
 };
 
 struct NetworkInfo {
-    std::string id;                      // Id
-    std::string name;                    // Name
-    Labels labels;                       // Labels
-    std::vector<std::string> subnets;    // IPAM.Config[].Subnet
+    std::string id;                    // Id
+    std::string name;                  // Name
+    Labels labels;                     // Labels
+    std::vector<std::string> subnets;  // IPAM.Config[].Subnet
 };
 
 struct VolumeInfo {
-    std::string name;                    // Name
-    Labels labels;                       // Labels
+    std::string name;  // Name
+    Labels labels;     // Labels
 };
 
 struct SecretInfo {
-    std::string id;                      // ID
-    std::string name;                    // Spec.Name
-    Labels labels;                       // Spec.Labels
+    std::string id;    // ID
+    std::string name;  // Spec.Name
+    Labels labels;     // Spec.Labels
 };
 
 // A secret mounted into a service's containers as /run/secrets/<fileName>.
 struct SecretMount {
-    std::string secretId;                // SecretID
-    std::string secretName;              // SecretName
-    std::string fileName;                // File.Name
-    unsigned mode = 0400;                // File.Mode (0 would make the file unreadable)
+    std::string secretId;    // SecretID
+    std::string secretName;  // SecretName
+    std::string fileName;    // File.Name
+    unsigned mode = 0400;    // File.Mode (0 would make the file unreadable)
 };
 
 enum class MountType { volume, bind, tmpfs };  // Mounts[].Type
@@ -107,90 +107,90 @@ struct VolumeMount {
 };
 
 struct ServiceSpec {
-    std::string name;                    // Name
-    Labels labels;                       // Labels (on the service)
-    std::string image;                   // TaskTemplate.ContainerSpec.Image: an ID, so no task ever pulls
-    std::string hostname;                // ContainerSpec.Hostname (templates like {{.Task.Slot}} allowed)
-    std::vector<std::string> env;        // ContainerSpec.Env
-    Labels containerLabels;              // ContainerSpec.Labels
-    std::vector<VolumeMount> mounts;     // ContainerSpec.Mounts
-    std::vector<SecretMount> secrets;    // ContainerSpec.Secrets
-    std::vector<std::string> networkIds; // TaskTemplate.Networks[].Target
-    std::vector<std::string> constraints;// TaskTemplate.Placement.Constraints
-    std::uint64_t maxPerNode = 0;        // TaskTemplate.Placement.MaxReplicas (0: no limit)
-    std::int64_t nanoCpus = 0;           // TaskTemplate.Resources.Limits.NanoCPUs (0: no limit)
-    std::int64_t memoryBytes = 0;        // TaskTemplate.Resources.Limits.MemoryBytes (0: no limit)
-    std::uint64_t replicas = 1;          // Mode.Replicated.Replicas
-    bool dnsRoundRobin = true;           // EndpointSpec.Mode "dnsrr": no virtual IP to allocate
+    std::string name;                      // Name
+    Labels labels;                         // Labels (on the service)
+    std::string image;                     // TaskTemplate.ContainerSpec.Image: an ID, so no task ever pulls
+    std::string hostname;                  // ContainerSpec.Hostname (templates like {{.Task.Slot}} allowed)
+    std::vector<std::string> env;          // ContainerSpec.Env
+    Labels containerLabels;                // ContainerSpec.Labels
+    std::vector<VolumeMount> mounts;       // ContainerSpec.Mounts
+    std::vector<SecretMount> secrets;      // ContainerSpec.Secrets
+    std::vector<std::string> networkIds;   // TaskTemplate.Networks[].Target
+    std::vector<std::string> constraints;  // TaskTemplate.Placement.Constraints
+    std::uint64_t maxPerNode = 0;          // TaskTemplate.Placement.MaxReplicas (0: no limit)
+    std::int64_t nanoCpus = 0;             // TaskTemplate.Resources.Limits.NanoCPUs (0: no limit)
+    std::int64_t memoryBytes = 0;          // TaskTemplate.Resources.Limits.MemoryBytes (0: no limit)
+    std::uint64_t replicas = 1;            // Mode.Replicated.Replicas
+    bool dnsRoundRobin = true;             // EndpointSpec.Mode "dnsrr": no virtual IP to allocate
 };
 
 struct ServiceInfo {
-    std::string id;                      // ID
-    std::uint64_t version = 0;           // Version.Index, needed by updates
-    std::string name;                    // Spec.Name
-    Labels labels;                       // Spec.Labels
-    std::string image;                   // Spec.TaskTemplate.ContainerSpec.Image
-    std::uint64_t replicas = 0;          // Spec.Mode.Replicated.Replicas
-    std::string createdAt;               // CreatedAt
+    std::string id;              // ID
+    std::uint64_t version = 0;   // Version.Index, needed by updates
+    std::string name;            // Spec.Name
+    Labels labels;               // Spec.Labels
+    std::string image;           // Spec.TaskTemplate.ContainerSpec.Image
+    std::uint64_t replicas = 0;  // Spec.Mode.Replicated.Replicas
+    std::string createdAt;       // CreatedAt
 };
 
 struct TaskInfo {
-    std::string id;                      // ID
-    std::string serviceId;               // ServiceID
-    std::string nodeId;                  // NodeID
-    int slot = 0;                        // Slot
-    std::string state;                   // Status.State ("running", "starting", "failed", ...)
-    std::string desiredState;            // DesiredState
-    std::string message;                 // Status.Message
-    std::string error;                   // Status.Err
-    std::string containerId;             // Status.ContainerStatus.ContainerID
-    std::string timestamp;               // Status.Timestamp
+    std::string id;                                             // ID
+    std::string serviceId;                                      // ServiceID
+    std::string nodeId;                                         // NodeID
+    int slot = 0;                                               // Slot
+    std::string state;                                          // Status.State ("running", "starting", "failed", ...)
+    std::string desiredState;                                   // DesiredState
+    std::string message;                                        // Status.Message
+    std::string error;                                          // Status.Err
+    std::string containerId;                                    // Status.ContainerStatus.ContainerID
+    std::string timestamp;                                      // Status.Timestamp
     std::map<std::string, std::vector<std::string>> addresses;  // NetworksAttachments: network ID -> CIDR addresses
 };
 
 struct SwarmNode {
-    std::string id;                      // ID
-    std::string hostname;                // Description.Hostname
-    std::string role;                    // Spec.Role ("manager", "worker")
-    std::string state;                   // Status.State ("ready", "down", ...)
-    std::string availability;            // Spec.Availability
-    std::int64_t nanoCpus = 0;           // Description.Resources.NanoCPUs
-    std::int64_t memoryBytes = 0;        // Description.Resources.MemoryBytes
-    std::string address;                 // Status.Addr
-    Labels labels;                       // Spec.Labels
-    std::uint64_t version = 0;           // Version.Index, needed by updates
+    std::string id;                // ID
+    std::string hostname;          // Description.Hostname
+    std::string role;              // Spec.Role ("manager", "worker")
+    std::string state;             // Status.State ("ready", "down", ...)
+    std::string availability;      // Spec.Availability
+    std::int64_t nanoCpus = 0;     // Description.Resources.NanoCPUs
+    std::int64_t memoryBytes = 0;  // Description.Resources.MemoryBytes
+    std::string address;           // Status.Addr
+    Labels labels;                 // Spec.Labels
+    std::uint64_t version = 0;     // Version.Index, needed by updates
 };
 
 // GET /swarm, the parts ppcs uses.
 struct SwarmJoinInfo {
-    std::string workerToken;             // JoinTokens.Worker
-    std::string managerToken;            // JoinTokens.Manager
+    std::string workerToken;   // JoinTokens.Worker
+    std::string managerToken;  // JoinTokens.Manager
 };
 
 // GET /containers/{id}/stats?stream=false: two samples about a second apart.
 struct ContainerStats {
-    double cpuPercent = 0;               // (cpu delta / system delta) x online CPUs x 100
-    std::int64_t memoryBytes = 0;        // memory_stats.usage less page cache (stats.cache / inactive_file)
-    std::int64_t memoryLimitBytes = 0;   // memory_stats.limit
-    std::int64_t rxBytes = 0;            // sum of networks[].rx_bytes
-    std::int64_t txBytes = 0;            // sum of networks[].tx_bytes
+    double cpuPercent = 0;              // (cpu delta / system delta) x online CPUs x 100
+    std::int64_t memoryBytes = 0;       // memory_stats.usage less page cache (stats.cache / inactive_file)
+    std::int64_t memoryLimitBytes = 0;  // memory_stats.limit
+    std::int64_t rxBytes = 0;           // sum of networks[].rx_bytes
+    std::int64_t txBytes = 0;           // sum of networks[].tx_bytes
 };
 
 // One message of GET /events.
 struct EngineEvent {
-    std::string type;                    // Type ("container", ...)
-    std::string action;                  // Action ("die", "start", ...)
-    std::string actorId;                 // Actor.ID
-    Labels attributes;                   // Actor.Attributes (container labels, exitCode, name, ...)
-    std::int64_t timeNano = 0;           // timeNano
+    std::string type;           // Type ("container", ...)
+    std::string action;         // Action ("die", "start", ...)
+    std::string actorId;        // Actor.ID
+    Labels attributes;          // Actor.Attributes (container labels, exitCode, name, ...)
+    std::int64_t timeNano = 0;  // timeNano
 };
 
 // One line of a build, pull or import progress stream.
 struct ProgressMessage {
-    std::string text;                    // stream, or status (+ progress), without trailing newline
-    std::string error;                   // error / errorDetail.message: the operation failed
-    std::string auxId;                   // aux.ID: the image a build produced
-    std::string auxDigest;               // aux.Digest: the manifest a push produced
+    std::string text;       // stream, or status (+ progress), without trailing newline
+    std::string error;      // error / errorDetail.message: the operation failed
+    std::string auxId;      // aux.ID: the image a build produced
+    std::string auxDigest;  // aux.Digest: the manifest a push produced
 };
 
 }  // namespace ppcs::docker

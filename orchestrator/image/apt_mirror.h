@@ -11,7 +11,7 @@
 namespace ppcs::image {
 
 struct AptSourceFile {
-    std::string path;     // decides the format: ".sources" is deb822, anything else one-line
+    std::string path;  // decides the format: ".sources" is deb822, anything else one-line
     std::string content;
 };
 

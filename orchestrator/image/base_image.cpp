@@ -45,7 +45,9 @@ Result<std::pair<std::string, std::string>> splitImageReference(const std::strin
     static const std::regex registry(R"(([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(:[0-9]+)?)");
     static const std::regex component(R"([a-z0-9]+([._-]+[a-z0-9]+)*)");
     static const std::regex tagPattern(R"([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
-    auto refuse = [&reference] { return makeError(ErrorCode::usage, "'" + reference + "' is not an image reference (repo:tag)"); };
+    auto refuse = [&reference] {
+        return makeError(ErrorCode::usage, "'" + reference + "' is not an image reference (repo:tag)");
+    };
     auto slash = reference.rfind('/');
     auto colon = reference.rfind(':');
     bool hasTag = colon != std::string::npos && (slash == std::string::npos || colon > slash);
@@ -54,8 +56,8 @@ Result<std::pair<std::string, std::string>> splitImageReference(const std::strin
     if (repo.empty() || repo.size() > 255 || !std::regex_match(tag, tagPattern)) return refuse();
     auto parts = split(repo, '/');
     for (std::size_t i = 0; i < parts.size(); ++i) {
-        bool isRegistry = i == 0 && parts.size() > 1 &&
-                          (parts[0].find_first_of(".:") != std::string::npos || parts[0] == "localhost");
+        bool isRegistry =
+            i == 0 && parts.size() > 1 && (parts[0].find_first_of(".:") != std::string::npos || parts[0] == "localhost");
         if (!std::regex_match(parts[i], isRegistry ? registry : component)) return refuse();
     }
     return std::make_pair(repo, tag);
@@ -86,12 +88,14 @@ Result<std::string> BaseImageResolver::runDebootstrap(const BaseImageOptions& op
     ProcessSpec spec{{"debootstrap", "--variant=minbase", options.suite, rootfs, mirror}, std::chrono::seconds(1800)};
     auto outcome = runner_.run(spec, progress);
     if (!outcome && outcome.error().code == ErrorCode::notFound)
-        return makeError(ErrorCode::unavailable, "debootstrap is not installed (apt-get install debootstrap), and no base image " +
-                                                     options.image + " is here or can be pulled");
+        return makeError(ErrorCode::unavailable,
+                         "debootstrap is not installed (apt-get install debootstrap), and no base image " + options.image +
+                             " is here or can be pulled");
     if (!outcome) return outcome.error().context("debootstrap");
     if (outcome->exitCode != 0)
         return makeError(ErrorCode::unavailable, "debootstrap from mirror " + mirror + " failed (exit " +
-                                                     std::to_string(outcome->exitCode) + "): " + debootstrapCause(outcome->lastLines));
+                                                     std::to_string(outcome->exitCode) +
+                                                     "): " + debootstrapCause(outcome->lastLines));
     return std::string(rootfs);
 }
 
@@ -108,12 +112,13 @@ Result<std::string> BaseImageResolver::bootstrapAndImport(const BaseImageOptions
     std::string rootfs = work.path() + "/rootfs";
     if (auto made = runDebootstrap(options, mirror, rootfs, progress); !made) return made.error();
     std::string tarPath = work.path() + "/rootfs.tar";
-    ProcessSpec pack{{"tar", "--numeric-owner", "--exclude=./var/cache/apt/archives/*.deb", "--exclude=./var/lib/apt/lists/*_Packages",
-                      "-C", rootfs, "-cf", tarPath, "."},
+    ProcessSpec pack{{"tar", "--numeric-owner", "--exclude=./var/cache/apt/archives/*.deb",
+                      "--exclude=./var/lib/apt/lists/*_Packages", "-C", rootfs, "-cf", tarPath, "."},
                      std::chrono::seconds(600)};
     auto packed = runner_.run(pack, nullptr);
     if (!packed) return packed.error().context("pack the rootfs");
-    if (packed->exitCode != 0) return makeError(ErrorCode::failed, "pack the rootfs: tar failed: " + debootstrapCause(packed->lastLines));
+    if (packed->exitCode != 0)
+        return makeError(ErrorCode::failed, "pack the rootfs: tar failed: " + debootstrapCause(packed->lastLines));
     auto tarball = readFile(tarPath);
     if (!tarball) return tarball.error();
     auto reference = splitImageReference(options.image);

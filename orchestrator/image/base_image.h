@@ -18,7 +18,7 @@ struct BaseImageOptions {
     std::string mirror;                          // empty: the host's apt mirror
     bool allowPull = true;
     std::chrono::seconds pullIdleTimeout{60};
-    std::string workDir = "/var/tmp";            // where the rootfs is made (removed afterwards)
+    std::string workDir = "/var/tmp";  // where the rootfs is made (removed afterwards)
 };
 
 class BaseImageResolver {
@@ -31,8 +31,8 @@ public:
 
 private:
     Result<std::string> bootstrapAndImport(const BaseImageOptions& options, const docker::ProgressSink& progress);
-    Result<std::string> runDebootstrap(const BaseImageOptions& options, const std::string& mirror,
-                                       const std::string& rootfs, const docker::ProgressSink& progress);
+    Result<std::string> runDebootstrap(const BaseImageOptions& options, const std::string& mirror, const std::string& rootfs,
+                                       const docker::ProgressSink& progress);
 
     docker::EngineClient& engine_;
     ProcessRunner& runner_;

@@ -1,7 +1,7 @@
 #include "image/build_context.h"
 
-#include <boost/filesystem.hpp>
 #include <algorithm>
+#include <boost/filesystem.hpp>
 #include <sstream>
 
 #include "common/files.h"
@@ -70,7 +70,8 @@ Result<std::string> baseImageOf(const BuildContext& context) {
             if (keyword != "FROM ") continue;
             std::istringstream words{std::string(line.substr(5))};
             std::string image;
-            while (words >> image && startsWith(image, "--")) {}
+            while (words >> image && startsWith(image, "--")) {
+            }
             if (!image.empty()) return image;
         }
     }

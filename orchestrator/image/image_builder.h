@@ -18,18 +18,18 @@ inline constexpr const char* kDefaultImageRef = "ppcs-openmpi:latest";
 inline constexpr const char* kContextHashLabel = "ppcs.context-hash";
 
 struct BuildRequest {
-    std::string contextDir;             // empty: defaultImageContextDir()
+    std::string contextDir;  // empty: defaultImageContextDir()
     std::string imageRef = kDefaultImageRef;
-    bool noCache = false;               // rebuild every step even when the context is unchanged
-    std::string mirror;                 // for debootstrap; empty: the host's apt mirror
-    bool allowPull = true;              // try a registry pull for a missing base image
+    bool noCache = false;   // rebuild every step even when the context is unchanged
+    std::string mirror;     // for debootstrap; empty: the host's apt mirror
+    bool allowPull = true;  // try a registry pull for a missing base image
 };
 
 struct BuildOutcome {
     std::string imageId;
     std::string imageRef;
     std::string contextHash;
-    bool reused = false;                // the image already matched the context: nothing was built
+    bool reused = false;  // the image already matched the context: nothing was built
     double seconds = 0;
 };
 

@@ -25,7 +25,8 @@ constexpr std::chrono::seconds kStopGrace{3};
 // still unreaped (the caller joins this before waiting for it), so its id cannot name another group.
 class GroupWatchdog {
 public:
-    GroupWatchdog(pid_t group, std::chrono::steady_clock::time_point deadline) : thread_([this, group, deadline] { watch(group, deadline); }) {}
+    GroupWatchdog(pid_t group, std::chrono::steady_clock::time_point deadline)
+        : thread_([this, group, deadline] { watch(group, deadline); }) {}
     GroupWatchdog(const GroupWatchdog&) = delete;
     GroupWatchdog& operator=(const GroupWatchdog&) = delete;
     ~GroupWatchdog() { finish(); }

@@ -13,13 +13,13 @@
 namespace ppcs::image {
 
 struct ProcessSpec {
-    std::vector<std::string> argv;       // argv[0] is looked up on PATH when it has no '/'
-    std::chrono::seconds timeLimit{900}; // the child's process group is stopped when it runs longer
+    std::vector<std::string> argv;        // argv[0] is looked up on PATH when it has no '/'
+    std::chrono::seconds timeLimit{900};  // the child's process group is stopped when it runs longer
 };
 
 struct ProcessOutcome {
     int exitCode = -1;
-    std::string lastLines;               // the last few lines of combined output, for error messages
+    std::string lastLines;  // the last few lines of combined output, for error messages
 };
 
 // Receives each line of the child's combined stdout and stderr as it is printed.

@@ -53,20 +53,23 @@ struct Panel {
 };
 
 void drawPanel(std::ostringstream& svg, const Panel& panel, const BenchReport& report, double PingpongRow::*metric) {
-    static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
-    svg << "<text x='" << panel.left + panel.width / 2 << "' y='" << panel.top - 10 << "' text-anchor='middle' font-weight='bold'>"
-        << panel.title << "</text>\n";
+    static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                   "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+    svg << "<text x='" << panel.left + panel.width / 2 << "' y='" << panel.top - 10
+        << "' text-anchor='middle' font-weight='bold'>" << panel.title << "</text>\n";
     svg << "<rect x='" << panel.left << "' y='" << panel.top << "' width='" << panel.width << "' height='" << panel.height
         << "' fill='none' stroke='#444'/>\n";
     for (double value : panel.ticks()) {
-        svg << "<text x='" << panel.left - 6 << "' y='" << panel.y(value) + 4 << "' text-anchor='end' font-size='11'>" << format(value, value < 10 ? 1 : 0)
-            << "</text>\n";
+        svg << "<text x='" << panel.left - 6 << "' y='" << panel.y(value) + 4 << "' text-anchor='end' font-size='11'>"
+            << format(value, value < 10 ? 1 : 0) << "</text>\n";
     }
     for (int exponent = static_cast<int>(panel.xMin); exponent <= static_cast<int>(panel.xMax); exponent += 4) {
         double size = std::pow(2.0, exponent);
-        std::string label = size >= 1048576 ? format(size / 1048576, 0) + "M" : size >= 1024 ? format(size / 1024, 0) + "K" : format(size, 0);
-        svg << "<text x='" << panel.x(size) << "' y='" << panel.top + panel.height + 16 << "' text-anchor='middle' font-size='11'>" << label
-            << "</text>\n";
+        std::string label = size >= 1048576 ? format(size / 1048576, 0) + "M"
+                            : size >= 1024  ? format(size / 1024, 0) + "K"
+                                            : format(size, 0);
+        svg << "<text x='" << panel.x(size) << "' y='" << panel.top + panel.height + 16
+            << "' text-anchor='middle' font-size='11'>" << label << "</text>\n";
     }
     svg << "<text x='" << panel.left + panel.width / 2 << "' y='" << panel.top + panel.height + 34
         << "' text-anchor='middle' font-size='12'>message size (bytes)</text>\n";
@@ -74,7 +77,8 @@ void drawPanel(std::ostringstream& svg, const Panel& panel, const BenchReport& r
         << panel.left - 48 << " " << panel.top + panel.height / 2 << ")' text-anchor='middle'>" << panel.yLabel << "</text>\n";
     for (std::size_t i = 0; i < report.pairs.size(); ++i) {
         svg << "<polyline fill='none' stroke-width='1.5' stroke='" << colors[i % 10] << "' points='";
-        for (const auto& row : report.pairs[i].rows) svg << format(panel.x(static_cast<double>(row.size)), 1) << "," << format(panel.y(row.*metric), 1) << " ";
+        for (const auto& row : report.pairs[i].rows)
+            svg << format(panel.x(static_cast<double>(row.size)), 1) << "," << format(panel.y(row.*metric), 1) << " ";
         svg << "'/>\n";
     }
 }
@@ -85,10 +89,13 @@ Status validateBenchRequest(const BenchRequest& request) {
     static const std::vector<std::string> kinds{"latency", "bandwidth", "bibw", "allgather", "all"};
     if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
     if (std::find(kinds.begin(), kinds.end(), request.kind) == kinds.end())
-        return makeError(ErrorCode::usage, "bench kind '" + request.kind + "' is not one of latency, bandwidth, bibw, allgather, all");
+        return makeError(ErrorCode::usage,
+                         "bench kind '" + request.kind + "' is not one of latency, bandwidth, bibw, allgather, all");
     if (request.pairs != "ring" && request.pairs != "all") return makeError(ErrorCode::usage, "--pairs must be ring or all");
-    if (request.maxSize < 1 || request.maxSize > (1 << 26)) return makeError(ErrorCode::usage, "--max-size must be from 1 to 67108864 bytes");
-    if (request.iterations < 1 || request.iterations > 100000) return makeError(ErrorCode::usage, "--iterations must be from 1 to 100000");
+    if (request.maxSize < 1 || request.maxSize > (1 << 26))
+        return makeError(ErrorCode::usage, "--max-size must be from 1 to 67108864 bytes");
+    if (request.iterations < 1 || request.iterations > 100000)
+        return makeError(ErrorCode::usage, "--iterations must be from 1 to 100000");
     return {};
 }
 
@@ -109,7 +116,8 @@ Result<std::vector<PingpongRow>> parsePingpong(const std::string& output) {
 }
 
 Result<AllgatherResult> parseAllgather(const std::string& output) {
-    static const std::regex line(R"(allgather_matvec: n=(\d+) ranks=(\d+) repeat=\d+ time_per_iteration_ms=([0-9.eE+-]+) max_error=([0-9.eE+-]+) (verified|FAILED))");
+    static const std::regex line(R"(allgather_matvec: n=(\d+) ranks=(\d+) repeat=\d+ )"
+                                 R"(time_per_iteration_ms=([0-9.eE+-]+) max_error=([0-9.eE+-]+) (verified|FAILED))");
     std::smatch match;
     if (!std::regex_search(output, match, line)) return makeError(ErrorCode::failed, "allgather_matvec printed no result line");
     AllgatherResult result;
@@ -174,15 +182,19 @@ std::string renderBenchSvg(const BenchReport& report) {
     std::ostringstream svg;
     svg << "<svg xmlns='http://www.w3.org/2000/svg' width='1000' height='" << 440 + 16 * report.pairs.size()
         << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
-    svg << "<text x='500' y='24' text-anchor='middle' font-size='16'>ppcs bench: cluster " << report.cluster << ", " << report.startedAt << "</text>\n";
+    svg << "<text x='500' y='24' text-anchor='middle' font-size='16'>ppcs bench: cluster " << report.cluster << ", "
+        << report.startedAt << "</text>\n";
     Panel latency{80, 60, 360, 300, 0, std::max(1.0, xMax), latencyMax * 1.5, "latency (one way, log scale)", "microseconds"};
     latency.yMin = latencyMin / 1.5;
     drawPanel(svg, latency, report, &PingpongRow::latencyUs);
-    drawPanel(svg, Panel{580, 60, 360, 300, 0, std::max(1.0, xMax), bandwidthMax * 1.1, "bandwidth", "MB/s"}, report, &PingpongRow::bandwidthMBs);
-    static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+    drawPanel(svg, Panel{580, 60, 360, 300, 0, std::max(1.0, xMax), bandwidthMax * 1.1, "bandwidth", "MB/s"}, report,
+              &PingpongRow::bandwidthMBs);
+    static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                   "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
     for (std::size_t i = 0; i < report.pairs.size(); ++i) {
         double y = 420 + 16 * static_cast<double>(i);
-        svg << "<line x1='80' x2='100' y1='" << y - 4 << "' y2='" << y - 4 << "' stroke='" << colors[i % 10] << "' stroke-width='3'/>"
+        svg << "<line x1='80' x2='100' y1='" << y - 4 << "' y2='" << y - 4 << "' stroke='" << colors[i % 10]
+            << "' stroke-width='3'/>"
             << "<text x='106' y='" << y << "' font-size='12'>" << report.pairs[i].from << " - " << report.pairs[i].to
             << (report.pairs[i].slow ? " (slow: " + report.pairs[i].why + ")" : "") << "</text>\n";
     }
@@ -204,24 +216,35 @@ Result<BenchReport> BenchRunner::run(const BenchRequest& request, const std::vec
             if (member.role == "node") nodes.push_back(&member);
         if (nodes.size() < 2) nodes.insert(nodes.begin(), &members.front());
         for (auto [a, b] : benchPairs(static_cast<int>(nodes.size()), request.pairs)) {
-            std::vector<std::string> argv{"mpirun", "-n", "2", "--host", nodes[a]->address + ":1," + nodes[b]->address + ":1", "pingpong",
-                                          "--max-size", std::to_string(request.maxSize), "--iterations", std::to_string(request.iterations)};
+            std::vector<std::string> argv{"mpirun",
+                                          "-n",
+                                          "2",
+                                          "--host",
+                                          nodes[a]->address + ":1," + nodes[b]->address + ":1",
+                                          "pingpong",
+                                          "--max-size",
+                                          std::to_string(request.maxSize),
+                                          "--iterations",
+                                          std::to_string(request.iterations)};
             auto ran = engine_.runExec(head, {argv, cluster::kMpiUser, {}, cluster::kSharedDir}, std::chrono::seconds(600));
             if (!ran) return ran.error().context("pingpong " + nodes[a]->hostname + " - " + nodes[b]->hostname);
             if (ran->exitCode != 0)
-                return makeError(ErrorCode::failed, "pingpong " + nodes[a]->hostname + " - " + nodes[b]->hostname + " exited " + std::to_string(ran->exitCode) +
-                                                        ": " + truncateForDisplay(trim(ran->err), 300));
+                return makeError(ErrorCode::failed, "pingpong " + nodes[a]->hostname + " - " + nodes[b]->hostname + " exited " +
+                                                        std::to_string(ran->exitCode) + ": " +
+                                                        truncateForDisplay(trim(ran->err), 300));
             auto rows = parsePingpong(ran->out);
             if (!rows) return rows.error();
             report.pairs.push_back({nodes[a]->hostname, nodes[b]->hostname, *rows, false, ""});
-            progress("pair", nodes[a]->hostname + " - " + nodes[b]->hostname + ": " + format(rows->front().latencyUs, 2) + " us, " +
-                                 format(rows->back().bandwidthMBs, 0) + " MB/s");
+            progress("pair", nodes[a]->hostname + " - " + nodes[b]->hostname + ": " + format(rows->front().latencyUs, 2) +
+                                 " us, " + format(rows->back().bandwidthMBs, 0) + " MB/s");
         }
         flagSlowPairs(report.pairs);
     }
     if (request.kind == "allgather" || request.kind == "all") {
-        auto ran = engine_.runExec(head, {{"mpirun", "allgather_matvec", "--size", "2000", "--repeat", "10"}, cluster::kMpiUser, {}, cluster::kSharedDir},
-                                   std::chrono::seconds(600));
+        auto ran = engine_.runExec(
+            head,
+            {{"mpirun", "allgather_matvec", "--size", "2000", "--repeat", "10"}, cluster::kMpiUser, {}, cluster::kSharedDir},
+            std::chrono::seconds(600));
         if (!ran) return ran.error().context("allgather_matvec");
         auto result = parseAllgather(ran->out);
         if (!result) return result.error().context("allgather_matvec (exit " + std::to_string(ran->exitCode) + ")");

@@ -16,9 +16,9 @@ namespace ppcs::jobs {
 
 struct BenchRequest {
     std::string cluster = "ppcs";
-    std::string kind = "all";   // latency, bandwidth, bibw, allgather, all
-    std::string pairs = "ring"; // ring: each node with the next; all: every pair of nodes
-    int maxSize = 1 << 20;      // bytes, largest pingpong message
+    std::string kind = "all";    // latency, bandwidth, bibw, allgather, all
+    std::string pairs = "ring";  // ring: each node with the next; all: every pair of nodes
+    int maxSize = 1 << 20;       // bytes, largest pingpong message
     int iterations = 50;
 };
 
@@ -34,7 +34,7 @@ struct PairResult {
     std::string to;
     std::vector<PingpongRow> rows;
     bool slow = false;
-    std::string why;   // "latency 2.4x the median", ...
+    std::string why;  // "latency 2.4x the median", ...
 };
 
 struct AllgatherResult {

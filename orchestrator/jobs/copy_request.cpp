@@ -7,7 +7,8 @@
 namespace ppcs::jobs {
 
 Result<std::string> sharedRelativePath(std::string_view text) {
-    if (text.find('\0') != std::string_view::npos) return makeError(ErrorCode::usage, "a path in the shared folder may not hold a NUL byte");
+    if (text.find('\0') != std::string_view::npos)
+        return makeError(ErrorCode::usage, "a path in the shared folder may not hold a NUL byte");
     std::string_view rest = text;
     const std::string_view shared = cluster::kSharedDir;
     if (!rest.empty() && rest.front() == '/') {
@@ -19,7 +20,9 @@ Result<std::string> sharedRelativePath(std::string_view text) {
     std::string relative;
     for (const auto& part : split(rest, '/')) {
         if (part.empty() || part == ".") continue;
-        if (part == "..") return makeError(ErrorCode::usage, "'" + std::string(text) + "' has a '..' component: paths may not leave the shared folder");
+        if (part == "..")
+            return makeError(ErrorCode::usage,
+                             "'" + std::string(text) + "' has a '..' component: paths may not leave the shared folder");
         relative += (relative.empty() ? "" : "/") + part;
     }
     return relative;
@@ -32,10 +35,12 @@ std::string sharedBaseName(const std::string& relative) {
 
 Status validateCopyRequest(const CopyRequest& request) {
     if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
-    if (request.localPath.empty() || request.localPath.front() != '/') return makeError(ErrorCode::usage, "the local path must be absolute");
+    if (request.localPath.empty() || request.localPath.front() != '/')
+        return makeError(ErrorCode::usage, "the local path must be absolute");
     auto relative = sharedRelativePath(request.remotePath);
     if (!relative) return relative.error();
-    if (*relative != request.remotePath) return makeError(ErrorCode::usage, "the remote path must be relative to the shared folder, without '.' or empty parts");
+    if (*relative != request.remotePath)
+        return makeError(ErrorCode::usage, "the remote path must be relative to the shared folder, without '.' or empty parts");
     return {};
 }
 

@@ -31,7 +31,7 @@ struct CopyReport {
     std::string localPath;   // what was written or read on this host
     std::string remotePath;  // relative to the shared folder
     TreeTally tally;
-    int hosts = 1;           // docker hosts whose copy of the shared folder was written
+    int hosts = 1;  // docker hosts whose copy of the shared folder was written
 };
 
 // A path in the shared folder, as the user wrote it after ':' ("data/in.txt", "/usr/local/var/

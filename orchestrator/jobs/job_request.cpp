@@ -14,7 +14,6 @@ namespace {
 constexpr int kMaxRanks = 100000;
 constexpr int kMaxTimeoutSeconds = 7 * 24 * 3600;
 
-
 // What ppcs builds from a local file or directory; nothing when it is neither a known source nor a
 // directory with a Makefile.
 std::optional<ProgramKind> localProgramKind(const std::string& name, bool isRegularFile, bool isDirectoryWithMakefile) {
@@ -39,7 +38,8 @@ Status validateEnvEntry(const std::string& entry) {
     auto equals = entry.find('=');
     if (equals == std::string::npos) return makeError(ErrorCode::usage, "-e takes NAME=VALUE, not '" + entry + "'");
     if (!isEnvName(std::string_view(entry).substr(0, equals)))
-        return makeError(ErrorCode::usage, "'" + entry.substr(0, equals) + "' is no environment variable name (letters, digits and _, not first a digit)");
+        return makeError(ErrorCode::usage, "'" + entry.substr(0, equals) +
+                                               "' is no environment variable name (letters, digits and _, not first a digit)");
     if (entry.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "environment values cannot hold NUL bytes");
     return {};
 }
@@ -62,19 +62,24 @@ const std::vector<std::string>& shippedExamples() {
 Status validateJobRequest(const JobRequest& request) {
     if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
     if (request.program.empty()) return makeError(ErrorCode::usage, "run needs a PROGRAM (or -- CMD ARGS...)");
-    if (request.program.front() == '-') return makeError(ErrorCode::usage, "PROGRAM '" + request.program + "' looks like an option");
-    if (request.np < 0 || request.np > kMaxRanks) return makeError(ErrorCode::usage, "-n must be from 1 to " + std::to_string(kMaxRanks));
+    if (request.program.front() == '-')
+        return makeError(ErrorCode::usage, "PROGRAM '" + request.program + "' looks like an option");
+    if (request.np < 0 || request.np > kMaxRanks)
+        return makeError(ErrorCode::usage, "-n must be from 1 to " + std::to_string(kMaxRanks));
     if (request.perNode < 0 || request.perNode > cluster::kMaxSlots)
         return makeError(ErrorCode::usage, "--per-node must be from 1 to " + std::to_string(cluster::kMaxSlots));
     if (request.timeoutSeconds < 0 || request.timeoutSeconds > kMaxTimeoutSeconds)
         return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(kMaxTimeoutSeconds) + " seconds");
-    if (!request.outputDir.empty() && request.outputDir.front() != '/') return makeError(ErrorCode::usage, "output_dir must be absolute");
-    if (!request.localPath.empty() && request.localPath.front() != '/') return makeError(ErrorCode::usage, "local_path must be absolute");
+    if (!request.outputDir.empty() && request.outputDir.front() != '/')
+        return makeError(ErrorCode::usage, "output_dir must be absolute");
+    if (!request.localPath.empty() && request.localPath.front() != '/')
+        return makeError(ErrorCode::usage, "local_path must be absolute");
     if (request.exe.find('/') != std::string::npos || request.exe == "." || request.exe == "..")
         return makeError(ErrorCode::usage, "--exe takes a file name, not a path");
     for (const auto& text : request.args)
         if (text.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "arguments cannot hold NUL bytes");
-    if (request.env.size() > kMaxEnvEntries) return makeError(ErrorCode::usage, "at most " + std::to_string(kMaxEnvEntries) + " environment entries");
+    if (request.env.size() > kMaxEnvEntries)
+        return makeError(ErrorCode::usage, "at most " + std::to_string(kMaxEnvEntries) + " environment entries");
     for (const auto& entry : request.env)
         if (auto valid = validateEnvEntry(entry); !valid) return valid;
     return validateWorkdir(request.workdir);
@@ -88,7 +93,8 @@ Result<std::vector<std::string>> parseEnvFile(std::string_view text) {
         std::string line = raw;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (trim(line).empty() || trim(line).front() == '#') continue;
-        if (auto valid = validateEnvEntry(line); !valid) return makeError(ErrorCode::usage, "line " + std::to_string(lineNumber) + ": " + valid.error().message);
+        if (auto valid = validateEnvEntry(line); !valid)
+            return makeError(ErrorCode::usage, "line " + std::to_string(lineNumber) + ": " + valid.error().message);
         entries.push_back(line);
     }
     return entries;
@@ -100,23 +106,27 @@ std::string rankWorkdir(const JobRequest& request, const std::string& jobDir, co
 }
 
 // A directory without a Makefile: its entry script, named by --exe or its only .py file.
-Result<ResolvedProgram> scriptDirectory(const JobRequest& request, const std::string& name, const std::vector<std::string>& scripts) {
+Result<ResolvedProgram> scriptDirectory(const JobRequest& request, const std::string& name,
+                                        const std::vector<std::string>& scripts) {
     if (!request.exe.empty()) {
         if (std::find(scripts.begin(), scripts.end(), request.exe) == scripts.end())
-            return makeError(ErrorCode::usage, "'" + request.program + "' has no Python script '" + request.exe + "' (and no Makefile)");
+            return makeError(ErrorCode::usage,
+                             "'" + request.program + "' has no Python script '" + request.exe + "' (and no Makefile)");
         return ResolvedProgram{ProgramKind::scriptDirectory, name, request.exe};
     }
     if (scripts.size() == 1) return ResolvedProgram{ProgramKind::scriptDirectory, name, scripts.front()};
-    if (scripts.empty()) return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile or a .py script");
-    return makeError(ErrorCode::usage, "'" + request.program + "' holds " + std::to_string(scripts.size()) + " .py scripts (" + join(scripts, ", ") +
-                                           ") and no Makefile: name the one to run with --exe");
+    if (scripts.empty())
+        return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile or a .py script");
+    return makeError(ErrorCode::usage, "'" + request.program + "' holds " + std::to_string(scripts.size()) + " .py scripts (" +
+                                           join(scripts, ", ") + ") and no Makefile: name the one to run with --exe");
 }
 
 Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile,
                                        const std::optional<std::vector<std::string>>& directoryScripts) {
     if (request.isCommand) return ResolvedProgram{ProgramKind::command, request.program};
     const auto& examples = shippedExamples();
-    if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return ResolvedProgram{ProgramKind::example, request.program};
+    if (std::find(examples.begin(), examples.end(), request.program) != examples.end())
+        return ResolvedProgram{ProgramKind::example, request.program};
     if (!request.localPath.empty()) {
         std::string name = baseName(request.localPath);
         if (auto kind = localProgramKind(name, isRegularFile, isDirectoryWithMakefile)) return ResolvedProgram{*kind, name};
@@ -127,23 +137,28 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
     // `run /bin/hostname` means the image's binary even though this host has one too.
     if (request.program.front() == '/') return ResolvedProgram{ProgramKind::imagePath, request.program};
     if (!request.localPath.empty()) {
-        if (isRegularFile) return makeError(ErrorCode::usage, "'" + request.program + "' is a local file but not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py source");
+        if (isRegularFile)
+            return makeError(
+                ErrorCode::usage,
+                "'" + request.program + "' is a local file but not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py source");
         return makeError(ErrorCode::usage, "'" + request.program + "' is a local directory without a Makefile");
     }
     return makeError(ErrorCode::usage, "unknown program '" + request.program + "': run one of " + join(examples, ", ") +
-                                           ", a local C, C++, Fortran or Python file, a directory with a Makefile, an absolute path in the image, or -- CMD ARGS");
+                                           ", a local C, C++, Fortran or Python file, a directory with a Makefile, an absolute "
+                                           "path in the image, or -- CMD ARGS");
 }
 
-Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::string& hostfile,
-                                                 const std::vector<std::string>& programArgv, const std::string& workdir) {
+Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts,
+                                                 const std::string& hostfile, const std::vector<std::string>& programArgv,
+                                                 const std::string& workdir) {
     int np = request.np > 0 ? request.np : totalSlots;
     if (np < 1) return makeError(ErrorCode::usage, "the cluster has no ready slots");
     if (np > totalSlots && !request.oversubscribe)
-        return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " is more than the cluster's " + std::to_string(totalSlots) +
-                                               " slots: add --oversubscribe to run anyway");
+        return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " is more than the cluster's " +
+                                               std::to_string(totalSlots) + " slots: add --oversubscribe to run anyway");
     if (request.perNode > 0 && static_cast<long>(request.perNode) * hosts < np)
-        return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " does not fit " + std::to_string(request.perNode) + " per node on " +
-                                               std::to_string(hosts) + " hosts");
+        return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " does not fit " + std::to_string(request.perNode) +
+                                               " per node on " + std::to_string(hosts) + " hosts");
     std::vector<std::string> argv{"mpirun", "-n", std::to_string(np), "--hostfile", hostfile};
     if (request.oversubscribe) argv.push_back("--oversubscribe");
     if (request.perNode > 0) argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(request.perNode) + ":node"});

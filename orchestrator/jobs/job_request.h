@@ -14,19 +14,19 @@ namespace ppcs::jobs {
 
 struct JobRequest {
     std::string cluster = "ppcs";
-    std::string program;               // as the user typed it; with isCommand, argv[0] of the command
-    bool isCommand = false;            // `run -- CMD ARGS...`: run exactly this, no resolution
-    std::string localPath;             // absolute path on ppcsd's host when PROGRAM named a local file or directory
+    std::string program;     // as the user typed it; with isCommand, argv[0] of the command
+    bool isCommand = false;  // `run -- CMD ARGS...`: run exactly this, no resolution
+    std::string localPath;   // absolute path on ppcsd's host when PROGRAM named a local file or directory
     std::vector<std::string> args;
-    int np = 0;                        // 0: the cluster's total slots
-    int perNode = 0;                   // 0: Open MPI's default mapping
+    int np = 0;       // 0: the cluster's total slots
+    int perNode = 0;  // 0: Open MPI's default mapping
     bool oversubscribe = false;
     bool tagOutput = false;
-    int timeoutSeconds = 0;            // 0: no limit
-    std::string exe;                   // for a directory: the program make builds (default: the directory's name)
-    std::vector<std::string> env;      // "NAME=VALUE" for every rank and the build, verbatim (never through a shell)
-    std::string workdir;               // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
-    std::string outputDir;             // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
+    int timeoutSeconds = 0;        // 0: no limit
+    std::string exe;               // for a directory: the program make builds (default: the directory's name)
+    std::vector<std::string> env;  // "NAME=VALUE" for every rank and the build, verbatim (never through a shell)
+    std::string workdir;           // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
+    std::string outputDir;         // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
 };
 
 // The example programs shipped in the node image, on its PATH.
@@ -36,8 +36,8 @@ enum class ProgramKind { example, cSource, cxxSource, fortranSource, python, mak
 
 struct ResolvedProgram {
     ProgramKind kind = ProgramKind::example;
-    std::string name;                  // example name, file or directory base name, or image path
-    std::string entry;                 // scriptDirectory: the .py script it runs, in the directory
+    std::string name;   // example name, file or directory base name, or image path
+    std::string entry;  // scriptDirectory: the .py script it runs, in the directory
 };
 
 // In this order: a shipped example; a local C (.c), C++ (.cc/.cpp), Fortran (.f/.f90/.f95/.f03/
@@ -53,10 +53,11 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
                                        const std::optional<std::vector<std::string>>& directoryScripts = std::nullopt);
 
 // mpirun's argv for np ranks of programArgv over hostfile (the job's members, totalSlots slots on
-// `hosts` members), every rank started in workdir (when given) with request.env exported. Fails (usage) when NP is not positive, or more than the slots (or per-node
-// places) without oversubscription.
-Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts, const std::string& hostfile,
-                                                 const std::vector<std::string>& programArgv, const std::string& workdir = "");
+// `hosts` members), every rank started in workdir (when given) with request.env exported. Fails (usage) when NP is not positive,
+// or more than the slots (or per-node places) without oversubscription.
+Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts,
+                                                 const std::string& hostfile, const std::vector<std::string>& programArgv,
+                                                 const std::string& workdir = "");
 
 // Checks the parts of a request that need no cluster: numbers in range, names without path tricks,
 // environment entries NAME=VALUE with NAME a shell-style identifier, a workdir without "..".

@@ -11,10 +11,10 @@
 
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/guarded.h"
 #include "common/log.h"
-#include "common/clock.h"
 #include "common/strings.h"
 #include "jobs/local_upload.h"
 #include "jobs/oom_report.h"
@@ -24,33 +24,39 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + "/jobs/" + std::to_string(id); }
 // The job's own hostfile, in its folder: exactly the members it runs on, whatever the cluster's
 // hostfile says meanwhile (a heal rewrites that one).
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 
-Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members, std::int64_t id) {
+Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
+                        std::int64_t id) {
     auto hostfile = cluster::renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
     std::string relative = "jobs/" + std::to_string(id);
     TarWriter tar;
     for (const auto& entry : {TarEntry{TarEntry::Kind::directory, "jobs", "", 0755, cluster::kMpiUserId, cluster::kMpiUserId},
                               TarEntry{TarEntry::Kind::directory, relative, "", 0755, cluster::kMpiUserId, cluster::kMpiUserId},
-                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, *hostfile, 0644, cluster::kMpiUserId, cluster::kMpiUserId}})
+                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, *hostfile, 0644,
+                                       cluster::kMpiUserId, cluster::kMpiUserId}})
         if (auto added = tar.add(entry); !added) return added;
-    if (auto put = engine.putArchive(members.front().containerId, cluster::kSharedDir, tar.finish()); !put) return put.error().context("write the job's hostfile");
+    if (auto put = engine.putArchive(members.front().containerId, cluster::kSharedDir, tar.finish()); !put)
+        return put.error().context("write the job's hostfile");
     return {};
 }
 
 // Runs argv in the head as mpiuser, handing each piece of output to onOutput(isErr, piece);
 // returns the exit code.
-Result<int> runInHead(docker::EngineClient& engine, const std::string& head, const std::vector<std::string>& argv, const std::string& workDir,
-                      const std::vector<std::string>& env, const std::function<void(bool, std::string_view)>& onOutput) {
-    return engine.runExecStreaming(head, {argv, cluster::kMpiUser, env, workDir}, [&](docker::OutputStream which, std::string_view piece) {
-        onOutput(which == docker::OutputStream::err, piece);
-        return true;
-    }, std::chrono::hours(24 * 7));
+Result<int> runInHead(docker::EngineClient& engine, const std::string& head, const std::vector<std::string>& argv,
+                      const std::string& workDir, const std::vector<std::string>& env,
+                      const std::function<void(bool, std::string_view)>& onOutput) {
+    return engine.runExecStreaming(
+        head, {argv, cluster::kMpiUser, env, workDir},
+        [&](docker::OutputStream which, std::string_view piece) {
+            onOutput(which == docker::OutputStream::err, piece);
+            return true;
+        },
+        std::chrono::hours(24 * 7));
 }
 
 // What prepareProgram returns when a stop was asked for: run() reports the stop's cause instead.
@@ -101,7 +107,8 @@ bool RunningJobs::stop(const std::string& cluster, StopCause cause, const std::s
     return true;
 }
 
-bool RunningJobs::stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause, const std::string& detail) {
+bool RunningJobs::stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause,
+                            const std::string& detail) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto found = jobs_.find(cluster);
     if (found == jobs_.end()) return false;
@@ -162,12 +169,13 @@ std::string describeCrash(const std::string& mpirunStderr, const std::vector<clu
     std::string node = crash->node;
     for (const auto& member : members)
         if (crashNamesMember(*crash, member)) node = member.hostname + " (" + member.address + ")";
-    return "rank " + crash->rank + " on " + node + " was killed by signal " + std::to_string(crash->signal) + " (" + crash->signalName + ")";
+    return "rank " + crash->rank + " on " + node + " was killed by signal " + std::to_string(crash->signal) + " (" +
+           crash->signalName + ")";
 }
 
 Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& request, const ResolvedProgram& program,
-                                                           const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
-                                                           const JobControl& control) {
+                                                           const std::vector<cluster::Member>& members, std::int64_t id,
+                                                           const JobEvents& events, const JobControl& control) {
     const std::string& head = members.front().containerId;
     std::vector<std::string> argv;
     switch (program.kind) {
@@ -180,11 +188,13 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
             if (auto copied = cluster::replicateSharedFiles(engine_, members, {"jobs/" + std::to_string(id)}); !copied)
                 return copied.error().context("make the job's folder on every host");
             return argv;
-        default: break;
+        default:
+            break;
     }
     std::string relative = "jobs/" + std::to_string(id);
     LocalUpload upload{request.localPath, relative + "/" + program.name, {"jobs", relative}};
-    if (auto copied = uploadLocalTree(engine_, head, cluster::kSharedDir, upload, [&control] { return control.stopRequested(); }); !copied)
+    if (auto copied = uploadLocalTree(engine_, head, cluster::kSharedDir, upload, [&control] { return control.stopRequested(); });
+        !copied)
         return copied.error().context("copy " + program.name);
     if (control.stopRequested()) return stoppedBeforeLaunch();
     std::string dir = jobDir(id);
@@ -214,16 +224,21 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
         auto present = engine_.runExec(head, {{"test", "-x", source + "/" + exe}, cluster::kMpiUser, {}, ""});
         if (!present) return present.error();
         if (present->exitCode != 0)
-            return makeError(ErrorCode::usage, "make did not build '" + exe + "' in " + program.name + ": name the program with --exe");
+            return makeError(ErrorCode::usage,
+                             "make did not build '" + exe + "' in " + program.name + ": name the program with --exe");
         argv = {source + "/" + exe};
     } else {
-        std::string compiler = program.kind == ProgramKind::cSource ? "mpicc" : program.kind == ProgramKind::fortranSource ? "mpifort" : "mpicxx";
-        if (auto built = compileWith({compiler, "-O2", "-o", dir + "/" + stem, source}, compiler + " " + program.name); !built) return built.error();
+        std::string compiler = program.kind == ProgramKind::cSource         ? "mpicc"
+                               : program.kind == ProgramKind::fortranSource ? "mpifort"
+                                                                            : "mpicxx";
+        if (auto built = compileWith({compiler, "-O2", "-o", dir + "/" + stem, source}, compiler + " " + program.name); !built)
+            return built.error();
         argv = {dir + "/" + stem};
     }
     if (control.stopRequested()) return stoppedBeforeLaunch();
     // The shared folder is a volume per host: members on other hosts get their own copy.
-    if (auto copied = cluster::replicateSharedFiles(engine_, members, {relative}); !copied) return copied.error().context("distribute " + program.name);
+    if (auto copied = cluster::replicateSharedFiles(engine_, members, {relative}); !copied)
+        return copied.error().context("distribute " + program.name);
     argv.insert(argv.end(), request.args.begin(), request.args.end());
     return argv;
 }
@@ -253,7 +268,8 @@ Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster
         auto* hostEngine = hosts ? hosts->engineFor(member.nodeId) : &engine;
         if (!hostEngine) continue;
         auto swept = hostEngine->runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
-        if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound) first = swept.error();
+        if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound)
+            first = swept.error();
     }
     return first;
 }
@@ -269,7 +285,8 @@ std::vector<std::string> pythonEntriesIn(const std::string& directory, const std
         while (dirent* entry = ::readdir(dir)) {
             std::string name = entry->d_name;
             struct stat info {};
-            if (endsWith(name, ".py") && ::lstat((directory + "/" + name).c_str(), &info) == 0 && S_ISREG(info.st_mode)) scripts.push_back(name);
+            if (endsWith(name, ".py") && ::lstat((directory + "/" + name).c_str(), &info) == 0 && S_ISREG(info.st_mode))
+                scripts.push_back(name);
         }
         ::closedir(dir);
     }
@@ -277,7 +294,8 @@ std::vector<std::string> pythonEntriesIn(const std::string& directory, const std
     if (!named.empty() || scripts.size() < 2) return scripts;
     std::vector<std::string> mains;
     for (const auto& script : scripts)
-        if (auto text = readFile(directory + "/" + script); text && text->find("__main__") != std::string::npos) mains.push_back(script);
+        if (auto text = readFile(directory + "/" + script); text && text->find("__main__") != std::string::npos)
+            mains.push_back(script);
     return mains.empty() ? scripts : mains;
 }
 
@@ -308,8 +326,8 @@ ResolvedProgram withScriptFolder(JobRequest& request, const ResolvedProgram& pro
     auto scripts = pythonEntriesIn(folder, program.name);
     if (scripts.size() < 2) return program;
     auto notAlone = [&](const std::string& why) {
-        events("notice", "copying " + program.name + " without the folder beside it (" + why + "): to ship the folder, run " + folder +
-                             " --exe " + program.name);
+        events("notice", "copying " + program.name + " without the folder beside it (" + why + "): to ship the folder, run " +
+                             folder + " --exe " + program.name);
         return program;
     };
     auto stream = LocalTarStream::open({folder, baseName(folder), {}});
@@ -333,7 +351,8 @@ JobOutcome stoppedOutcome(const JobRequest& request, const JobControl& control, 
         case StopCause::timedOut:
             outcome.state = "timed-out";
             outcome.exitCode = 124;
-            outcome.message = "ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
+            outcome.message =
+                "ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
             break;
         case StopCause::clientGone:
             outcome.state = "cancelled";
@@ -444,16 +463,22 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
 Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<cluster::Member>& members, const JobEvents& events,
                                   const ClientPresent& clientPresent) {
     JobRequest request = asked;  // a Python file may be shipped with its folder
-    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
+    if (members.empty() || members.front().role != "head")
+        return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
     int totalSlots = 0;
     for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;
     auto program = resolveOnThisHost(request);
     if (!program) return program.error();
     program = withScriptFolder(request, *program, events);
     // NP is checked before anything is recorded or copied.
-    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), "", {program->name}); !checked) return checked.error();
+    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), "", {program->name}); !checked)
+        return checked.error();
 
-    JobRecord record{0, request.cluster, (request.isCommand ? "-- " : "") + request.program, request.args, request.np > 0 ? request.np : totalSlots,
+    JobRecord record{0,
+                     request.cluster,
+                     (request.isCommand ? "-- " : "") + request.program,
+                     request.args,
+                     request.np > 0 ? request.np : totalSlots,
                      utcTimestamp()};
     auto id = store_.start(record);
     if (!id) return id.error().context("job not started");
@@ -477,9 +502,9 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
     return outcome;
 }
 
-Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const ResolvedProgram& program, const std::vector<cluster::Member>& members,
-                                       std::int64_t id, const JobEvents& events, JobControl& control, const ClientPresent& clientPresent,
-                                       int totalSlots) {
+Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const ResolvedProgram& program,
+                                       const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
+                                       JobControl& control, const ClientPresent& clientPresent, int totalSlots) {
     Watchdog watchdog(engine_, members, control, request.timeoutSeconds, clientPresent);
     if (auto written = writeJobHostfile(engine_, request.cluster, members, id); !written) return written.error();
     auto programArgv = prepareProgram(request, program, members, id, events, control);
@@ -488,7 +513,8 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     // Ranks start in the job's folder (a Makefile project's own), where relative paths find its files.
     bool directory = program.kind == ProgramKind::makeDirectory || program.kind == ProgramKind::scriptDirectory;
     std::string workdir = rankWorkdir(request, jobDir(id), directory ? jobDir(id) + "/" + program.name : jobDir(id));
-    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName, *programArgv, workdir);
+    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName,
+                                *programArgv, workdir);
     if (!argv) return argv.error();
     events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));
     // A stop that came while the argv was built: never launch. One that comes later is caught by
@@ -507,9 +533,11 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     return outcome;
 }
 
-void JobRunner::finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message) {
+void JobRunner::finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
+                             const std::string& message) {
     if (auto finished = store_.finish(id, state, exitCode, seconds, message); !finished)
-        log::error("job " + std::to_string(id) + " ended " + state + " but its record could not be written: " + finished.error().message);
+        log::error("job " + std::to_string(id) + " ended " + state +
+                   " but its record could not be written: " + finished.error().message);
 }
 
 }  // namespace ppcs::jobs

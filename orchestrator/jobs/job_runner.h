@@ -9,11 +9,11 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <set>
-#include <optional>
-#include <string_view>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "cluster/readiness.h"
 #include "common/result.h"
@@ -26,8 +26,8 @@ namespace ppcs::jobs {
 struct JobOutcome {
     std::int64_t id = 0;
     int exitCode = 0;
-    std::string state;     // finished, failed, cancelled, timed-out, stopped
-    std::string message;   // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
+    std::string state;    // finished, failed, cancelled, timed-out, stopped
+    std::string message;  // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
     double seconds = 0;
 };
 
@@ -82,7 +82,8 @@ public:
     // Stops the cluster's job when it runs on member (a hostname), or whatever members it runs on
     // when member is nullopt (a lost docker host: which members it took is not known); false when
     // no job was asked to stop.
-    bool stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause, const std::string& detail);
+    bool stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause,
+                   const std::string& detail);
     // False when job `id` is not running.
     bool stopById(std::int64_t id, StopCause cause);
     // Asks every running job to stop; returns how many were asked. With close, every job that
@@ -106,7 +107,8 @@ private:
 // Registers a job with RunningJobs for the life of this object, whatever way its steps end.
 class RunningJobRegistration {
 public:
-    RunningJobRegistration(RunningJobs& running, std::string cluster, std::int64_t id, JobControl* control, std::set<std::string> members = {})
+    RunningJobRegistration(RunningJobs& running, std::string cluster, std::int64_t id, JobControl* control,
+                           std::set<std::string> members = {})
         : running_(running), cluster_(std::move(cluster)) {
         running_.started(cluster_, id, control, std::move(members));
     }
@@ -121,7 +123,8 @@ private:
 
 class JobRunner {
 public:
-    JobRunner(docker::EngineClient& engine, JobStore& store, RunningJobs& running) : engine_(engine), store_(store), running_(running) {}
+    JobRunner(docker::EngineClient& engine, JobStore& store, RunningJobs& running)
+        : engine_(engine), store_(store), running_(running) {}
 
     // The members are those the job runs on, as status reports them (head first, all ready: the
     // whole cluster, or its ready part while a member is replaced); the job's own hostfile lists
@@ -136,22 +139,23 @@ private:
     // to the other hosts' shared folders; returns the argv that runs it.
     // Stops between steps (and so never launches) once control asks for a stop.
     Result<std::vector<std::string>> prepareProgram(const JobRequest& request, const ResolvedProgram& program,
-                                                    const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
-                                                    const JobControl& control);
+                                                    const std::vector<cluster::Member>& members, std::int64_t id,
+                                                    const JobEvents& events, const JobControl& control);
     // Streams mpirun's output to events and the store. A failed exec stream stops the job on
     // every member before the error is returned.
     // mpirun runs in workdir (the job's folder; its ranks start where its --wdir says).
-    Result<LaunchResult> launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv, const std::string& workdir,
-                                std::int64_t id, const JobEvents& events);
+    Result<LaunchResult> launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
+                                const std::string& workdir, std::int64_t id, const JobEvents& events);
 
     // The steps after the job is recorded: prepare, launch, outcome; watched from start to end.
-    Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program, const std::vector<cluster::Member>& members,
-                                std::int64_t id, const JobEvents& events, JobControl& control, const ClientPresent& clientPresent,
-                                int totalSlots);
+    Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program,
+                                const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
+                                JobControl& control, const ClientPresent& clientPresent, int totalSlots);
     // Stores a piece of output; the first failure to store is said once, to the log and the user.
     void recordOutput(std::int64_t id, bool isErr, std::string_view piece, const JobEvents& events);
     // Writes the job's final state; a failure is logged as an error (the job itself has ended).
-    void finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message);
+    void finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
+                      const std::string& message);
 
     docker::EngineClient& engine_;
     JobStore& store_;

@@ -17,9 +17,11 @@ constexpr const char* kSchema =
     "  np INTEGER NOT NULL, started_at TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0, exit_code INTEGER,"
     "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS job_output ("
-    "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB NOT NULL);"
+    "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB "
+    "NOT NULL);"
     "CREATE INDEX IF NOT EXISTS job_output_by_job ON job_output(job_id, seq);";
-constexpr const char* kMarkInterrupted = "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
+constexpr const char* kMarkInterrupted =
+    "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
 
 // A prepared statement, finalized when it goes out of scope.
 class Statement {
@@ -28,13 +30,19 @@ public:
     ~Statement() { sqlite3_finalize(statement_); }
     bool ok() const { return ok_; }
     sqlite3_stmt* get() { return statement_; }
-    void bind(int index, const std::string& text) { sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT); }
+    void bind(int index, const std::string& text) {
+        sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    }
     void bind(int index, std::int64_t value) { sqlite3_bind_int64(statement_, index, value); }
     void bindDouble(int index, double value) { sqlite3_bind_double(statement_, index, value); }
-    void bindBlob(int index, const std::string& data) { sqlite3_bind_blob(statement_, index, data.data(), static_cast<int>(data.size()), SQLITE_TRANSIENT); }
+    void bindBlob(int index, const std::string& data) {
+        sqlite3_bind_blob(statement_, index, data.data(), static_cast<int>(data.size()), SQLITE_TRANSIENT);
+    }
     std::string text(int column) {
         auto* value = sqlite3_column_text(statement_, column);
-        return value ? std::string(reinterpret_cast<const char*>(value), static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : "";
+        return value ? std::string(reinterpret_cast<const char*>(value),
+                                   static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+                     : "";
     }
 
 private:
@@ -60,11 +68,13 @@ JobRecord recordFrom(Statement& row) {
     return record;
 }
 
-constexpr const char* kRecordColumns = "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message FROM jobs";
+constexpr const char* kRecordColumns =
+    "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message FROM jobs";
 // Retention: the finished jobs beyond the newest ? (the newest has the highest id), output first.
 constexpr const char* kDeleteOldOutput =
     "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
-constexpr const char* kDeleteOldJobs = "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
+constexpr const char* kDeleteOldJobs =
+    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
 
 }  // namespace
 
@@ -75,7 +85,8 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int ke
     int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
     ::umask(previous);
     if (opened != SQLITE_OK) {
-        Error error = makeError(ErrorCode::failed, "open job store '" + path + "': " + (db ? sqlite3_errmsg(db) : "out of memory"));
+        Error error =
+            makeError(ErrorCode::failed, "open job store '" + path + "': " + (db ? sqlite3_errmsg(db) : "out of memory"));
         sqlite3_close(db);
         return error;
     }
@@ -136,15 +147,18 @@ Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& da
     return {};
 }
 
-Status JobStore::finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message) {
+Status JobStore::finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
+                        const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex_);
     storedBytes_.erase(id);
     Statement update(db_, "UPDATE jobs SET state = ?, exit_code = ?, seconds = ?, message = ? WHERE id = ?");
     std::string what = "record the end of job " + std::to_string(id);
     if (!update.ok()) return sqlError(what);
     update.bind(1, state);
-    if (exitCode) update.bind(2, static_cast<std::int64_t>(*exitCode));
-    else sqlite3_bind_null(update.get(), 2);
+    if (exitCode)
+        update.bind(2, static_cast<std::int64_t>(*exitCode));
+    else
+        sqlite3_bind_null(update.get(), 2);
     update.bindDouble(3, seconds);
     update.bind(4, message);
     update.bind(5, id);
@@ -214,7 +228,8 @@ Result<std::vector<OutputChunk>> JobStore::output(std::int64_t id) {
     int step = SQLITE_ROW;
     while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
         auto* data = static_cast<const char*>(sqlite3_column_blob(query.get(), 1));
-        chunks.push_back({sqlite3_column_int(query.get(), 0) != 0, data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(query.get(), 1))) : ""});
+        chunks.push_back({sqlite3_column_int(query.get(), 0) != 0,
+                          data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(query.get(), 1))) : ""});
     }
     if (step != SQLITE_DONE) return sqlError("read output of job " + std::to_string(id));
     return chunks;

@@ -28,14 +28,14 @@ namespace ppcs::jobs {
 struct JobRecord {
     std::int64_t id = 0;
     std::string cluster;
-    std::string program;            // what the user named: "hello_world", "./prog.c", "-- /bin/true"
+    std::string program;  // what the user named: "hello_world", "./prog.c", "-- /bin/true"
     std::vector<std::string> args;
     int np = 0;
-    std::string startedAt;          // RFC 3339, UTC
-    double seconds = 0;             // duration (0 while running)
-    std::optional<int> exitCode;    // none while running or when interrupted
-    std::string state;              // running, finished, failed, cancelled, timed-out, stopped, interrupted
-    std::string message;            // why it failed, when it did
+    std::string startedAt;        // RFC 3339, UTC
+    double seconds = 0;           // duration (0 while running)
+    std::optional<int> exitCode;  // none while running or when interrupted
+    std::string state;            // running, finished, failed, cancelled, timed-out, stopped, interrupted
+    std::string message;          // why it failed, when it did
 };
 
 struct OutputChunk {
@@ -59,7 +59,8 @@ struct PruneReport {
 inline Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
     bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
     if (digits && std::stoi(text) <= kMaxKeptJobs) return std::stoi(text);
-    return makeError(ErrorCode::usage, what + " takes a number of jobs from 0 to " + std::to_string(kMaxKeptJobs) + ", not '" + text + "'");
+    return makeError(ErrorCode::usage,
+                     what + " takes a number of jobs from 0 to " + std::to_string(kMaxKeptJobs) + ", not '" + text + "'");
 }
 
 class JobStore {
@@ -74,7 +75,8 @@ public:
     Status appendOutput(std::int64_t id, bool isErr, const std::string& data);
     // Records the job's end, then applies retention. A failure to record is returned; a failure
     // to delete older jobs is logged (the job's own record is written) and tried again next time.
-    Status finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds, const std::string& message);
+    Status finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
+                  const std::string& message);
     // Deletes the finished jobs beyond the newest `keep` (0 to kMaxKeptJobs) and their output, in
     // one transaction: all of them or, on failure, none.
     Result<PruneReport> prune(int keep);

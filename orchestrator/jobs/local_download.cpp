@@ -34,13 +34,15 @@ TarStreamReader::Handler LocalTreeWriter::handler() {
 Result<std::string> LocalTreeWriter::localPathFor(const std::string& archivePath) {
     std::string path = archivePath;
     while (!path.empty() && path.back() == '/') path.pop_back();
-    if (path.empty() || path.front() == '/') return makeError(ErrorCode::failed, "the archive holds an absolute or empty path '" + archivePath + "'");
+    if (path.empty() || path.front() == '/')
+        return makeError(ErrorCode::failed, "the archive holds an absolute or empty path '" + archivePath + "'");
     auto parts = split(path, '/');
     for (const auto& part : parts)
         if (part.empty() || part == "." || part == "..")
             return makeError(ErrorCode::failed, "the archive holds a path with '.', '..' or empty parts: '" + archivePath + "'");
     if (top_.empty()) top_ = parts.front();
-    if (parts.front() != top_) return makeError(ErrorCode::failed, "the archive holds '" + archivePath + "' outside its top entry '" + top_ + "'");
+    if (parts.front() != top_)
+        return makeError(ErrorCode::failed, "the archive holds '" + archivePath + "' outside its top entry '" + top_ + "'");
     std::string local = target_;
     for (std::size_t i = 1; i < parts.size(); ++i) local += "/" + parts[i];
     return local;

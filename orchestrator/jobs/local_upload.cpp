@@ -22,9 +22,13 @@ struct Entry {
     std::string localPath;  // files only
 };
 
-Entry directoryEntry(const std::string& archivePath) { return {{TarEntry::Kind::directory, archivePath, 0, 0755, kMpiUid, kMpiUid}, ""}; }
+Entry directoryEntry(const std::string& archivePath) {
+    return {{TarEntry::Kind::directory, archivePath, 0, 0755, kMpiUid, kMpiUid}, ""};
+}
 
-std::string systemError(const std::string& what, const std::string& path) { return what + " '" + path + "': " + std::strerror(errno); }
+std::string systemError(const std::string& what, const std::string& path) {
+    return what + " '" + path + "': " + std::strerror(errno);
+}
 
 Result<std::vector<std::string>> sortedNames(const std::string& path) {
     DIR* dir = ::opendir(path.c_str());
@@ -48,10 +52,12 @@ Status listTree(const std::string& path, const std::string& archivePath, std::ve
     }
     if (S_ISREG(info.st_mode)) {
         unsigned mode = (info.st_mode & 0111) ? 0755u : 0644u;
-        entries.push_back({{TarEntry::Kind::file, archivePath, static_cast<std::uint64_t>(info.st_size), mode, kMpiUid, kMpiUid}, path});
+        entries.push_back(
+            {{TarEntry::Kind::file, archivePath, static_cast<std::uint64_t>(info.st_size), mode, kMpiUid, kMpiUid}, path});
         return {};
     }
-    if (!S_ISDIR(info.st_mode)) return makeError(ErrorCode::usage, "'" + path + "' is a link or special file: only plain files are copied");
+    if (!S_ISDIR(info.st_mode))
+        return makeError(ErrorCode::usage, "'" + path + "' is a link or special file: only plain files are copied");
     entries.push_back(directoryEntry(archivePath));
     auto names = sortedNames(path);
     if (!names) return names.error();
@@ -200,8 +206,8 @@ TreeTally LocalTarStream::tally() const {
     return tally;
 }
 
-Result<TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir, const LocalUpload& upload,
-                                  const std::function<bool()>& stopRequested) {
+Result<TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
+                                  const LocalUpload& upload, const std::function<bool()>& stopRequested) {
     auto stream = LocalTarStream::open(upload);
     if (!stream) return stream.error();
     auto sent = engine.putArchiveStream(containerId, dir, [&](std::string& piece) -> Result<bool> {

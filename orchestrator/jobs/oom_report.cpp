@@ -41,8 +41,8 @@ Result<std::set<std::string>> oomKilledContainers(docker::EngineClient& engine, 
 
 std::string describeOomKill(const cluster::Member& member, const std::string& rank, std::int64_t memoryLimitBytes) {
     std::string limit = memoryLimitBytes > 0 ? "limit " + cluster::formatBytes(memoryLimitBytes) : "no memory limit";
-    return (rank.empty() ? "a rank" : "rank " + rank) + " on " + member.hostname + " was killed: out of memory (" + limit + "), exit " +
-           std::to_string(kOomExitCode);
+    return (rank.empty() ? "a rank" : "rank " + rank) + " on " + member.hostname + " was killed: out of memory (" + limit +
+           "), exit " + std::to_string(kOomExitCode);
 }
 
 void explainOomKill(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
@@ -54,12 +54,14 @@ void explainOomKill(docker::EngineClient& engine, const std::string& cluster, co
         if (look > 0) std::this_thread::sleep_for(kOomLookPause);
         auto containers = oomKilledContainers(engine, cluster, members, sinceSeconds);
         if (!containers) {
-            log::warn("job " + std::to_string(outcome.id) + ": cannot tell whether a rank ran out of memory: " + containers.error().message);
+            log::warn("job " + std::to_string(outcome.id) +
+                      ": cannot tell whether a rank ran out of memory: " + containers.error().message);
             return;
         }
         // The member mpirun named first, else the first one hit.
         for (const auto& member : members)
-            if (containers->count(member.containerId) && (!victim || (crash && crashNamesMember(*crash, member)))) victim = &member;
+            if (containers->count(member.containerId) && (!victim || (crash && crashNamesMember(*crash, member))))
+                victim = &member;
     }
     if (!victim) return;
     auto observed = cluster::observeCluster(engine, cluster);

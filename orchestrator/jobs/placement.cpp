@@ -11,7 +11,8 @@ namespace {
 std::string describeMissing(const std::vector<cluster::Member>& members, int unscheduled) {
     std::vector<std::string> names;
     for (const auto& member : members)
-        if (!member.ready) names.push_back(member.hostname + " (" + (member.state == "running" ? "being verified" : member.state) + ")");
+        if (!member.ready)
+            names.push_back(member.hostname + " (" + (member.state == "running" ? "being verified" : member.state) + ")");
     if (unscheduled > 0) names.push_back(std::to_string(unscheduled) + " node(s) not scheduled yet");
     return join(names, ", ");
 }
@@ -36,10 +37,13 @@ Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>
     int readyHosts = static_cast<int>(ready.size());
     bool fits = (np <= readySlots || request.oversubscribe) && (request.perNode == 0 || request.perNode * readyHosts >= np);
     if (!fits)
-        return {Placement::Kind::wait, {},
-                "-n " + std::to_string(np) + " needs more than the " + std::to_string(readySlots) + " ready slots: waiting for " + missing};
+        return {Placement::Kind::wait,
+                {},
+                "-n " + std::to_string(np) + " needs more than the " + std::to_string(readySlots) + " ready slots: waiting for " +
+                    missing};
     return {Placement::Kind::start, ready,
-            "running on the " + std::to_string(ready.size()) + " ready members of " + std::to_string(desiredNodes + 1) + " (" + missing + ")"};
+            "running on the " + std::to_string(ready.size()) + " ready members of " + std::to_string(desiredNodes + 1) + " (" +
+                missing + ")"};
 }
 
 }  // namespace ppcs::jobs

@@ -36,10 +36,12 @@ std::string shown(const std::string& relative) { return ":" + (relative.empty() 
 
 }  // namespace
 
-Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::string& headContainer, const std::string& relative) {
+Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::string& headContainer,
+                                     const std::string& relative) {
     std::string path = std::string(cluster::kSharedDir) + (relative.empty() ? "" : "/" + relative);
-    auto outcome = engine.runExec(headContainer, {{"sh", "-c", kInspectScript, "ppcs-inspect", path}, cluster::kMpiUser, {}, cluster::kSharedDir},
-                                  std::chrono::seconds(30));
+    auto outcome = engine.runExec(
+        headContainer, {{"sh", "-c", kInspectScript, "ppcs-inspect", path}, cluster::kMpiUser, {}, cluster::kSharedDir},
+        std::chrono::seconds(30));
     if (!outcome) return outcome.error().context("look up " + shown(relative));
     auto lines = split(trim(outcome->out), '\n');
     if (outcome->exitCode != 0 || lines.size() != 3)
@@ -53,23 +55,26 @@ Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::st
 
 Result<std::string> localCopyTarget(const std::string& localPath, const std::string& remoteBase) {
     struct stat info {};
-    if (::stat(localPath.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return localPath + (localPath.back() == '/' ? "" : "/") + remoteBase;
+    if (::stat(localPath.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+        return localPath + (localPath.back() == '/' ? "" : "/") + remoteBase;
     std::string parent = parentOf(localPath);
     if (::stat(parent.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
         return makeError(ErrorCode::usage, "no directory " + parent + " to copy into");
     return localPath;
 }
 
-Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members, const CopyRequest& request,
-                                   const std::function<bool()>& abandon) {
+Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
+                                   const CopyRequest& request, const std::function<bool()>& abandon) {
     const auto& head = members.front();
     auto target = inspectSharedPath(engine, head.containerId, request.remotePath);
     if (!target) return target.error();
     std::string dir = target->real, name = baseName(request.localPath);
     if (target->kind != SharedPath::Kind::directory) {
-        if (target->kind == SharedPath::Kind::other) return makeError(ErrorCode::usage, shown(request.remotePath) + " is neither a file nor a directory");
+        if (target->kind == SharedPath::Kind::other)
+            return makeError(ErrorCode::usage, shown(request.remotePath) + " is neither a file nor a directory");
         if (target->parentKind != SharedPath::Kind::directory)
-            return makeError(ErrorCode::usage, "no directory " + shown(parentOf("/" + request.remotePath).substr(1)) + " in the shared folder to copy into");
+            return makeError(ErrorCode::usage, "no directory " + shown(parentOf("/" + request.remotePath).substr(1)) +
+                                                   " in the shared folder to copy into");
         struct stat info {};
         if (target->kind == SharedPath::Kind::file && ::stat(request.localPath.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
             return makeError(ErrorCode::usage, shown(request.remotePath) + " is a file: cannot copy a directory onto it");
@@ -94,7 +99,8 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
                                     const std::string& localTarget, const std::function<bool()>& abandon) {
     auto source = inspectSharedPath(engine, headContainer, relative);
     if (!source) return source.error();
-    if (source->kind == SharedPath::Kind::missing) return makeError(ErrorCode::notFound, "no " + shown(relative) + " in the shared folder");
+    if (source->kind == SharedPath::Kind::missing)
+        return makeError(ErrorCode::notFound, "no " + shown(relative) + " in the shared folder");
     LocalTreeWriter writer(localTarget);
     TarStreamReader reader(writer.handler());
     Status failed;
@@ -114,13 +120,14 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
     return CopyReport{localTarget, relative, writer.tally(), 1};
 }
 
-void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir, JobOutcome& outcome,
-                       const JobEvents& events) {
+void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir,
+                       JobOutcome& outcome, const JobEvents& events) {
     if (outcome.id <= 0) return;  // no job was recorded, so it has no folder
     std::string folder = "jobs/" + std::to_string(outcome.id);
     Result<CopyReport> copied = makeError(ErrorCode::usage, "no directory " + parentOf(outputDir) + " to copy into");
     struct stat info {};
-    if (::stat(parentOf(outputDir).c_str(), &info) == 0 && S_ISDIR(info.st_mode)) copied = copyOutOfCluster(engine, headContainer, folder, outputDir);
+    if (::stat(parentOf(outputDir).c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+        copied = copyOutOfCluster(engine, headContainer, folder, outputDir);
     if (copied) {
         events("job", "copied the job's folder (" + std::to_string(copied->tally.files) + " files) to " + outputDir);
         return;

@@ -21,9 +21,9 @@ namespace ppcs::jobs {
 // A path in the shared folder as the head sees it now.
 struct SharedPath {
     enum class Kind { missing, file, directory, other };
-    std::string real;                    // absolute, links resolved, inside the shared folder
+    std::string real;  // absolute, links resolved, inside the shared folder
     Kind kind = Kind::missing;
-    Kind parentKind = Kind::missing;     // of real's parent directory
+    Kind parentKind = Kind::missing;  // of real's parent directory
 };
 
 // Resolves relative (as sharedRelativePath gives it) in the head. A usage error when it
@@ -38,8 +38,8 @@ Result<std::string> localCopyTarget(const std::string& localPath, const std::str
 // must be a directory); then, on a cluster spanning several docker hosts, to every host's copy of
 // the shared folder. members: the cluster's running members, head first. abandon, asked between
 // pieces, stops the copy with an error.
-Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members, const CopyRequest& request,
-                                   const std::function<bool()>& abandon = {});
+Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
+                                   const CopyRequest& request, const std::function<bool()>& abandon = {});
 
 // `cp :PATH LOCAL` and `run --output`: PATH (file or directory tree) from the head's copy of the
 // shared folder written as localTarget (see local_download.h for what is refused).
@@ -51,7 +51,7 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
 // line). A failed copy is said as a "warning"; after a job that succeeded it also makes the
 // outcome exit 1 with the reason (the user asked for the files and does not have them; the job's
 // own record keeps its exit code).
-void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir, JobOutcome& outcome,
-                       const JobEvents& events);
+void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir,
+                       JobOutcome& outcome, const JobEvents& events);
 
 }  // namespace ppcs::jobs

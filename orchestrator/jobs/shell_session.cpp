@@ -27,8 +27,12 @@ class ExecShell final : public ShellProcess {
 public:
     ExecShell(docker::EngineClient engine, std::string containerId, std::string execId, std::string sessionId, bool tty,
               std::unique_ptr<docker::ByteStream> stream)
-        : engine_(std::move(engine)), containerId_(std::move(containerId)), execId_(std::move(execId)), sessionId_(std::move(sessionId)),
-          tty_(tty), stream_(std::move(stream)) {}
+        : engine_(std::move(engine)),
+          containerId_(std::move(containerId)),
+          execId_(std::move(execId)),
+          sessionId_(std::move(sessionId)),
+          tty_(tty),
+          stream_(std::move(stream)) {}
 
     ~ExecShell() override { stream_->close(); }
 
@@ -60,8 +64,10 @@ public:
         stream_->close();
         // As mpiuser, whose processes these are: containers lack CAP_SYS_PTRACE, without which
         // root cannot read another user's /proc/PID/environ.
-        auto swept = engine_.runExec(containerId_, {sessionSweepArgv(sessionId_), cluster::kMpiUser, {}, ""}, std::chrono::seconds(20));
-        if (!swept) log::warn("shell session " + sessionId_.substr(0, 8) + ": could not end its processes: " + swept.error().message);
+        auto swept =
+            engine_.runExec(containerId_, {sessionSweepArgv(sessionId_), cluster::kMpiUser, {}, ""}, std::chrono::seconds(20));
+        if (!swept)
+            log::warn("shell session " + sessionId_.substr(0, 8) + ": could not end its processes: " + swept.error().message);
     }
 
 private:
@@ -91,10 +97,13 @@ Status initialSize(docker::EngineClient& engine, const std::string& execId, int 
 
 Status validateShellRequest(const ShellRequest& request) {
     if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
-    if (request.node < 0 || request.node > 99999) return makeError(ErrorCode::usage, "--node must be a node's number from 1 to 99999 (see `ppcs-cluster status`)");
+    if (request.node < 0 || request.node > 99999)
+        return makeError(ErrorCode::usage, "--node must be a node's number from 1 to 99999 (see `ppcs-cluster status`)");
     if (request.cols < 0 || request.cols > kMaxTerminalSide || request.rows < 0 || request.rows > kMaxTerminalSide)
-        return makeError(ErrorCode::usage, "terminal size must be from 0 to " + std::to_string(kMaxTerminalSide) + " columns and rows");
-    if (!termIsPlain(request.term)) return makeError(ErrorCode::usage, "TERM may hold only letters, digits and '.+-_' (at most 64)");
+        return makeError(ErrorCode::usage,
+                         "terminal size must be from 0 to " + std::to_string(kMaxTerminalSide) + " columns and rows");
+    if (!termIsPlain(request.term))
+        return makeError(ErrorCode::usage, "TERM may hold only letters, digits and '.+-_' (at most 64)");
     if (request.command.size() > kMaxCommandWords) return makeError(ErrorCode::usage, "the command has more than 4096 words");
     for (const auto& word : request.command)
         if (word.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "the command holds a NUL byte");
@@ -115,16 +124,18 @@ std::vector<std::string> shellEnvironment(const ShellRequest& request, const std
 std::vector<std::string> sessionSweepArgv(const std::string& sessionId) {
     // Processes whose environment holds the marker: HUP first (a shell passes it to its jobs),
     // then KILL for whatever is left half a second later.
-    static const std::string script =
-        "m=\"" + std::string(kSessionVariable) + "=$1\"; "
-        "marked() { for f in /proc/[0-9]*/environ; do "
-        "if { tr '\\0' '\\n' < \"$f\"; } 2>/dev/null | grep -qxF \"$m\"; then p=${f#/proc/}; echo \"${p%/environ}\"; fi; done; }; "
-        "for p in $(marked); do kill -HUP \"$p\" 2>/dev/null; done; sleep 0.5; "
-        "for p in $(marked); do kill -KILL \"$p\" 2>/dev/null; done; true";
+    static const std::string script = "m=\"" + std::string(kSessionVariable) +
+                                      "=$1\"; "
+                                      "marked() { for f in /proc/[0-9]*/environ; do "
+                                      "if { tr '\\0' '\\n' < \"$f\"; } 2>/dev/null | grep -qxF \"$m\"; then p=${f#/proc/}; echo "
+                                      "\"${p%/environ}\"; fi; done; }; "
+                                      "for p in $(marked); do kill -HUP \"$p\" 2>/dev/null; done; sleep 0.5; "
+                                      "for p in $(marked); do kill -KILL \"$p\" 2>/dev/null; done; true";
     return {"sh", "-c", script, "ppcs-sweep", sessionId};
 }
 
-Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId, const ShellRequest& request) {
+Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId,
+                                                const ShellRequest& request) {
     auto token = generateToken();
     if (!token) return token.error().context("open a shell");
     std::string sessionId = token->substr(0, 32);

@@ -27,7 +27,7 @@ struct ShellRequest {
     bool attachStdin = false;          // the client sends input
     int cols = 0;                      // the terminal's size; 0: leave the engine's default
     int rows = 0;
-    std::string term;                  // TERM for the shell; empty: xterm
+    std::string term;  // TERM for the shell; empty: xterm
 };
 
 inline constexpr int kMaxTerminalSide = 10000;
@@ -67,7 +67,8 @@ public:
 // Starts request's session in containerId through engine (the member's own host's engine):
 // creates the exec, starts it attached and, with a TTY, sets its size. Nothing is left running
 // when this fails.
-Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId, const ShellRequest& request);
+Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId,
+                                                const ShellRequest& request);
 
 // The argv of the exec (run as mpiuser) that ends every process of session `sessionId` in a
 // container (HUP, then KILL what is left): a fixed script; the id is its argument, never part of

@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)decodeBuildRequest(body);
     if (auto up = decodeUpRequest(body)) {
         auto again = decodeUpRequest(encodeUpRequest(*up));
-        if (!again || again->spec.nodes != up->spec.nodes || again->spec.name != up->spec.name || again->spec.perHost != up->spec.perHost ||
-            again->spec.registry != up->spec.registry)
+        if (!again || again->spec.nodes != up->spec.nodes || again->spec.name != up->spec.name ||
+            again->spec.perHost != up->spec.perHost || again->spec.registry != up->spec.registry)
             __builtin_trap();
     }
     if (auto host = decodeAddHostRequest(body)) {
@@ -37,7 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (auto copy = decodeCopyRequest(body)) {
         auto again = decodeCopyRequest(encodeCopyRequest(*copy));
-        if (!again || again->remotePath != copy->remotePath || again->localPath != copy->localPath || again->direction != copy->direction) __builtin_trap();
+        if (!again || again->remotePath != copy->remotePath || again->localPath != copy->localPath ||
+            again->direction != copy->direction)
+            __builtin_trap();
     }
     (void)decodeCancelRequest(body);
     (void)decodeStreamEvent(body);

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = ppcs::cluster::parseHostfile(*rendered);
     if (!again || again->size() != entries->size()) __builtin_trap();
     for (std::size_t i = 0; i < entries->size(); ++i)
-        if ((*again)[i].address != (*entries)[i].address || (*again)[i].slots != (*entries)[i].slots || (*again)[i].name != (*entries)[i].name)
+        if ((*again)[i].address != (*entries)[i].address || (*again)[i].slots != (*entries)[i].slots ||
+            (*again)[i].name != (*entries)[i].name)
             __builtin_trap();
     return 0;
 }

@@ -26,8 +26,10 @@ Fields splitInput(const std::uint8_t* data, std::size_t size) {
     Fields fields;
     fields.parts.emplace_back();
     for (std::size_t i = 0; i < size; ++i) {
-        if (data[i] == 0) fields.parts.emplace_back();
-        else fields.parts.back().push_back(static_cast<char>(data[i]));
+        if (data[i] == 0)
+            fields.parts.emplace_back();
+        else
+            fields.parts.back().push_back(static_cast<char>(data[i]));
     }
     return fields;
 }
@@ -37,12 +39,17 @@ bool isValidUtf8(const std::string& text) {
     std::size_t i = 0;
     while (i < text.size()) {
         auto byte = static_cast<unsigned char>(text[i]);
-        std::size_t length = byte < 0x80 ? 1 : byte >= 0xC2 && byte <= 0xDF ? 2 : byte >= 0xE0 && byte <= 0xEF ? 3 : byte >= 0xF0 && byte <= 0xF4 ? 4 : 0;
+        std::size_t length = byte < 0x80                    ? 1
+                             : byte >= 0xC2 && byte <= 0xDF ? 2
+                             : byte >= 0xE0 && byte <= 0xEF ? 3
+                             : byte >= 0xF0 && byte <= 0xF4 ? 4
+                                                            : 0;
         if (length == 0 || i + length > text.size()) return false;
         for (std::size_t k = 1; k < length; ++k)
             if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
         auto second = static_cast<unsigned char>(text[i + 1 < text.size() ? i + 1 : i]);
-        if ((byte == 0xE0 && second < 0xA0) || (byte == 0xED && second > 0x9F) || (byte == 0xF0 && second < 0x90) || (byte == 0xF4 && second > 0x8F))
+        if ((byte == 0xE0 && second < 0xA0) || (byte == 0xED && second > 0x9F) || (byte == 0xF0 && second < 0x90) ||
+            (byte == 0xF4 && second > 0x8F))
             return false;
         i += length;
     }
@@ -56,10 +63,12 @@ bool allValid(const std::vector<std::string>& texts) {
 }
 
 void checkOutcome(const Fields& fields) {
-    jobs::JobOutcome outcome{static_cast<std::int64_t>(fields.parts.size()), static_cast<int>(fields.at(0).size() % 256), fields.at(1), fields.at(2), 1.5};
+    jobs::JobOutcome outcome{static_cast<std::int64_t>(fields.parts.size()), static_cast<int>(fields.at(0).size() % 256),
+                             fields.at(1), fields.at(2), 1.5};
     auto decoded = api::decodeJobOutcome(api::encodeJobOutcome(outcome));
     if (!decoded) __builtin_trap();
-    if (allValid({outcome.state, outcome.message}) && (decoded->state != outcome.state || decoded->message != outcome.message)) __builtin_trap();
+    if (allValid({outcome.state, outcome.message}) && (decoded->state != outcome.state || decoded->message != outcome.message))
+        __builtin_trap();
 }
 
 void checkStreamEvents(const Fields& fields) {
@@ -98,7 +107,8 @@ void checkRecords(const Fields& fields) {
     auto log = api::decodeJobLog(api::encodeJobLog(record, output));
     if (!log || log->second.size() != output.size()) __builtin_trap();
     for (std::size_t i = 0; i < output.size(); ++i)
-        if (log->second[i].isErr != output[i].isErr || (isValidUtf8(output[i].data) && log->second[i].data != output[i].data)) __builtin_trap();
+        if (log->second[i].isErr != output[i].isErr || (isValidUtf8(output[i].data) && log->second[i].data != output[i].data))
+            __builtin_trap();
     auto list = api::decodeJobList(api::encodeJobList({record, record}));
     if (!list || list->size() != 2) __builtin_trap();
     std::vector<std::string> texts{record.cluster, record.program, record.startedAt, record.state, record.message};

@@ -39,7 +39,8 @@ ppcs::testing::ProcessResult ClusterFixture::cli(std::vector<std::string> args, 
 pid_t ClusterFixture::spawn(std::vector<std::string> args) const { return spawnCli(state_, std::move(args)); }
 
 ppcs::testing::ProcessResult ClusterFixture::run(std::vector<std::string> args, int timeLimit) const {
-    std::vector<std::string> argv{"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", sources_, ppcs::testing::cliBinary(), "run", "--name", cluster_};
+    std::vector<std::string> argv{"/bin/sh", "-c",    "cd \"$0\" && exec \"$@\"", sources_, ppcs::testing::cliBinary(), "run",
+                                  "--name",  cluster_};
     argv.insert(argv.end(), args.begin(), args.end());
     return ppcs::testing::runProcess(argv, state_.environment(), timeLimit);
 }

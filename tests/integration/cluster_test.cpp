@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -190,12 +190,14 @@ TEST_CASE("bad cluster input: one line, exit 2, nothing made", "[docker]") {
         CHECK(result.exitCode == 2);
         CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
     }
-    auto badName = runProcess({ppcs::testing::cliBinary(), "up", "--nodes", "2", "--name", "Not_Valid!"}, {{"PPCS_STATE_DIR", state.path()}}, 30);
+    auto badName = runProcess({ppcs::testing::cliBinary(), "up", "--nodes", "2", "--name", "Not_Valid!"},
+                              {{"PPCS_STATE_DIR", state.path()}}, 30);
     CHECK(badName.exitCode == 2);
     CHECK(badName.err.find("is not valid") != std::string::npos);
     auto scaleMissing = cluster.cli({"scale", "--nodes", "2"});
     CHECK(scaleMissing.exitCode == 2);
-    CHECK(scaleMissing.err == "ppcs-cluster: cluster '" + cluster.name() + "' does not exist: create it with `ppcs-cluster up`\n");
+    CHECK(scaleMissing.err ==
+          "ppcs-cluster: cluster '" + cluster.name() + "' does not exist: create it with `ppcs-cluster up`\n");
     auto statusMissing = cluster.cli({"status"});
     CHECK(statusMissing.exitCode == 2);
     CHECK(statusMissing.err == "ppcs-cluster: cluster '" + cluster.name() + "' does not exist\n");

@@ -37,7 +37,8 @@ public:
         std::system(("rm -rf " + dir_).c_str());
     }
     ppcs::testing::ProcessResult compose(std::vector<std::string> args) const {
-        std::vector<std::string> argv{"docker-compose", "-p", project_, "-f", std::string(PPCS_TEST_DATA_DIR) + "/../../compose/docker-compose.yml"};
+        std::vector<std::string> argv{"docker-compose", "-p", project_, "-f",
+                                      std::string(PPCS_TEST_DATA_DIR) + "/../../compose/docker-compose.yml"};
         argv.insert(argv.end(), args.begin(), args.end());
         return runProcess(argv, env_, 300);
     }
@@ -73,13 +74,16 @@ TEST_CASE("compose/ comes up with docker-compose and its head runs mpirun across
     std::vector<std::string> addresses;
     for (const auto& container : *containers) {
         if (container.labels.at("com.docker.compose.service") == "mpihead") head = container.id;
-        auto address = runProcess({"docker", "inspect", "-f", "{{(index .NetworkSettings.Networks \"" + project.network() + "\").IPAddress}}", container.id}, {}, 30);
+        auto address = runProcess({"docker", "inspect", "-f",
+                                   "{{(index .NetworkSettings.Networks \"" + project.network() + "\").IPAddress}}", container.id},
+                                  {}, 30);
         REQUIRE(address.exitCode == 0);
         addresses.push_back(std::string(trim(address.out)));
     }
     REQUIRE_FALSE(head.empty());
-    std::vector<std::string> mpirun{"mpirun", "--mca", "btl_tcp_if_include", "10.250.0.0/24", "--mca", "oob_tcp_if_include", "10.250.0.0/24",
-                                    "-n", "4", "-host", join(addresses, ","), "hostname"};
+    std::vector<std::string> mpirun{
+        "mpirun", "--mca", "btl_tcp_if_include", "10.250.0.0/24", "--mca", "oob_tcp_if_include", "10.250.0.0/24", "-n",
+        "4",      "-host", join(addresses, ","), "hostname"};
     docker::ExecOutcome ran;
     for (int attempt = 0; attempt < 20; ++attempt) {  // the sshds start with their containers
         ran = execIn(engine, head, mpirun);

@@ -109,7 +109,8 @@ TEST_CASE("dockerd restarted under an idle cluster: ready again without any comm
     bool noticed = false;
     for (const auto& event : now["events"]) {
         std::string text = event.get<std::string>();
-        noticed = noticed || text.find("docker engine was unreachable") != std::string::npos || text.find("died (exit") != std::string::npos;
+        noticed = noticed || text.find("docker engine was unreachable") != std::string::npos ||
+                  text.find("died (exit") != std::string::npos;
     }
     INFO("events: " << now["events"].dump());
     CHECK(noticed);

@@ -81,7 +81,8 @@ TEST_CASE("ppcsd killed with SIGKILL mid-job: the job is recorded interrupted an
     bool cleaned = false;
     for (int poll = 0; poll < 150 && !cleaned; ++poll) {
         auto log = readFile(fixture.stateDir() + "/ppcsd.log");
-        cleaned = log && log->find("stopped what an interrupted job left on cluster '" + fixture.cluster() + "'") != std::string::npos;
+        cleaned =
+            log && log->find("stopped what an interrupted job left on cluster '" + fixture.cluster() + "'") != std::string::npos;
         if (!cleaned) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     CHECK(cleaned);
@@ -100,7 +101,9 @@ TEST_CASE("50 concurrent ips/status calls with two racing scales: clear answers,
     std::vector<std::future<ProcessResult>> readers;
     std::vector<std::future<ProcessResult>> scalers;
     for (const char* nodes : {"3", "4"})
-        scalers.push_back(std::async(std::launch::async, [&, nodes] { return fixture.cli({"scale", "--nodes", nodes, "--name", fixture.cluster()}); }));
+        scalers.push_back(std::async(std::launch::async, [&, nodes] {
+            return fixture.cli({"scale", "--nodes", nodes, "--name", fixture.cluster()});
+        }));
     for (int i = 0; i < 50; ++i)
         readers.push_back(std::async(std::launch::async, [&, i] {
             return fixture.cli({"--json", i % 2 ? "ips" : "status", "--name", fixture.cluster()}, 120);
@@ -122,8 +125,10 @@ TEST_CASE("50 concurrent ips/status calls with two racing scales: clear answers,
     int sizes[] = {3, 4};
     for (int i = 0; i < 2; ++i) {
         auto result = scalers[i].get();
-        if (result.exitCode == 0) accepted.push_back(sizes[i]);
-        else CHECK(result.err.find("busy with another request") != std::string::npos);
+        if (result.exitCode == 0)
+            accepted.push_back(sizes[i]);
+        else
+            CHECK(result.err.find("busy with another request") != std::string::npos);
     }
     REQUIRE_FALSE(accepted.empty());
     auto services = engine.listServices({{"ppcs.cluster", fixture.cluster()}});
@@ -132,8 +137,10 @@ TEST_CASE("50 concurrent ips/status calls with two racing scales: clear answers,
     auto status = fixture.cli({"--json", "status", "--name", fixture.cluster()});
     REQUIRE(status.exitCode == 0);
     int nodes = json::parse(status.out)["nodes"];
-    if (accepted.size() == 1) CHECK(nodes == accepted.front());
-    else CHECK((nodes == 3 || nodes == 4));
+    if (accepted.size() == 1)
+        CHECK(nodes == accepted.front());
+    else
+        CHECK((nodes == 3 || nodes == 4));
 }
 
 TEST_CASE("secure defaults: loopback only, no docker socket in containers, per-cluster keys", "[docker]") {
@@ -168,7 +175,8 @@ TEST_CASE("secure defaults: loopback only, no docker socket in containers, per-c
     REQUIRE(containers->size() == 2);
     std::set<std::string> hostKeys;
     for (const auto& container : *containers) {
-        auto sockets = execIn(engine, container.id, {"sh", "-c", "ls -d /var/run/docker.sock /run/docker.sock 2>/dev/null; true"}, "root");
+        auto sockets =
+            execIn(engine, container.id, {"sh", "-c", "ls -d /var/run/docker.sock /run/docker.sock 2>/dev/null; true"}, "root");
         CHECK(sockets.out.empty());
         CHECK(execIn(engine, container.id, {"sudo", "true"}).exitCode != 0);
         hostKeys.insert(execIn(engine, container.id, {"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}).out);
@@ -258,7 +266,9 @@ TEST_CASE("node loss during run: the job ends, names the node, and leaves nothin
     ensureNodeImage();
     ClusterFixture fixture("run-loss");
     REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
-    auto job = std::async(std::launch::async, [&] { return fixture.cli({"run", "--name", fixture.cluster(), "-n", "6", "--", "sleep", "120"}, 120); });
+    auto job = std::async(std::launch::async, [&] {
+        return fixture.cli({"run", "--name", fixture.cluster(), "-n", "6", "--", "sleep", "120"}, 120);
+    });
     bool running = false;
     for (int poll = 0; poll < 100 && !running; ++poll) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -268,7 +278,8 @@ TEST_CASE("node loss during run: the job ends, names the node, and leaves nothin
     auto killed = std::chrono::steady_clock::now();
     killOneNode(engine, fixture.cluster());
     auto result = job.get();
-    WARN("node loss during run: the job ended " << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() << " s after the kill");
+    WARN("node loss during run: the job ended "
+         << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() << " s after the kill");
     CHECK_FALSE(result.timedOut);
     CHECK(result.exitCode != 0);
     std::string last = lastLine(result.err);
@@ -323,8 +334,9 @@ TEST_CASE("a lost node never makes the cluster refuse work: 80 runs, a node kill
         }
     }
     std::sort(seconds.begin(), seconds.end());
-    WARN("80 runs, " << kills << " kills: " << succeeded << " succeeded, " << onFewer << " started at once on 9 members, " << waited
-                     << " waited for the heal; run time median " << seconds[seconds.size() / 2] << " s, max " << seconds.back() << " s");
+    WARN("80 runs, " << kills << " kills: " << succeeded << " succeeded, " << onFewer << " started at once on 9 members, "
+                     << waited << " waited for the heal; run time median " << seconds[seconds.size() / 2] << " s, max "
+                     << seconds.back() << " s");
     CHECK(succeeded == 80);
     // Runs right after a kill find the member being replaced: they ran on fewer members, or waited.
     // (Later ones may too, while the heal is not done.)

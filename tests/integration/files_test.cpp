@@ -27,7 +27,8 @@ std::string localDigest(const std::string& path) {
 
 // Writes `megabytes` MiB of random bytes to path.
 void writeRandomFile(const std::string& path, int megabytes) {
-    auto made = ppcs::testing::runProcess({"dd", "if=/dev/urandom", "of=" + path, "bs=1M", "count=" + std::to_string(megabytes), "status=none"}, {}, 120);
+    auto made = ppcs::testing::runProcess(
+        {"dd", "if=/dev/urandom", "of=" + path, "bs=1M", "count=" + std::to_string(megabytes), "status=none"}, {}, 120);
     REQUIRE(made.exitCode == 0);
 }
 
@@ -38,7 +39,8 @@ bool isDirectory(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("cp in and out: a 200 MB file and a directory tree byte-identical, nothing outside the shared folder reachable", "[docker]") {
+TEST_CASE("cp in and out: a 200 MB file and a directory tree byte-identical, nothing outside the shared folder reachable",
+          "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("files");
@@ -64,7 +66,8 @@ TEST_CASE("cp in and out: a 200 MB file and a directory tree byte-identical, not
     CHECK(treeIn.out.find("to :inputs") != std::string::npos);
 
     // Every rank sees the same bytes.
-    auto sums = fixture.run({"--", "sha256sum", "/usr/local/var/mpishare/big.bin", "/usr/local/var/mpishare/inputs/sub/deeper/data.csv"});
+    auto sums =
+        fixture.run({"--", "sha256sum", "/usr/local/var/mpishare/big.bin", "/usr/local/var/mpishare/inputs/sub/deeper/data.csv"});
     INFO("sums: " << sums.err);
     REQUIRE(sums.exitCode == 0);
     CHECK(sums.out.find(localDigest(big)) != std::string::npos);
@@ -92,7 +95,8 @@ TEST_CASE("cp in and out: a 200 MB file and a directory tree byte-identical, not
 
     // Nothing outside the shared folder: by '..', by an absolute path, by a link inside it.
     for (std::vector<std::string> refused : {std::vector<std::string>{"cp", "--name", name, big, ":../../../etc"},
-                                             {"cp", "--name", name, ":/etc/passwd", back}, {"cp", "--name", name, ":inputs/../../x", back}}) {
+                                             {"cp", "--name", name, ":/etc/passwd", back},
+                                             {"cp", "--name", name, ":inputs/../../x", back}}) {
         auto result = fixture.cli(refused);
         INFO(refused[3] << " " << refused[4] << ": " << result.err);
         CHECK(result.exitCode == 2);
@@ -120,7 +124,8 @@ TEST_CASE("run --output brings the job's folder back, and a Python file runs wit
 
     // Each rank writes a file in the job's folder (where it starts); they all come back.
     std::string out = fixture.sources() + "/results";
-    auto written = fixture.run({"--output", "results", "--", "sh", "-c", "echo \"from $OMPI_COMM_WORLD_RANK\" > rank-$OMPI_COMM_WORLD_RANK.txt"});
+    auto written = fixture.run(
+        {"--output", "results", "--", "sh", "-c", "echo \"from $OMPI_COMM_WORLD_RANK\" > rank-$OMPI_COMM_WORLD_RANK.txt"});
     INFO("run --output: " << written.err);
     REQUIRE(written.exitCode == 0);
     REQUIRE(isDirectory(out));
@@ -139,8 +144,9 @@ TEST_CASE("run --output brings the job's folder back, and a Python file runs wit
     // bench/entry.py imports helpers.py beside it, which reads factor.txt where the ranks start.
     fixture.write("bench/helpers.py", "def scale():\n    return int(open('factor.txt').read())\n");
     fixture.write("bench/factor.txt", "7\n");
-    fixture.write("bench/entry.py", "from mpi4py import MPI\nimport helpers\n"
-                                    "print(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
+    fixture.write("bench/entry.py",
+                  "from mpi4py import MPI\nimport helpers\n"
+                  "print(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
     auto script = fixture.run({"-n", "2", "bench/entry.py"});
     INFO("script: " << script.err);
     REQUIRE(script.exitCode == 0);

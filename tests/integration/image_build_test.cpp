@@ -60,9 +60,10 @@ TEST_CASE("a failing RUN step fails the build with its message and tags nothing"
     CHECK(result.exitCode == 1);
     CHECK(result.err.find("about-to-fail") != std::string::npos);
     std::string last = lastLine(result.err);
-    CHECK(last == "ppcs-cluster: build image " + tag +
-                      ": POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo about-to-fail && exit 3' "
-                      "returned a non-zero code: 3\n");
+    CHECK(last ==
+          "ppcs-cluster: build image " + tag +
+              ": POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo about-to-fail && exit 3' "
+              "returned a non-zero code: 3\n");
     auto tagged = engine.inspectImage(tag);
     REQUIRE(tagged);
     CHECK_FALSE(tagged->has_value());

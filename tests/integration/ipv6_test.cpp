@@ -26,7 +26,10 @@ public:
         char subnet[64];
         std::snprintf(subnet, sizeof subnet, "fd00:a9c5:%x::/64", static_cast<unsigned>(::getpid()) & 0xffffu);
         subnet_ = subnet;
-        json body{{"Name", runId() + "-v6"}, {"Driver", "bridge"}, {"EnableIPv6", true}, {"Labels", testLabels()},
+        json body{{"Name", runId() + "-v6"},
+                  {"Driver", "bridge"},
+                  {"EnableIPv6", true},
+                  {"Labels", testLabels()},
                   {"IPAM", {{"Driver", "default"}, {"Config", json::array({{{"Subnet", subnet_}}})}}}};
         auto reply = transport_->send({"POST", "/v1.41/networks/create", body.dump()});
         REQUIRE(reply);
@@ -60,7 +63,8 @@ TEST_CASE("an IPv6 network on the engine does not block up, and run /bin/hostnam
     auto listed = engine.listNetworks(testLabels());
     REQUIRE(listed);
     REQUIRE(listed->size() == 1);
-    CHECK(std::find(listed->front().subnets.begin(), listed->front().subnets.end(), network.subnet()) != listed->front().subnets.end());
+    CHECK(std::find(listed->front().subnets.begin(), listed->front().subnets.end(), network.subnet()) !=
+          listed->front().subnets.end());
 
     TestDaemonDir state;
     std::string name = testClusterName("v6");

@@ -65,8 +65,9 @@ TEST_CASE("a job printing invalid UTF-8 crash text: ppcsd lives, exit code kept,
     });
     std::this_thread::sleep_for(std::chrono::seconds(2));
     // Shaped like Open MPI's crash report, with a byte that is not UTF-8 (\377) where the node is.
-    auto hostile = fixture.cli({"run", "--name", fixture.cluster(), "-n", "1", "--", "sh", "-c",
-                                "printf 'process rank 0 with PID 1 on node \\377 exited on signal 9 (Killed)\\n\\377\\376 out\\n' >&2; exit 9"});
+    auto hostile = fixture.cli(
+        {"run", "--name", fixture.cluster(), "-n", "1", "--", "sh", "-c",
+         "printf 'process rank 0 with PID 1 on node \\377 exited on signal 9 (Killed)\\n\\377\\376 out\\n' >&2; exit 9"});
     INFO("hostile stderr: " << lastPart(hostile.err));
     CHECK(hostile.exitCode == 9);
     CHECK(hostile.err.find("exited on signal 9") != std::string::npos);

@@ -4,8 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,7 +17,6 @@
 #include "integration/support.h"
 #include "support/run_process.h"
 #include "support/test_paths.h"
-
 
 using namespace ppcs;
 using namespace ppcs::integration;
@@ -91,7 +90,9 @@ TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeo
     // A directory with a Makefile.
     std::system(("mkdir -p " + fixture.sources() + "/proj").c_str());
     fixture.write("proj/Makefile", "proj: main.c\n\tmpicc -O2 -o proj main.c\n");
-    fixture.write("proj/main.c", "#include <mpi.h>\n#include <stdio.h>\nint main(int c, char** v) { MPI_Init(&c, &v); puts(\"made\"); MPI_Finalize(); return 0; }\n");
+    fixture.write("proj/main.c",
+                  "#include <mpi.h>\n#include <stdio.h>\nint main(int c, char** v) { MPI_Init(&c, &v); puts(\"made\"); "
+                  "MPI_Finalize(); return 0; }\n");
     auto made = fixture.run({"-n", "2", "proj"});
     CHECK(made.exitCode == 0);
     CHECK(lines(made.out) == std::vector<std::string>{"made", "made"});
@@ -118,7 +119,8 @@ TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeo
     CHECK(running);
     ::kill(child, SIGINT);
     int status = 0;
-    for (int poll = 0; poll < 300 && ::waitpid(child, &status, WNOHANG) == 0; ++poll) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int poll = 0; poll < 300 && ::waitpid(child, &status, WNOHANG) == 0; ++poll)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 130);
     CHECK(leftovers(engine, fixture.cluster()).empty());
@@ -151,7 +153,8 @@ TEST_CASE("bench latency over a ring saves a report and a plot, and stats covers
     ensureNodeImage();
     ClusterFixture fixture("jobs");
     REQUIRE(fixture.cli({"up", "--nodes", "3", "--name", fixture.cluster()}).exitCode == 0);
-    auto bench = fixture.cli({"--json", "bench", "latency", "--pairs", "ring", "--max-size", "4096", "--name", fixture.cluster()});
+    auto bench =
+        fixture.cli({"--json", "bench", "latency", "--pairs", "ring", "--max-size", "4096", "--name", fixture.cluster()});
     INFO("bench stderr: " << bench.err);
     REQUIRE(bench.exitCode == 0);
     auto report = json::parse(bench.out);
@@ -224,7 +227,8 @@ long countLine(const std::string& text, const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script folders, the environment verbatim on every rank", "[docker]") {
+TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script folders, the environment verbatim on every rank",
+          "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("realwork");
@@ -246,7 +250,8 @@ TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script 
     auto head = engine.listContainers({{"ppcs.cluster", fixture.cluster()}, {"ppcs.role", "head"}}, false);
     REQUIRE(head);
     REQUIRE(head->size() == 1);
-    auto written = execIn(engine, head->front().id, {"cat", "/usr/local/var/mpishare/jobs/" + std::to_string(jobId) + "/reader/out-0.txt"});
+    auto written =
+        execIn(engine, head->front().id, {"cat", "/usr/local/var/mpishare/jobs/" + std::to_string(jobId) + "/reader/out-0.txt"});
     CHECK(written.out == "42\n");
 
     // A directory without a Makefile and one entry script: shipped whole, so its sibling module
@@ -255,8 +260,9 @@ TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script 
     fixture.write("bench/helpers.py", "def scale():\n    return int(open('factor.txt').read())\n");
     fixture.write("bench/factor.txt", "7\n");
     fixture.write("bench/measure.txt", "not a script\n");
-    fixture.write("bench/entry.py", "from mpi4py import MPI\nimport helpers\nif __name__ == '__main__':\n"
-                                    "    print(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
+    fixture.write("bench/entry.py",
+                  "from mpi4py import MPI\nimport helpers\nif __name__ == '__main__':\n"
+                  "    print(f'rank {MPI.COMM_WORLD.Get_rank()} scaled {helpers.scale() * 6}', flush=True)\n");
     auto script = fixture.run({"-n", "3", "--per-node", "1", "bench"});
     INFO("script: " << script.err);
     REQUIRE(script.exitCode == 0);
@@ -274,13 +280,15 @@ TEST_CASE("a user's real work: ranks start in the job's folder, Fortran, script 
     auto ranks = lines(fortran.out);
     REQUIRE_FALSE(ranks.empty());
     std::string size = std::to_string(ranks.size());
-    for (std::size_t rank = 0; rank < ranks.size(); ++rank) CHECK(countLine(fortran.out, "fortran rank " + std::to_string(rank) + " of " + size) == 1);
+    for (std::size_t rank = 0; rank < ranks.size(); ++rank)
+        CHECK(countLine(fortran.out, "fortran rank " + std::to_string(rank) + " of " + size) == 1);
 
     // -e and --env-file: values with spaces, $, quotes and backquotes reach every rank verbatim.
     const std::string tricky = "\"$HOME\" `id` 'x'; y";
     fixture.write("job.env", "# for the job\nFROM_FILE=a b $c 'd'\n\nGREETING=overridden by -e\n");
-    auto env = fixture.run({"-n", "3", "--per-node", "1", "--env-file", fixture.sources() + "/job.env", "-e", "GREETING=hello world", "-e",
-                            "TRICKY=" + tricky, "--", "printenv", "GREETING", "TRICKY", "FROM_FILE"});
+    auto env =
+        fixture.run({"-n", "3", "--per-node", "1", "--env-file", fixture.sources() + "/job.env", "-e", "GREETING=hello world",
+                     "-e", "TRICKY=" + tricky, "--", "printenv", "GREETING", "TRICKY", "FROM_FILE"});
     INFO("env: " << env.err);
     REQUIRE(env.exitCode == 0);
     CHECK(countLine(env.out, "hello world") == 3);

@@ -1,13 +1,14 @@
 // Two ppcsd with their own state directories on one engine: the cluster's lease in Docker keeps
 // them from acting on one cluster at once, and exactly one of them heals a lost node.
 
+#include "cluster/lease.h"
+
 #include <catch2/catch.hpp>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include "cluster/lease.h"
 #include "common/files.h"
 #include "integration/support.h"
 
@@ -90,7 +91,9 @@ TEST_CASE("two ppcsd on one engine: the cluster's lease refuses the second and o
     auto tasksBefore = runningTaskIds(engine, name);
     REQUIRE(tasksBefore.size() == 3);
 
-    auto job = std::async(std::launch::async, [&] { return runCli(daemons.first, {"run", "--name", name, "-n", "2", "--", "sleep", "20"}, 120); });
+    auto job = std::async(std::launch::async, [&] {
+        return runCli(daemons.first, {"run", "--name", name, "-n", "2", "--", "sleep", "20"}, 120);
+    });
     std::optional<cluster::LeaseRecord> held;
     for (int poll = 0; poll < 100 && !(held && held->operation == "run" && held->liveAt(cluster::unixMillisNow())); ++poll) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

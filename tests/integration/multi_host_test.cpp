@@ -2,18 +2,19 @@
 // containers on this machine's engine) joined into their own swarm, a ppcsd of the test's own
 // talking to the manager's engine, the real CLI for everything.
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/strings.h"
 #include "integration/support.h"
@@ -77,8 +78,10 @@ private:
         args.insert(args.begin(), ppcs::testing::sourceDir() + "/scripts/sim-hosts");
         args.insert(args.begin(), "bash");
         // The simulation goes on the engine the tests use.
-        return runProcess(args, {{"PPCS_SIM_DIR", dir_}, {"PPCS_BUILD_DIR", ppcs::testing::buildDir()}, {"PPCS_SIM_OUTER_ENGINE", outerEngine_}},
-                          timeLimit);
+        return runProcess(
+            args,
+            {{"PPCS_SIM_DIR", dir_}, {"PPCS_BUILD_DIR", ppcs::testing::buildDir()}, {"PPCS_SIM_OUTER_ENGINE", outerEngine_}},
+            timeLimit);
     }
 
     std::string outerEngine_ = requireEngine().endpoint();
@@ -149,7 +152,6 @@ bool waitForStatus(const TestDaemonDir& state, const std::string& name, const st
     FAIL_CHECK("the cluster did not get there within 3 minutes");
     return false;
 }
-
 
 // The steps of the three-host test, in the order it takes them.
 
@@ -224,9 +226,10 @@ void runOwnProgram(const TestDaemonDir& state, const std::string& name) {
     char source[] = "/tmp/ppcs-it-hello-XXXXXX.c";
     int fd = ::mkstemps(source, 2);
     REQUIRE(fd >= 0);
-    std::string program = "#include <mpi.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(int c, char** v) { MPI_Init(&c, &v); int r, n; "
-                          "char h[64]; MPI_Comm_rank(MPI_COMM_WORLD, &r); MPI_Comm_size(MPI_COMM_WORLD, &n); gethostname(h, 64); "
-                          "printf(\"hello from rank %d of %d on %s\\n\", r, n, h); MPI_Finalize(); return 0; }\n";
+    std::string program =
+        "#include <mpi.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(int c, char** v) { MPI_Init(&c, &v); int r, n; "
+        "char h[64]; MPI_Comm_rank(MPI_COMM_WORLD, &r); MPI_Comm_size(MPI_COMM_WORLD, &n); gethostname(h, 64); "
+        "printf(\"hello from rank %d of %d on %s\\n\", r, n, h); MPI_Finalize(); return 0; }\n";
     REQUIRE(::write(fd, program.data(), program.size()) == static_cast<ssize_t>(program.size()));
     ::close(fd);
     auto own = runCli(state, {"run", "--name", name, source});
@@ -248,7 +251,8 @@ void copyReachesEveryHost(const TestDaemonDir& state, const std::string& name) {
     INFO("cp: " << lastPart(copied.err));
     REQUIRE(copied.exitCode == 0);
     CHECK(copied.out.find("on 3 docker hosts") != std::string::npos);
-    auto read = runCli(state, {"run", "--name", name, "-n", "7", "--per-node", "1", "--", "cat", "/usr/local/var/mpishare/data/value.txt"});
+    auto read = runCli(
+        state, {"run", "--name", name, "-n", "7", "--per-node", "1", "--", "cat", "/usr/local/var/mpishare/data/value.txt"});
     INFO("run: " << lastPart(read.err));
     CHECK(read.exitCode == 0);
     CHECK(split(std::string(trim(read.out)), '\n') == std::vector<std::string>(7, "copied everywhere"));
@@ -280,7 +284,8 @@ void killNodeOnWorker(const SimulatedHosts& sim, const TestDaemonDir& state, con
     REQUIRE_FALSE(onWorker->empty());
     REQUIRE(worker.killContainer(onWorker->front().id));
     REQUIRE(waitForStatus(state, name, [](const json& status) {
-        return containsEvent(status, "stopped on another host") && containsEvent(status, "replacement ready") && allReady(status, 7, "");
+        return containsEvent(status, "stopped on another host") && containsEvent(status, "replacement ready") &&
+               allReady(status, 7, "");
     }));
     checkRunsEverywhere(state, name, "after a node died on a worker");
 }
@@ -327,7 +332,8 @@ void simulationDown(docker::EngineClient& outer, SimulatedHosts& sim) {
 
 }  // namespace
 
-TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one is lost and leaves nothing behind", "[docker][multihost]") {
+TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one is lost and leaves nothing behind",
+          "[docker][multihost]") {
     auto outer = requireEngine();
     ensureNodeImage();
     SimulatedHosts sim(3);

@@ -48,9 +48,19 @@ TEST_CASE("sshd refuses passwords and root, and offers only public keys", "[dock
     CHECK(config.out.find("\npermitrootlogin no\n") != std::string::npos);
     CHECK(config.out.find("\nkbdinteractiveauthentication no\n") != std::string::npos);
     // A real login attempt over loopback: the server offers nothing but publickey.
-    std::vector<std::string> ssh{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                                 "-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "ConnectTimeout=10",
-                                 "mpiuser@127.0.0.1", "true"};
+    std::vector<std::string> ssh{"ssh",
+                                 "-o",
+                                 "BatchMode=yes",
+                                 "-o",
+                                 "StrictHostKeyChecking=no",
+                                 "-o",
+                                 "UserKnownHostsFile=/dev/null",
+                                 "-o",
+                                 "PreferredAuthentications=password,keyboard-interactive",
+                                 "-o",
+                                 "ConnectTimeout=10",
+                                 "mpiuser@127.0.0.1",
+                                 "true"};
     auto attempt = execIn(engine, id, ssh);
     CHECK(attempt.exitCode == 255);
     CHECK(attempt.err.find("Permission denied (publickey)") != std::string::npos);
@@ -116,7 +126,10 @@ TEST_CASE("mpirun -n 2 runs each example correctly", "[docker]") {
     SECTION("allgather_matvec: verified against a serial product") {
         auto output = lines(mpirun({"allgather_matvec", "--size", "301", "--repeat", "2"}, 2));
         REQUIRE(output.size() == 1);
-        CHECK(std::regex_match(output[0], std::regex(R"(allgather_matvec: n=301 ranks=2 repeat=2 time_per_iteration_ms=[0-9.]+ max_error=[0-9.e+-]+ verified)")));
+        CHECK(std::regex_match(
+            output[0],
+            std::regex(
+                R"(allgather_matvec: n=301 ranks=2 repeat=2 time_per_iteration_ms=[0-9.]+ max_error=[0-9.e+-]+ verified)")));
     }
 }
 

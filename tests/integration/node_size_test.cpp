@@ -13,7 +13,6 @@
 #include <set>
 
 #include "common/strings.h"
-
 #include "integration/cluster_fixture.h"
 #include "integration/support.h"
 #include "support/run_process.h"
@@ -101,8 +100,9 @@ std::int64_t fileSystemBytes(docker::EngineClient& engine, const std::string& co
 
 // The container's memory limit as its cgroup says (v2 or v1).
 std::string cgroupMemoryLimit(docker::EngineClient& engine, const std::string& container) {
-    auto read = execIn(engine, container,
-                       {"sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"});
+    auto read =
+        execIn(engine, container,
+               {"sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"});
     REQUIRE(read.exitCode == 0);
     return std::string(trim(read.out));
 }
@@ -116,7 +116,8 @@ std::vector<std::string> hostfileSlots(docker::EngineClient& engine, const std::
     REQUIRE(hostfile.exitCode == 0);
     std::vector<std::string> slots;
     for (const auto& line : lines(hostfile.out))
-        if (line.front() != '#') slots.push_back(line.substr(line.find("slots="), line.find(' ', line.find("slots=")) - line.find("slots=")));
+        if (line.front() != '#')
+            slots.push_back(line.substr(line.find("slots="), line.find(' ', line.find("slots=")) - line.find("slots=")));
     return slots;
 }
 
@@ -128,16 +129,26 @@ std::size_t servicesOf(docker::EngineClient& engine, const std::string& cluster)
 
 }  // namespace
 
-TEST_CASE("up --cpus 1 --memory 64m: limits, slots=1 and /dev/shm in every member, kept by scale and a new ppcsd, and a rank over the limit is named", "[docker]") {
+TEST_CASE(
+    "up --cpus 1 --memory 64m: limits, slots=1 and /dev/shm in every member, kept by scale and a new ppcsd, and a rank over the "
+    "limit is named",
+    "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("size");
     const auto& name = fixture.cluster();
 
     // Bad sizes and mounts: one line, exit 2, nothing created.
-    for (std::vector<std::string> bad : {std::vector<std::string>{"--memory", "12x"}, {"--cpus", "0"}, {"--cpus", "many"}, {"--shm-size", "1q"},
-                                         {"--memory", "1m"}, {"--mount", "no-such-folder-here"}, {"--mount", "/tmp:/etc"},
-                                         {"--mount", "/tmp:/usr/local/var/mpishare"}, {"--mount", "/tmp:data"}, {"--mount-on-every-host"}}) {
+    for (std::vector<std::string> bad : {std::vector<std::string>{"--memory", "12x"},
+                                         {"--cpus", "0"},
+                                         {"--cpus", "many"},
+                                         {"--shm-size", "1q"},
+                                         {"--memory", "1m"},
+                                         {"--mount", "no-such-folder-here"},
+                                         {"--mount", "/tmp:/etc"},
+                                         {"--mount", "/tmp:/usr/local/var/mpishare"},
+                                         {"--mount", "/tmp:data"},
+                                         {"--mount-on-every-host"}}) {
         std::vector<std::string> args{"up", "--nodes", "1", "--name", name};
         args.insert(args.end(), bad.begin(), bad.end());
         auto refused = fixture.cli(args);
@@ -190,12 +201,14 @@ TEST_CASE("up --cpus 1 --memory 64m: limits, slots=1 and /dev/shm in every membe
     CHECK(hog.exitCode == 137);
     std::smatch said;
     std::string lastError = lastLine(hog.err);
-    CHECK(std::regex_search(lastError, said,
-                            std::regex("job \\d+: rank \\d on " + name + "-(head|node-\\d) was killed: out of memory \\(limit 64 MiB\\), exit 137")));
+    CHECK(std::regex_search(
+        lastError, said,
+        std::regex("job \\d+: rank \\d on " + name + "-(head|node-\\d) was killed: out of memory \\(limit 64 MiB\\), exit 137")));
     CHECK(leftovers(engine, name).empty());
 }
 
-TEST_CASE("up --shm-size 1g gives /dev/shm 1 GiB and room for a shared window of 4 x 64 MiB that --shm-size 64m fails clearly", "[docker]") {
+TEST_CASE("up --shm-size 1g gives /dev/shm 1 GiB and room for a shared window of 4 x 64 MiB that --shm-size 64m fails clearly",
+          "[docker]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("shm");
@@ -221,8 +234,20 @@ TEST_CASE("up --shm-size 1g gives /dev/shm 1 GiB and room for a shared window of
     REQUIRE(upSmall.exitCode == 0);
     auto status = fixture.cli({"status", "--name", small});
     CHECK(status.out.find("size cpus unlimited, memory unlimited, /dev/shm 64 MiB per member") != std::string::npos);
-    std::vector<std::string> argv{"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", fixture.sources(), ppcs::testing::cliBinary(), "run", "--name", small,
-                                  "-n", "4", "--per-node", "4", "--oversubscribe", "window.c"};
+    std::vector<std::string> argv{"/bin/sh",
+                                  "-c",
+                                  "cd \"$0\" && exec \"$@\"",
+                                  fixture.sources(),
+                                  ppcs::testing::cliBinary(),
+                                  "run",
+                                  "--name",
+                                  small,
+                                  "-n",
+                                  "4",
+                                  "--per-node",
+                                  "4",
+                                  "--oversubscribe",
+                                  "window.c"};
     auto tooSmall = ppcs::testing::runProcess(argv, {{"PPCS_STATE_DIR", fixture.stateDir()}}, 120);
     INFO("64m: " << lastPart(tooSmall.err));
     CHECK(tooSmall.exitCode != 0);
@@ -238,8 +263,18 @@ TEST_CASE("up --mount binds a host folder into every member, where every rank wr
     REQUIRE(::mkdir(folder.c_str(), 0755) == 0);
     REQUIRE(::chmod(folder.c_str(), 0755) == 0);
     // A relative HOSTDIR is resolved against the CLI's own directory.
-    std::vector<std::string> argv{"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", fixture.sources(), ppcs::testing::cliBinary(),
-                                  "up", "--nodes", "2", "--name", fixture.cluster(), "--mount", "results"};
+    std::vector<std::string> argv{"/bin/sh",
+                                  "-c",
+                                  "cd \"$0\" && exec \"$@\"",
+                                  fixture.sources(),
+                                  ppcs::testing::cliBinary(),
+                                  "up",
+                                  "--nodes",
+                                  "2",
+                                  "--name",
+                                  fixture.cluster(),
+                                  "--mount",
+                                  "results"};
     auto up = ppcs::testing::runProcess(argv, {{"PPCS_STATE_DIR", fixture.stateDir()}}, 300);
     INFO("up: " << lastPart(up.err));
     REQUIRE(up.exitCode == 0);
@@ -273,5 +308,6 @@ TEST_CASE("up --mount binds a host folder into every member, where every rank wr
         CHECK(owner.st_uid == 1000);
     }
     CHECK(files == ranks);
-    CHECK(hosts == std::set<std::string>{fixture.cluster() + "-head", fixture.cluster() + "-node-1", fixture.cluster() + "-node-2"});
+    CHECK(hosts ==
+          std::set<std::string>{fixture.cluster() + "-head", fixture.cluster() + "-node-1", fixture.cluster() + "-node-2"});
 }

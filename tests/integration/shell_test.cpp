@@ -56,7 +56,9 @@ public:
     PtyShell(const PtyShell&) = delete;
     PtyShell& operator=(const PtyShell&) = delete;
 
-    void type(const std::string& text) { REQUIRE(::write(master_, text.data(), text.size()) == static_cast<ssize_t>(text.size())); }
+    void type(const std::string& text) {
+        REQUIRE(::write(master_, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    }
 
     // Reads until the output since the last take() holds needle; false (saying what came) after
     // limitSeconds.

@@ -18,8 +18,8 @@ namespace ppcs::integration {
 docker::EngineClient requireEngine() {
     auto engine = docker::EngineClient::connectFromEnvironment();
     if (!engine)
-        FAIL("the docker integration tests need a running Docker engine and none answered: " << engine.error().message
-                                                                                              << " (scripts/test installs and starts dockerd)");
+        FAIL("the docker integration tests need a running Docker engine and none answered: "
+             << engine.error().message << " (scripts/test installs and starts dockerd)");
     return std::move(*engine);
 }
 
@@ -34,7 +34,8 @@ std::string ensureNodeImage() {
     static std::string imageId;
     if (!imageId.empty()) return imageId;
     TestDaemonDir state;
-    auto result = ppcs::testing::runProcess({ppcs::testing::cliBinary(), "--json", "build"}, {{"PPCS_STATE_DIR", state.path()}}, 2400);
+    auto result =
+        ppcs::testing::runProcess({ppcs::testing::cliBinary(), "--json", "build"}, {{"PPCS_STATE_DIR", state.path()}}, 2400);
     INFO("build stderr (last part): " << lastPart(result.err));
     REQUIRE(result.exitCode == 0);
     auto marker = result.out.find("\"image_id\":\"");
@@ -59,7 +60,9 @@ std::map<std::string, std::string> TestDaemonDir::environment() const {
     return env;
 }
 
-std::string lastPart(const std::string& text, std::size_t size) { return text.substr(text.size() > size ? text.size() - size : 0); }
+std::string lastPart(const std::string& text, std::size_t size) {
+    return text.substr(text.size() > size ? text.size() - size : 0);
+}
 
 std::string lastLine(const std::string& text) { return text.substr(text.rfind('\n', text.size() - 2) + 1); }
 

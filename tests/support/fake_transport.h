@@ -135,8 +135,10 @@ public:
         response.status = reply.status;
         response.headers = reply.headers;
         for (const auto& piece : reply.pieces) {
-            if (reply.status >= 300) response.body += piece;
-            else if (!sink(piece)) break;
+            if (reply.status >= 300)
+                response.body += piece;
+            else if (!sink(piece))
+                break;
         }
         return response;
     }

@@ -10,7 +10,8 @@ namespace ppcs::testing {
 
 namespace bp = boost::process;
 
-ProcessResult runProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int timeLimitSeconds) {
+ProcessResult runProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                         int timeLimitSeconds) {
     ProcessResult result;
     boost::asio::io_context io;
     std::future<std::string> out;
@@ -28,7 +29,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::map<st
         result.err = argv[0] + ": not found on PATH\n";
         return result;
     }
-    bp::child child(program, bp::args(args), childEnv, bp::std_in < bp::null, bp::std_out > out, bp::std_err > err, io,
+    bp::child child(program, bp::args(args), childEnv, bp::std_in<bp::null, bp::std_out> out, bp::std_err > err, io,
                     bp::on_exit([&exitCode](int code, const std::error_code&) { exitCode = code; }));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeLimitSeconds);
     io.run_until(deadline);

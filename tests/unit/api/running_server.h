@@ -36,7 +36,10 @@ public:
     Result<std::vector<jobs::JobRecord>> listJobs(int) override { return stub(); }
     Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t) override { return stub(); }
     Result<jobs::PruneReport> pruneJobs(std::optional<int>) override { return stub(); }
-    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest&, const cluster::Progress&, const std::function<bool()>&) override { return stub(); }
+    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest&, const cluster::Progress&,
+                                       const std::function<bool()>&) override {
+        return stub();
+    }
     void requestStop() override {}
 
 private:

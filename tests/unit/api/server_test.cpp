@@ -1,6 +1,8 @@
 // A real ApiClient against a real in-process ApiServer on a free loopback port, with the
 // daemon's services faked.
 
+#include "api/server.h"
+
 #include <httplib.h>
 
 #include <atomic>
@@ -11,7 +13,6 @@
 #include "common/files.h"
 #include "common/strings.h"
 #include "support/test_paths.h"
-#include "api/server.h"
 #include "unit/api/running_server.h"
 
 using namespace ppcs;
@@ -51,7 +52,9 @@ public:
         scaleAsked.push_back(request.name);
         return makeError(ErrorCode::conflict, "a job is running");
     }
-    Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override { return cluster::DownReport{}; }
+    Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override {
+        return cluster::DownReport{};
+    }
     Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) override { return clusterStatus(name); }
     Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override {
         statusAsked.push_back(name);
@@ -82,7 +85,8 @@ public:
         statusAsked.push_back(name);
         return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     }
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events, const std::function<bool()>&) override {
+    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
+                                    const std::function<bool()>&) override {
         lastJob = request;
         events("job-id", "7");
         events("stdout", "out-1\n");
@@ -114,7 +118,8 @@ public:
         return jobs::PruneReport{3, keep.value_or(1000)};
     }
     std::vector<int> pruneAsked;
-    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress, const std::function<bool()>&) override {
+    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
+                                       const std::function<bool()>&) override {
         lastCopy = request;
         progress("copy", "copying");
         jobs::CopyReport report{request.localPath, request.remotePath, {2, 1, 10, 0}, 1};
@@ -156,7 +161,8 @@ TEST_CASE("build progress streams to the client in order, then the outcome", "[a
     std::vector<std::string> seen;
     image::BuildRequest request;
     request.imageRef = "ppcs-test:unit";
-    auto outcome = running.client().build(request, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + " " + text); });
+    auto outcome = running.client().build(
+        request, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + " " + text); });
     REQUIRE(outcome);
     CHECK(outcome->imageId == "sha256:built");
     CHECK(seen == std::vector<std::string>{"build Step 1/3", "build Step 2/3", "build Step 3/3"});
@@ -244,7 +250,9 @@ TEST_CASE("API messages round-trip", "[api]") {
 TEST_CASE("cluster routes stream their result and pass errors through", "[api]") {
     RunningServer running;
     std::vector<std::string> seen;
-    auto status = running.client().up(UpRequest{{"demo", 3, 0}, 60}, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + ": " + text); });
+    auto status = running.client().up(UpRequest{{"demo", 3, 0}, 60}, [&seen](const std::string& phase, const std::string& text) {
+        seen.push_back(phase + ": " + text);
+    });
     REQUIRE(status);
     CHECK(seen == std::vector<std::string>{"tasks: 1/1 nodes running"});
     CHECK(status->name == "demo");
@@ -304,11 +312,12 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     httplib::Headers auth{{"Authorization", "Bearer good-token"}};
     CHECK(raw.Get("/v1/jobs/abc", auth)->status == 400);
     CHECK(raw.Get("/v1/jobs?limit=-4", auth)->status == 400);
-    for (std::string body : {R"({"program":"x","np":-3})", R"({"program":"x","args":"notalist"})", R"({"program":"x","args":[1,2]})",
-                             R"({"program":"-rf"})", R"({"program":"x","local_path":"relative/p"})", R"({"program":"x","exe":"../../bin/sh"})",
-                             R"({"program":"x","cluster":"../x"})", R"({"program":"x","timeout_seconds":-1})", R"({"program":"x","env":["1A=b"]})",
-                             R"({"program":"x","env":"A=b"})", R"({"program":"x","env":[7]})", R"({"program":"x","workdir":"../.."})",
-                             R"({"program":"x","output_dir":"relative/out"})"}) {
+    for (std::string body :
+         {R"({"program":"x","np":-3})", R"({"program":"x","args":"notalist"})", R"({"program":"x","args":[1,2]})",
+          R"({"program":"-rf"})", R"({"program":"x","local_path":"relative/p"})", R"({"program":"x","exe":"../../bin/sh"})",
+          R"({"program":"x","cluster":"../x"})", R"({"program":"x","timeout_seconds":-1})", R"({"program":"x","env":["1A=b"]})",
+          R"({"program":"x","env":"A=b"})", R"({"program":"x","env":[7]})", R"({"program":"x","workdir":"../.."})",
+          R"({"program":"x","output_dir":"relative/out"})"}) {
         INFO(body);
         CHECK(raw.Post("/v1/jobs/run", auth, body, "application/json")->status == 400);
     }
@@ -318,7 +327,8 @@ TEST_CASE("a copy request travels with its direction and paths, and bad ones are
     RunningServer running;
     std::vector<std::string> progress;
     jobs::CopyRequest request{"demo", jobs::CopyDirection::outOfCluster, "/tmp/out dir", "jobs/7"};
-    auto report = running.client().copy(request, [&](const std::string& phase, const std::string& text) { progress.push_back(phase + ":" + text); });
+    auto report = running.client().copy(
+        request, [&](const std::string& phase, const std::string& text) { progress.push_back(phase + ":" + text); });
     REQUIRE(report);
     CHECK(report->tally.files == 2);
     CHECK(report->tally.bytes == 10);
@@ -329,9 +339,12 @@ TEST_CASE("a copy request travels with its direction and paths, and bad ones are
     running.services.lastCopy = {};
     httplib::Client raw("127.0.0.1", running.port);
     httplib::Headers auth{{"Authorization", "Bearer good-token"}};
-    for (std::string body : {R"({"direction":"sideways","local_path":"/tmp/x","remote_path":"a"})", R"({"direction":"in","local_path":"rel","remote_path":"a"})",
-                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"../etc"})", R"({"direction":"in","local_path":"/tmp/x","remote_path":"/etc"})",
-                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"a","extra":1})", R"({"direction":"out","local_path":"/tmp/x","cluster":"../x"})"}) {
+    for (std::string body : {R"({"direction":"sideways","local_path":"/tmp/x","remote_path":"a"})",
+                             R"({"direction":"in","local_path":"rel","remote_path":"a"})",
+                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"../etc"})",
+                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"/etc"})",
+                             R"({"direction":"in","local_path":"/tmp/x","remote_path":"a","extra":1})",
+                             R"({"direction":"out","local_path":"/tmp/x","cluster":"../x"})"}) {
         INFO(body);
         CHECK(raw.Post("/v1/files/copy", auth, body, "application/json")->status == 400);
     }
@@ -381,7 +394,7 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
     }
     CHECK(checked > 35);
     CHECK(running.services.lastRequest.imageRef == image::kDefaultImageRef);  // no build reached the service
-    CHECK(running.services.lastJob.program.empty());                        // no run either
+    CHECK(running.services.lastJob.program.empty());                          // no run either
     CHECK(running.services.statusAsked.empty());
     CHECK(running.services.cancelAsked.empty());
     CHECK(running.services.scaleAsked.empty());

@@ -1,8 +1,9 @@
 // The shell connection's pieces that need no socket: frames, the request body, the upgrade parse.
 
+#include "api/shell_protocol.h"
+
 #include <catch2/catch.hpp>
 
-#include "api/shell_protocol.h"
 #include "api/upgrade_request.h"
 
 using namespace ppcs;
@@ -18,8 +19,9 @@ std::string header(std::uint8_t type, std::uint32_t length) {
 }  // namespace
 
 TEST_CASE("frames come out as they went in, whatever the pieces they arrive in", "[api][shell]") {
-    std::string stream = encodeFrame(FrameType::input, "ls -l\r") + encodeResizeFrame(101, 33) + encodeFrame(FrameType::inputEnd, "") +
-                         encodeFrame(FrameType::output, std::string("\0\x01\xff", 3)) + encodeExitFrame(-2) + encodeFrame(FrameType::failure, "gone");
+    std::string stream = encodeFrame(FrameType::input, "ls -l\r") + encodeResizeFrame(101, 33) +
+                         encodeFrame(FrameType::inputEnd, "") + encodeFrame(FrameType::output, std::string("\0\x01\xff", 3)) +
+                         encodeExitFrame(-2) + encodeFrame(FrameType::failure, "gone");
     CHECK(stream.substr(0, 5) == header(1, 6));
     for (std::size_t step : {std::size_t{1}, std::size_t{2}, std::size_t{7}, stream.size()}) {
         FrameDecoder decoder;
@@ -111,9 +113,9 @@ TEST_CASE("shell requests are read strictly", "[api][shell]") {
     CHECK(decoded->term == "xterm-256color");
 
     CHECK(decodeShellRequest("{}", "demo"));
-    for (const char* bad : {"", "[]", "{", R"({"nodes":1})", R"({"node":"1"})", R"({"node":-1})", R"({"node":100000})", R"({"command":"ls"})",
-                            R"({"command":[1]})", R"({"command":["a\u0000b"]})", R"({"tty":true})", R"({"tty":true,"stdin":true,"cols":10001})",
-                            R"({"term":"x;rm"})", R"({"cols":1.5})"}) {
+    for (const char* bad : {"", "[]", "{", R"({"nodes":1})", R"({"node":"1"})", R"({"node":-1})", R"({"node":100000})",
+                            R"({"command":"ls"})", R"({"command":[1]})", R"({"command":["a\u0000b"]})", R"({"tty":true})",
+                            R"({"tty":true,"stdin":true,"cols":10001})", R"({"term":"x;rm"})", R"({"cols":1.5})"}) {
         INFO(bad);
         auto refused = decodeShellRequest(bad, "demo");
         REQUIRE_FALSE(refused);
@@ -123,8 +125,9 @@ TEST_CASE("shell requests are read strictly", "[api][shell]") {
 }
 
 TEST_CASE("an upgrade request is told apart from other requests", "[api][shell]") {
-    auto upgrade = parseUpgradeRequest("POST /v1/clusters/demo/shell?x=1 HTTP/1.1\r\nHost: a\r\nUPGRADE:  ppcs-shell/1 \r\n"
-                                       "Authorization: Bearer t\r\n\r\n{\"node\":1}");
+    auto upgrade = parseUpgradeRequest(
+        "POST /v1/clusters/demo/shell?x=1 HTTP/1.1\r\nHost: a\r\nUPGRADE:  ppcs-shell/1 \r\n"
+        "Authorization: Bearer t\r\n\r\n{\"node\":1}");
     REQUIRE(upgrade);
     CHECK(upgrade->method == "POST");
     CHECK(upgrade->path == "/v1/clusters/demo/shell");
@@ -132,7 +135,7 @@ TEST_CASE("an upgrade request is told apart from other requests", "[api][shell]"
     CHECK(upgrade->headers["authorization"] == "Bearer t");
     CHECK(upgrade->early == "{\"node\":1}");
     CHECK_FALSE(parseUpgradeRequest("GET /v1/version HTTP/1.1\r\nHost: a\r\n\r\n"));
-    CHECK_FALSE(parseUpgradeRequest("GET /v1/version HTTP/1.1\r\nUpgrade: x\r\n"));   // no end of headers
+    CHECK_FALSE(parseUpgradeRequest("GET /v1/version HTTP/1.1\r\nUpgrade: x\r\n"));  // no end of headers
     CHECK_FALSE(parseUpgradeRequest("garbage\r\nUpgrade: x\r\n\r\n"));
     CHECK_FALSE(parseUpgradeRequest("POST / HTTP/1.1\r\nno colon here\r\nUpgrade: x\r\n\r\n"));
     CHECK_FALSE(parseUpgradeRequest("POST / FTP/1\r\nUpgrade: x\r\n\r\n"));

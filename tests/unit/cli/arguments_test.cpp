@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
@@ -40,7 +39,8 @@ int lineCount(const std::string& text) {
 TEST_CASE("bad command lines give one line and exit 2, and change nothing", "[cli]") {
     std::string stateDir = freshStateDir();
     // The hostile-input corpus: one JSON array of arguments per line.
-    std::vector<std::vector<std::string>> badArguments{{}, {"build", "--no-such-flag"}, {"build", "extra-positional"}, {"daemon"}};
+    std::vector<std::vector<std::string>> badArguments{
+        {}, {"build", "--no-such-flag"}, {"build", "extra-positional"}, {"daemon"}};
     auto corpus = ppcs::readFile(ppcs::testing::dataFile("hostile/cli_args.jsonl"));
     REQUIRE(corpus);
     for (const auto& line : ppcs::split(*corpus, '\n'))
@@ -61,9 +61,13 @@ TEST_CASE("bad command lines give one line and exit 2, and change nothing", "[cl
 
 TEST_CASE("--help works everywhere and starts nothing", "[cli]") {
     std::string stateDir = freshStateDir();
-    for (std::vector<std::string> arguments : {std::vector<std::string>{"--help"}, {"build", "--help"}, {"daemon", "--help"}, {"daemon", "status", "--help"},
-                                                {"jobs", "--limit", "5", "--help"}, {"--json", "jobs", "--limit", "5", "--help"},
-                                                {"jobs", "prune", "--keep", "5", "--help"}}) {
+    for (std::vector<std::string> arguments : {std::vector<std::string>{"--help"},
+                                               {"build", "--help"},
+                                               {"daemon", "--help"},
+                                               {"daemon", "status", "--help"},
+                                               {"jobs", "--limit", "5", "--help"},
+                                               {"--json", "jobs", "--limit", "5", "--help"},
+                                               {"jobs", "prune", "--keep", "5", "--help"}}) {
         arguments.insert(arguments.begin(), ppcs::testing::cliBinary());
         auto result = runProcess(arguments, {{"PPCS_STATE_DIR", stateDir}}, 20);
         CHECK(result.exitCode == 0);
@@ -99,7 +103,7 @@ TEST_CASE("a daemon whose binary was replaced is restarted by the next command",
     std::string first = pidOf();
     REQUIRE_FALSE(first.empty());
     REQUIRE(runProcess({ppcs::testing::cliBinary(), "version"}, env, 30).exitCode == 0);
-    CHECK(pidOf() == first);  // same binary: same daemon
+    CHECK(pidOf() == first);                                                    // same binary: same daemon
     REQUIRE(std::system(("touch -d '+1 minute' " + daemonCopy).c_str()) == 0);  // an upgrade
     REQUIRE(runProcess({ppcs::testing::cliBinary(), "version"}, env, 30).exitCode == 0);
     std::string second = pidOf();

@@ -1,10 +1,11 @@
 // `ppcs-cluster shell` options: from the command line to the request ppcsd gets, and the usage
 // errors, without a daemon.
 
+#include "cli/shell_command.h"
+
 #include <catch2/catch.hpp>
 
 #include "cli/command_line.h"
-#include "cli/shell_command.h"
 
 using namespace ppcs;
 using namespace ppcs::cli;
@@ -26,7 +27,8 @@ LocalTerminal terminal(int cols = 101, int rows = 33) { return LocalTerminal{tru
 TEST_CASE("shell words after -- are the command's, untouched by option parsing", "[cli][shell]") {
     GlobalOptions global;
     Action action;
-    CHECK(parse({"shell", "--name", "demo", "--node", "2", "--", "sh", "-c", "exit 5", "--name", "x"}, global, action) == kRunAction);
+    CHECK(parse({"shell", "--name", "demo", "--node", "2", "--", "sh", "-c", "exit 5", "--name", "x"}, global, action) ==
+          kRunAction);
     CHECK(global.runCommandGiven);
     CHECK(global.runWords == std::vector<std::string>{"sh", "-c", "exit 5", "--name", "x"});
     CHECK(action);
@@ -45,8 +47,11 @@ TEST_CASE("shell words after -- are the command's, untouched by option parsing",
 }
 
 TEST_CASE("shell command lines that are usage errors", "[cli][shell]") {
-    for (std::vector<std::string> bad : {std::vector<std::string>{"shell", "hostname"}, {"shell", "--node"}, {"shell", "--node", "two"},
-                                         {"shell", "--nodes", "2"}, {"shell", "--name"}}) {
+    for (std::vector<std::string> bad : {std::vector<std::string>{"shell", "hostname"},
+                                         {"shell", "--node"},
+                                         {"shell", "--node", "two"},
+                                         {"shell", "--nodes", "2"},
+                                         {"shell", "--name"}}) {
         GlobalOptions global;
         Action action;
         INFO(bad.back());

@@ -24,7 +24,8 @@ ObservedCluster completeCluster(std::uint64_t replicas, const std::string& subne
 }  // namespace
 
 TEST_CASE("cluster names, node counts and slots are validated", "[cluster][spec]") {
-    for (std::string bad : std::vector<std::string>{"", "Demo", "1demo", "demo_x", "demo.x", "de mo", "demo;rm", std::string(41, 'a'), "../x"}) {
+    for (std::string bad :
+         std::vector<std::string>{"", "Demo", "1demo", "demo_x", "demo.x", "de mo", "demo;rm", std::string(41, 'a'), "../x"}) {
         INFO(bad);
         CHECK(validateClusterName(bad).error().code == ErrorCode::usage);
     }
@@ -45,8 +46,8 @@ TEST_CASE("plans: create, no-op, scale, refuse", "[cluster][plan]") {
         nothing.name = "demo";
         auto plan = planUp(spec, nothing);
         CHECK_FALSE(plan.refusal);
-        CHECK(plan.steps == std::vector<Step>{Step::createNetwork, Step::createVolume, Step::createKeySecret, Step::createHeadService,
-                                              Step::createNodeService, Step::makeReady});
+        CHECK(plan.steps == std::vector<Step>{Step::createNetwork, Step::createVolume, Step::createKeySecret,
+                                              Step::createHeadService, Step::createNodeService, Step::makeReady});
     }
     SECTION("a volume kept by down is reused") {
         ObservedCluster onlyVolume;
@@ -56,7 +57,9 @@ TEST_CASE("plans: create, no-op, scale, refuse", "[cluster][plan]") {
         CHECK(std::find(plan.steps.begin(), plan.steps.end(), Step::createVolume) == plan.steps.end());
     }
     SECTION("same size: only verify") { CHECK(planUp(spec, completeCluster(3)).steps == std::vector<Step>{Step::makeReady}); }
-    SECTION("other size: scale") { CHECK(planUp(spec, completeCluster(5)).steps == std::vector<Step>{Step::scaleNodes, Step::makeReady}); }
+    SECTION("other size: scale") {
+        CHECK(planUp(spec, completeCluster(5)).steps == std::vector<Step>{Step::scaleNodes, Step::makeReady});
+    }
     SECTION("half there: refuse and say what is missing") {
         auto broken = completeCluster(3);
         broken.network.reset();

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "cluster/hostfile.h"
+
+#include <catch2/catch.hpp>
 
 using namespace ppcs;
 using namespace ppcs::cluster;
@@ -53,7 +53,8 @@ TEST_CASE("hostfile parsing refuses what Open MPI would misread", "[cluster][hos
 }
 
 TEST_CASE("the cluster hostfile lists the head first and round-trips", "[cluster][hostfile]") {
-    std::vector<HostEntry> entries{{"10.128.0.2", 2, "demo-head"}, {"10.128.0.3", 2, "demo-node-1"}, {"10.128.0.4", 4, "demo-node-2"}};
+    std::vector<HostEntry> entries{
+        {"10.128.0.2", 2, "demo-head"}, {"10.128.0.3", 2, "demo-node-1"}, {"10.128.0.4", 4, "demo-node-2"}};
     auto text = renderHostfile("demo", entries);
     REQUIRE(text);
     CHECK(*text ==

@@ -1,10 +1,11 @@
 // Hosts of a swarm seen through a fake manager engine: who can get the image, and who is named
 // when one cannot. Placement limits and the host messages, from bad input up.
 
+#include "cluster/hosts.h"
+
 #include <catch2/catch.hpp>
 
 #include "api/host_messages.h"
-#include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "docker/codecs.h"
 #include "support/fake_transport.h"
@@ -18,10 +19,12 @@ namespace {
 // n1 is the manager ppcsd talks to; n2 is registered at a socket that does not exist; n3 has
 // no endpoint; n4 is down and n5 drained (neither receives tasks).
 const char* kNodes = R"([
-  {"ID":"n1","Version":{"Index":7},"Description":{"Hostname":"alpha","Resources":{"NanoCPUs":4000000000,"MemoryBytes":8589934592}},
+  {"ID":"n1","Version":{"Index":7},
+   "Description":{"Hostname":"alpha","Resources":{"NanoCPUs":4000000000,"MemoryBytes":8589934592}},
    "Spec":{"Role":"manager","Availability":"active"},"Status":{"State":"ready","Addr":"10.1.0.1"}},
   {"ID":"n2","Version":{"Index":9},"Description":{"Hostname":"beta","Resources":{"NanoCPUs":2000000000}},
-   "Spec":{"Role":"worker","Availability":"active","Labels":{"ppcs.host":"b","ppcs.endpoint":"unix:///nonexistent/ppcs-test/b.sock"}},
+   "Spec":{"Role":"worker","Availability":"active",
+           "Labels":{"ppcs.host":"b","ppcs.endpoint":"unix:///nonexistent/ppcs-test/b.sock"}},
    "Status":{"State":"ready","Addr":"10.1.0.2"}},
   {"ID":"n3","Description":{"Hostname":"gamma"},"Spec":{"Role":"worker","Availability":"active"},"Status":{"State":"ready"}},
   {"ID":"n4","Description":{"Hostname":"delta"},"Spec":{"Role":"worker","Availability":"active"},"Status":{"State":"down"}},
@@ -31,7 +34,8 @@ const char* kNodes = R"([
 std::shared_ptr<FakeTransport> managerWithNodes() {
     auto transport = std::make_shared<FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    transport->expectJson("GET", "/v1.41/info", 200, R"({"NCPU":4,"Swarm":{"LocalNodeState":"active","NodeID":"n1","ControlAvailable":true}})");
+    transport->expectJson("GET", "/v1.41/info", 200,
+                          R"({"NCPU":4,"Swarm":{"LocalNodeState":"active","NodeID":"n1","ControlAvailable":true}})");
     transport->expectJson("GET", "/v1.41/nodes", 200, kNodes);
     return transport;
 }
@@ -68,15 +72,15 @@ TEST_CASE("a host that lacks the image and cannot get it is named before anythin
     REQUIRE(hosts);
     CHECK(hosts->engineFor("n1") == &*local);
     CHECK(hosts->engineFor("n2") == nullptr);
-    CHECK(hosts->unreachableReason("n2").find("cannot reach the docker engine at unix:///nonexistent/ppcs-test/b.sock") != std::string::npos);
+    CHECK(hosts->unreachableReason("n2").find("cannot reach the docker engine at unix:///nonexistent/ppcs-test/b.sock") !=
+          std::string::npos);
     CHECK(hosts->unreachableReason("n3").find("no engine endpoint registered") != std::string::npos);
     CHECK(hosts->displayName("n2") == "b");
     CHECK(hosts->displayName("n3") == "gamma");
 
     std::vector<std::string> progress;
-    auto ensured = ensureImageOnHosts(*hosts, *local, "sha256:0123456789abcdef0123456789", [&](const std::string&, const std::string& text) {
-        progress.push_back(text);
-    });
+    auto ensured = ensureImageOnHosts(*hosts, *local, "sha256:0123456789abcdef0123456789",
+                                      [&](const std::string&, const std::string& text) { progress.push_back(text); });
     REQUIRE_FALSE(ensured);
     CHECK(ensured.error().code == ErrorCode::unavailable);
     const auto& message = ensured.error().message;
@@ -92,9 +96,11 @@ TEST_CASE("a host that lacks the image and cannot get it is named before anythin
 TEST_CASE("on a single host the image is never copied", "[cluster][hosts]") {
     auto transport = std::make_shared<FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    transport->expectJson("GET", "/v1.41/info", 200, R"({"Swarm":{"LocalNodeState":"active","NodeID":"n1","ControlAvailable":true}})");
+    transport->expectJson("GET", "/v1.41/info", 200,
+                          R"({"Swarm":{"LocalNodeState":"active","NodeID":"n1","ControlAvailable":true}})");
     transport->expectJson("GET", "/v1.41/nodes", 200,
-                          R"([{"ID":"n1","Description":{"Hostname":"alpha"},"Spec":{"Role":"manager","Availability":"active"},"Status":{"State":"ready"}}])");
+                          R"([{"ID":"n1","Description":{"Hostname":"alpha"},"Spec":{"Role":"manager","Availability":"active"},)"
+                          R"("Status":{"State":"ready"}}])");
     auto local = docker::EngineClient::connect(transport);
     REQUIRE(local);
     auto hosts = HostEngines::discover(*local);
@@ -113,7 +119,8 @@ TEST_CASE("placement limits: --per-host and the hosts that can hold the nodes", 
     auto tooMany = validatePlacement(7, 2, 3);
     REQUIRE_FALSE(tooMany);
     CHECK(tooMany.error().code == ErrorCode::usage);
-    CHECK(tooMany.error().message == "7 nodes at --per-host 2 need 4 hosts, and the swarm has 3 ready: add hosts, raise --per-host or ask for fewer nodes");
+    CHECK(tooMany.error().message ==
+          "7 nodes at --per-host 2 need 4 hosts, and the swarm has 3 ready: add hosts, raise --per-host or ask for fewer nodes");
     docker::ServiceSpec spec;
     spec.name = "c_mpinode";
     spec.maxPerNode = 2;
@@ -144,10 +151,12 @@ TEST_CASE("host requests over the API are checked like the CLI's arguments", "[c
     REQUIRE(hosts->size() == 1);
     CHECK((*hosts)[0].memoryBytes == 1LL << 33);
     CHECK((*hosts)[0].image == "missing");
-    CHECK(*api::decodeJoinCommand(api::encodeJoinCommand("docker swarm join --token T a:2377")) == "docker swarm join --token T a:2377");
+    CHECK(*api::decodeJoinCommand(api::encodeJoinCommand("docker swarm join --token T a:2377")) ==
+          "docker swarm join --token T a:2377");
 }
 
-TEST_CASE("registries are HOST[:PORT], and a push sends anonymous credentials and returns the digest", "[cluster][hosts][registry]") {
+TEST_CASE("registries are HOST[:PORT], and a push sends anonymous credentials and returns the digest",
+          "[cluster][hosts][registry]") {
     for (const char* good : {"", "reg", "10.0.0.4:5000", "registry.example-1.org:443"}) CHECK(validateRegistry(good));
     for (const char* bad : {"http://reg:5000", "reg:5000/path", "reg:0", "reg:65536", "reg:", "-reg", "reg:50a", "re g"}) {
         INFO(bad);

@@ -2,13 +2,14 @@
 // live one of another ppcsd is refused with its holder named, an expired one is taken over, and a
 // lost compare-and-swap ("update out of sequence") is read and decided again.
 
+#include "cluster/lease.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "cluster/cluster_manager.h"
-#include "cluster/lease.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
@@ -24,8 +25,8 @@ const LeaseSettings kNoRenewal{std::chrono::milliseconds(30000), std::chrono::ho
 std::string headJson(std::uint64_t version, const std::string& lease) {
     std::string labels = R"("ppcs.cluster":"demo","ppcs.role":"head")";
     if (!lease.empty()) labels += R"(,"ppcs.lease":")" + lease + "\"";
-    return R"({"ID":"h1","Version":{"Index":)" + std::to_string(version) + R"(},"Spec":{"Name":"demo_mpihead","Labels":{)" + labels +
-           R"(},"Mode":{"Replicated":{"Replicas":1}},"TaskTemplate":{"ContainerSpec":{"Image":"sha256:0123"}}}})";
+    return R"({"ID":"h1","Version":{"Index":)" + std::to_string(version) + R"(},"Spec":{"Name":"demo_mpihead","Labels":{)" +
+           labels + R"(},"Mode":{"Replicated":{"Replicas":1}},"TaskTemplate":{"ContainerSpec":{"Image":"sha256:0123"}}}})";
 }
 
 std::string leaseOf(const std::string& owner, const std::string& operation, std::int64_t expiresAtMs) {
@@ -151,7 +152,8 @@ TEST_CASE("a lost compare-and-swap reads the service again and decides on what i
     SECTION("another ppcsd took it in between: refused") {
         auto transport = engineWithHead(5, "");
         transport->expectJson("POST", "/v1.41/services/h1/update", 500, kOutOfSequence);
-        transport->expectJson("GET", "/v1.41/services/h1", 200, headJson(6, leaseOf("other:99:bb", "heal", unixMillisNow() + 30000)));
+        transport->expectJson("GET", "/v1.41/services/h1", 200,
+                              headJson(6, leaseOf("other:99:bb", "heal", unixMillisNow() + 30000)));
         auto lease = ClusterLease::take(factoryFor(transport), "demo", "run", kNoRenewal, "me:1:aa");
         REQUIRE_FALSE(lease);
         CHECK(lease.error().code == ErrorCode::conflict);
@@ -208,7 +210,8 @@ TEST_CASE("operation locks refuse in process first, then by another ppcsd's leas
     // Read twice more: by the lock, to see whether the other ppcsd heals (it would wait for that),
     // and by busyWith.
     for (int read = 0; read < 2; ++read)
-        transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, leaseOf("other:99:bb", "bench", unixMillisNow() + 20000)) + "]");
+        transport->expectJson("GET", "/v1.41/services", 200,
+                              "[" + headJson(5, leaseOf("other:99:bb", "bench", unixMillisNow() + 20000)) + "]");
     OperationLocks locks(factoryFor(transport), kNoRenewal);
     auto refused = locks.acquire("demo", "scale");
     REQUIRE_FALSE(refused);
@@ -228,12 +231,13 @@ TEST_CASE("a job waits for another ppcsd's heal to write its hostfile, and is re
     std::int64_t now = unixMillisNow();
     auto healing = leaseOf("other:99:bb", "heal", now + 20000);
     auto released = leaseOf("other:99:bb", "heal", now - 1);
-    auto transport = engineWithHead(5, healing);                                          // the first try: refused
-    transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, healing) + "]");  // what the other one does: heal
+    auto transport = engineWithHead(5, healing);                                              // the first try: refused
+    transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, healing) + "]");   // what the other one does: heal
     transport->expectJson("GET", "/v1.41/services", 200, "[" + headJson(6, released) + "]");  // the second try
     transport->expectJson("GET", "/v1.41/services/h1", 200, headJson(6, released));
     transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
-    transport->expectJson("GET", "/v1.41/services/h1", 200, headJson(7, leaseOf(leaseOwnerId(), "run", now + 30000)));  // the release
+    transport->expectJson("GET", "/v1.41/services/h1", 200,
+                          headJson(7, leaseOf(leaseOwnerId(), "run", now + 30000)));  // the release
     transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
     OperationLocks locks(factoryFor(transport), kNoRenewal);
     {

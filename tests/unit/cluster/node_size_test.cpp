@@ -3,6 +3,8 @@
 // (Resources and Mounts, as a fake transport records the request body), the API messages, the
 // checks against the swarm's hosts, and the report of a rank killed for running out of memory.
 
+#include "cluster/node_size.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +17,6 @@
 #include "cluster/cluster_manager.h"
 #include "cluster/host_folder.h"
 #include "cluster/hosts.h"
-#include "cluster/node_size.h"
 #include "cluster/spec.h"
 #include "jobs/oom_report.h"
 #include "support/fake_transport.h"
@@ -33,14 +34,17 @@ constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 std::shared_ptr<FakeTransport> swarmOf(const std::string& nodes) {
     auto transport = std::make_shared<FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    transport->expectJson("GET", "/v1.41/info", 200, R"({"NCPU":2,"Swarm":{"LocalNodeState":"active","NodeID":"n1","ControlAvailable":true}})");
+    transport->expectJson("GET", "/v1.41/info", 200,
+                          R"({"NCPU":2,"Swarm":{"LocalNodeState":"active","NodeID":"n1","ControlAvailable":true}})");
     transport->expectJson("GET", "/v1.41/nodes", 200, nodes);
     return transport;
 }
 
-const char* kOneHost = R"([{"ID":"n1","Description":{"Hostname":"alpha","Resources":{"NanoCPUs":2000000000,"MemoryBytes":8589934592}},
+const char* kOneHost =
+    R"([{"ID":"n1","Description":{"Hostname":"alpha","Resources":{"NanoCPUs":2000000000,"MemoryBytes":8589934592}},
    "Spec":{"Role":"manager","Availability":"active"},"Status":{"State":"ready"}}])";
-const char* kTwoHosts = R"([{"ID":"n1","Description":{"Hostname":"alpha","Resources":{"NanoCPUs":4000000000,"MemoryBytes":8589934592}},
+const char* kTwoHosts =
+    R"([{"ID":"n1","Description":{"Hostname":"alpha","Resources":{"NanoCPUs":4000000000,"MemoryBytes":8589934592}},
    "Spec":{"Role":"manager","Availability":"active"},"Status":{"State":"ready"}},
   {"ID":"n2","Description":{"Hostname":"beta","Resources":{"NanoCPUs":2000000000,"MemoryBytes":4294967296}},
    "Spec":{"Role":"worker","Availability":"active"},"Status":{"State":"ready"}}])";
@@ -129,15 +133,17 @@ TEST_CASE("--mount HOSTDIR[:PATH]: absolute paths, a documented default, no clas
     CHECK(validateHostMount({"/srv/in", "/home/mpiuser/work"}));
     CHECK_FALSE(parseHostMount(":/x", "/home/u"));
 
-    for (const char* target : {"/usr/local/var/mpishare", "/usr/local/var/mpishare/x", "/usr/local", "/usr", "/etc/x", "/tmp", "/", "/dev/shm",
-                               "/home/mpiuser", "/home/mpiuser/.ssh", "/proc", "relative", "/a/../b", "/a/./b", "/a//b", "/mnt/x/", ""}) {
+    for (const char* target :
+         {"/usr/local/var/mpishare", "/usr/local/var/mpishare/x", "/usr/local", "/usr", "/etc/x", "/tmp", "/", "/dev/shm",
+          "/home/mpiuser", "/home/mpiuser/.ssh", "/proc", "relative", "/a/../b", "/a/./b", "/a//b", "/mnt/x/", ""}) {
         INFO(target);
         auto checked = validateHostMount({"/srv/in", target});
         REQUIRE_FALSE(checked);
         CHECK(checked.error().code == ErrorCode::usage);
         CHECK(checked.error().message.find("--mount: PATH") == 0);
     }
-    CHECK(validateHostMount({"/", "/mnt/root"}).error().message.find("binding the host's whole file system") != std::string::npos);
+    CHECK(validateHostMount({"/", "/mnt/root"}).error().message.find("binding the host's whole file system") !=
+          std::string::npos);
     CHECK(validateHostMount({"/a:b", "/mnt/b"}).error().message == "--mount: the host folder cannot contain ':'");
     CHECK(validateHostMount({"srv", "/mnt/srv"}).error().message.find("must be an absolute path") != std::string::npos);
 }
@@ -192,7 +198,8 @@ TEST_CASE("the services' spec carries the limits, /dev/shm as a sized tmpfs and 
     REQUIRE(mounts.size() == 3);
     CHECK(mounts[0]["Type"] == "volume");
     CHECK(mounts[0]["Target"] == "/usr/local/var/mpishare");
-    CHECK(mounts[1] == json::parse(R"({"Type":"tmpfs","Target":"/dev/shm","TmpfsOptions":{"Mode":1023,"SizeBytes":1073741824}})"));
+    CHECK(mounts[1] ==
+          json::parse(R"({"Type":"tmpfs","Target":"/dev/shm","TmpfsOptions":{"Mode":1023,"SizeBytes":1073741824}})"));
     CHECK(mounts[2] == json::parse(R"({"Type":"bind","Source":"/srv/in","Target":"/mnt/in","ReadOnly":false})"));
     CHECK(body["Labels"]["ppcs.cpus"] == "1500000000");
     CHECK(body["Labels"]["ppcs.memory"] == "67108864");
@@ -258,10 +265,11 @@ TEST_CASE("up requests carry sizes and the mount, checked like the CLI's argumen
     CHECK(decoded->spec.mount.source == "/srv/in");
     CHECK(decoded->spec.mount.target == "/mnt/in");
     CHECK(decoded->spec.mount.everyHost);
-    for (const char* bad : {R"({"nodes":1,"memory_bytes":-5})", R"({"nodes":1,"memory_bytes":1024})", R"({"nodes":1,"nano_cpus":"1"})",
-                            R"({"nodes":1,"mount_source":"/srv"})", R"({"nodes":1,"mount_source":"/srv","mount_target":"/etc"})",
-                            R"({"nodes":1,"mount_source":"srv","mount_target":"/mnt/srv"})", R"({"nodes":1,"mount_every_host":true})",
-                            R"({"nodes":1,"shm_bytes":18446744073709551615})"}) {
+    for (const char* bad :
+         {R"({"nodes":1,"memory_bytes":-5})", R"({"nodes":1,"memory_bytes":1024})", R"({"nodes":1,"nano_cpus":"1"})",
+          R"({"nodes":1,"mount_source":"/srv"})", R"({"nodes":1,"mount_source":"/srv","mount_target":"/etc"})",
+          R"({"nodes":1,"mount_source":"srv","mount_target":"/mnt/srv"})", R"({"nodes":1,"mount_every_host":true})",
+          R"({"nodes":1,"shm_bytes":18446744073709551615})"}) {
         INFO(bad);
         auto refused = api::decodeUpRequest(bad);
         REQUIRE_FALSE(refused);
@@ -327,13 +335,16 @@ TEST_CASE("a rank killed for running out of memory is named with its node and th
     node.address = "10.128.0.4";
     node.containerId = "c2";
     node.nodeId = "n1";
-    CHECK(jobs::describeOomKill(node, "3", 64 * kMiB) == "rank 3 on demo-node-2 was killed: out of memory (limit 64 MiB), exit 137");
+    CHECK(jobs::describeOomKill(node, "3", 64 * kMiB) ==
+          "rank 3 on demo-node-2 was killed: out of memory (limit 64 MiB), exit 137");
     CHECK(jobs::describeOomKill(node, "", 0) == "a rank on demo-node-2 was killed: out of memory (no memory limit), exit 137");
 
     auto transport = swarmOf(kOneHost);
-    transport->expectJson("GET", "/v1.41/events", 200,
-                          "{\"Type\":\"container\",\"Action\":\"oom\",\"Actor\":{\"ID\":\"c2\",\"Attributes\":{\"ppcs.cluster\":\"demo\"}},\"timeNano\":5}\n"
-                          "{\"Type\":\"container\",\"Action\":\"oom\",\"Actor\":{\"ID\":\"other\",\"Attributes\":{}},\"timeNano\":6}\n");
+    transport->expectJson(
+        "GET", "/v1.41/events", 200,
+        "{\"Type\":\"container\",\"Action\":\"oom\",\"Actor\":{\"ID\":\"c2\",\"Attributes\":{\"ppcs.cluster\":\"demo\"}},"
+        "\"timeNano\":5}\n"
+        "{\"Type\":\"container\",\"Action\":\"oom\",\"Actor\":{\"ID\":\"other\",\"Attributes\":{}},\"timeNano\":6}\n");
     auto engine = docker::EngineClient::connect(transport);
     REQUIRE(engine);
     Member head;
@@ -351,7 +362,8 @@ TEST_CASE("a rank killed for running out of memory is named with its node and th
     CHECK(target.find("oom") != std::string::npos);
     CHECK(target.find("ppcs.cluster%3Ddemo") != std::string::npos);
 
-    auto crash = jobs::findCrash("mpirun noticed that process rank 3 with PID 0 on node 10.128.0.4 exited on signal 9 (Killed).\n");
+    auto crash =
+        jobs::findCrash("mpirun noticed that process rank 3 with PID 0 on node 10.128.0.4 exited on signal 9 (Killed).\n");
     REQUIRE(crash);
     CHECK(crash->rank == "3");
     CHECK(crash->signal == 9);

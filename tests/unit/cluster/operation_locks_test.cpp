@@ -1,10 +1,10 @@
 // Who may hold a cluster at once, inside one ppcsd (the lease across daemons is lease_test's).
 
+#include "cluster/operation_locks.h"
+
 #include <catch2/catch.hpp>
 #include <future>
 #include <thread>
-
-#include "cluster/operation_locks.h"
 
 using namespace ppcs;
 using namespace ppcs::cluster;

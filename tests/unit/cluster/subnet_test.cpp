@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "cluster/subnet.h"
+
+#include <catch2/catch.hpp>
 
 using namespace ppcs;
 using namespace ppcs::cluster;

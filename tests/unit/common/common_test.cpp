@@ -1,12 +1,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
-#include <cstdlib>
-#include <vector>
-#include <chrono>
-#include <thread>
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "common/files.h"
 #include "common/parallel.h"

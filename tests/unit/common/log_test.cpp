@@ -1,3 +1,5 @@
+#include "common/log.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 #include <string>
 
 #include "common/files.h"
-#include "common/log.h"
 
 using namespace ppcs;
 

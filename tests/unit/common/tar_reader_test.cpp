@@ -1,10 +1,11 @@
 // The streaming tar reader: archives fed in every split, PAX and GNU long names, links reported
 // as such, and damaged or truncated archives refused.
+#include "common/tar_reader.h"
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 
 #include "common/tar.h"
-#include "common/tar_reader.h"
 
 using namespace ppcs;
 
@@ -71,7 +72,8 @@ TEST_CASE("tar stream: an archive fed one byte at a time or whole gives the same
     for (std::size_t step : {std::size_t(1), std::size_t(7), std::size_t(512), archive.size()}) {
         Seen seen;
         auto reader = readerInto(seen);
-        for (std::size_t at = 0; at < archive.size(); at += step) REQUIRE(reader.feed(std::string_view(archive).substr(at, step)));
+        for (std::size_t at = 0; at < archive.size(); at += step)
+            REQUIRE(reader.feed(std::string_view(archive).substr(at, step)));
         REQUIRE(reader.finish());
         REQUIRE(seen.entries.size() == 4);
         CHECK(seen.entries[0].kind == TarStreamEntry::Kind::directory);
@@ -141,8 +143,9 @@ TEST_CASE("tar stream: damaged, truncated and hostile archives are refused", "[c
         CHECK_FALSE(reader.feed(header("p", 'x', pax.size()) + padded(pax)));
     }
     SECTION("a handler's error stops the reading") {
-        auto reader = TarStreamReader({[](const TarStreamEntry&) { return Status(makeError(ErrorCode::usage, "refused by the reader")); },
-                                       [](std::string_view) { return Status(); }, [] { return Status(); }});
+        auto reader =
+            TarStreamReader({[](const TarStreamEntry&) { return Status(makeError(ErrorCode::usage, "refused by the reader")); },
+                             [](std::string_view) { return Status(); }, [] { return Status(); }});
         auto fed = reader.feed(archive);
         REQUIRE_FALSE(fed);
         CHECK(fed.error().message == "refused by the reader");

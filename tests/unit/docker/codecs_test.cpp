@@ -1,8 +1,9 @@
+#include "docker/codecs.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/files.h"
 #include "common/strings.h"
-#include "docker/codecs.h"
 #include "support/test_paths.h"
 
 using namespace ppcs;
@@ -25,7 +26,8 @@ TEST_CASE("progress lines of a failing build recorded from a real engine", "[doc
 }
 
 TEST_CASE("pull and import status lines", "[docker][codecs]") {
-    auto pull = decodeProgressLine(R"({"status":"Downloading","progressDetail":{"current":5},"progress":"[==>  ] 5B/10B","id":"abc123"})");
+    auto pull = decodeProgressLine(
+        R"({"status":"Downloading","progressDetail":{"current":5},"progress":"[==>  ] 5B/10B","id":"abc123"})");
     REQUIRE(pull);
     CHECK(pull->text == "abc123: Downloading [==>  ] 5B/10B");
     auto imported = decodeProgressLine(R"({"status":"sha256:0123"})");

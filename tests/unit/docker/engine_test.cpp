@@ -1,7 +1,8 @@
+#include "docker/engine.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/files.h"
-#include "docker/engine.h"
 #include "docker/image_copy.h"
 #include "support/fake_transport.h"
 #include "support/test_paths.h"
@@ -48,11 +49,13 @@ TEST_CASE("errors name the endpoint, the status and the engine's message", "[doc
     auto transport = transportWithPing();
     auto engine = EngineClient::connect(transport);
     REQUIRE(engine);
-    transport->expectJson("POST", "/v1.41/containers/create", 409, R"({"message":"Conflict. The container name \"/x\" is already in use"})");
+    transport->expectJson("POST", "/v1.41/containers/create", 409,
+                          R"({"message":"Conflict. The container name \"/x\" is already in use"})");
     auto created = engine->createContainer(ContainerSpec{"x", "img"});
     REQUIRE_FALSE(created);
     CHECK(created.error().code == ErrorCode::conflict);
-    CHECK(created.error().message == "POST /containers/create: engine 409: Conflict. The container name \"/x\" is already in use");
+    CHECK(created.error().message ==
+          "POST /containers/create: engine 409: Conflict. The container name \"/x\" is already in use");
     CHECK(transport->requests.back().target == "/v1.41/containers/create?name=x");
 }
 
@@ -73,7 +76,8 @@ TEST_CASE("a failing build step inside a 200 reply is an error", "[docker][engin
     auto built = engine->buildImage(params, [&progress](const std::string& line) { progress.push_back(line); });
     REQUIRE_FALSE(built);
     CHECK(built.error().message ==
-          "POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo building && false' returned a non-zero code: 1");
+          "POST /build: engine 200 with an error in the stream: The command '/bin/sh -c echo building && false' returned a "
+          "non-zero code: 1");
     CHECK(std::find(progress.begin(), progress.end(), "building") != progress.end());
     auto sent = transport->requestsTo("POST", "/v1.41/build");
     REQUIRE(sent.size() == 1);
@@ -85,7 +89,9 @@ TEST_CASE("a successful build is resolved to the full image ID", "[docker][engin
     auto transport = transportWithPing();
     auto engine = EngineClient::connect(transport);
     REQUIRE(engine);
-    transport->expect("POST", "/v1.41/build", FakeReply{200, {}, {"{\"stream\":\"Step 1/1 : FROM x\\n\"}\n{\"stream\":\"Successfully built 0123abcd\\n\"}\n"}});
+    transport->expect(
+        "POST", "/v1.41/build",
+        FakeReply{200, {}, {"{\"stream\":\"Step 1/1 : FROM x\\n\"}\n{\"stream\":\"Successfully built 0123abcd\\n\"}\n"}});
     transport->expectJson("GET", "/v1.41/images/0123abcd/json", 200, R"({"Id":"sha256:0123abcdfull"})");
     auto built = engine->buildImage(BuildParams{}, nullptr);
     REQUIRE(built);
@@ -121,8 +127,8 @@ TEST_CASE("DOCKER_HOST and host endpoints name a unix socket or a TCP address", 
     CHECK(tcp->host == "10.0.0.1");
     CHECK(tcp->port == 2375);
     CHECK(tcp->text() == "tcp://10.0.0.1:2375");
-    for (const char* bad : {"ssh://host", "unix://", "unix://relative/path", "tcp://host", "tcp://:2375", "tcp://host:0", "tcp://host:65536",
-                            "tcp://host:23x", "tcp://host:2375/path", "/var/run/docker.sock", ""}) {
+    for (const char* bad : {"ssh://host", "unix://", "unix://relative/path", "tcp://host", "tcp://:2375", "tcp://host:0",
+                            "tcp://host:65536", "tcp://host:23x", "tcp://host:2375/path", "/var/run/docker.sock", ""}) {
         auto parsed = parseEngineEndpoint(bad);
         INFO(bad);
         REQUIRE_FALSE(parsed);
@@ -134,8 +140,12 @@ TEST_CASE("DOCKER_HOST and host endpoints name a unix socket or a TCP address", 
 TEST_CASE("an image is loaded from a streamed source and an error line fails the load", "[docker]") {
     auto transport = std::make_shared<testing::FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    transport->expectJson("POST", "/v1.41/images/load", 200, R"({"stream":"Loaded image ID: sha256:abc"})" "\n");
-    transport->expectJson("POST", "/v1.41/images/load", 200, R"({"errorDetail":{"message":"unexpected EOF"},"error":"unexpected EOF"})" "\n");
+    transport->expectJson("POST", "/v1.41/images/load", 200,
+                          R"({"stream":"Loaded image ID: sha256:abc"})"
+                          "\n");
+    transport->expectJson("POST", "/v1.41/images/load", 200,
+                          R"({"errorDetail":{"message":"unexpected EOF"},"error":"unexpected EOF"})"
+                          "\n");
     auto engine = EngineClient::connect(transport);
     REQUIRE(engine);
     std::vector<std::string> pieces{"tar-", "bytes-", "here"};
@@ -157,7 +167,8 @@ TEST_CASE("a missing socket says the engine cannot be reached", "[docker][transp
     auto engine = EngineClient::connect(makeUnixSocketTransport("/nonexistent/ppcs-test/docker.sock"));
     REQUIRE_FALSE(engine);
     CHECK(engine.error().code == ErrorCode::unavailable);
-    CHECK(engine.error().message.find("cannot reach the docker engine at unix:///nonexistent/ppcs-test/docker.sock") != std::string::npos);
+    CHECK(engine.error().message.find("cannot reach the docker engine at unix:///nonexistent/ppcs-test/docker.sock") !=
+          std::string::npos);
 }
 
 TEST_CASE("names in paths cannot climb to another route", "[docker][engine]") {

@@ -1,8 +1,9 @@
+#include "docker/exec_demux.h"
+
 #include <catch2/catch.hpp>
 #include <random>
 
 #include "common/files.h"
-#include "docker/exec_demux.h"
 #include "support/test_paths.h"
 
 using namespace ppcs;

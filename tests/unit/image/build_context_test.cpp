@@ -1,3 +1,5 @@
+#include "image/build_context.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,7 +9,6 @@
 
 #include "image/apt_mirror.h"
 #include "image/base_image.h"
-#include "image/build_context.h"
 
 using namespace ppcs;
 using namespace ppcs::image;
@@ -84,7 +85,8 @@ TEST_CASE("bad build contexts are refused", "[image][context]") {
 
 TEST_CASE("image references", "[image]") {
     CHECK(*splitImageReference("ppcs-openmpi:latest") == std::make_pair(std::string("ppcs-openmpi"), std::string("latest")));
-    CHECK(*splitImageReference("localhost:5000/ppcs") == std::make_pair(std::string("localhost:5000/ppcs"), std::string("latest")));
+    CHECK(*splitImageReference("localhost:5000/ppcs") ==
+          std::make_pair(std::string("localhost:5000/ppcs"), std::string("latest")));
     for (std::string bad : {"", "Bad Name", "UPPER:case", "name:", ":tag", "a@sha256:x", "a:b:c!", "-lead:x"}) {
         INFO(bad);
         CHECK(splitImageReference(bad).error().code == ErrorCode::usage);
@@ -93,10 +95,11 @@ TEST_CASE("image references", "[image]") {
 
 TEST_CASE("the Debian mirror comes from the host's apt sources", "[image][mirror]") {
     SECTION("deb822 with security first") {
-        std::vector<AptSourceFile> files{{"/etc/apt/sources.list.d/debian.sources",
-                                          "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
-                                          "Components: main\n\nTypes: deb deb-src\n# comment\nURIs: http://mirror.example/debian/\n"
-                                          "Suites: bookworm bookworm-updates\nComponents: main\n"}};
+        std::vector<AptSourceFile> files{
+            {"/etc/apt/sources.list.d/debian.sources",
+             "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
+             "Components: main\n\nTypes: deb deb-src\n# comment\nURIs: http://mirror.example/debian/\n"
+             "Suites: bookworm bookworm-updates\nComponents: main\n"}};
         CHECK(*debianMirrorFromSources(files) == "http://mirror.example/debian");
     }
     SECTION("one-line format with options") {
@@ -106,8 +109,9 @@ TEST_CASE("the Debian mirror comes from the host's apt sources", "[image][mirror
         CHECK(*debianMirrorFromSources(files) == "https://ftp.example/debian");
     }
     SECTION("nothing usable") {
-        std::vector<AptSourceFile> files{{"/etc/apt/sources.list.d/node.list", "deb https://deb.nodesource.com/node_20.x nodistro main\n"},
-                                         {"/etc/apt/sources.list.d/x.sources", "Types: deb\nURIs: http://a/debian\nSuites: trixie\n"}};
+        std::vector<AptSourceFile> files{
+            {"/etc/apt/sources.list.d/node.list", "deb https://deb.nodesource.com/node_20.x nodistro main\n"},
+            {"/etc/apt/sources.list.d/x.sources", "Types: deb\nURIs: http://a/debian\nSuites: trixie\n"}};
         CHECK_FALSE(debianMirrorFromSources(files).has_value());
     }
 }

@@ -1,7 +1,8 @@
+#include "image/image_builder.h"
+
 #include <catch2/catch.hpp>
 
 #include "image/build_context.h"
-#include "image/image_builder.h"
 #include "support/fake_process_runner.h"
 #include "support/fake_transport.h"
 #include "support/test_paths.h"
@@ -41,8 +42,9 @@ std::string realContextHash() { return contextHash(*loadBuildContext(ppcs::testi
 TEST_CASE("an image matching its context hash is reused without building", "[image][builder]") {
     Harness harness;
     auto engine = harness.engine();
-    harness.transport->expectJson("GET", "/v1.41/images/ppcs-openmpi:latest/json", 200,
-                                  R"({"Id":"sha256:old","Config":{"Labels":{"ppcs.context-hash":")" + realContextHash() + R"("}}})");
+    harness.transport->expectJson(
+        "GET", "/v1.41/images/ppcs-openmpi:latest/json", 200,
+        R"({"Id":"sha256:old","Config":{"Labels":{"ppcs.context-hash":")" + realContextHash() + R"("}}})");
     ImageBuilder builder(engine, harness.runner);
     auto outcome = builder.build(harness.request(), harness.sink());
     REQUIRE(outcome);
@@ -57,8 +59,10 @@ TEST_CASE("a failed build leaves no tag behind", "[image][builder]") {
     auto engine = harness.engine();
     harness.transport->expectJson("GET", "/v1.41/images/ppcs-openmpi:latest/json", 404, R"({"message":"No such image"})");
     harness.transport->expectJson("GET", "/v1.41/images/debian:bookworm-slim/json", 200, R"({"Id":"sha256:base"})");
-    harness.transport->expect("POST", "/v1.41/build",
-                              FakeReply{200, {}, {"{\"stream\":\"Step 2/9 : RUN apt-get install\\n\"}\n{\"error\":\"E: Unable to locate package\"}\n"}});
+    harness.transport->expect(
+        "POST", "/v1.41/build",
+        FakeReply{
+            200, {}, {"{\"stream\":\"Step 2/9 : RUN apt-get install\\n\"}\n{\"error\":\"E: Unable to locate package\"}\n"}});
     ImageBuilder builder(engine, harness.runner);
     auto outcome = builder.build(harness.request(), harness.sink());
     REQUIRE_FALSE(outcome);
@@ -93,8 +97,12 @@ TEST_CASE("no base image, no registry, no debootstrap: one line naming the cause
     auto engine = harness.engine();
     harness.transport->expectJson("GET", "/v1.41/images/ppcs-openmpi:latest/json", 404, R"({"message":"No such image"})");
     harness.transport->expectJson("GET", "/v1.41/images/debian:bookworm-slim/json", 404, R"({"message":"No such image"})");
-    harness.transport->expect("POST", "/v1.41/images/create",
-                              FakeReply{500, {}, {R"({"message":"Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host"})"}});
+    harness.transport->expect(
+        "POST", "/v1.41/images/create",
+        FakeReply{
+            500,
+            {},
+            {R"({"message":"Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host"})"}});
     harness.runner.queue(makeError(ErrorCode::notFound, "'debootstrap' is not installed (not found on PATH)"));
     ImageBuilder builder(engine, harness.runner);
     auto outcome = builder.build(harness.request(), harness.sink());
@@ -114,7 +122,8 @@ TEST_CASE("an unreachable mirror is named with debootstrap's own words", "[image
     harness.transport->expectJson("GET", "/v1.41/images/debian:bookworm-slim/json", 404, R"({"message":"No such image"})");
     image::ProcessOutcome failed;
     failed.exitCode = 1;
-    failed.lastLines = "I: Retrieving InRelease\nE: Failed getting release file http://mirror.test/debian/dists/bookworm/InRelease\n";
+    failed.lastLines =
+        "I: Retrieving InRelease\nE: Failed getting release file http://mirror.test/debian/dists/bookworm/InRelease\n";
     harness.runner.queue(failed);
     auto request = harness.request();
     request.allowPull = false;
@@ -132,7 +141,8 @@ TEST_CASE("a debootstrap stopped at its time limit fails the build as a timeout,
     auto engine = harness.engine();
     harness.transport->expectJson("GET", "/v1.41/images/ppcs-openmpi:latest/json", 404, R"({"message":"No such image"})");
     harness.transport->expectJson("GET", "/v1.41/images/debian:bookworm-slim/json", 404, R"({"message":"No such image"})");
-    harness.runner.queue(makeError(ErrorCode::timeout, "debootstrap timed out after 1800 s: it and every process it started were stopped"));
+    harness.runner.queue(
+        makeError(ErrorCode::timeout, "debootstrap timed out after 1800 s: it and every process it started were stopped"));
     auto request = harness.request();
     request.allowPull = false;
     ImageBuilder builder(engine, harness.runner);

@@ -1,12 +1,11 @@
-#include <catch2/catch.hpp>
+#include "image/process_runner.h"
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "image/process_runner.h"
 
 using namespace ppcs;
 using namespace ppcs::image;
@@ -24,7 +23,8 @@ bool processAlive(const std::string& pid) {
 
 // The killed grandchild is re-parented and reaped by init: give that a bounded moment.
 bool aliveAfterReaping(const std::string& pid) {
-    for (int attempt = 0; attempt < 50 && processAlive(pid); ++attempt) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int attempt = 0; attempt < 50 && processAlive(pid); ++attempt)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return processAlive(pid);
 }
 

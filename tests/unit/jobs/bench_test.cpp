@@ -1,13 +1,16 @@
+#include "jobs/bench.h"
+
 #include <catch2/catch.hpp>
 
 #include "api/bench_messages.h"
-#include "jobs/bench.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
 
 TEST_CASE("pingpong output is parsed, and anything else refused", "[bench]") {
-    auto rows = parsePingpong("# pingpong: rank 0 on a, rank 1 on b\n# size(B) latency(us) bandwidth(MB/s) bibw(MB/s)\n1 5.50 0.18 0.35\n1024 9.10 210.00 380.25\n");
+    auto rows = parsePingpong(
+        "# pingpong: rank 0 on a, rank 1 on b\n# size(B) latency(us) bandwidth(MB/s) bibw(MB/s)\n1 5.50 0.18 0.35\n1024 9.10 "
+        "210.00 380.25\n");
     REQUIRE(rows);
     REQUIRE(rows->size() == 2);
     CHECK((*rows)[1].size == 1024);
@@ -19,7 +22,8 @@ TEST_CASE("pingpong output is parsed, and anything else refused", "[bench]") {
 }
 
 TEST_CASE("allgather_matvec's line is parsed", "[bench]") {
-    auto ok = parseAllgather("noise\nallgather_matvec: n=2000 ranks=8 repeat=10 time_per_iteration_ms=2.321 max_error=0.000e+00 verified\n");
+    auto ok = parseAllgather(
+        "noise\nallgather_matvec: n=2000 ranks=8 repeat=10 time_per_iteration_ms=2.321 max_error=0.000e+00 verified\n");
     REQUIRE(ok);
     CHECK(ok->ranks == 8);
     CHECK(ok->timeMs == Approx(2.321));
@@ -52,8 +56,9 @@ TEST_CASE("pairs slower than twice the median are flagged", "[bench]") {
 TEST_CASE("the plot has one line per pair in each panel, and the report round-trips", "[bench]") {
     BenchReport report;
     report.cluster = "demo";
-    report.pairs = {PairResult{"demo-node-1", "demo-node-2", {{1, 5, 0.2, 0.4}, {1024, 9, 200, 380}}, false, ""},
-                    PairResult{"demo-node-2", "demo-node-1", {{1, 6, 0.2, 0.4}, {1024, 10, 190, 370}}, true, "latency 2.1x the median"}};
+    report.pairs = {
+        PairResult{"demo-node-1", "demo-node-2", {{1, 5, 0.2, 0.4}, {1024, 9, 200, 380}}, false, ""},
+        PairResult{"demo-node-2", "demo-node-1", {{1, 6, 0.2, 0.4}, {1024, 10, 190, 370}}, true, "latency 2.1x the median"}};
     std::string svg = renderBenchSvg(report);
     CHECK(svg.rfind("<svg ", 0) == 0);
     std::size_t lines = 0;

@@ -2,6 +2,8 @@
 // never), `prune`, and writes that fail as on a full disk: each failure is returned with the
 // database's path and what was being recorded, and a job whose record cannot start never runs.
 
+#include "jobs/job_store.h"
+
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -10,7 +12,6 @@
 #include <memory>
 
 #include "jobs/job_runner.h"
-#include "jobs/job_store.h"
 #include "support/fake_transport.h"
 
 namespace ppcs::jobs {
@@ -176,11 +177,13 @@ TEST_CASE("a job whose record cannot be started is refused before anything reach
     request.program = "hello_world";
     std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
     std::vector<std::string> events;
-    auto outcome = runner.run(request, members, [&events](const std::string& phase, const std::string&) { events.push_back(phase); });
+    auto outcome =
+        runner.run(request, members, [&events](const std::string& phase, const std::string&) { events.push_back(phase); });
     REQUIRE_FALSE(outcome);
-    CHECK(outcome.error().message == "job not started: job store '" + scratch.path + "': record a new job: database or disk is full");
-    CHECK(events.empty());                              // no job id was announced
-    CHECK(transport->requests.size() == pinged);        // nothing was copied, built or launched
+    CHECK(outcome.error().message ==
+          "job not started: job store '" + scratch.path + "': record a new job: database or disk is full");
+    CHECK(events.empty());                        // no job id was announced
+    CHECK(transport->requests.size() == pinged);  // nothing was copied, built or launched
 }
 
 TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, and the job goes on", "[jobs][store]") {
@@ -194,8 +197,14 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
     transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e1"})");
     // Two pieces of stdout, each a frame of the exec stream: [1, 0, 0, 0, size (big-endian)] + payload.
     auto frame = [](const std::string& payload) {
-        std::string header{'\x01', 0, 0, 0, static_cast<char>(payload.size() >> 24), static_cast<char>((payload.size() >> 16) & 0xff),
-                           static_cast<char>((payload.size() >> 8) & 0xff), static_cast<char>(payload.size() & 0xff)};
+        std::string header{'\x01',
+                           0,
+                           0,
+                           0,
+                           static_cast<char>(payload.size() >> 24),
+                           static_cast<char>((payload.size() >> 16) & 0xff),
+                           static_cast<char>((payload.size() >> 8) & 0xff),
+                           static_cast<char>(payload.size() & 0xff)};
         return header + payload;
     };
     std::string big(64 * 1024, 'o');
@@ -221,7 +230,7 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
     CHECK(stdoutBytes == 2 * big.size());
     REQUIRE(warnings.size() == 1);
     std::string id = std::to_string(outcome->id);
-    CHECK(warnings[0] == "job " + id + ": its output can no longer be recorded: job store '" + scratch.path + "': store output of job " + id +
-                             ": database or disk is full");
+    CHECK(warnings[0] == "job " + id + ": its output can no longer be recorded: job store '" + scratch.path +
+                             "': store output of job " + id + ": database or disk is full");
     CHECK(scratch.store->get(outcome->id)->state == "finished");
 }

@@ -29,7 +29,8 @@ TEST_CASE("programs resolve in the documented order", "[jobs]") {
     CHECK(directory->kind == ProgramKind::makeDirectory);
     CHECK(directory->name == "project");
     request.localPath = "/home/u/notes.txt";
-    CHECK(resolveProgram(request, true, false).error().message.find("not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py") != std::string::npos);
+    CHECK(resolveProgram(request, true, false).error().message.find("not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py") !=
+          std::string::npos);
     request.localPath.clear();
     request.program = "/usr/bin/hostname";
     CHECK(resolveProgram(request, false, false)->kind == ProgramKind::imagePath);
@@ -49,7 +50,8 @@ TEST_CASE("an absolute path that is no local source runs the image's file, even 
         return resolveProgram(request, isRegularFile, false);
     };
     // localPath is what the CLI's realpath made of the program on this host.
-    for (auto [program, localPath, isFile] : {std::tuple{"/bin/hostname", "/usr/bin/hostname", true}, {"/usr/lib", "/usr/lib", false}}) {
+    for (auto [program, localPath, isFile] :
+         {std::tuple{"/bin/hostname", "/usr/bin/hostname", true}, {"/usr/lib", "/usr/lib", false}}) {
         INFO(program);
         auto resolved = resolveAt(program, localPath, isFile);
         REQUIRE(resolved);
@@ -59,15 +61,16 @@ TEST_CASE("an absolute path that is no local source runs the image's file, even 
     CHECK(resolveAt("/home/u/prog.c", "/home/u/prog.c", true)->kind == ProgramKind::cSource);
     auto relative = resolveAt("./hostname", "/home/u/hostname", true);
     REQUIRE_FALSE(relative);
-    CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py source") != std::string::npos);
+    CHECK(relative.error().message.find("is a local file but not a .c, .cc, .cpp, Fortran (.f, .f90, ...) or .py source") !=
+          std::string::npos);
 }
 
 TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[jobs]") {
     JobRequest request;
     auto argv = buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"hello_world", "a b", ";", "$(rm -rf /)"});
     REQUIRE(argv);
-    CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "20", "--hostfile", "/share/jobs/7/.ppcs-hostfile", "hello_world", "a b", ";",
-                                            "$(rm -rf /)"});
+    CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "20", "--hostfile", "/share/jobs/7/.ppcs-hostfile", "hello_world",
+                                            "a b", ";", "$(rm -rf /)"});
     request.np = 21;
     auto tooMany = buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"});
     REQUIRE_FALSE(tooMany);
@@ -77,8 +80,8 @@ TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[j
     request.tagOutput = true;
     auto mapped = buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"});
     REQUIRE(mapped);
-    CHECK(*mapped == std::vector<std::string>{"mpirun", "-n", "21", "--hostfile", "/share/jobs/7/.ppcs-hostfile", "--oversubscribe", "--map-by",
-                                              "ppr:3:node", "--tag-output", "x"});
+    CHECK(*mapped == std::vector<std::string>{"mpirun", "-n", "21", "--hostfile", "/share/jobs/7/.ppcs-hostfile",
+                                              "--oversubscribe", "--map-by", "ppr:3:node", "--tag-output", "x"});
     request.perNode = 2;
     CHECK_FALSE(buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"}));
     CHECK_FALSE(buildMpirunArgv(JobRequest{}, 0, 1, "/h", {"x"}));
@@ -107,13 +110,15 @@ TEST_CASE("a crashed rank is named with its node", "[jobs]") {
     std::string stderrText =
         "--------------------------------------------------------------------------\n"
         "mpirun noticed that process rank 3 with PID 0 on node 10.128.0.3 exited on signal 11 (Segmentation fault).\n";
-    CHECK(describeCrash(stderrText, members) == "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
+    CHECK(describeCrash(stderrText, members) ==
+          "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
     CHECK(describeCrash("all good\n", members).empty());
     // A job may print anything: a huge "node" token cannot exhaust the stack, and a report after
     // it is still found.
     std::string huge = "process rank 1 with PID 1 on node " + std::string(70000, 'x') + " exited on signal 9 (Killed)\n";
     CHECK(describeCrash(huge, members).empty());
-    CHECK(describeCrash(huge + stderrText, members) == "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
+    CHECK(describeCrash(huge + stderrText, members) ==
+          "rank 3 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)");
 }
 
 TEST_CASE("job records and output survive reopening the store", "[jobs][store]") {
@@ -209,7 +214,8 @@ TEST_CASE("ranks start in the job's folder unless --workdir says otherwise", "[j
     request.env = {"A=1 2", "B=$x"};
     auto argv = buildMpirunArgv(request, 4, 2, "/h", {"prog"}, "/share/jobs/7");
     REQUIRE(argv);
-    CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "4", "--hostfile", "/h", "--wdir", "/share/jobs/7", "-x", "A=1 2", "-x", "B=$x", "prog"});
+    CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "4", "--hostfile", "/h", "--wdir", "/share/jobs/7", "-x", "A=1 2",
+                                            "-x", "B=$x", "prog"});
 }
 
 TEST_CASE("a directory without a Makefile runs its entry script, shipped whole", "[jobs]") {
@@ -226,13 +232,15 @@ TEST_CASE("a directory without a Makefile runs its entry script, shipped whole",
     auto ambiguous = resolveProgram(request, false, false, two);
     REQUIRE_FALSE(ambiguous);
     CHECK(ambiguous.error().code == ErrorCode::usage);
-    CHECK(ambiguous.error().message == "'./bench' holds 2 .py scripts (helpers.py, main.py) and no Makefile: name the one to run with --exe");
+    CHECK(ambiguous.error().message ==
+          "'./bench' holds 2 .py scripts (helpers.py, main.py) and no Makefile: name the one to run with --exe");
     request.exe = "main.py";
     auto chosen = resolveProgram(request, false, false, two);
     REQUIRE(chosen);
     CHECK(chosen->entry == "main.py");
     request.exe = "other.py";
-    CHECK(resolveProgram(request, false, false, two).error().message == "'./bench' has no Python script 'other.py' (and no Makefile)");
+    CHECK(resolveProgram(request, false, false, two).error().message ==
+          "'./bench' has no Python script 'other.py' (and no Makefile)");
 
     request.exe.clear();
     auto none = resolveProgram(request, false, false, std::vector<std::string>{});

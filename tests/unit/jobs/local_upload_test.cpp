@@ -1,6 +1,8 @@
 // The local-tree tar stream: the same bytes TarWriter makes, pieces of bounded size however large
 // the files, links and special files refused, and an upload that a stop abandons.
 
+#include "jobs/local_upload.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +16,6 @@
 
 #include "common/files.h"
 #include "common/tar.h"
-#include "jobs/local_upload.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
@@ -144,7 +145,8 @@ TEST_CASE("links and special files are refused before anything is read", "[jobs]
     auto linked = LocalTarStream::open({scratch.path() + "/project", "p", {}});
     REQUIRE_FALSE(linked);
     CHECK(linked.error().code == ErrorCode::usage);
-    CHECK(linked.error().message == "'" + scratch.path() + "/project/passwd' is a link or special file: only plain files are copied");
+    CHECK(linked.error().message ==
+          "'" + scratch.path() + "/project/passwd' is a link or special file: only plain files are copied");
 
     REQUIRE(::unlink((scratch.path() + "/project/passwd").c_str()) == 0);
     REQUIRE(::mkfifo((scratch.path() + "/project/fifo").c_str(), 0644) == 0);

@@ -1,9 +1,10 @@
 // Where a job runs while a member of its cluster is replaced.
 
+#include "jobs/placement.h"
+
 #include <catch2/catch.hpp>
 
 #include "jobs/job_runner.h"
-#include "jobs/placement.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
@@ -23,7 +24,9 @@ cluster::Member member(int slot, bool ready, const std::string& state = "running
 }
 
 // head + 3 nodes, node-2 being replaced (its new task starting).
-std::vector<cluster::Member> healing() { return {member(0, true), member(1, true), member(2, false, "starting"), member(3, true)}; }
+std::vector<cluster::Member> healing() {
+    return {member(0, true), member(1, true), member(2, false, "starting"), member(3, true)};
+}
 
 std::vector<std::string> hostnames(const std::vector<cluster::Member>& members) {
     std::vector<std::string> names;

@@ -1,6 +1,8 @@
 // Copies between this host and the shared folder: which remote paths are accepted, where a copy
 // lands, what a hostile archive cannot do, and the engine calls a copy makes (fake transport).
 
+#include "jobs/shared_copy.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +15,6 @@
 #include "common/tar.h"
 #include "jobs/copy_request.h"
 #include "jobs/local_download.h"
-#include "jobs/shared_copy.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
@@ -77,8 +78,14 @@ std::string linkArchive(const std::string& top, const std::string& name, const s
 }
 
 std::string frame(const std::string& payload) {
-    std::string header{'\x01', 0, 0, 0, static_cast<char>(payload.size() >> 24), static_cast<char>((payload.size() >> 16) & 0xff),
-                       static_cast<char>((payload.size() >> 8) & 0xff), static_cast<char>(payload.size() & 0xff)};
+    std::string header{'\x01',
+                       0,
+                       0,
+                       0,
+                       static_cast<char>(payload.size() >> 24),
+                       static_cast<char>((payload.size() >> 16) & 0xff),
+                       static_cast<char>((payload.size() >> 8) & 0xff),
+                       static_cast<char>(payload.size() & 0xff)};
     return header + payload;
 }
 
@@ -98,7 +105,8 @@ TEST_CASE("a path in the shared folder never names a place outside it", "[jobs][
     CHECK(*sharedRelativePath(".") == "");
     CHECK(*sharedRelativePath("/usr/local/var/mpishare/jobs/7") == "jobs/7");
     CHECK(*sharedRelativePath("/usr/local/var/mpishare") == "");
-    for (const char* bad : {"../etc", "data/../../etc", "/etc/passwd", "/usr/local/var/mpishare-other/x", "/usr/local/var/mpishare/../x"}) {
+    for (const char* bad :
+         {"../etc", "data/../../etc", "/etc/passwd", "/usr/local/var/mpishare-other/x", "/usr/local/var/mpishare/../x"}) {
         auto refused = sharedRelativePath(bad);
         INFO(bad);
         REQUIRE_FALSE(refused);
@@ -155,8 +163,9 @@ TEST_CASE("an archive from a container is written below its target and nowhere e
         CHECK(tally.skipped == 1);
     }
     SECTION("entries outside the top entry, or with '..', are refused") {
-        auto outside = extract(archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::file, "8/x", "x", 0644, 0, 0}}),
-                               scratch.path + "/out");
+        auto outside =
+            extract(archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::file, "8/x", "x", 0644, 0, 0}}),
+                    scratch.path + "/out");
         REQUIRE_FALSE(outside);
         CHECK(outside.error().message.find("outside its top entry") != std::string::npos);
         CHECK_FALSE(scratch.exists("8"));
@@ -165,12 +174,14 @@ TEST_CASE("an archive from a container is written below its target and nowhere e
         REQUIRE(::mkdir((scratch.path + "/out").c_str(), 0755) == 0);
         REQUIRE(::symlink("/tmp", (scratch.path + "/out/sub").c_str()) == 0);
         REQUIRE(::symlink((scratch.path + "/victim").c_str(), (scratch.path + "/out/file").c_str()) == 0);
-        auto viaDir = extract(archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::directory, "7/sub", "", 0755, 0, 0}}),
-                              scratch.path + "/out");
+        auto viaDir = extract(
+            archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::directory, "7/sub", "", 0755, 0, 0}}),
+            scratch.path + "/out");
         REQUIRE_FALSE(viaDir);
         CHECK(viaDir.error().message.find("is not a directory") != std::string::npos);
-        auto viaFile = extract(archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::file, "7/file", "x", 0644, 0, 0}}),
-                               scratch.path + "/out");
+        auto viaFile = extract(
+            archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::file, "7/file", "x", 0644, 0, 0}}),
+            scratch.path + "/out");
         REQUIRE_FALSE(viaFile);
         CHECK(viaFile.error().message.find("is a link") != std::string::npos);
         CHECK_FALSE(scratch.exists("victim"));
@@ -182,8 +193,10 @@ TEST_CASE("cp out: the head resolves the path, the archive of the resolved path 
     auto transport = std::make_shared<testing::FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
     expectExec(*transport, "head1", "/usr/local/var/mpishare/jobs/7\ndirectory\ndirectory\n");
-    std::string archive = archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::file, "7/out.txt", "result", 0644, 0, 0}});
-    transport->expect("GET", "/v1.41/containers/head1/archive", testing::FakeReply{200, {}, {archive.substr(0, 700), archive.substr(700)}});
+    std::string archive =
+        archiveOf({{TarEntry::Kind::directory, "7", "", 0755, 0, 0}, {TarEntry::Kind::file, "7/out.txt", "result", 0644, 0, 0}});
+    transport->expect("GET", "/v1.41/containers/head1/archive",
+                      testing::FakeReply{200, {}, {archive.substr(0, 700), archive.substr(700)}});
     auto engine = docker::EngineClient::connect(transport);
     REQUIRE(engine);
     auto report = copyOutOfCluster(*engine, "head1", "jobs/7", scratch.path + "/job7");
@@ -228,7 +241,8 @@ TEST_CASE("cp in: into a directory under the local name, or as a new name in an 
     REQUIRE(into);
     CHECK(into->remotePath == "inputs/data.txt");
     CHECK(into->tally.bytes == 4);
-    auto renamed = copyIntoCluster(*engine, members, {"demo", CopyDirection::intoCluster, scratch.path + "/data.txt", "inputs/renamed.txt"});
+    auto renamed =
+        copyIntoCluster(*engine, members, {"demo", CopyDirection::intoCluster, scratch.path + "/data.txt", "inputs/renamed.txt"});
     REQUIRE(renamed);
     CHECK(renamed->remotePath == "inputs/renamed.txt");
     auto puts = transport->requestsTo("PUT", "/v1.41/containers/head1/archive");

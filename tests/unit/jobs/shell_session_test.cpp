@@ -1,10 +1,11 @@
 // A shell session through the hijacked exec, on the fake transport: what the engine is asked,
 // output with and without a TTY, input, resizes, the exit status, and a client that went away.
 
+#include "jobs/shell_session.h"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "jobs/shell_session.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
