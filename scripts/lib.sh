@@ -13,7 +13,7 @@ PPCS_PACKAGES=(
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
   docker.io debootstrap tar iptables openssh-client
-  clang libclang-rt-14-dev docker-compose
+  clang libclang-rt-14-dev clang-format docker-compose
 )
 
 say() { printf '== %s\n' "$*" >&2; }
@@ -86,6 +86,16 @@ build_project() {
   say "build: $PPCS_BUILD_DIR"
   cmake -S "$PPCS_ROOT" -B "$PPCS_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$PPCS_BUILD_DIR" -j"$(nproc)"
+}
+
+# Fails, naming them, when tracked C++ files differ from what clang-format makes of them
+# (.clang-format: Google style, 4-space indent, 130 columns). scripts/format fixes them.
+check_format() {
+  say "format: clang-format --dry-run on every tracked .cpp and .h"
+  local unformatted
+  unformatted=$(cd "$PPCS_ROOT" && git ls-files -z '*.cpp' '*.h' \
+    | xargs -0 -n 20 clang-format --dry-run 2>&1 | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: warning:.*/\1/p' | sort -u)
+  [[ -z "$unformatted" ]] || die "not formatted (run scripts/format): $(echo $unformatted)"
 }
 
 setup_all() {
