@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/tar.h"
+#include "support/engine_bytes.h"
 
 using namespace ppcs;
 
@@ -33,22 +34,8 @@ TarStreamReader readerInto(Seen& seen) {
                             }});
 }
 
-// A header block for path with typeflag and size, its checksum set (as tar writers do).
 std::string header(const std::string& path, char typeflag, std::uint64_t size, const std::string& link = "") {
-    auto block = encodeTarHeader(TarHeader{TarEntry::Kind::file, "placeholder", size, 0644, 0, 0});
-    REQUIRE(block);
-    std::string text = *block;
-    std::fill(text.begin(), text.begin() + 100, '\0');
-    std::copy(path.begin(), path.begin() + std::min<std::size_t>(path.size(), 100), text.begin());
-    text[156] = typeflag;
-    std::copy(link.begin(), link.end(), text.begin() + 157);
-    std::fill(text.begin() + 148, text.begin() + 156, ' ');
-    unsigned sum = 0;
-    for (unsigned char c : text) sum += c;
-    char digits[8];
-    std::snprintf(digits, sizeof digits, "%06o", sum);
-    std::copy(digits, digits + 7, text.begin() + 148);
-    return text;
+    return testing::tarHeaderBlock(path, typeflag, size, link);
 }
 
 std::string padded(const std::string& content) { return content + std::string(tarPadding(content.size()), '\0'); }

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "jobs/job_runner.h"
+#include "support/engine_bytes.h"
 #include "support/fake_transport.h"
 
 namespace ppcs::jobs {
@@ -195,20 +196,10 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
     transport->expectJson("PUT", "/v1.41/containers/c1/archive", 200, "");  // the job's own hostfile
     transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e1"})");
-    // Two pieces of stdout, each a frame of the exec stream: [1, 0, 0, 0, size (big-endian)] + payload.
-    auto frame = [](const std::string& payload) {
-        std::string header{'\x01',
-                           0,
-                           0,
-                           0,
-                           static_cast<char>(payload.size() >> 24),
-                           static_cast<char>((payload.size() >> 16) & 0xff),
-                           static_cast<char>((payload.size() >> 8) & 0xff),
-                           static_cast<char>(payload.size() & 0xff)};
-        return header + payload;
-    };
+    // Two pieces of stdout, each a frame of the exec stream.
     std::string big(64 * 1024, 'o');
-    transport->expect("POST", "/v1.41/exec/e1/start", testing::FakeReply{200, {}, {frame(big), frame(big)}});
+    transport->expect("POST", "/v1.41/exec/e1/start",
+                      testing::FakeReply{200, {}, {testing::execFrame(big), testing::execFrame(big)}});
     transport->expectJson("GET", "/v1.41/exec/e1/json", 200, R"({"Running":false,"ExitCode":0})");
     auto engine = docker::EngineClient::connect(transport);
     REQUIRE(engine);

@@ -15,6 +15,7 @@
 #include "common/tar.h"
 #include "jobs/copy_request.h"
 #include "jobs/local_download.h"
+#include "support/engine_bytes.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
@@ -59,40 +60,17 @@ std::string archiveOf(const std::vector<TarEntry>& entries) {
     return writer.finish();
 }
 
-// A tar header for a link entry (TarWriter writes only files and directories).
+// An archive of directory top holding a link name -> target.
 std::string linkArchive(const std::string& top, const std::string& name, const std::string& target) {
     std::string archive = archiveOf({{TarEntry::Kind::directory, top, "", 0755, 0, 0}});
     archive.resize(archive.size() - 1024);  // drop the end marker
-    auto header = encodeTarHeader({TarEntry::Kind::file, top + "/" + name, 0, 0777, 0, 0});
-    REQUIRE(header);
-    std::string block = *header;
-    block[156] = '2';
-    std::copy(target.begin(), target.end(), block.begin() + 157);
-    std::fill(block.begin() + 148, block.begin() + 156, ' ');
-    unsigned sum = 0;
-    for (unsigned char c : block) sum += c;
-    char digits[8];
-    std::snprintf(digits, sizeof digits, "%06o", sum);
-    std::copy(digits, digits + 7, block.begin() + 148);
-    return archive + block + std::string(1024, '\0');
-}
-
-std::string frame(const std::string& payload) {
-    std::string header{'\x01',
-                       0,
-                       0,
-                       0,
-                       static_cast<char>(payload.size() >> 24),
-                       static_cast<char>((payload.size() >> 16) & 0xff),
-                       static_cast<char>((payload.size() >> 8) & 0xff),
-                       static_cast<char>(payload.size() & 0xff)};
-    return header + payload;
+    return archive + testing::tarHeaderBlock(top + "/" + name, '2', 0, target) + std::string(1024, '\0');
 }
 
 // The replies of one exec printing out, exit 0.
 void expectExec(testing::FakeTransport& transport, const std::string& container, const std::string& out) {
     transport.expectJson("POST", "/v1.41/containers/" + container + "/exec", 201, R"({"Id":"e1"})");
-    transport.expect("POST", "/v1.41/exec/e1/start", testing::FakeReply{200, {}, {frame(out)}});
+    transport.expect("POST", "/v1.41/exec/e1/start", testing::FakeReply{200, {}, {testing::execFrame(out)}});
     transport.expectJson("GET", "/v1.41/exec/e1/json", 200, R"({"Running":false,"ExitCode":0})");
 }
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/engine_bytes.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
@@ -25,10 +26,7 @@ struct Engine {
     }
 };
 
-std::string muxFrame(char stream, const std::string& payload) {
-    std::string frame{stream, 0, 0, 0, 0, 0, 0, static_cast<char>(payload.size())};
-    return frame + payload;
-}
+std::string muxFrame(char stream, const std::string& payload) { return ppcs::testing::execFrame(payload, stream); }
 
 std::string sessionIdOf(const nlohmann::json& created) {
     for (const auto& entry : created["Env"]) {
