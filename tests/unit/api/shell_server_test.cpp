@@ -196,7 +196,7 @@ TEST_CASE("a shell session relays input, resizes and output, and ends with the p
     CHECK_FALSE(shell->abandoned());
 }
 
-TEST_CASE("a shell client that goes away, or sends garbage, gets its session abandoned; ppcsd serves on", "[api][shell]") {
+TEST_CASE("a shell client that goes away, or sends garbage, gets its session abandoned, and ppcsd serves on", "[api][shell]") {
     RunningServer<ShellServices> server;
     Endpoint endpoint{server.port, 0, "good-token"};
     SECTION("the connection closes mid-session") {

@@ -59,7 +59,7 @@ TEST_CASE("bad command lines give one line and exit 2, and change nothing", "[cl
     std::system(("rm -rf " + stateDir.substr(0, stateDir.rfind('/'))).c_str());
 }
 
-TEST_CASE("--help works everywhere and starts nothing", "[cli]") {
+TEST_CASE("every command's --help works and starts nothing", "[cli]") {
     std::string stateDir = freshStateDir();
     for (std::vector<std::string> arguments : {std::vector<std::string>{"--help"},
                                                {"build", "--help"},

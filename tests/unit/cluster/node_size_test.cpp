@@ -51,7 +51,7 @@ const char* kTwoHosts =
 
 }  // namespace
 
-TEST_CASE("--cpus is a decimal number of CPUs, at least 0.01", "[cluster][size]") {
+TEST_CASE("up's --cpus is a decimal number of CPUs, at least 0.01", "[cluster][size]") {
     CHECK(*parseCpus("1") == 1000000000);
     CHECK(*parseCpus("1.5") == 1500000000);
     CHECK(*parseCpus("0.01") == 10000000);
@@ -69,7 +69,7 @@ TEST_CASE("--cpus is a decimal number of CPUs, at least 0.01", "[cluster][size]"
     CHECK(formatCpus(250000000) == "0.25");
 }
 
-TEST_CASE("--memory and --shm-size read sizes as Docker does", "[cluster][size]") {
+TEST_CASE("up's --memory and --shm-size read sizes as Docker does", "[cluster][size]") {
     CHECK(*parseByteSize("512m", "--memory") == 512 * kMiB);
     CHECK(*parseByteSize("1g", "--memory") == kGiB);
     CHECK(*parseByteSize("1G", "--memory") == kGiB);
@@ -116,7 +116,7 @@ TEST_CASE("sizes are validated, slots follow whole CPUs and /dev/shm has a sensi
     CHECK(validateSpec(spec).error().message == "--mount-on-every-host needs --mount");
 }
 
-TEST_CASE("--mount HOSTDIR[:PATH]: absolute paths, a documented default, no clash", "[cluster][mount]") {
+TEST_CASE("up's --mount HOSTDIR:PATH: absolute paths, a documented default, no clash", "[cluster][mount]") {
     auto relative = parseHostMount("data", "/home/u");
     REQUIRE(relative);
     CHECK(relative->source == "/home/u/data");
