@@ -58,7 +58,7 @@ std::string describe(const jobs::CopyReport& report, jobs::CopyDirection directi
         what +=
             " in " + std::to_string(report.tally.directories) + (report.tally.directories == 1 ? " directory" : " directories");
     what += " (" + formatMebibytes(report.tally.bytes) + ")";
-    std::string remote = ":" + (report.remotePath.empty() ? std::string(".") : report.remotePath);
+    std::string remote = jobs::shownSharedPath(report.remotePath);
     std::string line =
         "copied " + what + (direction == jobs::CopyDirection::intoCluster ? " to " + remote : " to " + report.localPath);
     if (report.hosts > 1) line += " on " + std::to_string(report.hosts) + " docker hosts";

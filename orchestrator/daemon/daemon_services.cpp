@@ -301,7 +301,7 @@ Result<jobs::CopyReport> RealDaemonServices::copyFiles(const jobs::CopyRequest& 
                 return makeError(ErrorCode::unavailable, "cluster '" + request.cluster +
                                                              "' has no running head: wait for it or run `ppcs-cluster up` again");
             auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
-            std::string remote = ":" + (request.remotePath.empty() ? std::string(".") : request.remotePath);
+            std::string remote = jobs::shownSharedPath(request.remotePath);
             if (request.direction == jobs::CopyDirection::intoCluster) {
                 progress("copy", "copying " + request.localPath + " to " + remote);
                 return jobs::copyIntoCluster(engine, running, request, abandon);

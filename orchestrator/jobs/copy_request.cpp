@@ -28,6 +28,8 @@ Result<std::string> sharedRelativePath(std::string_view text) {
     return relative;
 }
 
+std::string shownSharedPath(const std::string& relative) { return ":" + (relative.empty() ? std::string(".") : relative); }
+
 std::string sharedBaseName(const std::string& relative) {
     if (relative.empty()) return baseName(cluster::kSharedDir);
     return baseName(relative);

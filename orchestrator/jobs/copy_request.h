@@ -40,6 +40,9 @@ struct CopyReport {
 // name a place outside the shared folder.
 Result<std::string> sharedRelativePath(std::string_view text);
 
+// How a path in the shared folder is shown to the user: ":data/in.txt", ":." for the folder.
+std::string shownSharedPath(const std::string& relative);
+
 // The path's last component ("" gives the shared folder's own name, "mpishare").
 std::string sharedBaseName(const std::string& relative);
 

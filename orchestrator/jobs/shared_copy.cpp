@@ -32,8 +32,6 @@ std::string parentOf(const std::string& path) {
     return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
-std::string shown(const std::string& relative) { return ":" + (relative.empty() ? std::string(".") : relative); }
-
 }  // namespace
 
 Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::string& headContainer,
@@ -42,14 +40,15 @@ Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::st
     auto outcome = engine.runExec(
         headContainer, {{"sh", "-c", kInspectScript, "ppcs-inspect", path}, cluster::kMpiUser, {}, cluster::kSharedDir},
         std::chrono::seconds(30));
-    if (!outcome) return outcome.error().context("look up " + shown(relative));
+    if (!outcome) return outcome.error().context("look up " + shownSharedPath(relative));
     auto lines = split(trim(outcome->out), '\n');
     if (outcome->exitCode != 0 || lines.size() != 3)
-        return makeError(ErrorCode::failed, "look up " + shown(relative) + ": " + std::string(trim(outcome->err)));
+        return makeError(ErrorCode::failed, "look up " + shownSharedPath(relative) + ": " + std::string(trim(outcome->err)));
     SharedPath found{lines[0], kindNamed(lines[1]), kindNamed(lines[2])};
     const std::string shared = cluster::kSharedDir;
     if (found.real != shared && !startsWith(found.real, shared + "/"))
-        return makeError(ErrorCode::usage, shown(relative) + " leads outside the shared folder (to " + found.real + "): refused");
+        return makeError(ErrorCode::usage,
+                         shownSharedPath(relative) + " leads outside the shared folder (to " + found.real + "): refused");
     return found;
 }
 
@@ -71,13 +70,14 @@ Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vect
     std::string dir = target->real, name = baseName(request.localPath);
     if (target->kind != SharedPath::Kind::directory) {
         if (target->kind == SharedPath::Kind::other)
-            return makeError(ErrorCode::usage, shown(request.remotePath) + " is neither a file nor a directory");
+            return makeError(ErrorCode::usage, shownSharedPath(request.remotePath) + " is neither a file nor a directory");
         if (target->parentKind != SharedPath::Kind::directory)
-            return makeError(ErrorCode::usage, "no directory " + shown(parentOf("/" + request.remotePath).substr(1)) +
+            return makeError(ErrorCode::usage, "no directory " + shownSharedPath(parentOf("/" + request.remotePath).substr(1)) +
                                                    " in the shared folder to copy into");
         struct stat info {};
         if (target->kind == SharedPath::Kind::file && ::stat(request.localPath.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
-            return makeError(ErrorCode::usage, shown(request.remotePath) + " is a file: cannot copy a directory onto it");
+            return makeError(ErrorCode::usage,
+                             shownSharedPath(request.remotePath) + " is a file: cannot copy a directory onto it");
         dir = parentOf(target->real);
         name = baseName(target->real);
     }
@@ -100,7 +100,7 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
     auto source = inspectSharedPath(engine, headContainer, relative);
     if (!source) return source.error();
     if (source->kind == SharedPath::Kind::missing)
-        return makeError(ErrorCode::notFound, "no " + shown(relative) + " in the shared folder");
+        return makeError(ErrorCode::notFound, "no " + shownSharedPath(relative) + " in the shared folder");
     LocalTreeWriter writer(localTarget);
     TarStreamReader reader(writer.handler());
     Status failed;
@@ -113,10 +113,10 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
         failed = reader.feed(piece);
         return failed.ok();
     });
-    if (abandoned) return makeError(ErrorCode::failed, "copy " + shown(relative) + ": the copy was abandoned");
-    if (!failed) return failed.error().context("copy " + shown(relative) + " to " + localTarget);
-    if (!got) return got.error().context("copy " + shown(relative));
-    if (auto complete = reader.finish(); !complete) return complete.error().context("copy " + shown(relative));
+    if (abandoned) return makeError(ErrorCode::failed, "copy " + shownSharedPath(relative) + ": the copy was abandoned");
+    if (!failed) return failed.error().context("copy " + shownSharedPath(relative) + " to " + localTarget);
+    if (!got) return got.error().context("copy " + shownSharedPath(relative));
+    if (auto complete = reader.finish(); !complete) return complete.error().context("copy " + shownSharedPath(relative));
     return CopyReport{localTarget, relative, writer.tally(), 1};
 }
 
