@@ -13,7 +13,7 @@ using fields::valueOr;
 
 }  // namespace
 
-std::string encodeBenchRequest(const jobs::BenchRequest& request) {
+std::string encodeBenchRequest(const model::BenchRequest& request) {
     return fields::dumpJson(json{{"cluster", request.cluster},
                                  {"kind", request.kind},
                                  {"pairs", request.pairs},
@@ -21,24 +21,24 @@ std::string encodeBenchRequest(const jobs::BenchRequest& request) {
                                  {"iterations", request.iterations}});
 }
 
-Result<jobs::BenchRequest> decodeBenchRequest(std::string_view body) {
+Result<model::BenchRequest> decodeBenchRequest(std::string_view body) {
     const char* what = "bench request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"cluster", "kind", "pairs", "max_size", "iterations"}, what); !known)
         return known.error();
-    jobs::BenchRequest request;
+    model::BenchRequest request;
     Status read = readOptional(*object, "cluster", json::value_t::string, request.cluster, what);
     if (read) read = readOptional(*object, "kind", json::value_t::string, request.kind, what);
     if (read) read = readOptional(*object, "pairs", json::value_t::string, request.pairs, what);
     if (read) read = readOptional(*object, "max_size", json::value_t::number_integer, request.maxSize, what);
     if (read) read = readOptional(*object, "iterations", json::value_t::number_integer, request.iterations, what);
-    if (read) read = jobs::validateBenchRequest(request);
+    if (read) read = model::validateBenchRequest(request);
     if (!read) return read.error();
     return request;
 }
 
-std::string encodeBenchReport(const jobs::BenchReport& report) {
+std::string encodeBenchReport(const model::BenchReport& report) {
     json pairs = json::array();
     for (const auto& pair : report.pairs) {
         json rows = json::array();
@@ -67,10 +67,10 @@ std::string encodeBenchReport(const jobs::BenchReport& report) {
                             2);
 }
 
-Result<jobs::BenchReport> decodeBenchReport(std::string_view body) {
+Result<model::BenchReport> decodeBenchReport(std::string_view body) {
     auto object = parseObject(body, "bench report");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    jobs::BenchReport report;
+    model::BenchReport report;
     report.cluster = stringOr(*object, "cluster");
     report.kind = stringOr(*object, "kind");
     report.pairsMode = stringOr(*object, "pairs_mode");
@@ -79,7 +79,7 @@ Result<jobs::BenchReport> decodeBenchReport(std::string_view body) {
     report.svgPath = stringOr(*object, "svg_path");
     if (auto pairs = object->find("pairs"); pairs != object->end() && pairs->is_array())
         for (const auto& item : *pairs) {
-            jobs::PairResult pair{
+            model::PairResult pair{
                 stringOr(item, "from"), stringOr(item, "to"), {}, valueOr(item, "slow", false), stringOr(item, "why")};
             if (auto rows = item.find("rows"); item.is_object() && rows != item.end() && rows->is_array())
                 for (const auto& row : *rows)
@@ -98,7 +98,7 @@ Result<jobs::BenchReport> decodeBenchReport(std::string_view body) {
     return report;
 }
 
-std::string encodeClusterStats(const std::string& cluster, const std::vector<cluster::MemberStats>& members) {
+std::string encodeClusterStats(const std::string& cluster, const std::vector<model::MemberStats>& members) {
     json list = json::array();
     for (const auto& member : members) {
         json entry = {{"role", member.role}, {"hostname", member.hostname}, {"container_id", member.containerId}};
@@ -116,13 +116,13 @@ std::string encodeClusterStats(const std::string& cluster, const std::vector<clu
     return fields::dumpJson(json{{"cluster", cluster}, {"members", list}});
 }
 
-Result<std::vector<cluster::MemberStats>> decodeClusterStats(std::string_view body) {
+Result<std::vector<model::MemberStats>> decodeClusterStats(std::string_view body) {
     auto object = parseObject(body, "cluster stats");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    std::vector<cluster::MemberStats> members;
+    std::vector<model::MemberStats> members;
     if (auto list = object->find("members"); list != object->end() && list->is_array())
         for (const auto& item : *list) {
-            cluster::MemberStats member{
+            model::MemberStats member{
                 stringOr(item, "role"), stringOr(item, "hostname"), stringOr(item, "container_id"), {}, stringOr(item, "error")};
             member.stats.cpuPercent = valueOr(item, "cpu_percent", 0.0);
             member.stats.memoryBytes = valueOr(item, "memory_bytes", std::int64_t{0});

@@ -7,17 +7,17 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/stats.h"
 #include "common/result.h"
-#include "jobs/bench.h"
+#include "model/bench.h"
+#include "model/cluster_status.h"
 
 namespace ppcs::api {
 
-std::string encodeBenchRequest(const jobs::BenchRequest& request);
-Result<jobs::BenchRequest> decodeBenchRequest(std::string_view body);  // usage errors for bad fields
-std::string encodeBenchReport(const jobs::BenchReport& report);        // also the saved JSON file
-Result<jobs::BenchReport> decodeBenchReport(std::string_view body);
-std::string encodeClusterStats(const std::string& cluster, const std::vector<cluster::MemberStats>& members);
-Result<std::vector<cluster::MemberStats>> decodeClusterStats(std::string_view body);
+std::string encodeBenchRequest(const model::BenchRequest& request);
+Result<model::BenchRequest> decodeBenchRequest(std::string_view body);  // usage errors for bad fields
+std::string encodeBenchReport(const model::BenchReport& report);        // also the saved JSON file
+Result<model::BenchReport> decodeBenchReport(std::string_view body);
+std::string encodeClusterStats(const std::string& cluster, const std::vector<model::MemberStats>& members);
+Result<std::vector<model::MemberStats>> decodeClusterStats(std::string_view body);
 
 }  // namespace ppcs::api

@@ -90,7 +90,7 @@ Status ApiClient::stop() {
 }
 
 Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body,
-                                               const cluster::Progress& progress) {
+                                               const model::Progress& progress) {
     auto client = makeClient(endpoint_, streamSilenceLimit_.count());
     httplib::Request http;
     http.method = "POST";
@@ -149,35 +149,35 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     return *last;
 }
 
-Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request, const image::BuildProgress& progress) {
+Result<model::BuildOutcome> ApiClient::build(const model::BuildRequest& request, const model::BuildProgress& progress) {
     return decodeWith(streamOperation("/v1/images/build", encodeBuildRequest(request), progress), decodeBuildOutcome);
 }
 
-Result<cluster::ClusterStatus> ApiClient::up(const UpRequest& request, const cluster::Progress& progress) {
+Result<model::ClusterStatus> ApiClient::up(const UpRequest& request, const model::Progress& progress) {
     return decodeWith(streamOperation("/v1/clusters/up", encodeUpRequest(request), progress), decodeClusterStatus);
 }
 
-Result<cluster::ClusterStatus> ApiClient::scale(const ScaleRequest& request, const cluster::Progress& progress) {
+Result<model::ClusterStatus> ApiClient::scale(const ScaleRequest& request, const model::Progress& progress) {
     return decodeWith(streamOperation("/v1/clusters/scale", encodeScaleRequest(request), progress), decodeClusterStatus);
 }
 
-Result<cluster::DownReport> ApiClient::down(const DownRequest& request, const cluster::Progress& progress) {
+Result<model::DownReport> ApiClient::down(const DownRequest& request, const model::Progress& progress) {
     return decodeWith(streamOperation("/v1/clusters/down", encodeDownRequest(request), progress), decodeDownReport);
 }
 
-Result<cluster::ClusterStatus> ApiClient::clusterStatus(const std::string& name) {
+Result<model::ClusterStatus> ApiClient::clusterStatus(const std::string& name) {
     return decodeWith(get("/v1/clusters/" + name), decodeClusterStatus);
 }
 
-Result<jobs::JobOutcome> ApiClient::run(const jobs::JobRequest& request, const jobs::JobEvents& events) {
+Result<model::JobOutcome> ApiClient::run(const model::JobRequest& request, const model::Progress& events) {
     return decodeWith(streamOperation("/v1/jobs/run", encodeJobRequest(request), events), decodeJobOutcome);
 }
 
-Result<jobs::BenchReport> ApiClient::bench(const jobs::BenchRequest& request, const cluster::Progress& progress) {
+Result<model::BenchReport> ApiClient::bench(const model::BenchRequest& request, const model::Progress& progress) {
     return decodeWith(streamOperation("/v1/clusters/bench", encodeBenchRequest(request), progress), decodeBenchReport);
 }
 
-Result<std::vector<cluster::MemberStats>> ApiClient::clusterStats(const std::string& name) {
+Result<std::vector<model::MemberStats>> ApiClient::clusterStats(const std::string& name) {
     return decodeWith(get("/v1/clusters/" + name + "/stats"), decodeClusterStats);
 }
 
@@ -189,31 +189,31 @@ Result<bool> ApiClient::cancelJobById(std::int64_t id) {
     return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{id, ""})), decodeCancelReply);
 }
 
-Result<std::vector<jobs::JobRecord>> ApiClient::listJobs(int limit) {
+Result<std::vector<model::JobRecord>> ApiClient::listJobs(int limit) {
     return decodeWith(get("/v1/jobs?limit=" + std::to_string(limit)), decodeJobList);
 }
 
-Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> ApiClient::jobLog(std::int64_t id) {
+Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> ApiClient::jobLog(std::int64_t id) {
     return decodeWith(get("/v1/jobs/" + std::to_string(id)), decodeJobLog);
 }
 
-Result<jobs::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) {
+Result<model::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) {
     return decodeWith(post("/v1/jobs/prune", encodePruneRequest(PruneRequest{keep})), decodePruneReport);
 }
 
-Result<jobs::CopyReport> ApiClient::copy(const jobs::CopyRequest& request, const cluster::Progress& progress) {
+Result<model::CopyReport> ApiClient::copy(const model::CopyRequest& request, const model::Progress& progress) {
     return decodeWith(streamOperation("/v1/files/copy", encodeCopyRequest(request), progress), decodeCopyReport);
 }
 
-Result<cluster::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
+Result<model::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
     return decodeWith(get("/v1/clusters/" + name + "/ips"), decodeAddresses);
 }
 
 Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
 
-Result<std::vector<cluster::Host>> ApiClient::listHosts() { return decodeWith(get("/v1/hosts"), decodeHosts); }
+Result<std::vector<model::Host>> ApiClient::listHosts() { return decodeWith(get("/v1/hosts"), decodeHosts); }
 
-Result<cluster::Host> ApiClient::addHost(const AddHostRequest& request) {
+Result<model::Host> ApiClient::addHost(const AddHostRequest& request) {
     return decodeWith(post("/v1/hosts/add", encodeAddHostRequest(request)), decodeHost);
 }
 

@@ -46,34 +46,34 @@ public:
     Result<DaemonStatus> status();
     Status stop();
     // Streams progress to progress() and returns the outcome the daemon reported last.
-    Result<image::BuildOutcome> build(const image::BuildRequest& request, const image::BuildProgress& progress);
+    Result<model::BuildOutcome> build(const model::BuildRequest& request, const model::BuildProgress& progress);
 
-    Result<cluster::ClusterStatus> up(const UpRequest& request, const cluster::Progress& progress);
-    Result<cluster::ClusterStatus> scale(const ScaleRequest& request, const cluster::Progress& progress);
-    Result<cluster::DownReport> down(const DownRequest& request, const cluster::Progress& progress);
-    Result<cluster::ClusterStatus> clusterStatus(const std::string& name);
-    Result<cluster::ClusterStatus> clusterAddresses(const std::string& name);
+    Result<model::ClusterStatus> up(const UpRequest& request, const model::Progress& progress);
+    Result<model::ClusterStatus> scale(const ScaleRequest& request, const model::Progress& progress);
+    Result<model::DownReport> down(const DownRequest& request, const model::Progress& progress);
+    Result<model::ClusterStatus> clusterStatus(const std::string& name);
+    Result<model::ClusterStatus> clusterAddresses(const std::string& name);
     Result<std::vector<std::string>> listClusters();
-    Result<std::vector<cluster::Host>> listHosts();
-    Result<cluster::Host> addHost(const AddHostRequest& request);
+    Result<std::vector<model::Host>> listHosts();
+    Result<model::Host> addHost(const AddHostRequest& request);
     Result<std::string> joinCommand();
-    Result<jobs::BenchReport> bench(const jobs::BenchRequest& request, const cluster::Progress& progress);
-    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name);
-    Result<jobs::JobOutcome> run(const jobs::JobRequest& request, const jobs::JobEvents& events);
+    Result<model::BenchReport> bench(const model::BenchRequest& request, const model::Progress& progress);
+    Result<std::vector<model::MemberStats>> clusterStats(const std::string& name);
+    Result<model::JobOutcome> run(const model::JobRequest& request, const model::Progress& events);
     Result<bool> cancelJob(const std::string& cluster);
     // False when the job does not run; a usage error when there is no such job.
     Result<bool> cancelJobById(std::int64_t id);
-    Result<std::vector<jobs::JobRecord>> listJobs(int limit);
-    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id);
+    Result<std::vector<model::JobRecord>> listJobs(int limit);
+    Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> jobLog(std::int64_t id);
     // Deletes finished jobs beyond the newest `keep` (ppcsd's setting when none is given).
-    Result<jobs::PruneReport> pruneJobs(std::optional<int> keep);
+    Result<model::PruneReport> pruneJobs(std::optional<int> keep);
     // Streams the copy's progress to progress() and returns what it carried.
-    Result<jobs::CopyReport> copy(const jobs::CopyRequest& request, const cluster::Progress& progress);
+    Result<model::CopyReport> copy(const model::CopyRequest& request, const model::Progress& progress);
 
 private:
     // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.
     // Fails with ErrorCode::unavailable when ppcsd sends nothing for streamSilenceLimit_.
-    Result<std::string> streamOperation(const std::string& path, const std::string& body, const cluster::Progress& progress);
+    Result<std::string> streamOperation(const std::string& path, const std::string& body, const model::Progress& progress);
     Result<std::string> get(const std::string& path);
     Result<std::string> post(const std::string& path, const std::string& body);
 

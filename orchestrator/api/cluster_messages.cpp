@@ -16,7 +16,7 @@ Status checkTimeout(int seconds, const char* what) {
     return {};
 }
 
-json memberJson(const cluster::Member& member) {
+json memberJson(const model::Member& member) {
     return {{"role", member.role},
             {"slot", member.slot},
             {"hostname", member.hostname},
@@ -30,8 +30,8 @@ json memberJson(const cluster::Member& member) {
             {"ready", member.ready}};
 }
 
-cluster::Member memberFromJson(const json& item) {
-    cluster::Member member;
+model::Member memberFromJson(const json& item) {
+    model::Member member;
     member.role = fields::stringOr(item, "role");
     member.slot = fields::valueOr(item, "slot", 0);
     member.hostname = fields::stringOr(item, "hostname");
@@ -92,7 +92,7 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
         read = makeError(ErrorCode::usage, std::string(what) + ": mount_source needs mount_target");
     if (read && (size.nanoCpus < 0 || size.memoryBytes < 0 || size.shmBytes < 0))
         read = makeError(ErrorCode::usage, std::string(what) + ": sizes cannot be negative");
-    if (read) read = cluster::validateSpec(request.spec);
+    if (read) read = model::validateSpec(request.spec);
     if (read) read = checkTimeout(request.timeoutSeconds, what);
     if (!read) return read.error();
     return request;
@@ -111,8 +111,8 @@ Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
     Status read = readOptional(*object, "name", json::value_t::string, request.name, what);
     if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.nodes, what);
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
-    if (read) read = cluster::validateClusterName(request.name);
-    if (read) read = cluster::validateNodeCount(request.nodes);
+    if (read) read = model::validateClusterName(request.name);
+    if (read) read = model::validateNodeCount(request.nodes);
     if (read) read = checkTimeout(request.timeoutSeconds, what);
     if (!read) return read.error();
     return request;
@@ -130,12 +130,12 @@ Result<DownRequest> decodeDownRequest(std::string_view body) {
     DownRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.name, what);
     if (read) read = readOptional(*object, "volumes", json::value_t::boolean, request.removeVolume, what);
-    if (read) read = cluster::validateClusterName(request.name);
+    if (read) read = model::validateClusterName(request.name);
     if (!read) return read.error();
     return request;
 }
 
-std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
+std::string encodeClusterStatus(const model::ClusterStatus& status) {
     json members = json::array();
     int slots = 0;
     for (const auto& member : status.members) {
@@ -158,17 +158,17 @@ std::string encodeClusterStatus(const cluster::ClusterStatus& status) {
                                  {"members", members},
                                  {"hosts", hosts},
                                  {"events", status.events},
-                                 {"cpus", static_cast<double>(status.size.nanoCpus) / cluster::kNanoCpusPerCpu},
+                                 {"cpus", static_cast<double>(status.size.nanoCpus) / model::kNanoCpusPerCpu},
                                  {"nano_cpus", status.size.nanoCpus},
                                  {"memory_bytes", status.size.memoryBytes},
                                  {"shm_bytes", status.size.shmBytes},
                                  {"mount", mount}});
 }
 
-Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
+Result<model::ClusterStatus> decodeClusterStatus(std::string_view body) {
     auto object = parseObject(body, "cluster status");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    cluster::ClusterStatus status;
+    model::ClusterStatus status;
     status.name = fields::stringOr(*object, "name");
     status.image = fields::stringOr(*object, "image");
     status.subnet = fields::stringOr(*object, "subnet");
@@ -192,14 +192,14 @@ Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body) {
     return status;
 }
 
-std::string encodeDownReport(const cluster::DownReport& report) {
+std::string encodeDownReport(const model::DownReport& report) {
     return fields::dumpJson(json{{"existed", report.existed}, {"removed", report.removed}, {"left_behind", report.leftBehind}});
 }
 
-Result<cluster::DownReport> decodeDownReport(std::string_view body) {
+Result<model::DownReport> decodeDownReport(std::string_view body) {
     auto object = parseObject(body, "down report");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    cluster::DownReport report;
+    model::DownReport report;
     report.existed = fields::valueOr(*object, "existed", false);
     report.removed = fields::valueOr(*object, "removed", std::vector<std::string>{});
     report.leftBehind = fields::valueOr(*object, "left_behind", std::vector<std::string>{});
@@ -214,7 +214,7 @@ Result<std::vector<std::string>> decodeClusterList(std::string_view body) {
     return fields::valueOr(*object, "clusters", std::vector<std::string>{});
 }
 
-std::string encodeAddresses(const cluster::ClusterStatus& status) {
+std::string encodeAddresses(const model::ClusterStatus& status) {
     json nodes = json::array();
     std::string head;
     for (const auto& member : status.members) {
@@ -226,17 +226,17 @@ std::string encodeAddresses(const cluster::ClusterStatus& status) {
     return fields::dumpJson(json{{"cluster", status.name}, {"head", head}, {"nodes", nodes}});
 }
 
-Result<cluster::ClusterStatus> decodeAddresses(std::string_view body) {
+Result<model::ClusterStatus> decodeAddresses(std::string_view body) {
     auto object = parseObject(body, "addresses");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    cluster::ClusterStatus status;
+    model::ClusterStatus status;
     status.name = fields::stringOr(*object, "cluster");
-    cluster::Member head;
+    model::Member head;
     head.role = "head";
     head.address = fields::stringOr(*object, "head");
     status.members.push_back(head);
     for (const auto& address : fields::valueOr(*object, "nodes", std::vector<std::string>{})) {
-        cluster::Member node;
+        model::Member node;
         node.role = "node";
         node.address = address;
         status.members.push_back(node);

@@ -5,8 +5,9 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/cluster_manager.h"
 #include "common/result.h"
+#include "model/cluster_status.h"
+#include "model/progress.h"
 
 namespace ppcs::api {
 
@@ -14,18 +15,18 @@ inline constexpr int kDefaultReadyTimeoutSeconds = 600;
 inline constexpr int kMaxReadyTimeoutSeconds = 3600;
 
 struct UpRequest {
-    cluster::ClusterSpec spec;
+    model::ClusterSpec spec;
     int timeoutSeconds = kDefaultReadyTimeoutSeconds;
 };
 
 struct ScaleRequest {
-    std::string name = cluster::kDefaultClusterName;
+    std::string name = model::kDefaultClusterName;
     int nodes = 0;
     int timeoutSeconds = kDefaultReadyTimeoutSeconds;
 };
 
 struct DownRequest {
-    std::string name = cluster::kDefaultClusterName;
+    std::string name = model::kDefaultClusterName;
     bool removeVolume = false;
 };
 
@@ -38,16 +39,16 @@ Result<ScaleRequest> decodeScaleRequest(std::string_view body);
 std::string encodeDownRequest(const DownRequest& request);
 Result<DownRequest> decodeDownRequest(std::string_view body);
 
-std::string encodeClusterStatus(const cluster::ClusterStatus& status);  // also the CLI's status --json
-Result<cluster::ClusterStatus> decodeClusterStatus(std::string_view body);
-std::string encodeDownReport(const cluster::DownReport& report);
-Result<cluster::DownReport> decodeDownReport(std::string_view body);
+std::string encodeClusterStatus(const model::ClusterStatus& status);  // also the CLI's status --json
+Result<model::ClusterStatus> decodeClusterStatus(std::string_view body);
+std::string encodeDownReport(const model::DownReport& report);
+Result<model::DownReport> decodeDownReport(std::string_view body);
 std::string encodeClusterList(const std::vector<std::string>& names);
 Result<std::vector<std::string>> decodeClusterList(std::string_view body);
 
 // {"head": "10.0.0.2", "nodes": ["10.0.0.3", ...]} in the order of the hostfile: the CLI's ips --json.
-std::string encodeAddresses(const cluster::ClusterStatus& status);
+std::string encodeAddresses(const model::ClusterStatus& status);
 // Back into a ClusterStatus whose members carry only role and address.
-Result<cluster::ClusterStatus> decodeAddresses(std::string_view body);
+Result<model::ClusterStatus> decodeAddresses(std::string_view body);
 
 }  // namespace ppcs::api

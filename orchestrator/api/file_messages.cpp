@@ -15,20 +15,20 @@ std::uint64_t count(const json& object, const char* key) {
 
 }  // namespace
 
-std::string encodeCopyRequest(const jobs::CopyRequest& request) {
+std::string encodeCopyRequest(const model::CopyRequest& request) {
     return fields::dumpJson({{"cluster", request.cluster},
-                             {"direction", request.direction == jobs::CopyDirection::intoCluster ? "in" : "out"},
+                             {"direction", request.direction == model::CopyDirection::intoCluster ? "in" : "out"},
                              {"local_path", request.localPath},
                              {"remote_path", request.remotePath}});
 }
 
-Result<jobs::CopyRequest> decodeCopyRequest(std::string_view body) {
+Result<model::CopyRequest> decodeCopyRequest(std::string_view body) {
     const char* what = "copy request";
     auto object = fields::parseObject(body, what);
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"cluster", "direction", "local_path", "remote_path"}, what); !known)
         return known.error();
-    jobs::CopyRequest request;
+    model::CopyRequest request;
     std::string direction;
     Status read = fields::readOptional(*object, "cluster", json::value_t::string, request.cluster, what);
     if (read) read = fields::readOptional(*object, "direction", json::value_t::string, direction, what);
@@ -36,16 +36,16 @@ Result<jobs::CopyRequest> decodeCopyRequest(std::string_view body) {
     if (read) read = fields::readOptional(*object, "remote_path", json::value_t::string, request.remotePath, what);
     if (!read) return read.error();
     if (direction == "in")
-        request.direction = jobs::CopyDirection::intoCluster;
+        request.direction = model::CopyDirection::intoCluster;
     else if (direction == "out")
-        request.direction = jobs::CopyDirection::outOfCluster;
+        request.direction = model::CopyDirection::outOfCluster;
     else
         return makeError(ErrorCode::usage, "copy request: 'direction' must be \"in\" or \"out\"");
-    if (auto valid = jobs::validateCopyRequest(request); !valid) return valid.error();
+    if (auto valid = model::validateCopyRequest(request); !valid) return valid.error();
     return request;
 }
 
-std::string encodeCopyReport(const jobs::CopyReport& report) {
+std::string encodeCopyReport(const model::CopyReport& report) {
     return fields::dumpJson({{"local_path", report.localPath},
                              {"remote_path", report.remotePath},
                              {"files", report.tally.files},
@@ -55,10 +55,10 @@ std::string encodeCopyReport(const jobs::CopyReport& report) {
                              {"hosts", report.hosts}});
 }
 
-Result<jobs::CopyReport> decodeCopyReport(std::string_view body) {
+Result<model::CopyReport> decodeCopyReport(std::string_view body) {
     auto object = fields::parseObject(body, "copy reply");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    jobs::CopyReport report;
+    model::CopyReport report;
     report.localPath = fields::stringOr(*object, "local_path");
     report.remotePath = fields::stringOr(*object, "remote_path");
     report.tally.files = count(*object, "files");

@@ -9,14 +9,14 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "jobs/copy_request.h"
+#include "model/copy_request.h"
 
 namespace ppcs::api {
 
-std::string encodeCopyRequest(const jobs::CopyRequest& request);
+std::string encodeCopyRequest(const model::CopyRequest& request);
 // Usage errors for malformed JSON, unknown fields, wrong types and what validateCopyRequest refuses.
-Result<jobs::CopyRequest> decodeCopyRequest(std::string_view body);
-std::string encodeCopyReport(const jobs::CopyReport& report);
-Result<jobs::CopyReport> decodeCopyReport(std::string_view body);
+Result<model::CopyRequest> decodeCopyRequest(std::string_view body);
+std::string encodeCopyReport(const model::CopyReport& report);
+Result<model::CopyReport> decodeCopyReport(std::string_view body);
 
 }  // namespace ppcs::api

@@ -7,7 +7,7 @@ namespace {
 
 using fields::json;
 
-json hostJson(const cluster::Host& host) {
+json hostJson(const model::Host& host) {
     return {{"node_id", host.nodeId},
             {"name", host.name},
             {"hostname", host.hostname},
@@ -22,8 +22,8 @@ json hostJson(const cluster::Host& host) {
             {"image", host.image}};
 }
 
-cluster::Host hostFromJson(const json& item) {
-    cluster::Host host;
+model::Host hostFromJson(const json& item) {
+    model::Host host;
     host.nodeId = fields::stringOr(item, "node_id");
     host.name = fields::stringOr(item, "name");
     host.hostname = fields::stringOr(item, "hostname");
@@ -53,34 +53,34 @@ Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
     AddHostRequest request;
     Status read = fields::readOptional(*object, "name", json::value_t::string, request.name, what);
     if (read) read = fields::readOptional(*object, "endpoint", json::value_t::string, request.endpoint, what);
-    if (read) read = cluster::validateHostName(request.name);
+    if (read) read = model::validateHostName(request.name);
     if (read) {
-        auto endpoint = docker::parseEngineEndpoint(request.endpoint);
+        auto endpoint = model::parseEngineEndpoint(request.endpoint);
         if (!endpoint) read = endpoint.error();
     }
     if (!read) return read.error();
     return request;
 }
 
-std::string encodeHosts(const std::vector<cluster::Host>& hosts) {
+std::string encodeHosts(const std::vector<model::Host>& hosts) {
     json list = json::array();
     for (const auto& host : hosts) list.push_back(hostJson(host));
     return fields::dumpJson(json{{"hosts", list}});
 }
 
-Result<std::vector<cluster::Host>> decodeHosts(std::string_view body) {
+Result<std::vector<model::Host>> decodeHosts(std::string_view body) {
     auto object = fields::parseObject(body, "host list");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    std::vector<cluster::Host> hosts;
+    std::vector<model::Host> hosts;
     if (auto list = object->find("hosts"); list != object->end() && list->is_array())
         for (const auto& item : *list)
             if (item.is_object()) hosts.push_back(hostFromJson(item));
     return hosts;
 }
 
-std::string encodeHost(const cluster::Host& host) { return fields::dumpJson(hostJson(host)); }
+std::string encodeHost(const model::Host& host) { return fields::dumpJson(hostJson(host)); }
 
-Result<cluster::Host> decodeHost(std::string_view body) {
+Result<model::Host> decodeHost(std::string_view body) {
     auto object = fields::parseObject(body, "host");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     return hostFromJson(*object);

@@ -5,8 +5,9 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/hosts.h"
 #include "common/result.h"
+#include "model/endpoint.h"
+#include "model/host.h"
 
 namespace ppcs::api {
 
@@ -19,10 +20,10 @@ struct AddHostRequest {
 // names or endpoints: the same checks the CLI makes.
 std::string encodeAddHostRequest(const AddHostRequest& request);
 Result<AddHostRequest> decodeAddHostRequest(std::string_view body);
-std::string encodeHosts(const std::vector<cluster::Host>& hosts);  // also the CLI's hosts --json
-Result<std::vector<cluster::Host>> decodeHosts(std::string_view body);
-std::string encodeHost(const cluster::Host& host);
-Result<cluster::Host> decodeHost(std::string_view body);
+std::string encodeHosts(const std::vector<model::Host>& hosts);  // also the CLI's hosts --json
+Result<std::vector<model::Host>> decodeHosts(std::string_view body);
+std::string encodeHost(const model::Host& host);
+Result<model::Host> decodeHost(std::string_view body);
 std::string encodeJoinCommand(const std::string& command);  // {"command": "..."}
 Result<std::string> decodeJoinCommand(std::string_view body);
 

@@ -1,8 +1,8 @@
 #include "api/job_messages.h"
 
 #include "api/json_fields.h"
-#include "cluster/spec.h"
 #include "common/strings.h"
+#include "model/cluster_spec.h"
 
 namespace ppcs::api {
 namespace {
@@ -11,7 +11,7 @@ using fields::json;
 using fields::parseObject;
 using fields::readOptional;
 
-json recordJson(const jobs::JobRecord& record) {
+json recordJson(const model::JobRecord& record) {
     json value = {{"id", record.id},           {"cluster", record.cluster}, {"program", record.program},
                   {"args", record.args},       {"np", record.np},           {"started_at", record.startedAt},
                   {"seconds", record.seconds}, {"state", record.state},     {"message", record.message}};
@@ -19,8 +19,8 @@ json recordJson(const jobs::JobRecord& record) {
     return value;
 }
 
-jobs::JobRecord recordFromJson(const json& item) {
-    jobs::JobRecord record;
+model::JobRecord recordFromJson(const json& item) {
+    model::JobRecord record;
     record.id = fields::valueOr(item, "id", std::int64_t{0});
     record.cluster = fields::stringOr(item, "cluster");
     record.program = fields::stringOr(item, "program");
@@ -50,7 +50,7 @@ Status readStringList(const json& object, const char* key, std::vector<std::stri
 
 }  // namespace
 
-std::string encodeJobRequest(const jobs::JobRequest& request) {
+std::string encodeJobRequest(const model::JobRequest& request) {
     return fields::dumpJson({{"cluster", request.cluster},
                              {"program", request.program},
                              {"command", request.isCommand},
@@ -67,7 +67,7 @@ std::string encodeJobRequest(const jobs::JobRequest& request) {
                              {"output_dir", request.outputDir}});
 }
 
-Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
+Result<model::JobRequest> decodeJobRequest(std::string_view body) {
     const char* what = "run request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
@@ -78,7 +78,7 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
                                   what);
         !known)
         return known.error();
-    jobs::JobRequest request;
+    model::JobRequest request;
     Status read = readOptional(*object, "cluster", json::value_t::string, request.cluster, what);
     if (read) read = readOptional(*object, "program", json::value_t::string, request.program, what);
     if (read) read = readOptional(*object, "command", json::value_t::boolean, request.isCommand, what);
@@ -94,11 +94,11 @@ Result<jobs::JobRequest> decodeJobRequest(std::string_view body) {
     if (read) read = readStringList(*object, "args", request.args);
     if (read) read = readStringList(*object, "env", request.env);
     if (!read) return read.error();
-    if (auto valid = jobs::validateJobRequest(request); !valid) return valid.error();
+    if (auto valid = model::validateJobRequest(request); !valid) return valid.error();
     return request;
 }
 
-std::string encodeJobOutcome(const jobs::JobOutcome& outcome) {
+std::string encodeJobOutcome(const model::JobOutcome& outcome) {
     return fields::dumpJson(json{{"job_id", outcome.id},
                                  {"exit_code", outcome.exitCode},
                                  {"state", outcome.state},
@@ -106,10 +106,10 @@ std::string encodeJobOutcome(const jobs::JobOutcome& outcome) {
                                  {"seconds", outcome.seconds}});
 }
 
-Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
+Result<model::JobOutcome> decodeJobOutcome(std::string_view body) {
     auto object = parseObject(body, "job outcome");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    jobs::JobOutcome outcome;
+    model::JobOutcome outcome;
     outcome.id = fields::valueOr(*object, "job_id", std::int64_t{0});
     outcome.exitCode = fields::valueOr(*object, "exit_code", 0);
     outcome.state = fields::stringOr(*object, "state");
@@ -118,33 +118,33 @@ Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body) {
     return outcome;
 }
 
-std::string encodeJobList(const std::vector<jobs::JobRecord>& records) {
+std::string encodeJobList(const std::vector<model::JobRecord>& records) {
     json list = json::array();
     for (const auto& record : records) list.push_back(recordJson(record));
     return fields::dumpJson({{"jobs", list}});
 }
 
-Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body) {
+Result<std::vector<model::JobRecord>> decodeJobList(std::string_view body) {
     auto object = parseObject(body, "job list");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    std::vector<jobs::JobRecord> records;
+    std::vector<model::JobRecord> records;
     if (auto list = object->find("jobs"); list != object->end() && list->is_array())
         for (const auto& item : *list)
             if (item.is_object()) records.push_back(recordFromJson(item));
     return records;
 }
 
-std::string encodeJobLog(const jobs::JobRecord& record, const std::vector<jobs::OutputChunk>& output) {
+std::string encodeJobLog(const model::JobRecord& record, const std::vector<model::OutputChunk>& output) {
     json chunks = json::array();
     for (const auto& chunk : output) chunks.push_back({{"stream", chunk.isErr ? "err" : "out"}, {"data", chunk.data}});
     return fields::dumpJson({{"job", recordJson(record)}, {"output", chunks}});
 }
 
-Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(std::string_view body) {
+Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> decodeJobLog(std::string_view body) {
     auto object = parseObject(body, "job log");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     if (!object->contains("job") || !(*object)["job"].is_object()) return makeError(ErrorCode::failed, "job log: no job");
-    std::vector<jobs::OutputChunk> output;
+    std::vector<model::OutputChunk> output;
     if (auto chunks = object->find("output"); chunks != object->end() && chunks->is_array())
         for (const auto& chunk : *chunks)
             if (chunk.is_object())
@@ -162,7 +162,7 @@ Result<CancelRequest> decodeCancelRequest(std::string_view body) {
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"cluster", "id"}, what); !known) return known.error();
     CancelRequest request;
-    request.cluster = cluster::kDefaultClusterName;
+    request.cluster = model::kDefaultClusterName;
     if (auto id = object->find("id"); id != object->end()) {
         if (object->contains("cluster"))
             return makeError(ErrorCode::usage, "cancel request: give either 'id' or 'cluster', not both");
@@ -172,7 +172,7 @@ Result<CancelRequest> decodeCancelRequest(std::string_view body) {
         return request;
     }
     if (auto read = readOptional(*object, "cluster", json::value_t::string, request.cluster, what); !read) return read.error();
-    if (auto valid = cluster::validateClusterName(request.cluster); !valid) return valid.error();
+    if (auto valid = model::validateClusterName(request.cluster); !valid) return valid.error();
     return request;
 }
 
@@ -188,22 +188,22 @@ Result<PruneRequest> decodePruneRequest(std::string_view body) {
     PruneRequest request;
     if (auto keep = object->find("keep"); keep != object->end()) {
         // A huge unsigned reads as negative: refused with the rest.
-        if (!keep->is_number_integer() || keep->get<std::int64_t>() < 0 || keep->get<std::int64_t>() > jobs::kMaxKeptJobs)
+        if (!keep->is_number_integer() || keep->get<std::int64_t>() < 0 || keep->get<std::int64_t>() > model::kMaxKeptJobs)
             return makeError(ErrorCode::usage,
-                             "prune request: 'keep' must be a number of jobs from 0 to " + std::to_string(jobs::kMaxKeptJobs));
+                             "prune request: 'keep' must be a number of jobs from 0 to " + std::to_string(model::kMaxKeptJobs));
         request.keep = static_cast<int>(keep->get<std::int64_t>());
     }
     return request;
 }
 
-std::string encodePruneReport(const jobs::PruneReport& report) {
+std::string encodePruneReport(const model::PruneReport& report) {
     return fields::dumpJson({{"removed", report.removed}, {"keep", report.keep}});
 }
 
-Result<jobs::PruneReport> decodePruneReport(std::string_view body) {
+Result<model::PruneReport> decodePruneReport(std::string_view body) {
     auto object = parseObject(body, "prune reply");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
-    return jobs::PruneReport{fields::valueOr(*object, "removed", std::int64_t{0}), fields::valueOr(*object, "keep", 0)};
+    return model::PruneReport{fields::valueOr(*object, "removed", std::int64_t{0}), fields::valueOr(*object, "keep", 0)};
 }
 
 std::string encodeCancelReply(bool cancelled) { return fields::dumpJson({{"cancelled", cancelled}}); }

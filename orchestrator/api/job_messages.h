@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "jobs/job_runner.h"
-#include "jobs/job_store.h"
+#include "model/job.h"
+#include "model/progress.h"
 
 namespace ppcs::api {
 
@@ -33,25 +33,25 @@ struct PruneRequest {
     std::optional<int> keep;
 };
 
-std::string encodeJobRequest(const jobs::JobRequest& request);
+std::string encodeJobRequest(const model::JobRequest& request);
 // Usage errors for malformed JSON, unknown fields, wrong types and invalid values.
-Result<jobs::JobRequest> decodeJobRequest(std::string_view body);
-std::string encodeJobOutcome(const jobs::JobOutcome& outcome);
-Result<jobs::JobOutcome> decodeJobOutcome(std::string_view body);
-std::string encodeJobList(const std::vector<jobs::JobRecord>& records);
-Result<std::vector<jobs::JobRecord>> decodeJobList(std::string_view body);
-std::string encodeJobLog(const jobs::JobRecord& record, const std::vector<jobs::OutputChunk>& output);
-Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> decodeJobLog(std::string_view body);
+Result<model::JobRequest> decodeJobRequest(std::string_view body);
+std::string encodeJobOutcome(const model::JobOutcome& outcome);
+Result<model::JobOutcome> decodeJobOutcome(std::string_view body);
+std::string encodeJobList(const std::vector<model::JobRecord>& records);
+Result<std::vector<model::JobRecord>> decodeJobList(std::string_view body);
+std::string encodeJobLog(const model::JobRecord& record, const std::vector<model::OutputChunk>& output);
+Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> decodeJobLog(std::string_view body);
 std::string encodeCancelRequest(const CancelRequest& request);
 // Usage errors for malformed JSON, unknown fields, both id and cluster, an id below 1 or an
 // invalid cluster name. Without either field: the default cluster.
 Result<CancelRequest> decodeCancelRequest(std::string_view body);
 std::string encodePruneRequest(const PruneRequest& request);
 // Usage errors for malformed JSON, unknown fields, and a keep that is not a number from 0 to
-// jobs::kMaxKeptJobs.
+// model::kMaxKeptJobs.
 Result<PruneRequest> decodePruneRequest(std::string_view body);
-std::string encodePruneReport(const jobs::PruneReport& report);
-Result<jobs::PruneReport> decodePruneReport(std::string_view body);
+std::string encodePruneReport(const model::PruneReport& report);
+Result<model::PruneReport> decodePruneReport(std::string_view body);
 std::string encodeCancelReply(bool cancelled);
 Result<bool> decodeCancelReply(std::string_view body);
 

@@ -12,7 +12,7 @@ using nlohmann::json;
 using fields::parseObject;
 using fields::readOptional;
 
-json outcomeJson(const image::BuildOutcome& outcome) {
+json outcomeJson(const model::BuildOutcome& outcome) {
     return {{"image_id", outcome.imageId},
             {"image", outcome.imageRef},
             {"context_hash", outcome.contextHash},
@@ -117,7 +117,7 @@ Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
     return status;
 }
 
-std::string encodeBuildRequest(const image::BuildRequest& request) {
+std::string encodeBuildRequest(const model::BuildRequest& request) {
     return fields::dumpJson(json{{"context_dir", request.contextDir},
                                  {"image", request.imageRef},
                                  {"no_cache", request.noCache},
@@ -125,13 +125,13 @@ std::string encodeBuildRequest(const image::BuildRequest& request) {
                                  {"pull", request.allowPull}});
 }
 
-Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
+Result<model::BuildRequest> decodeBuildRequest(std::string_view body) {
     const char* what = "build request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"context_dir", "image", "no_cache", "mirror", "pull"}, what); !known)
         return known.error();
-    image::BuildRequest request;
+    model::BuildRequest request;
     Status read = readOptional(*object, "context_dir", json::value_t::string, request.contextDir, what);
     if (read) read = readOptional(*object, "image", json::value_t::string, request.imageRef, what);
     if (read) read = readOptional(*object, "no_cache", json::value_t::boolean, request.noCache, what);
@@ -142,16 +142,16 @@ Result<image::BuildRequest> decodeBuildRequest(std::string_view body) {
         return makeError(ErrorCode::usage, "build request: context_dir must be an absolute path");
     if (!request.mirror.empty() && request.mirror.rfind("http://", 0) != 0 && request.mirror.rfind("https://", 0) != 0)
         return makeError(ErrorCode::usage, "build request: mirror must be an http:// or https:// URL");
-    if (auto reference = image::splitImageReference(request.imageRef); !reference) return reference.error();
+    if (auto reference = model::splitImageReference(request.imageRef); !reference) return reference.error();
     return request;
 }
 
-std::string encodeBuildOutcome(const image::BuildOutcome& outcome) { return fields::dumpJson(outcomeJson(outcome)); }
+std::string encodeBuildOutcome(const model::BuildOutcome& outcome) { return fields::dumpJson(outcomeJson(outcome)); }
 
-Result<image::BuildOutcome> decodeBuildOutcome(std::string_view body) {
+Result<model::BuildOutcome> decodeBuildOutcome(std::string_view body) {
     auto object = parseObject(body, "build outcome");
     if (!object) return object.error();
-    image::BuildOutcome outcome;
+    model::BuildOutcome outcome;
     outcome.imageId = fields::stringOr(*object, "image_id");
     outcome.imageRef = fields::stringOr(*object, "image");
     outcome.contextHash = fields::stringOr(*object, "context_hash");

@@ -23,7 +23,7 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "image/image_builder.h"
+#include "model/build.h"
 
 namespace ppcs::api {
 
@@ -72,12 +72,12 @@ Result<VersionInfo> decodeVersion(std::string_view body);
 std::string encodeDaemonStatus(const DaemonStatus& status);
 Result<DaemonStatus> decodeDaemonStatus(std::string_view body);
 
-std::string encodeBuildRequest(const image::BuildRequest& request);
+std::string encodeBuildRequest(const model::BuildRequest& request);
 // Fails with ErrorCode::usage on malformed JSON, unknown fields or wrong types.
-Result<image::BuildRequest> decodeBuildRequest(std::string_view body);
+Result<model::BuildRequest> decodeBuildRequest(std::string_view body);
 
-std::string encodeBuildOutcome(const image::BuildOutcome& outcome);  // also the CLI's --json output
-Result<image::BuildOutcome> decodeBuildOutcome(std::string_view json);
+std::string encodeBuildOutcome(const model::BuildOutcome& outcome);  // also the CLI's --json output
+Result<model::BuildOutcome> decodeBuildOutcome(std::string_view json);
 std::string encodeStreamEvent(const StreamEvent& event);  // one line, no newline
 Result<StreamEvent> decodeStreamEvent(std::string_view line);
 

@@ -47,7 +47,7 @@ void replyError(httplib::Response& response, const Error& error) {
 
 using Clock = std::chrono::steady_clock;
 using ClientProbe = std::function<bool()>;
-using Operation = std::function<Result<std::string>(const cluster::Progress& progress, const ClientProbe& clientPresent)>;
+using Operation = std::function<Result<std::string>(const model::Progress& progress, const ClientProbe& clientPresent)>;
 
 // The events of one streamed response. Writes are serialised: progress comes from the operation
 // (from any of its threads) while a heartbeat thread writes when the stream has been silent for
@@ -176,11 +176,11 @@ void streamOperation(httplib::Response& response, StreamSlots& slots, std::strin
 template <class Request, class Value>
 void streamDecoded(const httplib::Request& http, httplib::Response& response, StreamSlots& slots, const std::string& name,
                    Result<Request> (*decode)(std::string_view), std::string (*encode)(const Value&),
-                   std::function<Result<Value>(const Request&, const cluster::Progress&, const ClientProbe&)> run) {
+                   std::function<Result<Value>(const Request&, const model::Progress&, const ClientProbe&)> run) {
     auto request = decode(http.body);
     if (!request) return replyError(response, request.error());
     streamOperation(response, slots, name,
-                    [request = *request, encode, run](const cluster::Progress& progress,
+                    [request = *request, encode, run](const model::Progress& progress,
                                                       const ClientProbe& clientPresent) -> Result<std::string> {
                         auto value = run(request, progress, clientPresent);
                         if (!value) return value.error();
@@ -192,7 +192,7 @@ void streamDecoded(const httplib::Request& http, httplib::Response& response, St
 httplib::Server::Handler withClusterName(std::function<void(const std::string&, httplib::Response&)> handler) {
     return [handler](const httplib::Request& request, httplib::Response& response) {
         std::string name = request.matches[1];
-        if (auto valid = cluster::validateClusterName(name); !valid) return replyError(response, valid.error());
+        if (auto valid = model::validateClusterName(name); !valid) return replyError(response, valid.error());
         handler(name, response);
     };
 }
@@ -271,27 +271,27 @@ void ApiServer::installDaemonRoutes() {
 
 void ApiServer::installClusterRoutes() {
     server_->Post("/v1/images/build", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<image::BuildRequest, image::BuildOutcome>(
+        streamDecoded<model::BuildRequest, model::BuildOutcome>(
             request, response, *streams_, "build", decodeBuildRequest, encodeBuildOutcome,
             [this](const auto& build, const auto& progress, const auto&) { return services_.buildImage(build, progress); });
     });
     server_->Post("/v1/clusters/up", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<UpRequest, cluster::ClusterStatus>(
+        streamDecoded<UpRequest, model::ClusterStatus>(
             request, response, *streams_, "up", decodeUpRequest, encodeClusterStatus,
             [this](const auto& up, const auto& progress, const auto&) { return services_.upCluster(up, progress); });
     });
     server_->Post("/v1/clusters/scale", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<ScaleRequest, cluster::ClusterStatus>(
+        streamDecoded<ScaleRequest, model::ClusterStatus>(
             request, response, *streams_, "scale", decodeScaleRequest, encodeClusterStatus,
             [this](const auto& scale, const auto& progress, const auto&) { return services_.scaleCluster(scale, progress); });
     });
     server_->Post("/v1/clusters/down", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<DownRequest, cluster::DownReport>(
+        streamDecoded<DownRequest, model::DownReport>(
             request, response, *streams_, "down", decodeDownRequest, encodeDownReport,
             [this](const auto& down, const auto& progress, const auto&) { return services_.downCluster(down, progress); });
     });
     server_->Post("/v1/clusters/bench", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::BenchRequest, jobs::BenchReport>(
+        streamDecoded<model::BenchRequest, model::BenchReport>(
             request, response, *streams_, "bench", decodeBenchRequest, encodeBenchReport,
             [this](const auto& bench, const auto& progress, const auto&) { return services_.benchCluster(bench, progress); });
     });
@@ -339,13 +339,14 @@ void ApiServer::installHostRoutes() {
 
 void ApiServer::installJobRoutes() {
     server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::JobRequest, jobs::JobOutcome>(request, response, *streams_, "run", decodeJobRequest, encodeJobOutcome,
-                                                          [this](const auto& job, const auto& events, const auto& clientPresent) {
-                                                              return services_.runJob(job, events, clientPresent);
-                                                          });
+        streamDecoded<model::JobRequest, model::JobOutcome>(
+            request, response, *streams_, "run", decodeJobRequest, encodeJobOutcome,
+            [this](const auto& job, const auto& events, const auto& clientPresent) {
+                return services_.runJob(job, events, clientPresent);
+            });
     });
     server_->Post("/v1/files/copy", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<jobs::CopyRequest, jobs::CopyReport>(
+        streamDecoded<model::CopyRequest, model::CopyReport>(
             request, response, *streams_, "copy", decodeCopyRequest, encodeCopyReport,
             [this](const auto& copy, const auto& progress, const auto& clientPresent) {
                 return services_.copyFiles(copy, progress, clientPresent);

@@ -29,40 +29,40 @@ class DaemonServices {
 public:
     virtual ~DaemonServices() = default;
     virtual DaemonStatus status() = 0;
-    virtual Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) = 0;
-    virtual Result<cluster::ClusterStatus> upCluster(const UpRequest& request, const cluster::Progress& progress) = 0;
-    virtual Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest& request, const cluster::Progress& progress) = 0;
-    virtual Result<cluster::DownReport> downCluster(const DownRequest& request, const cluster::Progress& progress) = 0;
-    virtual Result<cluster::ClusterStatus> clusterStatus(const std::string& name) = 0;
+    virtual Result<model::BuildOutcome> buildImage(const model::BuildRequest& request, const model::BuildProgress& progress) = 0;
+    virtual Result<model::ClusterStatus> upCluster(const UpRequest& request, const model::Progress& progress) = 0;
+    virtual Result<model::ClusterStatus> scaleCluster(const ScaleRequest& request, const model::Progress& progress) = 0;
+    virtual Result<model::DownReport> downCluster(const DownRequest& request, const model::Progress& progress) = 0;
+    virtual Result<model::ClusterStatus> clusterStatus(const std::string& name) = 0;
     // Members and addresses only, no readiness: cheap, for `ips`.
-    virtual Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) = 0;
+    virtual Result<model::ClusterStatus> clusterAddresses(const std::string& name) = 0;
     virtual Result<std::vector<std::string>> listClusters() = 0;
-    virtual Result<std::vector<cluster::Host>> listHosts() = 0;
-    virtual Result<cluster::Host> addHost(const AddHostRequest& request) = 0;
+    virtual Result<std::vector<model::Host>> listHosts() = 0;
+    virtual Result<model::Host> addHost(const AddHostRequest& request) = 0;
     virtual Result<std::string> joinCommand() = 0;
-    virtual Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) = 0;
-    virtual Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) = 0;
+    virtual Result<model::BenchReport> benchCluster(const model::BenchRequest& request, const model::Progress& progress) = 0;
+    virtual Result<std::vector<model::MemberStats>> clusterStats(const std::string& name) = 0;
     // clientPresent() turns false once the client that asked for the job closed or reset its
     // connection; it may be called from any thread, but only while runJob runs.
-    virtual Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
-                                            const std::function<bool()>& clientPresent) = 0;
+    virtual Result<model::JobOutcome> runJob(const model::JobRequest& request, const model::Progress& events,
+                                             const std::function<bool()>& clientPresent) = 0;
     // False when no job runs on the cluster.
     virtual bool cancelJob(const std::string& cluster) = 0;
     // False when the job exists but does not run; a usage error when there is no such job.
     virtual Result<bool> cancelJobById(std::int64_t id) = 0;
-    virtual Result<std::vector<jobs::JobRecord>> listJobs(int limit) = 0;
-    virtual Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) = 0;
+    virtual Result<std::vector<model::JobRecord>> listJobs(int limit) = 0;
+    virtual Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> jobLog(std::int64_t id) = 0;
     // Deletes finished jobs beyond the newest `keep` (ppcsd's setting when none is given).
-    virtual Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) = 0;
+    virtual Result<model::PruneReport> pruneJobs(std::optional<int> keep) = 0;
     // Copies between ppcsd's host and the cluster's shared folder (jobs/shared_copy.h); abandoned
     // once clientPresent() turns false.
-    virtual Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
-                                               const std::function<bool()>& clientPresent) = 0;
+    virtual Result<model::CopyReport> copyFiles(const model::CopyRequest& request, const model::Progress& progress,
+                                                const std::function<bool()>& clientPresent) = 0;
     // Asks the daemon to shut down once the current reply is sent.
     virtual void requestStop() = 0;
     // Starts a shell session on a cluster member (see jobs/shell_session.h); the API server relays
     // it and abandons it when its client goes.
-    virtual Result<std::unique_ptr<jobs::ShellProcess>> openShell(const jobs::ShellRequest&) {
+    virtual Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest&) {
         return makeError(ErrorCode::unavailable, "this ppcsd opens no shells");
     }
 };

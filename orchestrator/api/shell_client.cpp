@@ -129,7 +129,7 @@ Status ShellConnection::send(std::string_view frame) {
     return {};
 }
 
-Result<std::unique_ptr<ShellConnection>> openShellConnection(const Endpoint& endpoint, const jobs::ShellRequest& request,
+Result<std::unique_ptr<ShellConnection>> openShellConnection(const Endpoint& endpoint, const model::ShellRequest& request,
                                                              std::chrono::seconds openLimit) {
     auto deadline = Clock::now() + openLimit;
     std::string why;

@@ -34,7 +34,7 @@ private:
 // Asks ppcsd for a shell on request's cluster. The daemon's refusal comes back as its error (a
 // missing cluster or node, a full session table...); ErrorCode::unavailable when ppcsd cannot be
 // reached. Opening waits at most openLimit for ppcsd's answer (it creates the exec meanwhile).
-Result<std::unique_ptr<ShellConnection>> openShellConnection(const Endpoint& endpoint, const jobs::ShellRequest& request,
+Result<std::unique_ptr<ShellConnection>> openShellConnection(const Endpoint& endpoint, const model::ShellRequest& request,
                                                              std::chrono::seconds openLimit = std::chrono::seconds(60));
 
 }  // namespace ppcs::api

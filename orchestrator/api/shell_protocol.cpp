@@ -97,7 +97,7 @@ Result<std::vector<Frame>> FrameDecoder::feed(std::string_view bytes) {
     return frames;
 }
 
-std::string encodeShellRequest(const jobs::ShellRequest& request) {
+std::string encodeShellRequest(const model::ShellRequest& request) {
     return fields::dumpJson(json{{"node", request.node},
                                  {"command", request.command},
                                  {"tty", request.tty},
@@ -107,13 +107,13 @@ std::string encodeShellRequest(const jobs::ShellRequest& request) {
                                  {"term", request.term}});
 }
 
-Result<jobs::ShellRequest> decodeShellRequest(std::string_view body, const std::string& cluster) {
+Result<model::ShellRequest> decodeShellRequest(std::string_view body, const std::string& cluster) {
     const char* what = "shell request";
     auto object = fields::parseObject(body, what);
     if (!object) return object.error();
     if (auto known = fields::rejectUnknown(*object, {"node", "command", "tty", "stdin", "cols", "rows", "term"}, what); !known)
         return known.error();
-    jobs::ShellRequest request;
+    model::ShellRequest request;
     request.cluster = cluster;
     Status read = fields::readOptional(*object, "node", json::value_t::number_integer, request.node, what);
     if (read) read = fields::readOptional(*object, "tty", json::value_t::boolean, request.tty, what);
@@ -129,7 +129,7 @@ Result<jobs::ShellRequest> decodeShellRequest(std::string_view body, const std::
             request.command.push_back(word.get<std::string>());
         }
     }
-    if (auto valid = jobs::validateShellRequest(request); !valid) return valid.error();
+    if (auto valid = model::validateShellRequest(request); !valid) return valid.error();
     return request;
 }
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "jobs/shell_session.h"
+#include "model/shell_request.h"
 
 namespace ppcs::api {
 
@@ -59,9 +59,9 @@ private:
     std::string buffer_;
 };
 
-std::string encodeShellRequest(const jobs::ShellRequest& request);  // the cluster travels in the path
+std::string encodeShellRequest(const model::ShellRequest& request);  // the cluster travels in the path
 // Fails with ErrorCode::usage on malformed JSON, unknown fields or wrong types; cluster is the
 // path's name; the result passes validateShellRequest.
-Result<jobs::ShellRequest> decodeShellRequest(std::string_view body, const std::string& cluster);
+Result<model::ShellRequest> decodeShellRequest(std::string_view body, const std::string& cluster);
 
 }  // namespace ppcs::api

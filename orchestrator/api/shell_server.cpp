@@ -230,7 +230,7 @@ void ShellServer::serve(UpgradeRequest& request, int socket, const std::function
         return replyError(socket, makeError(ErrorCode::usage, "unsupported upgrade '" + request.headers["upgrade"] +
                                                                   "' (this ppcsd speaks " + kShellUpgrade + ")"));
     std::string cluster = match[1];
-    if (auto valid = cluster::validateClusterName(cluster); !valid) return replyError(socket, valid.error());
+    if (auto valid = model::validateClusterName(cluster); !valid) return replyError(socket, valid.error());
     auto body = readBody(socket, request);
     if (!body) return replyError(socket, body.error());
     auto shell = decodeShellRequest(*body, cluster);

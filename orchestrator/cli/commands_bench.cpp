@@ -16,11 +16,11 @@ namespace ppcs::cli {
 namespace {
 
 struct StatsOptions {
-    std::string name = cluster::kDefaultClusterName;
+    std::string name = model::kDefaultClusterName;
     bool watch = false;
 };
 
-void printBench(const jobs::BenchReport& report) {
+void printBench(const model::BenchReport& report) {
     if (!report.pairs.empty()) {
         long small = report.pairs.front().rows.front().size;
         long large = report.pairs.front().rows.back().size;
@@ -36,8 +36,8 @@ void printBench(const jobs::BenchReport& report) {
     std::printf("results: %s\nplot:    %s\n", report.jsonPath.c_str(), report.svgPath.c_str());
 }
 
-int runBench(const GlobalOptions& global, const jobs::BenchRequest& request) {
-    if (auto valid = jobs::validateBenchRequest(request); !valid) return reportError(valid.error());
+int runBench(const GlobalOptions& global, const model::BenchRequest& request) {
+    if (auto valid = model::validateBenchRequest(request); !valid) return reportError(valid.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     ProgressDisplay display;
@@ -54,7 +54,7 @@ int runBench(const GlobalOptions& global, const jobs::BenchRequest& request) {
 }
 
 int showStats(const GlobalOptions& global, const StatsOptions& options) {
-    if (auto valid = cluster::validateClusterName(options.name); !valid) return reportError(valid.error());
+    if (auto valid = model::validateClusterName(options.name); !valid) return reportError(valid.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     api::ApiClient client(*endpoint);
@@ -86,7 +86,7 @@ int showStats(const GlobalOptions& global, const StatsOptions& options) {
 }  // namespace
 
 void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
-    auto request = std::make_shared<jobs::BenchRequest>();
+    auto request = std::make_shared<model::BenchRequest>();
     auto* bench =
         app.add_subcommand("bench", "Ping-pong between node pairs and Allgather across the cluster; saves JSON and an SVG plot");
     bench->add_option("kind", request->kind, "latency, bandwidth, bibw, allgather or all")->capture_default_str();

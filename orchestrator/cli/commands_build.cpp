@@ -21,7 +21,7 @@ struct BuildOptions {
     bool noPull = false;
     std::string mirror;
     std::string contextDir;
-    std::string image = image::kDefaultImageRef;
+    std::string image = model::kDefaultImageRef;
 };
 
 // Step headers and phase changes stay on screen; the output of each step scrolls on one line.
@@ -39,13 +39,13 @@ Result<std::string> absoluteDirectory(const std::string& dir) {
 }
 
 int runBuild(const GlobalOptions& global, const BuildOptions& options) {
-    image::BuildRequest request;
+    model::BuildRequest request;
     request.noCache = options.noCache;
     request.allowPull = !options.noPull;
     request.mirror = options.mirror;
     request.imageRef = options.image;
     // Checked here too, so that bad input starts no daemon and changes nothing.
-    if (auto reference = image::splitImageReference(options.image); !reference) return reportError(reference.error());
+    if (auto reference = model::splitImageReference(options.image); !reference) return reportError(reference.error());
     if (!options.contextDir.empty()) {
         auto dir = absoluteDirectory(options.contextDir);
         if (!dir) return reportError(dir.error());

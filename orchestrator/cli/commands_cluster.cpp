@@ -22,7 +22,7 @@ namespace ppcs::cli {
 namespace {
 
 struct ClusterOptions {
-    std::string name = cluster::kDefaultClusterName;
+    std::string name = model::kDefaultClusterName;
     int nodes = 0;
     int slots = 0;
     int perHost = 0;
@@ -63,13 +63,13 @@ Result<Value> runStreamed(const GlobalOptions& global, Call call) {
     return result;
 }
 
-int readySlots(const cluster::ClusterStatus& status) {
+int readySlots(const model::ClusterStatus& status) {
     int slots = 0;
     for (const auto& member : status.members) slots += member.ready ? member.slots : 0;
     return slots;
 }
 
-int printReady(const GlobalOptions& global, const cluster::ClusterStatus& status, double seconds) {
+int printReady(const GlobalOptions& global, const model::ClusterStatus& status, double seconds) {
     if (global.json) {
         std::printf("%s\n", api::encodeClusterStatus(status).c_str());
         return 0;
@@ -85,16 +85,16 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 // --cpus, --memory, --shm-size and --mount into the spec: sizes parsed as Docker parses them, the
 // host folder made absolute against this process's directory and resolved on disk.
-Status readSizeAndMount(const ClusterOptions& options, cluster::ClusterSpec& spec) {
+Status readSizeAndMount(const ClusterOptions& options, model::ClusterSpec& spec) {
     auto parseSize = [](const std::string& text, const char* option, std::int64_t& out) -> Status {
         if (text.empty()) return {};
-        auto bytes = cluster::parseByteSize(text, option);
+        auto bytes = model::parseByteSize(text, option);
         if (!bytes) return bytes.error();
         out = *bytes;
         return {};
     };
     if (!options.cpus.empty()) {
-        auto cpus = cluster::parseCpus(options.cpus);
+        auto cpus = model::parseCpus(options.cpus);
         if (!cpus) return cpus.error();
         spec.size.nanoCpus = *cpus;
     }
@@ -107,7 +107,7 @@ Status readSizeAndMount(const ClusterOptions& options, cluster::ClusterSpec& spe
     char cwd[PATH_MAX];
     if (!::getcwd(cwd, sizeof cwd))
         return makeError(ErrorCode::failed, std::string("--mount: cannot read the current directory: ") + std::strerror(errno));
-    auto mount = cluster::parseHostMount(options.mount, cwd);
+    auto mount = model::parseHostMount(options.mount, cwd);
     if (!mount) return mount.error();
     char resolved[PATH_MAX];
     if (!::realpath(mount->source.c_str(), resolved))
@@ -127,34 +127,34 @@ int runUp(const GlobalOptions& global, const ClusterOptions& options) {
     api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost, options.registry},
                            options.timeoutSeconds};
     Status valid = readSizeAndMount(options, request.spec);
-    if (valid) valid = cluster::validateSpec(request.spec);
+    if (valid) valid = model::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
     auto start = std::chrono::steady_clock::now();
-    auto status = runStreamed<cluster::ClusterStatus>(
-        global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.up(request, progress); });
+    auto status = runStreamed<model::ClusterStatus>(
+        global, [&](api::ApiClient& client, const model::Progress& progress) { return client.up(request, progress); });
     if (!status) return reportError(status.error());
     return printReady(global, *status, secondsSince(start));
 }
 
 int runScale(const GlobalOptions& global, const ClusterOptions& options) {
-    Status valid = cluster::validateClusterName(options.name);
-    if (valid) valid = cluster::validateNodeCount(options.nodes);
+    Status valid = model::validateClusterName(options.name);
+    if (valid) valid = model::validateNodeCount(options.nodes);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
     api::ScaleRequest request{options.name, options.nodes, options.timeoutSeconds};
     auto start = std::chrono::steady_clock::now();
-    auto status = runStreamed<cluster::ClusterStatus>(
-        global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.scale(request, progress); });
+    auto status = runStreamed<model::ClusterStatus>(
+        global, [&](api::ApiClient& client, const model::Progress& progress) { return client.scale(request, progress); });
     if (!status) return reportError(status.error());
     return printReady(global, *status, secondsSince(start));
 }
 
 int runDown(const GlobalOptions& global, const ClusterOptions& options) {
-    if (auto valid = cluster::validateClusterName(options.name); !valid) return reportError(valid.error());
+    if (auto valid = model::validateClusterName(options.name); !valid) return reportError(valid.error());
     api::DownRequest request{options.name, options.removeVolume};
-    auto report = runStreamed<cluster::DownReport>(
-        global, [&](api::ApiClient& client, const cluster::Progress& progress) { return client.down(request, progress); });
+    auto report = runStreamed<model::DownReport>(
+        global, [&](api::ApiClient& client, const model::Progress& progress) { return client.down(request, progress); });
     if (!report) return reportError(report.error());
     if (global.json)
         std::printf("%s\n", api::encodeDownReport(*report).c_str());
@@ -166,27 +166,27 @@ int runDown(const GlobalOptions& global, const ClusterOptions& options) {
     return 0;
 }
 
-Result<cluster::ClusterStatus> fetchStatus(const GlobalOptions& global, const std::string& name) {
-    if (auto valid = cluster::validateClusterName(name); !valid) return valid.error();
+Result<model::ClusterStatus> fetchStatus(const GlobalOptions& global, const std::string& name) {
+    if (auto valid = model::validateClusterName(name); !valid) return valid.error();
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return endpoint.error();
     return api::ApiClient(*endpoint).clusterStatus(name);
 }
 
-Result<cluster::ClusterStatus> fetchAddresses(const GlobalOptions& global, const std::string& name) {
-    if (auto valid = cluster::validateClusterName(name); !valid) return valid.error();
+Result<model::ClusterStatus> fetchAddresses(const GlobalOptions& global, const std::string& name) {
+    if (auto valid = model::validateClusterName(name); !valid) return valid.error();
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return endpoint.error();
     return api::ApiClient(*endpoint).clusterAddresses(name);
 }
 
 // "size cpus 1, memory 64 MiB, /dev/shm 32 MiB per member" and "mount HOSTDIR -> PATH".
-void printSizeAndMount(const cluster::ClusterStatus& status) {
+void printSizeAndMount(const model::ClusterStatus& status) {
     const auto& size = status.size;
     std::printf("size cpus %s, memory %s, /dev/shm %s per member\n",
-                size.nanoCpus ? cluster::formatCpus(size.nanoCpus).c_str() : "unlimited",
-                size.memoryBytes ? cluster::formatBytes(size.memoryBytes).c_str() : "unlimited",
-                size.shmBytes ? cluster::formatBytes(size.shmBytes).c_str() : "Docker's default");
+                size.nanoCpus ? model::formatCpus(size.nanoCpus).c_str() : "unlimited",
+                size.memoryBytes ? model::formatBytes(size.memoryBytes).c_str() : "unlimited",
+                size.shmBytes ? model::formatBytes(size.shmBytes).c_str() : "Docker's default");
     if (!status.mount.source.empty())
         std::printf("mount %s -> %s (read-write%s)\n", status.mount.source.c_str(), status.mount.target.c_str(),
                     status.mount.everyHost ? ", on every host" : "");

@@ -17,15 +17,15 @@
 #include "cli/cli.h"
 #include "cli/daemon_launcher.h"
 #include "cli/output.h"
-#include "cluster/spec.h"
 #include "common/files.h"
-#include "jobs/copy_request.h"
+#include "model/cluster_spec.h"
+#include "model/copy_request.h"
 
 namespace ppcs::cli {
 namespace {
 
 struct CopyOptions {
-    std::string cluster = cluster::kDefaultClusterName;
+    std::string cluster = model::kDefaultClusterName;
     std::string source;
     std::string destination;
 };
@@ -33,34 +33,34 @@ struct CopyOptions {
 bool isRemote(const std::string& word) { return !word.empty() && word.front() == ':'; }
 
 // The request the two words make: exactly one of them names the shared folder (":PATH").
-Result<jobs::CopyRequest> copyRequestFrom(const CopyOptions& options) {
+Result<model::CopyRequest> copyRequestFrom(const CopyOptions& options) {
     if (isRemote(options.source) == isRemote(options.destination))
         return makeError(ErrorCode::usage,
                          "cp needs one local path and one :PATH in the shared folder (e.g. `cp data.csv :inputs/`)");
-    jobs::CopyRequest request;
+    model::CopyRequest request;
     request.cluster = options.cluster;
-    request.direction = isRemote(options.destination) ? jobs::CopyDirection::intoCluster : jobs::CopyDirection::outOfCluster;
+    request.direction = isRemote(options.destination) ? model::CopyDirection::intoCluster : model::CopyDirection::outOfCluster;
     const std::string& remote = isRemote(options.source) ? options.source : options.destination;
     std::string local = isRemote(options.source) ? options.destination : options.source;
-    auto relative = jobs::sharedRelativePath(std::string_view(remote).substr(1));
+    auto relative = model::sharedRelativePath(std::string_view(remote).substr(1));
     if (!relative) return relative.error();
     request.remotePath = *relative;
     auto absolute = absoluteLocalPath(local);
     if (!absolute) return absolute.error();
     request.localPath = *absolute;
-    if (auto valid = jobs::validateCopyRequest(request); !valid) return valid.error();
+    if (auto valid = model::validateCopyRequest(request); !valid) return valid.error();
     return request;
 }
 
-std::string describe(const jobs::CopyReport& report, jobs::CopyDirection direction) {
+std::string describe(const model::CopyReport& report, model::CopyDirection direction) {
     std::string what = std::to_string(report.tally.files) + (report.tally.files == 1 ? " file" : " files");
     if (report.tally.directories > 0)
         what +=
             " in " + std::to_string(report.tally.directories) + (report.tally.directories == 1 ? " directory" : " directories");
     what += " (" + formatMebibytes(report.tally.bytes) + ")";
-    std::string remote = jobs::shownSharedPath(report.remotePath);
+    std::string remote = model::shownSharedPath(report.remotePath);
     std::string line =
-        "copied " + what + (direction == jobs::CopyDirection::intoCluster ? " to " + remote : " to " + report.localPath);
+        "copied " + what + (direction == model::CopyDirection::intoCluster ? " to " + remote : " to " + report.localPath);
     if (report.hosts > 1) line += " on " + std::to_string(report.hosts) + " docker hosts";
     if (report.tally.skipped > 0) line += "; skipped " + std::to_string(report.tally.skipped) + " links or special files";
     return line;

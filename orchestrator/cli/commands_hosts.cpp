@@ -24,7 +24,7 @@ std::string gibibytes(std::int64_t bytes) {
     return text;
 }
 
-void printHostTable(const std::vector<cluster::Host>& hosts) {
+void printHostTable(const std::vector<model::Host>& hosts) {
     std::printf("%-20s %-8s %-8s %-12s %-5s %-10s %-10s %s\n", "HOST", "ROLE", "STATE", "AVAILABILITY", "CPUS", "MEMORY", "IMAGE",
                 "ENDPOINT");
     for (const auto& host : hosts) {
@@ -64,8 +64,8 @@ int runJoinCommand(const GlobalOptions& global) {
 int runAddHost(const GlobalOptions& global, const HostOptions& options) {
     api::AddHostRequest request{options.name, options.endpoint};
     // Checked here too, so that bad input never starts a daemon.
-    if (auto valid = cluster::validateHostName(request.name); !valid) return reportError(valid.error());
-    if (auto parsed = docker::parseEngineEndpoint(request.endpoint); !parsed) return reportError(parsed.error());
+    if (auto valid = model::validateHostName(request.name); !valid) return reportError(valid.error());
+    if (auto parsed = model::parseEngineEndpoint(request.endpoint); !parsed) return reportError(parsed.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     auto host = api::ApiClient(*endpoint).addHost(request);

@@ -33,7 +33,7 @@ std::atomic<int> gInterrupts{0};
 void onInterrupt(int) { gInterrupts.fetch_add(1); }
 
 struct RunOptions {
-    jobs::JobRequest request;
+    model::JobRequest request;
     std::vector<std::string> envFiles;  // read here, on the user's machine, before -e entries
     bool outputGiven = false;           // --output, even as an empty word (refused)
 };
@@ -45,7 +45,7 @@ Status readEnvFiles(RunOptions& options) {
     for (const auto& path : options.envFiles) {
         auto text = readFile(path);
         if (!text) return makeError(ErrorCode::usage, "--env-file " + path + ": " + text.error().message);
-        auto entries = jobs::parseEnvFile(*text);
+        auto entries = model::parseEnvFile(*text);
         if (!entries) return makeError(ErrorCode::usage, "--env-file " + path + ": " + entries.error().message);
         env.insert(env.end(), entries->begin(), entries->end());
     }
@@ -81,9 +81,9 @@ bool looksLikeLocalPath(const std::string& program) {
 }
 
 // Local files and directories are named to ppcsd by absolute path; ppcsd runs on this host.
-Status resolveLocalPath(jobs::JobRequest& request) {
+Status resolveLocalPath(model::JobRequest& request) {
     if (request.isCommand) return {};
-    const auto& examples = jobs::shippedExamples();
+    const auto& examples = model::shippedExamples();
     if (std::find(examples.begin(), examples.end(), request.program) != examples.end()) return {};
     if (exists(request.program)) {
         char resolved[PATH_MAX];
@@ -163,14 +163,14 @@ int runJob(const GlobalOptions& global, RunOptions options) {
         else
             valid = absolute.error();
     }
-    if (valid) valid = jobs::validateJobRequest(request);
+    if (valid) valid = model::validateJobRequest(request);
     if (valid) valid = resolveLocalPath(request);
     if (!valid) return reportError(valid.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     bool terminal = ::isatty(STDERR_FILENO) == 1;
     std::string jobId;
-    Result<jobs::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
+    Result<model::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
     {
         InterruptWatcher watcher(*endpoint, request.cluster);
         outcome = api::ApiClient(*endpoint).run(request, [&](const std::string& phase, const std::string& text) {
@@ -247,7 +247,7 @@ int showLogs(const GlobalOptions& global, const LogOptions& options) {
 int pruneJobs(const GlobalOptions& global, const PruneOptions& options) {
     std::optional<int> keep;
     if (options.keepGiven) {
-        auto parsed = jobs::parseKeptJobs(options.keep, "--keep");
+        auto parsed = model::parseKeptJobs(options.keep, "--keep");
         if (!parsed) return reportError(parsed.error());
         keep = *parsed;
     }

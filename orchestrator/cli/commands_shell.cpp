@@ -26,7 +26,7 @@
 #include "cli/daemon_launcher.h"
 #include "cli/output.h"
 #include "cli/shell_command.h"
-#include "cluster/spec.h"
+#include "model/cluster_spec.h"
 
 namespace ppcs::cli {
 namespace {
@@ -239,9 +239,9 @@ int runShell(const GlobalOptions& global, const ShellOptions& options) {
 
 }  // namespace
 
-Result<jobs::ShellRequest> makeShellRequest(const ShellOptions& options, bool commandGiven, const std::vector<std::string>& words,
-                                            const LocalTerminal& local) {
-    jobs::ShellRequest request;
+Result<model::ShellRequest> makeShellRequest(const ShellOptions& options, bool commandGiven,
+                                             const std::vector<std::string>& words, const LocalTerminal& local) {
+    model::ShellRequest request;
     request.cluster = options.name;
     if (options.nodeGiven && (options.node < 1 || options.node > 99999))
         return makeError(ErrorCode::usage, "--node must be a node's number from 1 to 99999 (see `ppcs-cluster status`)");
@@ -251,17 +251,17 @@ Result<jobs::ShellRequest> makeShellRequest(const ShellOptions& options, bool co
     request.tty = request.command.empty() && local.stdinIsTerminal;
     request.attachStdin = !local.stdinIsTerminal || request.tty;
     if (request.tty) {
-        request.cols = std::min(local.cols, jobs::kMaxTerminalSide);
-        request.rows = std::min(local.rows, jobs::kMaxTerminalSide);
+        request.cols = std::min(local.cols, model::kMaxTerminalSide);
+        request.rows = std::min(local.rows, model::kMaxTerminalSide);
     }
     request.term = plainTerm(local.term) ? local.term : "";
-    if (auto valid = jobs::validateShellRequest(request); !valid) return valid.error();
+    if (auto valid = model::validateShellRequest(request); !valid) return valid.error();
     return request;
 }
 
 void addShellCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto options = std::make_shared<ShellOptions>();
-    options->name = cluster::kDefaultClusterName;
+    options->name = model::kDefaultClusterName;
     auto* shell = app.add_subcommand(
         "shell", "A login shell as mpiuser in the head's shared folder (or node K's), or -- CMD [ARGS...] run there");
     shell->add_option("--name", options->name, "Cluster name")->capture_default_str();

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "jobs/shell_session.h"
+#include "model/shell_request.h"
 
 namespace ppcs::cli {
 
@@ -28,7 +28,7 @@ struct LocalTerminal {
 // login shell, on a TTY when stdin is a terminal (else it reads its commands from stdin). With
 // one: that argv, never through a shell, without TTY, stdin forwarded unless it is a terminal.
 // Usage errors: a node outside 1-99999, "--" without a command, a bad cluster name.
-Result<jobs::ShellRequest> makeShellRequest(const ShellOptions& options, bool commandGiven, const std::vector<std::string>& words,
-                                            const LocalTerminal& local);
+Result<model::ShellRequest> makeShellRequest(const ShellOptions& options, bool commandGiven,
+                                             const std::vector<std::string>& words, const LocalTerminal& local);
 
 }  // namespace ppcs::cli

@@ -19,35 +19,13 @@
 #include "common/result.h"
 #include "docker/engine.h"
 #include "image/process_runner.h"
+#include "model/cluster_status.h"
 
 namespace ppcs::cluster {
 
-// A Docker host of the swarm as `status` shows it.
-struct HostState {
-    std::string name;
-    std::string state;         // "ready", "down", ...
-    std::string availability;  // "active", "pause", "drain"
-    int members = 0;           // the cluster's members running there
-};
-
-struct ClusterStatus {
-    std::string name;
-    std::string image;      // the image ID every task runs
-    std::string subnet;     // the overlay network's CIDR
-    std::string createdAt;  // the head service's creation time (RFC 3339)
-    int desiredNodes = 0;
-    NodeSize size;                    // every member's limits and /dev/shm, as recorded at creation
-    HostMount mount;                  // the host folder bound into every member, if any
-    std::vector<Member> members;      // head first, then nodes by slot
-    std::vector<HostState> hosts;     // every host of the swarm
-    std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
-};
-
-struct DownReport {
-    bool existed = false;
-    std::vector<std::string> removed;     // "service demo_mpihead", "network demo_net", ...
-    std::vector<std::string> leftBehind;  // what stays on hosts ppcsd cannot reach
-};
+using model::ClusterStatus;
+using model::DownReport;
+using model::HostState;
 
 struct SwarmSettings {
     std::string listenAddr = "127.0.0.1:2377";  // used only when ppcs initialises the swarm

@@ -133,16 +133,6 @@ Result<std::string> joinCommand(docker::EngineClient& local) {
     return command;
 }
 
-Status validateHostName(const std::string& name) {
-    bool valid = !name.empty() && name.size() <= 63 && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-    });
-    if (!valid)
-        return makeError(ErrorCode::usage, "host name '" + truncateForDisplay(name, 70) +
-                                               "' is not valid: use 1-63 letters, digits, '.', '_' or '-'");
-    return {};
-}
-
 Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint,
                      const std::string& imageRef) {
     if (auto valid = validateHostName(name); !valid) return valid.error();

@@ -15,27 +15,15 @@
 #include "cluster/readiness.h"
 #include "common/result.h"
 #include "docker/engine.h"
+#include "model/host.h"
 
 namespace ppcs::cluster {
 
+using model::Host;
+using model::validateHostName;
+
 inline constexpr const char* kHostNameLabel = "ppcs.host";
 inline constexpr const char* kHostEndpointLabel = "ppcs.endpoint";
-
-// What `hosts` shows of one swarm node.
-struct Host {
-    std::string nodeId;
-    std::string name;          // the registered name, else the node's hostname
-    std::string hostname;      // Description.Hostname
-    std::string role;          // "manager" or "worker"
-    std::string state;         // "ready", "down", ...
-    std::string availability;  // "active", "pause", "drain"
-    std::string address;       // the node's swarm address
-    std::string endpoint;      // registered engine endpoint; empty when none
-    bool local = false;        // the engine ppcsd talks to
-    int cpus = 0;
-    std::int64_t memoryBytes = 0;
-    std::string image;  // "present", "missing", "unknown" (no endpoint) or "unreachable: why"
-};
 
 // A host that may receive a cluster's tasks: ready and active.
 bool schedulable(const docker::SwarmNode& node);
@@ -74,8 +62,6 @@ Result<std::string> joinCommand(docker::EngineClient& local);
 // imageRef: the image whose presence the returned Host reports.
 Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint,
                      const std::string& imageRef);
-// Host names as users give them: letters, digits, '.', '_' and '-', 1-63 characters.
-Status validateHostName(const std::string& name);
 
 // Before tasks are created: makes sure every schedulable host has imageId, copying it from the
 // local engine (save -> load, in parallel) where it is missing. A host that lacks it and cannot

@@ -13,27 +13,15 @@
 #include "common/result.h"
 #include "common/tar.h"
 #include "docker/engine.h"
+#include "model/cluster_status.h"
+#include "model/progress.h"
 
 namespace ppcs::cluster {
 
 class HostEngines;  // cluster/hosts.h
 
-// One task of the cluster: the head (slot 0) or a node.
-struct Member {
-    std::string role;      // "head" or "node"
-    int slot = 0;          // the task's slot; 0 for the head
-    std::string hostname;  // <cluster>-head or <cluster>-node-<slot>
-    std::string address;   // overlay IPv4 address, without prefix; empty until attached
-    std::string state;     // task state: "running", "starting", ...
-    std::string message;   // task status message or error
-    std::string containerId;
-    std::string nodeId;  // the swarm host it runs on
-    int slots = 1;
-    bool ready = false;  // listed in the cluster's hostfile
-    std::string host;    // the name of the host it runs on (status only)
-};
-
-using Progress = std::function<void(const std::string& phase, const std::string& text)>;
+using model::Member;
+using model::Progress;
 
 // A member from its task; its address is the one on networkId (empty: the task's only network).
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId);

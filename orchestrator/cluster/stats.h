@@ -7,16 +7,11 @@
 
 #include "cluster/readiness.h"
 #include "docker/engine.h"
+#include "model/cluster_status.h"
 
 namespace ppcs::cluster {
 
-struct MemberStats {
-    std::string role;
-    std::string hostname;
-    std::string containerId;
-    docker::ContainerStats stats;
-    std::string error;  // set when this member's figures could not be read
-};
+using model::MemberStats;
 
 // Head first, then nodes by slot, as members are given. Each container is asked of its own host's
 // engine (engine for the local host, registered endpoints for the others).

@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include "cluster/hosts.h"
+#include "cluster/stats.h"
 #include "common/clock.h"
 #include "common/files.h"
 #include "common/guarded.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "docker/engine.h"
+#include "jobs/bench.h"
 #include "jobs/placement.h"
 #include "jobs/shared_copy.h"
 
@@ -86,8 +88,8 @@ api::DaemonStatus RealDaemonServices::status() {
     return status;
 }
 
-Result<image::BuildOutcome> RealDaemonServices::buildImage(const image::BuildRequest& request,
-                                                           const image::BuildProgress& progress) {
+Result<model::BuildOutcome> RealDaemonServices::buildImage(const model::BuildRequest& request,
+                                                           const model::BuildProgress& progress) {
     auto engine = docker::EngineClient::connectFromEnvironment();
     if (!engine) return engine.error().context("build image " + request.imageRef);
     // One build at a time per daemon: two builds of one image would race for its tag.
@@ -115,41 +117,39 @@ Result<Value> RealDaemonServices::withCluster(const std::string& name, const std
     return withEngine<Value>(fn, operation + " '" + name + "'");
 }
 
-Result<cluster::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::ClusterStatus>(
+Result<model::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const model::Progress& progress) {
+    return withCluster<model::ClusterStatus>(
         request.spec.name, "up", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
             return manager.up(request.spec, std::chrono::seconds(request.timeoutSeconds), progress);
         });
 }
 
-Result<cluster::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request,
-                                                                const cluster::Progress& progress) {
-    return withCluster<cluster::ClusterStatus>(
-        request.name, "scale", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
-            return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
-        });
+Result<model::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const model::Progress& progress) {
+    return withCluster<model::ClusterStatus>(request.name, "scale", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+        return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
+    });
 }
 
-Result<cluster::DownReport> RealDaemonServices::downCluster(const api::DownRequest& request, const cluster::Progress& progress) {
-    return withCluster<cluster::DownReport>(request.name, "down", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+Result<model::DownReport> RealDaemonServices::downCluster(const api::DownRequest& request, const model::Progress& progress) {
+    return withCluster<model::DownReport>(request.name, "down", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
         return manager.down(request.name, request.removeVolume, progress);
     });
 }
 
-Result<cluster::ClusterStatus> RealDaemonServices::clusterStatus(const std::string& name) {
-    return withEngine<cluster::ClusterStatus>([&](cluster::ClusterManager& manager, docker::EngineClient&) {
+Result<model::ClusterStatus> RealDaemonServices::clusterStatus(const std::string& name) {
+    return withEngine<model::ClusterStatus>([&](cluster::ClusterManager& manager, docker::EngineClient&) {
         auto status = manager.status(name);
         if (status) status->events = clusterEvents_.recent(name, 20);
         return status;
     });
 }
 
-Result<cluster::ClusterStatus> RealDaemonServices::clusterAddresses(const std::string& name) {
-    return withEngine<cluster::ClusterStatus>(
-        [&](cluster::ClusterManager& manager, docker::EngineClient&) -> Result<cluster::ClusterStatus> {
+Result<model::ClusterStatus> RealDaemonServices::clusterAddresses(const std::string& name) {
+    return withEngine<model::ClusterStatus>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient&) -> Result<model::ClusterStatus> {
             auto members = manager.addresses(name);
             if (!members) return members.error();
-            cluster::ClusterStatus status;
+            model::ClusterStatus status;
             status.name = name;
             status.members = std::move(*members);
             return status;
@@ -161,15 +161,15 @@ Result<std::vector<std::string>> RealDaemonServices::listClusters() {
         [](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.list(); });
 }
 
-Result<std::vector<cluster::Host>> RealDaemonServices::listHosts() {
-    return withEngine<std::vector<cluster::Host>>([](cluster::ClusterManager&, docker::EngineClient& engine) {
-        return cluster::listHosts(engine, image::kDefaultImageRef);
+Result<std::vector<model::Host>> RealDaemonServices::listHosts() {
+    return withEngine<std::vector<model::Host>>([](cluster::ClusterManager&, docker::EngineClient& engine) {
+        return cluster::listHosts(engine, model::kDefaultImageRef);
     });
 }
 
-Result<cluster::Host> RealDaemonServices::addHost(const api::AddHostRequest& request) {
-    return withEngine<cluster::Host>([&request](cluster::ClusterManager&, docker::EngineClient& engine) {
-        return cluster::addHost(engine, request.name, request.endpoint, image::kDefaultImageRef);
+Result<model::Host> RealDaemonServices::addHost(const api::AddHostRequest& request) {
+    return withEngine<model::Host>([&request](cluster::ClusterManager&, docker::EngineClient& engine) {
+        return cluster::addHost(engine, request.name, request.endpoint, model::kDefaultImageRef);
     });
 }
 
@@ -178,13 +178,13 @@ Result<std::string> RealDaemonServices::joinCommand() {
         [](cluster::ClusterManager&, docker::EngineClient& engine) { return cluster::joinCommand(engine); });
 }
 
-Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
-                                                    const std::function<bool()>& clientPresent) {
+Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& request, const model::Progress& events,
+                                                     const std::function<bool()>& clientPresent) {
     if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
     // A job holds its cluster like up/scale/down do (no resize under it, one job at a time), but
     // shares it with a heal: it starts on the ready members while a lost one is replaced.
-    return withCluster<jobs::JobOutcome>(
-        request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::JobOutcome> {
+    return withCluster<model::JobOutcome>(
+        request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
             auto members = membersForJob(manager, request, events, clientPresent);
             if (!members) return members.error();
             jobs::JobRunner runner(engine, *store_, runningJobs_);
@@ -195,10 +195,10 @@ Result<jobs::JobOutcome> RealDaemonServices::runJob(const jobs::JobRequest& requ
         });
 }
 
-Result<std::vector<cluster::Member>> RealDaemonServices::membersForJob(cluster::ClusterManager& manager,
-                                                                       const jobs::JobRequest& request,
-                                                                       const jobs::JobEvents& events,
-                                                                       const std::function<bool()>& clientPresent) {
+Result<std::vector<model::Member>> RealDaemonServices::membersForJob(cluster::ClusterManager& manager,
+                                                                     const model::JobRequest& request,
+                                                                     const model::Progress& events,
+                                                                     const std::function<bool()>& clientPresent) {
     auto started = std::chrono::steady_clock::now();
     std::string said;
     while (true) {
@@ -219,7 +219,7 @@ Result<std::vector<cluster::Member>> RealDaemonServices::membersForJob(cluster::
     }
 }
 
-Result<std::vector<cluster::Member>> RealDaemonServices::readyMembers(cluster::ClusterManager& manager, const std::string& name) {
+Result<std::vector<model::Member>> RealDaemonServices::readyMembers(cluster::ClusterManager& manager, const std::string& name) {
     auto status = manager.status(name);
     if (!status) return status.error();
     for (const auto& member : status->members)
@@ -229,10 +229,10 @@ Result<std::vector<cluster::Member>> RealDaemonServices::readyMembers(cluster::C
     return status->members;
 }
 
-Result<jobs::BenchReport> RealDaemonServices::benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) {
-    return withCluster<jobs::BenchReport>(
+Result<model::BenchReport> RealDaemonServices::benchCluster(const model::BenchRequest& request, const model::Progress& progress) {
+    return withCluster<model::BenchReport>(
         request.cluster, "bench",
-        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::BenchReport> {
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::BenchReport> {
             auto members = readyMembers(manager, request.cluster);
             if (!members) return members.error();
             std::string stamp = utcTimestampCompact();
@@ -251,12 +251,12 @@ Result<jobs::BenchReport> RealDaemonServices::benchCluster(const jobs::BenchRequ
         });
 }
 
-Result<std::vector<cluster::MemberStats>> RealDaemonServices::clusterStats(const std::string& name) {
-    return withEngine<std::vector<cluster::MemberStats>>(
-        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<std::vector<cluster::MemberStats>> {
+Result<std::vector<model::MemberStats>> RealDaemonServices::clusterStats(const std::string& name) {
+    return withEngine<std::vector<model::MemberStats>>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<std::vector<model::MemberStats>> {
             auto status = manager.status(name);
             if (!status) return status.error();
-            std::vector<cluster::Member> running;
+            std::vector<model::Member> running;
             for (const auto& member : status->members)
                 if (!member.containerId.empty()) running.push_back(member);
             return cluster::collectStats(engine, running);
@@ -281,32 +281,32 @@ bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chr
     return runningJobs_.waitUntilIdle(limit);
 }
 
-Result<std::vector<jobs::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
+Result<std::vector<model::JobRecord>> RealDaemonServices::listJobs(int limit) { return store_->list(limit); }
 
-Result<jobs::PruneReport> RealDaemonServices::pruneJobs(std::optional<int> keep) {
+Result<model::PruneReport> RealDaemonServices::pruneJobs(std::optional<int> keep) {
     return store_->prune(keep.value_or(store_->keepFinished()));
 }
 
-Result<jobs::CopyReport> RealDaemonServices::copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
-                                                       const std::function<bool()>& clientPresent) {
+Result<model::CopyReport> RealDaemonServices::copyFiles(const model::CopyRequest& request, const model::Progress& progress,
+                                                        const std::function<bool()>& clientPresent) {
     // No cluster lock: a copy changes only files, as a job's own programs do.
-    return withEngine<jobs::CopyReport>(
-        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<jobs::CopyReport> {
+    return withEngine<model::CopyReport>(
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::CopyReport> {
             auto members = manager.addresses(request.cluster);
             if (!members) return members.error();
-            std::vector<cluster::Member> running;
+            std::vector<model::Member> running;
             for (const auto& member : *members)
                 if (member.state == "running" && !member.containerId.empty()) running.push_back(member);
             if (running.empty() || running.front().role != "head")
                 return makeError(ErrorCode::unavailable, "cluster '" + request.cluster +
                                                              "' has no running head: wait for it or run `ppcs-cluster up` again");
             auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
-            std::string remote = jobs::shownSharedPath(request.remotePath);
-            if (request.direction == jobs::CopyDirection::intoCluster) {
+            std::string remote = model::shownSharedPath(request.remotePath);
+            if (request.direction == model::CopyDirection::intoCluster) {
                 progress("copy", "copying " + request.localPath + " to " + remote);
                 return jobs::copyIntoCluster(engine, running, request, abandon);
             }
-            auto target = jobs::localCopyTarget(request.localPath, jobs::sharedBaseName(request.remotePath));
+            auto target = jobs::localCopyTarget(request.localPath, model::sharedBaseName(request.remotePath));
             if (!target) return target.error();
             progress("copy", "copying " + remote + " to " + *target);
             return jobs::copyOutOfCluster(engine, running.front().containerId, request.remotePath, *target, abandon);
@@ -314,7 +314,7 @@ Result<jobs::CopyReport> RealDaemonServices::copyFiles(const jobs::CopyRequest& 
         "copy");
 }
 
-Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
+Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> RealDaemonServices::jobLog(std::int64_t id) {
     auto record = store_->get(id);
     if (!record && record.error().code == ErrorCode::notFound)
         return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
@@ -324,14 +324,14 @@ Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> RealDaemonSer
     return std::make_pair(*record, *output);
 }
 
-Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const jobs::ShellRequest& request) {
+Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const model::ShellRequest& request) {
     if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: try again in a moment");
     // No lock on the cluster: a shell is a user at a terminal, beside jobs, scale and heals.
     return withEngine<std::unique_ptr<jobs::ShellProcess>>(
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<std::unique_ptr<jobs::ShellProcess>> {
             auto status = manager.status(request.cluster);
             if (!status) return status.error();
-            const cluster::Member* member = nullptr;
+            const model::Member* member = nullptr;
             for (const auto& candidate : status->members)
                 if (request.node == 0 ? candidate.role == "head" : (candidate.role == "node" && candidate.slot == request.node))
                     member = &candidate;

@@ -25,29 +25,29 @@ public:
     ~RealDaemonServices() override;
 
     api::DaemonStatus status() override;
-    Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) override;
-    Result<cluster::ClusterStatus> upCluster(const api::UpRequest& request, const cluster::Progress& progress) override;
-    Result<cluster::ClusterStatus> scaleCluster(const api::ScaleRequest& request, const cluster::Progress& progress) override;
-    Result<cluster::DownReport> downCluster(const api::DownRequest& request, const cluster::Progress& progress) override;
-    Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override;
-    Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) override;
+    Result<model::BuildOutcome> buildImage(const model::BuildRequest& request, const model::BuildProgress& progress) override;
+    Result<model::ClusterStatus> upCluster(const api::UpRequest& request, const model::Progress& progress) override;
+    Result<model::ClusterStatus> scaleCluster(const api::ScaleRequest& request, const model::Progress& progress) override;
+    Result<model::DownReport> downCluster(const api::DownRequest& request, const model::Progress& progress) override;
+    Result<model::ClusterStatus> clusterStatus(const std::string& name) override;
+    Result<model::ClusterStatus> clusterAddresses(const std::string& name) override;
     Result<std::vector<std::string>> listClusters() override;
-    Result<std::vector<cluster::Host>> listHosts() override;
-    Result<cluster::Host> addHost(const api::AddHostRequest& request) override;
+    Result<std::vector<model::Host>> listHosts() override;
+    Result<model::Host> addHost(const api::AddHostRequest& request) override;
     Result<std::string> joinCommand() override;
-    Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest& request, const cluster::Progress& progress) override;
-    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override;
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
-                                    const std::function<bool()>& clientPresent) override;
+    Result<model::BenchReport> benchCluster(const model::BenchRequest& request, const model::Progress& progress) override;
+    Result<std::vector<model::MemberStats>> clusterStats(const std::string& name) override;
+    Result<model::JobOutcome> runJob(const model::JobRequest& request, const model::Progress& events,
+                                     const std::function<bool()>& clientPresent) override;
     bool cancelJob(const std::string& cluster) override;
     Result<bool> cancelJobById(std::int64_t id) override;
-    Result<std::vector<jobs::JobRecord>> listJobs(int limit) override;
-    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override;
-    Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) override;
-    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
-                                       const std::function<bool()>& clientPresent) override;
+    Result<std::vector<model::JobRecord>> listJobs(int limit) override;
+    Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> jobLog(std::int64_t id) override;
+    Result<model::PruneReport> pruneJobs(std::optional<int> keep) override;
+    Result<model::CopyReport> copyFiles(const model::CopyRequest& request, const model::Progress& progress,
+                                        const std::function<bool()>& clientPresent) override;
     void requestStop() override;
-    Result<std::unique_ptr<jobs::ShellProcess>> openShell(const jobs::ShellRequest& request) override;
+    Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest& request) override;
     // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded
     // "stopped" with the reason) and waits for them, at most `limit`; false when some still run.
     bool stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit);
@@ -59,12 +59,12 @@ public:
 private:
     // The cluster's members when every one is ready; a usage error naming one that is not.
     // Every member, all ready (bench needs the whole cluster).
-    Result<std::vector<cluster::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
+    Result<std::vector<model::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
     // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
     // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
     // ppcsd stops.
-    Result<std::vector<cluster::Member>> membersForJob(cluster::ClusterManager& manager, const jobs::JobRequest& request,
-                                                       const jobs::JobEvents& events, const std::function<bool()>& clientPresent);
+    Result<std::vector<model::Member>> membersForJob(cluster::ClusterManager& manager, const model::JobRequest& request,
+                                                     const model::Progress& events, const std::function<bool()>& clientPresent);
     // Connects to the engine and runs fn(manager, engine), without any lock: for reads. `what`,
     // when given, is put in front of a failure to connect.
     template <class Value, class Fn>

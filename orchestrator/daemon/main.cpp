@@ -35,7 +35,7 @@ using namespace ppcs;
 struct Options {
     std::string stateDir = stateDirectory();
     int port = 0;
-    int keepJobs = jobs::kDefaultKeptJobs;
+    int keepJobs = model::kDefaultKeptJobs;
 };
 
 constexpr std::size_t kMaxLogBytes = 8 * 1024 * 1024;
@@ -44,7 +44,7 @@ constexpr const char* kUsage = "usage: ppcsd [--state-dir DIR] [--port N] [--kee
 Result<Options> parseOptions(int argc, char** argv) {
     Options options;
     if (const char* keep = std::getenv("PPCS_KEEP_JOBS"); keep && *keep) {
-        auto parsed = jobs::parseKeptJobs(keep, "PPCS_KEEP_JOBS");
+        auto parsed = model::parseKeptJobs(keep, "PPCS_KEEP_JOBS");
         if (!parsed) return parsed.error();
         options.keepJobs = *parsed;
     }
@@ -61,7 +61,7 @@ Result<Options> parseOptions(int argc, char** argv) {
                 continue;
             }
             if (arg == "--keep-jobs") {
-                auto parsed = jobs::parseKeptJobs(value, "--keep-jobs");
+                auto parsed = model::parseKeptJobs(value, "--keep-jobs");
                 if (!parsed) return parsed.error();
                 options.keepJobs = *parsed;
                 continue;

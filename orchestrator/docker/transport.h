@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "model/endpoint.h"
 
 namespace ppcs::docker {
 
@@ -81,20 +82,10 @@ public:
     virtual std::string endpoint() const = 0;
 };
 
-// Where an engine listens: "unix:///path/to/docker.sock" or "tcp://HOST:PORT" (plain HTTP).
-struct EngineEndpoint {
-    enum class Kind { unixSocket, tcp } kind = Kind::unixSocket;
-    std::string path;  // unixSocket
-    std::string host;  // tcp: an IP address or a name
-    std::uint16_t port = 0;
-    std::string text() const;  // back to "unix://..." / "tcp://..."
-};
-
-// Parses an endpoint as written by users and in DOCKER_HOST. Anything else (other schemes, no
-// path, a port outside 1-65535) is a usage error naming the accepted forms.
-Result<EngineEndpoint> parseEngineEndpoint(std::string_view text);
-// The endpoint a DOCKER_HOST value names: null or empty gives unix:///var/run/docker.sock.
-Result<EngineEndpoint> endpointFromDockerHost(const char* dockerHost);
+// Endpoints are the model's (model/endpoint.h): parsed before anything connects.
+using model::endpointFromDockerHost;
+using model::EngineEndpoint;
+using model::parseEngineEndpoint;
 
 std::shared_ptr<Transport> makeTransport(EngineEndpoint endpoint);
 inline std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/cluster_status.h"
+
 namespace ppcs::docker {
 
 using Labels = std::map<std::string, std::string>;
@@ -167,14 +169,7 @@ struct SwarmJoinInfo {
     std::string managerToken;  // JoinTokens.Manager
 };
 
-// GET /containers/{id}/stats?stream=false: two samples about a second apart.
-struct ContainerStats {
-    double cpuPercent = 0;              // (cpu delta / system delta) x online CPUs x 100
-    std::int64_t memoryBytes = 0;       // memory_stats.usage less page cache (stats.cache / inactive_file)
-    std::int64_t memoryLimitBytes = 0;  // memory_stats.limit
-    std::int64_t rxBytes = 0;           // sum of networks[].rx_bytes
-    std::int64_t txBytes = 0;           // sum of networks[].tx_bytes
-};
+using model::ContainerStats;  // GET /containers/{id}/stats?stream=false (codecs.cpp)
 
 // One message of GET /events.
 struct EngineEvent {

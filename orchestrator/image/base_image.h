@@ -9,8 +9,11 @@
 #include "common/result.h"
 #include "docker/engine.h"
 #include "image/process_runner.h"
+#include "model/build.h"
 
 namespace ppcs::image {
+
+using model::splitImageReference;
 
 struct BaseImageOptions {
     std::string image = "debian:bookworm-slim";  // repo:tag to provide
@@ -37,8 +40,5 @@ private:
     docker::EngineClient& engine_;
     ProcessRunner& runner_;
 };
-
-// "repo:tag" -> {repo, tag}; a missing tag is "latest". Fails on an empty or malformed reference.
-Result<std::pair<std::string, std::string>> splitImageReference(const std::string& reference);
 
 }  // namespace ppcs::image

@@ -11,30 +11,16 @@
 #include "docker/engine.h"
 #include "image/base_image.h"
 #include "image/process_runner.h"
+#include "model/build.h"
 
 namespace ppcs::image {
 
-inline constexpr const char* kDefaultImageRef = "ppcs-openmpi:latest";
+using model::BuildOutcome;
+using model::BuildProgress;
+using model::BuildRequest;
+using model::kDefaultImageRef;
+
 inline constexpr const char* kContextHashLabel = "ppcs.context-hash";
-
-struct BuildRequest {
-    std::string contextDir;  // empty: defaultImageContextDir()
-    std::string imageRef = kDefaultImageRef;
-    bool noCache = false;   // rebuild every step even when the context is unchanged
-    std::string mirror;     // for debootstrap; empty: the host's apt mirror
-    bool allowPull = true;  // try a registry pull for a missing base image
-};
-
-struct BuildOutcome {
-    std::string imageId;
-    std::string imageRef;
-    std::string contextHash;
-    bool reused = false;  // the image already matched the context: nothing was built
-    double seconds = 0;
-};
-
-// phase is one of "check", "base", "build", "tag"; text is one line.
-using BuildProgress = std::function<void(const std::string& phase, const std::string& text)>;
 
 class ImageBuilder {
 public:

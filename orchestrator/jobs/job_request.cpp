@@ -4,15 +4,11 @@
 #include <cctype>
 #include <optional>
 
-#include "cluster/spec.h"
 #include "common/files.h"
 #include "common/strings.h"
 
 namespace ppcs::jobs {
 namespace {
-
-constexpr int kMaxRanks = 100000;
-constexpr int kMaxTimeoutSeconds = 7 * 24 * 3600;
 
 // What ppcs builds from a local file or directory; nothing when it is neither a known source nor a
 // directory with a Makefile.
@@ -27,78 +23,7 @@ std::optional<ProgramKind> localProgramKind(const std::string& name, bool isRegu
     return std::nullopt;
 }
 
-constexpr std::size_t kMaxEnvEntries = 1024;
-
-bool isEnvName(std::string_view name) {
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
-Status validateEnvEntry(const std::string& entry) {
-    auto equals = entry.find('=');
-    if (equals == std::string::npos) return makeError(ErrorCode::usage, "-e takes NAME=VALUE, not '" + entry + "'");
-    if (!isEnvName(std::string_view(entry).substr(0, equals)))
-        return makeError(ErrorCode::usage, "'" + entry.substr(0, equals) +
-                                               "' is no environment variable name (letters, digits and _, not first a digit)");
-    if (entry.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "environment values cannot hold NUL bytes");
-    return {};
-}
-
-Status validateWorkdir(const std::string& workdir) {
-    if (workdir.find('\0') != std::string::npos || workdir.find('\n') != std::string::npos)
-        return makeError(ErrorCode::usage, "--workdir cannot hold NUL bytes or line breaks");
-    for (const auto& part : split(workdir, '/'))
-        if (part == "..") return makeError(ErrorCode::usage, "--workdir cannot hold '..'");
-    return {};
-}
-
 }  // namespace
-
-const std::vector<std::string>& shippedExamples() {
-    static const std::vector<std::string> examples{"hello_world", "any_source", "pingpong", "allgather_matvec"};
-    return examples;
-}
-
-Status validateJobRequest(const JobRequest& request) {
-    if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
-    if (request.program.empty()) return makeError(ErrorCode::usage, "run needs a PROGRAM (or -- CMD ARGS...)");
-    if (request.program.front() == '-')
-        return makeError(ErrorCode::usage, "PROGRAM '" + request.program + "' looks like an option");
-    if (request.np < 0 || request.np > kMaxRanks)
-        return makeError(ErrorCode::usage, "-n must be from 1 to " + std::to_string(kMaxRanks));
-    if (request.perNode < 0 || request.perNode > cluster::kMaxSlots)
-        return makeError(ErrorCode::usage, "--per-node must be from 1 to " + std::to_string(cluster::kMaxSlots));
-    if (request.timeoutSeconds < 0 || request.timeoutSeconds > kMaxTimeoutSeconds)
-        return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(kMaxTimeoutSeconds) + " seconds");
-    if (!request.outputDir.empty() && request.outputDir.front() != '/')
-        return makeError(ErrorCode::usage, "output_dir must be absolute");
-    if (!request.localPath.empty() && request.localPath.front() != '/')
-        return makeError(ErrorCode::usage, "local_path must be absolute");
-    if (request.exe.find('/') != std::string::npos || request.exe == "." || request.exe == "..")
-        return makeError(ErrorCode::usage, "--exe takes a file name, not a path");
-    for (const auto& text : request.args)
-        if (text.find('\0') != std::string::npos) return makeError(ErrorCode::usage, "arguments cannot hold NUL bytes");
-    if (request.env.size() > kMaxEnvEntries)
-        return makeError(ErrorCode::usage, "at most " + std::to_string(kMaxEnvEntries) + " environment entries");
-    for (const auto& entry : request.env)
-        if (auto valid = validateEnvEntry(entry); !valid) return valid;
-    return validateWorkdir(request.workdir);
-}
-
-Result<std::vector<std::string>> parseEnvFile(std::string_view text) {
-    std::vector<std::string> entries;
-    int lineNumber = 0;
-    for (const auto& raw : split(std::string(text), '\n')) {
-        ++lineNumber;
-        std::string line = raw;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (trim(line).empty() || trim(line).front() == '#') continue;
-        if (auto valid = validateEnvEntry(line); !valid)
-            return makeError(ErrorCode::usage, "line " + std::to_string(lineNumber) + ": " + valid.error().message);
-        entries.push_back(line);
-    }
-    return entries;
-}
 
 std::string rankWorkdir(const JobRequest& request, const std::string& jobDir, const std::string& defaultDir) {
     if (request.workdir.empty()) return defaultDir;

@@ -1,6 +1,6 @@
 #pragma once
-// What `ppcs-cluster run` asks for, and the pure parts of turning it into a launch: which kind of
-// program it names, and the mpirun argv (an argv vector end to end: user arguments are never
+// The pure parts of turning a run request (model/job.h) into a launch: which kind of program it
+// names, and the mpirun argv (an argv vector end to end: user arguments are never
 // passed through a shell).
 
 #include <optional>
@@ -9,28 +9,14 @@
 #include <vector>
 
 #include "common/result.h"
+#include "model/job.h"
 
 namespace ppcs::jobs {
 
-struct JobRequest {
-    std::string cluster = "ppcs";
-    std::string program;     // as the user typed it; with isCommand, argv[0] of the command
-    bool isCommand = false;  // `run -- CMD ARGS...`: run exactly this, no resolution
-    std::string localPath;   // absolute path on ppcsd's host when PROGRAM named a local file or directory
-    std::vector<std::string> args;
-    int np = 0;       // 0: the cluster's total slots
-    int perNode = 0;  // 0: Open MPI's default mapping
-    bool oversubscribe = false;
-    bool tagOutput = false;
-    int timeoutSeconds = 0;        // 0: no limit
-    std::string exe;               // for a directory: the program make builds (default: the directory's name)
-    std::vector<std::string> env;  // "NAME=VALUE" for every rank and the build, verbatim (never through a shell)
-    std::string workdir;           // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
-    std::string outputDir;         // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
-};
-
-// The example programs shipped in the node image, on its PATH.
-const std::vector<std::string>& shippedExamples();
+using model::JobRequest;
+using model::parseEnvFile;
+using model::shippedExamples;
+using model::validateJobRequest;
 
 enum class ProgramKind { example, cSource, cxxSource, fortranSource, python, makeDirectory, scriptDirectory, imagePath, command };
 
@@ -58,15 +44,6 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
 Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts,
                                                  const std::string& hostfile, const std::vector<std::string>& programArgv,
                                                  const std::string& workdir = "");
-
-// Checks the parts of a request that need no cluster: numbers in range, names without path tricks,
-// environment entries NAME=VALUE with NAME a shell-style identifier, a workdir without "..".
-Status validateJobRequest(const JobRequest& request);
-
-// The entries of an environment file: one NAME=VALUE per line, taken verbatim after the first '='
-// (no quotes, no expansion); blank lines and lines starting with '#' are skipped. A line without
-// '=' or with a bad name fails (usage), naming its line number.
-Result<std::vector<std::string>> parseEnvFile(std::string_view text);
 
 // Where the ranks of job `jobDir` start: request.workdir (relative ones under jobDir), else
 // defaultDir.

@@ -23,13 +23,7 @@
 
 namespace ppcs::jobs {
 
-struct JobOutcome {
-    std::int64_t id = 0;
-    int exitCode = 0;
-    std::string state;    // finished, failed, cancelled, timed-out, stopped
-    std::string message;  // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
-    double seconds = 0;
-};
+using model::JobOutcome;
 
 // Why a job is being stopped before it ended by itself.
 enum class StopCause {
@@ -66,7 +60,7 @@ struct LaunchResult {
 // Receives the job's output: phase "stdout" or "stderr" with raw data, "job" with status lines,
 // "notice" with what the user must see even when output is not a terminal (the job runs on fewer
 // members, or waits), "job-id" with the new job's id.
-using JobEvents = std::function<void(const std::string& phase, const std::string& text)>;
+using JobEvents = model::Progress;
 // False once the client following the job has gone; a job whose client goes is stopped.
 using ClientPresent = std::function<bool()>;
 

@@ -20,48 +20,20 @@
 #include <vector>
 
 #include "common/result.h"
+#include "model/job.h"
 
 struct sqlite3;
 
 namespace ppcs::jobs {
 
-struct JobRecord {
-    std::int64_t id = 0;
-    std::string cluster;
-    std::string program;  // what the user named: "hello_world", "./prog.c", "-- /bin/true"
-    std::vector<std::string> args;
-    int np = 0;
-    std::string startedAt;        // RFC 3339, UTC
-    double seconds = 0;           // duration (0 while running)
-    std::optional<int> exitCode;  // none while running or when interrupted
-    std::string state;            // running, finished, failed, cancelled, timed-out, stopped, interrupted
-    std::string message;          // why it failed, when it did
-};
-
-struct OutputChunk {
-    bool isErr = false;
-    std::string data;
-};
+using model::JobRecord;
+using model::kDefaultKeptJobs;
+using model::kMaxKeptJobs;
+using model::OutputChunk;
+using model::parseKeptJobs;
+using model::PruneReport;
 
 inline constexpr std::size_t kMaxStoredOutputBytes = 8 * 1024 * 1024;
-inline constexpr int kDefaultKeptJobs = 1000;
-inline constexpr int kMaxKeptJobs = 100000000;
-
-// What prune did: how many finished jobs it deleted, keeping the newest `keep`.
-struct PruneReport {
-    std::int64_t removed = 0;
-    int keep = 0;
-};
-
-// Checks a number of jobs to keep as the user wrote it ("1000"): digits only, 0 to kMaxKeptJobs;
-// a usage error naming `what` (e.g. "--keep") otherwise. Inline: the CLI uses it, and a function
-// of job_store.cpp would link the store and SQLite into ppcs-cluster.
-inline Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
-    bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
-    if (digits && std::stoi(text) <= kMaxKeptJobs) return std::stoi(text);
-    return makeError(ErrorCode::usage,
-                     what + " takes a number of jobs from 0 to " + std::to_string(kMaxKeptJobs) + ", not '" + text + "'");
-}
 
 class JobStore {
 public:

@@ -15,7 +15,7 @@
 
 #include "common/result.h"
 #include "common/tar_reader.h"
-#include "jobs/copy_request.h"
+#include "model/copy_request.h"
 
 namespace ppcs::jobs {
 
@@ -30,7 +30,7 @@ public:
 
     // The handler to give a TarStreamReader; valid as long as this writer lives.
     TarStreamReader::Handler handler();
-    const TreeTally& tally() const { return tally_; }
+    const model::TreeTally& tally() const { return tally_; }
 
 private:
     Status begin(const TarStreamEntry& entry);
@@ -44,7 +44,7 @@ private:
     std::string top_;  // the archive's first entry: its top component
     std::string currentPath_;
     int currentFd_ = -1;
-    TreeTally tally_;
+    model::TreeTally tally_;
 };
 
 }  // namespace ppcs::jobs

@@ -193,8 +193,8 @@ Result<bool> LocalTarStream::next(std::string& piece) {
     return false;
 }
 
-TreeTally LocalTarStream::tally() const {
-    TreeTally tally;
+model::TreeTally LocalTarStream::tally() const {
+    model::TreeTally tally;
     for (const auto& entry : state_->entries) {
         if (entry.header.kind == TarEntry::Kind::directory) {
             ++tally.directories;
@@ -206,8 +206,8 @@ TreeTally LocalTarStream::tally() const {
     return tally;
 }
 
-Result<TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
-                                  const LocalUpload& upload, const std::function<bool()>& stopRequested) {
+Result<model::TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
+                                         const LocalUpload& upload, const std::function<bool()>& stopRequested) {
     auto stream = LocalTarStream::open(upload);
     if (!stream) return stream.error();
     auto sent = engine.putArchiveStream(containerId, dir, [&](std::string& piece) -> Result<bool> {

@@ -17,7 +17,7 @@
 
 #include "common/result.h"
 #include "docker/engine.h"
-#include "jobs/copy_request.h"
+#include "model/copy_request.h"
 
 namespace ppcs::jobs {
 
@@ -51,7 +51,7 @@ public:
     // The whole archive's size, known before anything is read.
     std::uint64_t archiveBytes() const;
     // The files, directories and content bytes it holds, known before anything is read.
-    TreeTally tally() const;
+    model::TreeTally tally() const;
 
 private:
     struct State;
@@ -62,7 +62,7 @@ private:
 // Streams upload into dir of the container (PUT /containers/{id}/archive; dir must exist) and
 // says what it carried. stopRequested, when given, is asked before every piece: true abandons the
 // copy with an error, so a job stopped (or a client gone) during a long copy does not wait for its end.
-Result<TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
-                                  const LocalUpload& upload, const std::function<bool()>& stopRequested = {});
+Result<model::TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
+                                         const LocalUpload& upload, const std::function<bool()>& stopRequested = {});
 
 }  // namespace ppcs::jobs

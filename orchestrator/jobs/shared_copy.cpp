@@ -40,15 +40,16 @@ Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::st
     auto outcome = engine.runExec(
         headContainer, {{"sh", "-c", kInspectScript, "ppcs-inspect", path}, cluster::kMpiUser, {}, cluster::kSharedDir},
         std::chrono::seconds(30));
-    if (!outcome) return outcome.error().context("look up " + shownSharedPath(relative));
+    if (!outcome) return outcome.error().context("look up " + model::shownSharedPath(relative));
     auto lines = split(trim(outcome->out), '\n');
     if (outcome->exitCode != 0 || lines.size() != 3)
-        return makeError(ErrorCode::failed, "look up " + shownSharedPath(relative) + ": " + std::string(trim(outcome->err)));
+        return makeError(ErrorCode::failed,
+                         "look up " + model::shownSharedPath(relative) + ": " + std::string(trim(outcome->err)));
     SharedPath found{lines[0], kindNamed(lines[1]), kindNamed(lines[2])};
     const std::string shared = cluster::kSharedDir;
     if (found.real != shared && !startsWith(found.real, shared + "/"))
         return makeError(ErrorCode::usage,
-                         shownSharedPath(relative) + " leads outside the shared folder (to " + found.real + "): refused");
+                         model::shownSharedPath(relative) + " leads outside the shared folder (to " + found.real + "): refused");
     return found;
 }
 
@@ -62,22 +63,23 @@ Result<std::string> localCopyTarget(const std::string& localPath, const std::str
     return localPath;
 }
 
-Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
-                                   const CopyRequest& request, const std::function<bool()>& abandon) {
+Result<model::CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
+                                          const model::CopyRequest& request, const std::function<bool()>& abandon) {
     const auto& head = members.front();
     auto target = inspectSharedPath(engine, head.containerId, request.remotePath);
     if (!target) return target.error();
     std::string dir = target->real, name = baseName(request.localPath);
     if (target->kind != SharedPath::Kind::directory) {
         if (target->kind == SharedPath::Kind::other)
-            return makeError(ErrorCode::usage, shownSharedPath(request.remotePath) + " is neither a file nor a directory");
+            return makeError(ErrorCode::usage, model::shownSharedPath(request.remotePath) + " is neither a file nor a directory");
         if (target->parentKind != SharedPath::Kind::directory)
-            return makeError(ErrorCode::usage, "no directory " + shownSharedPath(parentOf("/" + request.remotePath).substr(1)) +
+            return makeError(ErrorCode::usage, "no directory " +
+                                                   model::shownSharedPath(parentOf("/" + request.remotePath).substr(1)) +
                                                    " in the shared folder to copy into");
         struct stat info {};
         if (target->kind == SharedPath::Kind::file && ::stat(request.localPath.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
             return makeError(ErrorCode::usage,
-                             shownSharedPath(request.remotePath) + " is a file: cannot copy a directory onto it");
+                             model::shownSharedPath(request.remotePath) + " is a file: cannot copy a directory onto it");
         dir = parentOf(target->real);
         name = baseName(target->real);
     }
@@ -85,7 +87,7 @@ Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vect
     if (!tally) return tally.error().context("copy " + request.localPath);
     std::string placed = dir + "/" + name;
     std::string relative = placed.substr(std::string(cluster::kSharedDir).size() + 1);
-    CopyReport report{request.localPath, relative, *tally, 1};
+    model::CopyReport report{request.localPath, relative, *tally, 1};
     std::set<std::string> hosts;
     for (const auto& member : members) hosts.insert(member.nodeId);
     if (hosts.size() > 1) {
@@ -95,12 +97,13 @@ Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vect
     return report;
 }
 
-Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer, const std::string& relative,
-                                    const std::string& localTarget, const std::function<bool()>& abandon) {
+Result<model::CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer,
+                                           const std::string& relative, const std::string& localTarget,
+                                           const std::function<bool()>& abandon) {
     auto source = inspectSharedPath(engine, headContainer, relative);
     if (!source) return source.error();
     if (source->kind == SharedPath::Kind::missing)
-        return makeError(ErrorCode::notFound, "no " + shownSharedPath(relative) + " in the shared folder");
+        return makeError(ErrorCode::notFound, "no " + model::shownSharedPath(relative) + " in the shared folder");
     LocalTreeWriter writer(localTarget);
     TarStreamReader reader(writer.handler());
     Status failed;
@@ -113,18 +116,18 @@ Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::str
         failed = reader.feed(piece);
         return failed.ok();
     });
-    if (abandoned) return makeError(ErrorCode::failed, "copy " + shownSharedPath(relative) + ": the copy was abandoned");
-    if (!failed) return failed.error().context("copy " + shownSharedPath(relative) + " to " + localTarget);
-    if (!got) return got.error().context("copy " + shownSharedPath(relative));
-    if (auto complete = reader.finish(); !complete) return complete.error().context("copy " + shownSharedPath(relative));
-    return CopyReport{localTarget, relative, writer.tally(), 1};
+    if (abandoned) return makeError(ErrorCode::failed, "copy " + model::shownSharedPath(relative) + ": the copy was abandoned");
+    if (!failed) return failed.error().context("copy " + model::shownSharedPath(relative) + " to " + localTarget);
+    if (!got) return got.error().context("copy " + model::shownSharedPath(relative));
+    if (auto complete = reader.finish(); !complete) return complete.error().context("copy " + model::shownSharedPath(relative));
+    return model::CopyReport{localTarget, relative, writer.tally(), 1};
 }
 
 void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir,
                        JobOutcome& outcome, const JobEvents& events) {
     if (outcome.id <= 0) return;  // no job was recorded, so it has no folder
     std::string folder = "jobs/" + std::to_string(outcome.id);
-    Result<CopyReport> copied = makeError(ErrorCode::usage, "no directory " + parentOf(outputDir) + " to copy into");
+    Result<model::CopyReport> copied = makeError(ErrorCode::usage, "no directory " + parentOf(outputDir) + " to copy into");
     struct stat info {};
     if (::stat(parentOf(outputDir).c_str(), &info) == 0 && S_ISDIR(info.st_mode))
         copied = copyOutOfCluster(engine, headContainer, folder, outputDir);

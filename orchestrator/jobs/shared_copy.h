@@ -13,8 +13,8 @@
 #include "cluster/readiness.h"
 #include "common/result.h"
 #include "docker/engine.h"
-#include "jobs/copy_request.h"
 #include "jobs/job_runner.h"
+#include "model/copy_request.h"
 
 namespace ppcs::jobs {
 
@@ -26,7 +26,7 @@ struct SharedPath {
     Kind parentKind = Kind::missing;  // of real's parent directory
 };
 
-// Resolves relative (as sharedRelativePath gives it) in the head. A usage error when it
+// Resolves relative (as model::sharedRelativePath gives it) in the head. A usage error when it
 // resolves outside the shared folder.
 Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::string& headContainer, const std::string& relative);
 
@@ -38,13 +38,14 @@ Result<std::string> localCopyTarget(const std::string& localPath, const std::str
 // must be a directory); then, on a cluster spanning several docker hosts, to every host's copy of
 // the shared folder. members: the cluster's running members, head first. abandon, asked between
 // pieces, stops the copy with an error.
-Result<CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
-                                   const CopyRequest& request, const std::function<bool()>& abandon = {});
+Result<model::CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
+                                          const model::CopyRequest& request, const std::function<bool()>& abandon = {});
 
 // `cp :PATH LOCAL` and `run --output`: PATH (file or directory tree) from the head's copy of the
 // shared folder written as localTarget (see local_download.h for what is refused).
-Result<CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer, const std::string& relative,
-                                    const std::string& localTarget, const std::function<bool()>& abandon = {});
+Result<model::CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer,
+                                           const std::string& relative, const std::string& localTarget,
+                                           const std::function<bool()>& abandon = {});
 
 // `run --output DIR`: the ended job's folder (jobs/ID in the head's copy of the shared folder)
 // copied into outputDir (created when missing, merged into when present), said to events ("job"

@@ -16,26 +16,13 @@
 
 #include "common/result.h"
 #include "docker/engine.h"
+#include "model/shell_request.h"
 
 namespace ppcs::jobs {
 
-struct ShellRequest {
-    std::string cluster = "ppcs";
-    int node = 0;                      // the node's slot (as in `status`); 0: the head
-    std::vector<std::string> command;  // empty: a login shell
-    bool tty = false;                  // a pseudo-terminal (only for interactive use)
-    bool attachStdin = false;          // the client sends input
-    int cols = 0;                      // the terminal's size; 0: leave the engine's default
-    int rows = 0;
-    std::string term;  // TERM for the shell; empty: xterm
-};
-
-inline constexpr int kMaxTerminalSide = 10000;
-
-// Checks what needs no cluster: a valid cluster name, node 0-99999, sizes 0-kMaxTerminalSide,
-// TERM of letters, digits and ".+-_" (at most 64), a command of at most 4096 words without NUL
-// bytes, and a TTY only with input.
-Status validateShellRequest(const ShellRequest& request);
+using model::kMaxTerminalSide;
+using model::ShellRequest;
+using model::validateShellRequest;
 
 // The environment a session's processes get (besides the container's): the login variables of
 // mpiuser, TERM, PPCS_CLUSTER and the session marker.

@@ -63,8 +63,8 @@ bool allValid(const std::vector<std::string>& texts) {
 }
 
 void checkOutcome(const Fields& fields) {
-    jobs::JobOutcome outcome{static_cast<std::int64_t>(fields.parts.size()), static_cast<int>(fields.at(0).size() % 256),
-                             fields.at(1), fields.at(2), 1.5};
+    model::JobOutcome outcome{static_cast<std::int64_t>(fields.parts.size()), static_cast<int>(fields.at(0).size() % 256),
+                              fields.at(1), fields.at(2), 1.5};
     auto decoded = api::decodeJobOutcome(api::encodeJobOutcome(outcome));
     if (!decoded) __builtin_trap();
     if (allValid({outcome.state, outcome.message}) && (decoded->state != outcome.state || decoded->message != outcome.message))
@@ -86,8 +86,8 @@ void checkStreamEvents(const Fields& fields) {
     if (isValidUtf8(fields.at(1)) && failed->error.message != fields.at(1)) __builtin_trap();
 }
 
-jobs::JobRecord recordOf(const Fields& fields) {
-    jobs::JobRecord record;
+model::JobRecord recordOf(const Fields& fields) {
+    model::JobRecord record;
     record.id = 3;
     record.cluster = fields.at(5);
     record.program = fields.at(0);
@@ -102,7 +102,7 @@ jobs::JobRecord recordOf(const Fields& fields) {
 
 void checkRecords(const Fields& fields) {
     auto record = recordOf(fields);
-    std::vector<jobs::OutputChunk> output;
+    std::vector<model::OutputChunk> output;
     for (std::size_t i = 4; i < fields.parts.size(); ++i) output.push_back({i % 2 == 1, fields.parts[i]});
     auto log = api::decodeJobLog(api::encodeJobLog(record, output));
     if (!log || log->second.size() != output.size()) __builtin_trap();

@@ -16,28 +16,28 @@ namespace ppcs::api::fakes {
 class StubServices : public DaemonServices {
 public:
     DaemonStatus status() override { return {}; }
-    Result<image::BuildOutcome> buildImage(const image::BuildRequest&, const image::BuildProgress&) override { return stub(); }
-    Result<cluster::ClusterStatus> upCluster(const UpRequest&, const cluster::Progress&) override { return stub(); }
-    Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest&, const cluster::Progress&) override { return stub(); }
-    Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override { return stub(); }
-    Result<cluster::ClusterStatus> clusterStatus(const std::string&) override { return stub(); }
-    Result<cluster::ClusterStatus> clusterAddresses(const std::string&) override { return stub(); }
+    Result<model::BuildOutcome> buildImage(const model::BuildRequest&, const model::BuildProgress&) override { return stub(); }
+    Result<model::ClusterStatus> upCluster(const UpRequest&, const model::Progress&) override { return stub(); }
+    Result<model::ClusterStatus> scaleCluster(const ScaleRequest&, const model::Progress&) override { return stub(); }
+    Result<model::DownReport> downCluster(const DownRequest&, const model::Progress&) override { return stub(); }
+    Result<model::ClusterStatus> clusterStatus(const std::string&) override { return stub(); }
+    Result<model::ClusterStatus> clusterAddresses(const std::string&) override { return stub(); }
     Result<std::vector<std::string>> listClusters() override { return stub(); }
-    Result<std::vector<cluster::Host>> listHosts() override { return stub(); }
-    Result<cluster::Host> addHost(const AddHostRequest&) override { return stub(); }
+    Result<std::vector<model::Host>> listHosts() override { return stub(); }
+    Result<model::Host> addHost(const AddHostRequest&) override { return stub(); }
     Result<std::string> joinCommand() override { return stub(); }
-    Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest&, const cluster::Progress&) override { return stub(); }
-    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string&) override { return stub(); }
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest&, const jobs::JobEvents&, const std::function<bool()>&) override {
+    Result<model::BenchReport> benchCluster(const model::BenchRequest&, const model::Progress&) override { return stub(); }
+    Result<std::vector<model::MemberStats>> clusterStats(const std::string&) override { return stub(); }
+    Result<model::JobOutcome> runJob(const model::JobRequest&, const model::Progress&, const std::function<bool()>&) override {
         return stub();
     }
     bool cancelJob(const std::string&) override { return false; }
     Result<bool> cancelJobById(std::int64_t) override { return stub(); }
-    Result<std::vector<jobs::JobRecord>> listJobs(int) override { return stub(); }
-    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t) override { return stub(); }
-    Result<jobs::PruneReport> pruneJobs(std::optional<int>) override { return stub(); }
-    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest&, const cluster::Progress&,
-                                       const std::function<bool()>&) override {
+    Result<std::vector<model::JobRecord>> listJobs(int) override { return stub(); }
+    Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> jobLog(std::int64_t) override { return stub(); }
+    Result<model::PruneReport> pruneJobs(std::optional<int>) override { return stub(); }
+    Result<model::CopyReport> copyFiles(const model::CopyRequest&, const model::Progress&,
+                                        const std::function<bool()>&) override {
         return stub();
     }
     void requestStop() override {}

@@ -28,9 +28,9 @@ const std::string kReplacement = "\xef\xbf\xbd";  // U+FFFD, what invalid UTF-8 
 // runJob does what the test sets in `job`.
 class JobServices final : public fakes::StubServices {
 public:
-    using Job = std::function<Result<jobs::JobOutcome>(const jobs::JobEvents&, const std::function<bool()>&)>;
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest&, const jobs::JobEvents& events,
-                                    const std::function<bool()>& clientPresent) override {
+    using Job = std::function<Result<model::JobOutcome>(const model::Progress&, const std::function<bool()>&)>;
+    Result<model::JobOutcome> runJob(const model::JobRequest&, const model::Progress& events,
+                                     const std::function<bool()>& clientPresent) override {
         ++started;
         return job(events, clientPresent);
     }
@@ -44,8 +44,8 @@ public:
     std::vector<std::int64_t> cancelAsked;
 };
 
-jobs::JobRequest helloJob() {
-    jobs::JobRequest request;
+model::JobRequest helloJob() {
+    model::JobRequest request;
     request.program = "hello_world";
     return request;
 }
@@ -61,7 +61,7 @@ httplib::Request runRequest(const httplib::Headers& auth, httplib::ContentReceiv
     return http;
 }
 
-Result<jobs::JobOutcome> runWithSilenceLimit(int port, std::chrono::seconds limit) {
+Result<model::JobOutcome> runWithSilenceLimit(int port, std::chrono::seconds limit) {
     return ApiClient(Endpoint{port, 0, "good-token"}, limit).run(helloJob(), [](const std::string&, const std::string&) {});
 }
 
@@ -99,10 +99,10 @@ private:
 
 TEST_CASE("invalid UTF-8 in job output and outcome is replaced, and ppcsd keeps serving", "[api]") {
     RunningServer<JobServices> running;
-    running.services.job = [](const jobs::JobEvents& events, const std::function<bool()>&) -> Result<jobs::JobOutcome> {
+    running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
         events("stdout", "out \xc3\x28\n");
         events("stderr", "process rank 0 with PID 1 on node \xff exited on signal 9\n");
-        return jobs::JobOutcome{7, 137, "failed", "rank 0 on node \xff exited on signal 9", 0.1};
+        return model::JobOutcome{7, 137, "failed", "rank 0 on node \xff exited on signal 9", 0.1};
     };
     std::string out, err;
     auto outcome = running.client().run(helloJob(), [&](const std::string& phase, const std::string& text) {
@@ -121,7 +121,7 @@ TEST_CASE("invalid UTF-8 in job output and outcome is replaced, and ppcsd keeps 
 
 TEST_CASE("an operation that throws ends its stream with an error event, and ppcsd keeps serving", "[api]") {
     RunningServer<JobServices> running;
-    running.services.job = [](const jobs::JobEvents& events, const std::function<bool()>&) -> Result<jobs::JobOutcome> {
+    running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
         events("job-id", "3");
         throw std::runtime_error("boom in the runner");
     };
@@ -140,9 +140,9 @@ TEST_CASE("a silent operation sends heartbeats, which keep a client with a short
     ServerLimits limits;
     limits.heartbeatInterval = std::chrono::milliseconds(200);
     RunningServer<JobServices> running(limits);
-    running.services.job = [](const jobs::JobEvents&, const std::function<bool()>&) -> Result<jobs::JobOutcome> {
+    running.services.job = [](const model::Progress&, const std::function<bool()>&) -> Result<model::JobOutcome> {
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        return jobs::JobOutcome{9, 0, "succeeded", "", 2.5};
+        return model::JobOutcome{9, 0, "succeeded", "", 2.5};
     };
     httplib::Client raw("127.0.0.1", running.port);
     std::string received;
@@ -166,10 +166,10 @@ TEST_CASE("a daemon that stops answering mid-stream is reported after the silenc
     ServerLimits limits;
     limits.heartbeatInterval = std::chrono::seconds(30);
     RunningServer<JobServices> running(limits);
-    running.services.job = [](const jobs::JobEvents& events, const std::function<bool()>&) -> Result<jobs::JobOutcome> {
+    running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
         events("job-id", "4");
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        return jobs::JobOutcome{4, 0, "succeeded", "", 2.5};
+        return model::JobOutcome{4, 0, "succeeded", "", 2.5};
     };
     auto outcome = runWithSilenceLimit(running.port, std::chrono::seconds(1));
     REQUIRE_FALSE(outcome);
@@ -180,12 +180,12 @@ TEST_CASE("a daemon that stops answering mid-stream is reported after the silenc
 TEST_CASE("a job sees its client leave", "[api]") {
     RunningServer<JobServices> running;
     std::atomic<bool> presentAtFirst{false}, sawGone{false};
-    running.services.job = [&](const jobs::JobEvents& events,
-                               const std::function<bool()>& clientPresent) -> Result<jobs::JobOutcome> {
+    running.services.job = [&](const model::Progress& events,
+                               const std::function<bool()>& clientPresent) -> Result<model::JobOutcome> {
         presentAtFirst = clientPresent();
         events("job-id", "5");
         sawGone = waitUntil([&] { return !clientPresent(); }, std::chrono::seconds(10));
-        return jobs::JobOutcome{5, 0, "cancelled", "", 0};
+        return model::JobOutcome{5, 0, "cancelled", "", 0};
     };
     httplib::Client raw("127.0.0.1", running.port);
     auto http =
@@ -230,13 +230,13 @@ TEST_CASE("streams beyond the cap get 503, and a freed slot is reused", "[api]")
     std::mutex mutex;
     std::condition_variable released;
     bool release = false;
-    running.services.job = [&](const jobs::JobEvents&, const std::function<bool()>&) -> Result<jobs::JobOutcome> {
+    running.services.job = [&](const model::Progress&, const std::function<bool()>&) -> Result<model::JobOutcome> {
         std::unique_lock<std::mutex> lock(mutex);
         released.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
-        return jobs::JobOutcome{1, 0, "succeeded", "", 0};
+        return model::JobOutcome{1, 0, "succeeded", "", 0};
     };
     auto runOne = [&running] { return running.client().run(helloJob(), [](const std::string&, const std::string&) {}); };
-    Result<jobs::JobOutcome> first = makeError(ErrorCode::failed, "not run"), second = first;
+    Result<model::JobOutcome> first = makeError(ErrorCode::failed, "not run"), second = first;
     std::thread a([&] { first = runOne(); });
     std::thread b([&] { second = runOne(); });
     REQUIRE(waitUntil([&] { return running.services.started == 2; }));

@@ -30,69 +30,67 @@ public:
         status.engine.error = "cannot reach the docker engine";
         return status;
     }
-    Result<image::BuildOutcome> buildImage(const image::BuildRequest& request, const image::BuildProgress& progress) override {
+    Result<model::BuildOutcome> buildImage(const model::BuildRequest& request, const model::BuildProgress& progress) override {
         lastRequest = request;
         for (int step = 1; step <= 3; ++step) progress("build", "Step " + std::to_string(step) + "/3");
         if (request.noCache) return makeError(ErrorCode::unavailable, "debootstrap is not installed");
-        image::BuildOutcome outcome;
+        model::BuildOutcome outcome;
         outcome.imageId = "sha256:built";
         outcome.imageRef = request.imageRef;
         outcome.reused = false;
         return outcome;
     }
-    Result<cluster::ClusterStatus> upCluster(const UpRequest& request, const cluster::Progress& progress) override {
+    Result<model::ClusterStatus> upCluster(const UpRequest& request, const model::Progress& progress) override {
         progress("tasks", "1/1 nodes running");
-        cluster::ClusterStatus status;
+        model::ClusterStatus status;
         status.name = request.spec.name;
         status.desiredNodes = request.spec.nodes;
-        status.members = {cluster::Member{"head", 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
+        status.members = {model::Member{"head", 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
         return status;
     }
-    Result<cluster::ClusterStatus> scaleCluster(const ScaleRequest& request, const cluster::Progress&) override {
+    Result<model::ClusterStatus> scaleCluster(const ScaleRequest& request, const model::Progress&) override {
         scaleAsked.push_back(request.name);
         return makeError(ErrorCode::conflict, "a job is running");
     }
-    Result<cluster::DownReport> downCluster(const DownRequest&, const cluster::Progress&) override {
-        return cluster::DownReport{};
-    }
-    Result<cluster::ClusterStatus> clusterAddresses(const std::string& name) override { return clusterStatus(name); }
-    Result<cluster::ClusterStatus> clusterStatus(const std::string& name) override {
+    Result<model::DownReport> downCluster(const DownRequest&, const model::Progress&) override { return model::DownReport{}; }
+    Result<model::ClusterStatus> clusterAddresses(const std::string& name) override { return clusterStatus(name); }
+    Result<model::ClusterStatus> clusterStatus(const std::string& name) override {
         statusAsked.push_back(name);
         return makeError(ErrorCode::notFound, "cluster '" + name + "' does not exist");
     }
     Result<std::vector<std::string>> listClusters() override { return std::vector<std::string>{"a", "b"}; }
-    Result<std::vector<cluster::Host>> listHosts() override {
-        cluster::Host host;
+    Result<std::vector<model::Host>> listHosts() override {
+        model::Host host;
         host.name = "h1";
         host.role = "manager";
         host.local = true;
         host.image = "present";
-        return std::vector<cluster::Host>{host};
+        return std::vector<model::Host>{host};
     }
-    Result<cluster::Host> addHost(const AddHostRequest& request) override {
+    Result<model::Host> addHost(const AddHostRequest& request) override {
         addedHosts.push_back(request);
-        cluster::Host host;
+        model::Host host;
         host.name = request.name;
         host.endpoint = request.endpoint;
         return host;
     }
     Result<std::string> joinCommand() override { return std::string("docker swarm join --token T 10.0.0.1:2377"); }
     std::vector<AddHostRequest> addedHosts;
-    Result<jobs::BenchReport> benchCluster(const jobs::BenchRequest&, const cluster::Progress&) override {
+    Result<model::BenchReport> benchCluster(const model::BenchRequest&, const model::Progress&) override {
         return makeError(ErrorCode::unavailable, "not in this fake");
     }
-    Result<std::vector<cluster::MemberStats>> clusterStats(const std::string& name) override {
+    Result<std::vector<model::MemberStats>> clusterStats(const std::string& name) override {
         statusAsked.push_back(name);
         return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     }
-    Result<jobs::JobOutcome> runJob(const jobs::JobRequest& request, const jobs::JobEvents& events,
-                                    const std::function<bool()>&) override {
+    Result<model::JobOutcome> runJob(const model::JobRequest& request, const model::Progress& events,
+                                     const std::function<bool()>&) override {
         lastJob = request;
         events("job-id", "7");
         events("stdout", "out-1\n");
         events("stderr", std::string("bad-utf8-\xff\n"));
         events("stdout", "out-2\n");
-        return jobs::JobOutcome{7, 3, "failed", "", 0.5};
+        return model::JobOutcome{7, 3, "failed", "", 0.5};
     }
     bool cancelJob(const std::string& cluster) override {
         cancelAsked.push_back(cluster);
@@ -104,32 +102,32 @@ public:
         return id == 7;
     }
     std::vector<std::string> cancelAsked;
-    Result<std::vector<jobs::JobRecord>> listJobs(int limit) override {
-        jobs::JobRecord record;
+    Result<std::vector<model::JobRecord>> listJobs(int limit) override {
+        model::JobRecord record;
         record.id = limit;
         record.program = "hello_world";
-        return std::vector<jobs::JobRecord>{record};
+        return std::vector<model::JobRecord>{record};
     }
-    Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> jobLog(std::int64_t id) override {
+    Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> jobLog(std::int64_t id) override {
         return makeError(ErrorCode::notFound, "no job " + std::to_string(id));
     }
-    Result<jobs::PruneReport> pruneJobs(std::optional<int> keep) override {
+    Result<model::PruneReport> pruneJobs(std::optional<int> keep) override {
         pruneAsked.push_back(keep.value_or(-1));
-        return jobs::PruneReport{3, keep.value_or(1000)};
+        return model::PruneReport{3, keep.value_or(1000)};
     }
     std::vector<int> pruneAsked;
-    Result<jobs::CopyReport> copyFiles(const jobs::CopyRequest& request, const cluster::Progress& progress,
-                                       const std::function<bool()>&) override {
+    Result<model::CopyReport> copyFiles(const model::CopyRequest& request, const model::Progress& progress,
+                                        const std::function<bool()>&) override {
         lastCopy = request;
         progress("copy", "copying");
-        jobs::CopyReport report{request.localPath, request.remotePath, {2, 1, 10, 0}, 1};
+        model::CopyReport report{request.localPath, request.remotePath, {2, 1, 10, 0}, 1};
         return report;
     }
-    jobs::CopyRequest lastCopy;
-    jobs::JobRequest lastJob;
+    model::CopyRequest lastCopy;
+    model::JobRequest lastJob;
     void requestStop() override { stopRequested = true; }
 
-    image::BuildRequest lastRequest;
+    model::BuildRequest lastRequest;
     std::vector<std::string> statusAsked;
     std::vector<std::string> scaleAsked;
     std::atomic<bool> stopRequested{false};
@@ -159,7 +157,7 @@ TEST_CASE("requests without the right bearer token get 401", "[api]") {
 TEST_CASE("build progress streams to the client in order, then the outcome", "[api]") {
     RunningServer running;
     std::vector<std::string> seen;
-    image::BuildRequest request;
+    model::BuildRequest request;
     request.imageRef = "ppcs-test:unit";
     auto outcome = running.client().build(
         request, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + " " + text); });
@@ -171,7 +169,7 @@ TEST_CASE("build progress streams to the client in order, then the outcome", "[a
 
 TEST_CASE("a failed build arrives as the daemon's error, code and message", "[api]") {
     RunningServer running;
-    image::BuildRequest request;
+    model::BuildRequest request;
     request.noCache = true;
     auto outcome = running.client().build(request, [](const std::string&, const std::string&) {});
     REQUIRE_FALSE(outcome);
@@ -208,7 +206,7 @@ TEST_CASE("bad requests get 400-class answers and reach no service", "[api]") {
     auto unknown = raw.Get("/v1/nothing-here", auth);
     REQUIRE(unknown);
     CHECK(unknown->status == 404);
-    CHECK(running.services.lastRequest.imageRef == image::kDefaultImageRef);
+    CHECK(running.services.lastRequest.imageRef == model::kDefaultImageRef);
 }
 
 TEST_CASE("status and stop go through the services", "[api]") {
@@ -279,7 +277,7 @@ TEST_CASE("cluster routes stream their result and pass errors through", "[api]")
 TEST_CASE("job output streams apart by stream, and the outcome carries the exit code", "[api]") {
     RunningServer running;
     std::string out, err, id;
-    jobs::JobRequest request;
+    model::JobRequest request;
     request.program = "hello_world";
     request.args = {"a b", "it's", ";", "$(x)"};
     request.env = {"GREETING=hello world", "Q=\"$HOME\" 'x'"};
@@ -326,14 +324,14 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
 TEST_CASE("a copy request travels with its direction and paths, and bad ones are refused before any service", "[api]") {
     RunningServer running;
     std::vector<std::string> progress;
-    jobs::CopyRequest request{"demo", jobs::CopyDirection::outOfCluster, "/tmp/out dir", "jobs/7"};
+    model::CopyRequest request{"demo", model::CopyDirection::outOfCluster, "/tmp/out dir", "jobs/7"};
     auto report = running.client().copy(
         request, [&](const std::string& phase, const std::string& text) { progress.push_back(phase + ":" + text); });
     REQUIRE(report);
     CHECK(report->tally.files == 2);
     CHECK(report->tally.bytes == 10);
     CHECK(report->remotePath == "jobs/7");
-    CHECK(running.services.lastCopy.direction == jobs::CopyDirection::outOfCluster);
+    CHECK(running.services.lastCopy.direction == model::CopyDirection::outOfCluster);
     CHECK(running.services.lastCopy.localPath == "/tmp/out dir");
     CHECK(progress == std::vector<std::string>{"copy:copying"});
     running.services.lastCopy = {};
@@ -393,7 +391,7 @@ TEST_CASE("the hostile request corpus gets 400-class answers and reaches no serv
         ++checked;
     }
     CHECK(checked > 35);
-    CHECK(running.services.lastRequest.imageRef == image::kDefaultImageRef);  // no build reached the service
+    CHECK(running.services.lastRequest.imageRef == model::kDefaultImageRef);  // no build reached the service
     CHECK(running.services.lastJob.program.empty());                          // no run either
     CHECK(running.services.statusAsked.empty());
     CHECK(running.services.cancelAsked.empty());

@@ -98,7 +98,7 @@ TEST_CASE("bad frames are refused and truncated ones stay pending", "[api][shell
 }
 
 TEST_CASE("shell requests are read strictly", "[api][shell]") {
-    jobs::ShellRequest request;
+    model::ShellRequest request;
     request.node = 2;
     request.command = {"sh", "-c", "exit 5"};
     request.attachStdin = true;

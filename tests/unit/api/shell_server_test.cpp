@@ -97,7 +97,7 @@ private:
 // Hands the test's FakeShell over (it outlives the session) and keeps the requests.
 class ShellServices final : public fakes::StubServices {
 public:
-    Result<std::unique_ptr<jobs::ShellProcess>> openShell(const jobs::ShellRequest& request) override {
+    Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest& request) override {
         std::lock_guard<std::mutex> lock(mutex);
         requests.push_back(request);
         if (request.node == 9) return makeError(ErrorCode::usage, "cluster 'demo' has no node 9 (see `ppcs-cluster status`)");
@@ -115,7 +115,7 @@ public:
     }
 
     std::mutex mutex;
-    std::vector<jobs::ShellRequest> requests;
+    std::vector<model::ShellRequest> requests;
     std::vector<std::shared_ptr<FakeShell>> shells;
 
 private:
@@ -134,8 +134,8 @@ private:
     };
 };
 
-jobs::ShellRequest interactive() {
-    jobs::ShellRequest request;
+model::ShellRequest interactive() {
+    model::ShellRequest request;
     request.cluster = "demo";
     request.tty = true;
     request.attachStdin = true;

@@ -113,6 +113,6 @@ TEST_CASE("the shell request follows the options and the local terminal", "[cli]
         // A huge terminal is clamped to what ppcsd accepts.
         auto huge = makeShellRequest(options, false, {}, terminal(65535, 20000));
         REQUIRE(huge);
-        CHECK(huge->cols == jobs::kMaxTerminalSide);
+        CHECK(huge->cols == model::kMaxTerminalSide);
     }
 }

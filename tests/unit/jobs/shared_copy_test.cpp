@@ -13,13 +13,14 @@
 
 #include "common/files.h"
 #include "common/tar.h"
-#include "jobs/copy_request.h"
 #include "jobs/local_download.h"
+#include "model/copy_request.h"
 #include "support/engine_bytes.h"
 #include "support/fake_transport.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
+using namespace ppcs::model;
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include "common/result.h"
 
-namespace ppcs::jobs {
+namespace ppcs::model {
 
 enum class CopyDirection { intoCluster, outOfCluster };
 
@@ -50,4 +50,4 @@ std::string sharedBaseName(const std::string& relative);
 // sharedRelativePath accepts it (already relative).
 Status validateCopyRequest(const CopyRequest& request);
 
-}  // namespace ppcs::jobs
+}  // namespace ppcs::model

@@ -1,16 +1,16 @@
-#include "jobs/copy_request.h"
+#include "model/copy_request.h"
 
-#include "cluster/spec.h"
 #include "common/files.h"
 #include "common/strings.h"
+#include "model/cluster_spec.h"
 
-namespace ppcs::jobs {
+namespace ppcs::model {
 
 Result<std::string> sharedRelativePath(std::string_view text) {
     if (text.find('\0') != std::string_view::npos)
         return makeError(ErrorCode::usage, "a path in the shared folder may not hold a NUL byte");
     std::string_view rest = text;
-    const std::string_view shared = cluster::kSharedDir;
+    const std::string_view shared = kSharedDir;
     if (!rest.empty() && rest.front() == '/') {
         if (rest != shared && !startsWith(rest, std::string(shared) + "/"))
             return makeError(ErrorCode::usage, "'" + std::string(text) + "' is outside the shared folder " + std::string(shared) +
@@ -31,12 +31,12 @@ Result<std::string> sharedRelativePath(std::string_view text) {
 std::string shownSharedPath(const std::string& relative) { return ":" + (relative.empty() ? std::string(".") : relative); }
 
 std::string sharedBaseName(const std::string& relative) {
-    if (relative.empty()) return baseName(cluster::kSharedDir);
+    if (relative.empty()) return baseName(kSharedDir);
     return baseName(relative);
 }
 
 Status validateCopyRequest(const CopyRequest& request) {
-    if (auto name = cluster::validateClusterName(request.cluster); !name) return name;
+    if (auto name = validateClusterName(request.cluster); !name) return name;
     if (request.localPath.empty() || request.localPath.front() != '/')
         return makeError(ErrorCode::usage, "the local path must be absolute");
     auto relative = sharedRelativePath(request.remotePath);
@@ -46,4 +46,4 @@ Status validateCopyRequest(const CopyRequest& request) {
     return {};
 }
 
-}  // namespace ppcs::jobs
+}  // namespace ppcs::model

@@ -1,0 +1,83 @@
+#pragma once
+// A job as users ask for it (`run`), as it ends, and as ppcsd records it, with the checks of the
+// user's words that need no cluster (pure: no engine, no database).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace ppcs::model {
+
+struct JobRequest {
+    std::string cluster = "ppcs";
+    std::string program;     // as the user typed it; with isCommand, argv[0] of the command
+    bool isCommand = false;  // `run -- CMD ARGS...`: run exactly this, no resolution
+    std::string localPath;   // absolute path on ppcsd's host when PROGRAM named a local file or directory
+    std::vector<std::string> args;
+    int np = 0;       // 0: the cluster's total slots
+    int perNode = 0;  // 0: Open MPI's default mapping
+    bool oversubscribe = false;
+    bool tagOutput = false;
+    int timeoutSeconds = 0;        // 0: no limit
+    std::string exe;               // for a directory: the program make builds (default: the directory's name)
+    std::vector<std::string> env;  // "NAME=VALUE" for every rank and the build, verbatim (never through a shell)
+    std::string workdir;           // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
+    std::string outputDir;         // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
+};
+
+// The example programs shipped in the node image, on its PATH.
+const std::vector<std::string>& shippedExamples();
+
+// Checks the parts of a request that need no cluster: numbers in range, names without path tricks,
+// environment entries NAME=VALUE with NAME a shell-style identifier, a workdir without "..".
+Status validateJobRequest(const JobRequest& request);
+
+// The entries of an environment file: one NAME=VALUE per line, taken verbatim after the first '='
+// (no quotes, no expansion); blank lines and lines starting with '#' are skipped. A line without
+// '=' or with a bad name fails (usage), naming its line number.
+Result<std::vector<std::string>> parseEnvFile(std::string_view text);
+
+struct JobOutcome {
+    std::int64_t id = 0;
+    int exitCode = 0;
+    std::string state;    // finished, failed, cancelled, timed-out, stopped
+    std::string message;  // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
+    double seconds = 0;
+};
+
+struct JobRecord {
+    std::int64_t id = 0;
+    std::string cluster;
+    std::string program;  // what the user named: "hello_world", "./prog.c", "-- /bin/true"
+    std::vector<std::string> args;
+    int np = 0;
+    std::string startedAt;        // RFC 3339, UTC
+    double seconds = 0;           // duration (0 while running)
+    std::optional<int> exitCode;  // none while running or when interrupted
+    std::string state;            // running, finished, failed, cancelled, timed-out, stopped, interrupted
+    std::string message;          // why it failed, when it did
+};
+
+struct OutputChunk {
+    bool isErr = false;
+    std::string data;
+};
+
+inline constexpr int kDefaultKeptJobs = 1000;
+inline constexpr int kMaxKeptJobs = 100000000;
+
+// What prune did: how many finished jobs it deleted, keeping the newest `keep`.
+struct PruneReport {
+    std::int64_t removed = 0;
+    int keep = 0;
+};
+
+// Checks a number of jobs to keep as the user wrote it ("1000"): digits only, 0 to kMaxKeptJobs;
+// a usage error naming `what` (e.g. "--keep") otherwise.
+Result<int> parseKeptJobs(const std::string& text, const std::string& what);
+
+}  // namespace ppcs::model
