@@ -30,15 +30,15 @@ struct Teardown {
 };
 
 // The engines a teardown can check and clean: the local one first, then every reachable host's.
-std::vector<docker::EngineClient*> reachableEngines(docker::EngineClient& local, HostEngines* hosts) {
-    std::vector<docker::EngineClient*> engines{&local};
+std::vector<docker::Engine*> reachableEngines(docker::Engine& local, HostEngines* hosts) {
+    std::vector<docker::Engine*> engines{&local};
     if (!hosts) return engines;
     for (const auto& node : hosts->nodes())
         if (auto* engine = hosts->engineFor(node.id); engine && engine != &local) engines.push_back(engine);
     return engines;
 }
 
-Status waitForContainersGone(const std::vector<docker::EngineClient*>& engines, const std::string& cluster) {
+Status waitForContainersGone(const std::vector<docker::Engine*>& engines, const std::string& cluster) {
     for (auto* engine : engines) {
         for (int poll = 0;; ++poll) {
             auto containers = engine->listContainers(clusterLabels(cluster), true);
@@ -67,7 +67,7 @@ Status removeWhenFree(Remove remove) {
 
 // engines: the local engine first, then the other hosts' that ppcsd reaches (containers are
 // waited for and volumes removed on each).
-Status tearDown(const std::vector<docker::EngineClient*>& engines, const std::string& cluster, const Teardown& objects,
+Status tearDown(const std::vector<docker::Engine*>& engines, const std::string& cluster, const Teardown& objects,
                 std::vector<std::string>& removed, const Progress& progress) {
     auto& engine = *engines.front();
     for (const auto& id : objects.services) {
@@ -118,8 +118,8 @@ Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observ
 
 // Before any task is created: the placement fits the hosts, and every host has the image (unless
 // tasks pull it from a registry).
-Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId,
-                                 bool fromRegistry, const Progress& progress) {
+Result<HostEngines> prepareHosts(docker::Engine& engine, int nodes, int perHost, const std::string& imageId, bool fromRegistry,
+                                 const Progress& progress) {
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     int ready = static_cast<int>(std::count_if(hosts->nodes().begin(), hosts->nodes().end(), schedulable));
@@ -131,7 +131,7 @@ Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int pe
 
 // Tags the image REGISTRY/ppcs-openmpi:<ID prefix>, pushes it and returns the reference tasks
 // pull: REGISTRY/ppcs-openmpi@<digest>.
-Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::string& imageId, const std::string& registry,
+Result<std::string> pushToRegistry(docker::Engine& engine, const std::string& imageId, const std::string& registry,
                                    const Progress& progress) {
     std::string repo = registry + "/ppcs-openmpi";
     std::string tag = imageId.substr(imageId.find(':') + 1, 12);
@@ -144,7 +144,7 @@ Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::stri
 }
 
 // Every host of the swarm with the number of members on it; each member learns its host's name.
-Result<std::vector<HostState>> describeHosts(docker::EngineClient& engine, std::vector<Member>& members) {
+Result<std::vector<HostState>> describeHosts(docker::Engine& engine, std::vector<Member>& members) {
     auto nodes = engine.listNodes();
     if (!nodes) return nodes.error().context("list the swarm's hosts");
     std::vector<HostState> hosts;

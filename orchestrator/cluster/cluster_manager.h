@@ -64,7 +64,7 @@ class ClusterManager {
 public:
     // imageBuildLock, when given, is held while `up` makes sure the image is built, so that it
     // never races another build of the same image.
-    ClusterManager(docker::EngineClient& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr,
+    ClusterManager(docker::Engine& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr,
                    SwarmSettings swarm = {})
         : engine_(engine), runner_(runner), imageBuildLock_(imageBuildLock), swarm_(std::move(swarm)) {}
 
@@ -89,7 +89,7 @@ private:
     Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts,
                                  std::chrono::steady_clock::time_point deadline, const Progress& progress);
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     image::ProcessRunner& runner_;
     std::mutex* imageBuildLock_;
     SwarmSettings swarm_;

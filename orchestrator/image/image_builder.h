@@ -38,7 +38,7 @@ using BuildProgress = std::function<void(const std::string& phase, const std::st
 
 class ImageBuilder {
 public:
-    ImageBuilder(docker::EngineClient& engine, ProcessRunner& runner) : engine_(engine), runner_(runner) {}
+    ImageBuilder(docker::Engine& engine, ProcessRunner& runner) : engine_(engine), runner_(runner) {}
 
     // Not safe to call twice at once for the same image: callers serialize builds.
     Result<BuildOutcome> build(const BuildRequest& request, const BuildProgress& progress);
@@ -46,7 +46,7 @@ public:
 private:
     Result<BuildOutcome> buildSteps(const BuildRequest& request, const BuildProgress& progress);
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     ProcessRunner& runner_;
 };
 
