@@ -30,15 +30,15 @@ struct Teardown {
 };
 
 // The engines a teardown can check and clean: the local one first, then every reachable host's.
-std::vector<docker::EngineClient*> reachableEngines(docker::EngineClient& local, HostEngines* hosts) {
-    std::vector<docker::EngineClient*> engines{&local};
+std::vector<docker::Engine*> reachableEngines(docker::Engine& local, HostEngines* hosts) {
+    std::vector<docker::Engine*> engines{&local};
     if (!hosts) return engines;
     for (const auto& node : hosts->nodes())
         if (auto* engine = hosts->engineFor(node.id); engine && engine != &local) engines.push_back(engine);
     return engines;
 }
 
-Status waitForContainersGone(const std::vector<docker::EngineClient*>& engines, const std::string& cluster) {
+Status waitForContainersGone(const std::vector<docker::Engine*>& engines, const std::string& cluster) {
     for (auto* engine : engines) {
         for (int poll = 0;; ++poll) {
             auto containers = engine->listContainers(clusterLabels(cluster), true);
@@ -67,7 +67,7 @@ Status removeWhenFree(Remove remove) {
 
 // engines: the local engine first, then the other hosts' that ppcsd reaches (containers are
 // waited for and volumes removed on each).
-Status tearDown(const std::vector<docker::EngineClient*>& engines, const std::string& cluster, const Teardown& objects,
+Status tearDown(const std::vector<docker::Engine*>& engines, const std::string& cluster, const Teardown& objects,
                 std::vector<std::string>& removed, const Progress& progress) {
     auto& engine = *engines.front();
     for (const auto& id : objects.services) {
@@ -94,32 +94,10 @@ Status tearDown(const std::vector<docker::EngineClient*>& engines, const std::st
     return {};
 }
 
-// Placement and where the image comes from are fixed when a cluster is created.
-Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observed) {
-    if (spec.perHost != 0 && spec.perHost != observed.perHost())
-        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " +
-                                               std::to_string(observed.perHost()) + "): take it down first");
-    if (!spec.registry.empty() && spec.registry != observed.registry())
-        return makeError(ErrorCode::usage, "--registry cannot change on an existing cluster: take it down first");
-    // So are the members' size and host folder: an `up` that names them again must name the same.
-    auto had = observed.nodeSize();
-    auto changed = [](std::int64_t asked, std::int64_t has) { return asked != 0 && asked != has; };
-    const char* sizeOption = changed(spec.size.nanoCpus, had.nanoCpus)         ? "--cpus"
-                             : changed(spec.size.memoryBytes, had.memoryBytes) ? "--memory"
-                             : changed(spec.size.shmBytes, had.shmBytes)       ? "--shm-size"
-                                                                               : nullptr;
-    if (sizeOption)
-        return makeError(ErrorCode::usage, std::string(sizeOption) + " cannot change on an existing cluster: take it down first");
-    auto mounted = observed.hostMount();
-    if (!spec.mount.source.empty() && (spec.mount.source != mounted.source || spec.mount.target != mounted.target))
-        return makeError(ErrorCode::usage, "--mount cannot change on an existing cluster: take it down first");
-    return {};
-}
-
 // Before any task is created: the placement fits the hosts, and every host has the image (unless
 // tasks pull it from a registry).
-Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int perHost, const std::string& imageId,
-                                 bool fromRegistry, const Progress& progress) {
+Result<HostEngines> prepareHosts(docker::Engine& engine, int nodes, int perHost, const std::string& imageId, bool fromRegistry,
+                                 const Progress& progress) {
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     int ready = static_cast<int>(std::count_if(hosts->nodes().begin(), hosts->nodes().end(), schedulable));
@@ -131,7 +109,7 @@ Result<HostEngines> prepareHosts(docker::EngineClient& engine, int nodes, int pe
 
 // Tags the image REGISTRY/ppcs-openmpi:<ID prefix>, pushes it and returns the reference tasks
 // pull: REGISTRY/ppcs-openmpi@<digest>.
-Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::string& imageId, const std::string& registry,
+Result<std::string> pushToRegistry(docker::Engine& engine, const std::string& imageId, const std::string& registry,
                                    const Progress& progress) {
     std::string repo = registry + "/ppcs-openmpi";
     std::string tag = imageId.substr(imageId.find(':') + 1, 12);
@@ -144,7 +122,7 @@ Result<std::string> pushToRegistry(docker::EngineClient& engine, const std::stri
 }
 
 // Every host of the swarm with the number of members on it; each member learns its host's name.
-Result<std::vector<HostState>> describeHosts(docker::EngineClient& engine, std::vector<Member>& members) {
+Result<std::vector<HostState>> describeHosts(docker::Engine& engine, std::vector<Member>& members) {
     auto nodes = engine.listNodes();
     if (!nodes) return nodes.error().context("list the swarm's hosts");
     std::vector<HostState> hosts;
@@ -160,6 +138,22 @@ Result<std::vector<HostState>> describeHosts(docker::EngineClient& engine, std::
     }
     std::sort(hosts.begin(), hosts.end(), [](const HostState& a, const HostState& b) { return a.name < b.name; });
     return hosts;
+}
+
+// The status of the cluster observed, with members (head first), each told the host it runs on.
+Result<ClusterStatus> describeCluster(docker::Engine& engine, const ObservedCluster& observed, std::vector<Member> members) {
+    ClusterStatus status{observed.name,
+                         observed.head->image,
+                         observed.subnet(),
+                         observed.head->createdAt,
+                         static_cast<int>(observed.nodes->replicas),
+                         observed.nodeSize(),
+                         observed.hostMount(),
+                         std::move(members)};
+    auto hosts = describeHosts(engine, status.members);
+    if (!hosts) return hosts.error().context("cluster '" + observed.name + "'");
+    status.hosts = std::move(*hosts);
+    return status;
 }
 
 }  // namespace
@@ -217,39 +211,49 @@ Status ClusterManager::ensureSwarm(const Progress& progress) {
 Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::seconds timeout, const Progress& progress) {
     if (auto valid = validateSpec(spec); !valid) return valid.error();
     auto deadline = Clock::now() + timeout;
+    std::string context = "up '" + spec.name + "'";
     auto imageId = ensureImage(progress);
-    if (!imageId) return imageId.error().context("up '" + spec.name + "'");
-    if (auto swarm = ensureSwarm(progress); !swarm) return swarm.error().context("up '" + spec.name + "'");
+    if (!imageId) return imageId.error().context(context);
+    if (auto swarm = ensureSwarm(progress); !swarm) return swarm.error().context(context);
     auto observed = observeCluster(engine_, spec.name);
     if (!observed) return observed.error();
-    auto plan = planUp(spec, *observed);
-    if (plan.refusal) return plan.refusal->context("up '" + spec.name + "'");
-    bool creating = plan.steps.front() == Step::createNetwork;
-    if (!creating)
-        if (auto fixed = checkFixedSettings(spec, *observed); !fixed) return fixed.error().context("up '" + spec.name + "'");
-    bool fromRegistry = creating ? !spec.registry.empty() : !observed->registry().empty();
-    auto hosts = prepareHosts(engine_, spec.nodes, creating ? spec.perHost : observed->perHost(),
-                              creating ? *imageId : observed->nodes->image, fromRegistry, progress);
-    if (!hosts) return hosts.error().context("up '" + spec.name + "'");
-    if (creating) {
-        auto fitted = fitSpecToHosts(spec, *hosts);
-        if (!fitted) return fitted.error().context("up '" + spec.name + "'");
-        std::string serviceImage = *imageId;
-        if (fromRegistry) {
-            auto pushed = pushToRegistry(engine_, *imageId, spec.registry, progress);
-            if (!pushed) return pushed.error().context("up '" + spec.name + "'");
-            serviceImage = *pushed;
+    auto decision = decideUp(spec, *observed);
+    if (!decision) return decision.error().context(context);
+    switch (decision->kind) {
+        case UpDecision::Kind::create:
+            return create(spec, *imageId, decision->createVolume, deadline, progress);
+        case UpDecision::Kind::resize: {
+            auto hosts = prepareHosts(engine_, spec.nodes, observed->perHost(), observed->nodes->image,
+                                      !observed->registry().empty(), progress);
+            if (!hosts) return hosts.error().context(context);
+            auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(),
+                                 decision->scaleNodes, *hosts, deadline, progress);
+            if (!status) return status.error().context(context);
+            return status;
         }
-        return create(*fitted, serviceImage, *observed, *hosts, deadline, progress);
     }
-    auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(), *hosts,
-                         deadline, progress);
-    if (!status) return status.error().context("up '" + spec.name + "'");
-    return status;
+    return makeError(ErrorCode::failed, context + ": no decision");
 }
 
-Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
-                                             HostEngines& hosts, Clock::time_point deadline, const Progress& progress) {
+Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
+                                             Clock::time_point deadline, const Progress& progress) {
+    std::string context = "up '" + spec.name + "'";
+    bool fromRegistry = !spec.registry.empty();
+    auto hosts = prepareHosts(engine_, spec.nodes, spec.perHost, imageId, fromRegistry, progress);
+    if (!hosts) return hosts.error().context(context);
+    auto fitted = fitSpecToHosts(spec, *hosts);
+    if (!fitted) return fitted.error().context(context);
+    std::string serviceImage = imageId;
+    if (fromRegistry) {
+        auto pushed = pushToRegistry(engine_, imageId, spec.registry, progress);
+        if (!pushed) return pushed.error().context(context);
+        serviceImage = *pushed;
+    }
+    return createObjects(*fitted, serviceImage, createVolume, *hosts, deadline, progress);
+}
+
+Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
+                                                    HostEngines& hosts, Clock::time_point deadline, const Progress& progress) {
     auto names = objectNames(spec.name);
     auto labels = clusterLabels(spec.name);
     Teardown created;
@@ -290,7 +294,12 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
         return fail(networkId.error());
     }
     created.networks.push_back(*networkId);
-    if (!observed.volume) {
+    // The cluster as this up makes it: makeReady and the status need nothing read back but the
+    // head service's record (its creation time).
+    ObservedCluster current;
+    current.name = spec.name;
+    current.network = docker::NetworkInfo{*networkId, names.network, labels, {*subnet}};
+    if (createVolume) {
         if (auto volume = engine_.createVolume(names.volume, labels); !volume) return fail(volume.error());
         created.volumes.push_back(names.volume);
     }
@@ -303,24 +312,29 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
     if (!secretId) return fail(secretId.error());
     secret.id = *secretId;
     created.secrets.push_back(*secretId);
+    current.secrets = {secret};
     progress("create",
              "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
     for (const char* role : {"head", "node"}) {
-        auto serviceId =
-            engine_.createService(clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId()));
+        auto service = clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId());
+        auto serviceId = engine_.createService(service);
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
+        (std::string(role) == "head" ? current.head : current.nodes) =
+            docker::ServiceInfo{*serviceId, 0, service.name, service.labels, service.image, service.replicas, ""};
     }
-    auto current = observeCluster(engine_, spec.name);
-    if (!current) return fail(current.error());
-    auto members = makeReady(engine_, hosts, *current, spec.nodes, effectiveSlots(spec), Deadline{deadline}, progress);
+    auto head = engine_.inspectService(current.head->id);
+    if (!head) return fail(head.error());
+    current.head = *head;
+    auto members = makeReady(engine_, hosts, current, spec.nodes, effectiveSlots(spec), Deadline{deadline}, progress);
     if (!members) return fail(members.error());
-    return status(spec.name);
+    return describeCluster(engine_, current, std::move(*members));
 }
 
-Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts,
-                                             Clock::time_point deadline, const Progress& progress) {
-    if (observed.nodes->replicas != static_cast<std::uint64_t>(nodes)) {
+Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, int nodes, int slotsOverride, bool scaleNodes,
+                                             HostEngines& hosts, Clock::time_point deadline, const Progress& progress) {
+    ObservedCluster current = observed;
+    if (scaleNodes) {
         auto members = currentMembers(engine_, observed);
         if (!members) return members.error();
         if (!members->empty() && members->front().role == "head" && !members->front().containerId.empty()) {
@@ -333,12 +347,11 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
         progress("scale", std::to_string(observed.nodes->replicas) + " -> " + std::to_string(nodes) + " nodes");
         if (auto scaled = engine_.scaleService(observed.nodes->id, static_cast<std::uint64_t>(nodes)); !scaled)
             return scaled.error();
+        current.nodes->replicas = static_cast<std::uint64_t>(nodes);
     }
-    auto current = observeCluster(engine_, observed.name);
-    if (!current) return current.error();
-    auto members = makeReady(engine_, hosts, *current, nodes, slotsOverride, Deadline{deadline}, progress);
+    auto members = makeReady(engine_, hosts, current, nodes, slotsOverride, Deadline{deadline}, progress);
     if (!members) return members.error();
-    return status(observed.name);
+    return describeCluster(engine_, current, std::move(*members));
 }
 
 Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, std::chrono::seconds timeout,
@@ -351,12 +364,12 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     if (!observed->exists())
         return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist: create it with `ppcs-cluster up`");
     ClusterSpec spec{name, nodes, observed->slotsOverride()};
-    auto plan = planUp(spec, *observed);
-    if (plan.refusal) return plan.refusal->context("scale '" + name + "'");
+    auto decision = decideUp(spec, *observed);
+    if (!decision) return decision.error().context("scale '" + name + "'");
     auto hosts =
         prepareHosts(engine_, nodes, observed->perHost(), observed->nodes->image, !observed->registry().empty(), progress);
     if (!hosts) return hosts.error().context("scale '" + name + "'");
-    auto status = resize(*observed, nodes, spec.slotsOverride, *hosts, Clock::now() + timeout, progress);
+    auto status = resize(*observed, nodes, spec.slotsOverride, decision->scaleNodes, *hosts, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");
     return status;
 }
@@ -395,22 +408,11 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
     if (!observed->exists()) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     if (!observed->complete())
         return makeError(ErrorCode::conflict, "cluster '" + name + "' is incomplete (missing " + observed->missingParts() + ")");
-    ClusterStatus status{name,
-                         observed->head->image,
-                         observed->subnet(),
-                         observed->head->createdAt,
-                         static_cast<int>(observed->nodes->replicas),
-                         observed->nodeSize(),
-                         observed->hostMount(),
-                         {}};
     auto members = currentMembers(engine_, *observed);
     if (!members) return members.error();
-    status.members = std::move(*members);
-    if (auto hosts = describeHosts(engine_, status.members); hosts)
-        status.hosts = std::move(*hosts);
-    else
-        return hosts.error().context("cluster '" + name + "'");
-    if (auto stale = markVerifiedMembers(engine_, name, status.members); !stale) return stale.error();
+    auto status = describeCluster(engine_, *observed, std::move(*members));
+    if (!status) return status.error();
+    if (auto stale = markVerifiedMembers(engine_, name, status->members); !stale) return stale.error();
     return status;
 }
 

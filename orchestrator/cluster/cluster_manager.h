@@ -1,6 +1,8 @@
 #pragma once
 // The cluster lifecycle: up, scale, down, status, list. Every call reads the cluster from Docker's
-// labels first, plans, then acts; a failed `up` removes everything it created.
+// labels first (once), decides (decideUp, reconciler.h), then acts; a failed `up` removes
+// everything it created. The status `up` and `scale` return is built from the members makeReady
+// verified, not read back.
 // Not safe to run two operations on one cluster at once: callers serialize them (OperationLocks).
 
 #include <chrono>
@@ -42,7 +44,7 @@ class ClusterManager {
 public:
     // imageBuildLock, when given, is held while `up` makes sure the image is built, so that it
     // never races another build of the same image.
-    ClusterManager(docker::EngineClient& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr,
+    ClusterManager(docker::Engine& engine, image::ProcessRunner& runner, std::mutex* imageBuildLock = nullptr,
                    SwarmSettings swarm = {})
         : engine_(engine), runner_(runner), imageBuildLock_(imageBuildLock), swarm_(std::move(swarm)) {}
 
@@ -62,12 +64,20 @@ public:
 private:
     Result<std::string> ensureImage(const Progress& progress);
     Status ensureSwarm(const Progress& progress);
-    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, const ObservedCluster& observed,
-                                 HostEngines& hosts, std::chrono::steady_clock::time_point deadline, const Progress& progress);
-    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, HostEngines& hosts,
+    // The decisions of decideUp (reconciler.h) carried out. create: the hosts checked and given
+    // the image, the spec fitted to them, the image pushed when tasks pull it, then createObjects.
+    Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
                                  std::chrono::steady_clock::time_point deadline, const Progress& progress);
+    // Network, volume (when createVolume), key secret, services, then makeReady; a failure removes
+    // what was created.
+    Result<ClusterStatus> createObjects(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
+                                        HostEngines& hosts, std::chrono::steady_clock::time_point deadline,
+                                        const Progress& progress);
+    // Scales the nodes (when scaleNodes; refused while a job runs), then makeReady.
+    Result<ClusterStatus> resize(const ObservedCluster& observed, int nodes, int slotsOverride, bool scaleNodes,
+                                 HostEngines& hosts, std::chrono::steady_clock::time_point deadline, const Progress& progress);
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     image::ProcessRunner& runner_;
     std::mutex* imageBuildLock_;
     SwarmSettings swarm_;

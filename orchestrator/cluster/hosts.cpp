@@ -9,7 +9,7 @@
 namespace ppcs::cluster {
 namespace {
 
-std::string imagePresence(docker::EngineClient& engine, const std::string& imageRef) {
+std::string imagePresence(docker::Engine& engine, const std::string& imageRef) {
     auto image = engine.inspectImage(imageRef);
     if (!image) return "unreachable: " + image.error().message;
     return *image ? "present" : "missing";
@@ -23,7 +23,7 @@ bool isLoopback(const std::string& address) { return startsWith(address, "127.")
 
 bool schedulable(const docker::SwarmNode& node) { return node.state == "ready" && node.availability == "active"; }
 
-Result<HostEngines> HostEngines::discover(docker::EngineClient& local) {
+Result<HostEngines> HostEngines::discover(docker::Engine& local) {
     HostEngines hosts(local);
     auto info = local.info();
     if (!info) return info.error().context("read the local engine's swarm state");
@@ -42,7 +42,7 @@ Result<HostEngines> HostEngines::discover(docker::EngineClient& local) {
             auto engine = docker::EngineClient::connectTo(where, kDiscoveryPingTimeout);
             std::lock_guard<std::mutex> lock(results);
             if (engine)
-                hosts.remote_[id] = std::make_unique<docker::EngineClient>(std::move(*engine));
+                hosts.remote_[id] = std::make_shared<docker::EngineClient>(std::move(*engine));
             else
                 hosts.unreachable_[id] = engine.error().message;
         }));
@@ -51,10 +51,15 @@ Result<HostEngines> HostEngines::discover(docker::EngineClient& local) {
     return hosts;
 }
 
-docker::EngineClient* HostEngines::engineFor(const std::string& nodeId) {
+docker::Engine* HostEngines::engineFor(const std::string& nodeId) {
     if (nodeId == localNodeId_ || nodeId.empty()) return local_;
     auto found = remote_.find(nodeId);
     return found == remote_.end() ? nullptr : found->second.get();
+}
+
+std::shared_ptr<docker::Engine> HostEngines::remoteEngine(const std::string& nodeId) const {
+    auto found = remote_.find(nodeId);
+    return found == remote_.end() || nodeId == localNodeId_ ? nullptr : found->second;
 }
 
 std::string HostEngines::unreachableReason(const std::string& nodeId) const {
@@ -75,7 +80,7 @@ std::string HostEngines::displayName(const std::string& nodeId) const {
     return name != found->labels.end() ? name->second : found->hostname;
 }
 
-Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::string& imageRef) {
+Result<std::vector<Host>> listHosts(docker::Engine& local, const std::string& imageRef) {
     auto hosts = HostEngines::discover(local);
     if (!hosts) return hosts.error();
     std::vector<Host> listed;
@@ -116,7 +121,7 @@ Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::stri
     return listed;
 }
 
-Result<std::string> joinCommand(docker::EngineClient& local) {
+Result<std::string> joinCommand(docker::Engine& local) {
     auto info = local.info();
     if (!info) return info.error().context("read the swarm state");
     if (info->swarmState != "active" || !info->swarmManager)
@@ -133,8 +138,7 @@ Result<std::string> joinCommand(docker::EngineClient& local) {
     return command;
 }
 
-Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint,
-                     const std::string& imageRef) {
+Result<Host> addHost(docker::Engine& local, const std::string& name, const std::string& endpoint, const std::string& imageRef) {
     if (auto valid = validateHostName(name); !valid) return valid.error();
     if (auto parsed = docker::parseEngineEndpoint(endpoint); !parsed) return parsed.error();
     auto remote = docker::EngineClient::connectTo(endpoint);
@@ -162,7 +166,7 @@ Result<Host> addHost(docker::EngineClient& local, const std::string& name, const
     return makeError(ErrorCode::failed, "add host '" + name + "': the node left the swarm meanwhile");
 }
 
-Status ensureImageOnHosts(HostEngines& hosts, docker::EngineClient& local, const std::string& imageId, const Progress& progress) {
+Status ensureImageOnHosts(HostEngines& hosts, docker::Engine& local, const std::string& imageId, const Progress& progress) {
     std::vector<std::string> lacking;
     std::vector<std::string> cannot;
     for (const auto& node : hosts.nodes()) {

@@ -33,39 +33,41 @@ class HostEngines {
 public:
     // Reads the swarm's nodes from the local (manager) engine and connects to every registered
     // endpoint; a registered endpoint that does not answer is remembered with the reason.
-    static Result<HostEngines> discover(docker::EngineClient& local);
+    static Result<HostEngines> discover(docker::Engine& local);
 
     const std::vector<docker::SwarmNode>& nodes() const { return nodes_; }
     const std::string& localNodeId() const { return localNodeId_; }
     // The engine on nodeId, or nullptr when ppcsd cannot reach it (see unreachableReason).
-    docker::EngineClient* engineFor(const std::string& nodeId);
+    docker::Engine* engineFor(const std::string& nodeId);
+    // The engine on another host, to keep (a shell session does); nullptr for the local engine
+    // (the caller has it) and for a host ppcsd cannot reach.
+    std::shared_ptr<docker::Engine> remoteEngine(const std::string& nodeId) const;
     std::string unreachableReason(const std::string& nodeId) const;
     const docker::SwarmNode* node(const std::string& nodeId) const;
     std::string displayName(const std::string& nodeId) const;
 
 private:
-    explicit HostEngines(docker::EngineClient& local) : local_(&local) {}
+    explicit HostEngines(docker::Engine& local) : local_(&local) {}
 
-    docker::EngineClient* local_;
+    docker::Engine* local_;
     std::string localNodeId_;
     std::vector<docker::SwarmNode> nodes_;
-    std::map<std::string, std::unique_ptr<docker::EngineClient>> remote_;
+    std::map<std::string, std::shared_ptr<docker::Engine>> remote_;
     std::map<std::string, std::string> unreachable_;
 };
 
 // Every host of the swarm; image says whether the image imageRef names on the local engine is
 // there (asked of each reachable engine by ID).
-Result<std::vector<Host>> listHosts(docker::EngineClient& local, const std::string& imageRef);
+Result<std::vector<Host>> listHosts(docker::Engine& local, const std::string& imageRef);
 // The command to run on a new host to join the swarm as a worker.
-Result<std::string> joinCommand(docker::EngineClient& local);
+Result<std::string> joinCommand(docker::Engine& local);
 // Registers the engine at endpoint under name: it must answer and be a node of this swarm.
 // imageRef: the image whose presence the returned Host reports.
-Result<Host> addHost(docker::EngineClient& local, const std::string& name, const std::string& endpoint,
-                     const std::string& imageRef);
+Result<Host> addHost(docker::Engine& local, const std::string& name, const std::string& endpoint, const std::string& imageRef);
 
 // Before tasks are created: makes sure every schedulable host has imageId, copying it from the
 // local engine (save -> load, in parallel) where it is missing. A host that lacks it and cannot
 // get it (no endpoint, unreachable) is named in the error, before anything is copied.
-Status ensureImageOnHosts(HostEngines& hosts, docker::EngineClient& local, const std::string& imageId, const Progress& progress);
+Status ensureImageOnHosts(HostEngines& hosts, docker::Engine& local, const std::string& imageId, const Progress& progress);
 
 }  // namespace ppcs::cluster

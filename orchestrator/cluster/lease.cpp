@@ -28,14 +28,14 @@ std::string busyMessage(const std::string& cluster, const LeaseRecord& holder, s
 }
 
 // The head service, nullopt when the cluster has none.
-Result<std::optional<docker::ServiceInfo>> headService(docker::EngineClient& engine, const std::string& cluster) {
+Result<std::optional<docker::ServiceInfo>> headService(docker::Engine& engine, const std::string& cluster) {
     auto heads = engine.listServices(roleLabels(cluster, "head"));
     if (!heads) return heads.error();
     if (heads->empty()) return std::optional<docker::ServiceInfo>();
     return std::optional<docker::ServiceInfo>(heads->front());
 }
 
-std::optional<LeaseRecord> currentRecord(docker::EngineClient& engine, const std::string& cluster) {
+std::optional<LeaseRecord> currentRecord(docker::Engine& engine, const std::string& cluster) {
     auto head = headService(engine, cluster);
     if (!head || !*head) return std::nullopt;
     return recordOf(**head);
@@ -94,17 +94,25 @@ std::int64_t unixMillisNow() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+EngineFactory clientFactory(std::function<Result<docker::EngineClient>()> connect) {
+    return [connect = std::move(connect)]() -> Result<std::shared_ptr<docker::Engine>> {
+        auto client = connect();
+        if (!client) return client.error();
+        return std::shared_ptr<docker::Engine>(std::make_shared<docker::EngineClient>(std::move(*client)));
+    };
+}
+
 Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, const std::string& cluster,
                                                          const std::string& operation, LeaseSettings settings,
                                                          std::string owner) {
     std::string what = "take the lease of cluster '" + cluster + "'";
     auto engine = engines();
     if (!engine) return engine.error().context(what);
-    auto head = headService(*engine, cluster);
+    auto head = headService(**engine, cluster);
     if (!head) return head.error().context(what);
     LeaseRecord mine{std::move(owner), operation, 0};
     if (!*head) return std::unique_ptr<ClusterLease>(new ClusterLease(std::move(engines), cluster, "", mine, settings));
-    auto taken = engine->updateServiceLabels((*head)->id, [&](const docker::ServiceInfo& service) -> Result<docker::Labels> {
+    auto taken = (*engine)->updateServiceLabels((*head)->id, [&](const docker::ServiceInfo& service) -> Result<docker::Labels> {
         auto found = recordOf(service);
         std::int64_t now = unixMillisNow();
         if (heldByAnother(found, mine.owner, now)) return makeError(ErrorCode::conflict, busyMessage(cluster, *found, now));
@@ -135,7 +143,7 @@ ClusterLease::~ClusterLease() {
     renewer_.join();
     auto engine = engines_();
     // Gone (`down` removed the service) or taken over after expiring: nothing of ours to release.
-    Status released = engine ? rewrite(*engine, unixMillisNow()) : Status(engine.error());
+    Status released = engine ? rewrite(**engine, unixMillisNow()) : Status(engine.error());
     if (!released && released.error().code != ErrorCode::notFound && released.error().code != ErrorCode::conflict)
         log::warn("release the lease of cluster '" + cluster_ + "' (it expires by itself): " + released.error().message);
 }
@@ -150,7 +158,7 @@ void ClusterLease::renewUntilReleased() {
         }
         lock.unlock();
         auto engine = engines_();
-        Status renewed = engine ? rewrite(*engine, unixMillisNow() + settings_.ttl.count()) : Status(engine.error());
+        Status renewed = engine ? rewrite(**engine, unixMillisNow() + settings_.ttl.count()) : Status(engine.error());
         lock.lock();
         if (renewed) continue;
         log::warn("renew the lease of cluster '" + cluster_ + "': " + renewed.error().message);
@@ -159,7 +167,7 @@ void ClusterLease::renewUntilReleased() {
     }
 }
 
-Status ClusterLease::rewrite(docker::EngineClient& engine, std::int64_t expiresAtMs) {
+Status ClusterLease::rewrite(docker::Engine& engine, std::int64_t expiresAtMs) {
     return engine.updateServiceLabels(serviceId_, [&](const docker::ServiceInfo& service) -> Result<docker::Labels> {
         auto found = recordOf(service);
         if (!found || found->owner != record_.owner || found->operation != record_.operation)
@@ -172,13 +180,13 @@ Status ClusterLease::rewrite(docker::EngineClient& engine, std::int64_t expiresA
     });
 }
 
-std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std::string& cluster, const std::string& owner) {
+std::optional<LeaseRecord> foreignLease(docker::Engine& engine, const std::string& cluster, const std::string& owner) {
     auto found = currentRecord(engine, cluster);
     if (!heldByAnother(found, owner, unixMillisNow())) return std::nullopt;
     return found;
 }
 
-bool healedByAnother(docker::EngineClient& engine, const std::string& cluster, std::int64_t sinceMs, const std::string& owner) {
+bool healedByAnother(docker::Engine& engine, const std::string& cluster, std::int64_t sinceMs, const std::string& owner) {
     auto found = currentRecord(engine, cluster);
     if (!found || found->owner == owner || found->operation != "heal" || found->expiresAtMs < sinceMs) return false;
     log::info("cluster '" + cluster + "': healing left to " + found->owner +

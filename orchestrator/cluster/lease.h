@@ -5,7 +5,7 @@
 // as a label on the cluster's head service:
 //   ppcs.lease = "<owner> <operation> <expiry in Unix milliseconds>"
 // It is taken and released by compare-and-swap on the service's version
-// (EngineClient::updateServiceLabels: a concurrent change makes it read and decide again), renewed
+// (Engine::updateServiceLabels: a concurrent change makes it read and decide again), renewed
 // while held, and it expires when its ppcsd dies without releasing it: an expired lease is free
 // for anyone to take; so is at once the lease of a ppcsd on this host whose process is gone.
 // Changing only the service's labels leaves its tasks running.
@@ -36,7 +36,12 @@ namespace ppcs::cluster {
 
 inline constexpr const char* kLeaseLabel = "ppcs.lease";
 
-using EngineFactory = std::function<Result<docker::EngineClient>()>;
+// A connection to the engine, made anew at each call (ppcsd outlives an engine restart); tests
+// give one to a fake.
+using EngineFactory = std::function<Result<std::shared_ptr<docker::Engine>>()>;
+// The factory of real clients: each call connects with connect
+// (docker::EngineClient::connectFromEnvironment, say).
+EngineFactory clientFactory(std::function<Result<docker::EngineClient>()> connect);
 
 struct LeaseRecord {
     std::string owner;             // the ppcsd that took it (leaseOwnerId())
@@ -84,7 +89,7 @@ private:
     ClusterLease(EngineFactory engines, std::string cluster, std::string serviceId, LeaseRecord record, LeaseSettings settings);
     void renewUntilReleased();
     // One compare-and-swap of our own record to expiresAtMs; an error when it is no longer ours.
-    Status rewrite(docker::EngineClient& engine, std::int64_t expiresAtMs);
+    Status rewrite(docker::Engine& engine, std::int64_t expiresAtMs);
 
     EngineFactory engines_;
     std::string cluster_;
@@ -99,12 +104,12 @@ private:
 
 // The live lease another owner (not known to be gone) holds on cluster, if any; nullopt also when
 // it cannot be read.
-std::optional<LeaseRecord> foreignLease(docker::EngineClient& engine, const std::string& cluster,
+std::optional<LeaseRecord> foreignLease(docker::Engine& engine, const std::string& cluster,
                                         const std::string& owner = leaseOwnerId());
 
 // True when another owner heals cluster now, or finished healing it at or after sinceMs: a loss
 // noticed at sinceMs then needs no heal of ours. Logs which ppcsd it is left to.
-bool healedByAnother(docker::EngineClient& engine, const std::string& cluster, std::int64_t sinceMs,
+bool healedByAnother(docker::Engine& engine, const std::string& cluster, std::int64_t sinceMs,
                      const std::string& owner = leaseOwnerId());
 
 }  // namespace ppcs::cluster

@@ -30,7 +30,7 @@ int slotOfTask(const std::string& taskName) {
     return parts.size() >= 2 ? std::atoi(parts[1].c_str()) : 0;
 }
 
-Result<std::string> runningHead(docker::EngineClient& engine, const std::string& cluster) {
+Result<std::string> runningHead(docker::Engine& engine, const std::string& cluster) {
     auto heads = engine.listContainers(roleLabels(cluster, "head"), false);
     if (!heads) return heads.error();
     if (heads->empty()) return makeError(ErrorCode::notFound, "no running head");
@@ -39,7 +39,7 @@ Result<std::string> runningHead(docker::EngineClient& engine, const std::string&
 
 // A host that joined since `up` may receive the replacement: give it the image first (a failure
 // only slows healing down: Swarm rejects such a task and tries another host).
-void copyImageToNewHosts(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& observed) {
+void copyImageToNewHosts(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& observed) {
     if (!observed.registry().empty()) return;  // tasks pull it
     if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodes->image, [](const std::string&, const std::string&) {});
         !copied)
@@ -48,7 +48,7 @@ void copyImageToNewHosts(docker::EngineClient& engine, HostEngines& hosts, const
 
 // One healing attempt's slow part: the swarm as it is now, the image where it may be needed,
 // then every member verified (not yet in the hostfile).
-Result<std::vector<Member>> verifyAgain(docker::EngineClient& engine, const ObservedCluster& observed, const Deadline& deadline) {
+Result<std::vector<Member>> verifyAgain(docker::Engine& engine, const ObservedCluster& observed, const Deadline& deadline) {
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     copyImageToNewHosts(engine, *hosts, observed);
@@ -58,7 +58,7 @@ Result<std::vector<Member>> verifyAgain(docker::EngineClient& engine, const Obse
 
 // How many of the cluster's members are not verified in their current container (see
 // markVerifiedMembers); notFound when the cluster is gone or incomplete.
-Result<int> unverifiedMembers(docker::EngineClient& engine, const std::string& cluster) {
+Result<int> unverifiedMembers(docker::Engine& engine, const std::string& cluster) {
     auto observed = observeCluster(engine, cluster);
     if (!observed) return observed.error();
     if (!observed->complete()) return makeError(ErrorCode::notFound, "cluster '" + cluster + "' is gone or incomplete");
@@ -91,7 +91,7 @@ std::vector<std::string> ClusterEvents::recent(const std::string& cluster, std::
     return std::vector<std::string>(start, found->second.end());
 }
 
-Result<HostfileDrop> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
+Result<HostfileDrop> dropFromHostfile(docker::Engine& engine, const std::string& cluster, const std::string& headContainer,
                                       const std::string& hostname, const std::string& deadContainer) {
     auto text = readHostfile(engine, headContainer);
     if (!text) return text.error();
@@ -154,10 +154,10 @@ void NodeWatcher::follow() {
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;
         }
-        if (link != EngineLink::steady) recheckClusters(*engine, link == EngineLink::lost);
+        if (link != EngineLink::steady) recheckClusters(**engine, link == EngineLink::lost);
         link = EngineLink::steady;
         // A short idle limit: the loop notices stop() within a second, then reconnects from `since`.
-        auto followed = engine->followEvents(filters, since, std::chrono::seconds(1), [&](const docker::EngineEvent& event) {
+        auto followed = (*engine)->followEvents(filters, since, std::chrono::seconds(1), [&](const docker::EngineEvent& event) {
             if (!seen.insert({event.actorId, event.timeNano}).second) return !stopping_;
             if (seen.size() > 10000) seen.clear();
             since = std::max<std::int64_t>(since, event.timeNano / 1000000000);
@@ -173,7 +173,7 @@ void NodeWatcher::follow() {
     }
 }
 
-void NodeWatcher::recheckClusters(docker::EngineClient& engine, bool afterLoss) {
+void NodeWatcher::recheckClusters(docker::Engine& engine, bool afterLoss) {
     auto names = listClusterNames(engine);
     if (!names) {
         log::warn("look at the clusters after reconnecting to the engine: " + names.error().message);
@@ -204,7 +204,8 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
     auto engine = engines_();
-    memberLost(engine && role == "node" ? &*engine : nullptr, cluster, hostname, "died (exit " + exitCode + ")", event.actorId);
+    memberLost(engine && role == "node" ? engine->get() : nullptr, cluster, hostname, "died (exit " + exitCode + ")",
+               event.actorId);
 }
 
 void NodeWatcher::pollOtherHosts() {
@@ -214,12 +215,12 @@ void NodeWatcher::pollOtherHosts() {
         if (stopping_) return;
         auto engine = engines_();
         if (!engine) continue;
-        checkOtherHosts(*engine, lastRunning);
-        if (poll % kPollsPerRecheck == 0) recheckClusters(*engine, false);
+        checkOtherHosts(**engine, lastRunning);
+        if (poll % kPollsPerRecheck == 0) recheckClusters(**engine, false);
     }
 }
 
-void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::string, RemoteTasks>& lastRunning) {
+void NodeWatcher::checkOtherHosts(docker::Engine& engine, std::map<std::string, RemoteTasks>& lastRunning) {
     auto info = engine.info();
     auto nodes = engine.listNodes();
     auto services = engine.listServices({{kRoleLabel, "node"}});
@@ -250,7 +251,7 @@ void NodeWatcher::checkOtherHosts(docker::EngineClient& engine, std::map<std::st
     lastRunning = std::move(seen);
 }
 
-void NodeWatcher::memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname,
+void NodeWatcher::memberLost(docker::Engine* engine, const std::string& cluster, const std::string& hostname,
                              const std::string& why, const std::string& deadContainer) {
     lossDuringHeal(cluster);
     NodeLoss loss{cluster, hostname, "", ""};
@@ -287,8 +288,8 @@ void NodeWatcher::onHostChange(const docker::EngineEvent& event) {
     std::string host = event.attributes.count("name") ? event.attributes.at("name") : event.actorId.substr(0, 12);
     auto engine = engines_();
     if (!engine) return;
-    auto services = engine->listServices({{kClusterLabel, ""}});
-    auto tasks = engine->listTasks({{"node", {event.actorId}}});
+    auto services = (*engine)->listServices({{kClusterLabel, ""}});
+    auto tasks = (*engine)->listTasks({{"node", {event.actorId}}});
     if (!services || !tasks) return;
     std::set<std::string> clusters;
     for (const auto& task : *tasks)
@@ -346,20 +347,20 @@ NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
     if (!held) return {HealAttempt::Kind::busy, held.error().message};
     auto engine = engines_();
     if (!engine) return {HealAttempt::Kind::failed, engine.error().message};
-    auto observed = observeCluster(*engine, cluster);
+    auto observed = observeCluster(**engine, cluster);
     if (!observed) return {HealAttempt::Kind::failed, observed.error().message};
     if (!observed->complete()) return {HealAttempt::Kind::gone, ""};  // taken down meanwhile
     (void)takeLossNotice(cluster);                                    // what was lost until now, this attempt sees
     // Swarm may still list a dead task as running for a moment: a failed attempt is retried.
     Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_, held->yieldRequested()};
-    auto members = verifyAgain(*engine, *observed, attemptDeadline);
+    auto members = verifyAgain(**engine, *observed, attemptDeadline);
     if (held->yieldRequested()->load()) return {HealAttempt::Kind::busy, "gave way to another request on the cluster"};
     if (!members) return {HealAttempt::Kind::failed, members.error().message};
     if (auto leased = locks_.takeLease(*held); !leased) return {HealAttempt::Kind::busy, leased.error().message};
-    return publishVerified(*engine, *observed, *members);
+    return publishVerified(**engine, *observed, *members);
 }
 
-NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::EngineClient& engine, const ObservedCluster& observed,
+NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::Engine& engine, const ObservedCluster& observed,
                                                       std::vector<Member>& members) {
     const std::string& cluster = observed.name;
     // A member lost while the others were verified would be written back: go round instead.
@@ -394,8 +395,8 @@ void NodeWatcher::heal(const std::string& cluster) {
         // Every ppcsd on the engine sees the loss: the first to take the lease heals, the others
         // leave it, once the cluster is verified again (should that ppcsd fail or die, its
         // lease expires and this one heals).
-        if (auto engine = engines_(); engine && healedByAnother(*engine, cluster, noticedMs)) {
-            auto unverified = unverifiedMembers(*engine, cluster);
+        if (auto engine = engines_(); engine && healedByAnother(**engine, cluster, noticedMs)) {
+            auto unverified = unverifiedMembers(**engine, cluster);
             if (unverified && *unverified == 0) events_.add(cluster, "healed by another ppcsd: every member verified");
             if (!unverified || *unverified == 0) break;
         }

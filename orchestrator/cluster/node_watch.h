@@ -70,12 +70,12 @@ private:
         std::uint64_t version = 0;
         std::map<std::string, RemoteTask> running;  // task ID -> slot and host
     };
-    void checkOtherHosts(docker::EngineClient& engine, std::map<std::string, RemoteTasks>& lastRunning);
+    void checkOtherHosts(docker::Engine& engine, std::map<std::string, RemoteTasks>& lastRunning);
     // A lost member: dropped from the hostfile (when engine is given), the loss recorded and
     // reported, healing started.
     // deadContainer, when known, is the container that died: a death of a container the hostfile
     // no longer lists (an old one, replaced since) is no loss and is ignored.
-    void memberLost(docker::EngineClient* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
+    void memberLost(docker::Engine* engine, const std::string& cluster, const std::string& hostname, const std::string& why,
                     const std::string& deadContainer = "");
     // A swarm host going down: every cluster with members there loses them and is healed.
     void onHostChange(const docker::EngineEvent& event);
@@ -96,10 +96,10 @@ private:
     HealAttempt healOnce(const std::string& cluster);
     // The end of an attempt, under the cluster's lease: the hostfile listing the verified members,
     // unless a loss came in, the members changed, or another ppcsd already wrote it.
-    HealAttempt publishVerified(docker::EngineClient& engine, const ObservedCluster& observed, std::vector<Member>& members);
+    HealAttempt publishVerified(docker::Engine& engine, const ObservedCluster& observed, std::vector<Member>& members);
     // Heals every cluster whose running members are not all verified, or, after the engine was
     // lost (restarted, unreachable), every cluster.
-    void recheckClusters(docker::EngineClient& engine, bool afterLoss);
+    void recheckClusters(docker::Engine& engine, bool afterLoss);
     enum class EngineLink { first, steady, lost };
 
     EngineFactory engines_;
@@ -124,7 +124,7 @@ struct HostfileDrop {
 // Removes hostname's line from the hostfile in the head and closes the head's reused ssh
 // connection to its address. With deadContainer given, the line is removed only when it lists
 // that container (or none): a line of a replacement stays (Kind::otherContainer).
-Result<HostfileDrop> dropFromHostfile(docker::EngineClient& engine, const std::string& cluster, const std::string& headContainer,
+Result<HostfileDrop> dropFromHostfile(docker::Engine& engine, const std::string& cluster, const std::string& headContainer,
                                       const std::string& hostname, const std::string& deadContainer = "");
 
 }  // namespace ppcs::cluster

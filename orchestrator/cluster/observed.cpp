@@ -45,7 +45,7 @@ std::string ObservedCluster::subnet() const {
     return "";
 }
 
-Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::string& name) {
+Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string& name) {
     ObservedCluster observed;
     observed.name = name;
     auto labels = clusterLabels(name);
@@ -70,7 +70,7 @@ Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::
     return observed;
 }
 
-Result<std::vector<std::string>> listClusterNames(docker::EngineClient& engine) {
+Result<std::vector<std::string>> listClusterNames(docker::Engine& engine) {
     auto services = engine.listServices({{kRoleLabel, "head"}});
     if (!services) return services.error().context("list clusters");
     std::vector<std::string> names;

@@ -35,9 +35,9 @@ struct ObservedCluster {
     HostMount hostMount() const;   // ppcs.mount, ppcs.mount-every-host on the head service
 };
 
-Result<ObservedCluster> observeCluster(docker::EngineClient& engine, const std::string& name);
+Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string& name);
 
 // Names of every cluster that has a head service.
-Result<std::vector<std::string>> listClusterNames(docker::EngineClient& engine);
+Result<std::vector<std::string>> listClusterNames(docker::Engine& engine);
 
 }  // namespace ppcs::cluster

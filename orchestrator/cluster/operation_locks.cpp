@@ -72,7 +72,7 @@ Status OperationLocks::takeLease(Held& held, std::chrono::milliseconds healWait)
         if (lease || lease.error().code != ErrorCode::conflict || std::chrono::steady_clock::now() >= until) return lease;
         // Waited for without leaseMutex_: other clusters' leases are taken meanwhile.
         auto engine = engines_();
-        auto foreign = engine ? foreignLease(*engine, held.cluster_) : std::nullopt;
+        auto foreign = engine ? foreignLease(**engine, held.cluster_) : std::nullopt;
         if (foreign && foreign->operation != "heal") return lease;
         std::this_thread::sleep_for(kForeignHealPoll);
     }
@@ -102,7 +102,7 @@ std::optional<std::string> OperationLocks::busyWith(const std::string& cluster) 
     if (!engines_) return std::nullopt;
     auto engine = engines_();
     if (!engine) return std::nullopt;
-    auto foreign = foreignLease(*engine, cluster);
+    auto foreign = foreignLease(**engine, cluster);
     if (!foreign) return std::nullopt;
     return foreign->operation;
 }

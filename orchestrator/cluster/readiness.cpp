@@ -38,7 +38,7 @@ Status forEachParallel(std::vector<Item>& items, Fn fn) {
     return {};
 }
 
-Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const ObservedCluster& cluster, int nodes,
+Result<std::vector<Member>> waitForTasks(docker::Engine& engine, const ObservedCluster& cluster, int nodes,
                                          const Deadline& deadline, const Progress& progress) {
     int lastReported = -1;
     while (true) {
@@ -72,7 +72,7 @@ Result<std::vector<Member>> waitForTasks(docker::EngineClient& engine, const Obs
 }
 
 // From the head: the ed25519 host keys that sshd on each address offers ("ADDRESS KEYTYPE KEY" lines).
-Result<std::map<std::string, std::string>> scanHostKeys(docker::EngineClient& engine, const std::string& headContainer,
+Result<std::map<std::string, std::string>> scanHostKeys(docker::Engine& engine, const std::string& headContainer,
                                                         const std::vector<std::string>& addresses) {
     std::vector<std::string> argv{"ssh-keyscan", "-T", "5", "-t", "ed25519"};
     argv.insert(argv.end(), addresses.begin(), addresses.end());
@@ -89,8 +89,8 @@ Result<std::map<std::string, std::string>> scanHostKeys(docker::EngineClient& en
 
 // Host keys of members on hosts ppcsd cannot reach, scanned from the head over the cluster's own
 // overlay network (the only path to them); retried until each answered or the deadline.
-Status scanUnreachableKeys(docker::EngineClient& engine, const std::vector<Member>& members,
-                           const std::vector<std::size_t>& pending, std::vector<KnownHost>& keys, const Deadline& deadline) {
+Status scanUnreachableKeys(docker::Engine& engine, const std::vector<Member>& members, const std::vector<std::size_t>& pending,
+                           std::vector<KnownHost>& keys, const Deadline& deadline) {
     std::vector<std::size_t> waiting = pending;
     while (!waiting.empty()) {
         std::vector<std::string> addresses;
@@ -116,7 +116,7 @@ Status scanUnreachableKeys(docker::EngineClient& engine, const std::vector<Membe
 
 // Reads each member's ed25519 host key through its host's engine; the entrypoint makes it at
 // start, so wait for it. Members on hosts ppcsd cannot reach are scanned from the head.
-Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& local, HostEngines& hosts, std::vector<Member>& members,
+Result<std::vector<KnownHost>> collectHostKeys(docker::Engine& local, HostEngines& hosts, std::vector<Member>& members,
                                                const Deadline& deadline) {
     std::vector<KnownHost> keys(members.size());
     std::vector<std::size_t> indexes;
@@ -146,7 +146,7 @@ Result<std::vector<KnownHost>> collectHostKeys(docker::EngineClient& local, Host
 
 // From the head, as mpiuser: ssh to every address with the cluster key. Returns the addresses
 // that did not accept yet. The addresses are positional arguments of a fixed script.
-Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const std::string& headContainer,
+Result<std::vector<std::string>> sshRefusals(docker::Engine& engine, const std::string& headContainer,
                                              const std::vector<std::string>& addresses) {
     // All at once: one handshake per member in parallel, each connection kept as the member's
     // ControlMaster for later mpiruns.
@@ -163,8 +163,7 @@ Result<std::vector<std::string>> sshRefusals(docker::EngineClient& engine, const
     return refused;
 }
 
-Status verifySsh(docker::EngineClient& engine, const std::vector<Member>& members, const Deadline& deadline,
-                 const Progress& progress) {
+Status verifySsh(docker::Engine& engine, const std::vector<Member>& members, const Deadline& deadline, const Progress& progress) {
     std::vector<std::string> pending;
     for (const auto& member : members) pending.push_back(member.address);
     while (true) {
@@ -208,8 +207,7 @@ bool assignSlots(const std::vector<docker::SwarmNode>& nodes, std::vector<Member
 
 }  // namespace
 
-Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members,
-                            const std::vector<std::string>& paths) {
+Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& members, const std::vector<std::string>& paths) {
     if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "replicate shared files: no head");
     std::set<std::string> hostsSeen{members.front().nodeId};
     std::string peers;
@@ -236,7 +234,7 @@ Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Memb
     return {};
 }
 
-Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
+Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
     // Each file lands beside its place under a temporary name, then one rename puts it there: a
     // job's mpirun or ssh reading the hostfile or known_hosts meanwhile sees the old or the new
     // file, never a missing or half-written one.
@@ -281,7 +279,7 @@ void sortMembers(std::vector<Member>& members) {
     });
 }
 
-Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster) {
+Result<std::vector<Member>> currentMembers(docker::Engine& engine, const ObservedCluster& cluster) {
     if (!cluster.complete())
         return makeError(ErrorCode::notFound,
                          "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
@@ -294,8 +292,8 @@ Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const O
     return members;
 }
 
-Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster,
-                                          int nodes, int slotsOverride, const Deadline& deadline, const Progress& progress) {
+Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                          int slotsOverride, const Deadline& deadline, const Progress& progress) {
     auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
     if (!members) return members.error();
     bool oversubscribed = assignSlots(hosts.nodes(), *members, slotsOverride);
@@ -318,7 +316,7 @@ Result<std::string> renderMembersHostfile(const std::string& cluster, const std:
     return renderHostfile(cluster, entries);
 }
 
-Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members) {
+Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members) {
     if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "write the hostfile: no head");
     auto hostfile = renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
@@ -332,7 +330,7 @@ Status publishHostfile(docker::EngineClient& engine, const std::string& cluster,
     return {};
 }
 
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+Result<std::vector<Member>> makeReady(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
                                       int slotsOverride, const Deadline& deadline, const Progress& progress) {
     auto members = verifyMembers(engine, hosts, cluster, nodes, slotsOverride, deadline, progress);
     if (!members) return members.error();
@@ -341,7 +339,7 @@ Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines&
     return members;
 }
 
-Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer) {
+Result<std::string> readHostfile(docker::Engine& engine, const std::string& headContainer) {
     auto outcome = engine.runExec(headContainer, {{"cat", kHostfilePath}, kMpiUser, {}, ""});
     if (!outcome) return outcome.error().context("read the hostfile");
     return outcome->exitCode == 0 ? outcome->out : std::string();
@@ -358,7 +356,7 @@ bool isVerifiedEntry(const HostEntry& entry, const Member& member) {
 
 }  // namespace
 
-Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members) {
+Result<int> markVerifiedMembers(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members) {
     if (members.empty() || members.front().role != "head" || members.front().containerId.empty()) return 0;
     auto text = readHostfile(engine, members.front().containerId);
     if (!text) return text.error();
@@ -385,7 +383,7 @@ Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string&
     return stale;
 }
 
-Result<bool> jobRunning(docker::EngineClient& engine, const std::string& headContainer) {
+Result<bool> jobRunning(docker::Engine& engine, const std::string& headContainer) {
     auto outcome = engine.runExec(headContainer, {{"pgrep", "-x", "mpirun"}, "root", {}, ""});
     if (!outcome) return outcome.error().context("look for a running job");
     return outcome->exitCode == 0;

@@ -29,7 +29,7 @@ Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, 
 void sortMembers(std::vector<Member>& members);
 
 // The tasks the engine wants running, head first, then nodes by slot.
-Result<std::vector<Member>> currentMembers(docker::EngineClient& engine, const ObservedCluster& cluster);
+Result<std::vector<Member>> currentMembers(docker::Engine& engine, const ObservedCluster& cluster);
 
 // When waiting must end: at a point in time, or earlier when *abort turns true (daemon shutdown)
 // or *yield does (another operation waits for this one to give way).
@@ -43,33 +43,32 @@ struct Deadline {
 // Waits (until deadline) for the head and `nodes` nodes, collects their host keys into the shared
 // known_hosts, writes the MPI settings and verifies ssh from the head to each: the members it
 // returns are verified but not yet in the hostfile. Errors as makeReady's.
-Result<std::vector<Member>> verifyMembers(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster,
-                                          int nodes, int slotsOverride, const Deadline& deadline, const Progress& progress);
+Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                          int slotsOverride, const Deadline& deadline, const Progress& progress);
 
 // The hostfile text listing exactly members, each with the container verified at its address.
 Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members);
 
 // Writes the hostfile listing exactly members (head first; each with the container verified at
 // its address), copies the settings to the other hosts, and marks members ready.
-Status publishHostfile(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members);
+Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members);
 
 // verifyMembers, then publishHostfile. On timeout the
 // error names every member that never got there and why. hosts: the swarm as the caller
 // discovered it (slots per host CPUs, host keys through each host's engine).
-Result<std::vector<Member>> makeReady(docker::EngineClient& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+Result<std::vector<Member>> makeReady(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
                                       int slotsOverride, const Deadline& deadline, const Progress& progress);
 
 // The shared folder is a volume local to each host. Copies paths (relative to the shared folder)
 // from the head's copy to one member on every other host, over ssh from the head.
-Status replicateSharedFiles(docker::EngineClient& engine, const std::vector<Member>& members,
-                            const std::vector<std::string>& paths);
+Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& members, const std::vector<std::string>& paths);
 
 // Puts files (paths relative to the shared folder) into the shared folder through the head. Each
 // file replaces the old one in one rename: readers see the old file or the new, never a part.
-Status writeSharedFiles(docker::EngineClient& engine, const std::string& headContainer, const std::vector<TarEntry>& files);
+Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files);
 
 // The hostfile as the head sees it now (empty when there is none yet).
-Result<std::string> readHostfile(docker::EngineClient& engine, const std::string& headContainer);
+Result<std::string> readHostfile(docker::Engine& engine, const std::string& headContainer);
 
 // Sets ready (and slots) on each member the head's hostfile lists at its address in the very
 // container that was verified there; a replaced container at the same address is not ready.
@@ -77,9 +76,9 @@ Result<std::string> readHostfile(docker::EngineClient& engine, const std::string
 // there (it died, or was replaced, and nobody healed the cluster since) or that name none
 // (written by an older ppcs), and, once a hostfile exists, running members it does not list.
 // members: head first, as currentMembers gives them.
-Result<int> markVerifiedMembers(docker::EngineClient& engine, const std::string& cluster, std::vector<Member>& members);
+Result<int> markVerifiedMembers(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members);
 
 // True when an mpirun is running in the head container.
-Result<bool> jobRunning(docker::EngineClient& engine, const std::string& headContainer);
+Result<bool> jobRunning(docker::Engine& engine, const std::string& headContainer);
 
 }  // namespace ppcs::cluster

@@ -3,34 +3,48 @@
 #include "cluster/subnet.h"
 
 namespace ppcs::cluster {
+namespace {
 
-Plan planUp(const ClusterSpec& desired, const ObservedCluster& observed) {
-    Plan plan;
-    if (!observed.exists()) {
-        plan.steps = {Step::createNetwork};
-        if (!observed.volume) plan.steps.push_back(Step::createVolume);
-        plan.steps.insert(plan.steps.end(),
-                          {Step::createKeySecret, Step::createHeadService, Step::createNodeService, Step::makeReady});
-        return plan;
-    }
-    if (!observed.complete()) {
-        plan.refusal =
-            makeError(ErrorCode::conflict, "cluster '" + observed.name + "' is incomplete (missing " + observed.missingParts() +
-                                               "): run `ppcs-cluster down --name " + observed.name + "` first");
-        return plan;
-    }
-    if (observed.nodes->replicas != static_cast<std::uint64_t>(desired.nodes)) {
+// Placement and where the image comes from are fixed when a cluster is created.
+Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observed) {
+    if (spec.perHost != 0 && spec.perHost != observed.perHost())
+        return makeError(ErrorCode::usage, "--per-host cannot change on an existing cluster (it has " +
+                                               std::to_string(observed.perHost()) + "): take it down first");
+    if (!spec.registry.empty() && spec.registry != observed.registry())
+        return makeError(ErrorCode::usage, "--registry cannot change on an existing cluster: take it down first");
+    // So are the members' size and host folder: an `up` that names them again must name the same.
+    auto had = observed.nodeSize();
+    auto changed = [](std::int64_t asked, std::int64_t has) { return asked != 0 && asked != has; };
+    const char* sizeOption = changed(spec.size.nanoCpus, had.nanoCpus)         ? "--cpus"
+                             : changed(spec.size.memoryBytes, had.memoryBytes) ? "--memory"
+                             : changed(spec.size.shmBytes, had.shmBytes)       ? "--shm-size"
+                                                                               : nullptr;
+    if (sizeOption)
+        return makeError(ErrorCode::usage, std::string(sizeOption) + " cannot change on an existing cluster: take it down first");
+    auto mounted = observed.hostMount();
+    if (!spec.mount.source.empty() && (spec.mount.source != mounted.source || spec.mount.target != mounted.target))
+        return makeError(ErrorCode::usage, "--mount cannot change on an existing cluster: take it down first");
+    return {};
+}
+
+}  // namespace
+
+Result<UpDecision> decideUp(const ClusterSpec& desired, const ObservedCluster& observed) {
+    if (!observed.exists()) return UpDecision{UpDecision::Kind::create, !observed.volume, false};
+    if (!observed.complete())
+        return makeError(ErrorCode::conflict, "cluster '" + observed.name + "' is incomplete (missing " +
+                                                  observed.missingParts() + "): run `ppcs-cluster down --name " + observed.name +
+                                                  "` first");
+    bool scaleNodes = observed.nodes->replicas != static_cast<std::uint64_t>(desired.nodes);
+    if (scaleNodes) {
         int capacity = nodeCapacity(observed.subnet());
-        if (desired.nodes > capacity) {
-            plan.refusal = makeError(ErrorCode::usage, "cluster '" + observed.name + "' has network " + observed.subnet() +
-                                                           ", which holds at most " + std::to_string(capacity) +
-                                                           " nodes: take it down and up again for more");
-            return plan;
-        }
-        plan.steps.push_back(Step::scaleNodes);
+        if (desired.nodes > capacity)
+            return makeError(ErrorCode::usage, "cluster '" + observed.name + "' has network " + observed.subnet() +
+                                                   ", which holds at most " + std::to_string(capacity) +
+                                                   " nodes: take it down and up again for more");
     }
-    plan.steps.push_back(Step::makeReady);
-    return plan;
+    if (auto fixed = checkFixedSettings(desired, observed); !fixed) return fixed.error();
+    return UpDecision{UpDecision::Kind::resize, false, scaleNodes};
 }
 
 }  // namespace ppcs::cluster

@@ -10,7 +10,7 @@ constexpr std::size_t kParallelStats = 32;
 
 }  // namespace
 
-std::vector<MemberStats> collectStats(docker::EngineClient& engine, const std::vector<Member>& members) {
+std::vector<MemberStats> collectStats(docker::Engine& engine, const std::vector<Member>& members) {
     auto hosts = HostEngines::discover(engine);
     std::vector<MemberStats> all;
     for (const auto& member : members) all.push_back(MemberStats{member.role, member.hostname, member.containerId, {}, ""});

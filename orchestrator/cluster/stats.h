@@ -15,6 +15,6 @@ using model::MemberStats;
 
 // Head first, then nodes by slot, as members are given. Each container is asked of its own host's
 // engine (engine for the local host, registered endpoints for the others).
-std::vector<MemberStats> collectStats(docker::EngineClient& engine, const std::vector<Member>& members);
+std::vector<MemberStats> collectStats(docker::Engine& engine, const std::vector<Member>& members);
 
 }  // namespace ppcs::cluster

@@ -26,10 +26,10 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
     : stateDir_(std::move(stateDir)),
       started_(std::chrono::steady_clock::now()),
       runner_(image::makeProcessRunner()),
-      clusterLocks_([] { return docker::EngineClient::connectFromEnvironment(); }),
+      clusterLocks_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); })),
       store_(std::move(store)),
-      nodeWatcher_([] { return docker::EngineClient::connectFromEnvironment(); }, clusterLocks_, clusterEvents_,
-                   [this](const cluster::NodeLoss& loss) {
+      nodeWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterLocks_,
+                   clusterEvents_, [this](const cluster::NodeLoss& loss) {
                        if (!loss.dockerHost.empty()) {
                            runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost,
                                                   "docker host " + loss.dockerHost);
@@ -344,12 +344,13 @@ Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const 
                                  name + " of cluster '" + request.cluster + "' is not running (" + member->state + ")");
             // A member on another docker host is reached through that host's engine.
             auto hosts = cluster::HostEngines::discover(engine);
-            docker::EngineClient* hostEngine = hosts ? hosts->engineFor(member->nodeId) : &engine;
+            std::shared_ptr<docker::Engine> hostEngine = std::make_shared<docker::EngineClient>(engine);
+            if (hosts && hosts->engineFor(member->nodeId) != &engine) hostEngine = hosts->remoteEngine(member->nodeId);
             if (!hostEngine)
                 return makeError(ErrorCode::unavailable,
                                  name + " of cluster '" + request.cluster +
                                      "' runs on a docker host ppcsd cannot reach: " + hosts->unreachableReason(member->nodeId));
-            return jobs::openShell(*hostEngine, member->containerId, request);
+            return jobs::openShell(hostEngine, member->containerId, request);
         },
         "shell on '" + request.cluster + "'");
 }

@@ -393,7 +393,7 @@ Status EngineClient::resizeExec(const std::string& execId, int cols, int rows) {
     return {};
 }
 
-Result<int> EngineClient::execExitCode(const std::string& execId) {
+Result<int> Engine::execExitCode(const std::string& execId) {
     for (int attempt = 0; attempt < 100; ++attempt) {
         auto state = inspectExec(execId);
         if (!state) return state.error();
@@ -403,16 +403,15 @@ Result<int> EngineClient::execExitCode(const std::string& execId) {
     return makeError(ErrorCode::timeout, "exec " + execId.substr(0, 12) + ": output ended but no exit code came within 2 s");
 }
 
-Result<int> EngineClient::runExecStreaming(const std::string& containerId, const ExecSpec& spec, const OutputSink& sink,
-                                           std::chrono::seconds idleTimeout) {
+Result<int> Engine::runExecStreaming(const std::string& containerId, const ExecSpec& spec, const OutputSink& sink,
+                                     std::chrono::seconds idleTimeout) {
     auto execId = createExec(containerId, spec);
     if (!execId) return execId.error();
     if (auto streamed = startExec(*execId, sink, idleTimeout); !streamed) return streamed.error();
     return execExitCode(*execId);
 }
 
-Result<ExecOutcome> EngineClient::runExec(const std::string& containerId, const ExecSpec& spec,
-                                          std::chrono::seconds idleTimeout) {
+Result<ExecOutcome> Engine::runExec(const std::string& containerId, const ExecSpec& spec, std::chrono::seconds idleTimeout) {
     ExecOutcome outcome;
     auto code = runExecStreaming(
         containerId, spec,

@@ -67,7 +67,7 @@ private:
 
 }  // namespace
 
-Status copyImage(EngineClient& from, EngineClient& to, const std::string& nameOrId) {
+Status copyImage(Engine& from, Engine& to, const std::string& nameOrId) {
     PieceQueue queue;
     Status saved;
     std::thread saver([&] {

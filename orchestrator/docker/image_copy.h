@@ -11,6 +11,6 @@ namespace ppcs::docker {
 
 // Streams image nameOrId from `from` into `to`. The image keeps its ID (the digest of its config).
 // A failure on either end stops both and names the end that failed.
-Status copyImage(EngineClient& from, EngineClient& to, const std::string& nameOrId);
+Status copyImage(Engine& from, Engine& to, const std::string& nameOrId);
 
 }  // namespace ppcs::docker

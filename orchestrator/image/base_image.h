@@ -26,7 +26,7 @@ struct BaseImageOptions {
 
 class BaseImageResolver {
 public:
-    BaseImageResolver(docker::EngineClient& engine, ProcessRunner& runner) : engine_(engine), runner_(runner) {}
+    BaseImageResolver(docker::Engine& engine, ProcessRunner& runner) : engine_(engine), runner_(runner) {}
 
     // Returns the base image's ID. Each step that is tried says so through progress; when every
     // step fails the error names the last cause (debootstrap missing, mirror unreachable, ...).
@@ -37,7 +37,7 @@ private:
     Result<std::string> runDebootstrap(const BaseImageOptions& options, const std::string& mirror, const std::string& rootfs,
                                        const docker::ProgressSink& progress);
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     ProcessRunner& runner_;
 };
 

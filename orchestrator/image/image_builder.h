@@ -24,7 +24,7 @@ inline constexpr const char* kContextHashLabel = "ppcs.context-hash";
 
 class ImageBuilder {
 public:
-    ImageBuilder(docker::EngineClient& engine, ProcessRunner& runner) : engine_(engine), runner_(runner) {}
+    ImageBuilder(docker::Engine& engine, ProcessRunner& runner) : engine_(engine), runner_(runner) {}
 
     // Not safe to call twice at once for the same image: callers serialize builds.
     Result<BuildOutcome> build(const BuildRequest& request, const BuildProgress& progress);
@@ -32,7 +32,7 @@ public:
 private:
     Result<BuildOutcome> buildSteps(const BuildRequest& request, const BuildProgress& progress);
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     ProcessRunner& runner_;
 };
 

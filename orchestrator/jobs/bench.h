@@ -39,13 +39,13 @@ std::string renderBenchSvg(const BenchReport& report);
 
 class BenchRunner {
 public:
-    explicit BenchRunner(docker::EngineClient& engine) : engine_(engine) {}
+    explicit BenchRunner(docker::Engine& engine) : engine_(engine) {}
     // members: head first, all ready. progress(phase, text) reports each pair as it is done.
     Result<BenchReport> run(const BenchRequest& request, const std::vector<cluster::Member>& members,
                             const std::function<void(const std::string&, const std::string&)>& progress);
 
 private:
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
 };
 
 }  // namespace ppcs::jobs

@@ -29,7 +29,7 @@ std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + 
 // hostfile says meanwhile (a heal rewrites that one).
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 
-Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
+Status writeJobHostfile(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
                         std::int64_t id) {
     auto hostfile = cluster::renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
@@ -47,7 +47,7 @@ Status writeJobHostfile(docker::EngineClient& engine, const std::string& cluster
 
 // Runs argv in the head as mpiuser, handing each piece of output to onOutput(isErr, piece);
 // returns the exit code.
-Result<int> runInHead(docker::EngineClient& engine, const std::string& head, const std::vector<std::string>& argv,
+Result<int> runInHead(docker::Engine& engine, const std::string& head, const std::vector<std::string>& argv,
                       const std::string& workDir, const std::vector<std::string>& env,
                       const std::function<void(bool, std::string_view)>& onOutput) {
     return engine.runExecStreaming(
@@ -243,7 +243,7 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     return argv;
 }
 
-Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster::Member>& members) {
+Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members) {
     const std::string& head = members.front().containerId;
     // TERM, then KILL, to mpirun in the head; should the head be gone, so is mpirun, and the
     // sweep below reports what could not be reached.
@@ -389,7 +389,7 @@ JobOutcome outcomeOf(const JobRequest& request, const LaunchResult& launch, cons
 // again every kSweepInterval until the job's steps have returned.
 class Watchdog {
 public:
-    Watchdog(docker::EngineClient& engine, const std::vector<cluster::Member>& members, JobControl& control, int timeoutSeconds,
+    Watchdog(docker::Engine& engine, const std::vector<cluster::Member>& members, JobControl& control, int timeoutSeconds,
              ClientPresent clientPresent)
         : engine_(engine), members_(members), control_(control), clientPresent_(std::move(clientPresent)) {
         if (timeoutSeconds > 0) deadline_ = Clock::now() + std::chrono::seconds(timeoutSeconds);
@@ -421,7 +421,7 @@ private:
         }
     }
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     const std::vector<cluster::Member>& members_;
     JobControl& control_;
     ClientPresent clientPresent_;

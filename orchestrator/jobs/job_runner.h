@@ -117,7 +117,7 @@ private:
 
 class JobRunner {
 public:
-    JobRunner(docker::EngineClient& engine, JobStore& store, RunningJobs& running)
+    JobRunner(docker::Engine& engine, JobStore& store, RunningJobs& running)
         : engine_(engine), store_(store), running_(running) {}
 
     // The members are those the job runs on, as status reports them (head first, all ready: the
@@ -151,7 +151,7 @@ private:
     void finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
                       const std::string& message);
 
-    docker::EngineClient& engine_;
+    docker::Engine& engine_;
     JobStore& store_;
     RunningJobs& running_;
     bool outputRecordFailed_ = false;
@@ -159,7 +159,7 @@ private:
 
 // Stops a job on every member: TERM then KILL to mpirun on the head, then every process of
 // mpiuser but ssh/sshd on every member. Also used for jobs orphaned by a daemon that died.
-Status stopJobEverywhere(docker::EngineClient& engine, const std::vector<cluster::Member>& members);
+Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members);
 
 // A rank that died of a signal, as mpirun reports it on stderr.
 struct CrashReport {

@@ -206,7 +206,7 @@ model::TreeTally LocalTarStream::tally() const {
     return tally;
 }
 
-Result<model::TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
+Result<model::TreeTally> uploadLocalTree(docker::Engine& engine, const std::string& containerId, const std::string& dir,
                                          const LocalUpload& upload, const std::function<bool()>& stopRequested) {
     auto stream = LocalTarStream::open(upload);
     if (!stream) return stream.error();

@@ -62,7 +62,7 @@ private:
 // Streams upload into dir of the container (PUT /containers/{id}/archive; dir must exist) and
 // says what it carried. stopRequested, when given, is asked before every piece: true abandons the
 // copy with an error, so a job stopped (or a client gone) during a long copy does not wait for its end.
-Result<model::TreeTally> uploadLocalTree(docker::EngineClient& engine, const std::string& containerId, const std::string& dir,
+Result<model::TreeTally> uploadLocalTree(docker::Engine& engine, const std::string& containerId, const std::string& dir,
                                          const LocalUpload& upload, const std::function<bool()>& stopRequested = {});
 
 }  // namespace ppcs::jobs

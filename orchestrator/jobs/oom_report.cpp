@@ -19,11 +19,11 @@ double secondsNow() { return std::chrono::duration<double>(std::chrono::system_c
 
 }  // namespace
 
-Result<std::set<std::string>> oomKilledContainers(docker::EngineClient& engine, const std::string& cluster,
+Result<std::set<std::string>> oomKilledContainers(docker::Engine& engine, const std::string& cluster,
                                                   const std::vector<cluster::Member>& members, std::int64_t sinceSeconds) {
     auto hosts = cluster::HostEngines::discover(engine);
     if (!hosts) return hosts.error();
-    std::set<docker::EngineClient*> engines;
+    std::set<docker::Engine*> engines;
     for (const auto& member : members)
         if (auto* hostEngine = hosts->engineFor(member.nodeId)) engines.insert(hostEngine);
     if (engines.empty()) engines.insert(&engine);
@@ -45,7 +45,7 @@ std::string describeOomKill(const cluster::Member& member, const std::string& ra
            "), exit " + std::to_string(kOomExitCode);
 }
 
-void explainOomKill(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
+void explainOomKill(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
                     std::int64_t sinceSeconds, const std::string& mpirunErr, JobOutcome& outcome) {
     auto crash = findCrash(mpirunErr);
     bool killed = outcome.exitCode == kOomExitCode || (crash && crash->signal == 9);

@@ -21,7 +21,7 @@ inline constexpr int kOomExitCode = 137;  // 128 + SIGKILL
 // The members' containers in which an engine saw an OOM kill from sinceSeconds until now, asked
 // of the engine of every member's host that ppcsd reaches (members on other hosts it cannot
 // reach are not looked at).
-Result<std::set<std::string>> oomKilledContainers(docker::EngineClient& engine, const std::string& cluster,
+Result<std::set<std::string>> oomKilledContainers(docker::Engine& engine, const std::string& cluster,
                                                   const std::vector<cluster::Member>& members, std::int64_t sinceSeconds);
 
 // "rank 1 on demo-node-2 was killed: out of memory (limit 64 MiB), exit 137". rank is mpirun's
@@ -31,7 +31,7 @@ std::string describeOomKill(const cluster::Member& member, const std::string& ra
 // For a job that failed: when an OOM kill in one of its members explains it, the outcome's message
 // says so (describeOomKill) and its exit code becomes 137. The engine's event can trail mpirun's
 // exit by a moment: a job whose rank died of SIGKILL is looked at again for about a second.
-void explainOomKill(docker::EngineClient& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
+void explainOomKill(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
                     std::int64_t sinceSeconds, const std::string& mpirunErr, JobOutcome& outcome);
 
 }  // namespace ppcs::jobs

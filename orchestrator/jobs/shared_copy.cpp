@@ -34,8 +34,7 @@ std::string parentOf(const std::string& path) {
 
 }  // namespace
 
-Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::string& headContainer,
-                                     const std::string& relative) {
+Result<SharedPath> inspectSharedPath(docker::Engine& engine, const std::string& headContainer, const std::string& relative) {
     std::string path = std::string(cluster::kSharedDir) + (relative.empty() ? "" : "/" + relative);
     auto outcome = engine.runExec(
         headContainer, {{"sh", "-c", kInspectScript, "ppcs-inspect", path}, cluster::kMpiUser, {}, cluster::kSharedDir},
@@ -63,7 +62,7 @@ Result<std::string> localCopyTarget(const std::string& localPath, const std::str
     return localPath;
 }
 
-Result<model::CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
+Result<model::CopyReport> copyIntoCluster(docker::Engine& engine, const std::vector<cluster::Member>& members,
                                           const model::CopyRequest& request, const std::function<bool()>& abandon) {
     const auto& head = members.front();
     auto target = inspectSharedPath(engine, head.containerId, request.remotePath);
@@ -97,9 +96,8 @@ Result<model::CopyReport> copyIntoCluster(docker::EngineClient& engine, const st
     return report;
 }
 
-Result<model::CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer,
-                                           const std::string& relative, const std::string& localTarget,
-                                           const std::function<bool()>& abandon) {
+Result<model::CopyReport> copyOutOfCluster(docker::Engine& engine, const std::string& headContainer, const std::string& relative,
+                                           const std::string& localTarget, const std::function<bool()>& abandon) {
     auto source = inspectSharedPath(engine, headContainer, relative);
     if (!source) return source.error();
     if (source->kind == SharedPath::Kind::missing)
@@ -123,7 +121,7 @@ Result<model::CopyReport> copyOutOfCluster(docker::EngineClient& engine, const s
     return model::CopyReport{localTarget, relative, writer.tally(), 1};
 }
 
-void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir,
+void copyJobFolderBack(docker::Engine& engine, const std::string& headContainer, const std::string& outputDir,
                        JobOutcome& outcome, const JobEvents& events) {
     if (outcome.id <= 0) return;  // no job was recorded, so it has no folder
     std::string folder = "jobs/" + std::to_string(outcome.id);

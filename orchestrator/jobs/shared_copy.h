@@ -28,7 +28,7 @@ struct SharedPath {
 
 // Resolves relative (as model::sharedRelativePath gives it) in the head. A usage error when it
 // resolves outside the shared folder.
-Result<SharedPath> inspectSharedPath(docker::EngineClient& engine, const std::string& headContainer, const std::string& relative);
+Result<SharedPath> inspectSharedPath(docker::Engine& engine, const std::string& headContainer, const std::string& relative);
 
 // cp's rule for where a copy lands on this host: inside localPath (as remoteBase) when it is a
 // directory, else localPath itself, whose parent directory must exist.
@@ -38,21 +38,20 @@ Result<std::string> localCopyTarget(const std::string& localPath, const std::str
 // must be a directory); then, on a cluster spanning several docker hosts, to every host's copy of
 // the shared folder. members: the cluster's running members, head first. abandon, asked between
 // pieces, stops the copy with an error.
-Result<model::CopyReport> copyIntoCluster(docker::EngineClient& engine, const std::vector<cluster::Member>& members,
+Result<model::CopyReport> copyIntoCluster(docker::Engine& engine, const std::vector<cluster::Member>& members,
                                           const model::CopyRequest& request, const std::function<bool()>& abandon = {});
 
 // `cp :PATH LOCAL` and `run --output`: PATH (file or directory tree) from the head's copy of the
 // shared folder written as localTarget (see local_download.h for what is refused).
-Result<model::CopyReport> copyOutOfCluster(docker::EngineClient& engine, const std::string& headContainer,
-                                           const std::string& relative, const std::string& localTarget,
-                                           const std::function<bool()>& abandon = {});
+Result<model::CopyReport> copyOutOfCluster(docker::Engine& engine, const std::string& headContainer, const std::string& relative,
+                                           const std::string& localTarget, const std::function<bool()>& abandon = {});
 
 // `run --output DIR`: the ended job's folder (jobs/ID in the head's copy of the shared folder)
 // copied into outputDir (created when missing, merged into when present), said to events ("job"
 // line). A failed copy is said as a "warning"; after a job that succeeded it also makes the
 // outcome exit 1 with the reason (the user asked for the files and does not have them; the job's
 // own record keeps its exit code).
-void copyJobFolderBack(docker::EngineClient& engine, const std::string& headContainer, const std::string& outputDir,
+void copyJobFolderBack(docker::Engine& engine, const std::string& headContainer, const std::string& outputDir,
                        JobOutcome& outcome, const JobEvents& events);
 
 }  // namespace ppcs::jobs

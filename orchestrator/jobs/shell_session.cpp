@@ -17,8 +17,8 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 
 class ExecShell final : public ShellProcess {
 public:
-    ExecShell(docker::EngineClient engine, std::string containerId, std::string execId, std::string sessionId, bool tty,
-              std::unique_ptr<docker::ByteStream> stream)
+    ExecShell(std::shared_ptr<docker::Engine> engine, std::string containerId, std::string execId, std::string sessionId,
+              bool tty, std::unique_ptr<docker::ByteStream> stream)
         : engine_(std::move(engine)),
           containerId_(std::move(containerId)),
           execId_(std::move(execId)),
@@ -49,21 +49,21 @@ public:
 
     Status writeInput(std::string_view bytes) override { return stream_->write(bytes); }
     void closeInput() override { stream_->closeWrite(); }
-    Status resize(int cols, int rows) override { return engine_.resizeExec(execId_, cols, rows); }
-    Result<int> exitCode() override { return engine_.execExitCode(execId_); }
+    Status resize(int cols, int rows) override { return engine_->resizeExec(execId_, cols, rows); }
+    Result<int> exitCode() override { return engine_->execExitCode(execId_); }
 
     void abandon() override {
         stream_->close();
         // As mpiuser, whose processes these are: containers lack CAP_SYS_PTRACE, without which
         // root cannot read another user's /proc/PID/environ.
         auto swept =
-            engine_.runExec(containerId_, {sessionSweepArgv(sessionId_), cluster::kMpiUser, {}, ""}, std::chrono::seconds(20));
+            engine_->runExec(containerId_, {sessionSweepArgv(sessionId_), cluster::kMpiUser, {}, ""}, std::chrono::seconds(20));
         if (!swept)
             log::warn("shell session " + sessionId_.substr(0, 8) + ": could not end its processes: " + swept.error().message);
     }
 
 private:
-    docker::EngineClient engine_;
+    std::shared_ptr<docker::Engine> engine_;
     std::string containerId_;
     std::string execId_;
     std::string sessionId_;
@@ -75,7 +75,7 @@ private:
 
 // The engine may refuse a resize until the exec's process has started: a few tries, as Docker's
 // own CLI does.
-Status initialSize(docker::EngineClient& engine, const std::string& execId, int cols, int rows) {
+Status initialSize(docker::Engine& engine, const std::string& execId, int cols, int rows) {
     Status resized;
     for (int attempt = 0; attempt < 10; ++attempt) {
         resized = engine.resizeExec(execId, cols, rows);
@@ -110,7 +110,7 @@ std::vector<std::string> sessionSweepArgv(const std::string& sessionId) {
     return {"sh", "-c", script, "ppcs-sweep", sessionId};
 }
 
-Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId,
+Result<std::unique_ptr<ShellProcess>> openShell(std::shared_ptr<docker::Engine> engine, const std::string& containerId,
                                                 const ShellRequest& request) {
     auto token = generateToken();
     if (!token) return token.error().context("open a shell");
@@ -122,14 +122,14 @@ Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, con
     spec.workingDir = cluster::kSharedDir;
     spec.tty = request.tty;
     spec.attachStdin = request.attachStdin;
-    auto execId = engine.createExec(containerId, spec);
+    auto execId = engine->createExec(containerId, spec);
     if (!execId) return execId.error().context("open a shell");
     // An exec that was created but never started runs nothing: no clean-up needed below.
-    auto stream = engine.startExecAttached(*execId, request.tty);
+    auto stream = engine->startExecAttached(*execId, request.tty);
     if (!stream) return stream.error().context("open a shell");
     auto shell = std::make_unique<ExecShell>(engine, containerId, *execId, sessionId, request.tty, std::move(*stream));
     if (request.tty && request.cols > 0 && request.rows > 0) {
-        if (auto sized = initialSize(engine, *execId, request.cols, request.rows); !sized) {
+        if (auto sized = initialSize(*engine, *execId, request.cols, request.rows); !sized) {
             shell->abandon();
             return sized.error().context("open a shell: set the terminal's size");
         }

@@ -54,7 +54,7 @@ public:
 // Starts request's session in containerId through engine (the member's own host's engine):
 // creates the exec, starts it attached and, with a TTY, sets its size. Nothing is left running
 // when this fails.
-Result<std::unique_ptr<ShellProcess>> openShell(docker::EngineClient engine, const std::string& containerId,
+Result<std::unique_ptr<ShellProcess>> openShell(std::shared_ptr<docker::Engine> engine, const std::string& containerId,
                                                 const ShellRequest& request);
 
 // The argv of the exec (run as mpiuser) that ends every process of session `sessionId` in a

@@ -2,26 +2,11 @@
 
 #include "api/cluster_messages.h"
 #include "cluster/cluster_files.h"
-#include "cluster/reconciler.h"
 #include "cluster/spec.h"
 #include "cluster/subnet.h"
 
 using namespace ppcs;
 using namespace ppcs::cluster;
-
-namespace {
-
-ObservedCluster completeCluster(std::uint64_t replicas, const std::string& subnet = "10.128.0.0/24") {
-    ObservedCluster observed;
-    observed.name = "demo";
-    observed.head = docker::ServiceInfo{"h", 1, "demo_mpihead", {}, "sha256:i", 1, ""};
-    observed.nodes = docker::ServiceInfo{"n", 1, "demo_mpinode", {}, "sha256:i", replicas, ""};
-    observed.network = docker::NetworkInfo{"net", "demo_net", {}, {subnet}};
-    observed.secrets = {docker::SecretInfo{"s", "demo_ssh_1", {}}};
-    return observed;
-}
-
-}  // namespace
 
 TEST_CASE("cluster names, node counts and slots are validated", "[cluster][spec]") {
     for (std::string bad :
@@ -37,43 +22,6 @@ TEST_CASE("cluster names, node counts and slots are validated", "[cluster][spec]
     CHECK_FALSE(validateSlots(-1));
     CHECK_FALSE(validateSlots(kMaxSlots + 1));
     CHECK(validateSlots(0));
-}
-
-TEST_CASE("plans: create, no-op, scale, refuse", "[cluster][plan]") {
-    ClusterSpec spec{"demo", 3, 0};
-    SECTION("nothing there: create everything") {
-        ObservedCluster nothing;
-        nothing.name = "demo";
-        auto plan = planUp(spec, nothing);
-        CHECK_FALSE(plan.refusal);
-        CHECK(plan.steps == std::vector<Step>{Step::createNetwork, Step::createVolume, Step::createKeySecret,
-                                              Step::createHeadService, Step::createNodeService, Step::makeReady});
-    }
-    SECTION("a volume kept by down is reused") {
-        ObservedCluster onlyVolume;
-        onlyVolume.name = "demo";
-        onlyVolume.volume = docker::VolumeInfo{"demo_mpishare", {}};
-        auto plan = planUp(spec, onlyVolume);
-        CHECK(std::find(plan.steps.begin(), plan.steps.end(), Step::createVolume) == plan.steps.end());
-    }
-    SECTION("same size: only verify") { CHECK(planUp(spec, completeCluster(3)).steps == std::vector<Step>{Step::makeReady}); }
-    SECTION("other size: scale") {
-        CHECK(planUp(spec, completeCluster(5)).steps == std::vector<Step>{Step::scaleNodes, Step::makeReady});
-    }
-    SECTION("half there: refuse and say what is missing") {
-        auto broken = completeCluster(3);
-        broken.network.reset();
-        auto plan = planUp(spec, broken);
-        REQUIRE(plan.refusal);
-        CHECK(plan.refusal->code == ErrorCode::conflict);
-        CHECK(plan.refusal->message.find("missing network") != std::string::npos);
-    }
-    SECTION("more nodes than the network holds") {
-        ClusterSpec big{"demo", 300, 0};
-        auto plan = planUp(big, completeCluster(3, "10.128.0.0/24"));
-        REQUIRE(plan.refusal);
-        CHECK(plan.refusal->message.find("holds at most 247 nodes") != std::string::npos);
-    }
 }
 
 TEST_CASE("subnets are sized for the cluster and never overlap", "[cluster][subnet]") {

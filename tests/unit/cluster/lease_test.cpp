@@ -45,7 +45,7 @@ std::shared_ptr<FakeTransport> engineWithHead(std::uint64_t version, const std::
 EngineFactory factoryFor(const std::shared_ptr<FakeTransport>& transport) {
     auto engine = docker::EngineClient::connect(transport);
     REQUIRE(engine);
-    return [client = *engine]() -> Result<docker::EngineClient> { return client; };
+    return clientFactory([client = *engine]() -> Result<docker::EngineClient> { return client; });
 }
 
 // The lease record an update request sent.

@@ -20,6 +20,8 @@ struct Engine {
     std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>();
     docker::EngineClient client = connect(transport);
 
+    std::shared_ptr<docker::Engine> shared() const { return std::make_shared<docker::EngineClient>(client); }
+
     static docker::EngineClient connect(const std::shared_ptr<FakeTransport>& transport) {
         transport->expect("GET", "/_ping", ppcs::testing::pingReply("1.41"));
         return *docker::EngineClient::connect(transport);
@@ -50,7 +52,7 @@ TEST_CASE("an interactive shell: a login shell on a TTY, sized, input and output
     request.attachStdin = true;
     request.cols = 101;
     request.rows = 33;
-    auto shell = jobs::openShell(engine.client, "c1", request);
+    auto shell = jobs::openShell(engine.shared(), "c1", request);
     REQUIRE(shell);
 
     auto created = nlohmann::json::parse(engine.transport->requestsTo("POST", "/v1.41/containers/c1/exec").at(0).body);
@@ -102,7 +104,7 @@ TEST_CASE("a command without TTY: stdout and stderr apart from the framed stream
     jobs::ShellRequest request;
     request.command = {"sh", "-c", "cat; echo oops >&2"};
     request.attachStdin = true;
-    auto shell = jobs::openShell(engine.client, "c1", request);
+    auto shell = jobs::openShell(engine.shared(), "c1", request);
     REQUIRE(shell);
     auto created = nlohmann::json::parse(engine.transport->requestsTo("POST", "/v1.41/containers/c1/exec").at(0).body);
     CHECK(created["Cmd"] == nlohmann::json::array({"sh", "-c", "cat; echo oops >&2"}));
@@ -139,7 +141,7 @@ TEST_CASE("an abandoned session is closed and its marked processes swept as mpiu
     jobs::ShellRequest request;
     request.tty = true;
     request.attachStdin = true;
-    auto shell = jobs::openShell(engine.client, "c1", request);
+    auto shell = jobs::openShell(engine.shared(), "c1", request);
     REQUIRE(shell);
     std::string session = sessionIdOf(nlohmann::json::parse(engine.transport->requests.back().body));
     REQUIRE_FALSE(session.empty());
@@ -163,13 +165,13 @@ TEST_CASE("an exec the engine refuses to start is an error naming the request", 
     Engine engine;
     engine.transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e4"})");
     engine.transport->expectHijack("/v1.41/exec/e4/start", FakeReply{409, {}, {R"({"message":"container c1 is not running"})"}});
-    auto shell = jobs::openShell(engine.client, "c1", jobs::ShellRequest{});
+    auto shell = jobs::openShell(engine.shared(), "c1", jobs::ShellRequest{});
     REQUIRE_FALSE(shell);
     CHECK(shell.error().code == ErrorCode::conflict);
     CHECK(shell.error().message == "open a shell: POST /exec/e4/start: engine 409: container c1 is not running");
 
     engine.transport->expectJson("POST", "/v1.41/containers/gone/exec", 404, R"({"message":"No such container: gone"})");
-    auto missing = jobs::openShell(engine.client, "gone", jobs::ShellRequest{});
+    auto missing = jobs::openShell(engine.shared(), "gone", jobs::ShellRequest{});
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == ErrorCode::notFound);
 }
