@@ -28,12 +28,6 @@ std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, time_t rea
     return client;
 }
 
-template <class Value>
-Result<Value> decodeWith(Result<std::string> body, Result<Value> (*decode)(std::string_view)) {
-    if (!body) return body.error();
-    return decode(*body);
-}
-
 }  // namespace
 
 std::string encodeEndpoint(const Endpoint& endpoint) {
@@ -69,24 +63,6 @@ Result<std::string> ApiClient::post(const std::string& path, const std::string& 
     if (!reply) return unreachable(endpoint_, reply.error());
     if (reply->status != 200) return decodeError(reply->body, reply->status);
     return reply->body;
-}
-
-Result<VersionInfo> ApiClient::version() {
-    auto body = get("/v1/version");
-    if (!body) return body.error();
-    return decodeVersion(*body);
-}
-
-Result<DaemonStatus> ApiClient::status() {
-    auto body = get("/v1/daemon");
-    if (!body) return body.error();
-    return decodeDaemonStatus(*body);
-}
-
-Status ApiClient::stop() {
-    auto body = post("/v1/daemon/stop", "{}");
-    if (!body) return body.error();
-    return {};
 }
 
 Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body,
@@ -149,74 +125,88 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     return *last;
 }
 
+template <class Request, class Response>
+Result<Response> ApiClient::call(const Operation<Request, Response>& operation, const Request& request,
+                                 const cluster::Progress& progress) {
+    WireRequest wire = operation.writeRequest(request);
+    std::string target = targetOf(operation.path, wire);
+    Result<std::string> body = operation.reply != Reply::json    ? streamOperation(target, wire.body, progress)
+                               : operation.method == Method::get ? get(target)
+                                                                 : post(target, wire.body);
+    if (!body) return body.error();
+    return operation.readResponse(*body);
+}
+
+Result<VersionInfo> ApiClient::version() { return call(kVersion, NoRequest{}); }
+
+Result<DaemonStatus> ApiClient::status() { return call(kDaemonStatus, NoRequest{}); }
+
+Status ApiClient::stop() {
+    auto stopping = call(kStopDaemon, NoRequest{});
+    if (!stopping) return stopping.error();
+    return {};
+}
+
 Result<image::BuildOutcome> ApiClient::build(const image::BuildRequest& request, const image::BuildProgress& progress) {
-    return decodeWith(streamOperation("/v1/images/build", encodeBuildRequest(request), progress), decodeBuildOutcome);
+    return call(kBuildImage, request, progress);
 }
 
 Result<cluster::ClusterStatus> ApiClient::up(const UpRequest& request, const cluster::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/up", encodeUpRequest(request), progress), decodeClusterStatus);
+    return call(kUpCluster, request, progress);
 }
 
 Result<cluster::ClusterStatus> ApiClient::scale(const ScaleRequest& request, const cluster::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/scale", encodeScaleRequest(request), progress), decodeClusterStatus);
+    return call(kScaleCluster, request, progress);
 }
 
 Result<cluster::DownReport> ApiClient::down(const DownRequest& request, const cluster::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/down", encodeDownRequest(request), progress), decodeDownReport);
+    return call(kDownCluster, request, progress);
 }
 
 Result<cluster::ClusterStatus> ApiClient::clusterStatus(const std::string& name) {
-    return decodeWith(get("/v1/clusters/" + name), decodeClusterStatus);
+    return call(kClusterStatus, ClusterName{name});
 }
 
 Result<jobs::JobOutcome> ApiClient::run(const jobs::JobRequest& request, const jobs::JobEvents& events) {
-    return decodeWith(streamOperation("/v1/jobs/run", encodeJobRequest(request), events), decodeJobOutcome);
+    return call(kRunJob, request, events);
 }
 
 Result<jobs::BenchReport> ApiClient::bench(const jobs::BenchRequest& request, const cluster::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/bench", encodeBenchRequest(request), progress), decodeBenchReport);
+    return call(kBenchCluster, request, progress);
 }
 
 Result<std::vector<cluster::MemberStats>> ApiClient::clusterStats(const std::string& name) {
-    return decodeWith(get("/v1/clusters/" + name + "/stats"), decodeClusterStats);
+    auto stats = call(kClusterStats, ClusterName{name});
+    if (!stats) return stats.error();
+    return std::move(stats->members);
 }
 
-Result<bool> ApiClient::cancelJob(const std::string& cluster) {
-    return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{std::nullopt, cluster})), decodeCancelReply);
-}
+Result<bool> ApiClient::cancelJob(const std::string& cluster) { return call(kCancelJob, CancelRequest{std::nullopt, cluster}); }
 
-Result<bool> ApiClient::cancelJobById(std::int64_t id) {
-    return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{id, ""})), decodeCancelReply);
-}
+Result<bool> ApiClient::cancelJobById(std::int64_t id) { return call(kCancelJob, CancelRequest{id, ""}); }
 
-Result<std::vector<jobs::JobRecord>> ApiClient::listJobs(int limit) {
-    return decodeWith(get("/v1/jobs?limit=" + std::to_string(limit)), decodeJobList);
-}
+Result<std::vector<jobs::JobRecord>> ApiClient::listJobs(int limit) { return call(kListJobs, JobListQuery{limit}); }
 
 Result<std::pair<jobs::JobRecord, std::vector<jobs::OutputChunk>>> ApiClient::jobLog(std::int64_t id) {
-    return decodeWith(get("/v1/jobs/" + std::to_string(id)), decodeJobLog);
+    return call(kJobLog, JobId{id});
 }
 
-Result<jobs::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) {
-    return decodeWith(post("/v1/jobs/prune", encodePruneRequest(PruneRequest{keep})), decodePruneReport);
-}
+Result<jobs::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) { return call(kPruneJobs, PruneRequest{keep}); }
 
 Result<jobs::CopyReport> ApiClient::copy(const jobs::CopyRequest& request, const cluster::Progress& progress) {
-    return decodeWith(streamOperation("/v1/files/copy", encodeCopyRequest(request), progress), decodeCopyReport);
+    return call(kCopyFiles, request, progress);
 }
 
 Result<cluster::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
-    return decodeWith(get("/v1/clusters/" + name + "/ips"), decodeAddresses);
+    return call(kClusterAddresses, ClusterName{name});
 }
 
-Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
+Result<std::vector<std::string>> ApiClient::listClusters() { return call(kListClusters, NoRequest{}); }
 
-Result<std::vector<cluster::Host>> ApiClient::listHosts() { return decodeWith(get("/v1/hosts"), decodeHosts); }
+Result<std::vector<cluster::Host>> ApiClient::listHosts() { return call(kListHosts, NoRequest{}); }
 
-Result<cluster::Host> ApiClient::addHost(const AddHostRequest& request) {
-    return decodeWith(post("/v1/hosts/add", encodeAddHostRequest(request)), decodeHost);
-}
+Result<cluster::Host> ApiClient::addHost(const AddHostRequest& request) { return call(kAddHost, request); }
 
-Result<std::string> ApiClient::joinCommand() { return decodeWith(get("/v1/hosts/join-command"), decodeJoinCommand); }
+Result<std::string> ApiClient::joinCommand() { return call(kJoinCommand, NoRequest{}); }
 
 }  // namespace ppcs::api
