@@ -1,7 +1,7 @@
 #pragma once
-// JSON messages of the measuring routes:
-//   POST /v1/clusters/bench   <- BenchRequest -> stream: progress per pair, then a BenchReport
-//   GET  /v1/clusters/NAME/stats -> {"cluster": C, "members": [MemberStats...]}
+// JSON messages of the measuring operations (kBenchCluster, kClusterStats in operations.h): a
+// BenchRequest streams progress per pair, then a BenchReport; stats are
+// {"cluster": C, "members": [MemberStats...]}.
 
 #include <string>
 #include <string_view>

@@ -28,12 +28,6 @@ std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, time_t rea
     return client;
 }
 
-template <class Value>
-Result<Value> decodeWith(Result<std::string> body, Result<Value> (*decode)(std::string_view)) {
-    if (!body) return body.error();
-    return decode(*body);
-}
-
 }  // namespace
 
 std::string encodeEndpoint(const Endpoint& endpoint) {
@@ -69,24 +63,6 @@ Result<std::string> ApiClient::post(const std::string& path, const std::string& 
     if (!reply) return unreachable(endpoint_, reply.error());
     if (reply->status != 200) return decodeError(reply->body, reply->status);
     return reply->body;
-}
-
-Result<VersionInfo> ApiClient::version() {
-    auto body = get("/v1/version");
-    if (!body) return body.error();
-    return decodeVersion(*body);
-}
-
-Result<DaemonStatus> ApiClient::status() {
-    auto body = get("/v1/daemon");
-    if (!body) return body.error();
-    return decodeDaemonStatus(*body);
-}
-
-Status ApiClient::stop() {
-    auto body = post("/v1/daemon/stop", "{}");
-    if (!body) return body.error();
-    return {};
 }
 
 Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body,
@@ -149,74 +125,86 @@ Result<std::string> ApiClient::streamOperation(const std::string& path, const st
     return *last;
 }
 
+template <class Request, class Response>
+Result<Response> ApiClient::call(const Operation<Request, Response>& operation, const Request& request,
+                                 const model::Progress& progress) {
+    WireRequest wire = operation.writeRequest(request);
+    std::string target = targetOf(operation.path, wire);
+    Result<std::string> body = operation.reply != Reply::json    ? streamOperation(target, wire.body, progress)
+                               : operation.method == Method::get ? get(target)
+                                                                 : post(target, wire.body);
+    if (!body) return body.error();
+    return operation.readResponse(*body);
+}
+
+Result<VersionInfo> ApiClient::version() { return call(kVersion, NoRequest{}); }
+
+Result<DaemonStatus> ApiClient::status() { return call(kDaemonStatus, NoRequest{}); }
+
+Status ApiClient::stop() {
+    auto stopping = call(kStopDaemon, NoRequest{});
+    if (!stopping) return stopping.error();
+    return {};
+}
+
 Result<model::BuildOutcome> ApiClient::build(const model::BuildRequest& request, const model::BuildProgress& progress) {
-    return decodeWith(streamOperation("/v1/images/build", encodeBuildRequest(request), progress), decodeBuildOutcome);
+    return call(kBuildImage, request, progress);
 }
 
 Result<model::ClusterStatus> ApiClient::up(const UpRequest& request, const model::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/up", encodeUpRequest(request), progress), decodeClusterStatus);
+    return call(kUpCluster, request, progress);
 }
 
 Result<model::ClusterStatus> ApiClient::scale(const ScaleRequest& request, const model::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/scale", encodeScaleRequest(request), progress), decodeClusterStatus);
+    return call(kScaleCluster, request, progress);
 }
 
 Result<model::DownReport> ApiClient::down(const DownRequest& request, const model::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/down", encodeDownRequest(request), progress), decodeDownReport);
+    return call(kDownCluster, request, progress);
 }
 
-Result<model::ClusterStatus> ApiClient::clusterStatus(const std::string& name) {
-    return decodeWith(get("/v1/clusters/" + name), decodeClusterStatus);
-}
+Result<model::ClusterStatus> ApiClient::clusterStatus(const std::string& name) { return call(kClusterStatus, ClusterName{name}); }
 
 Result<model::JobOutcome> ApiClient::run(const model::JobRequest& request, const model::Progress& events) {
-    return decodeWith(streamOperation("/v1/jobs/run", encodeJobRequest(request), events), decodeJobOutcome);
+    return call(kRunJob, request, events);
 }
 
 Result<model::BenchReport> ApiClient::bench(const model::BenchRequest& request, const model::Progress& progress) {
-    return decodeWith(streamOperation("/v1/clusters/bench", encodeBenchRequest(request), progress), decodeBenchReport);
+    return call(kBenchCluster, request, progress);
 }
 
 Result<std::vector<model::MemberStats>> ApiClient::clusterStats(const std::string& name) {
-    return decodeWith(get("/v1/clusters/" + name + "/stats"), decodeClusterStats);
+    auto stats = call(kClusterStats, ClusterName{name});
+    if (!stats) return stats.error();
+    return std::move(stats->members);
 }
 
-Result<bool> ApiClient::cancelJob(const std::string& cluster) {
-    return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{std::nullopt, cluster})), decodeCancelReply);
-}
+Result<bool> ApiClient::cancelJob(const std::string& cluster) { return call(kCancelJob, CancelRequest{std::nullopt, cluster}); }
 
-Result<bool> ApiClient::cancelJobById(std::int64_t id) {
-    return decodeWith(post("/v1/jobs/cancel", encodeCancelRequest(CancelRequest{id, ""})), decodeCancelReply);
-}
+Result<bool> ApiClient::cancelJobById(std::int64_t id) { return call(kCancelJob, CancelRequest{id, ""}); }
 
-Result<std::vector<model::JobRecord>> ApiClient::listJobs(int limit) {
-    return decodeWith(get("/v1/jobs?limit=" + std::to_string(limit)), decodeJobList);
-}
+Result<std::vector<model::JobRecord>> ApiClient::listJobs(int limit) { return call(kListJobs, JobListQuery{limit}); }
 
 Result<std::pair<model::JobRecord, std::vector<model::OutputChunk>>> ApiClient::jobLog(std::int64_t id) {
-    return decodeWith(get("/v1/jobs/" + std::to_string(id)), decodeJobLog);
+    return call(kJobLog, JobId{id});
 }
 
-Result<model::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) {
-    return decodeWith(post("/v1/jobs/prune", encodePruneRequest(PruneRequest{keep})), decodePruneReport);
-}
+Result<model::PruneReport> ApiClient::pruneJobs(std::optional<int> keep) { return call(kPruneJobs, PruneRequest{keep}); }
 
 Result<model::CopyReport> ApiClient::copy(const model::CopyRequest& request, const model::Progress& progress) {
-    return decodeWith(streamOperation("/v1/files/copy", encodeCopyRequest(request), progress), decodeCopyReport);
+    return call(kCopyFiles, request, progress);
 }
 
 Result<model::ClusterStatus> ApiClient::clusterAddresses(const std::string& name) {
-    return decodeWith(get("/v1/clusters/" + name + "/ips"), decodeAddresses);
+    return call(kClusterAddresses, ClusterName{name});
 }
 
-Result<std::vector<std::string>> ApiClient::listClusters() { return decodeWith(get("/v1/clusters"), decodeClusterList); }
+Result<std::vector<std::string>> ApiClient::listClusters() { return call(kListClusters, NoRequest{}); }
 
-Result<std::vector<model::Host>> ApiClient::listHosts() { return decodeWith(get("/v1/hosts"), decodeHosts); }
+Result<std::vector<model::Host>> ApiClient::listHosts() { return call(kListHosts, NoRequest{}); }
 
-Result<model::Host> ApiClient::addHost(const AddHostRequest& request) {
-    return decodeWith(post("/v1/hosts/add", encodeAddHostRequest(request)), decodeHost);
-}
+Result<model::Host> ApiClient::addHost(const AddHostRequest& request) { return call(kAddHost, request); }
 
-Result<std::string> ApiClient::joinCommand() { return decodeWith(get("/v1/hosts/join-command"), decodeJoinCommand); }
+Result<std::string> ApiClient::joinCommand() { return call(kJoinCommand, NoRequest{}); }
 
 }  // namespace ppcs::api

@@ -1,5 +1,6 @@
 #pragma once
-// The typed client the CLI uses to talk to ppcsd. One method per route; errors come back as the
+// The typed client the CLI uses to talk to ppcsd. One method per operation of operations.h
+// (the shell's is openShellConnection, shell_client.h); errors come back as the
 // daemon sent them (code and message), or as ErrorCode::unavailable when ppcsd cannot be reached.
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
+#include "api/operations.h"
 #include "common/result.h"
 
 namespace ppcs::api {
@@ -71,6 +73,11 @@ public:
     Result<model::CopyReport> copy(const model::CopyRequest& request, const model::Progress& progress);
 
 private:
+    // Sends request to the operation's path and reads its reply: a streamed one through
+    // streamOperation, with its progress to progress().
+    template <class Request, class Response>
+    Result<Response> call(const Operation<Request, Response>& operation, const Request& request,
+                          const model::Progress& progress = nullptr);
     // POSTs body and reads a stream of events: progress to progress(), the result's JSON returned.
     // Fails with ErrorCode::unavailable when ppcsd sends nothing for streamSilenceLimit_.
     Result<std::string> streamOperation(const std::string& path, const std::string& body, const model::Progress& progress);

@@ -1,5 +1,5 @@
 #pragma once
-// JSON messages of the cluster routes (see messages.h for the route list).
+// JSON messages of the cluster operations (up, scale, down, status, ips, list: see operations.h).
 
 #include <string>
 #include <string_view>

@@ -1,9 +1,8 @@
 #pragma once
-// JSON messages of the file routes:
-//   POST /v1/files/copy  <- CopyRequest {"cluster", "direction": "in"|"out", "local_path",
-//                           "remote_path"} -> stream: progress phase "copy", then a CopyReport
-//                           {"local_path", "remote_path", "files", "directories", "bytes",
-//                           "skipped", "hosts"}
+// JSON messages of the file operations (kCopyFiles in operations.h):
+//   copy  <- CopyRequest {"cluster", "direction": "in"|"out", "local_path", "remote_path"}
+//         -> stream: progress phase "copy", then a CopyReport {"local_path", "remote_path",
+//            "files", "directories", "bytes", "skipped", "hosts"}
 
 #include <string>
 #include <string_view>

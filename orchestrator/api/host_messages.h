@@ -1,5 +1,5 @@
 #pragma once
-// JSON messages of the host routes: GET /v1/hosts, POST /v1/hosts/add, GET /v1/hosts/join-command.
+// JSON messages of the host operations (kListHosts, kAddHost, kJoinCommand in operations.h).
 
 #include <string>
 #include <string_view>

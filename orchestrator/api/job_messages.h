@@ -1,12 +1,12 @@
 #pragma once
-// JSON messages of the job routes:
-//   POST /v1/jobs/run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout",
-//                            "stderr" (raw output), "warning" (a line the user must see, such as
-//                            output that can no longer be recorded), then a JobOutcome
-//   POST /v1/jobs/cancel  <- {"cluster": C} or {"id": N} -> {"cancelled": bool}
-//   GET  /v1/jobs         -> {"jobs": [JobRecord...]} (newest first)
-//   GET  /v1/jobs/ID      -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}
-//   POST /v1/jobs/prune   <- {"keep": N} or {} (ppcsd's own setting) -> {"removed": R, "keep": N}
+// JSON messages of the job operations (their methods and paths: operations.h):
+//   run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout", "stderr" (raw
+//              output), "warning" (a line the user must see, such as output that can no longer
+//              be recorded), then a JobOutcome
+//   cancel  <- {"cluster": C} or {"id": N} -> {"cancelled": bool}
+//   list    -> {"jobs": [JobRecord...]} (newest first)
+//   log     -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}
+//   prune   <- {"keep": N} or {} (ppcsd's own setting) -> {"removed": R, "keep": N}
 
 #include <cstdint>
 #include <optional>

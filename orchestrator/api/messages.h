@@ -1,18 +1,8 @@
 #pragma once
-// The JSON messages of ppcsd's HTTP API, shared by the server and the typed client.
+// The JSON messages of ppcsd's HTTP API, shared by the server and the typed client: errors, the
+// daemon's, the image build's and the events of a stream. Which operation (method, path, reply)
+// carries which message is declared in operations.h; docs/api.yaml describes them all.
 //
-// Routes (every request needs "Authorization: Bearer <token>"):
-//   GET  /v1/version        -> VersionInfo
-//   GET  /v1/daemon         -> DaemonStatus
-//   POST /v1/daemon/stop    -> {"stopping": true}
-//   POST /v1/images/build   <- BuildRequest  -> stream, result BuildOutcome
-//   POST /v1/clusters/up    <- UpRequest     -> stream, result ClusterStatus
-//   POST /v1/clusters/scale <- ScaleRequest  -> stream, result ClusterStatus
-//   POST /v1/clusters/down  <- DownRequest   -> stream, result DownReport
-//   GET  /v1/clusters       -> {"clusters": [names]}
-//   GET  /v1/clusters/NAME  -> ClusterStatus
-//   GET  /v1/clusters/NAME/ips -> {"cluster": C, "head": ADDRESS, "nodes": [ADDRESS...]}
-// Job routes: see job_messages.h.
 // A stream is newline-delimited StreamEvents: progress lines, then one "result" or "error".
 // While an operation is silent, ppcsd sends {"type":"heartbeat"} every ~2 s: a client may read
 // with a short timeout. Clients skip event types they do not know (decodeStreamEvent fails on

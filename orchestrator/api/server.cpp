@@ -47,7 +47,7 @@ void replyError(httplib::Response& response, const Error& error) {
 
 using Clock = std::chrono::steady_clock;
 using ClientProbe = std::function<bool()>;
-using Operation = std::function<Result<std::string>(const model::Progress& progress, const ClientProbe& clientPresent)>;
+using StreamedWork = std::function<Result<std::string>(const model::Progress& progress, const ClientProbe& clientPresent)>;
 
 // The events of one streamed response. Writes are serialised: progress comes from the operation
 // (from any of its threads) while a heartbeat thread writes when the stream has been silent for
@@ -114,7 +114,7 @@ private:
 
 // Runs the operation; whatever it throws becomes its error, so that nothing escapes the content
 // provider (it runs outside httplib's exception handler: an exception there ends ppcsd).
-Result<std::string> runCaught(const Operation& operation, EventStream& events) {
+Result<std::string> runCaught(const StreamedWork& operation, EventStream& events) {
     std::string what;
     try {
         return operation(
@@ -130,7 +130,7 @@ Result<std::string> runCaught(const Operation& operation, EventStream& events) {
     return makeError(ErrorCode::failed, "unexpected failure in ppcsd: " + what);  // logged with the stream's end
 }
 
-void runStreamed(const std::string& name, const Operation& operation, httplib::DataSink& sink,
+void runStreamed(const std::string& name, const StreamedWork& operation, httplib::DataSink& sink,
                  std::chrono::milliseconds heartbeat) {
     EventStream events(sink, heartbeat);
     auto result = runCaught(operation, events);
@@ -151,7 +151,7 @@ void runStreamed(const std::string& name, const Operation& operation, httplib::D
 // heartbeats while it is silent, then its JSON result or its error. The operation runs inside
 // the first call of the content provider, which holds one of the stream slots until the
 // response is gone; when none is free the answer is 503.
-void streamOperation(httplib::Response& response, StreamSlots& slots, std::string name, Operation operation) {
+void streamOperation(httplib::Response& response, StreamSlots& slots, std::string name, StreamedWork operation) {
     auto slot = slots.acquire();
     if (!slot)
         return replyError(response, makeError(ErrorCode::unavailable, "ppcsd already streams " + std::to_string(slots.most()) +
@@ -172,30 +172,74 @@ void streamOperation(httplib::Response& response, StreamSlots& slots, std::strin
                                           });
 }
 
-// Decodes a request body with decode, then streams run(request) with its result encoded.
-template <class Request, class Value>
-void streamDecoded(const httplib::Request& http, httplib::Response& response, StreamSlots& slots, const std::string& name,
-                   Result<Request> (*decode)(std::string_view), std::string (*encode)(const Value&),
-                   std::function<Result<Value>(const Request&, const model::Progress&, const ClientProbe&)> run) {
-    auto request = decode(http.body);
-    if (!request) return replyError(response, request.error());
-    streamOperation(response, slots, name,
-                    [request = *request, encode, run](const model::Progress& progress,
-                                                      const ClientProbe& clientPresent) -> Result<std::string> {
-                        auto value = run(request, progress, clientPresent);
-                        if (!value) return value.error();
-                        return encode(*value);
-                    });
+// The request as the operations see it (operations.h): the path's parameter, the query, the body.
+WireRequest wireOf(const httplib::Request& http) {
+    WireRequest wire;
+    if (http.matches.size() > 1) wire.parameter = http.matches[1];
+    for (const auto& [key, value] : http.params) wire.query.emplace(key, value);  // the first of a repeated key
+    wire.body = http.body;
+    return wire;
 }
 
-// Routes under /v1/clusters/NAME: the name is checked before the handler sees it.
-httplib::Server::Handler withClusterName(std::function<void(const std::string&, httplib::Response&)> handler) {
-    return [handler](const httplib::Request& request, httplib::Response& response) {
-        std::string name = request.matches[1];
-        if (auto valid = model::validateClusterName(name); !valid) return replyError(response, valid.error());
-        handler(name, response);
-    };
-}
+template <class T>
+struct NonDeduced {
+    using type = T;
+};
+
+// Installs routes from the descriptions of operations.h: a route reads its request with the
+// operation's reader, runs one service, and writes the reply with the operation's writer.
+class Router {
+public:
+    Router(GuardedHttpServer& server, StreamSlots& streams, std::vector<OperationInfo>& routed)
+        : server_(server), streams_(streams), routed_(routed) {}
+
+    // A reply of one JSON document.
+    template <class Request, class Response>
+    void answer(const Operation<Request, Response>& operation,
+                typename NonDeduced<std::function<Result<Response>(const Request&)>>::type run) {
+        install(operation, [operation, run](const httplib::Request& http, httplib::Response& response) {
+            auto request = operation.readRequest(wireOf(http));
+            if (!request) return replyError(response, request.error());
+            auto value = run(*request);
+            if (!value) return replyError(response, value.error());
+            response.set_content(operation.writeResponse(*value), kJson);
+        });
+    }
+
+    // A streamed reply (see streamOperation): the request is read before the stream starts.
+    template <class Request, class Response>
+    void stream(
+        const Operation<Request, Response>& operation,
+        typename NonDeduced<std::function<Result<Response>(const Request&, const model::Progress&, const ClientProbe&)>>::type
+            run) {
+        StreamSlots& slots = streams_;
+        install(operation, [operation, run, &slots](const httplib::Request& http, httplib::Response& response) {
+            auto request = operation.readRequest(wireOf(http));
+            if (!request) return replyError(response, request.error());
+            streamOperation(response, slots, std::string(operation.name),
+                            [request = *request, operation, run](const model::Progress& progress,
+                                                                 const ClientProbe& clientPresent) -> Result<std::string> {
+                                auto value = run(request, progress, clientPresent);
+                                if (!value) return value.error();
+                                return operation.writeResponse(*value);
+                            });
+        });
+    }
+
+private:
+    void install(const OperationInfo& operation, httplib::Server::Handler handler) {
+        auto pattern = routePattern(operation.path);
+        if (operation.method == Method::get)
+            server_.Get(pattern, std::move(handler));
+        else
+            server_.Post(pattern, std::move(handler));
+        routed_.push_back(operation);
+    }
+
+    GuardedHttpServer& server_;
+    StreamSlots& streams_;
+    std::vector<OperationInfo>& routed_;
+};
 
 }  // namespace
 
@@ -208,6 +252,7 @@ ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits l
                                                                    limits.headerDeadline + std::chrono::seconds(10),
                                                                    limits.maxHeaderBytes, limits.maxConnectionThreads})) {
     installRoutes();
+    routed_.push_back(kOpenShell);  // served by shells_, on connections that ask for an upgrade
     server_->setUpgradeHandler([this](UpgradeRequest& request, int socket, const std::function<bool()>& stopping) {
         shells_->serve(request, socket, stopping);
     });
@@ -256,137 +301,63 @@ void ApiServer::installGuards() {
 }
 
 void ApiServer::installDaemonRoutes() {
-    server_->Get("/v1/version", [](const httplib::Request&, httplib::Response& response) {
+    Router routes(*server_, *streams_, routed_);
+    routes.answer(kVersion, [](const NoRequest&) -> Result<VersionInfo> {
         static const std::string binaryId = fileIdentity("/proc/self/exe");
-        response.set_content(encodeVersion(VersionInfo{PPCS_VERSION, kProtocolVersion, binaryId}), kJson);
+        return VersionInfo{PPCS_VERSION, kProtocolVersion, binaryId};
     });
-    server_->Get("/v1/daemon", [this](const httplib::Request&, httplib::Response& response) {
-        response.set_content(encodeDaemonStatus(services_.status()), kJson);
-    });
-    server_->Post("/v1/daemon/stop", [this](const httplib::Request&, httplib::Response& response) {
-        response.set_content(R"({"stopping":true})", kJson);
-        services_.requestStop();
+    routes.answer(kDaemonStatus, [this](const NoRequest&) -> Result<DaemonStatus> { return services_.status(); });
+    routes.answer(kStopDaemon, [this](const NoRequest&) -> Result<StopReply> {
+        services_.requestStop();  // the daemon stops once this reply is sent
+        return StopReply{};
     });
 }
 
 void ApiServer::installClusterRoutes() {
-    server_->Post("/v1/images/build", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<model::BuildRequest, model::BuildOutcome>(
-            request, response, *streams_, "build", decodeBuildRequest, encodeBuildOutcome,
-            [this](const auto& build, const auto& progress, const auto&) { return services_.buildImage(build, progress); });
+    Router routes(*server_, *streams_, routed_);
+    routes.stream(kBuildImage,
+                  [this](const auto& build, const auto& progress, const auto&) { return services_.buildImage(build, progress); });
+    routes.stream(kUpCluster,
+                  [this](const auto& up, const auto& progress, const auto&) { return services_.upCluster(up, progress); });
+    routes.stream(kScaleCluster, [this](const auto& scale, const auto& progress, const auto&) {
+        return services_.scaleCluster(scale, progress);
     });
-    server_->Post("/v1/clusters/up", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<UpRequest, model::ClusterStatus>(
-            request, response, *streams_, "up", decodeUpRequest, encodeClusterStatus,
-            [this](const auto& up, const auto& progress, const auto&) { return services_.upCluster(up, progress); });
+    routes.stream(kDownCluster,
+                  [this](const auto& down, const auto& progress, const auto&) { return services_.downCluster(down, progress); });
+    routes.stream(kBenchCluster, [this](const auto& bench, const auto& progress, const auto&) {
+        return services_.benchCluster(bench, progress);
     });
-    server_->Post("/v1/clusters/scale", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<ScaleRequest, model::ClusterStatus>(
-            request, response, *streams_, "scale", decodeScaleRequest, encodeClusterStatus,
-            [this](const auto& scale, const auto& progress, const auto&) { return services_.scaleCluster(scale, progress); });
+    routes.answer(kClusterAddresses, [this](const ClusterName& cluster) { return services_.clusterAddresses(cluster.name); });
+    routes.answer(kClusterStats, [this](const ClusterName& cluster) -> Result<ClusterStatsReply> {
+        auto stats = services_.clusterStats(cluster.name);
+        if (!stats) return stats.error();
+        return ClusterStatsReply{cluster.name, std::move(*stats)};
     });
-    server_->Post("/v1/clusters/down", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<DownRequest, model::DownReport>(
-            request, response, *streams_, "down", decodeDownRequest, encodeDownReport,
-            [this](const auto& down, const auto& progress, const auto&) { return services_.downCluster(down, progress); });
-    });
-    server_->Post("/v1/clusters/bench", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<model::BenchRequest, model::BenchReport>(
-            request, response, *streams_, "bench", decodeBenchRequest, encodeBenchReport,
-            [this](const auto& bench, const auto& progress, const auto&) { return services_.benchCluster(bench, progress); });
-    });
-    server_->Get(R"(/v1/clusters/([^/]+)/ips)", withClusterName([this](const std::string& name, httplib::Response& response) {
-                     auto status = services_.clusterAddresses(name);
-                     if (!status) return replyError(response, status.error());
-                     response.set_content(encodeAddresses(*status), kJson);
-                 }));
-    server_->Get(R"(/v1/clusters/([^/]+)/stats)", withClusterName([this](const std::string& name, httplib::Response& response) {
-                     auto stats = services_.clusterStats(name);
-                     if (!stats) return replyError(response, stats.error());
-                     response.set_content(encodeClusterStats(name, *stats), kJson);
-                 }));
-    server_->Get("/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
-        auto names = services_.listClusters();
-        if (!names) return replyError(response, names.error());
-        response.set_content(encodeClusterList(*names), kJson);
-    });
-    server_->Get(R"(/v1/clusters/([^/]+))", withClusterName([this](const std::string& name, httplib::Response& response) {
-                     auto status = services_.clusterStatus(name);
-                     if (!status) return replyError(response, status.error());
-                     response.set_content(encodeClusterStatus(*status), kJson);
-                 }));
+    routes.answer(kListClusters, [this](const NoRequest&) { return services_.listClusters(); });
+    routes.answer(kClusterStatus, [this](const ClusterName& cluster) { return services_.clusterStatus(cluster.name); });
 }
 
 void ApiServer::installHostRoutes() {
-    server_->Get("/v1/hosts", [this](const httplib::Request&, httplib::Response& response) {
-        auto hosts = services_.listHosts();
-        if (!hosts) return replyError(response, hosts.error());
-        response.set_content(encodeHosts(*hosts), kJson);
-    });
-    server_->Get("/v1/hosts/join-command", [this](const httplib::Request&, httplib::Response& response) {
-        auto command = services_.joinCommand();
-        if (!command) return replyError(response, command.error());
-        response.set_content(encodeJoinCommand(*command), kJson);
-    });
-    server_->Post("/v1/hosts/add", [this](const httplib::Request& request, httplib::Response& response) {
-        auto add = decodeAddHostRequest(request.body);
-        if (!add) return replyError(response, add.error());
-        auto host = services_.addHost(*add);
-        if (!host) return replyError(response, host.error());
-        response.set_content(encodeHost(*host), kJson);
-    });
+    Router routes(*server_, *streams_, routed_);
+    routes.answer(kListHosts, [this](const NoRequest&) { return services_.listHosts(); });
+    routes.answer(kJoinCommand, [this](const NoRequest&) { return services_.joinCommand(); });
+    routes.answer(kAddHost, [this](const AddHostRequest& add) { return services_.addHost(add); });
 }
 
 void ApiServer::installJobRoutes() {
-    server_->Post("/v1/jobs/run", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<model::JobRequest, model::JobOutcome>(
-            request, response, *streams_, "run", decodeJobRequest, encodeJobOutcome,
-            [this](const auto& job, const auto& events, const auto& clientPresent) {
-                return services_.runJob(job, events, clientPresent);
-            });
+    Router routes(*server_, *streams_, routed_);
+    routes.stream(kRunJob, [this](const auto& job, const auto& events, const auto& clientPresent) {
+        return services_.runJob(job, events, clientPresent);
     });
-    server_->Post("/v1/files/copy", [this](const httplib::Request& request, httplib::Response& response) {
-        streamDecoded<model::CopyRequest, model::CopyReport>(
-            request, response, *streams_, "copy", decodeCopyRequest, encodeCopyReport,
-            [this](const auto& copy, const auto& progress, const auto& clientPresent) {
-                return services_.copyFiles(copy, progress, clientPresent);
-            });
+    routes.stream(kCopyFiles, [this](const auto& copy, const auto& progress, const auto& clientPresent) {
+        return services_.copyFiles(copy, progress, clientPresent);
     });
-    server_->Post("/v1/jobs/cancel", [this](const httplib::Request& request, httplib::Response& response) {
-        auto cancel = decodeCancelRequest(request.body);
-        if (!cancel) return replyError(response, cancel.error());
-        auto cancelled = cancel->id ? services_.cancelJobById(*cancel->id) : Result<bool>(services_.cancelJob(cancel->cluster));
-        if (!cancelled) return replyError(response, cancelled.error());
-        response.set_content(encodeCancelReply(*cancelled), kJson);
+    routes.answer(kCancelJob, [this](const CancelRequest& cancel) {
+        return cancel.id ? services_.cancelJobById(*cancel.id) : Result<bool>(services_.cancelJob(cancel.cluster));
     });
-    server_->Post("/v1/jobs/prune", [this](const httplib::Request& request, httplib::Response& response) {
-        auto prune = decodePruneRequest(request.body);
-        if (!prune) return replyError(response, prune.error());
-        auto report = services_.pruneJobs(prune->keep);
-        if (!report) return replyError(response, report.error());
-        response.set_content(encodePruneReport(*report), kJson);
-    });
-    server_->Get("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
-        int limit = 50;
-        if (request.has_param("limit")) {
-            std::string text = request.get_param_value("limit");
-            if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
-                std::stoi(text) < 1)
-                return replyError(response, makeError(ErrorCode::usage, "limit must be a number from 1 to 99999"));
-            limit = std::stoi(text);
-        }
-        auto records = services_.listJobs(limit);
-        if (!records) return replyError(response, records.error());
-        response.set_content(encodeJobList(*records), kJson);
-    });
-    server_->Get(R"(/v1/jobs/([^/]+))", [this](const httplib::Request& request, httplib::Response& response) {
-        std::string text = request.matches[1];
-        if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
-            return replyError(response, makeError(ErrorCode::usage, "job id '" + text + "' is not a number"));
-        auto log = services_.jobLog(std::stoll(text));
-        if (!log) return replyError(response, log.error());
-        response.set_content(encodeJobLog(log->first, log->second), kJson);
-    });
+    routes.answer(kPruneJobs, [this](const PruneRequest& prune) { return services_.pruneJobs(prune.keep); });
+    routes.answer(kListJobs, [this](const JobListQuery& query) { return services_.listJobs(query.limit); });
+    routes.answer(kJobLog, [this](const JobId& job) { return services_.jobLog(job.id); });
 }
 
 Result<int> ApiServer::bind(int port) {
@@ -401,5 +372,7 @@ void ApiServer::serve() {
 }
 
 void ApiServer::stop() { server_->stop(); }
+
+const std::vector<OperationInfo>& ApiServer::operations() const { return routed_; }
 
 }  // namespace ppcs::api

@@ -14,6 +14,7 @@
 #include "api/host_messages.h"
 #include "api/job_messages.h"
 #include "api/messages.h"
+#include "api/operations.h"
 #include "common/result.h"
 #include "jobs/shell_session.h"
 
@@ -91,6 +92,8 @@ public:
     void serve();
     // Safe from any thread, and before serve().
     void stop();
+    // The operations this server answers (the shell's among them): every one of kOperations.
+    const std::vector<OperationInfo>& operations() const;
 
 private:
     void installRoutes();
@@ -105,6 +108,7 @@ private:
     std::unique_ptr<StreamSlots> streams_;
     std::unique_ptr<ShellServer> shells_;
     std::unique_ptr<GuardedHttpServer> server_;
+    std::vector<OperationInfo> routed_;
 };
 
 }  // namespace ppcs::api

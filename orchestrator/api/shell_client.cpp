@@ -136,11 +136,12 @@ Result<std::unique_ptr<ShellConnection>> openShellConnection(const Endpoint& end
     int socket = connectTo(endpoint.port, why);
     if (socket < 0) return unreachable(endpoint, why);
     SocketGuard guard(socket);
-    std::string body = encodeShellRequest(request);
-    std::string head = "POST /v1/clusters/" + request.cluster + "/shell HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                       endpoint.token + "\r\nConnection: Upgrade\r\nUpgrade: " + kShellUpgrade +
-                       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-    if (!sendAll(socket, head + body)) return unreachable(endpoint, "the connection broke while sending the shell request");
+    WireRequest wire = kOpenShell.writeRequest(request);
+    std::string head = std::string(methodName(kOpenShell.method)) + " " + targetOf(kOpenShell.path, wire) +
+                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + endpoint.token +
+                       "\r\nConnection: Upgrade\r\nUpgrade: " + kShellUpgrade +
+                       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(wire.body.size()) + "\r\n\r\n";
+    if (!sendAll(socket, head + wire.body)) return unreachable(endpoint, "the connection broke while sending the shell request");
     auto reply = readReplyHeader(socket, deadline);
     if (!reply) return reply.error();
     int status = statusOf(*reply);

@@ -1,7 +1,8 @@
 #pragma once
 // `ppcs-cluster shell` over one connection to ppcsd:
 //
-//   POST /v1/clusters/NAME/shell  Connection: Upgrade, Upgrade: ppcs-shell/1, Authorization: Bearer ..
+//   kOpenShell (operations.h), a POST to the cluster's shell path with
+//   Connection: Upgrade, Upgrade: ppcs-shell/1, Authorization: Bearer ..
 //   body: ShellRequest as JSON (with Content-Length)
 //   -> an API error reply (JSON, as on every route) when the shell cannot be opened, or
 //   -> 101 Switching Protocols, and from then on frames both ways until ppcsd sends `exit` or

@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "api/operations.h"
 #include "api/server.h"
 #include "api/shell_protocol.h"
 #include "cluster/spec.h"
@@ -222,9 +223,9 @@ private:
 void ShellServer::serve(UpgradeRequest& request, int socket, const std::function<bool()>& stopping) {
     if (!bearerMatches(request.headers["authorization"], token_))
         return replyError(socket, makeError(ErrorCode::unauthorized, "missing or wrong bearer token"));
-    static const std::regex route(R"(/v1/clusters/([^/]+)/shell)");
+    static const std::regex route(routePattern(kOpenShell.path));
     std::smatch match;
-    if (request.method != "POST" || !std::regex_match(request.path, match, route))
+    if (request.method != methodName(kOpenShell.method) || !std::regex_match(request.path, match, route))
         return replyError(socket, makeError(ErrorCode::notFound, "no upgrade route " + request.method + " " + request.path));
     if (request.headers["upgrade"] != kShellUpgrade)
         return replyError(socket, makeError(ErrorCode::usage, "unsupported upgrade '" + request.headers["upgrade"] +
@@ -233,7 +234,7 @@ void ShellServer::serve(UpgradeRequest& request, int socket, const std::function
     if (auto valid = model::validateClusterName(cluster); !valid) return replyError(socket, valid.error());
     auto body = readBody(socket, request);
     if (!body) return replyError(socket, body.error());
-    auto shell = decodeShellRequest(*body, cluster);
+    auto shell = kOpenShell.readRequest(WireRequest{cluster, {}, *body});
     if (!shell) return replyError(socket, shell.error());
     SessionSlot slot(active_, maxSessions_);
     if (!slot.held())

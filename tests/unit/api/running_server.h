@@ -64,6 +64,7 @@ public:
 
     ApiClient client(const std::string& token = "good-token") { return ApiClient(Endpoint{port, 0, token}); }
     httplib::Headers auth() const { return {{"Authorization", "Bearer good-token"}}; }
+    const ApiServer& server() const { return server_; }
 
     Services services;
     int port = 0;
