@@ -101,7 +101,8 @@ Result<model::BenchReport> decodeBenchReport(std::string_view body) {
 std::string encodeClusterStats(const std::string& cluster, const std::vector<model::MemberStats>& members) {
     json list = json::array();
     for (const auto& member : members) {
-        json entry = {{"role", member.role}, {"hostname", member.hostname}, {"container_id", member.containerId}};
+        json entry = {
+            {"role", model::roleName(member.role)}, {"hostname", member.hostname}, {"container_id", member.containerId}};
         if (member.error.empty()) {
             entry["cpu_percent"] = member.stats.cpuPercent;
             entry["memory_bytes"] = member.stats.memoryBytes;
@@ -122,8 +123,11 @@ Result<std::vector<model::MemberStats>> decodeClusterStats(std::string_view body
     std::vector<model::MemberStats> members;
     if (auto list = object->find("members"); list != object->end() && list->is_array())
         for (const auto& item : *list) {
-            model::MemberStats member{
-                stringOr(item, "role"), stringOr(item, "hostname"), stringOr(item, "container_id"), {}, stringOr(item, "error")};
+            model::MemberStats member{fields::roleOr(item, "role"),
+                                      stringOr(item, "hostname"),
+                                      stringOr(item, "container_id"),
+                                      {},
+                                      stringOr(item, "error")};
             member.stats.cpuPercent = valueOr(item, "cpu_percent", 0.0);
             member.stats.memoryBytes = valueOr(item, "memory_bytes", std::int64_t{0});
             member.stats.memoryLimitBytes = valueOr(item, "memory_limit_bytes", std::int64_t{0});

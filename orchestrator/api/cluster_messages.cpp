@@ -17,7 +17,7 @@ Status checkTimeout(int seconds, const char* what) {
 }
 
 json memberJson(const model::Member& member) {
-    return {{"role", member.role},
+    return {{"role", model::roleName(member.role)},
             {"slot", member.slot},
             {"hostname", member.hostname},
             {"address", member.address},
@@ -32,7 +32,7 @@ json memberJson(const model::Member& member) {
 
 model::Member memberFromJson(const json& item) {
     model::Member member;
-    member.role = fields::stringOr(item, "role");
+    member.role = fields::roleOr(item, "role");
     member.slot = fields::valueOr(item, "slot", 0);
     member.hostname = fields::stringOr(item, "hostname");
     member.address = fields::stringOr(item, "address");
@@ -218,7 +218,7 @@ std::string encodeAddresses(const model::ClusterStatus& status) {
     json nodes = json::array();
     std::string head;
     for (const auto& member : status.members) {
-        if (member.role == "head")
+        if (member.role == model::MemberRole::head)
             head = member.address;
         else
             nodes.push_back(member.address);
@@ -232,12 +232,12 @@ Result<model::ClusterStatus> decodeAddresses(std::string_view body) {
     model::ClusterStatus status;
     status.name = fields::stringOr(*object, "cluster");
     model::Member head;
-    head.role = "head";
+    head.role = model::MemberRole::head;
     head.address = fields::stringOr(*object, "head");
     status.members.push_back(head);
     for (const auto& address : fields::valueOr(*object, "nodes", std::vector<std::string>{})) {
         model::Member node;
-        node.role = "node";
+        node.role = model::MemberRole::node;
         node.address = address;
         status.members.push_back(node);
     }

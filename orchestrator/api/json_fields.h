@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "model/cluster_status.h"
 
 namespace ppcs::api::fields {
 
@@ -85,5 +86,10 @@ T valueOr(const json& object, const char* key, T fallback) {
 }
 
 inline std::string stringOr(const json& object, const char* key) { return valueOr<std::string>(object, key, ""); }
+
+// A member's role as roleName writes it; anything else reads as a node.
+inline model::MemberRole roleOr(const json& object, const char* key) {
+    return model::roleFromName(stringOr(object, key)).value_or(model::MemberRole::node);
+}
 
 }  // namespace ppcs::api::fields

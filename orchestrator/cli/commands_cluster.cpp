@@ -207,11 +207,11 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
     std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY",
                 "SLOTS");
     for (const auto& member : status->members) {
-        std::string slot = member.role == "head" ? "-" : std::to_string(member.slot);
-        std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %d%s\n", member.role.c_str(), slot.c_str(), member.hostname.c_str(),
-                    member.address.empty() ? "-" : member.address.c_str(), member.host.empty() ? "-" : member.host.c_str(),
-                    member.state.c_str(), member.ready ? "yes" : "no", member.slots,
-                    member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
+        std::string slot = member.role == model::MemberRole::head ? "-" : std::to_string(member.slot);
+        std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %d%s\n", model::roleName(member.role), slot.c_str(),
+                    member.hostname.c_str(), member.address.empty() ? "-" : member.address.c_str(),
+                    member.host.empty() ? "-" : member.host.c_str(), member.state.c_str(), member.ready ? "yes" : "no",
+                    member.slots, member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
     }
     if (status->hosts.size() > 1) {
         std::printf("\n%-20s %-8s %-13s %s\n", "DOCKER HOST", "STATE", "AVAILABILITY", "MEMBERS");

@@ -315,12 +315,12 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     current.secrets = {secret};
     progress("create",
              "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
-    for (const char* role : {"head", "node"}) {
+    for (auto role : {MemberRole::head, MemberRole::node}) {
         auto service = clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId());
         auto serviceId = engine_.createService(service);
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
-        (std::string(role) == "head" ? current.head : current.nodes) =
+        (role == MemberRole::head ? current.head : current.nodes) =
             docker::ServiceInfo{*serviceId, 0, service.name, service.labels, service.image, service.replicas, ""};
     }
     auto head = engine_.inspectService(current.head->id);
@@ -337,7 +337,7 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
     if (scaleNodes) {
         auto members = currentMembers(engine_, observed);
         if (!members) return members.error();
-        if (!members->empty() && members->front().role == "head" && !members->front().containerId.empty()) {
+        if (!members->empty() && members->front().role == MemberRole::head && !members->front().containerId.empty()) {
             auto busy = jobRunning(engine_, members->front().containerId);
             if (!busy) return busy.error();
             if (*busy)

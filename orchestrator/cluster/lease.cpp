@@ -29,7 +29,7 @@ std::string busyMessage(const std::string& cluster, const LeaseRecord& holder, s
 
 // The head service, nullopt when the cluster has none.
 Result<std::optional<docker::ServiceInfo>> headService(docker::Engine& engine, const std::string& cluster) {
-    auto heads = engine.listServices(roleLabels(cluster, "head"));
+    auto heads = engine.listServices(roleLabels(cluster, MemberRole::head));
     if (!heads) return heads.error();
     if (heads->empty()) return std::optional<docker::ServiceInfo>();
     return std::optional<docker::ServiceInfo>(heads->front());

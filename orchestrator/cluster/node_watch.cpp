@@ -31,7 +31,7 @@ int slotOfTask(const std::string& taskName) {
 }
 
 Result<std::string> runningHead(docker::Engine& engine, const std::string& cluster) {
-    auto heads = engine.listContainers(roleLabels(cluster, "head"), false);
+    auto heads = engine.listContainers(roleLabels(cluster, MemberRole::head), false);
     if (!heads) return heads.error();
     if (heads->empty()) return makeError(ErrorCode::notFound, "no running head");
     return heads->front().id;
@@ -196,15 +196,15 @@ void NodeWatcher::recheckClusters(docker::Engine& engine, bool afterLoss) {
 
 void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     std::string cluster = event.attributes.count(kClusterLabel) ? event.attributes.at(kClusterLabel) : "";
-    std::string role = event.attributes.count(kRoleLabel) ? event.attributes.at(kRoleLabel) : "";
-    if (cluster.empty() || role.empty()) return;
+    auto role = roleFromName(event.attributes.count(kRoleLabel) ? event.attributes.at(kRoleLabel) : "");
+    if (cluster.empty() || !role) return;
     if (locks_.tasksChanging(cluster)) return;
     std::string task =
         event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
-    std::string hostname = role == "head" ? cluster + "-head" : cluster + "-node-" + std::to_string(slotOfTask(task));
+    std::string hostname = memberHostname(cluster, *role, slotOfTask(task));
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
     auto engine = engines_();
-    memberLost(engine && role == "node" ? engine->get() : nullptr, cluster, hostname, "died (exit " + exitCode + ")",
+    memberLost(engine && *role == MemberRole::node ? engine->get() : nullptr, cluster, hostname, "died (exit " + exitCode + ")",
                event.actorId);
 }
 
@@ -245,7 +245,7 @@ void NodeWatcher::checkOtherHosts(docker::Engine& engine, std::map<std::string, 
             previous->second.version == service.version)
             for (const auto& [id, task] : previous->second.running)
                 if (!now.running.count(id) && readyHosts.count(task.nodeId))
-                    memberLost(&engine, cluster, cluster + "-node-" + std::to_string(task.slot), "stopped on another host");
+                    memberLost(&engine, cluster, memberHostname(cluster, MemberRole::node, task.slot), "stopped on another host");
         seen[cluster] = std::move(now);
     }
     lastRunning = std::move(seen);

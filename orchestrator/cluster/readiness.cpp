@@ -21,7 +21,9 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr std::size_t kParallelExecs = 8;
 constexpr const char* kIncomingSuffix = ".ppcs-incoming";
 
-std::string describe(const Member& member) { return member.role == "head" ? "head" : "node " + std::to_string(member.slot); }
+std::string describe(const Member& member) {
+    return member.role == MemberRole::head ? "head" : "node " + std::to_string(member.slot);
+}
 
 bool isUp(const Member& member) { return member.state == "running" && !member.address.empty() && !member.containerId.empty(); }
 
@@ -47,7 +49,7 @@ Result<std::vector<Member>> waitForTasks(docker::Engine& engine, const ObservedC
         int upNodes = 0;
         bool headUp = false;
         for (const auto& member : *members) {
-            if (member.role == "head")
+            if (member.role == MemberRole::head)
                 headUp = headUp || isUp(member);
             else
                 upNodes += isUp(member) ? 1 : 0;
@@ -208,7 +210,8 @@ bool assignSlots(const std::vector<docker::SwarmNode>& nodes, std::vector<Member
 }  // namespace
 
 Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& members, const std::vector<std::string>& paths) {
-    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "replicate shared files: no head");
+    if (members.empty() || members.front().role != MemberRole::head)
+        return makeError(ErrorCode::failed, "replicate shared files: no head");
     std::set<std::string> hostsSeen{members.front().nodeId};
     std::string peers;
     for (const auto& member : members)
@@ -260,9 +263,9 @@ Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer
 
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId) {
     Member member;
-    member.role = isHead ? "head" : "node";
+    member.role = isHead ? MemberRole::head : MemberRole::node;
     member.slot = isHead ? 0 : task.slot;
-    member.hostname = isHead ? cluster + "-head" : cluster + "-node-" + std::to_string(task.slot);
+    member.hostname = memberHostname(cluster, member.role, member.slot);
     member.state = task.state;
     member.message = task.error.empty() ? task.message : task.error;
     member.containerId = task.containerId;
@@ -275,7 +278,7 @@ Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, 
 
 void sortMembers(std::vector<Member>& members) {
     std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-        return std::make_pair(a.role != "head", a.slot) < std::make_pair(b.role != "head", b.slot);
+        return std::make_pair(a.role != MemberRole::head, a.slot) < std::make_pair(b.role != MemberRole::head, b.slot);
     });
 }
 
@@ -317,7 +320,8 @@ Result<std::string> renderMembersHostfile(const std::string& cluster, const std:
 }
 
 Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members) {
-    if (members.empty() || members.front().role != "head") return makeError(ErrorCode::failed, "write the hostfile: no head");
+    if (members.empty() || members.front().role != MemberRole::head)
+        return makeError(ErrorCode::failed, "write the hostfile: no head");
     auto hostfile = renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
     if (auto written =
@@ -357,7 +361,7 @@ bool isVerifiedEntry(const HostEntry& entry, const Member& member) {
 }  // namespace
 
 Result<int> markVerifiedMembers(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members) {
-    if (members.empty() || members.front().role != "head" || members.front().containerId.empty()) return 0;
+    if (members.empty() || members.front().role != MemberRole::head || members.front().containerId.empty()) return 0;
     auto text = readHostfile(engine, members.front().containerId);
     if (!text) return text.error();
     auto entries = parseHostfile(*text);

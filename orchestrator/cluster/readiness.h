@@ -21,7 +21,10 @@ namespace ppcs::cluster {
 class HostEngines;  // cluster/hosts.h
 
 using model::Member;
+using model::memberHostname;
+using model::MemberRole;
 using model::Progress;
+using model::roleName;
 
 // A member from its task; its address is the one on networkId (empty: the task's only network).
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId);

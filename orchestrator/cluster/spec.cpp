@@ -3,27 +3,24 @@
 namespace ppcs::cluster {
 
 ObjectNames objectNames(const std::string& cluster) {
-    return {cluster + "_mpihead",
-            cluster + "_mpinode",
-            cluster + "_net",
-            cluster + "_mpishare",
-            cluster + "_ssh_",
-            cluster + "-head",
+    return {cluster + "_mpihead", cluster + "_mpinode", cluster + "_net", cluster + "_mpishare", cluster + "_ssh_",
+            memberHostname(cluster, MemberRole::head, 0),
+            // Docker's template for memberHostname(cluster, MemberRole::node, slot).
             cluster + "-node-{{.Task.Slot}}"};
 }
 
 docker::Labels clusterLabels(const std::string& cluster) { return {{kClusterLabel, cluster}}; }
 
-docker::Labels roleLabels(const std::string& cluster, const std::string& role) {
-    return {{kClusterLabel, cluster}, {kRoleLabel, role}};
+docker::Labels roleLabels(const std::string& cluster, MemberRole role) {
+    return {{kClusterLabel, cluster}, {kRoleLabel, roleName(role)}};
 }
 
-docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId,
+docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role, const std::string& imageId,
                                        const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
                                        const std::string& localNodeId) {
     auto names = objectNames(spec.name);
     docker::ServiceSpec service;
-    bool head = role == "head";
+    bool head = role == MemberRole::head;
     service.name = head ? names.headService : names.nodeService;
     service.labels = roleLabels(spec.name, role);
     service.labels[kSubnetLabel] = subnet;

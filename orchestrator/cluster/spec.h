@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "docker/types.h"
 #include "model/cluster_spec.h"
+#include "model/cluster_status.h"
 
 namespace ppcs::cluster {
 
@@ -22,6 +23,9 @@ using model::kMaxSlots;
 using model::kMpiUser;
 using model::kMpiUserId;
 using model::kSharedDir;
+using model::MemberRole;
+using model::roleFromName;
+using model::roleName;
 using model::validateClusterName;
 using model::validateNodeCount;
 using model::validatePerHost;
@@ -50,14 +54,14 @@ struct ObjectNames {
 
 ObjectNames objectNames(const std::string& cluster);
 docker::Labels clusterLabels(const std::string& cluster);
-docker::Labels roleLabels(const std::string& cluster, const std::string& role);
+docker::Labels roleLabels(const std::string& cluster, MemberRole role);
 
-// The spec of the head's or the nodes' service (role "head" or "node"). The head runs on the
+// The spec of the head's or the nodes' service. The head runs on the
 // manager ppcsd talks to (localNodeId; jobs start there by exec), nodes anywhere, at most
 // spec.perHost on one host. Every member gets the shared volume, the key secret, the limits of
 // spec.size, a tmpfs of spec.size.shmBytes at /dev/shm (resolved by the caller: 0 leaves the
 // kernel's default) and the host folder of spec.mount; the labels record them all.
-docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, const std::string& role, const std::string& imageId,
+docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role, const std::string& imageId,
                                        const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
                                        const std::string& localNodeId);
 

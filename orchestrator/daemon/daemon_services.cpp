@@ -297,7 +297,7 @@ Result<model::CopyReport> RealDaemonServices::copyFiles(const model::CopyRequest
             std::vector<model::Member> running;
             for (const auto& member : *members)
                 if (member.state == "running" && !member.containerId.empty()) running.push_back(member);
-            if (running.empty() || running.front().role != "head")
+            if (running.empty() || running.front().role != model::MemberRole::head)
                 return makeError(ErrorCode::unavailable, "cluster '" + request.cluster +
                                                              "' has no running head: wait for it or run `ppcs-cluster up` again");
             auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
@@ -333,7 +333,8 @@ Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const 
             if (!status) return status.error();
             const model::Member* member = nullptr;
             for (const auto& candidate : status->members)
-                if (request.node == 0 ? candidate.role == "head" : (candidate.role == "node" && candidate.slot == request.node))
+                if (request.node == 0 ? candidate.role == model::MemberRole::head
+                                      : (candidate.role == model::MemberRole::node && candidate.slot == request.node))
                     member = &candidate;
             std::string name = request.node == 0 ? "the head" : "node " + std::to_string(request.node);
             if (!member)

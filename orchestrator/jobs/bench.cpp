@@ -199,7 +199,7 @@ Result<BenchReport> BenchRunner::run(const BenchRequest& request, const std::vec
         // Node pairs; a cluster of one node measures head - node.
         std::vector<const cluster::Member*> nodes;
         for (const auto& member : members)
-            if (member.role == "node") nodes.push_back(&member);
+            if (member.role == model::MemberRole::node) nodes.push_back(&member);
         if (nodes.size() < 2) nodes.insert(nodes.begin(), &members.front());
         for (auto [a, b] : benchPairs(static_cast<int>(nodes.size()), request.pairs)) {
             std::vector<std::string> argv{"mpirun",

@@ -463,7 +463,7 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
 Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<cluster::Member>& members, const JobEvents& events,
                                   const ClientPresent& clientPresent) {
     JobRequest request = asked;  // a Python file may be shipped with its folder
-    if (members.empty() || members.front().role != "head")
+    if (members.empty() || members.front().role != model::MemberRole::head)
         return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
     int totalSlots = 0;
     for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;

@@ -31,7 +31,7 @@ Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>
     bool whole = ready.size() == members.size() && unscheduled == 0;
     if (whole) return {Placement::Kind::start, members, ""};
     std::string missing = describeMissing(members, unscheduled);
-    bool headReady = !ready.empty() && ready.front().role == "head";
+    bool headReady = !ready.empty() && ready.front().role == model::MemberRole::head;
     if (!headReady) return {Placement::Kind::wait, {}, "the head is being replaced: waiting for " + missing};
     int np = request.np > 0 ? request.np : readySlots;
     int readyHosts = static_cast<int>(ready.size());

@@ -3,16 +3,28 @@
 // figures, and what `down` removed (values only: cluster/ fills them from the engine).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/cluster_spec.h"
 
 namespace ppcs::model {
 
+enum class MemberRole { head, node };
+
+// "head" or "node": the one spelling of a role on the wire, in labels (ppcs.role) and in output.
+const char* roleName(MemberRole role);
+// The inverse of roleName; nullopt for any other text.
+std::optional<MemberRole> roleFromName(std::string_view name);
+// Every member's hostname: <cluster>-head, <cluster>-node-<slot> (what the services' hostname
+// templates make of a task, cluster/spec.h).
+std::string memberHostname(const std::string& cluster, MemberRole role, int slot);
+
 // One task of the cluster: the head (slot 0) or a node.
 struct Member {
-    std::string role;      // "head" or "node"
+    MemberRole role = MemberRole::node;
     int slot = 0;          // the task's slot; 0 for the head
     std::string hostname;  // <cluster>-head or <cluster>-node-<slot>
     std::string address;   // overlay IPv4 address, without prefix; empty until attached
@@ -35,7 +47,7 @@ struct ContainerStats {
 };
 
 struct MemberStats {
-    std::string role;
+    MemberRole role = MemberRole::node;
     std::string hostname;
     std::string containerId;
     ContainerStats stats;

@@ -14,11 +14,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string mpirunErr(reinterpret_cast<const char*>(data), size);
     ppcs::cluster::Member head;
-    head.role = "head";
+    head.role = ppcs::model::MemberRole::head;
     head.hostname = "demo-head";
     head.address = "10.128.0.2";
     ppcs::cluster::Member node = head;
-    node.role = "node";
+    node.role = ppcs::model::MemberRole::node;
     node.slot = 1;
     node.hostname = "demo-node-1";
     node.address = "10.128.0.3";

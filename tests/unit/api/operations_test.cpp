@@ -296,12 +296,13 @@ public:
         asked.push_back("ips " + name);
         model::ClusterStatus status;
         status.name = name;
-        status.members = {model::Member{"head", 0, "", "10.0.0.2"}, model::Member{"node", 1, "", "10.0.0.3"}};
+        status.members = {model::Member{model::MemberRole::head, 0, "", "10.0.0.2"},
+                          model::Member{model::MemberRole::node, 1, "", "10.0.0.3"}};
         return status;
     }
     Result<std::vector<model::MemberStats>> clusterStats(const std::string& name) override {
         asked.push_back("stats " + name);
-        model::MemberStats head{"head", name + "-head", "c1", {}, ""};
+        model::MemberStats head{model::MemberRole::head, name + "-head", "c1", {}, ""};
         head.stats.memoryBytes = 1234;
         return std::vector<model::MemberStats>{head};
     }

@@ -45,7 +45,7 @@ public:
         model::ClusterStatus status;
         status.name = request.spec.name;
         status.desiredNodes = request.spec.nodes;
-        status.members = {model::Member{"head", 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
+        status.members = {model::Member{model::MemberRole::head, 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
         return status;
     }
     Result<model::ClusterStatus> scaleCluster(const ScaleRequest& request, const model::Progress&) override {

@@ -56,7 +56,7 @@ TEST_CASE("up of a new cluster creates its objects in order and returns the memb
     CHECK(count(calls, "listSecrets") == 1);
     CHECK(count(calls, "listVolumes") == 1);
     REQUIRE(status->members.size() == 3);
-    CHECK(status->members[0].role == "head");
+    CHECK(status->members[0].role == model::MemberRole::head);
     CHECK(status->desiredNodes == 2);
     CHECK(status->image == "sha256:" + std::string(64, 'e'));
     CHECK(status->createdAt == "2024-01-01T00:00:00Z");

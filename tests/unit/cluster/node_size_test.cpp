@@ -184,9 +184,11 @@ TEST_CASE("the services' spec carries the limits, /dev/shm as a sized tmpfs and 
     spec.size = {1500000000, 64 * kMiB, kGiB};
     spec.mount = {"/srv/in", "/mnt/in", false};
     docker::SecretInfo secret{"sec", "demo_ssh_x", {}};
-    REQUIRE(engine->createService(clusterServiceSpec(spec, "node", "sha256:img", "net1", secret, "10.128.0.0/24", "n1")));
+    REQUIRE(
+        engine->createService(clusterServiceSpec(spec, MemberRole::node, "sha256:img", "net1", secret, "10.128.0.0/24", "n1")));
     ClusterSpec plain{"demo", 2};
-    REQUIRE(engine->createService(clusterServiceSpec(plain, "head", "sha256:img", "net1", secret, "10.128.0.0/24", "n1")));
+    REQUIRE(
+        engine->createService(clusterServiceSpec(plain, MemberRole::head, "sha256:img", "net1", secret, "10.128.0.0/24", "n1")));
 
     auto created = transport->requestsTo("POST", "/v1.41/services/create");
     REQUIRE(created.size() == 2);

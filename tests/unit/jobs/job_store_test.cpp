@@ -176,7 +176,8 @@ TEST_CASE("a job whose record cannot be started is refused before anything reach
     JobRequest request;
     request.cluster = "demo";
     request.program = "hello_world";
-    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
+    std::vector<cluster::Member> members{
+        {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
     std::vector<std::string> events;
     auto outcome =
         runner.run(request, members, [&events](const std::string& phase, const std::string&) { events.push_back(phase); });
@@ -209,7 +210,8 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
     request.cluster = "demo";
     request.program = "true";
     request.isCommand = true;
-    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
+    std::vector<cluster::Member> members{
+        {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
     std::vector<std::string> warnings;
     std::size_t stdoutBytes = 0;
     auto outcome = runner.run(request, members, [&](const std::string& phase, const std::string& text) {

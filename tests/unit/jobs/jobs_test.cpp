@@ -106,7 +106,8 @@ TEST_CASE("job requests are checked before anything runs", "[jobs]") {
 }
 
 TEST_CASE("a crashed rank is named with its node", "[jobs]") {
-    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2"}, {"node", 1, "demo-node-1", "10.128.0.3"}};
+    std::vector<cluster::Member> members{{model::MemberRole::head, 0, "demo-head", "10.128.0.2"},
+                                         {model::MemberRole::node, 1, "demo-node-1", "10.128.0.3"}};
     std::string stderrText =
         "--------------------------------------------------------------------------\n"
         "mpirun noticed that process rank 3 with PID 0 on node 10.128.0.3 exited on signal 11 (Segmentation fault).\n";

@@ -195,7 +195,8 @@ TEST_CASE("cp: a path that a link leads out of the shared folder is refused befo
     expectExec(*transport, "head1", "/etc\ndirectory\ndirectory\n");
     auto engine = docker::EngineClient::connect(transport);
     REQUIRE(engine);
-    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "head1", "n1", 2, true}};
+    std::vector<cluster::Member> members{
+        {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "head1", "n1", 2, true}};
     CopyRequest request{"demo", CopyDirection::intoCluster, scratch.path + "/data.txt", "evil"};
     auto refused = copyIntoCluster(*engine, members, request);
     REQUIRE_FALSE(refused);
@@ -215,7 +216,8 @@ TEST_CASE("cp in: into a directory under the local name, or as a new name in an 
     transport->expectJson("PUT", "/v1.41/containers/head1/archive", 200, "");
     auto engine = docker::EngineClient::connect(transport);
     REQUIRE(engine);
-    std::vector<cluster::Member> members{{"head", 0, "demo-head", "10.128.0.2", "running", "", "head1", "n1", 2, true}};
+    std::vector<cluster::Member> members{
+        {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "head1", "n1", 2, true}};
     auto into = copyIntoCluster(*engine, members, {"demo", CopyDirection::intoCluster, scratch.path + "/data.txt", "inputs"});
     REQUIRE(into);
     CHECK(into->remotePath == "inputs/data.txt");

@@ -1,0 +1,34 @@
+// The vocabulary's one spelling of roles and member hostnames, where the engine sees them too.
+
+#include <catch2/catch.hpp>
+
+#include "cluster/spec.h"
+#include "model/cluster_status.h"
+
+using namespace ppcs;
+using model::MemberRole;
+
+TEST_CASE("a member's role has one spelling, read back exactly", "[model]") {
+    for (auto role : {MemberRole::head, MemberRole::node}) {
+        auto read = model::roleFromName(model::roleName(role));
+        REQUIRE(read);
+        CHECK(*read == role);
+    }
+    CHECK(std::string(model::roleName(MemberRole::head)) == "head");
+    CHECK(std::string(model::roleName(MemberRole::node)) == "node");
+    for (const char* other : {"", "Head", "nodes", "manager", "head "}) CHECK_FALSE(model::roleFromName(other));
+}
+
+TEST_CASE("memberHostname is what the services' hostname templates make of a task", "[model]") {
+    auto names = cluster::objectNames("demo");
+    CHECK(model::memberHostname("demo", MemberRole::head, 0) == names.headHostname);
+    std::string templated = names.nodeHostname;
+    templated.replace(templated.find("{{.Task.Slot}}"), std::string("{{.Task.Slot}}").size(), "7");
+    CHECK(model::memberHostname("demo", MemberRole::node, 7) == templated);
+    CHECK(model::memberHostname("demo", MemberRole::node, 7) == "demo-node-7");
+}
+
+TEST_CASE("role labels and service specs carry the role's one spelling", "[model]") {
+    CHECK(cluster::roleLabels("demo", MemberRole::head).at(cluster::kRoleLabel) == "head");
+    CHECK(cluster::roleLabels("demo", MemberRole::node).at(cluster::kRoleLabel) == "node");
+}
