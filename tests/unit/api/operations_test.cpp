@@ -242,6 +242,21 @@ TEST_CASE("targets and route patterns come from an operation's path", "[api][ope
     CHECK(routePattern(kListClusters.path) == "/v1/clusters");
 }
 
+TEST_CASE("every operation has its codecs, but an upgraded one has no reply codec", "[api][operations]") {
+    std::apply(
+        [](const auto&... operation) {
+            auto check = [](const auto& op) {
+                INFO(op.name);
+                CHECK(op.writeRequest != nullptr);
+                CHECK(op.readRequest != nullptr);
+                CHECK((op.writeResponse == nullptr) == (op.reply == Reply::upgraded));
+                CHECK((op.readResponse == nullptr) == (op.reply == Reply::upgraded));
+            };
+            (check(operation), ...);
+        },
+        kTypedOperations);
+}
+
 TEST_CASE("a real ApiServer routes every operation of the table, and only those", "[api][operations]") {
     RunningServer<StubServices> running;
     CHECK(namesOf(running.server().operations()) == namesOf(table()));
