@@ -21,6 +21,15 @@ bool labelsMatch(const docker::Labels& have, const docker::Labels& filter) {
     return true;
 }
 
+// The objects of a name- or id-keyed map whose labels hold every pair of the filter.
+template <class Objects>
+std::vector<typename Objects::mapped_type> withLabels(const Objects& objects, const docker::Labels& filter) {
+    std::vector<typename Objects::mapped_type> found;
+    for (const auto& entry : objects)
+        if (labelsMatch(entry.second.labels, filter)) found.push_back(entry.second);
+    return found;
+}
+
 bool listed(const std::map<std::string, std::vector<std::string>>& filters, const std::string& key, const std::string& value) {
     auto found = filters.find(key);
     return found == filters.end() || std::find(found->second.begin(), found->second.end(), value) != found->second.end();
@@ -633,10 +642,7 @@ Result<std::string> FakeEngine::createNetwork(const docker::NetworkSpec& spec) {
 Result<std::vector<docker::NetworkInfo>> FakeEngine::listNetworks(const docker::Labels& labelFilter) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto failure = record("listNetworks", "")) return *failure;
-    std::vector<docker::NetworkInfo> found;
-    for (const auto& [id, network] : networks_)
-        if (labelsMatch(network.labels, labelFilter)) found.push_back(network);
-    return found;
+    return withLabels(networks_, labelFilter);
 }
 
 Status FakeEngine::removeNetwork(const std::string& id) {
@@ -655,10 +661,7 @@ Status FakeEngine::createVolume(const std::string& name, const docker::Labels& l
 Result<std::vector<docker::VolumeInfo>> FakeEngine::listVolumes(const docker::Labels& labelFilter) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto failure = record("listVolumes", "")) return *failure;
-    std::vector<docker::VolumeInfo> found;
-    for (const auto& [name, volume] : volumes_)
-        if (labelsMatch(volume.labels, labelFilter)) found.push_back(volume);
-    return found;
+    return withLabels(volumes_, labelFilter);
 }
 
 Status FakeEngine::removeVolume(const std::string& name) {
@@ -678,10 +681,7 @@ Result<std::string> FakeEngine::createSecret(const std::string& name, const std:
 Result<std::vector<docker::SecretInfo>> FakeEngine::listSecrets(const docker::Labels& labelFilter) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto failure = record("listSecrets", "")) return *failure;
-    std::vector<docker::SecretInfo> found;
-    for (const auto& [id, secret] : secrets_)
-        if (labelsMatch(secret.labels, labelFilter)) found.push_back(secret);
-    return found;
+    return withLabels(secrets_, labelFilter);
 }
 
 Status FakeEngine::removeSecret(const std::string& id) {
