@@ -12,9 +12,11 @@ using fields::parseObject;
 using fields::readOptional;
 
 json recordJson(const model::JobRecord& record) {
-    json value = {{"id", record.id},           {"cluster", record.cluster}, {"program", record.program},
-                  {"args", record.args},       {"np", record.np},           {"started_at", record.startedAt},
-                  {"seconds", record.seconds}, {"state", record.state},     {"message", record.message}};
+    json value = {{"id", record.id},           {"cluster", record.cluster},
+                  {"program", record.program}, {"args", record.args},
+                  {"np", record.np},           {"started_at", record.startedAt},
+                  {"seconds", record.seconds}, {"state", model::jobStateName(record.state)},
+                  {"message", record.message}};
     value["exit_code"] = record.exitCode ? json(*record.exitCode) : json(nullptr);
     return value;
 }
@@ -28,7 +30,8 @@ model::JobRecord recordFromJson(const json& item) {
     record.np = fields::valueOr(item, "np", 0);
     record.startedAt = fields::stringOr(item, "started_at");
     record.seconds = fields::valueOr(item, "seconds", 0.0);
-    record.state = fields::stringOr(item, "state");
+    // A state this client does not know (a newer ppcsd) reads as interrupted: it is not running.
+    record.state = model::jobStateFromName(fields::stringOr(item, "state")).value_or(model::JobState::interrupted);
     record.message = fields::stringOr(item, "message");
     if (item.contains("exit_code") && item["exit_code"].is_number_integer()) record.exitCode = item["exit_code"].get<int>();
     return record;
@@ -101,7 +104,7 @@ Result<model::JobRequest> decodeJobRequest(std::string_view body) {
 std::string encodeJobOutcome(const model::JobOutcome& outcome) {
     return fields::dumpJson(json{{"job_id", outcome.id},
                                  {"exit_code", outcome.exitCode},
-                                 {"state", outcome.state},
+                                 {"state", model::jobStateName(outcome.state)},
                                  {"message", outcome.message},
                                  {"seconds", outcome.seconds}});
 }
@@ -112,7 +115,8 @@ Result<model::JobOutcome> decodeJobOutcome(std::string_view body) {
     model::JobOutcome outcome;
     outcome.id = fields::valueOr(*object, "job_id", std::int64_t{0});
     outcome.exitCode = fields::valueOr(*object, "exit_code", 0);
-    outcome.state = fields::stringOr(*object, "state");
+    // A state this client does not know (a newer ppcsd) reads as failed; the exit code still tells.
+    outcome.state = model::jobStateFromName(fields::stringOr(*object, "state")).value_or(model::JobState::failed);
     outcome.message = fields::stringOr(*object, "message");
     outcome.seconds = fields::valueOr(*object, "seconds", 0.0);
     return outcome;

@@ -220,8 +220,8 @@ int listJobs(const GlobalOptions& global, const LogOptions& options) {
     for (const auto& record : *records)
         std::printf("%-6lld %-12s %-24s %-5d %-21s %-9s %-5s %s\n", static_cast<long long>(record.id), record.cluster.c_str(),
                     truncateForDisplay(record.program, 24).c_str(), record.np, record.startedAt.c_str(),
-                    record.state == "running" ? "-" : formatDuration(record.seconds).c_str(),
-                    record.exitCode ? std::to_string(*record.exitCode).c_str() : "-", record.state.c_str());
+                    record.state == model::JobState::running ? "-" : formatDuration(record.seconds).c_str(),
+                    record.exitCode ? std::to_string(*record.exitCode).c_str() : "-", model::jobStateName(record.state));
     return 0;
 }
 

@@ -344,29 +344,29 @@ JobOutcome stoppedOutcome(const JobRequest& request, const JobControl& control, 
     JobOutcome outcome;
     switch (control.cause()) {
         case StopCause::nodeLost:
-            outcome.state = "failed";
+            outcome.state = JobState::failed;
             outcome.exitCode = exitCode != 0 ? exitCode : 1;
             outcome.message = "lost " + control.detail() + " and was stopped on every other node";
             break;
         case StopCause::timedOut:
-            outcome.state = "timed-out";
+            outcome.state = JobState::timedOut;
             outcome.exitCode = 124;
             outcome.message =
                 "ran past its --timeout of " + std::to_string(request.timeoutSeconds) + " s and was stopped on every node";
             break;
         case StopCause::clientGone:
-            outcome.state = "cancelled";
+            outcome.state = JobState::cancelled;
             outcome.exitCode = 129;
             outcome.message = "its client went away (closed terminal or dropped connection) and it was stopped on every node";
             break;
         case StopCause::daemonStopping:
-            outcome.state = "stopped";
+            outcome.state = JobState::stopped;
             outcome.exitCode = 143;
             outcome.message = "ppcsd was stopped (" + control.detail() + ") and stopped the job on every node";
             break;
         case StopCause::cancelled:
         case StopCause::none:
-            outcome.state = "cancelled";
+            outcome.state = JobState::cancelled;
             outcome.exitCode = 130;
             outcome.message = "was cancelled and stopped on every node";
             break;
@@ -379,7 +379,7 @@ JobOutcome outcomeOf(const JobRequest& request, const LaunchResult& launch, cons
     if (control.stopRequested()) return stoppedOutcome(request, control, launch.exitCode);
     JobOutcome outcome;
     outcome.exitCode = launch.exitCode;
-    outcome.state = launch.exitCode == 0 ? "finished" : "failed";
+    outcome.state = launch.exitCode == 0 ? JobState::finished : JobState::failed;
     outcome.message = describeCrash(launch.mpirunErr, members);
     return outcome;
 }
@@ -493,7 +493,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     if (!outcome) {
-        finishRecord(*id, "failed", std::nullopt, seconds, outcome.error().message);
+        finishRecord(*id, JobState::failed, std::nullopt, seconds, outcome.error().message);
         return outcome.error().context("job " + std::to_string(*id));
     }
     outcome->id = *id;
@@ -533,10 +533,10 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     return outcome;
 }
 
-void JobRunner::finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
+void JobRunner::finishRecord(std::int64_t id, JobState state, std::optional<int> exitCode, double seconds,
                              const std::string& message) {
     if (auto finished = store_.finish(id, state, exitCode, seconds, message); !finished)
-        log::error("job " + std::to_string(id) + " ended " + state +
+        log::error("job " + std::to_string(id) + " ended " + jobStateName(state) +
                    " but its record could not be written: " + finished.error().message);
 }
 

@@ -148,8 +148,7 @@ private:
     // Stores a piece of output; the first failure to store is said once, to the log and the user.
     void recordOutput(std::int64_t id, bool isErr, std::string_view piece, const JobEvents& events);
     // Writes the job's final state; a failure is logged as an error (the job itself has ended).
-    void finishRecord(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
-                      const std::string& message);
+    void finishRecord(std::int64_t id, JobState state, std::optional<int> exitCode, double seconds, const std::string& message);
 
     docker::Engine& engine_;
     JobStore& store_;

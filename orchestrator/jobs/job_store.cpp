@@ -63,7 +63,8 @@ JobRecord recordFrom(Statement& row) {
     record.startedAt = row.text(5);
     record.seconds = sqlite3_column_double(row.get(), 6);
     if (sqlite3_column_type(row.get(), 7) != SQLITE_NULL) record.exitCode = sqlite3_column_int(row.get(), 7);
-    record.state = row.text(8);
+    // A state this ppcsd does not know (written by a newer one) reads as interrupted: not running.
+    record.state = jobStateFromName(row.text(8)).value_or(JobState::interrupted);
     record.message = row.text(9);
     return record;
 }
@@ -147,14 +148,14 @@ Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& da
     return {};
 }
 
-Status JobStore::finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
+Status JobStore::finish(std::int64_t id, JobState state, std::optional<int> exitCode, double seconds,
                         const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex_);
     storedBytes_.erase(id);
     Statement update(db_, "UPDATE jobs SET state = ?, exit_code = ?, seconds = ?, message = ? WHERE id = ?");
     std::string what = "record the end of job " + std::to_string(id);
     if (!update.ok()) return sqlError(what);
-    update.bind(1, state);
+    update.bind(1, std::string(jobStateName(state)));
     if (exitCode)
         update.bind(2, static_cast<std::int64_t>(*exitCode));
     else

@@ -27,6 +27,9 @@ struct sqlite3;
 namespace ppcs::jobs {
 
 using model::JobRecord;
+using model::JobState;
+using model::jobStateFromName;
+using model::jobStateName;
 using model::kDefaultKeptJobs;
 using model::kMaxKeptJobs;
 using model::OutputChunk;
@@ -47,8 +50,7 @@ public:
     Status appendOutput(std::int64_t id, bool isErr, const std::string& data);
     // Records the job's end, then applies retention. A failure to record is returned; a failure
     // to delete older jobs is logged (the job's own record is written) and tried again next time.
-    Status finish(std::int64_t id, const std::string& state, std::optional<int> exitCode, double seconds,
-                  const std::string& message);
+    Status finish(std::int64_t id, JobState state, std::optional<int> exitCode, double seconds, const std::string& message);
     // Deletes the finished jobs beyond the newest `keep` (0 to kMaxKeptJobs) and their output, in
     // one transaction: all of them or, on failure, none.
     Result<PruneReport> prune(int keep);

@@ -85,6 +85,31 @@ Result<std::vector<std::string>> parseEnvFile(std::string_view text) {
     return entries;
 }
 
+namespace {
+
+struct StateName {
+    JobState state;
+    const char* name;
+};
+constexpr StateName kStateNames[] = {{JobState::running, "running"},        {JobState::finished, "finished"},
+                                     {JobState::failed, "failed"},          {JobState::cancelled, "cancelled"},
+                                     {JobState::timedOut, "timed-out"},     {JobState::stopped, "stopped"},
+                                     {JobState::interrupted, "interrupted"}};
+
+}  // namespace
+
+const char* jobStateName(JobState state) {
+    for (const auto& entry : kStateNames)
+        if (entry.state == state) return entry.name;
+    return "unknown";
+}
+
+std::optional<JobState> jobStateFromName(std::string_view name) {
+    for (const auto& entry : kStateNames)
+        if (name == entry.name) return entry.state;
+    return std::nullopt;
+}
+
 Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
     bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
     if (digits && std::stoi(text) <= kMaxKeptJobs) return std::stoi(text);

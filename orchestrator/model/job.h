@@ -41,10 +41,19 @@ Status validateJobRequest(const JobRequest& request);
 // '=' or with a bad name fails (usage), naming its line number.
 Result<std::vector<std::string>> parseEnvFile(std::string_view text);
 
+// How a job stands, or how it ended.
+enum class JobState { running, finished, failed, cancelled, timedOut, stopped, interrupted };
+
+// The one spelling of a state on the wire, in jobs.db and in output: "running", "finished",
+// "failed", "cancelled", "timed-out", "stopped", "interrupted".
+const char* jobStateName(JobState state);
+// The inverse of jobStateName; nullopt for any other text.
+std::optional<JobState> jobStateFromName(std::string_view name);
+
 struct JobOutcome {
     std::int64_t id = 0;
     int exitCode = 0;
-    std::string state;    // finished, failed, cancelled, timed-out, stopped
+    JobState state = JobState::finished;  // never running or interrupted
     std::string message;  // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
     double seconds = 0;
 };
@@ -58,8 +67,8 @@ struct JobRecord {
     std::string startedAt;        // RFC 3339, UTC
     double seconds = 0;           // duration (0 while running)
     std::optional<int> exitCode;  // none while running or when interrupted
-    std::string state;            // running, finished, failed, cancelled, timed-out, stopped, interrupted
-    std::string message;          // why it failed, when it did
+    JobState state = JobState::running;
+    std::string message;  // why it failed, when it did
 };
 
 struct OutputChunk {

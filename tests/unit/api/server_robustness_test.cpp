@@ -102,7 +102,7 @@ TEST_CASE("invalid UTF-8 in job output and outcome is replaced, and ppcsd keeps 
     running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
         events("stdout", "out \xc3\x28\n");
         events("stderr", "process rank 0 with PID 1 on node \xff exited on signal 9\n");
-        return model::JobOutcome{7, 137, "failed", "rank 0 on node \xff exited on signal 9", 0.1};
+        return model::JobOutcome{7, 137, model::JobState::failed, "rank 0 on node \xff exited on signal 9", 0.1};
     };
     std::string out, err;
     auto outcome = running.client().run(helloJob(), [&](const std::string& phase, const std::string& text) {
@@ -142,7 +142,7 @@ TEST_CASE("a silent operation sends heartbeats, which keep a client with a short
     RunningServer<JobServices> running(limits);
     running.services.job = [](const model::Progress&, const std::function<bool()>&) -> Result<model::JobOutcome> {
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        return model::JobOutcome{9, 0, "succeeded", "", 2.5};
+        return model::JobOutcome{9, 0, model::JobState::finished, "", 2.5};
     };
     httplib::Client raw("127.0.0.1", running.port);
     std::string received;
@@ -169,7 +169,7 @@ TEST_CASE("a daemon that stops answering mid-stream is reported after the silenc
     running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
         events("job-id", "4");
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        return model::JobOutcome{4, 0, "succeeded", "", 2.5};
+        return model::JobOutcome{4, 0, model::JobState::finished, "", 2.5};
     };
     auto outcome = runWithSilenceLimit(running.port, std::chrono::seconds(1));
     REQUIRE_FALSE(outcome);
@@ -185,7 +185,7 @@ TEST_CASE("a job sees its client leave", "[api]") {
         presentAtFirst = clientPresent();
         events("job-id", "5");
         sawGone = waitUntil([&] { return !clientPresent(); }, std::chrono::seconds(10));
-        return model::JobOutcome{5, 0, "cancelled", "", 0};
+        return model::JobOutcome{5, 0, model::JobState::cancelled, "", 0};
     };
     httplib::Client raw("127.0.0.1", running.port);
     auto http =
@@ -233,7 +233,7 @@ TEST_CASE("streams beyond the cap get 503, and a freed slot is reused", "[api]")
     running.services.job = [&](const model::Progress&, const std::function<bool()>&) -> Result<model::JobOutcome> {
         std::unique_lock<std::mutex> lock(mutex);
         released.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
-        return model::JobOutcome{1, 0, "succeeded", "", 0};
+        return model::JobOutcome{1, 0, model::JobState::finished, "", 0};
     };
     auto runOne = [&running] { return running.client().run(helloJob(), [](const std::string&, const std::string&) {}); };
     Result<model::JobOutcome> first = makeError(ErrorCode::failed, "not run"), second = first;

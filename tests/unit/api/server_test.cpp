@@ -90,7 +90,7 @@ public:
         events("stdout", "out-1\n");
         events("stderr", std::string("bad-utf8-\xff\n"));
         events("stdout", "out-2\n");
-        return model::JobOutcome{7, 3, "failed", "", 0.5};
+        return model::JobOutcome{7, 3, model::JobState::failed, "", 0.5};
     }
     bool cancelJob(const std::string& cluster) override {
         cancelAsked.push_back(cluster);

@@ -49,7 +49,7 @@ public:
         auto id = store->start(JobRecord{0, cluster, "hello_world", {}, 2, "2026-01-01T00:00:00Z"});
         REQUIRE(id);
         REQUIRE(store->appendOutput(*id, false, "out of " + std::to_string(*id) + "\n"));
-        if (finished) REQUIRE(store->finish(*id, "finished", 0, 0.5, ""));
+        if (finished) REQUIRE(store->finish(*id, model::JobState::finished, 0, 0.5, ""));
         return *id;
     }
     // Caps the database at the pages it has now: from here on, a write that needs a new page
@@ -154,11 +154,11 @@ TEST_CASE("writes to a full jobs.db fail with the file and what was being record
     auto stored = scratch.store->appendOutput(running, false, big);
     REQUIRE_FALSE(stored);
     CHECK(stored.error().message == prefix + "store output of job " + std::to_string(running) + ": database or disk is full");
-    auto finished = scratch.store->finish(running, "failed", 1, 2.0, big);
+    auto finished = scratch.store->finish(running, model::JobState::failed, 1, 2.0, big);
     REQUIRE_FALSE(finished);
     CHECK(finished.error().message == prefix + "record the end of job " + std::to_string(running) + ": database or disk is full");
     // What was written before is still there, unchanged.
-    CHECK(scratch.store->get(running)->state == "running");
+    CHECK(scratch.store->get(running)->state == model::JobState::running);
     CHECK(scratch.store->output(running)->size() == 1);
 }
 
@@ -225,5 +225,5 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
     std::string id = std::to_string(outcome->id);
     CHECK(warnings[0] == "job " + id + ": its output can no longer be recorded: job store '" + scratch.path +
                              "': store output of job " + id + ": database or disk is full");
-    CHECK(scratch.store->get(outcome->id)->state == "finished");
+    CHECK(scratch.store->get(outcome->id)->state == model::JobState::finished);
 }

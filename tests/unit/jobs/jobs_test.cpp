@@ -135,7 +135,7 @@ TEST_CASE("job records and output survive reopening the store", "[jobs][store]")
         REQUIRE((*store)->appendOutput(finished, false, "hello\n"));
         REQUIRE((*store)->appendOutput(finished, true, "warn\n"));
         REQUIRE((*store)->appendOutput(finished, false, "bye\n"));
-        REQUIRE((*store)->finish(finished, "failed", 3, 1.5, ""));
+        REQUIRE((*store)->finish(finished, model::JobState::failed, 3, 1.5, ""));
         running = *(*store)->start(record);
     }
     auto reopened = JobStore::open(path);
@@ -144,14 +144,14 @@ TEST_CASE("job records and output survive reopening the store", "[jobs][store]")
     REQUIRE(record);
     CHECK(record->exitCode == 3);
     CHECK(record->args == std::vector<std::string>{"a b"});
-    CHECK(record->state == "failed");
+    CHECK(record->state == model::JobState::failed);
     auto output = (*reopened)->output(finished);
     REQUIRE(output);
     REQUIRE(output->size() == 3);
     CHECK((*output)[1].isErr);
     CHECK((*output)[2].data == "bye\n");
     auto interrupted = (*reopened)->get(running);
-    CHECK(interrupted->state == "interrupted");
+    CHECK(interrupted->state == model::JobState::interrupted);
     CHECK_FALSE(interrupted->exitCode.has_value());
     auto listed = (*reopened)->list(10);
     REQUIRE(listed->size() == 2);

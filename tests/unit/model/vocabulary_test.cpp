@@ -1,9 +1,10 @@
-// The vocabulary's one spelling of roles and member hostnames, where the engine sees them too.
+// The vocabulary's one spelling of roles, member hostnames and job states, where the engine and the wire see them too.
 
 #include <catch2/catch.hpp>
 
 #include "cluster/spec.h"
 #include "model/cluster_status.h"
+#include "model/job.h"
 
 using namespace ppcs;
 using model::MemberRole;
@@ -31,4 +32,19 @@ TEST_CASE("memberHostname is what the services' hostname templates make of a tas
 TEST_CASE("role labels and service specs carry the role's one spelling", "[model]") {
     CHECK(cluster::roleLabels("demo", MemberRole::head).at(cluster::kRoleLabel) == "head");
     CHECK(cluster::roleLabels("demo", MemberRole::node).at(cluster::kRoleLabel) == "node");
+}
+
+TEST_CASE("a job's state has one spelling, read back exactly", "[model]") {
+    using model::JobState;
+    const std::pair<JobState, const char*> spellings[] = {
+        {JobState::running, "running"},        {JobState::finished, "finished"},  {JobState::failed, "failed"},
+        {JobState::cancelled, "cancelled"},    {JobState::timedOut, "timed-out"}, {JobState::stopped, "stopped"},
+        {JobState::interrupted, "interrupted"}};
+    for (const auto& [state, name] : spellings) {
+        CHECK(std::string(model::jobStateName(state)) == name);
+        auto read = model::jobStateFromName(name);
+        REQUIRE(read);
+        CHECK(*read == state);
+    }
+    for (const char* other : {"", "timedOut", "Finished", "done", "running "}) CHECK_FALSE(model::jobStateFromName(other));
 }
