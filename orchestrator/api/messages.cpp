@@ -163,7 +163,8 @@ Result<model::BuildOutcome> decodeBuildOutcome(std::string_view body) {
 std::string encodeStreamEvent(const StreamEvent& event) {
     switch (event.kind) {
         case StreamEvent::Kind::progress:
-            return fields::dumpJson(json{{"type", "progress"}, {"phase", event.phase}, {"text", event.text}});
+            return fields::dumpJson(
+                json{{"type", "progress"}, {"phase", std::string(model::phaseName(event.phase))}, {"text", event.text}});
         case StreamEvent::Kind::result: {
             json result = json::parse(event.resultJson, nullptr, false);
             return fields::dumpJson(json{{"type", "result"}, {"result", result.is_discarded() ? json(nullptr) : result}});
@@ -183,7 +184,7 @@ Result<StreamEvent> decodeStreamEvent(std::string_view line) {
     StreamEvent event;
     std::string type = fields::stringOr(*object, "type");
     if (type == "progress") {
-        event.phase = fields::stringOr(*object, "phase");
+        event.phase = model::phaseFromName(fields::stringOr(*object, "phase"));
         event.text = fields::stringOr(*object, "text");
     } else if (type == "result" && object->contains("result")) {
         event.kind = StreamEvent::Kind::result;

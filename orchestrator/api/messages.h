@@ -44,10 +44,10 @@ struct DaemonStatus {
 struct StreamEvent {
     enum class Kind { progress, result, error, heartbeat };
     Kind kind = Kind::progress;
-    std::string phase;       // progress
-    std::string text;        // progress
-    std::string resultJson;  // result: the operation's JSON result
-    Error error;             // error
+    model::Phase phase = model::Phase::other;  // progress
+    std::string text;                          // progress
+    std::string resultJson;                    // result: the operation's JSON result
+    Error error;                               // error
 };
 
 int httpStatusFor(ErrorCode code);

@@ -118,7 +118,7 @@ Result<std::string> runCaught(const StreamedWork& operation, EventStream& events
     std::string what;
     try {
         return operation(
-            [&events](const std::string& phase, const std::string& text) {
+            [&events](model::Phase phase, const std::string& text) {
                 events.send(StreamEvent{StreamEvent::Kind::progress, phase, text});
             },
             [&events] { return events.clientPresent(); });

@@ -42,7 +42,7 @@ int runBench(const GlobalOptions& global, const model::BenchRequest& request) {
     if (!endpoint) return reportError(endpoint.error());
     ProgressDisplay display;
     auto report = api::ApiClient(*endpoint).bench(
-        request, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, false); });
+        request, [&display](model::Phase phase, const std::string& text) { display.show(phase, text, false); });
     display.finish();
     if (!report) return reportError(report.error());
     if (global.json)

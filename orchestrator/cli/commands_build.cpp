@@ -25,9 +25,9 @@ struct BuildOptions {
 };
 
 // Step headers and phase changes stay on screen; the output of each step scrolls on one line.
-bool isLandmark(const std::string& phase, const std::string& text) {
-    if (phase == "build") return startsWith(text, "Step ") || startsWith(text, "building ");
-    if (phase == "base") return !startsWith(text, "I: ") && !startsWith(text, "W: ");
+bool isLandmark(model::Phase phase, const std::string& text) {
+    if (phase == model::Phase::build) return startsWith(text, "Step ") || startsWith(text, "building ");
+    if (phase == model::Phase::base) return !startsWith(text, "I: ") && !startsWith(text, "W: ");
     return true;
 }
 
@@ -55,9 +55,8 @@ int runBuild(const GlobalOptions& global, const BuildOptions& options) {
     if (!endpoint) return reportError(endpoint.error());
     ProgressDisplay display;
     api::ApiClient client(*endpoint);
-    auto outcome = client.build(request, [&display](const std::string& phase, const std::string& text) {
-        display.show(phase, text, isLandmark(phase, text));
-    });
+    auto outcome = client.build(
+        request, [&display](model::Phase phase, const std::string& text) { display.show(phase, text, isLandmark(phase, text)); });
     display.finish();
     if (!outcome) return reportError(outcome.error());
     if (global.json) {

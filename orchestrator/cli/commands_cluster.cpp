@@ -38,8 +38,9 @@ struct ClusterOptions {
 };
 
 // Waiting lines replace each other on a terminal; phase changes and results stay.
-bool isLandmark(const std::string& phase, const std::string& text) {
-    return phase != "tasks" && phase != "ssh" && !(phase == "image" && startsWith(text, "Step "));
+bool isLandmark(model::Phase phase, const std::string& text) {
+    return phase != model::Phase::tasks && phase != model::Phase::ssh &&
+           !(phase == model::Phase::image && startsWith(text, "Step "));
 }
 
 Status checkTimeout(int seconds) {
@@ -56,9 +57,8 @@ Result<Value> runStreamed(const GlobalOptions& global, Call call) {
     if (!endpoint) return endpoint.error();
     ProgressDisplay display;
     api::ApiClient client(*endpoint);
-    auto result = call(client, [&display](const std::string& phase, const std::string& text) {
-        display.show(phase, text, isLandmark(phase, text));
-    });
+    auto result = call(
+        client, [&display](model::Phase phase, const std::string& text) { display.show(phase, text, isLandmark(phase, text)); });
     display.finish();
     return result;
 }

@@ -73,7 +73,7 @@ int copyFiles(const GlobalOptions& global, const CopyOptions& options) {
     if (!endpoint) return reportError(endpoint.error());
     ProgressDisplay display;
     auto report = api::ApiClient(*endpoint).copy(
-        *request, [&display](const std::string& phase, const std::string& text) { display.show(phase, text, false); });
+        *request, [&display](model::Phase phase, const std::string& text) { display.show(phase, text, false); });
     display.finish();
     if (!report) return reportError(report.error());
     if (global.json)

@@ -173,21 +173,21 @@ int runJob(const GlobalOptions& global, RunOptions options) {
     Result<model::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
     {
         InterruptWatcher watcher(*endpoint, request.cluster);
-        outcome = api::ApiClient(*endpoint).run(request, [&](const std::string& phase, const std::string& text) {
-            if (phase == "stdout") {
+        outcome = api::ApiClient(*endpoint).run(request, [&](model::Phase phase, const std::string& text) {
+            if (phase == model::Phase::standardOutput) {
                 std::fwrite(text.data(), 1, text.size(), stdout);
                 std::fflush(stdout);
-            } else if (phase == "stderr") {
+            } else if (phase == model::Phase::standardError) {
                 std::fwrite(text.data(), 1, text.size(), stderr);
                 std::fflush(stderr);
-            } else if (phase == "job-id") {
+            } else if (phase == model::Phase::jobId) {
                 jobId = text;
-            } else if (phase == "notice" || phase == "warning") {
+            } else if (phase == model::Phase::notice || phase == model::Phase::warning) {
                 // Said whether or not stderr is a terminal: something the user must know
                 // (the job runs on fewer members, or waits; its output can no longer be recorded).
                 std::fprintf(stderr, "ppcs-cluster: %s\n", text.c_str());
             } else if (terminal) {
-                std::fprintf(stderr, "[%s] %s\n", phase.c_str(), text.c_str());
+                std::fprintf(stderr, "[%s] %s\n", std::string(model::phaseName(phase)).c_str(), text.c_str());
             }
         });
     }

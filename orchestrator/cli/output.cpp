@@ -31,8 +31,8 @@ ProgressDisplay::ProgressDisplay() : terminal_(::isatty(STDERR_FILENO) == 1), wi
 
 ProgressDisplay::~ProgressDisplay() { finish(); }
 
-void ProgressDisplay::show(const std::string& phase, const std::string& text, bool permanent) {
-    std::string line = "[" + phase + "] " + text;
+void ProgressDisplay::show(model::Phase phase, const std::string& text, bool permanent) {
+    std::string line = "[" + std::string(model::phaseName(phase)) + "] " + text;
     if (!terminal_) {
         std::fprintf(stderr, "%s\n", line.c_str());
         return;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "model/progress.h"
 
 namespace ppcs::cli {
 
@@ -22,7 +23,7 @@ public:
     ~ProgressDisplay();
     // Lines marked permanent stay on screen; others replace each other on one live line
     // (terminal) or are printed as they come (anything else).
-    void show(const std::string& phase, const std::string& text, bool permanent);
+    void show(model::Phase phase, const std::string& text, bool permanent);
     void finish();
 
 private:

@@ -75,7 +75,7 @@ Status tearDown(const std::vector<docker::Engine*>& engines, const std::string& 
         if (!gone && gone.error().code != ErrorCode::notFound) return gone;
     }
     if (!objects.services.empty()) {
-        progress("down", "waiting for the containers to stop");
+        progress(Phase::down, "waiting for the containers to stop");
         if (auto gone = waitForContainersGone(engines, cluster); !gone) return gone;
         removed.push_back(std::to_string(objects.services.size()) + " services");
     }
@@ -115,7 +115,7 @@ Result<std::string> pushToRegistry(docker::Engine& engine, const std::string& im
     std::string tag = imageId.substr(imageId.find(':') + 1, 12);
     if (auto tagged = engine.tagImage(imageId, repo, tag); !tagged)
         return tagged.error().context("tag the image for " + registry);
-    progress("image", "pushing " + repo + ":" + tag);
+    progress(Phase::image, "pushing " + repo + ":" + tag);
     auto digest = engine.pushImage(repo, tag, [](const std::string&) {});
     if (!digest) return digest.error().context("push the image to " + registry);
     return repo + "@" + *digest;
@@ -182,8 +182,8 @@ Result<std::string> ClusterManager::ensureImage(const Progress& progress) {
     std::unique_lock<std::mutex> building;
     if (imageBuildLock_) building = std::unique_lock<std::mutex>(*imageBuildLock_);
     image::ImageBuilder builder(engine_, runner_);
-    auto built = builder.build(image::BuildRequest{}, [&progress](const std::string& phase, const std::string& text) {
-        if (phase != "build" || startsWith(text, "Step ")) progress("image", text);
+    auto built = builder.build(image::BuildRequest{}, [&progress](model::Phase phase, const std::string& text) {
+        if (phase != Phase::build || startsWith(text, "Step ")) progress(Phase::image, text);
     });
     if (!built) return built.error();
     return built->imageId;
@@ -202,7 +202,7 @@ Status ClusterManager::ensureSwarm(const Progress& progress) {
         return makeError(ErrorCode::unavailable, "swarm is " + info->swarmState +
                                                      (info->swarmError.empty() ? "" : " (" + info->swarmError + ")") +
                                                      ": repair it with `docker swarm` before `up`");
-    progress("swarm", "swarm is inactive: initialising a single-node swarm on " + swarm_.advertiseAddr);
+    progress(Phase::swarm, "swarm is inactive: initialising a single-node swarm on " + swarm_.advertiseAddr);
     if (auto started = engine_.initSwarm(swarm_.listenAddr, swarm_.advertiseAddr); !started)
         return started.error().context("initialise swarm");
     return {};
@@ -259,7 +259,7 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     Teardown created;
     HostFolderGrant grant;
     auto fail = [&](const Error& error) -> Result<ClusterStatus> {
-        progress("rollback", "removing what this up created");
+        progress(Phase::rollback, "removing what this up created");
         revokeGrant(grant);
         std::vector<std::string> removed;
         if (auto undone = tearDown(reachableEngines(engine_, &hosts), spec.name, created, removed, progress); !undone)
@@ -272,9 +272,9 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
         if (!granted) return granted.error().context("up '" + spec.name + "'");
         grant = *granted;
         if (grant.changed)
-            progress("mount", "made " + spec.mount.source +
-                                  " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
-                                  std::to_string(kMpiUserId) + ") can write in it");
+            progress(Phase::mount, "made " + spec.mount.source +
+                                       " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
+                                       std::to_string(kMpiUserId) + ") can write in it");
     }
     auto networks = engine_.listNetworks({});
     if (!networks) return fail(networks.error());
@@ -282,7 +282,7 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     for (const auto& network : *networks) used.insert(used.end(), network.subnets.begin(), network.subnets.end());
     auto subnet = chooseSubnet(used, spec.nodes);
     if (!subnet) return fail(subnet.error());
-    progress("create", "overlay network " + names.network + " " + *subnet);
+    progress(Phase::create, "overlay network " + names.network + " " + *subnet);
     auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
     if (!networkId) {
         if (networkId.error().code == ErrorCode::conflict) {
@@ -313,7 +313,7 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     secret.id = *secretId;
     created.secrets.push_back(*secretId);
     current.secrets = {secret};
-    progress("create",
+    progress(Phase::create,
              "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
     for (auto role : {MemberRole::head, MemberRole::node}) {
         auto service = clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId());
@@ -344,7 +344,7 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
                 return makeError(ErrorCode::conflict,
                                  "a job is running on cluster '" + observed.name + "': scale it when the job ends");
         }
-        progress("scale", std::to_string(observed.nodes->replicas) + " -> " + std::to_string(nodes) + " nodes");
+        progress(Phase::scale, std::to_string(observed.nodes->replicas) + " -> " + std::to_string(nodes) + " nodes");
         if (auto scaled = engine_.scaleService(observed.nodes->id, static_cast<std::uint64_t>(nodes)); !scaled)
             return scaled.error();
         current.nodes->replicas = static_cast<std::uint64_t>(nodes);

@@ -189,7 +189,7 @@ Status ensureImageOnHosts(HostEngines& hosts, docker::Engine& local, const std::
     if (lacking.empty()) return {};
     std::vector<std::string> names;
     for (const auto& id : lacking) names.push_back(hosts.displayName(id));
-    progress("image", "copying the image to " + join(names, ", "));
+    progress(Phase::image, "copying the image to " + join(names, ", "));
     std::vector<std::future<Status>> copies;
     for (const auto& id : lacking)
         copies.push_back(std::async(std::launch::async, [&hosts, &local, &imageId, id] {
@@ -200,7 +200,7 @@ Status ensureImageOnHosts(HostEngines& hosts, docker::Engine& local, const std::
     Status first;
     for (auto& copy : copies)
         if (auto copied = copy.get(); !copied && first) first = copied;
-    if (first) progress("image", "image present on every host");
+    if (first) progress(Phase::image, "image present on every host");
     return first;
 }
 

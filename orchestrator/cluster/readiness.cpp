@@ -55,7 +55,7 @@ Result<std::vector<Member>> waitForTasks(docker::Engine& engine, const ObservedC
                 upNodes += isUp(member) ? 1 : 0;
         }
         if (upNodes != lastReported)
-            progress("tasks",
+            progress(Phase::tasks,
                      std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
         lastReported = upNodes;
         if (headUp && upNodes == nodes && static_cast<int>(members->size()) == nodes + 1) return members;
@@ -173,8 +173,8 @@ Status verifySsh(docker::Engine& engine, const std::vector<Member>& members, con
         if (!refused) return refused.error();
         if (refused->empty()) return {};
         if (refused->size() != pending.size())
-            progress("ssh", std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) +
-                                " members accept the cluster key");
+            progress(Phase::ssh, std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) +
+                                     " members accept the cluster key");
         pending = *refused;
         if (deadline.passed()) {
             std::vector<std::string> names;
@@ -302,7 +302,7 @@ Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& h
     bool oversubscribed = assignSlots(hosts.nodes(), *members, slotsOverride);
     auto keys = collectHostKeys(engine, hosts, *members, deadline);
     if (!keys) return keys.error();
-    progress("ssh", "host keys of " + std::to_string(keys->size()) + " members collected");
+    progress(Phase::ssh, "host keys of " + std::to_string(keys->size()) + " members collected");
     std::vector<TarEntry> settings{
         {TarEntry::Kind::directory, ".ppcs", "", 0755},
         {TarEntry::Kind::file, ".ppcs/mca-params.conf", renderMcaParams(cluster.name, {cluster.subnet(), oversubscribed}), 0644},
@@ -339,7 +339,7 @@ Result<std::vector<Member>> makeReady(docker::Engine& engine, HostEngines& hosts
     auto members = verifyMembers(engine, hosts, cluster, nodes, slotsOverride, deadline, progress);
     if (!members) return members.error();
     if (auto published = publishHostfile(engine, cluster.name, *members); !published) return published.error();
-    progress("ready", "head + " + std::to_string(nodes) + " nodes verified, hostfile written");
+    progress(Phase::ready, "head + " + std::to_string(nodes) + " nodes verified, hostfile written");
     return members;
 }
 

@@ -23,6 +23,7 @@ class HostEngines;  // cluster/hosts.h
 using model::Member;
 using model::memberHostname;
 using model::MemberRole;
+using model::Phase;
 using model::Progress;
 using model::roleName;
 

@@ -95,7 +95,7 @@ Result<model::BuildOutcome> RealDaemonServices::buildImage(const model::BuildReq
     // One build at a time per daemon: two builds of one image would race for its tag.
     std::unique_lock<std::mutex> lock(buildMutex_, std::try_to_lock);
     if (!lock.owns_lock()) {
-        progress("check", "another build is running: waiting for it");
+        progress(model::Phase::check, "another build is running: waiting for it");
         lock.lock();
     }
     image::ImageBuilder builder(*engine, *runner_);
@@ -205,7 +205,7 @@ Result<std::vector<model::Member>> RealDaemonServices::membersForJob(cluster::Cl
         auto status = manager.status(request.cluster);
         if (!status) return status.error();
         auto placement = jobs::placeJob(request, status->members, status->desiredNodes);
-        if (placement.note != said && !placement.note.empty()) events("notice", placement.note);
+        if (placement.note != said && !placement.note.empty()) events(model::Phase::notice, placement.note);
         said = placement.note;
         if (placement.kind == jobs::Placement::Kind::start) return placement.members;
         auto waited = std::chrono::steady_clock::now() - started;
@@ -303,12 +303,12 @@ Result<model::CopyReport> RealDaemonServices::copyFiles(const model::CopyRequest
             auto abandon = [&clientPresent] { return clientPresent && !clientPresent(); };
             std::string remote = model::shownSharedPath(request.remotePath);
             if (request.direction == model::CopyDirection::intoCluster) {
-                progress("copy", "copying " + request.localPath + " to " + remote);
+                progress(model::Phase::copy, "copying " + request.localPath + " to " + remote);
                 return jobs::copyIntoCluster(engine, running, request, abandon);
             }
             auto target = jobs::localCopyTarget(request.localPath, model::sharedBaseName(request.remotePath));
             if (!target) return target.error();
-            progress("copy", "copying " + remote + " to " + *target);
+            progress(model::Phase::copy, "copying " + remote + " to " + *target);
             return jobs::copyOutOfCluster(engine, running.front().containerId, request.remotePath, *target, abandon);
         },
         "copy");

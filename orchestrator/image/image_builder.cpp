@@ -36,7 +36,7 @@ Result<BuildOutcome> ImageBuilder::buildSteps(const BuildRequest& request, const
         if (label != (*existing)->labels.end() && label->second == outcome.contextHash) {
             outcome.imageId = (*existing)->id;
             outcome.reused = true;
-            progress("check", "image " + request.imageRef + " is up to date with its build context");
+            progress(Phase::check, "image " + request.imageRef + " is up to date with its build context");
             return outcome;
         }
     }
@@ -48,7 +48,7 @@ Result<BuildOutcome> ImageBuilder::buildSteps(const BuildRequest& request, const
     baseOptions.mirror = request.mirror;
     baseOptions.allowPull = request.allowPull;
     BaseImageResolver resolver(engine_, runner_);
-    auto base = resolver.ensure(baseOptions, [&](const std::string& line) { progress("base", line); });
+    auto base = resolver.ensure(baseOptions, [&](const std::string& line) { progress(Phase::base, line); });
     if (!base) return base.error();
 
     auto tar = contextTar(*context);
@@ -57,12 +57,12 @@ Result<BuildOutcome> ImageBuilder::buildSteps(const BuildRequest& request, const
     params.contextTar = std::move(*tar);
     params.labels = {{kContextHashLabel, outcome.contextHash}, {"ppcs.managed", "true"}};
     params.noCache = request.noCache;
-    progress("build", "building " + request.imageRef + " from " + context->dir);
-    auto built = engine_.buildImage(params, [&](const std::string& line) { progress("build", line); });
+    progress(Phase::build, "building " + request.imageRef + " from " + context->dir);
+    auto built = engine_.buildImage(params, [&](const std::string& line) { progress(Phase::build, line); });
     if (!built) return built.error();
 
     if (auto tagged = engine_.tagImage(*built, reference->first, reference->second); !tagged) return tagged.error();
-    progress("tag", "tagged " + built->substr(0, 19) + " as " + request.imageRef);
+    progress(Phase::tag, "tagged " + built->substr(0, 19) + " as " + request.imageRef);
     outcome.imageId = *built;
     return outcome;
 }

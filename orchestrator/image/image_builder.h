@@ -19,6 +19,7 @@ using model::BuildOutcome;
 using model::BuildProgress;
 using model::BuildRequest;
 using model::kDefaultImageRef;
+using model::Phase;
 
 inline constexpr const char* kContextHashLabel = "ppcs.context-hash";
 

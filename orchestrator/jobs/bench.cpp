@@ -189,7 +189,7 @@ std::string renderBenchSvg(const BenchReport& report) {
 }
 
 Result<BenchReport> BenchRunner::run(const BenchRequest& request, const std::vector<cluster::Member>& members,
-                                     const std::function<void(const std::string&, const std::string&)>& progress) {
+                                     const Progress& progress) {
     BenchReport report;
     report.cluster = request.cluster;
     report.kind = request.kind;
@@ -221,8 +221,8 @@ Result<BenchReport> BenchRunner::run(const BenchRequest& request, const std::vec
             auto rows = parsePingpong(ran->out);
             if (!rows) return rows.error();
             report.pairs.push_back({nodes[a]->hostname, nodes[b]->hostname, *rows, false, ""});
-            progress("pair", nodes[a]->hostname + " - " + nodes[b]->hostname + ": " + format(rows->front().latencyUs, 2) +
-                                 " us, " + format(rows->back().bandwidthMBs, 0) + " MB/s");
+            progress(Phase::pair, nodes[a]->hostname + " - " + nodes[b]->hostname + ": " + format(rows->front().latencyUs, 2) +
+                                      " us, " + format(rows->back().bandwidthMBs, 0) + " MB/s");
         }
         flagSlowPairs(report.pairs);
     }
@@ -235,8 +235,8 @@ Result<BenchReport> BenchRunner::run(const BenchRequest& request, const std::vec
         auto result = parseAllgather(ran->out);
         if (!result) return result.error().context("allgather_matvec (exit " + std::to_string(ran->exitCode) + ")");
         report.allgather = *result;
-        progress("allgather", std::to_string(result->ranks) + " ranks: " + format(result->timeMs, 3) + " ms per iteration, " +
-                                  (result->verified ? "verified" : "FAILED"));
+        progress(Phase::allgather, std::to_string(result->ranks) + " ranks: " + format(result->timeMs, 3) +
+                                       " ms per iteration, " + (result->verified ? "verified" : "FAILED"));
     }
     return report;
 }

@@ -19,7 +19,9 @@ using model::AllgatherResult;
 using model::BenchReport;
 using model::BenchRequest;
 using model::PairResult;
+using model::Phase;
 using model::PingpongRow;
+using model::Progress;
 using model::validateBenchRequest;
 
 // Rows of pingpong's output ("SIZE LATENCY BANDWIDTH BIBW"); comment lines are skipped.
@@ -41,8 +43,7 @@ class BenchRunner {
 public:
     explicit BenchRunner(docker::Engine& engine) : engine_(engine) {}
     // members: head first, all ready. progress(phase, text) reports each pair as it is done.
-    Result<BenchReport> run(const BenchRequest& request, const std::vector<cluster::Member>& members,
-                            const std::function<void(const std::string&, const std::string&)>& progress);
+    Result<BenchReport> run(const BenchRequest& request, const std::vector<cluster::Member>& members, const Progress& progress);
 
 private:
     docker::Engine& engine_;

@@ -202,9 +202,9 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     // Build output goes to stderr, whichever stream the compiler used: stdout is the program's.
     auto compileWith = [&](std::vector<std::string> compile, const std::string& what) -> Status {
         if (control.stopRequested()) return stoppedBeforeLaunch();
-        events("job", what);
+        events(Phase::job, what);
         auto code = runInHead(engine_, head, compile, dir, request.env, [&](bool, std::string_view piece) {
-            events("stderr", std::string(piece));
+            events(Phase::standardError, std::string(piece));
             recordOutput(id, true, piece, events);
         });
         // A stop kills the build's processes: its failure is the stop's doing, not the program's.
@@ -326,8 +326,8 @@ ResolvedProgram withScriptFolder(JobRequest& request, const ResolvedProgram& pro
     auto scripts = pythonEntriesIn(folder, program.name);
     if (scripts.size() < 2) return program;
     auto notAlone = [&](const std::string& why) {
-        events("notice", "copying " + program.name + " without the folder beside it (" + why + "): to ship the folder, run " +
-                             folder + " --exe " + program.name);
+        events(Phase::notice, "copying " + program.name + " without the folder beside it (" + why +
+                                  "): to ship the folder, run " + folder + " --exe " + program.name);
         return program;
     };
     auto stream = LocalTarStream::open({folder, baseName(folder), {}});
@@ -439,7 +439,7 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
     outputRecordFailed_ = true;
     std::string line = "job " + std::to_string(id) + ": its output can no longer be recorded: " + stored.error().message;
     log::warn(line);
-    events("warning", line);
+    events(Phase::warning, line);
 }
 
 Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
@@ -447,7 +447,7 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
     LaunchResult launch;
     auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
         if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
-        events(isErr ? "stderr" : "stdout", std::string(piece));
+        events(isErr ? Phase::standardError : Phase::standardOutput, std::string(piece));
         recordOutput(id, isErr, piece, events);
     });
     if (!code) {
@@ -482,7 +482,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
                      utcTimestamp()};
     auto id = store_.start(record);
     if (!id) return id.error().context("job not started");
-    events("job-id", std::to_string(*id));
+    events(Phase::jobId, std::to_string(*id));
     auto started = Clock::now();
     JobControl control;
     auto outcome = [&] {
@@ -516,7 +516,7 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName,
                                 *programArgv, workdir);
     if (!argv) return argv.error();
-    events("job", "job " + std::to_string(id) + ": " + join(*argv, " "));
+    events(Phase::job, "job " + std::to_string(id) + ": " + join(*argv, " "));
     // A stop that came while the argv was built: never launch. One that comes later is caught by
     // the watchdog's sweeps, the first at once.
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);

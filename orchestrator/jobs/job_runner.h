@@ -61,6 +61,7 @@ struct LaunchResult {
 // "notice" with what the user must see even when output is not a terminal (the job runs on fewer
 // members, or waits), "job-id" with the new job's id.
 using JobEvents = model::Progress;
+using model::Phase;
 // False once the client following the job has gone; a job whose client goes is stopped.
 using ClientPresent = std::function<bool()>;
 

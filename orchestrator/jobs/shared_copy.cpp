@@ -130,11 +130,11 @@ void copyJobFolderBack(docker::Engine& engine, const std::string& headContainer,
     if (::stat(parentOf(outputDir).c_str(), &info) == 0 && S_ISDIR(info.st_mode))
         copied = copyOutOfCluster(engine, headContainer, folder, outputDir);
     if (copied) {
-        events("job", "copied the job's folder (" + std::to_string(copied->tally.files) + " files) to " + outputDir);
+        events(Phase::job, "copied the job's folder (" + std::to_string(copied->tally.files) + " files) to " + outputDir);
         return;
     }
     std::string reason = "the job's folder was not copied to " + outputDir + ": " + copied.error().message;
-    events("warning", reason);
+    events(Phase::warning, reason);
     if (outcome.exitCode == 0) {
         outcome.exitCode = 1;
         outcome.message = reason;

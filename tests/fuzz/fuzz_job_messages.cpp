@@ -78,10 +78,10 @@ void checkOutcome(const Fields& fields) {
 
 void checkStreamEvents(const Fields& fields) {
     api::StreamEvent output;
-    output.phase = fields.at(3).size() % 2 == 0 ? "stdout" : "stderr";
+    output.phase = fields.at(3).size() % 2 == 0 ? model::Phase::standardOutput : model::Phase::standardError;
     output.text = fields.at(4);
     auto decoded = api::decodeStreamEvent(api::encodeStreamEvent(output));
-    if (!decoded || decoded->kind != api::StreamEvent::Kind::progress) __builtin_trap();
+    if (!decoded || decoded->kind != api::StreamEvent::Kind::progress || decoded->phase != output.phase) __builtin_trap();
     if (isValidUtf8(output.text) && decoded->text != output.text) __builtin_trap();
     api::StreamEvent failure;
     failure.kind = api::StreamEvent::Kind::error;

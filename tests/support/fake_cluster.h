@@ -44,7 +44,7 @@ struct FakeClusterHost {
         cluster::ClusterSpec spec;
         spec.name = name;
         spec.nodes = nodes;
-        return manager.up(spec, timeout, [](const std::string&, const std::string&) {});
+        return manager.up(spec, timeout, [](model::Phase, const std::string&) {});
     }
 
     // The engine as a cluster::EngineFactory hands it out.

@@ -297,7 +297,7 @@ class RecordingServices : public StubServices {
 public:
     Result<model::DownReport> downCluster(const DownRequest& request, const model::Progress& progress) override {
         asked.push_back("down " + request.name + (request.removeVolume ? " volumes" : ""));
-        progress("down", "removing");
+        progress(model::Phase::down, "removing");
         return model::DownReport{true, {"service demo_mpihead"}, {}};
     }
     Result<model::ClusterStatus> scaleCluster(const ScaleRequest& request, const model::Progress&) override {
@@ -382,7 +382,9 @@ TEST_CASE("each client method reaches its service through its operation and read
     RunningServer<RecordingServices> running;
     auto client = running.client();
     std::vector<std::string> progress;
-    auto seeProgress = [&progress](const std::string& phase, const std::string& text) { progress.push_back(phase + " " + text); };
+    auto seeProgress = [&progress](model::Phase phase, const std::string& text) {
+        progress.push_back(std::string(model::phaseName(phase)) + " " + text);
+    };
 
     auto down = client.down(DownRequest{"demo", true}, seeProgress);
     REQUIRE(down);

@@ -62,7 +62,7 @@ httplib::Request runRequest(const httplib::Headers& auth, httplib::ContentReceiv
 }
 
 Result<model::JobOutcome> runWithSilenceLimit(int port, std::chrono::seconds limit) {
-    return ApiClient(Endpoint{port, 0, "good-token"}, limit).run(helloJob(), [](const std::string&, const std::string&) {});
+    return ApiClient(Endpoint{port, 0, "good-token"}, limit).run(helloJob(), [](model::Phase, const std::string&) {});
 }
 
 // A raw loopback connection to the server, for clients httplib would not imitate.
@@ -100,14 +100,14 @@ private:
 TEST_CASE("invalid UTF-8 in job output and outcome is replaced, and ppcsd keeps serving", "[api]") {
     RunningServer<JobServices> running;
     running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
-        events("stdout", "out \xc3\x28\n");
-        events("stderr", "process rank 0 with PID 1 on node \xff exited on signal 9\n");
+        events(model::Phase::standardOutput, "out \xc3\x28\n");
+        events(model::Phase::standardError, "process rank 0 with PID 1 on node \xff exited on signal 9\n");
         return model::JobOutcome{7, 137, model::JobState::failed, "rank 0 on node \xff exited on signal 9", 0.1};
     };
     std::string out, err;
-    auto outcome = running.client().run(helloJob(), [&](const std::string& phase, const std::string& text) {
-        if (phase == "stdout") out += text;
-        if (phase == "stderr") err += text;
+    auto outcome = running.client().run(helloJob(), [&](model::Phase phase, const std::string& text) {
+        if (phase == model::Phase::standardOutput) out += text;
+        if (phase == model::Phase::standardError) err += text;
     });
     REQUIRE(outcome);
     CHECK(outcome->exitCode == 137);
@@ -122,12 +122,12 @@ TEST_CASE("invalid UTF-8 in job output and outcome is replaced, and ppcsd keeps 
 TEST_CASE("an operation that throws ends its stream with an error event, and ppcsd keeps serving", "[api]") {
     RunningServer<JobServices> running;
     running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
-        events("job-id", "3");
+        events(model::Phase::jobId, "3");
         throw std::runtime_error("boom in the runner");
     };
     std::string id;
-    auto outcome = running.client().run(helloJob(), [&](const std::string& phase, const std::string& text) {
-        if (phase == "job-id") id = text;
+    auto outcome = running.client().run(helloJob(), [&](model::Phase phase, const std::string& text) {
+        if (phase == model::Phase::jobId) id = text;
     });
     REQUIRE_FALSE(outcome);
     CHECK(outcome.error().code == ErrorCode::failed);
@@ -167,7 +167,7 @@ TEST_CASE("a daemon that stops answering mid-stream is reported after the silenc
     limits.heartbeatInterval = std::chrono::seconds(30);
     RunningServer<JobServices> running(limits);
     running.services.job = [](const model::Progress& events, const std::function<bool()>&) -> Result<model::JobOutcome> {
-        events("job-id", "4");
+        events(model::Phase::jobId, "4");
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
         return model::JobOutcome{4, 0, model::JobState::finished, "", 2.5};
     };
@@ -183,7 +183,7 @@ TEST_CASE("a job sees its client leave", "[api]") {
     running.services.job = [&](const model::Progress& events,
                                const std::function<bool()>& clientPresent) -> Result<model::JobOutcome> {
         presentAtFirst = clientPresent();
-        events("job-id", "5");
+        events(model::Phase::jobId, "5");
         sawGone = waitUntil([&] { return !clientPresent(); }, std::chrono::seconds(10));
         return model::JobOutcome{5, 0, model::JobState::cancelled, "", 0};
     };
@@ -235,7 +235,7 @@ TEST_CASE("streams beyond the cap get 503, and a freed slot is reused", "[api]")
         released.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
         return model::JobOutcome{1, 0, model::JobState::finished, "", 0};
     };
-    auto runOne = [&running] { return running.client().run(helloJob(), [](const std::string&, const std::string&) {}); };
+    auto runOne = [&running] { return running.client().run(helloJob(), [](model::Phase, const std::string&) {}); };
     Result<model::JobOutcome> first = makeError(ErrorCode::failed, "not run"), second = first;
     std::thread a([&] { first = runOne(); });
     std::thread b([&] { second = runOne(); });

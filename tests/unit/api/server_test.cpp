@@ -32,7 +32,7 @@ public:
     }
     Result<model::BuildOutcome> buildImage(const model::BuildRequest& request, const model::BuildProgress& progress) override {
         lastRequest = request;
-        for (int step = 1; step <= 3; ++step) progress("build", "Step " + std::to_string(step) + "/3");
+        for (int step = 1; step <= 3; ++step) progress(model::Phase::build, "Step " + std::to_string(step) + "/3");
         if (request.noCache) return makeError(ErrorCode::unavailable, "debootstrap is not installed");
         model::BuildOutcome outcome;
         outcome.imageId = "sha256:built";
@@ -41,7 +41,7 @@ public:
         return outcome;
     }
     Result<model::ClusterStatus> upCluster(const UpRequest& request, const model::Progress& progress) override {
-        progress("tasks", "1/1 nodes running");
+        progress(model::Phase::tasks, "1/1 nodes running");
         model::ClusterStatus status;
         status.name = request.spec.name;
         status.desiredNodes = request.spec.nodes;
@@ -86,10 +86,10 @@ public:
     Result<model::JobOutcome> runJob(const model::JobRequest& request, const model::Progress& events,
                                      const std::function<bool()>&) override {
         lastJob = request;
-        events("job-id", "7");
-        events("stdout", "out-1\n");
-        events("stderr", std::string("bad-utf8-\xff\n"));
-        events("stdout", "out-2\n");
+        events(model::Phase::jobId, "7");
+        events(model::Phase::standardOutput, "out-1\n");
+        events(model::Phase::standardError, std::string("bad-utf8-\xff\n"));
+        events(model::Phase::standardOutput, "out-2\n");
         return model::JobOutcome{7, 3, model::JobState::failed, "", 0.5};
     }
     bool cancelJob(const std::string& cluster) override {
@@ -119,7 +119,7 @@ public:
     Result<model::CopyReport> copyFiles(const model::CopyRequest& request, const model::Progress& progress,
                                         const std::function<bool()>&) override {
         lastCopy = request;
-        progress("copy", "copying");
+        progress(model::Phase::copy, "copying");
         model::CopyReport report{request.localPath, request.remotePath, {2, 1, 10, 0}, 1};
         return report;
     }
@@ -159,8 +159,9 @@ TEST_CASE("build progress streams to the client in order, then the outcome", "[a
     std::vector<std::string> seen;
     model::BuildRequest request;
     request.imageRef = "ppcs-test:unit";
-    auto outcome = running.client().build(
-        request, [&seen](const std::string& phase, const std::string& text) { seen.push_back(phase + " " + text); });
+    auto outcome = running.client().build(request, [&seen](model::Phase phase, const std::string& text) {
+        seen.push_back(std::string(model::phaseName(phase)) + " " + text);
+    });
     REQUIRE(outcome);
     CHECK(outcome->imageId == "sha256:built");
     CHECK(seen == std::vector<std::string>{"build Step 1/3", "build Step 2/3", "build Step 3/3"});
@@ -171,7 +172,7 @@ TEST_CASE("a failed build arrives as the daemon's error, code and message", "[ap
     RunningServer running;
     model::BuildRequest request;
     request.noCache = true;
-    auto outcome = running.client().build(request, [](const std::string&, const std::string&) {});
+    auto outcome = running.client().build(request, [](model::Phase, const std::string&) {});
     REQUIRE_FALSE(outcome);
     CHECK(outcome.error().code == ErrorCode::unavailable);
     CHECK(outcome.error().message == "debootstrap is not installed");
@@ -248,8 +249,8 @@ TEST_CASE("API messages round-trip", "[api]") {
 TEST_CASE("cluster routes stream their result and pass errors through", "[api]") {
     RunningServer running;
     std::vector<std::string> seen;
-    auto status = running.client().up(UpRequest{{"demo", 3, 0}, 60}, [&seen](const std::string& phase, const std::string& text) {
-        seen.push_back(phase + ": " + text);
+    auto status = running.client().up(UpRequest{{"demo", 3, 0}, 60}, [&seen](model::Phase phase, const std::string& text) {
+        seen.push_back(std::string(model::phaseName(phase)) + ": " + text);
     });
     REQUIRE(status);
     CHECK(seen == std::vector<std::string>{"tasks: 1/1 nodes running"});
@@ -257,7 +258,7 @@ TEST_CASE("cluster routes stream their result and pass errors through", "[api]")
     REQUIRE(status->members.size() == 1);
     CHECK(status->members[0].address == "10.128.0.2");
     CHECK(status->members[0].ready);
-    auto scaled = running.client().scale(ScaleRequest{"demo", 2, 60}, [](const std::string&, const std::string&) {});
+    auto scaled = running.client().scale(ScaleRequest{"demo", 2, 60}, [](model::Phase, const std::string&) {});
     REQUIRE_FALSE(scaled);
     CHECK(scaled.error().code == ErrorCode::conflict);
     auto missing = running.client().clusterStatus("nothere");
@@ -282,10 +283,10 @@ TEST_CASE("job output streams apart by stream, and the outcome carries the exit 
     request.args = {"a b", "it's", ";", "$(x)"};
     request.env = {"GREETING=hello world", "Q=\"$HOME\" 'x'"};
     request.workdir = "out";
-    auto outcome = running.client().run(request, [&](const std::string& phase, const std::string& text) {
-        if (phase == "stdout") out += text;
-        if (phase == "stderr") err += text;
-        if (phase == "job-id") id = text;
+    auto outcome = running.client().run(request, [&](model::Phase phase, const std::string& text) {
+        if (phase == model::Phase::standardOutput) out += text;
+        if (phase == model::Phase::standardError) err += text;
+        if (phase == model::Phase::jobId) id = text;
     });
     REQUIRE(outcome);
     CHECK(outcome->exitCode == 3);
@@ -325,8 +326,9 @@ TEST_CASE("a copy request travels with its direction and paths, and bad ones are
     RunningServer running;
     std::vector<std::string> progress;
     model::CopyRequest request{"demo", model::CopyDirection::outOfCluster, "/tmp/out dir", "jobs/7"};
-    auto report = running.client().copy(
-        request, [&](const std::string& phase, const std::string& text) { progress.push_back(phase + ":" + text); });
+    auto report = running.client().copy(request, [&](model::Phase phase, const std::string& text) {
+        progress.push_back(std::string(model::phaseName(phase)) + ":" + text);
+    });
     REQUIRE(report);
     CHECK(report->tally.files == 2);
     CHECK(report->tally.bytes == 10);
@@ -352,7 +354,7 @@ TEST_CASE("a copy request travels with its direction and paths, and bad ones are
 TEST_CASE("replies with unexpected types are errors, never exceptions", "[api]") {
     // Found by fuzz_api_requests: nlohmann's value() throws when a key holds another type.
     CHECK_FALSE(decodeStreamEvent(R"({"type":true})"));
-    CHECK(decodeStreamEvent(R"({"type":"progress","phase":7,"text":["x"]})")->phase.empty());
+    CHECK(decodeStreamEvent(R"({"type":"progress","phase":7,"text":["x"]})")->phase == model::Phase::other);
     CHECK(decodeError(R"({"error":{"code":5,"message":{"a":1}}})", 409).code == ErrorCode::conflict);
     CHECK(decodeClusterStatus(R"({"name":1,"members":[{"slot":"x","ready":"yes"},7]})")->members.size() == 1);
     CHECK_FALSE(decodeJobOutcome(R"({"job_id":"7","exit_code":1e400})"));  // not JSON at all: refused

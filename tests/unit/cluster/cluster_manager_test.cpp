@@ -111,7 +111,7 @@ TEST_CASE("up of an existing cluster verifies it, and scales it when the node co
         CHECK(host.engine->file(kHostfilePath)->find(status->members[3].containerId.substr(0, 12)) != std::string::npos);
     }
     SECTION("scale down through scale") {
-        auto status = host.manager.scale("demo", 1, std::chrono::seconds(10), [](const std::string&, const std::string&) {});
+        auto status = host.manager.scale("demo", 1, std::chrono::seconds(10), [](model::Phase, const std::string&) {});
         REQUIRE(status);
         CHECK(changes(host.engine->calls()) == std::vector<std::string>{"scaleService demo_mpinode"});
         CHECK(status->members.size() == 2);
@@ -142,7 +142,7 @@ TEST_CASE("up refuses a half-removed cluster or more nodes than its network hold
     SECTION("a setting fixed at creation") {
         host.engine->clearCalls();
         ClusterSpec spec{"demo", 2, 0, 1};
-        auto refused = host.manager.up(spec, std::chrono::seconds(10), [](const std::string&, const std::string&) {});
+        auto refused = host.manager.up(spec, std::chrono::seconds(10), [](model::Phase, const std::string&) {});
         REQUIRE_FALSE(refused);
         CHECK(refused.error().code == ErrorCode::usage);
         CHECK(refused.error().message.find("--per-host cannot change") != std::string::npos);
@@ -189,7 +189,7 @@ TEST_CASE("scale is refused while a job runs, and nothing is scaled", "[cluster]
     REQUIRE(status);
     host.engine->startProcess(status->members.front().containerId, "mpirun");
     host.engine->clearCalls();
-    auto refused = host.manager.scale("demo", 3, std::chrono::seconds(10), [](const std::string&, const std::string&) {});
+    auto refused = host.manager.scale("demo", 3, std::chrono::seconds(10), [](model::Phase, const std::string&) {});
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == ErrorCode::conflict);
     CHECK(refused.error().message == "scale 'demo': a job is running on cluster 'demo': scale it when the job ends");
@@ -197,6 +197,6 @@ TEST_CASE("scale is refused while a job runs, and nothing is scaled", "[cluster]
     CHECK(host.engine->runningContainers("demo_mpinode").size() == 2);
     // Once the job ended, the same scale goes through.
     REQUIRE(host.engine->runExec(status->members.front().containerId, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""}));
-    CHECK(host.manager.scale("demo", 3, std::chrono::seconds(10), [](const std::string&, const std::string&) {}));
+    CHECK(host.manager.scale("demo", 3, std::chrono::seconds(10), [](model::Phase, const std::string&) {}));
     CHECK(host.engine->runningContainers("demo_mpinode").size() == 3);
 }

@@ -80,7 +80,7 @@ TEST_CASE("a host that lacks the image and cannot get it is named before anythin
 
     std::vector<std::string> progress;
     auto ensured = ensureImageOnHosts(*hosts, *local, "sha256:0123456789abcdef0123456789",
-                                      [&](const std::string&, const std::string& text) { progress.push_back(text); });
+                                      [&](model::Phase, const std::string& text) { progress.push_back(text); });
     REQUIRE_FALSE(ensured);
     CHECK(ensured.error().code == ErrorCode::unavailable);
     const auto& message = ensured.error().message;
@@ -105,7 +105,7 @@ TEST_CASE("on a single host the image is never copied", "[cluster][hosts]") {
     REQUIRE(local);
     auto hosts = HostEngines::discover(*local);
     REQUIRE(hosts);
-    REQUIRE(ensureImageOnHosts(*hosts, *local, "sha256:abc", [](const std::string&, const std::string&) {}));
+    REQUIRE(ensureImageOnHosts(*hosts, *local, "sha256:abc", [](model::Phase, const std::string&) {}));
     CHECK(transport->requestsTo("GET", "/v1.41/images").empty());
 }
 

@@ -25,7 +25,9 @@ struct Harness {
         return *docker::EngineClient::connect(transport);
     }
     BuildProgress sink() {
-        return [this](const std::string& phase, const std::string& text) { progress.push_back(phase + ": " + text); };
+        return [this](model::Phase phase, const std::string& text) {
+            progress.push_back(std::string(model::phaseName(phase)) + ": " + text);
+        };
     }
     BuildRequest request() {
         BuildRequest request;

@@ -178,9 +178,8 @@ TEST_CASE("a job whose record cannot be started is refused before anything reach
     request.program = "hello_world";
     std::vector<cluster::Member> members{
         {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
-    std::vector<std::string> events;
-    auto outcome =
-        runner.run(request, members, [&events](const std::string& phase, const std::string&) { events.push_back(phase); });
+    std::vector<model::Phase> events;
+    auto outcome = runner.run(request, members, [&events](model::Phase phase, const std::string&) { events.push_back(phase); });
     REQUIRE_FALSE(outcome);
     CHECK(outcome.error().message ==
           "job not started: job store '" + scratch.path + "': record a new job: database or disk is full");
@@ -214,9 +213,9 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
         {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
     std::vector<std::string> warnings;
     std::size_t stdoutBytes = 0;
-    auto outcome = runner.run(request, members, [&](const std::string& phase, const std::string& text) {
-        if (phase == "warning") warnings.push_back(text);
-        if (phase == "stdout") stdoutBytes += text.size();
+    auto outcome = runner.run(request, members, [&](model::Phase phase, const std::string& text) {
+        if (phase == model::Phase::warning) warnings.push_back(text);
+        if (phase == model::Phase::standardOutput) stdoutBytes += text.size();
     });
     REQUIRE(outcome);
     CHECK(outcome->exitCode == 0);

@@ -1,10 +1,13 @@
 // The vocabulary's one spelling of roles, member hostnames and job states, where the engine and the wire see them too.
 
 #include <catch2/catch.hpp>
+#include <set>
+#include <string_view>
 
 #include "cluster/spec.h"
 #include "model/cluster_status.h"
 #include "model/job.h"
+#include "model/progress.h"
 
 using namespace ppcs;
 using model::MemberRole;
@@ -47,4 +50,19 @@ TEST_CASE("a job's state has one spelling, read back exactly", "[model]") {
         CHECK(*read == state);
     }
     for (const char* other : {"", "timedOut", "Finished", "done", "running "}) CHECK_FALSE(model::jobStateFromName(other));
+}
+
+TEST_CASE("a progress phase has one spelling, read back exactly; an unknown one is other", "[model]") {
+    using model::Phase;
+    std::set<std::string_view> seen;
+    for (int i = 0; i <= static_cast<int>(Phase::other); ++i) {
+        auto phase = static_cast<Phase>(i);
+        auto name = model::phaseName(phase);
+        CHECK(model::phaseFromName(name) == phase);
+        CHECK(seen.insert(name).second);  // no two phases share a spelling
+    }
+    CHECK(model::phaseName(Phase::jobId) == "job-id");
+    CHECK(model::phaseName(Phase::standardOutput) == "stdout");
+    CHECK(model::phaseName(Phase::standardError) == "stderr");
+    for (const char* unknown : {"", "Stdout", "compile", "ready "}) CHECK(model::phaseFromName(unknown) == Phase::other);
 }

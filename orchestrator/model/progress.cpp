@@ -1,0 +1,50 @@
+#include "model/progress.h"
+
+#include <array>
+#include <utility>
+
+namespace ppcs::model {
+namespace {
+
+constexpr std::array<std::pair<Phase, std::string_view>, 24> kPhaseNames{{
+    {Phase::base, "base"},
+    {Phase::build, "build"},
+    {Phase::tag, "tag"},
+    {Phase::check, "check"},
+    {Phase::image, "image"},
+    {Phase::swarm, "swarm"},
+    {Phase::create, "create"},
+    {Phase::mount, "mount"},
+    {Phase::copy, "copy"},
+    {Phase::tasks, "tasks"},
+    {Phase::ssh, "ssh"},
+    {Phase::ready, "ready"},
+    {Phase::scale, "scale"},
+    {Phase::rollback, "rollback"},
+    {Phase::down, "down"},
+    {Phase::pair, "pair"},
+    {Phase::allgather, "allgather"},
+    {Phase::jobId, "job-id"},
+    {Phase::job, "job"},
+    {Phase::standardOutput, "stdout"},
+    {Phase::standardError, "stderr"},
+    {Phase::notice, "notice"},
+    {Phase::warning, "warning"},
+    {Phase::other, "other"},
+}};
+
+}  // namespace
+
+std::string_view phaseName(Phase phase) {
+    for (const auto& [known, name] : kPhaseNames)
+        if (known == phase) return name;
+    return "other";
+}
+
+Phase phaseFromName(std::string_view name) {
+    for (const auto& [phase, known] : kPhaseNames)
+        if (known == name) return phase;
+    return Phase::other;
+}
+
+}  // namespace ppcs::model
