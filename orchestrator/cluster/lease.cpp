@@ -23,7 +23,8 @@ std::optional<LeaseRecord> recordOf(const docker::ServiceInfo& service) {
 }
 
 std::string busyMessage(const std::string& cluster, const LeaseRecord& holder, std::int64_t nowMs) {
-    return "cluster '" + cluster + "' is busy with another ppcsd (" + holder.owner + ", " + holder.operation + ", lease for " +
+    return "cluster '" + cluster + "' is busy with another ppcsd (" + holder.owner + ", " +
+           std::string(model::clusterOperationName(holder.operation)) + ", lease for " +
            std::to_string((holder.expiresAtMs - nowMs + 999) / 1000) + " s more): try again when it ends";
 }
 
@@ -75,14 +76,15 @@ std::string randomHex() {
 }  // namespace
 
 std::string encodeLeaseRecord(const LeaseRecord& record) {
-    return record.owner + " " + record.operation + " " + std::to_string(record.expiresAtMs);
+    return record.owner + " " + std::string(model::clusterOperationName(record.operation)) + " " +
+           std::to_string(record.expiresAtMs);
 }
 
 std::optional<LeaseRecord> decodeLeaseRecord(std::string_view text) {
     auto parts = split(std::string(text), ' ');
     if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) return std::nullopt;
     if (parts[2].find_first_not_of("0123456789") != std::string::npos || parts[2].size() > 18) return std::nullopt;
-    return LeaseRecord{parts[0], parts[1], std::stoll(parts[2])};
+    return LeaseRecord{parts[0], model::clusterOperationFromName(parts[1]), std::stoll(parts[2])};
 }
 
 const std::string& leaseOwnerId() {
@@ -103,7 +105,7 @@ EngineFactory clientFactory(std::function<Result<docker::EngineClient>()> connec
 }
 
 Result<std::unique_ptr<ClusterLease>> ClusterLease::take(EngineFactory engines, const std::string& cluster,
-                                                         const std::string& operation, LeaseSettings settings,
+                                                         model::ClusterOperation operation, LeaseSettings settings,
                                                          std::string owner) {
     std::string what = "take the lease of cluster '" + cluster + "'";
     auto engine = engines();
@@ -153,7 +155,8 @@ void ClusterLease::renewUntilReleased() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!wake_.wait_for(lock, settings_.renewEvery, [this] { return releasing_; })) {
         if (std::chrono::steady_clock::now() >= stopAt) {
-            log::warn("cluster '" + cluster_ + "': " + record_.operation + " held the lease for too long: no longer renewed");
+            log::warn("cluster '" + cluster_ + "': " + std::string(model::clusterOperationName(record_.operation)) +
+                      " held the lease for too long: no longer renewed");
             return;
         }
         lock.unlock();
@@ -173,7 +176,9 @@ Status ClusterLease::rewrite(docker::Engine& engine, std::int64_t expiresAtMs) {
         if (!found || found->owner != record_.owner || found->operation != record_.operation)
             return makeError(
                 ErrorCode::conflict,
-                "the lease is no longer ours" + (found ? " (" + found->owner + " " + found->operation + ")" : std::string()));
+                "the lease is no longer ours" +
+                    (found ? " (" + found->owner + " " + std::string(model::clusterOperationName(found->operation)) + ")"
+                           : std::string()));
         LeaseRecord renewed = record_;
         renewed.expiresAtMs = expiresAtMs;
         return docker::Labels{{kLeaseLabel, encodeLeaseRecord(renewed)}};
@@ -188,7 +193,8 @@ std::optional<LeaseRecord> foreignLease(docker::Engine& engine, const std::strin
 
 bool healedByAnother(docker::Engine& engine, const std::string& cluster, std::int64_t sinceMs, const std::string& owner) {
     auto found = currentRecord(engine, cluster);
-    if (!found || found->owner == owner || found->operation != "heal" || found->expiresAtMs < sinceMs) return false;
+    if (!found || found->owner == owner || found->operation != model::ClusterOperation::heal || found->expiresAtMs < sinceMs)
+        return false;
     log::info("cluster '" + cluster + "': healing left to " + found->owner +
               (found->liveAt(unixMillisNow()) ? ", which heals it now" : ", which healed it"));
     return true;

@@ -31,6 +31,7 @@
 
 #include "common/result.h"
 #include "docker/engine.h"
+#include "model/cluster_operation.h"
 
 namespace ppcs::cluster {
 
@@ -44,8 +45,8 @@ using EngineFactory = std::function<Result<std::shared_ptr<docker::Engine>>()>;
 EngineFactory clientFactory(std::function<Result<docker::EngineClient>()> connect);
 
 struct LeaseRecord {
-    std::string owner;             // the ppcsd that took it (leaseOwnerId())
-    std::string operation;         // "scale", "run", "heal", ...
+    std::string owner;  // the ppcsd that took it (leaseOwnerId())
+    model::ClusterOperation operation = model::ClusterOperation::other;
     std::int64_t expiresAtMs = 0;  // Unix milliseconds; a released lease expired when it was released
 
     bool liveAt(std::int64_t nowMs) const { return expiresAtMs > nowMs; }
@@ -75,7 +76,7 @@ public:
     // of the same owner counts as free (the caller's in-process lock already keeps its operations
     // apart). A cluster without a head service gives a lease that holds nothing (held() false).
     static Result<std::unique_ptr<ClusterLease>> take(EngineFactory engines, const std::string& cluster,
-                                                      const std::string& operation, LeaseSettings settings = {},
+                                                      model::ClusterOperation operation, LeaseSettings settings = {},
                                                       std::string owner = leaseOwnerId());
     ClusterLease(const ClusterLease&) = delete;
     ClusterLease& operator=(const ClusterLease&) = delete;

@@ -257,7 +257,7 @@ void NodeWatcher::memberLost(docker::Engine* engine, const std::string& cluster,
     auto head = engine ? runningHead(*engine, cluster) : Result<std::string>(std::string());
     // The hostfile is edited under the cluster's lock (a heal in progress gives way), beside a job
     // if one runs: the job has its own hostfile.
-    auto held = head && !head->empty() ? locks_.acquire(cluster, "heal")
+    auto held = head && !head->empty() ? locks_.acquire(cluster, model::ClusterOperation::heal)
                                        : Result<OperationLocks::Held>(makeError(ErrorCode::notFound, "no running head"));
     if (held) {
         auto dropped = dropFromHostfile(*engine, cluster, *head, hostname, deadContainer);
@@ -342,7 +342,8 @@ NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
     // shared with a job (which runs on the ready members meanwhile); up, scale, down and a hostfile
     // edit make it give way (yieldRequested ends its wait) and come back later. The lease, which
     // keeps other ppcsd out, is taken only to write the hostfile.
-    auto held = locks_.acquire(cluster, "heal", std::chrono::milliseconds(0), OperationLocks::LeaseTaking::later);
+    auto held =
+        locks_.acquire(cluster, model::ClusterOperation::heal, std::chrono::milliseconds(0), OperationLocks::LeaseTaking::later);
     if (!held) return {HealAttempt::Kind::busy, held.error().message};
     auto engine = engines_();
     if (!engine) return {HealAttempt::Kind::failed, engine.error().message};

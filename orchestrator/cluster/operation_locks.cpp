@@ -6,21 +6,26 @@
 namespace ppcs::cluster {
 namespace {
 
-bool changesTasks(const std::string& operation) { return operation == "up" || operation == "scale" || operation == "down"; }
+bool changesTasks(model::ClusterOperation operation) {
+    return operation == model::ClusterOperation::up || operation == model::ClusterOperation::scale ||
+           operation == model::ClusterOperation::down;
+}
 
 constexpr auto kYieldPoll = std::chrono::milliseconds(50);
 constexpr auto kForeignHealPoll = std::chrono::milliseconds(200);
 
 }  // namespace
 
-bool operationsShare(const std::string& a, const std::string& b) {
-    return (a == "run" && b == "heal") || (a == "heal" && b == "run");
+bool operationsShare(model::ClusterOperation a, model::ClusterOperation b) {
+    using model::ClusterOperation;
+    return (a == ClusterOperation::run && b == ClusterOperation::heal) ||
+           (a == ClusterOperation::heal && b == ClusterOperation::run);
 }
 
-bool operationYields(const std::string& operation) { return operation == "heal"; }
+bool operationYields(model::ClusterOperation operation) { return operation == model::ClusterOperation::heal; }
 
-OperationLocks::Claim OperationLocks::claim(const std::string& cluster, const std::string& operation, std::string& refusal,
-                                            std::shared_ptr<std::atomic<bool>>& yield) {
+OperationLocks::Claim OperationLocks::claim(const std::string& cluster, model::ClusterOperation operation,
+                                            model::ClusterOperation& refusal, std::shared_ptr<std::atomic<bool>>& yield) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& entry = busy_[cluster];
     bool mustWait = false;
@@ -42,20 +47,21 @@ OperationLocks::Claim OperationLocks::claim(const std::string& cluster, const st
     return Claim::taken;
 }
 
-Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster, const std::string& operation,
+Result<OperationLocks::Held> OperationLocks::acquire(const std::string& cluster, model::ClusterOperation operation,
                                                      std::chrono::milliseconds yieldWait, LeaseTaking lease) {
     auto until = std::chrono::steady_clock::now() + yieldWait;
     std::shared_ptr<std::atomic<bool>> yield;
-    std::string refusal;
+    auto refusal = model::ClusterOperation::other;
     for (Claim claimed = claim(cluster, operation, refusal, yield); claimed != Claim::taken;
          claimed = claim(cluster, operation, refusal, yield)) {
         if (claimed == Claim::mustWait && std::chrono::steady_clock::now() < until) {
             std::this_thread::sleep_for(kYieldPoll);
             continue;
         }
-        if (claimed == Claim::mustWait) refusal = "heal";
-        return makeError(ErrorCode::conflict,
-                         "cluster '" + cluster + "' is busy with another request (" + refusal + "): try again when it ends");
+        if (claimed == Claim::mustWait) refusal = model::ClusterOperation::heal;
+        return makeError(ErrorCode::conflict, "cluster '" + cluster + "' is busy with another request (" +
+                                                  std::string(model::clusterOperationName(refusal)) +
+                                                  "): try again when it ends");
     }
     Held held(*this, cluster, operation, yield);
     if (lease == LeaseTaking::later) return held;
@@ -73,7 +79,7 @@ Status OperationLocks::takeLease(Held& held, std::chrono::milliseconds healWait)
         // Waited for without leaseMutex_: other clusters' leases are taken meanwhile.
         auto engine = engines_();
         auto foreign = engine ? foreignLease(**engine, held.cluster_) : std::nullopt;
-        if (foreign && foreign->operation != "heal") return lease;
+        if (foreign && foreign->operation != model::ClusterOperation::heal) return lease;
         std::this_thread::sleep_for(kForeignHealPoll);
     }
 }
@@ -93,7 +99,7 @@ Status OperationLocks::takeOrShareLease(Held& held) {
     return {};
 }
 
-std::optional<std::string> OperationLocks::busyWith(const std::string& cluster) {
+std::optional<model::ClusterOperation> OperationLocks::busyWith(const std::string& cluster) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         auto busy = busy_.find(cluster);

@@ -24,20 +24,21 @@
 namespace ppcs::cluster {
 
 // True when operations a and b may hold one cluster at the same time (in one ppcsd).
-bool operationsShare(const std::string& a, const std::string& b);
+bool operationsShare(model::ClusterOperation a, model::ClusterOperation b);
 // True when a holder doing `operation` gives way to one that cannot share with it.
-bool operationYields(const std::string& operation);
+bool operationYields(model::ClusterOperation operation);
 
 class OperationLocks {
 public:
     class Held {
     public:
-        Held(OperationLocks& locks, std::string cluster, std::string operation, std::shared_ptr<std::atomic<bool>> yield)
-            : locks_(&locks), cluster_(std::move(cluster)), operation_(std::move(operation)), yield_(std::move(yield)) {}
+        Held(OperationLocks& locks, std::string cluster, model::ClusterOperation operation,
+             std::shared_ptr<std::atomic<bool>> yield)
+            : locks_(&locks), cluster_(std::move(cluster)), operation_(operation), yield_(std::move(yield)) {}
         Held(Held&& other) noexcept
             : locks_(other.locks_),
               cluster_(std::move(other.cluster_)),
-              operation_(std::move(other.operation_)),
+              operation_(other.operation_),
               yield_(std::move(other.yield_)),
               lease_(std::move(other.lease_)) {
             other.locks_ = nullptr;
@@ -56,7 +57,7 @@ public:
         friend class OperationLocks;
         OperationLocks* locks_;
         std::string cluster_;
-        std::string operation_;
+        model::ClusterOperation operation_;
         std::shared_ptr<std::atomic<bool>> yield_;
         std::shared_ptr<ClusterLease> lease_;
     };
@@ -75,21 +76,21 @@ public:
     // while it writes the hostfile), at most yieldWait.
     // With LeaseTaking::later the holder holds the cluster in this process only until takeLease.
     enum class LeaseTaking { now, later };
-    Result<Held> acquire(const std::string& cluster, const std::string& operation,
+    Result<Held> acquire(const std::string& cluster, model::ClusterOperation operation,
                          std::chrono::milliseconds yieldWait = std::chrono::seconds(20), LeaseTaking lease = LeaseTaking::now);
     // Takes (or shares, with this process's other holders) the cluster's lease for a holder
     // acquired with LeaseTaking::later; refused while another ppcsd's live lease holds it.
     Status takeLease(Held& held, std::chrono::milliseconds healWait = std::chrono::seconds(0));
     // The operation holding the cluster, if any (the first of this process's, else another
     // ppcsd's live lease).
-    std::optional<std::string> busyWith(const std::string& cluster);
+    std::optional<model::ClusterOperation> busyWith(const std::string& cluster);
     // True when up, scale or down (of this process or another ppcsd) holds the cluster: what
     // happens to its tasks meanwhile is that operation's business.
     bool tasksChanging(const std::string& cluster);
 
 private:
     struct Holder {
-        std::string operation;
+        model::ClusterOperation operation;
         std::shared_ptr<std::atomic<bool>> yield;
     };
     struct Holders {
@@ -99,7 +100,7 @@ private:
     // Registers operation as a holder (taken), or says why not: refused (a holder in the way that
     // does not yield; refusal says who) or mustWait (only yielding holders in the way, now asked to).
     enum class Claim { taken, mustWait, refused };
-    Claim claim(const std::string& cluster, const std::string& operation, std::string& refusal,
+    Claim claim(const std::string& cluster, model::ClusterOperation operation, model::ClusterOperation& refusal,
                 std::shared_ptr<std::atomic<bool>>& yield);
     // One try: this process's lease for the cluster, shared, or a new one taken.
     Status takeOrShareLease(Held& held);

@@ -55,11 +55,11 @@ void RealDaemonServices::stopOrphanedJobs() {
                     if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
                     return jobs::stopJobEverywhere(engine, status->members);
                 };
-                auto swept = withCluster<Status>(name, "cleanup", sweep);
+                auto swept = withCluster<Status>(name, model::ClusterOperation::cleanup, sweep);
                 // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.
                 for (int wait = 0; wait < 40 && !shuttingDown_ && !swept && swept.error().code == ErrorCode::conflict; ++wait) {
                     std::this_thread::sleep_for(std::chrono::seconds(1));
-                    swept = withCluster<Status>(name, "cleanup", sweep);
+                    swept = withCluster<Status>(name, model::ClusterOperation::cleanup, sweep);
                 }
                 if (swept)
                     log::info("stopped what an interrupted job left on cluster '" + name + "'" +
@@ -111,29 +111,31 @@ Result<Value> RealDaemonServices::withEngine(Fn fn, const std::string& what) {
 }
 
 template <class Value, class Fn>
-Result<Value> RealDaemonServices::withCluster(const std::string& name, const std::string& operation, Fn fn) {
+Result<Value> RealDaemonServices::withCluster(const std::string& name, model::ClusterOperation operation, Fn fn) {
     auto held = clusterLocks_.acquire(name, operation);
-    if (!held) return held.error().context(operation + " '" + name + "'");
-    return withEngine<Value>(fn, operation + " '" + name + "'");
+    if (!held) return held.error().context(std::string(model::clusterOperationName(operation)) + " '" + name + "'");
+    return withEngine<Value>(fn, std::string(model::clusterOperationName(operation)) + " '" + name + "'");
 }
 
 Result<model::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const model::Progress& progress) {
     return withCluster<model::ClusterStatus>(
-        request.spec.name, "up", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+        request.spec.name, model::ClusterOperation::up, [&](cluster::ClusterManager& manager, docker::EngineClient&) {
             return manager.up(request.spec, std::chrono::seconds(request.timeoutSeconds), progress);
         });
 }
 
 Result<model::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const model::Progress& progress) {
-    return withCluster<model::ClusterStatus>(request.name, "scale", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
-        return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
-    });
+    return withCluster<model::ClusterStatus>(
+        request.name, model::ClusterOperation::scale, [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+            return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
+        });
 }
 
 Result<model::DownReport> RealDaemonServices::downCluster(const api::DownRequest& request, const model::Progress& progress) {
-    return withCluster<model::DownReport>(request.name, "down", [&](cluster::ClusterManager& manager, docker::EngineClient&) {
-        return manager.down(request.name, request.removeVolume, progress);
-    });
+    return withCluster<model::DownReport>(request.name, model::ClusterOperation::down,
+                                          [&](cluster::ClusterManager& manager, docker::EngineClient&) {
+                                              return manager.down(request.name, request.removeVolume, progress);
+                                          });
 }
 
 Result<model::ClusterStatus> RealDaemonServices::clusterStatus(const std::string& name) {
@@ -184,7 +186,8 @@ Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& re
     // A job holds its cluster like up/scale/down do (no resize under it, one job at a time), but
     // shares it with a heal: it starts on the ready members while a lost one is replaced.
     return withCluster<model::JobOutcome>(
-        request.cluster, "run", [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
+        request.cluster, model::ClusterOperation::run,
+        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
             auto members = membersForJob(manager, request, events, clientPresent);
             if (!members) return members.error();
             jobs::JobRunner runner(engine, *store_, runningJobs_);
@@ -231,7 +234,7 @@ Result<std::vector<model::Member>> RealDaemonServices::readyMembers(cluster::Clu
 
 Result<model::BenchReport> RealDaemonServices::benchCluster(const model::BenchRequest& request, const model::Progress& progress) {
     return withCluster<model::BenchReport>(
-        request.cluster, "bench",
+        request.cluster, model::ClusterOperation::bench,
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::BenchReport> {
             auto members = readyMembers(manager, request.cluster);
             if (!members) return members.error();

@@ -71,7 +71,7 @@ private:
     Result<Value> withEngine(Fn fn, const std::string& what = "");
     // Connects to the engine and runs fn with a ClusterManager, holding the cluster's lock.
     template <class Value, class Fn>
-    Result<Value> withCluster(const std::string& name, const std::string& operation, Fn fn);
+    Result<Value> withCluster(const std::string& name, model::ClusterOperation operation, Fn fn);
 
     std::string stateDir_;
     std::chrono::steady_clock::time_point started_;

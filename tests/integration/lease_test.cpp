@@ -95,12 +95,14 @@ TEST_CASE("two ppcsd on one engine: the cluster's lease refuses the second and o
         return runCli(daemons.first, {"run", "--name", name, "-n", "2", "--", "sleep", "20"}, 120);
     });
     std::optional<cluster::LeaseRecord> held;
-    for (int poll = 0; poll < 100 && !(held && held->operation == "run" && held->liveAt(cluster::unixMillisNow())); ++poll) {
+    for (int poll = 0;
+         poll < 100 && !(held && held->operation == model::ClusterOperation::run && held->liveAt(cluster::unixMillisNow()));
+         ++poll) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         held = leaseOf(engine, name);
     }
     REQUIRE(held);
-    CHECK(held->operation == "run");
+    CHECK(held->operation == model::ClusterOperation::run);
     CHECK(held->owner.find(":" + firstPid + ":") != std::string::npos);
 
     auto refused = runCli(daemons.second, {"scale", "--nodes", "3", "--name", name});
@@ -117,7 +119,7 @@ TEST_CASE("two ppcsd on one engine: the cluster's lease refuses the second and o
     CHECK(ran.exitCode == 0);
     auto afterRun = leaseOf(engine, name);
     REQUIRE(afterRun);
-    CHECK(afterRun->operation == "run");
+    CHECK(afterRun->operation == model::ClusterOperation::run);
     CHECK_FALSE(afterRun->liveAt(cluster::unixMillisNow()));
     // Updates of the head service's labels alone restarted no task.
     CHECK(runningTaskIds(engine, name) == tasksBefore);
@@ -146,7 +148,7 @@ TEST_CASE("two ppcsd on one engine: the cluster's lease refuses the second and o
     CHECK(eventsWith(daemons.first, name, "healing attempt") + eventsWith(daemons.second, name, "healing attempt") == 0);
     auto afterHeal = leaseOf(engine, name);
     REQUIRE(afterHeal);
-    CHECK(afterHeal->operation == "heal");
+    CHECK(afterHeal->operation == model::ClusterOperation::heal);
     CHECK_FALSE(afterHeal->liveAt(cluster::unixMillisNow()));
 
     // Free again: the second daemon may act now.
@@ -154,7 +156,7 @@ TEST_CASE("two ppcsd on one engine: the cluster's lease refuses the second and o
     CHECK(scaled.exitCode == 0);
     auto afterScale = leaseOf(engine, name);
     REQUIRE(afterScale);
-    CHECK(afterScale->operation == "scale");
+    CHECK(afterScale->operation == model::ClusterOperation::scale);
     CHECK(afterScale->owner.find(":" + daemonPid(daemons.second) + ":") != std::string::npos);
     CHECK_FALSE(afterScale->liveAt(cluster::unixMillisNow()));
 }

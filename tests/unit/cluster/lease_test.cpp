@@ -30,7 +30,7 @@ std::string headJson(std::uint64_t version, const std::string& lease) {
 }
 
 std::string leaseOf(const std::string& owner, const std::string& operation, std::int64_t expiresAtMs) {
-    return encodeLeaseRecord(LeaseRecord{owner, operation, expiresAtMs});
+    return encodeLeaseRecord(LeaseRecord{owner, model::clusterOperationFromName(operation), expiresAtMs});
 }
 
 // An engine whose cluster 'demo' has its head service at version, with lease as its label.
@@ -62,7 +62,7 @@ TEST_CASE("lease records round-trip and malformed labels count as no lease", "[c
     auto decoded = decodeLeaseRecord(leaseOf("host:12:ab", "scale", 1700000000123));
     REQUIRE(decoded);
     CHECK(decoded->owner == "host:12:ab");
-    CHECK(decoded->operation == "scale");
+    CHECK(decoded->operation == model::ClusterOperation::scale);
     CHECK(decoded->expiresAtMs == 1700000000123);
     CHECK(decoded->liveAt(1700000000000));
     CHECK_FALSE(decoded->liveAt(1700000000123));
@@ -71,6 +71,10 @@ TEST_CASE("lease records round-trip and malformed labels count as no lease", "[c
     CHECK_FALSE(decodeLeaseRecord("host:12:ab scale soon"));
     CHECK_FALSE(decodeLeaseRecord("host:12:ab scale -5"));
     CHECK_FALSE(decodeLeaseRecord("a b c 1"));
+    // Another ppcsd's operation this build does not know still holds the cluster: read as other.
+    auto unknown = decodeLeaseRecord("host:12:ab migrate 1700000000123");
+    REQUIRE(unknown);
+    CHECK(unknown->operation == model::ClusterOperation::other);
     CHECK(leaseOwnerId().find(':') != std::string::npos);
     CHECK(leaseOwnerId() == leaseOwnerId());
 }
@@ -79,7 +83,7 @@ TEST_CASE("a free lease is taken at the version read and released, expired, when
     auto transport = engineWithHead(5, "");
     transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
     std::int64_t before = unixMillisNow();
-    auto lease = ClusterLease::take(factoryFor(transport), "demo", "scale", kNoRenewal, "me:1:aa");
+    auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::scale, kNoRenewal, "me:1:aa");
     REQUIRE(lease);
     CHECK((*lease)->held());
     auto posts = transport->requestsTo("POST", "/v1.41/services/h1/update");
@@ -88,7 +92,7 @@ TEST_CASE("a free lease is taken at the version read and released, expired, when
     auto taken = sentLease(posts[0]);
     REQUIRE(taken);
     CHECK(taken->owner == "me:1:aa");
-    CHECK(taken->operation == "scale");
+    CHECK(taken->operation == model::ClusterOperation::scale);
     CHECK(taken->expiresAtMs >= before + 30000);
     // The rest of the spec goes back as it was read.
     CHECK(posts[0].body.find("\"Replicas\":1") != std::string::npos);
@@ -108,7 +112,7 @@ TEST_CASE("a free lease is taken at the version read and released, expired, when
 
 TEST_CASE("a live lease of another ppcsd is refused, naming its owner and operation", "[cluster][lease]") {
     auto transport = engineWithHead(7, leaseOf("other:99:bb", "run", unixMillisNow() + 20000));
-    auto lease = ClusterLease::take(factoryFor(transport), "demo", "scale", kNoRenewal, "me:1:aa");
+    auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::scale, kNoRenewal, "me:1:aa");
     REQUIRE_FALSE(lease);
     CHECK(lease.error().code == ErrorCode::conflict);
     CHECK(lease.error().message.find("cluster 'demo' is busy with another ppcsd (other:99:bb, run") != std::string::npos);
@@ -118,12 +122,12 @@ TEST_CASE("a live lease of another ppcsd is refused, naming its owner and operat
 TEST_CASE("an expired lease of another ppcsd is taken over", "[cluster][lease]") {
     auto transport = engineWithHead(7, leaseOf("other:99:bb", "run", unixMillisNow() - 1000));
     transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
-    auto lease = ClusterLease::take(factoryFor(transport), "demo", "heal", kNoRenewal, "me:1:aa");
+    auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::heal, kNoRenewal, "me:1:aa");
     REQUIRE(lease);
     auto posts = transport->requestsTo("POST", "/v1.41/services/h1/update");
     REQUIRE(posts.size() == 1);
     CHECK(sentLease(posts[0])->owner == "me:1:aa");
-    CHECK(sentLease(posts[0])->operation == "heal");
+    CHECK(sentLease(posts[0])->operation == model::ClusterOperation::heal);
     transport->expectJson("GET", "/v1.41/services/h1", 404, R"({"message":"service h1 not found"})");
     lease->reset();  // `down` removed the service meanwhile: nothing to release, and no error
 }
@@ -138,13 +142,14 @@ TEST_CASE("the live lease of a ppcsd on this host whose process is gone is taken
     std::string alive = thisHost + ":" + std::to_string(::getppid()) + ":cc";
 
     auto refusing = engineWithHead(7, leaseOf(alive, "run", unixMillisNow() + 20000));
-    CHECK_FALSE(ClusterLease::take(factoryFor(refusing), "demo", "cleanup", kNoRenewal, "me:1:aa"));
+    CHECK_FALSE(ClusterLease::take(factoryFor(refusing), "demo", model::ClusterOperation::cleanup, kNoRenewal, "me:1:aa"));
 
     auto transport = engineWithHead(7, leaseOf(dead, "run", unixMillisNow() + 20000));
     transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
-    auto lease = ClusterLease::take(factoryFor(transport), "demo", "cleanup", kNoRenewal, "me:1:aa");
+    auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::cleanup, kNoRenewal, "me:1:aa");
     REQUIRE(lease);
-    CHECK(sentLease(transport->requestsTo("POST", "/v1.41/services/h1/update").at(0))->operation == "cleanup");
+    CHECK(sentLease(transport->requestsTo("POST", "/v1.41/services/h1/update").at(0))->operation ==
+          model::ClusterOperation::cleanup);
     transport->expectJson("GET", "/v1.41/services/h1", 404, R"({"message":"service h1 not found"})");
 }
 
@@ -154,7 +159,7 @@ TEST_CASE("a lost compare-and-swap reads the service again and decides on what i
         transport->expectJson("POST", "/v1.41/services/h1/update", 500, kOutOfSequence);
         transport->expectJson("GET", "/v1.41/services/h1", 200,
                               headJson(6, leaseOf("other:99:bb", "heal", unixMillisNow() + 30000)));
-        auto lease = ClusterLease::take(factoryFor(transport), "demo", "run", kNoRenewal, "me:1:aa");
+        auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::run, kNoRenewal, "me:1:aa");
         REQUIRE_FALSE(lease);
         CHECK(lease.error().code == ErrorCode::conflict);
         CHECK(lease.error().message.find("other:99:bb, heal") != std::string::npos);
@@ -166,7 +171,7 @@ TEST_CASE("a lost compare-and-swap reads the service again and decides on what i
         transport->expectJson("POST", "/v1.41/services/h1/update", 500, kOutOfSequence);
         transport->expectJson("GET", "/v1.41/services/h1", 200, headJson(6, ""));
         transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
-        auto lease = ClusterLease::take(factoryFor(transport), "demo", "run", kNoRenewal, "me:1:aa");
+        auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::run, kNoRenewal, "me:1:aa");
         REQUIRE(lease);
         auto posts = transport->requestsTo("POST", "/v1.41/services/h1/update");
         REQUIRE(posts.size() == 2);
@@ -180,7 +185,7 @@ TEST_CASE("a cluster without a head service gives a lease that holds nothing", "
     auto transport = std::make_shared<FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
     transport->expectJson("GET", "/v1.41/services", 200, "[]");
-    auto lease = ClusterLease::take(factoryFor(transport), "demo", "up", kNoRenewal, "me:1:aa");
+    auto lease = ClusterLease::take(factoryFor(transport), "demo", model::ClusterOperation::up, kNoRenewal, "me:1:aa");
     REQUIRE(lease);
     CHECK_FALSE((*lease)->held());
     lease->reset();
@@ -213,16 +218,16 @@ TEST_CASE("operation locks refuse in process first, then by another ppcsd's leas
         transport->expectJson("GET", "/v1.41/services", 200,
                               "[" + headJson(5, leaseOf("other:99:bb", "bench", unixMillisNow() + 20000)) + "]");
     OperationLocks locks(factoryFor(transport), kNoRenewal);
-    auto refused = locks.acquire("demo", "scale");
+    auto refused = locks.acquire("demo", model::ClusterOperation::scale);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message.find("other:99:bb, bench") != std::string::npos);
     // Refused by the lease, the in-process lock is free again; busyWith sees the other ppcsd's operation.
-    CHECK(locks.busyWith("demo") == std::optional<std::string>("bench"));
+    CHECK(locks.busyWith("demo") == std::optional<model::ClusterOperation>(model::ClusterOperation::bench));
 
     OperationLocks local;
-    auto held = local.acquire("demo", "run");
+    auto held = local.acquire("demo", model::ClusterOperation::run);
     REQUIRE(held);
-    auto second = local.acquire("demo", "scale");
+    auto second = local.acquire("demo", model::ClusterOperation::scale);
     REQUIRE_FALSE(second);
     CHECK(second.error().message.find("busy with another request (run)") != std::string::npos);
 }
@@ -241,11 +246,11 @@ TEST_CASE("a job waits for another ppcsd's heal to write its hostfile, and is re
     transport->expectJson("POST", "/v1.41/services/h1/update", 200, R"({"Warnings":null})");
     OperationLocks locks(factoryFor(transport), kNoRenewal);
     {
-        auto job = locks.acquire("demo", "run", std::chrono::seconds(5));
+        auto job = locks.acquire("demo", model::ClusterOperation::run, std::chrono::seconds(5));
         REQUIRE(job);
         auto taken = sentLease(transport->requestsTo("POST", "/v1.41/services/h1/update").at(0));
         REQUIRE(taken);
-        CHECK(taken->operation == "run");
+        CHECK(taken->operation == model::ClusterOperation::run);
     }
     // Another ppcsd's job is no heal: refused at once, whatever the wait allowed.
     auto running = leaseOf("other:99:bb", "run", now + 20000);
@@ -253,7 +258,7 @@ TEST_CASE("a job waits for another ppcsd's heal to write its hostfile, and is re
     busy->expectJson("GET", "/v1.41/services", 200, "[" + headJson(5, running) + "]");
     OperationLocks others(factoryFor(busy), kNoRenewal);
     auto started = std::chrono::steady_clock::now();
-    auto refused = others.acquire("demo", "run", std::chrono::seconds(5));
+    auto refused = others.acquire("demo", model::ClusterOperation::run, std::chrono::seconds(5));
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == ErrorCode::conflict);
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));

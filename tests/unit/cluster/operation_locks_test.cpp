@@ -10,30 +10,30 @@ using namespace ppcs;
 using namespace ppcs::cluster;
 
 TEST_CASE("a job and a heal share a cluster, everything else has it alone", "[cluster][locks]") {
-    CHECK(operationsShare("run", "heal"));
-    CHECK(operationsShare("heal", "run"));
-    CHECK_FALSE(operationsShare("run", "run"));
-    CHECK_FALSE(operationsShare("heal", "heal"));
-    CHECK_FALSE(operationsShare("scale", "heal"));
-    CHECK_FALSE(operationsShare("bench", "run"));
+    CHECK(operationsShare(model::ClusterOperation::run, model::ClusterOperation::heal));
+    CHECK(operationsShare(model::ClusterOperation::heal, model::ClusterOperation::run));
+    CHECK_FALSE(operationsShare(model::ClusterOperation::run, model::ClusterOperation::run));
+    CHECK_FALSE(operationsShare(model::ClusterOperation::heal, model::ClusterOperation::heal));
+    CHECK_FALSE(operationsShare(model::ClusterOperation::scale, model::ClusterOperation::heal));
+    CHECK_FALSE(operationsShare(model::ClusterOperation::bench, model::ClusterOperation::run));
 
     OperationLocks locks;
-    auto job = locks.acquire("demo", "run");
+    auto job = locks.acquire("demo", model::ClusterOperation::run);
     REQUIRE(job);
-    auto heal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+    auto heal = locks.acquire("demo", model::ClusterOperation::heal, std::chrono::milliseconds(0));
     REQUIRE(heal);
-    CHECK(locks.busyWith("demo") == std::optional<std::string>("run"));
-    auto second = locks.acquire("demo", "run");
+    CHECK(locks.busyWith("demo") == std::optional<model::ClusterOperation>(model::ClusterOperation::run));
+    auto second = locks.acquire("demo", model::ClusterOperation::run);
     REQUIRE_FALSE(second);
     CHECK(second.error().code == ErrorCode::conflict);
     CHECK(second.error().message.find("busy with another request (run)") != std::string::npos);
     // Another cluster is another matter.
-    CHECK(locks.acquire("other", "scale"));
+    CHECK(locks.acquire("other", model::ClusterOperation::scale));
 }
 
 TEST_CASE("up, scale and down make a heal give way and wait for it, a job they refuse at once", "[cluster][locks]") {
     OperationLocks locks;
-    auto heal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+    auto heal = locks.acquire("demo", model::ClusterOperation::heal, std::chrono::milliseconds(0));
     REQUIRE(heal);
     const std::atomic<bool>* yield = heal->yieldRequested();
     REQUIRE(yield);
@@ -41,7 +41,7 @@ TEST_CASE("up, scale and down make a heal give way and wait for it, a job they r
     CHECK_FALSE(locks.tasksChanging("demo"));
 
     // The heal does not give way within the wait: refused, naming it, and asked to yield.
-    auto impatient = locks.acquire("demo", "down", std::chrono::milliseconds(100));
+    auto impatient = locks.acquire("demo", model::ClusterOperation::down, std::chrono::milliseconds(100));
     REQUIRE_FALSE(impatient);
     CHECK(impatient.error().message.find("busy with another request (heal)") != std::string::npos);
     CHECK(yield->load());
@@ -52,16 +52,16 @@ TEST_CASE("up, scale and down make a heal give way and wait for it, a job they r
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         auto done = std::move(*heal);  // released at the end of this scope
     });
-    auto scale = locks.acquire("demo", "scale", std::chrono::seconds(10));
+    auto scale = locks.acquire("demo", model::ClusterOperation::scale, std::chrono::seconds(10));
     healer.get();
     REQUIRE(scale);
     CHECK(locks.tasksChanging("demo"));
-    CHECK(locks.busyWith("demo") == std::optional<std::string>("scale"));
+    CHECK(locks.busyWith("demo") == std::optional<model::ClusterOperation>(model::ClusterOperation::scale));
     // A heal cannot start under scale, and a job is refused at once.
-    auto refusedHeal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+    auto refusedHeal = locks.acquire("demo", model::ClusterOperation::heal, std::chrono::milliseconds(0));
     REQUIRE_FALSE(refusedHeal);
     auto started = std::chrono::steady_clock::now();
-    auto refusedJob = locks.acquire("demo", "run", std::chrono::seconds(5));
+    auto refusedJob = locks.acquire("demo", model::ClusterOperation::run, std::chrono::seconds(5));
     REQUIRE_FALSE(refusedJob);
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
     CHECK(refusedJob.error().message.find("(scale)") != std::string::npos);
@@ -70,15 +70,15 @@ TEST_CASE("up, scale and down make a heal give way and wait for it, a job they r
 TEST_CASE("a cluster is free again once every holder has let go", "[cluster][locks]") {
     OperationLocks locks;
     {
-        auto job = locks.acquire("demo", "run");
+        auto job = locks.acquire("demo", model::ClusterOperation::run);
         REQUIRE(job);
         {
-            auto heal = locks.acquire("demo", "heal", std::chrono::milliseconds(0));
+            auto heal = locks.acquire("demo", model::ClusterOperation::heal, std::chrono::milliseconds(0));
             REQUIRE(heal);
         }
-        CHECK(locks.busyWith("demo") == std::optional<std::string>("run"));
-        CHECK_FALSE(locks.acquire("demo", "down", std::chrono::milliseconds(0)));
+        CHECK(locks.busyWith("demo") == std::optional<model::ClusterOperation>(model::ClusterOperation::run));
+        CHECK_FALSE(locks.acquire("demo", model::ClusterOperation::down, std::chrono::milliseconds(0)));
     }
     CHECK_FALSE(locks.busyWith("demo"));
-    CHECK(locks.acquire("demo", "down", std::chrono::milliseconds(0)));
+    CHECK(locks.acquire("demo", model::ClusterOperation::down, std::chrono::milliseconds(0)));
 }

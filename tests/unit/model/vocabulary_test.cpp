@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "cluster/spec.h"
+#include "model/cluster_operation.h"
 #include "model/cluster_status.h"
 #include "model/job.h"
 #include "model/progress.h"
@@ -65,4 +66,17 @@ TEST_CASE("a progress phase has one spelling, read back exactly; an unknown one 
     CHECK(model::phaseName(Phase::standardOutput) == "stdout");
     CHECK(model::phaseName(Phase::standardError) == "stderr");
     for (const char* unknown : {"", "Stdout", "compile", "ready "}) CHECK(model::phaseFromName(unknown) == Phase::other);
+}
+
+TEST_CASE("a cluster operation has one spelling in leases and refusals; an unknown one is other", "[model]") {
+    using model::ClusterOperation;
+    std::set<std::string_view> seen;
+    for (int i = 0; i <= static_cast<int>(ClusterOperation::other); ++i) {
+        auto operation = static_cast<ClusterOperation>(i);
+        CHECK(model::clusterOperationFromName(model::clusterOperationName(operation)) == operation);
+        CHECK(seen.insert(model::clusterOperationName(operation)).second);
+    }
+    CHECK(model::clusterOperationName(ClusterOperation::heal) == "heal");
+    for (const char* unknown : {"", "Scale", "migrate"})
+        CHECK(model::clusterOperationFromName(unknown) == ClusterOperation::other);
 }
