@@ -51,7 +51,7 @@ model::Member memberFromJson(const json& item) {
 std::string encodeUpRequest(const UpRequest& request) {
     const auto& spec = request.spec;
     return fields::dumpJson(json{{"name", spec.name},
-                                 {"nodes", spec.nodes},
+                                 {"nodes", spec.nodeCount},
                                  {"slots", spec.slotsOverride},
                                  {"per_host", spec.perHost},
                                  {"registry", spec.registry},
@@ -76,7 +76,7 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
         return known.error();
     UpRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
-    if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodes, what);
+    if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodeCount, what);
     if (read) read = readOptional(*object, "slots", json::value_t::number_integer, request.spec.slotsOverride, what);
     if (read) read = readOptional(*object, "per_host", json::value_t::number_integer, request.spec.perHost, what);
     if (read) read = readOptional(*object, "registry", json::value_t::string, request.spec.registry, what);
@@ -99,7 +99,8 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
 }
 
 std::string encodeScaleRequest(const ScaleRequest& request) {
-    return fields::dumpJson(json{{"name", request.name}, {"nodes", request.nodes}, {"timeout_seconds", request.timeoutSeconds}});
+    return fields::dumpJson(
+        json{{"name", request.name}, {"nodes", request.nodeCount}, {"timeout_seconds", request.timeoutSeconds}});
 }
 
 Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
@@ -109,10 +110,10 @@ Result<ScaleRequest> decodeScaleRequest(std::string_view body) {
     if (auto known = fields::rejectUnknown(*object, {"name", "nodes", "timeout_seconds"}, what); !known) return known.error();
     ScaleRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.name, what);
-    if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.nodes, what);
+    if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.nodeCount, what);
     if (read) read = readOptional(*object, "timeout_seconds", json::value_t::number_integer, request.timeoutSeconds, what);
     if (read) read = model::validateClusterName(request.name);
-    if (read) read = model::validateNodeCount(request.nodes);
+    if (read) read = model::validateNodeCount(request.nodeCount);
     if (read) read = checkTimeout(request.timeoutSeconds, what);
     if (!read) return read.error();
     return request;

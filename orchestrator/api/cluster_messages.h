@@ -21,7 +21,7 @@ struct UpRequest {
 
 struct ScaleRequest {
     std::string name = model::kDefaultClusterName;
-    int nodes = 0;
+    int nodeCount = 0;
     int timeoutSeconds = kDefaultReadyTimeoutSeconds;
 };
 

@@ -143,10 +143,10 @@ Result<std::vector<HostState>> describeHosts(docker::Engine& engine, std::vector
 // The status of the cluster observed, with members (head first), each told the host it runs on.
 Result<ClusterStatus> describeCluster(docker::Engine& engine, const ObservedCluster& observed, std::vector<Member> members) {
     ClusterStatus status{observed.name,
-                         observed.head->image,
+                         observed.headService->image,
                          observed.subnet(),
-                         observed.head->createdAt,
-                         static_cast<int>(observed.nodes->replicas),
+                         observed.headService->createdAt,
+                         static_cast<int>(observed.nodeService->replicas),
                          observed.nodeSize(),
                          observed.hostMount(),
                          std::move(members)};
@@ -223,10 +223,10 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
         case UpDecision::Kind::create:
             return create(spec, *imageId, decision->createVolume, deadline, progress);
         case UpDecision::Kind::resize: {
-            auto hosts = prepareHosts(engine_, spec.nodes, observed->perHost(), observed->nodes->image,
+            auto hosts = prepareHosts(engine_, spec.nodeCount, observed->perHost(), observed->nodeService->image,
                                       !observed->registry().empty(), progress);
             if (!hosts) return hosts.error().context(context);
-            auto status = resize(*observed, spec.nodes, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(),
+            auto status = resize(*observed, spec.nodeCount, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(),
                                  decision->scaleNodes, *hosts, deadline, progress);
             if (!status) return status.error().context(context);
             return status;
@@ -239,7 +239,7 @@ Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std:
                                              Clock::time_point deadline, const Progress& progress) {
     std::string context = "up '" + spec.name + "'";
     bool fromRegistry = !spec.registry.empty();
-    auto hosts = prepareHosts(engine_, spec.nodes, spec.perHost, imageId, fromRegistry, progress);
+    auto hosts = prepareHosts(engine_, spec.nodeCount, spec.perHost, imageId, fromRegistry, progress);
     if (!hosts) return hosts.error().context(context);
     auto fitted = fitSpecToHosts(spec, *hosts);
     if (!fitted) return fitted.error().context(context);
@@ -280,7 +280,7 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     if (!networks) return fail(networks.error());
     std::vector<std::string> used;
     for (const auto& network : *networks) used.insert(used.end(), network.subnets.begin(), network.subnets.end());
-    auto subnet = chooseSubnet(used, spec.nodes);
+    auto subnet = chooseSubnet(used, spec.nodeCount);
     if (!subnet) return fail(subnet.error());
     progress(Phase::create, "overlay network " + names.network + " " + *subnet);
     auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
@@ -314,19 +314,19 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     created.secrets.push_back(*secretId);
     current.secrets = {secret};
     progress(Phase::create,
-             "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
+             "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodeCount) + ")");
     for (auto role : {MemberRole::head, MemberRole::node}) {
         auto service = clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId());
         auto serviceId = engine_.createService(service);
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
-        (role == MemberRole::head ? current.head : current.nodes) =
+        (role == MemberRole::head ? current.headService : current.nodeService) =
             docker::ServiceInfo{*serviceId, 0, service.name, service.labels, service.image, service.replicas, ""};
     }
-    auto head = engine_.inspectService(current.head->id);
+    auto head = engine_.inspectService(current.headService->id);
     if (!head) return fail(head.error());
-    current.head = *head;
-    auto members = makeReady(engine_, hosts, current, spec.nodes, effectiveSlots(spec), Deadline{deadline}, progress);
+    current.headService = *head;
+    auto members = makeReady(engine_, hosts, current, spec.nodeCount, effectiveSlots(spec), Deadline{deadline}, progress);
     if (!members) return fail(members.error());
     return describeCluster(engine_, current, std::move(*members));
 }
@@ -344,10 +344,10 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
                 return makeError(ErrorCode::conflict,
                                  "a job is running on cluster '" + observed.name + "': scale it when the job ends");
         }
-        progress(Phase::scale, std::to_string(observed.nodes->replicas) + " -> " + std::to_string(nodes) + " nodes");
-        if (auto scaled = engine_.scaleService(observed.nodes->id, static_cast<std::uint64_t>(nodes)); !scaled)
+        progress(Phase::scale, std::to_string(observed.nodeService->replicas) + " -> " + std::to_string(nodes) + " nodes");
+        if (auto scaled = engine_.scaleService(observed.nodeService->id, static_cast<std::uint64_t>(nodes)); !scaled)
             return scaled.error();
-        current.nodes->replicas = static_cast<std::uint64_t>(nodes);
+        current.nodeService->replicas = static_cast<std::uint64_t>(nodes);
     }
     auto members = makeReady(engine_, hosts, current, nodes, slotsOverride, Deadline{deadline}, progress);
     if (!members) return members.error();
@@ -367,7 +367,7 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     auto decision = decideUp(spec, *observed);
     if (!decision) return decision.error().context("scale '" + name + "'");
     auto hosts =
-        prepareHosts(engine_, nodes, observed->perHost(), observed->nodes->image, !observed->registry().empty(), progress);
+        prepareHosts(engine_, nodes, observed->perHost(), observed->nodeService->image, !observed->registry().empty(), progress);
     if (!hosts) return hosts.error().context("scale '" + name + "'");
     auto status = resize(*observed, nodes, spec.slotsOverride, decision->scaleNodes, *hosts, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");
@@ -381,7 +381,7 @@ Result<DownReport> ClusterManager::down(const std::string& name, bool removeVolu
     DownReport report;
     report.existed = observed->exists() || (removeVolume && observed->volume);
     Teardown objects;
-    for (const auto* service : {&observed->head, &observed->nodes})
+    for (const auto* service : {&observed->headService, &observed->nodeService})
         if (*service) objects.services.push_back((*service)->id);
     for (const auto& secret : observed->secrets) objects.secrets.push_back(secret.id);
     if (observed->network) objects.networks.push_back(observed->network->id);
@@ -424,15 +424,17 @@ Result<std::vector<Member>> ClusterManager::addresses(const std::string& name) {
     observed.name = name;
     auto names = objectNames(name);
     for (const auto& service : *services) {
-        if (service.name == names.headService) observed.head = service;
-        if (service.name == names.nodeService) observed.nodes = service;
+        if (service.name == names.headService) observed.headService = service;
+        if (service.name == names.nodeService) observed.nodeService = service;
     }
-    if (!observed.head || !observed.nodes) return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
+    if (!observed.headService || !observed.nodeService)
+        return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
     // Tasks are attached to the cluster's network only: their single attachment is it.
-    auto tasks = engine_.listTasks({{"service", {observed.head->id, observed.nodes->id}}, {"desired-state", {"running"}}});
+    auto tasks =
+        engine_.listTasks({{"service", {observed.headService->id, observed.nodeService->id}}, {"desired-state", {"running"}}});
     if (!tasks) return tasks.error();
     std::vector<Member> members;
-    for (const auto& task : *tasks) members.push_back(memberFromTask(task, name, task.serviceId == observed.head->id, ""));
+    for (const auto& task : *tasks) members.push_back(memberFromTask(task, name, task.serviceId == observed.headService->id, ""));
     sortMembers(members);
     return members;
 }

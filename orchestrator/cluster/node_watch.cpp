@@ -41,7 +41,8 @@ Result<std::string> runningHead(docker::Engine& engine, const std::string& clust
 // only slows healing down: Swarm rejects such a task and tries another host).
 void copyImageToNewHosts(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& observed) {
     if (!observed.registry().empty()) return;  // tasks pull it
-    if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodes->image, [](model::Phase, const std::string&) {}); !copied)
+    if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodeService->image, [](model::Phase, const std::string&) {});
+        !copied)
         log::warn("cluster '" + observed.name + "': " + copied.error().message);
 }
 
@@ -51,8 +52,8 @@ Result<std::vector<Member>> verifyAgain(docker::Engine& engine, const ObservedCl
     auto hosts = HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     copyImageToNewHosts(engine, *hosts, observed);
-    return verifyMembers(engine, *hosts, observed, static_cast<int>(observed.nodes->replicas), observed.slotsOverride(), deadline,
-                         [](model::Phase, const std::string&) {});
+    return verifyMembers(engine, *hosts, observed, static_cast<int>(observed.nodeService->replicas), observed.slotsOverride(),
+                         deadline, [](model::Phase, const std::string&) {});
 }
 
 // How many of the cluster's members are not verified in their current container (see

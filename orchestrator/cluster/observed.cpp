@@ -10,8 +10,8 @@ namespace ppcs::cluster {
 
 std::string ObservedCluster::missingParts() const {
     std::vector<std::string> missing;
-    if (!head) missing.push_back("head service");
-    if (!nodes) missing.push_back("node service");
+    if (!headService) missing.push_back("head service");
+    if (!nodeService) missing.push_back("node service");
     if (!network) missing.push_back("network");
     if (secrets.empty()) missing.push_back("ssh key secret");
     return join(missing, ", ");
@@ -28,19 +28,19 @@ std::string labelOf(const std::optional<docker::ServiceInfo>& service, const cha
 }  // namespace
 
 int ObservedCluster::slotsOverride() const {
-    int slots = std::atoi(labelOf(head, kSlotsLabel).c_str());
+    int slots = std::atoi(labelOf(headService, kSlotsLabel).c_str());
     return slots > 0 ? slots : slotsForCpus(nodeSize().nanoCpus);
 }
-NodeSize ObservedCluster::nodeSize() const { return head ? nodeSizeFromLabels(head->labels) : NodeSize{}; }
-HostMount ObservedCluster::hostMount() const { return head ? hostMountFromLabels(head->labels) : HostMount{}; }
-int ObservedCluster::perHost() const { return std::atoi(labelOf(nodes, kPerHostLabel).c_str()); }
-std::string ObservedCluster::registry() const { return labelOf(nodes, kRegistryLabel); }
+NodeSize ObservedCluster::nodeSize() const { return headService ? nodeSizeFromLabels(headService->labels) : NodeSize{}; }
+HostMount ObservedCluster::hostMount() const { return headService ? hostMountFromLabels(headService->labels) : HostMount{}; }
+int ObservedCluster::perHost() const { return std::atoi(labelOf(nodeService, kPerHostLabel).c_str()); }
+std::string ObservedCluster::registry() const { return labelOf(nodeService, kRegistryLabel); }
 
 std::string ObservedCluster::subnet() const {
     if (network && !network->subnets.empty()) return network->subnets.front();
-    if (head) {
-        auto label = head->labels.find(kSubnetLabel);
-        if (label != head->labels.end()) return label->second;
+    if (headService) {
+        auto label = headService->labels.find(kSubnetLabel);
+        if (label != headService->labels.end()) return label->second;
     }
     return "";
 }
@@ -53,8 +53,8 @@ Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string
     auto services = engine.listServices(labels);
     if (!services) return services.error().context("look up cluster '" + name + "'");
     for (auto& service : *services) {
-        if (service.name == names.headService) observed.head = service;
-        if (service.name == names.nodeService) observed.nodes = service;
+        if (service.name == names.headService) observed.headService = service;
+        if (service.name == names.nodeService) observed.nodeService = service;
     }
     auto networks = engine.listNetworks(labels);
     if (!networks) return networks.error().context("look up cluster '" + name + "'");

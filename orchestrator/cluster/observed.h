@@ -14,15 +14,15 @@ namespace ppcs::cluster {
 
 struct ObservedCluster {
     std::string name;
-    std::optional<docker::ServiceInfo> head;
-    std::optional<docker::ServiceInfo> nodes;
+    std::optional<docker::ServiceInfo> headService;
+    std::optional<docker::ServiceInfo> nodeService;
     std::optional<docker::NetworkInfo> network;
     std::vector<docker::SecretInfo> secrets;
     std::optional<docker::VolumeInfo> volume;
 
     // Any object but the volume (which `down` keeps unless asked) exists.
-    bool exists() const { return head || nodes || network || !secrets.empty(); }
-    bool complete() const { return head && nodes && network && !secrets.empty(); }
+    bool exists() const { return headService || nodeService || network || !secrets.empty(); }
+    bool complete() const { return headService && nodeService && network && !secrets.empty(); }
     // "head service, node service, ..." for what is missing from a complete cluster.
     std::string missingParts() const;
     std::string subnet() const;

@@ -286,11 +286,12 @@ Result<std::vector<Member>> currentMembers(docker::Engine& engine, const Observe
     if (!cluster.complete())
         return makeError(ErrorCode::notFound,
                          "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
-    auto tasks = engine.listTasks({{"service", {cluster.head->id, cluster.nodes->id}}, {"desired-state", {"running"}}});
+    auto tasks =
+        engine.listTasks({{"service", {cluster.headService->id, cluster.nodeService->id}}, {"desired-state", {"running"}}});
     if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster.name + "'");
     std::vector<Member> members;
     for (const auto& task : *tasks)
-        members.push_back(memberFromTask(task, cluster.name, task.serviceId == cluster.head->id, cluster.network->id));
+        members.push_back(memberFromTask(task, cluster.name, task.serviceId == cluster.headService->id, cluster.network->id));
     sortMembers(members);
     return members;
 }

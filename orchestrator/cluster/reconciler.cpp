@@ -35,10 +35,10 @@ Result<UpDecision> decideUp(const ClusterSpec& desired, const ObservedCluster& o
         return makeError(ErrorCode::conflict, "cluster '" + observed.name + "' is incomplete (missing " +
                                                   observed.missingParts() + "): run `ppcs-cluster down --name " + observed.name +
                                                   "` first");
-    bool scaleNodes = observed.nodes->replicas != static_cast<std::uint64_t>(desired.nodes);
+    bool scaleNodes = observed.nodeService->replicas != static_cast<std::uint64_t>(desired.nodeCount);
     if (scaleNodes) {
         int capacity = nodeCapacity(observed.subnet());
-        if (desired.nodes > capacity)
+        if (desired.nodeCount > capacity)
             return makeError(ErrorCode::usage, "cluster '" + observed.name + "' has network " + observed.subnet() +
                                                    ", which holds at most " + std::to_string(capacity) +
                                                    " nodes: take it down and up again for more");

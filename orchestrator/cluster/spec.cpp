@@ -44,7 +44,7 @@ docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role,
         service.constraints = {localNodeId.empty() ? "node.role==manager" : "node.id==" + localNodeId};
     else
         service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
-    service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodes);
+    service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodeCount);
     return service;
 }
 

@@ -127,7 +127,7 @@ Result<model::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest&
 Result<model::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const model::Progress& progress) {
     return withCluster<model::ClusterStatus>(
         request.name, model::ClusterOperation::scale, [&](cluster::ClusterManager& manager, docker::EngineClient&) {
-            return manager.scale(request.name, request.nodes, std::chrono::seconds(request.timeoutSeconds), progress);
+            return manager.scale(request.name, request.nodeCount, std::chrono::seconds(request.timeoutSeconds), progress);
         });
 }
 

@@ -63,7 +63,7 @@ Status validatePlacement(int nodes, int perHost, int schedulableHosts) {
 
 Status validateSpec(const ClusterSpec& spec) {
     if (auto valid = validateClusterName(spec.name); !valid) return valid;
-    if (auto valid = validateNodeCount(spec.nodes); !valid) return valid;
+    if (auto valid = validateNodeCount(spec.nodeCount); !valid) return valid;
     if (auto valid = validatePerHost(spec.perHost); !valid) return valid;
     if (auto valid = validateRegistry(spec.registry); !valid) return valid;
     if (auto valid = validateNodeSize(spec.size); !valid) return valid;

@@ -20,7 +20,7 @@ inline constexpr unsigned kMpiUserId = 1000;  // mpiuser's uid and gid in the no
 
 struct ClusterSpec {
     std::string name = kDefaultClusterName;
-    int nodes = 0;          // nodes besides the head, 1..kMaxNodes
+    int nodeCount = 0;      // nodes besides the head, 1..kMaxNodes
     int slotsOverride = 0;  // 0: slots from each container's CPU allowance
     int perHost = 0;        // most nodes on one Docker host; 0: no cap
     std::string registry;   // HOST[:PORT] the image is pushed to and tasks pull from; empty: copied to each host

@@ -43,7 +43,7 @@ struct FakeClusterHost {
                                       std::chrono::seconds timeout = std::chrono::seconds(10)) {
         cluster::ClusterSpec spec;
         spec.name = name;
-        spec.nodes = nodes;
+        spec.nodeCount = nodes;
         return manager.up(spec, timeout, [](model::Phase, const std::string&) {});
     }
 

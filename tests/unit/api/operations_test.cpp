@@ -301,10 +301,10 @@ public:
         return model::DownReport{true, {"service demo_mpihead"}, {}};
     }
     Result<model::ClusterStatus> scaleCluster(const ScaleRequest& request, const model::Progress&) override {
-        asked.push_back("scale " + request.name + " " + std::to_string(request.nodes));
+        asked.push_back("scale " + request.name + " " + std::to_string(request.nodeCount));
         model::ClusterStatus status;
         status.name = request.name;
-        status.desiredNodes = request.nodes;
+        status.desiredNodes = request.nodeCount;
         return status;
     }
     Result<model::ClusterStatus> clusterAddresses(const std::string& name) override {

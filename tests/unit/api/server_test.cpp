@@ -44,7 +44,7 @@ public:
         progress(model::Phase::tasks, "1/1 nodes running");
         model::ClusterStatus status;
         status.name = request.spec.name;
-        status.desiredNodes = request.spec.nodes;
+        status.desiredNodes = request.spec.nodeCount;
         status.members = {model::Member{model::MemberRole::head, 0, "c-head", "10.128.0.2", "running", "", "id", "n", 2, true}};
         return status;
     }

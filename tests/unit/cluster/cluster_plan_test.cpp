@@ -79,7 +79,7 @@ TEST_CASE("cluster requests over the API are checked like the CLI's arguments", 
     auto good = api::decodeUpRequest(R"({"nodes":9})");
     REQUIRE(good);
     CHECK(good->spec.name == "ppcs");
-    CHECK(good->spec.nodes == 9);
+    CHECK(good->spec.nodeCount == 9);
     CHECK_FALSE(api::decodeScaleRequest(R"({"name":"demo"})"));
     CHECK_FALSE(api::decodeDownRequest(R"({"name":"demo","volumes":"yes"})"));
     CHECK(api::decodeDownRequest(R"({"name":"demo","volumes":true})")->removeVolume);

@@ -166,10 +166,10 @@ TEST_CASE("sizes and the mount are recorded as labels and read back", "[cluster]
     CHECK(nodeSizeFromLabels({{kMemoryLabel, "garbage"}}).memoryBytes == 0);
 
     ObservedCluster observed;
-    observed.head = docker::ServiceInfo{"h", 1, "demo_mpihead", labels, "sha256:i", 1, ""};
+    observed.headService = docker::ServiceInfo{"h", 1, "demo_mpihead", labels, "sha256:i", 1, ""};
     CHECK(observed.slotsOverride() == 1);  // from --cpus 1.5
     CHECK(observed.nodeSize().shmBytes == 32 * kMiB);
-    observed.head->labels[kSlotsLabel] = "3";
+    observed.headService->labels[kSlotsLabel] = "3";
     CHECK(observed.slotsOverride() == 3);  // --slots wins
 }
 
