@@ -1,6 +1,7 @@
 #include "cluster/cluster_manager.h"
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include "cluster/host_folder.h"
@@ -283,40 +284,44 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     auto subnet = chooseSubnet(used, spec.nodes);
     if (!subnet) return fail(subnet.error());
     progress("create", "overlay network " + names.network + " " + *subnet);
+    // The key pair and its secret (named with a random suffix: nobody else's) are made while the
+    // engine creates the network; the volume only after the network, whose name is the gate
+    // against a racing up of the same cluster (creating a volume that exists succeeds).
+    auto secretMade = std::async(std::launch::async, [&]() -> Result<docker::SecretInfo> {
+        auto key = generateClusterKey(runner_, "ppcs-" + spec.name);
+        if (!key) return key.error();
+        auto suffix = generateToken();
+        if (!suffix) return suffix.error();
+        docker::SecretInfo secret{"", names.secretPrefix + suffix->substr(0, 8), labels};
+        auto secretId = engine_.createSecret(secret.name, key->privateKey, labels);
+        if (!secretId) return secretId.error();
+        secret.id = *secretId;
+        return secret;
+    });
     auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
-    if (!networkId) {
-        if (networkId.error().code == ErrorCode::conflict) {
-            revokeGrant(grant);
-            return makeError(ErrorCode::conflict,
-                             "up '" + spec.name + "': a network named " + names.network +
-                                 " already exists (another request creating this cluster, or not ppcs's): choose another --name");
-        }
-        return fail(networkId.error());
-    }
-    created.networks.push_back(*networkId);
+    auto secret = secretMade.get();
+    if (secret) created.secrets.push_back(secret->id);
+    if (networkId) created.networks.push_back(*networkId);
+    if (!networkId && networkId.error().code == ErrorCode::conflict)
+        return fail(makeError(ErrorCode::conflict, "a network named " + names.network +
+                                                       " already exists (another request creating this cluster, or not "
+                                                       "ppcs's): choose another --name"));
+    if (!networkId) return fail(networkId.error());
+    if (!secret) return fail(secret.error());
     // The cluster as this up makes it: makeReady and the status need nothing read back but the
     // head service's record (its creation time).
     ObservedCluster current;
     current.name = spec.name;
     current.network = docker::NetworkInfo{*networkId, names.network, labels, {*subnet}};
+    current.secrets = {*secret};
     if (createVolume) {
         if (auto volume = engine_.createVolume(names.volume, labels); !volume) return fail(volume.error());
         created.volumes.push_back(names.volume);
     }
-    auto key = generateClusterKey(runner_, "ppcs-" + spec.name);
-    if (!key) return fail(key.error());
-    auto suffix = generateToken();
-    if (!suffix) return fail(suffix.error());
-    docker::SecretInfo secret{"", names.secretPrefix + suffix->substr(0, 8), labels};
-    auto secretId = engine_.createSecret(secret.name, key->privateKey, labels);
-    if (!secretId) return fail(secretId.error());
-    secret.id = *secretId;
-    created.secrets.push_back(*secretId);
-    current.secrets = {secret};
     progress("create",
              "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodes) + ")");
     for (auto role : {MemberRole::head, MemberRole::node}) {
-        auto service = clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId());
+        auto service = clusterServiceSpec(spec, role, imageId, *networkId, *secret, *subnet, hosts.localNodeId());
         auto serviceId = engine_.createService(service);
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);
