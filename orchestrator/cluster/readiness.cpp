@@ -139,19 +139,24 @@ public:
     ~ReadinessPipeline() { stopAll(); }
 
     // Starts the verification of every member that is up and not yet (being) verified, given a
-    // running head.
+    // running head. A verification of a container (or under a head) no longer among members gives
+    // up at its next try: a replaced container never holds a place meant for the others.
     void startNew(const std::vector<Member>& members) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        wanted_.clear();
         if (members.empty() || members.front().role != MemberRole::head || !isUp(members.front())) return;
         const std::string& head = members.front().containerId;
+        for (const auto& member : members)
+            if (isUp(member)) wanted_.insert({member.containerId, head});
         for (const auto& member : members) {
-            if (!isUp(member) || running_ >= kParallelVerifications) continue;
             auto key = std::make_pair(member.containerId, head);
-            if (verifications_.count(key)) continue;
+            if (!isUp(member) || running_ >= kParallelVerifications || !startable(key)) continue;
             ++running_;
-            verifications_[key].done = std::async(std::launch::async, [this, member, head] {
-                auto verified = verifyMember(engine_, hosts_, member, head, [this] { return deadline_.passed() || stop_; });
+            verifications_[key].done = std::async(std::launch::async, [this, member, key] {
+                auto verified = verifyMember(engine_, hosts_, member, key.second, [this, &key] { return givenUp(key); });
                 std::lock_guard<std::mutex> lock(mutex_);
                 ++finished_;
+                --running_;
                 finishedNow_.notify_all();
                 return verified;
             });
@@ -164,10 +169,8 @@ public:
         if (found == verifications_.end()) return nullptr;
         auto& verification = found->second;
         if (!verification.result && verification.done.valid() &&
-            verification.done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+            verification.done.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
             verification.result = verification.done.get();
-            --running_;
-        }
         return verification.result ? &*verification.result : nullptr;
     }
 
@@ -186,18 +189,41 @@ public:
     }
 
 private:
+    using Key = std::pair<std::string, std::string>;  // (member, head) container
     struct Verification {
         std::future<Result<KnownHost>> done;
         std::optional<Result<KnownHost>> result;
     };
 
+    // Whether key needs a verification: none yet, or one that gave up while the member was
+    // briefly not up (before the deadline). Needs the polling thread.
+    bool startable(const Key& key) {
+        auto found = verifications_.find(key);
+        if (found == verifications_.end()) return true;
+        auto& verification = found->second;
+        if (!verification.result && verification.done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+            return false;
+        if (!verification.result) verification.result = verification.done.get();
+        bool gaveUp =
+            !*verification.result && verification.result->error().code == ErrorCode::timeout && !deadline_.passed() && !stop_;
+        if (gaveUp) verifications_.erase(found);
+        return gaveUp;
+    }
+
+    bool givenUp(const Key& key) {
+        if (deadline_.passed() || stop_) return true;
+        std::lock_guard<std::mutex> lock(mutex_);
+        return !wanted_.count(key);
+    }
+
     docker::Engine& engine_;
     HostEngines& hosts_;
     const Deadline& deadline_;
     std::atomic<bool> stop_{false};
-    std::map<std::pair<std::string, std::string>, Verification> verifications_;  // (member, head) container
+    std::map<Key, Verification> verifications_;  // only the polling thread touches it
+    std::mutex mutex_;                           // guards what follows
+    std::set<Key> wanted_;                       // the members up at the last poll
     std::size_t running_ = 0;
-    std::mutex mutex_;
     std::condition_variable finishedNow_;
     std::uint64_t finished_ = 0;
     std::uint64_t seen_ = 0;

@@ -340,3 +340,33 @@ TEST_CASE("a network that cannot be made removes the key secret made meanwhile",
     CHECK(host.engine->secretNames().empty());
     CHECK(host.engine->serviceNames().empty());
 }
+
+TEST_CASE("a member replaced while up verifies it is verified in its new container, the old one forgotten",
+          "[cluster][manager][readiness][pipeline]") {
+    FakeClusterHost host;
+    std::mutex mutex;
+    std::string killed;  // the first container to be verified among the nodes dies during its check
+    host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
+        if (!isVerification(call)) return std::nullopt;
+        std::lock_guard<std::mutex> lock(mutex);
+        if (killed.empty()) {
+            auto nodes = host.engine->runningContainers("demo_mpinode");
+            if (nodes.count(1)) {
+                killed = host.engine->killTask("demo_mpinode", 1);
+                return docker::ExecOutcome{255, "", ""};
+            }
+        }
+        return docker::ExecOutcome{0, "", ""};
+    });
+    auto status = host.up("demo", 2);
+    REQUIRE(status);
+    std::lock_guard<std::mutex> lock(mutex);
+    REQUIRE_FALSE(killed.empty());
+    REQUIRE(status->members.size() == 3);
+    CHECK(status->members[1].containerId != killed);
+    CHECK(status->members[1].ready);
+    auto hostfile = host.engine->file(kHostfilePath);
+    REQUIRE(hostfile);
+    CHECK(hostfile->find(killed.substr(0, 12)) == std::string::npos);
+    CHECK(hostfile->find(status->members[1].containerId.substr(0, 12)) != std::string::npos);
+}
