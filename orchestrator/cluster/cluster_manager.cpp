@@ -54,6 +54,28 @@ Status waitForContainersGone(const std::vector<docker::Engine*>& engines, const 
     return {};
 }
 
+// A removed service's tasks outlive it for a few seconds; one still being prepared (an up rolled
+// back early) creates its container, and with it the volume, after that: wait until none is
+// before "running", so that no container appears once the wait for containers is over.
+Status waitForTasksGone(docker::Engine& engine, const std::string& cluster, const std::vector<std::string>& services) {
+    for (int poll = 0;; ++poll) {
+        // Every task, matched here: the engine answers 404 to a filter naming a removed service.
+        auto tasks = engine.listTasks({});
+        if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster + "'");
+        // A task past "starting" already has its container (waited for next) or never will.
+        bool preparing = std::any_of(tasks->begin(), tasks->end(), [&services](const docker::TaskInfo& task) {
+            if (std::find(services.begin(), services.end(), task.serviceId) == services.end()) return false;
+            for (const char* state : {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"})
+                if (task.state == state) return true;
+            return false;
+        });
+        if (!preparing) return {};
+        if (poll == kGonePolls)
+            return makeError(ErrorCode::timeout, "the tasks of cluster '" + cluster + "' were still being prepared after 60 s");
+        std::this_thread::sleep_for(kGonePoll);
+    }
+}
+
 // Networks and volumes stay busy for a moment after their last container went away.
 template <class Remove>
 Status removeWhenFree(Remove remove) {
@@ -77,6 +99,7 @@ Status tearDown(const std::vector<docker::Engine*>& engines, const std::string& 
     }
     if (!objects.services.empty()) {
         progress("down", "waiting for the containers to stop");
+        if (auto gone = waitForTasksGone(engine, cluster, objects.services); !gone) return gone;
         if (auto gone = waitForContainersGone(engines, cluster); !gone) return gone;
         removed.push_back(std::to_string(objects.services.size()) + " services");
     }
