@@ -1,6 +1,7 @@
 #include "cluster/cluster_manager.h"
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include "cluster/host_folder.h"
@@ -53,6 +54,28 @@ Status waitForContainersGone(const std::vector<docker::Engine*>& engines, const 
     return {};
 }
 
+// A removed service's tasks outlive it for a few seconds; one still being prepared (an up rolled
+// back early) creates its container, and with it the volume, after that: wait until none is
+// before "running", so that no container appears once the wait for containers is over.
+Status waitForTasksGone(docker::Engine& engine, const std::string& cluster, const std::vector<std::string>& services) {
+    for (int poll = 0;; ++poll) {
+        // Every task, matched here: the engine answers 404 to a filter naming a removed service.
+        auto tasks = engine.listTasks({});
+        if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster + "'");
+        // A task past "starting" already has its container (waited for next) or never will.
+        bool preparing = std::any_of(tasks->begin(), tasks->end(), [&services](const docker::TaskInfo& task) {
+            if (std::find(services.begin(), services.end(), task.serviceId) == services.end()) return false;
+            for (const char* state : {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"})
+                if (task.state == state) return true;
+            return false;
+        });
+        if (!preparing) return {};
+        if (poll == kGonePolls)
+            return makeError(ErrorCode::timeout, "the tasks of cluster '" + cluster + "' were still being prepared after 60 s");
+        std::this_thread::sleep_for(kGonePoll);
+    }
+}
+
 // Networks and volumes stay busy for a moment after their last container went away.
 template <class Remove>
 Status removeWhenFree(Remove remove) {
@@ -76,6 +99,7 @@ Status tearDown(const std::vector<docker::Engine*>& engines, const std::string& 
     }
     if (!objects.services.empty()) {
         progress(Phase::down, "waiting for the containers to stop");
+        if (auto gone = waitForTasksGone(engine, cluster, objects.services); !gone) return gone;
         if (auto gone = waitForContainersGone(engines, cluster); !gone) return gone;
         removed.push_back(std::to_string(objects.services.size()) + " services");
     }
@@ -283,40 +307,44 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
     auto subnet = chooseSubnet(used, spec.nodeCount);
     if (!subnet) return fail(subnet.error());
     progress(Phase::create, "overlay network " + names.network + " " + *subnet);
+    // The key pair and its secret (named with a random suffix: nobody else's) are made while the
+    // engine creates the network; the volume only after the network, whose name is the gate
+    // against a racing up of the same cluster (creating a volume that exists succeeds).
+    auto secretMade = std::async(std::launch::async, [&]() -> Result<docker::SecretInfo> {
+        auto key = generateClusterKey(runner_, "ppcs-" + spec.name);
+        if (!key) return key.error();
+        auto suffix = generateToken();
+        if (!suffix) return suffix.error();
+        docker::SecretInfo secret{"", names.secretPrefix + suffix->substr(0, 8), labels};
+        auto secretId = engine_.createSecret(secret.name, key->privateKey, labels);
+        if (!secretId) return secretId.error();
+        secret.id = *secretId;
+        return secret;
+    });
     auto networkId = engine_.createNetwork({names.network, "overlay", true, *subnet, labels});
-    if (!networkId) {
-        if (networkId.error().code == ErrorCode::conflict) {
-            revokeGrant(grant);
-            return makeError(ErrorCode::conflict,
-                             "up '" + spec.name + "': a network named " + names.network +
-                                 " already exists (another request creating this cluster, or not ppcs's): choose another --name");
-        }
-        return fail(networkId.error());
-    }
-    created.networks.push_back(*networkId);
+    auto secret = secretMade.get();
+    if (secret) created.secrets.push_back(secret->id);
+    if (networkId) created.networks.push_back(*networkId);
+    if (!networkId && networkId.error().code == ErrorCode::conflict)
+        return fail(makeError(ErrorCode::conflict, "a network named " + names.network +
+                                                       " already exists (another request creating this cluster, or not "
+                                                       "ppcs's): choose another --name"));
+    if (!networkId) return fail(networkId.error());
+    if (!secret) return fail(secret.error());
     // The cluster as this up makes it: makeReady and the status need nothing read back but the
     // head service's record (its creation time).
     ObservedCluster current;
     current.name = spec.name;
     current.network = docker::NetworkInfo{*networkId, names.network, labels, {*subnet}};
+    current.secrets = {*secret};
     if (createVolume) {
         if (auto volume = engine_.createVolume(names.volume, labels); !volume) return fail(volume.error());
         created.volumes.push_back(names.volume);
     }
-    auto key = generateClusterKey(runner_, "ppcs-" + spec.name);
-    if (!key) return fail(key.error());
-    auto suffix = generateToken();
-    if (!suffix) return fail(suffix.error());
-    docker::SecretInfo secret{"", names.secretPrefix + suffix->substr(0, 8), labels};
-    auto secretId = engine_.createSecret(secret.name, key->privateKey, labels);
-    if (!secretId) return fail(secretId.error());
-    secret.id = *secretId;
-    created.secrets.push_back(*secretId);
-    current.secrets = {secret};
     progress(Phase::create,
              "services " + names.headService + " (1) and " + names.nodeService + " (" + std::to_string(spec.nodeCount) + ")");
     for (auto role : {MemberRole::head, MemberRole::node}) {
-        auto service = clusterServiceSpec(spec, role, imageId, *networkId, secret, *subnet, hosts.localNodeId());
+        auto service = clusterServiceSpec(spec, role, imageId, *networkId, *secret, *subnet, hosts.localNodeId());
         auto serviceId = engine_.createService(service);
         if (!serviceId) return fail(serviceId.error());
         created.services.push_back(*serviceId);

@@ -1,8 +1,11 @@
 #include "cluster/readiness.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <future>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -18,7 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
-constexpr std::size_t kParallelExecs = 8;
+// Members verified at once: each is an ssh handshake from the head (about 0.25 s of CPU).
+constexpr std::size_t kParallelVerifications = 16;
+constexpr auto kSshRetry = std::chrono::milliseconds(200);
 constexpr const char* kIncomingSuffix = ".ppcs-incoming";
 
 std::string describe(const Member& member) {
@@ -27,50 +32,16 @@ std::string describe(const Member& member) {
 
 bool isUp(const Member& member) { return member.state == "running" && !member.address.empty() && !member.containerId.empty(); }
 
-// Runs fn over items with at most kParallelExecs at a time; returns the first error.
-template <class Item, class Fn>
-Status forEachParallel(std::vector<Item>& items, Fn fn) {
-    for (std::size_t start = 0; start < items.size(); start += kParallelExecs) {
-        std::vector<std::future<Status>> running;
-        for (std::size_t i = start; i < std::min(items.size(), start + kParallelExecs); ++i)
-            running.push_back(std::async(std::launch::async, [&fn, &items, i] { return fn(items[i]); }));
-        for (auto& done : running)
-            if (auto status = done.get(); !status) return status;
-    }
-    return {};
-}
-
-Result<std::vector<Member>> waitForTasks(docker::Engine& engine, const ObservedCluster& cluster, int nodes,
-                                         const Deadline& deadline, const Progress& progress) {
-    int lastReported = -1;
-    while (true) {
-        auto members = currentMembers(engine, cluster);
-        if (!members) return members.error();
-        int upNodes = 0;
-        bool headUp = false;
-        for (const auto& member : *members) {
-            if (member.role == MemberRole::head)
-                headUp = headUp || isUp(member);
-            else
-                upNodes += isUp(member) ? 1 : 0;
-        }
-        if (upNodes != lastReported)
-            progress(Phase::tasks,
-                     std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
-        lastReported = upNodes;
-        if (headUp && upNodes == nodes && static_cast<int>(members->size()) == nodes + 1) return members;
-        if (deadline.passed()) {
-            std::vector<std::string> missing;
-            for (const auto& member : *members)
-                if (!isUp(member))
-                    missing.push_back(describe(member) + " (" + member.state +
-                                      (member.message.empty() ? "" : ": " + member.message) + ")");
-            if (static_cast<int>(members->size()) < nodes + 1)
-                missing.push_back(std::to_string(nodes + 1 - members->size()) + " task(s) not even scheduled");
-            return makeError(ErrorCode::timeout, "tasks not running in time: " + join(missing, ", "));
-        }
-        std::this_thread::sleep_for(kPollInterval);
-    }
+// A short description of every member that is not up (and of tasks not even scheduled).
+std::string laggingTasks(const std::vector<Member>& members, int nodes) {
+    std::vector<std::string> missing;
+    for (const auto& member : members)
+        if (!isUp(member))
+            missing.push_back(describe(member) + " (" + member.state + (member.message.empty() ? "" : ": " + member.message) +
+                              ")");
+    if (static_cast<int>(members.size()) < nodes + 1)
+        missing.push_back(std::to_string(nodes + 1 - members.size()) + " task(s) not even scheduled");
+    return join(missing, ", ");
 }
 
 // From the head: the ed25519 host keys that sshd on each address offers ("ADDRESS KEYTYPE KEY" lines).
@@ -89,102 +60,224 @@ Result<std::map<std::string, std::string>> scanHostKeys(docker::Engine& engine, 
     return keys;
 }
 
-// Host keys of members on hosts ppcsd cannot reach, scanned from the head over the cluster's own
-// overlay network (the only path to them); retried until each answered or the deadline.
-Status scanUnreachableKeys(docker::Engine& engine, const std::vector<Member>& members, const std::vector<std::size_t>& pending,
-                           std::vector<KnownHost>& keys, const Deadline& deadline) {
-    std::vector<std::size_t> waiting = pending;
-    while (!waiting.empty()) {
-        std::vector<std::string> addresses;
-        for (auto i : waiting) addresses.push_back(members[i].address);
-        auto scanned = scanHostKeys(engine, members.front().containerId, addresses);
-        if (!scanned) return scanned.error();
-        std::vector<std::size_t> still;
-        for (auto i : waiting) {
-            auto key = scanned->find(members[i].address);
-            if (key == scanned->end())
-                still.push_back(i);
-            else
-                keys[i] = KnownHost{members[i].address, members[i].hostname, key->second};
-        }
-        waiting = std::move(still);
-        if (!waiting.empty() && deadline.passed())
-            return makeError(ErrorCode::timeout,
-                             describe(members[waiting.front()]) + " offered no ssh host key in time (scanned from the head)");
-        if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+// One try at the member's ed25519 host key: read through its host's engine (the entrypoint makes
+// it at start), or, on a host ppcsd cannot reach, scanned from the head over the cluster's overlay
+// network (the only path there). Nothing (and why in *notYet) while the key is not there yet; an
+// error only when it never will be.
+Result<std::optional<KnownHost>> tryHostKey(docker::Engine& local, HostEngines& hosts, const Member& member,
+                                            const std::string& headContainer, std::string* notYet) {
+    if (auto* engine = hosts.engineFor(member.nodeId)) {
+        auto key = engine->runExec(member.containerId, {{"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}, "root", {}, ""});
+        if (key && key->exitCode == 0 && !trim(key->out).empty())
+            return std::optional<KnownHost>(KnownHost{member.address, member.hostname, std::string(trim(key->out))});
+        // A container that stopped (a task Swarm has not yet marked failed) will never answer.
+        if (!key && (key.error().code == ErrorCode::conflict || key.error().code == ErrorCode::notFound))
+            return makeError(ErrorCode::unavailable, describe(member) + " is not running: " + key.error().message);
+        *notYet = "has no ssh host key" + (key ? std::string() : ": " + key.error().message);
+        return std::optional<KnownHost>();
     }
-    return {};
+    auto scanned = scanHostKeys(local, headContainer, {member.address});
+    if (!scanned) return scanned.error();
+    auto key = scanned->find(member.address);
+    *notYet = "offered no ssh host key (scanned from the head)";
+    if (key == scanned->end()) return std::optional<KnownHost>();
+    return std::optional<KnownHost>(KnownHost{member.address, member.hostname, key->second});
 }
 
-// Reads each member's ed25519 host key through its host's engine; the entrypoint makes it at
-// start, so wait for it. Members on hosts ppcsd cannot reach are scanned from the head.
-Result<std::vector<KnownHost>> collectHostKeys(docker::Engine& local, HostEngines& hosts, std::vector<Member>& members,
-                                               const Deadline& deadline) {
-    std::vector<KnownHost> keys(members.size());
-    std::vector<std::size_t> indexes;
-    std::vector<std::size_t> unreachable;
-    for (std::size_t i = 0; i < members.size(); ++i) (hosts.engineFor(members[i].nodeId) ? indexes : unreachable).push_back(i);
-    auto status = forEachParallel(indexes, [&](std::size_t i) -> Status {
-        auto& engine = *hosts.engineFor(members[i].nodeId);
-        while (true) {
-            auto key = engine.runExec(members[i].containerId, {{"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}, "root", {}, ""});
-            if (key && key->exitCode == 0 && !trim(key->out).empty()) {
-                keys[i] = KnownHost{members[i].address, members[i].hostname, std::string(trim(key->out))};
-                return {};
-            }
-            // A container that stopped (a task Swarm has not yet marked failed) will never answer.
-            if (!key && (key.error().code == ErrorCode::conflict || key.error().code == ErrorCode::notFound))
-                return makeError(ErrorCode::unavailable, describe(members[i]) + " is not running: " + key.error().message);
-            if (deadline.passed())
-                return makeError(ErrorCode::timeout,
-                                 describe(members[i]) + " has no ssh host key in time" + (key ? "" : ": " + key.error().message));
-            std::this_thread::sleep_for(kPollInterval);
-        }
-    });
-    if (!status) return status.error();
-    if (auto scanned = scanUnreachableKeys(local, members, unreachable, keys, deadline); !scanned) return scanned.error();
-    return keys;
-}
-
-// From the head, as mpiuser: ssh to every address with the cluster key. Returns the addresses
-// that did not accept yet. The addresses are positional arguments of a fixed script.
-Result<std::vector<std::string>> sshRefusals(docker::Engine& engine, const std::string& headContainer,
-                                             const std::vector<std::string>& addresses) {
-    // All at once: one handshake per member in parallel, each connection kept as the member's
-    // ControlMaster for later mpiruns.
+// From the head, as mpiuser: whether the member's sshd accepts the cluster key, its host key
+// checked strictly against the one collected (the shared known_hosts is written once, when every
+// member is verified). The connection stays open as the member's ControlMaster for later mpiruns.
+Result<bool> sshAccepts(docker::Engine& engine, const std::string& headContainer, const Member& member, const KnownHost& key) {
     std::vector<std::string> argv{"sh", "-c",
-                                  "for ip do (ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes \"$ip\" true "
-                                  "</dev/null >/dev/null 2>&1 || echo \"$ip\") & done; wait",
-                                  "ppcs-verify"};
-    argv.insert(argv.end(), addresses.begin(), addresses.end());
-    auto outcome = engine.runExec(headContainer, {argv, kMpiUser, {}, ""}, std::chrono::seconds(120));
-    if (!outcome) return outcome.error().context("verify ssh from the head");
-    std::vector<std::string> refused;
-    for (const auto& line : split(std::string(trim(outcome->out)), '\n'))
-        if (!line.empty()) refused.push_back(line);
-    return refused;
+                                  "f=$(mktemp) || exit 2; printf '%s' \"$PPCS_KNOWN_HOST\" >\"$f\"; "
+                                  "ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes "
+                                  "-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=\"$f\" \"$1\" true "
+                                  "</dev/null >/dev/null 2>&1; rc=$?; rm -f \"$f\"; exit $rc",
+                                  "ppcs-verify", member.address};
+    auto outcome = engine.runExec(headContainer, {argv, kMpiUser, {"PPCS_KNOWN_HOST=" + renderKnownHosts({key})}, ""},
+                                  std::chrono::seconds(60));
+    if (!outcome) return outcome.error().context("verify ssh from the head to " + describe(member));
+    return outcome->exitCode == 0;
 }
 
-Status verifySsh(docker::Engine& engine, const std::vector<Member>& members, const Deadline& deadline, const Progress& progress) {
-    std::vector<std::string> pending;
-    for (const auto& member : members) pending.push_back(member.address);
+// One member from "its task runs" to "its sshd accepts the cluster key from the head": its host
+// key collected, then ssh tried until it answers. Retried until expired() (then a timeout error
+// naming the member and where it stopped).
+Result<KnownHost> verifyMember(docker::Engine& local, HostEngines& hosts, const Member& member, const std::string& headContainer,
+                               const std::function<bool()>& expired) {
+    std::optional<KnownHost> key;
+    std::string notYet;
+    while (!key) {
+        auto tried = tryHostKey(local, hosts, member, headContainer, &notYet);
+        if (!tried) return tried.error();
+        key = *tried;
+        if (key) break;
+        if (expired()) return makeError(ErrorCode::timeout, describe(member) + " " + notYet);
+        std::this_thread::sleep_for(kPollInterval);
+    }
     while (true) {
-        auto refused = sshRefusals(engine, members.front().containerId, pending);
-        if (!refused) return refused.error();
-        if (refused->empty()) return {};
-        if (refused->size() != pending.size())
-            progress(Phase::ssh, std::to_string(members.size() - refused->size()) + "/" + std::to_string(members.size()) +
-                                     " members accept the cluster key");
-        pending = *refused;
-        if (deadline.passed()) {
-            std::vector<std::string> names;
-            for (const auto& member : members)
-                if (std::find(pending.begin(), pending.end(), member.address) != pending.end())
-                    names.push_back(describe(member) + " (" + member.address + ")");
+        auto accepted = sshAccepts(local, headContainer, member, *key);
+        if (!accepted) return accepted.error();
+        if (*accepted) return *key;
+        if (expired())
             return makeError(ErrorCode::timeout,
-                             "sshd did not accept the cluster key from the head in time on: " + join(names, ", "));
+                             describe(member) + " (" + member.address + "): sshd did not accept the cluster key from the head");
+        std::this_thread::sleep_for(kSshRetry);
+    }
+}
+
+// Every member verified as soon as its task runs, while the others are still starting: one
+// verification (host key, then ssh from the head) per member's container and head container,
+// at most kParallelVerifications at a time. A replaced container is verified anew, its old verification
+// forgotten.
+class ReadinessPipeline {
+public:
+    ReadinessPipeline(docker::Engine& engine, HostEngines& hosts, const Deadline& deadline)
+        : engine_(engine), hosts_(hosts), deadline_(deadline) {}
+    ReadinessPipeline(const ReadinessPipeline&) = delete;
+    ReadinessPipeline& operator=(const ReadinessPipeline&) = delete;
+    ~ReadinessPipeline() { stopAll(); }
+
+    // Starts the verification of every member that is up and not yet (being) verified, given a
+    // running head. A verification of a container (or under a head) no longer among members gives
+    // up at its next try: a replaced container never holds a place meant for the others.
+    void startNew(const std::vector<Member>& members) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        wanted_.clear();
+        if (members.empty() || members.front().role != MemberRole::head || !isUp(members.front())) return;
+        const std::string& head = members.front().containerId;
+        for (const auto& member : members)
+            if (isUp(member)) wanted_.insert({member.containerId, head});
+        for (const auto& member : members) {
+            auto key = std::make_pair(member.containerId, head);
+            if (!isUp(member) || running_ >= kParallelVerifications || !startable(key)) continue;
+            ++running_;
+            verifications_[key].done = std::async(std::launch::async, [this, member, key] {
+                auto verified = verifyMember(engine_, hosts_, member, key.second, [this, &key] { return givenUp(key); });
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++finished_;
+                --running_;
+                finishedNow_.notify_all();
+                return verified;
+            });
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+
+    // The result of members[i]'s verification: nothing while it runs (or has not started).
+    const Result<KnownHost>* resultFor(const std::vector<Member>& members, std::size_t i) {
+        auto found = verifications_.find({members[i].containerId, members.front().containerId});
+        if (found == verifications_.end()) return nullptr;
+        auto& verification = found->second;
+        if (!verification.result && verification.done.valid() &&
+            verification.done.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+            verification.result = verification.done.get();
+        return verification.result ? &*verification.result : nullptr;
+    }
+
+    // Sleeps until a verification finishes or the poll interval passed.
+    void waitForNews() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        finishedNow_.wait_for(lock, kPollInterval, [this] { return finished_ != seen_; });
+        seen_ = finished_;
+    }
+
+    // Ends every verification still running and waits for them.
+    void stopAll() {
+        stop_ = true;
+        for (auto& [key, verification] : verifications_)
+            if (!verification.result && verification.done.valid()) verification.result = verification.done.get();
+    }
+
+private:
+    using Key = std::pair<std::string, std::string>;  // (member, head) container
+    struct Verification {
+        std::future<Result<KnownHost>> done;
+        std::optional<Result<KnownHost>> result;
+    };
+
+    // Whether key needs a verification: none yet, or one that gave up while the member was
+    // briefly not up (before the deadline). Needs the polling thread.
+    bool startable(const Key& key) {
+        auto found = verifications_.find(key);
+        if (found == verifications_.end()) return true;
+        auto& verification = found->second;
+        if (!verification.result && verification.done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+            return false;
+        if (!verification.result) verification.result = verification.done.get();
+        bool gaveUp =
+            !*verification.result && verification.result->error().code == ErrorCode::timeout && !deadline_.passed() && !stop_;
+        if (gaveUp) verifications_.erase(found);
+        return gaveUp;
+    }
+
+    bool givenUp(const Key& key) {
+        if (deadline_.passed() || stop_) return true;
+        std::lock_guard<std::mutex> lock(mutex_);
+        return !wanted_.count(key);
+    }
+
+    docker::Engine& engine_;
+    HostEngines& hosts_;
+    const Deadline& deadline_;
+    std::atomic<bool> stop_{false};
+    std::map<Key, Verification> verifications_;  // only the polling thread touches it
+    std::mutex mutex_;                           // guards what follows
+    std::set<Key> wanted_;                       // the members up at the last poll
+    std::size_t running_ = 0;
+    std::condition_variable finishedNow_;
+    std::uint64_t finished_ = 0;
+    std::uint64_t seen_ = 0;
+};
+
+// The members and their host keys once the head and `nodes` nodes all run and each is verified.
+struct VerifiedMembers {
+    std::vector<Member> members;
+    std::vector<KnownHost> keys;  // members' order
+};
+
+Result<VerifiedMembers> verifyAsTheyStart(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                          const Deadline& deadline, const Progress& progress) {
+    ReadinessPipeline pipeline(engine, hosts, deadline);
+    int lastRunning = -1;
+    std::size_t lastVerified = 0;
+    while (true) {
+        auto members = currentMembers(engine, cluster);
+        if (!members) return members.error();
+        int upNodes = static_cast<int>(std::count_if(members->begin(), members->end(), [](const Member& member) {
+            return member.role != MemberRole::head && isUp(member);
+        }));
+        bool headUp = !members->empty() && members->front().role == MemberRole::head && isUp(members->front());
+        if (upNodes != lastRunning)
+            progress(Phase::tasks,
+                     std::to_string(upNodes) + "/" + std::to_string(nodes) + " nodes running" + (headUp ? ", head running" : ""));
+        lastRunning = upNodes;
+        pipeline.startNew(*members);
+        bool allUp = headUp && upNodes == nodes && static_cast<int>(members->size()) == nodes + 1;
+        VerifiedMembers verified{*members, {}};
+        std::vector<std::string> unverified;
+        for (std::size_t i = 0; i < members->size(); ++i) {
+            const auto* result = pipeline.resultFor(*members, i);
+            if (result && !*result && result->error().code != ErrorCode::timeout) return result->error();
+            if (result && *result)
+                verified.keys.push_back(**result);
+            else
+                unverified.push_back(result ? result->error().message : describe((*members)[i]) + " (verification not finished)");
+        }
+        if (verified.keys.size() != lastVerified && verified.keys.size() < members->size())
+            progress(Phase::ssh, std::to_string(verified.keys.size()) + "/" + std::to_string(nodes + 1) + " members verified");
+        lastVerified = verified.keys.size();
+        if (allUp && unverified.empty()) return verified;
+        if (deadline.passed()) {
+            if (!allUp) return makeError(ErrorCode::timeout, "tasks not running in time: " + laggingTasks(*members, nodes));
+            // Each verification still running ends now with a timeout naming its member.
+            pipeline.stopAll();
+            unverified.clear();
+            for (std::size_t i = 0; i < members->size(); ++i)
+                if (const auto* result = pipeline.resultFor(*members, i); !result || !*result)
+                    unverified.push_back(result ? result->error().message : describe((*members)[i]));
+            return makeError(ErrorCode::timeout, "members not verified in time: " + join(unverified, ", "));
+        }
+        pipeline.waitForNews();
     }
 }
 
@@ -296,22 +389,41 @@ Result<std::vector<Member>> currentMembers(docker::Engine& engine, const Observe
     return members;
 }
 
-Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
-                                          int slotsOverride, const Deadline& deadline, const Progress& progress) {
-    auto members = waitForTasks(engine, cluster, nodes, deadline, progress);
-    if (!members) return members.error();
-    bool oversubscribed = assignSlots(hosts.nodes(), *members, slotsOverride);
-    auto keys = collectHostKeys(engine, hosts, *members, deadline);
-    if (!keys) return keys.error();
-    progress(Phase::ssh, "host keys of " + std::to_string(keys->size()) + " members collected");
-    std::vector<TarEntry> settings{
+namespace {
+
+// The MPI settings and the shared known_hosts of verified members (given their slots).
+std::vector<TarEntry> settingsFiles(const ObservedCluster& cluster, const std::vector<KnownHost>& keys, bool oversubscribed) {
+    return {
         {TarEntry::Kind::directory, ".ppcs", "", 0755},
         {TarEntry::Kind::file, ".ppcs/mca-params.conf", renderMcaParams(cluster.name, {cluster.subnet(), oversubscribed}), 0644},
-        {TarEntry::Kind::file, ".ppcs/known_hosts", renderKnownHosts(*keys), 0644}};
-    if (auto written = writeSharedFiles(engine, members->front().containerId, settings); !written)
+        {TarEntry::Kind::file, ".ppcs/known_hosts", renderKnownHosts(keys), 0644}};
+}
+
+// Writes files (the hostfile among them, when given) into the shared folder through the head,
+// copies the settings and those files to the other hosts, and marks members ready.
+Status publishFiles(docker::Engine& engine, std::vector<Member>& members, const std::vector<TarEntry>& files) {
+    if (members.empty() || members.front().role != MemberRole::head)
+        return makeError(ErrorCode::failed, "write the hostfile: no head");
+    if (auto written = writeSharedFiles(engine, members.front().containerId, files); !written)
+        return written.error().context("write the hostfile");
+    // The volume is local to each host: the other hosts' members read the MPI settings from theirs.
+    if (auto copied = replicateSharedFiles(engine, members, {".ppcs", "hostfile"}); !copied) return copied.error();
+    for (auto& member : members) member.ready = true;
+    return {};
+}
+
+}  // namespace
+
+Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
+                                          int slotsOverride, const Deadline& deadline, const Progress& progress) {
+    auto verified = verifyAsTheyStart(engine, hosts, cluster, nodes, deadline, progress);
+    if (!verified) return verified.error();
+    bool oversubscribed = assignSlots(hosts.nodes(), verified->members, slotsOverride);
+    if (auto written = writeSharedFiles(engine, verified->members.front().containerId,
+                                        settingsFiles(cluster, verified->keys, oversubscribed));
+        !written)
         return written.error().context("write the cluster's settings");
-    if (auto verified = verifySsh(engine, *members, deadline, progress); !verified) return verified.error();
-    return members;
+    return std::move(verified->members);
 }
 
 Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members) {
@@ -321,27 +433,25 @@ Result<std::string> renderMembersHostfile(const std::string& cluster, const std:
 }
 
 Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members) {
-    if (members.empty() || members.front().role != MemberRole::head)
-        return makeError(ErrorCode::failed, "write the hostfile: no head");
     auto hostfile = renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
-    if (auto written =
-            writeSharedFiles(engine, members.front().containerId, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}});
-        !written)
-        return written.error().context("write the hostfile");
-    // The volume is local to each host: the other hosts' members read the MPI settings from theirs.
-    if (auto copied = replicateSharedFiles(engine, members, {".ppcs", "hostfile"}); !copied) return copied.error();
-    for (auto& member : members) member.ready = true;
-    return {};
+    return publishFiles(engine, members, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}});
 }
 
 Result<std::vector<Member>> makeReady(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
                                       int slotsOverride, const Deadline& deadline, const Progress& progress) {
-    auto members = verifyMembers(engine, hosts, cluster, nodes, slotsOverride, deadline, progress);
-    if (!members) return members.error();
-    if (auto published = publishHostfile(engine, cluster.name, *members); !published) return published.error();
+    auto verified = verifyAsTheyStart(engine, hosts, cluster, nodes, deadline, progress);
+    if (!verified) return verified.error();
+    auto& members = verified->members;
+    bool oversubscribed = assignSlots(hosts.nodes(), members, slotsOverride);
+    // The settings, known_hosts and hostfile in one write: one archive and one rename each.
+    auto files = settingsFiles(cluster, verified->keys, oversubscribed);
+    auto hostfile = renderMembersHostfile(cluster.name, members);
+    if (!hostfile) return hostfile.error();
+    files.push_back({TarEntry::Kind::file, "hostfile", *hostfile, 0644});
+    if (auto published = publishFiles(engine, members, files); !published) return published.error();
     progress(Phase::ready, "head + " + std::to_string(nodes) + " nodes verified, hostfile written");
-    return members;
+    return std::move(members);
 }
 
 Result<std::string> readHostfile(docker::Engine& engine, const std::string& headContainer) {

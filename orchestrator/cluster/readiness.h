@@ -44,9 +44,11 @@ struct Deadline {
     bool passed() const { return std::chrono::steady_clock::now() >= at || (abort && abort->load()) || (yield && yield->load()); }
 };
 
-// Waits (until deadline) for the head and `nodes` nodes, collects their host keys into the shared
-// known_hosts, writes the MPI settings and verifies ssh from the head to each: the members it
-// returns are verified but not yet in the hostfile. Errors as makeReady's.
+// Waits (until deadline) for the head and `nodes` nodes, verifying each member as soon as its task
+// runs (while the others still start): its host key collected, then ssh from the head accepted
+// with the cluster key, checked against that host key. Once all are verified, writes the MPI
+// settings and the shared known_hosts: the members it returns are verified but not yet in the
+// hostfile. Errors as makeReady's.
 Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
                                           int slotsOverride, const Deadline& deadline, const Progress& progress);
 
@@ -57,8 +59,10 @@ Result<std::string> renderMembersHostfile(const std::string& cluster, const std:
 // its address), copies the settings to the other hosts, and marks members ready.
 Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members);
 
-// verifyMembers, then publishHostfile. On timeout the
-// error names every member that never got there and why. hosts: the swarm as the caller
+// verifyMembers, then the settings, known_hosts and hostfile written together, once, at the end
+// (and copied to the other hosts); members marked ready. On timeout the error names every member
+// that never got there and why: the tasks not running, or else each member not verified and
+// where it stopped (no host key yet, sshd refusing). hosts: the swarm as the caller
 // discovered it (slots per host CPUs, host keys through each host's engine).
 Result<std::vector<Member>> makeReady(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,
                                       int slotsOverride, const Deadline& deadline, const Progress& progress);

@@ -28,18 +28,20 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       runner_(image::makeProcessRunner()),
       clusterLocks_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); })),
       store_(std::move(store)),
-      nodeWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterLocks_,
-                   clusterEvents_, [this](const cluster::NodeLoss& loss) {
-                       if (!loss.dockerHost.empty()) {
-                           runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost,
-                                                  "docker host " + loss.dockerHost);
-                           return;
-                       }
-                       std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
-                       runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost, node);
-                   }) {}
+      nodeWatcher_(
+          cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterLocks_, clusterEvents_,
+          [this](const cluster::NodeLoss& loss) {
+              if (!loss.dockerHost.empty()) {
+                  runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost, "docker host " + loss.dockerHost);
+                  return;
+              }
+              std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
+              runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost, node);
+          }),
+      viewWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterViews_) {}
 
 RealDaemonServices::~RealDaemonServices() {
+    viewWatcher_.stop();
     nodeWatcher_.stop();
     for (auto& cleaner : cleaners_) cleaner.join();
 }
@@ -112,9 +114,15 @@ Result<Value> RealDaemonServices::withEngine(Fn fn, const std::string& what) {
 
 template <class Value, class Fn>
 Result<Value> RealDaemonServices::withCluster(const std::string& name, model::ClusterOperation operation, Fn fn) {
+    std::string what = std::string(model::clusterOperationName(operation)) + " '" + name + "'";
     auto held = clusterLocks_.acquire(name, operation);
-    if (!held) return held.error().context(std::string(model::clusterOperationName(operation)) + " '" + name + "'");
-    return withEngine<Value>(fn, std::string(model::clusterOperationName(operation)) + " '" + name + "'");
+    if (!held) return held.error().context(what);
+    // Whatever else than a job holds the cluster may change it: its view is read again after.
+    if (operation == model::ClusterOperation::run) return withEngine<Value>(fn, what);
+    clusterViews_.forget(name);
+    auto result = withEngine<Value>(fn, what);
+    clusterViews_.forget(name);
+    return result;
 }
 
 Result<model::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const model::Progress& progress) {
@@ -202,11 +210,19 @@ Result<std::vector<model::Member>> RealDaemonServices::membersForJob(cluster::Cl
                                                                      const model::JobRequest& request,
                                                                      const model::Progress& events,
                                                                      const std::function<bool()>& clientPresent) {
+    // The view the engine's events keep, when the cluster was whole at the last look and nothing
+    // happened to it since: no read at all.
+    if (auto view = clusterViews_.find(request.cluster)) {
+        auto placement = jobs::placeJob(request, view->members, view->desiredNodes);
+        if (placement.kind == jobs::Placement::Kind::start && placement.note.empty()) return placement.members;
+    }
     auto started = std::chrono::steady_clock::now();
     std::string said;
     while (true) {
+        auto readStarted = clusterViews_.epoch();
         auto status = manager.status(request.cluster);
         if (!status) return status.error();
+        clusterViews_.store(*status, readStarted);
         auto placement = jobs::placeJob(request, status->members, status->desiredNodes);
         if (placement.note != said && !placement.note.empty()) events(model::Phase::notice, placement.note);
         said = placement.note;

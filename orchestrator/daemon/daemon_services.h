@@ -12,6 +12,7 @@
 
 #include "api/server.h"
 #include "cluster/cluster_manager.h"
+#include "cluster/cluster_view.h"
 #include "cluster/node_watch.h"
 #include "image/image_builder.h"
 #include "jobs/job_runner.h"
@@ -53,8 +54,12 @@ public:
     bool stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit);
     // Stops, in the background, the processes of jobs the previous daemon left running.
     void stopOrphanedJobs();
-    // Starts following node deaths (see cluster/node_watch.h); stopped by the destructor.
-    void watchNodes() { nodeWatcher_.start(); }
+    // Starts following node deaths (see cluster/node_watch.h) and the events that keep the
+    // clusters' views for `run` (cluster/cluster_view.h); stopped by the destructor.
+    void watchNodes() {
+        nodeWatcher_.start();
+        viewWatcher_.start();
+    }
 
 private:
     // The cluster's members when every one is ready; a usage error naming one that is not.
@@ -84,6 +89,8 @@ private:
     std::vector<std::thread> cleaners_;
     cluster::ClusterEvents clusterEvents_;
     cluster::NodeWatcher nodeWatcher_;
+    cluster::ClusterViews clusterViews_;  // what `run` knows of each cluster between requests
+    cluster::ClusterViewWatcher viewWatcher_;
 };
 
 }  // namespace ppcs::daemon

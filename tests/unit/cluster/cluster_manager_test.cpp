@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "cluster/spec.h"
 #include "support/fake_cluster.h"
@@ -34,11 +38,13 @@ std::size_t count(const std::vector<EngineCall>& calls, const std::string& name)
         std::count_if(calls.begin(), calls.end(), [&name](const EngineCall& call) { return call.name == name; }));
 }
 
-// The secret's name ends in a random suffix: compare only its prefix.
+// The secret's name ends in a random suffix: compare only its prefix. The network, the secret and
+// the volume come first, in no fixed order (the secret is made while the network is): sorted.
 std::vector<std::string> withoutSecretSuffix(std::vector<std::string> made) {
     for (auto& entry : made)
         if (startsWith(entry, "createSecret ") || startsWith(entry, "removeSecret "))
             entry = entry.substr(0, entry.rfind('_') + 1);
+    std::sort(made.begin(), made.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, made.size())));
     return made;
 }
 
@@ -49,9 +55,9 @@ TEST_CASE("up of a new cluster creates its objects in order and returns the memb
     auto status = host.up("demo", 2);
     REQUIRE(status);
     auto calls = host.engine->calls();
-    CHECK(withoutSecretSuffix(changes(calls)) == std::vector<std::string>{"createNetwork demo_net", "createVolume demo_mpishare",
-                                                                          "createSecret demo_ssh_", "createService demo_mpihead",
-                                                                          "createService demo_mpinode"});
+    CHECK(withoutSecretSuffix(changes(calls)) ==
+          std::vector<std::string>{"createNetwork demo_net", "createSecret demo_ssh_", "createVolume demo_mpishare",
+                                   "createService demo_mpihead", "createService demo_mpinode"});
     // One observation of the cluster (observeCluster is the only reader of secrets and volumes).
     CHECK(count(calls, "listSecrets") == 1);
     CHECK(count(calls, "listVolumes") == 1);
@@ -157,7 +163,7 @@ TEST_CASE("a failed up removes what it created, in reverse order", "[cluster][ma
     REQUIRE_FALSE(failed);
     CHECK(failed.error().message == "up 'demo': engine 500: no space left");
     CHECK(withoutSecretSuffix(changes(host.engine->calls())) ==
-          std::vector<std::string>{"createNetwork demo_net", "createVolume demo_mpishare", "createSecret demo_ssh_",
+          std::vector<std::string>{"createNetwork demo_net", "createSecret demo_ssh_", "createVolume demo_mpishare",
                                    "createService demo_mpihead", "createService demo_mpinode", "removeService demo_mpihead",
                                    "removeSecret demo_ssh_", "removeNetwork demo_net", "removeVolume demo_mpishare"});
     CHECK(host.engine->serviceNames().empty());
@@ -199,4 +205,168 @@ TEST_CASE("scale is refused while a job runs, and nothing is scaled", "[cluster]
     REQUIRE(host.engine->runExec(status->members.front().containerId, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""}));
     CHECK(host.manager.scale("demo", 3, std::chrono::seconds(10), [](model::Phase, const std::string&) {}));
     CHECK(host.engine->runningContainers("demo_mpinode").size() == 3);
+}
+
+namespace {
+
+// The addresses the head verified ssh to, in order (one entry per attempt).
+std::vector<std::string> sshVerifications(const std::vector<EngineCall>& calls) {
+    std::vector<std::string> addresses;
+    for (const auto& call : calls)
+        if (call.name == "createExec" && call.argv.size() == 5 && call.argv[3] == "ppcs-verify")
+            addresses.push_back(call.argv[4]);
+    return addresses;
+}
+
+std::size_t hostfileWrites(const std::vector<EngineCall>& calls) {
+    return static_cast<std::size_t>(std::count_if(calls.begin(), calls.end(), [](const EngineCall& call) {
+        return call.name == "createExec" && call.argv.size() >= 4 && call.argv[3] == "ppcs-install" &&
+               std::find(call.argv.begin(), call.argv.end(), "hostfile") != call.argv.end();
+    }));
+}
+
+bool isVerification(const ppcs::testing::ExecCall& call) {
+    return call.spec.cmd.size() == 5 && call.spec.cmd[3] == "ppcs-verify";
+}
+
+}  // namespace
+
+TEST_CASE("up verifies each member as soon as its task runs, and writes the hostfile once at the end",
+          "[cluster][manager][readiness][pipeline]") {
+    FakeClusterHost host;
+    host.engine->holdTask("demo_mpinode", 2, "starting", "");
+    auto up = std::async(std::launch::async, [&host] { return host.up("demo", 3); });
+    // The head and nodes 1 and 3 are verified while node 2 is still starting.
+    bool othersVerified = ppcs::testing::eventually([&host] { return sshVerifications(host.engine->calls()).size() == 3; });
+    CHECK(othersVerified);
+    CHECK_FALSE(host.engine->file(kHostfilePath));
+    CHECK(host.engine->runningContainers("demo_mpinode").count(2) == 0);
+    host.engine->releaseTask("demo_mpinode", 2);
+    auto status = up.get();
+    REQUIRE(status);
+    REQUIRE(status->members.size() == 4);
+    auto calls = host.engine->calls();
+    auto verified = sshVerifications(calls);
+    REQUIRE(verified.size() == 4);
+    // Node 2 came last, and nobody was verified twice.
+    CHECK(verified.back() == status->members[2].address);
+    std::sort(verified.begin(), verified.end());
+    CHECK(std::adjacent_find(verified.begin(), verified.end()) == verified.end());
+    CHECK(hostfileWrites(calls) == 1);
+    CHECK(count(calls, "putArchive") == 1);
+    auto knownHosts = host.engine->file(std::string(kSharedDir) + "/.ppcs/known_hosts");
+    REQUIRE(knownHosts);
+    for (const auto& member : status->members)
+        CHECK(knownHosts->find(member.address + "," + member.hostname) != std::string::npos);
+}
+
+TEST_CASE("ssh is verified against the member's own host key, and only a refusing member is tried again",
+          "[cluster][manager][readiness][pipeline]") {
+    FakeClusterHost host;
+    std::mutex mutex;
+    std::map<std::string, int> refusalsLeft;  // by address: the first node refuses twice
+    std::vector<std::string> knownHostLines;
+    host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
+        if (!isVerification(call)) return std::nullopt;
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const auto& variable : call.spec.env)
+            if (startsWith(variable, "PPCS_KNOWN_HOST=")) knownHostLines.push_back(variable.substr(16));
+        const std::string& address = call.spec.cmd[4];
+        if (!refusalsLeft.count(address)) refusalsLeft[address] = refusalsLeft.empty() ? 2 : 0;
+        if (refusalsLeft[address] == 0) return docker::ExecOutcome{0, "", ""};
+        --refusalsLeft[address];
+        return docker::ExecOutcome{255, "", ""};
+    });
+    auto status = host.up("demo", 2);
+    REQUIRE(status);
+    auto verified = sshVerifications(host.engine->calls());
+    CHECK(verified.size() == 5);  // 3 members, one of them refused twice
+    for (const auto& member : status->members) {
+        auto tries = std::count(verified.begin(), verified.end(), member.address);
+        CHECK(tries == (member.address == verified.front() ? 3 : 1));
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    // Each check carries exactly that member's host key, read from its container.
+    for (const auto& line : knownHostLines) {
+        auto member = std::find_if(status->members.begin(), status->members.end(),
+                                   [&line](const Member& m) { return startsWith(line, m.address + "," + m.hostname + " "); });
+        REQUIRE(member != status->members.end());
+        CHECK(line.find("KEY" + member->containerId.substr(0, 12)) != std::string::npos);
+    }
+}
+
+TEST_CASE("a member whose sshd never accepts is named when up times out, and the new cluster is removed",
+          "[cluster][manager][readiness][pipeline]") {
+    FakeClusterHost host;
+    std::string refusing;
+    std::mutex mutex;
+    host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
+        if (!isVerification(call)) return std::nullopt;
+        std::lock_guard<std::mutex> lock(mutex);
+        // The node at the highest address: the last task started.
+        if (refusing.empty() || call.spec.cmd[4] > refusing) refusing = call.spec.cmd[4];
+        return docker::ExecOutcome{call.spec.cmd[4] == refusing ? 255 : 0, "", ""};
+    });
+    auto failed = host.up("demo", 2, std::chrono::seconds(1));
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::timeout);
+    CHECK(failed.error().message.find("members not verified in time: ") != std::string::npos);
+    CHECK(failed.error().message.find("sshd did not accept the cluster key from the head") != std::string::npos);
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(failed.error().message.find("(" + refusing + ")") != std::string::npos);
+    CHECK(failed.error().message.find("head (") == std::string::npos);
+    CHECK(host.engine->serviceNames().empty());
+    CHECK(host.engine->networkNames().empty());
+}
+
+TEST_CASE("a network that cannot be made removes the key secret made meanwhile", "[cluster][manager][rollback]") {
+    FakeClusterHost host;
+    SECTION("the engine fails") {
+        host.engine->failNext("createNetwork", makeError(ErrorCode::failed, "engine 500: pool exhausted"));
+        auto failed = host.up("demo", 2);
+        REQUIRE_FALSE(failed);
+        CHECK(failed.error().message == "up 'demo': engine 500: pool exhausted");
+    }
+    SECTION("another up made it first") {
+        host.engine->failNext("createNetwork", makeError(ErrorCode::conflict, "engine 409: network demo_net already exists"));
+        auto failed = host.up("demo", 2);
+        REQUIRE_FALSE(failed);
+        CHECK(failed.error().code == ErrorCode::conflict);
+        CHECK(failed.error().message.find("up 'demo': a network named demo_net already exists") == 0);
+    }
+    auto made = withoutSecretSuffix(changes(host.engine->calls()));
+    CHECK(std::find(made.begin(), made.end(), "removeSecret demo_ssh_") != made.end());
+    CHECK(std::find(made.begin(), made.end(), "createVolume demo_mpishare") == made.end());
+    CHECK(host.engine->secretNames().empty());
+    CHECK(host.engine->serviceNames().empty());
+}
+
+TEST_CASE("a member replaced while up verifies it is verified in its new container, the old one forgotten",
+          "[cluster][manager][readiness][pipeline]") {
+    FakeClusterHost host;
+    std::mutex mutex;
+    std::string killed;  // the first container to be verified among the nodes dies during its check
+    host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
+        if (!isVerification(call)) return std::nullopt;
+        std::lock_guard<std::mutex> lock(mutex);
+        if (killed.empty()) {
+            auto nodes = host.engine->runningContainers("demo_mpinode");
+            if (nodes.count(1)) {
+                killed = host.engine->killTask("demo_mpinode", 1);
+                return docker::ExecOutcome{255, "", ""};
+            }
+        }
+        return docker::ExecOutcome{0, "", ""};
+    });
+    auto status = host.up("demo", 2);
+    REQUIRE(status);
+    std::lock_guard<std::mutex> lock(mutex);
+    REQUIRE_FALSE(killed.empty());
+    REQUIRE(status->members.size() == 3);
+    CHECK(status->members[1].containerId != killed);
+    CHECK(status->members[1].ready);
+    auto hostfile = host.engine->file(kHostfilePath);
+    REQUIRE(hostfile);
+    CHECK(hostfile->find(killed.substr(0, 12)) == std::string::npos);
+    CHECK(hostfile->find(status->members[1].containerId.substr(0, 12)) != std::string::npos);
 }
