@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "jobs/local_upload.h"
 #include "jobs/oom_report.h"
+#include "jobs/stderr_filter.h"
 
 namespace ppcs::jobs {
 namespace {
@@ -445,11 +446,19 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
 Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
                                        const std::string& workdir, std::int64_t id, const JobEvents& events) {
     LaunchResult launch;
-    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
+    auto onOutput = [&](bool isErr, std::string_view piece) {
+        if (piece.empty()) return;
         if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
         events(isErr ? "stderr" : "stdout", std::string(piece));
         recordOutput(id, isErr, piece, events);
+    };
+    // The launcher's noise never reaches the user or the record (stderr_filter.h).
+    StderrNoiseFilter noise;
+    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
+        if (!isErr) return onOutput(false, piece);
+        onOutput(true, noise.feed(piece));
     });
+    onOutput(true, noise.finish());
     if (!code) {
         // The stream broke (engine restarted, connection lost): mpirun may still run. Stop it
         // rather than leave ranks behind that nobody follows.
