@@ -35,6 +35,7 @@ NodeSize ObservedCluster::nodeSize() const { return head ? nodeSizeFromLabels(he
 HostMount ObservedCluster::hostMount() const { return head ? hostMountFromLabels(head->labels) : HostMount{}; }
 int ObservedCluster::perHost() const { return std::atoi(labelOf(nodes, kPerHostLabel).c_str()); }
 std::string ObservedCluster::registry() const { return labelOf(nodes, kRegistryLabel); }
+model::MpiKind ObservedCluster::mpi() const { return model::mpiFromName(labelOf(head, kMpiLabel)).value_or(model::kDefaultMpi); }
 
 std::string ObservedCluster::subnet() const {
     if (network && !network->subnets.empty()) return network->subnets.front();
@@ -68,6 +69,14 @@ Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string
     for (auto& volume : *volumes)
         if (volume.name == names.volume) observed.volume = volume;
     return observed;
+}
+
+Result<model::MpiKind> clusterMpi(docker::Engine& engine, const std::string& name) {
+    ObservedCluster observed;
+    auto head = engine.inspectService(objectNames(name).headService);
+    if (!head) return head.error().context("look up the MPI of cluster '" + name + "'");
+    observed.head = *head;
+    return observed.mpi();
 }
 
 Result<std::vector<std::string>> listClusterNames(docker::Engine& engine) {
