@@ -4,7 +4,11 @@
 #
 #  1. Generates the ssh host keys when they are missing, so every container
 #     has its own; the image itself ships none.
-#  2. If a private key was delivered as a secret (default
+#  2. With $PPCS_OVERLAY_SUBNET (set by ppcs on its services), pins UCX
+#     (MPICH's transport) to the interface of that subnet in /etc/ucx/ucx.conf:
+#     a task container also has docker_gwbridge, over which other containers
+#     cannot be reached, and a UCX that tries it hangs the job.
+#  3. If a private key was delivered as a secret (default
 #     /run/secrets/ppcs_ssh_key), installs it for mpiuser as
 #     ~/.ssh/id_ed25519 and authorizes its public key, so that all nodes
 #     sharing the secret can ssh to each other as mpiuser.  Without the
@@ -28,6 +32,19 @@ if [ "$(id -u)" -eq 0 ]; then
     # nodes start at once on a few cores. sshd is told to use this key alone.
     if [ ! -s /etc/ssh/ssh_host_ed25519_key ]; then
         ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+    fi
+
+    # The kernel's route for the overlay subnet names its interface ("... dev eth0 ...").
+    if [ -n "${PPCS_OVERLAY_SUBNET:-}" ]; then
+        device=$(ip -4 -o route show to exact "$PPCS_OVERLAY_SUBNET" 2>/dev/null |
+            awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
+        if [ -n "$device" ]; then
+            mkdir -p /etc/ucx
+            printf '# written by ppcs-entrypoint: the overlay network %s\nUCX_NET_DEVICES=%s\n' \
+                "$PPCS_OVERLAY_SUBNET" "$device" >/etc/ucx/ucx.conf
+        else
+            log "no interface routes $PPCS_OVERLAY_SUBNET: UCX is not pinned to it"
+        fi
     fi
 
     if [ -f "$PPCS_SSH_KEY_FILE" ]; then

@@ -50,7 +50,10 @@ model::Member memberFromJson(const json& item) {
 
 std::string encodeUpRequest(const UpRequest& request) {
     const auto& spec = request.spec;
+    // No "mpi" when the user named none: an existing cluster keeps its own.
+    json mpi = spec.mpi ? json(model::mpiName(*spec.mpi)) : json(nullptr);
     return fields::dumpJson(json{{"name", spec.name},
+                                 {"mpi", mpi},
                                  {"nodes", spec.nodeCount},
                                  {"slots", spec.slotsOverride},
                                  {"per_host", spec.perHost},
@@ -68,14 +71,16 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
     const char* what = "up request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object,
-                                           {"name", "nodes", "slots", "per_host", "registry", "timeout_seconds", "nano_cpus",
-                                            "memory_bytes", "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
-                                           what);
+    if (auto known =
+            fields::rejectUnknown(*object,
+                                  {"name", "mpi", "nodes", "slots", "per_host", "registry", "timeout_seconds", "nano_cpus",
+                                   "memory_bytes", "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
+                                  what);
         !known)
         return known.error();
     UpRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
+    if (read) read = fields::readMpi(*object, request.spec.mpi, what);
     if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodeCount, what);
     if (read) read = readOptional(*object, "slots", json::value_t::number_integer, request.spec.slotsOverride, what);
     if (read) read = readOptional(*object, "per_host", json::value_t::number_integer, request.spec.perHost, what);
@@ -153,6 +158,7 @@ std::string encodeClusterStatus(const model::ClusterStatus& status) {
     return fields::dumpJson(json{{"name", status.name},
                                  {"image", status.image},
                                  {"subnet", status.subnet},
+                                 {"mpi", model::mpiName(status.mpi)},
                                  {"created_at", status.createdAt},
                                  {"nodes", status.desiredNodes},
                                  {"ready_slots", slots},
@@ -173,6 +179,7 @@ Result<model::ClusterStatus> decodeClusterStatus(std::string_view body) {
     status.name = fields::stringOr(*object, "name");
     status.image = fields::stringOr(*object, "image");
     status.subnet = fields::stringOr(*object, "subnet");
+    status.mpi = model::mpiFromName(fields::stringOr(*object, "mpi")).value_or(model::kDefaultMpi);
     status.createdAt = fields::stringOr(*object, "created_at");
     status.desiredNodes = fields::valueOr(*object, "nodes", 0);
     status.events = fields::valueOr(*object, "events", std::vector<std::string>{});

@@ -56,6 +56,17 @@ Status readOptional(const json& object, const char* key, json::value_t type, T& 
     return {};
 }
 
+// An optional "mpi" field spelled as model::mpiName spells it; any other text is a usage error.
+template <class T>
+Status readMpi(const json& object, T& out, std::string_view what) {
+    std::string name;
+    if (auto read = readOptional(object, "mpi", json::value_t::string, name, what); !read || name.empty()) return read;
+    auto mpi = model::mpiFromName(name);
+    if (!mpi) return makeError(ErrorCode::usage, std::string(what) + ": mpi must be openmpi or mpich, not '" + name + "'");
+    out = *mpi;
+    return {};
+}
+
 // object[key] as a T, or fallback when the key is missing or holds another type. Never throws
 // (nlohmann's json::value() throws on a type mismatch).
 template <class T>

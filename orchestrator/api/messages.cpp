@@ -122,14 +122,15 @@ std::string encodeBuildRequest(const model::BuildRequest& request) {
                                  {"image", request.imageRef},
                                  {"no_cache", request.noCache},
                                  {"mirror", request.mirror},
-                                 {"pull", request.allowPull}});
+                                 {"pull", request.allowPull},
+                                 {"mpi", model::mpiName(request.mpi)}});
 }
 
 Result<model::BuildRequest> decodeBuildRequest(std::string_view body) {
     const char* what = "build request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"context_dir", "image", "no_cache", "mirror", "pull"}, what); !known)
+    if (auto known = fields::rejectUnknown(*object, {"context_dir", "image", "no_cache", "mirror", "pull", "mpi"}, what); !known)
         return known.error();
     model::BuildRequest request;
     Status read = readOptional(*object, "context_dir", json::value_t::string, request.contextDir, what);
@@ -137,6 +138,7 @@ Result<model::BuildRequest> decodeBuildRequest(std::string_view body) {
     if (read) read = readOptional(*object, "no_cache", json::value_t::boolean, request.noCache, what);
     if (read) read = readOptional(*object, "mirror", json::value_t::string, request.mirror, what);
     if (read) read = readOptional(*object, "pull", json::value_t::boolean, request.allowPull, what);
+    if (read) read = fields::readMpi(*object, request.mpi, what);
     if (!read) return read.error();
     if (!request.contextDir.empty() && request.contextDir.front() != '/')
         return makeError(ErrorCode::usage, "build request: context_dir must be an absolute path");

@@ -21,7 +21,8 @@ struct BuildOptions {
     bool noPull = false;
     std::string mirror;
     std::string contextDir;
-    std::string image = model::kDefaultImageRef;
+    std::string image;  // empty: the MPI's own image (model::mpiImageRef)
+    std::string mpi = model::mpiName(model::kDefaultMpi);
 };
 
 // Step headers and phase changes stay on screen; the output of each step scrolls on one line.
@@ -43,9 +44,12 @@ int runBuild(const GlobalOptions& global, const BuildOptions& options) {
     request.noCache = options.noCache;
     request.allowPull = !options.noPull;
     request.mirror = options.mirror;
-    request.imageRef = options.image;
+    auto mpi = model::parseMpiOption(options.mpi);
+    if (!mpi) return reportError(mpi.error());
+    request.mpi = *mpi;
+    request.imageRef = options.image.empty() ? model::mpiImageRef(*mpi) : options.image;
     // Checked here too, so that bad input starts no daemon and changes nothing.
-    if (auto reference = model::splitImageReference(options.image); !reference) return reportError(reference.error());
+    if (auto reference = model::splitImageReference(request.imageRef); !reference) return reportError(reference.error());
     if (!options.contextDir.empty()) {
         auto dir = absoluteDirectory(options.contextDir);
         if (!dir) return reportError(dir.error());
@@ -72,7 +76,8 @@ int runBuild(const GlobalOptions& global, const BuildOptions& options) {
 
 void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
     auto options = std::make_shared<BuildOptions>();
-    auto* build = app.add_subcommand("build", "Build the Debian + Open MPI node image (a no-op when its context is unchanged)");
+    auto* build = app.add_subcommand("build", "Build the Debian + MPI node image (a no-op when its context is unchanged)");
+    build->add_option("--mpi", options->mpi, "The image's MPI: openmpi or mpich")->capture_default_str();
     build->add_flag("--no-cache", options->noCache, "Rebuild every step even when the image is up to date");
     build->add_flag("--no-pull", options->noPull, "Never try a registry for a missing base image");
     build->add_option("--mirror", options->mirror, "Debian mirror for debootstrap (default: the host's apt mirror)")
@@ -81,7 +86,7 @@ void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action)
                                                                                  : "must be an http:// or https:// URL";
         });
     build->add_option("--context", options->contextDir, "Build context directory (default: the project's images/openmpi)");
-    build->add_option("--image", options->image, "Image reference to tag")->capture_default_str();
+    build->add_option("--image", options->image, "Image reference to tag (default: ppcs-openmpi:latest or ppcs-mpich:latest)");
     build->callback([&global, &action, options] { action = [&global, options] { return runBuild(global, *options); }; });
 }
 

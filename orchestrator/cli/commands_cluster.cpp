@@ -27,6 +27,8 @@ struct ClusterOptions {
     int slots = 0;
     int perHost = 0;
     std::string registry;
+    std::string mpi;  // as the user wrote it, when mpiGiven
+    bool mpiGiven = false;
     std::string cpus;  // as the user wrote them: parsed in runUp
     std::string memory;
     std::string shmSize;
@@ -127,6 +129,13 @@ int runUp(const GlobalOptions& global, const ClusterOptions& options) {
     api::UpRequest request{{options.name, options.nodes, options.slots, options.perHost, options.registry},
                            options.timeoutSeconds};
     Status valid = readSizeAndMount(options, request.spec);
+    if (valid && options.mpiGiven) {
+        auto mpi = model::parseMpiOption(options.mpi);
+        if (mpi)
+            request.spec.mpi = *mpi;
+        else
+            valid = mpi.error();
+    }
     if (valid) valid = model::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
@@ -199,9 +208,9 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
         std::printf("%s\n", api::encodeClusterStatus(*status).c_str());
         return 0;
     }
-    std::printf("cluster %s: head + %d nodes, %d slots ready\nimage %s\nnetwork %s\ncreated %s\n", status->name.c_str(),
-                status->desiredNodes, readySlots(*status), status->image.c_str(), status->subnet.c_str(),
-                status->createdAt.c_str());
+    std::printf("cluster %s: head + %d nodes, %d slots ready\nmpi %s\nimage %s\nnetwork %s\ncreated %s\n", status->name.c_str(),
+                status->desiredNodes, readySlots(*status), model::mpiName(status->mpi), status->image.c_str(),
+                status->subnet.c_str(), status->createdAt.c_str());
     printSizeAndMount(*status);
     std::printf("\n");
     std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY",
@@ -261,6 +270,7 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     addNameOption(up, *options);
     up->add_option("--slots", options->slots, "MPI slots per container (default: its CPU allowance)");
     up->add_option("--per-host", options->perHost, "Most nodes on one Docker host (default: no cap)");
+    auto* mpi = up->add_option("--mpi", options->mpi, "The cluster's MPI: openmpi (default) or mpich; fixed at creation");
     up->add_option("--registry", options->registry, "Push the image to this registry (HOST[:PORT]) and let every host pull it");
     up->add_option("--cpus", options->cpus, "CPU limit of every member, e.g. 1 or 1.5 (slots follow: whole CPUs, at least 1)");
     up->add_option("--memory", options->memory, "Memory limit of every member, e.g. 512m or 2g");
@@ -271,7 +281,10 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     up->add_flag("--mount-on-every-host", options->mountEveryHost,
                  "Allow --mount on a swarm of several hosts: every host has HOSTDIR");
     addTimeoutOption(up, *options);
-    up->callback([&global, &action, options] { action = [&global, options] { return runUp(global, *options); }; });
+    up->callback([&global, &action, options, mpi] {
+        options->mpiGiven = mpi->count() > 0;
+        action = [&global, options] { return runUp(global, *options); };
+    });
 
     auto* scale = app.add_subcommand("scale", "Change the number of nodes of a running cluster");
     scale->add_option("--nodes", options->nodes, "New number of nodes")->required();

@@ -174,6 +174,7 @@ Result<ClusterStatus> describeCluster(docker::Engine& engine, const ObservedClus
                          observed.nodeSize(),
                          observed.hostMount(),
                          std::move(members)};
+    status.mpi = observed.mpi();
     auto hosts = describeHosts(engine, status.members);
     if (!hosts) return hosts.error().context("cluster '" + observed.name + "'");
     status.hosts = std::move(*hosts);
@@ -202,11 +203,14 @@ Result<ClusterSpec> fitSpecToHosts(ClusterSpec spec, const HostEngines& hosts) {
     return spec;
 }
 
-Result<std::string> ClusterManager::ensureImage(const Progress& progress) {
+Result<std::string> ClusterManager::ensureImage(model::MpiKind mpi, const Progress& progress) {
     std::unique_lock<std::mutex> building;
     if (imageBuildLock_) building = std::unique_lock<std::mutex>(*imageBuildLock_);
     image::ImageBuilder builder(engine_, runner_);
-    auto built = builder.build(image::BuildRequest{}, [&progress](model::Phase phase, const std::string& text) {
+    image::BuildRequest request;
+    request.mpi = mpi;
+    request.imageRef = model::mpiImageRef(mpi);
+    auto built = builder.build(request, [&progress](model::Phase phase, const std::string& text) {
         if (phase != Phase::build || startsWith(text, "Step ")) progress(Phase::image, text);
     });
     if (!built) return built.error();
@@ -236,7 +240,8 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
     if (auto valid = validateSpec(spec); !valid) return valid.error();
     auto deadline = Clock::now() + timeout;
     std::string context = "up '" + spec.name + "'";
-    auto imageId = ensureImage(progress);
+    // A resize keeps the image its services run: only a new cluster needs its MPI's image.
+    auto imageId = ensureImage(spec.mpi.value_or(model::kDefaultMpi), progress);
     if (!imageId) return imageId.error().context(context);
     if (auto swarm = ensureSwarm(progress); !swarm) return swarm.error().context(context);
     auto observed = observeCluster(engine_, spec.name);

@@ -62,7 +62,7 @@ public:
     Result<std::vector<std::string>> list();
 
 private:
-    Result<std::string> ensureImage(const Progress& progress);
+    Result<std::string> ensureImage(model::MpiKind mpi, const Progress& progress);
     Status ensureSwarm(const Progress& progress);
     // The decisions of decideUp (reconciler.h) carried out. create: the hosts checked and given
     // the image, the spec fitted to them, the image pushed when tasks pull it, then createObjects.

@@ -47,6 +47,16 @@ Result<int> parseSlots(const std::string& word, int lineNumber) {
 
 }  // namespace
 
+Result<std::string> renderHydraHostfile(const std::vector<HostEntry>& entries) {
+    std::set<std::string> seen;
+    std::ostringstream out;
+    for (const auto& entry : entries) {
+        if (auto ok = checkEntry(entry, seen); !ok) return ok.error();
+        out << entry.address << ":" << entry.slots << "\n";
+    }
+    return out.str();
+}
+
 Result<std::string> renderHostfile(const std::string& cluster, const std::vector<HostEntry>& entries) {
     std::set<std::string> seen;
     int totalSlots = 0;

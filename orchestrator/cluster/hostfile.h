@@ -33,6 +33,10 @@ inline bool namesContainer(const HostEntry& entry, const std::string& containerI
 // without a name, too), or a duplicate address. A container ID is written in its short form.
 Result<std::string> renderHostfile(const std::string& cluster, const std::vector<HostEntry>& entries);
 
+// MPICH hydra's form of the same entries: "ADDRESS:SLOTS" lines, nothing else (hydra reads no
+// comments), in the order given. Fails (ErrorCode::usage) as renderHostfile does on bad entries.
+Result<std::string> renderHydraHostfile(const std::vector<HostEntry>& entries);
+
 // Comments and blank lines are skipped; each other line is "ADDRESS [slots=N] [# name [container]]".
 Result<std::vector<HostEntry>> parseHostfile(const std::string& text);
 

@@ -35,6 +35,9 @@ NodeSize ObservedCluster::nodeSize() const { return headService ? nodeSizeFromLa
 HostMount ObservedCluster::hostMount() const { return headService ? hostMountFromLabels(headService->labels) : HostMount{}; }
 int ObservedCluster::perHost() const { return std::atoi(labelOf(nodeService, kPerHostLabel).c_str()); }
 std::string ObservedCluster::registry() const { return labelOf(nodeService, kRegistryLabel); }
+model::MpiKind ObservedCluster::mpi() const {
+    return model::mpiFromName(labelOf(headService, kMpiLabel)).value_or(model::kDefaultMpi);
+}
 
 std::string ObservedCluster::subnet() const {
     if (network && !network->subnets.empty()) return network->subnets.front();
@@ -68,6 +71,14 @@ Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string
     for (auto& volume : *volumes)
         if (volume.name == names.volume) observed.volume = volume;
     return observed;
+}
+
+Result<model::MpiKind> clusterMpi(docker::Engine& engine, const std::string& name) {
+    ObservedCluster observed;
+    auto head = engine.inspectService(objectNames(name).headService);
+    if (!head) return head.error().context("look up the MPI of cluster '" + name + "'");
+    observed.headService = *head;
+    return observed.mpi();
 }
 
 Result<std::vector<std::string>> listClusterNames(docker::Engine& engine) {

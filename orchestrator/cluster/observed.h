@@ -31,11 +31,16 @@ struct ObservedCluster {
     int slotsOverride() const;
     int perHost() const;           // ppcs.per-host on the node service
     std::string registry() const;  // ppcs.registry on the node service
-    NodeSize nodeSize() const;     // ppcs.cpus, ppcs.memory, ppcs.shm-size on the head service
-    HostMount hostMount() const;   // ppcs.mount, ppcs.mount-every-host on the head service
+    // ppcs.mpi on the head service; kDefaultMpi without one (clusters made before the choice).
+    model::MpiKind mpi() const;
+    NodeSize nodeSize() const;    // ppcs.cpus, ppcs.memory, ppcs.shm-size on the head service
+    HostMount hostMount() const;  // ppcs.mount, ppcs.mount-every-host on the head service
 };
 
 Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string& name);
+
+// The cluster's MPI from its head service's labels alone (one engine call): what a job needs.
+Result<model::MpiKind> clusterMpi(docker::Engine& engine, const std::string& name);
 
 // Names of every cluster that has a head service.
 Result<std::vector<std::string>> listClusterNames(docker::Engine& engine);

@@ -21,6 +21,9 @@ Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observ
                                                                                : nullptr;
     if (sizeOption)
         return makeError(ErrorCode::usage, std::string(sizeOption) + " cannot change on an existing cluster: take it down first");
+    if (spec.mpi && *spec.mpi != observed.mpi())
+        return makeError(ErrorCode::usage, std::string("--mpi cannot change on an existing cluster (it runs ") +
+                                               model::mpiName(observed.mpi()) + "): take it down first");
     auto mounted = observed.hostMount();
     if (!spec.mount.source.empty() && (spec.mount.source != mounted.source || spec.mount.target != mounted.target))
         return makeError(ErrorCode::usage, "--mount cannot change on an existing cluster: take it down first");

@@ -27,9 +27,12 @@ docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role,
     if (spec.slotsOverride > 0) service.labels[kSlotsLabel] = std::to_string(spec.slotsOverride);
     if (spec.perHost > 0) service.labels[kPerHostLabel] = std::to_string(spec.perHost);
     if (!spec.registry.empty()) service.labels[kRegistryLabel] = spec.registry;
+    service.labels[kMpiLabel] = model::mpiName(spec.mpi.value_or(model::kDefaultMpi));
     service.containerLabels = roleLabels(spec.name, role);
     service.image = imageId;
     service.hostname = head ? names.headHostname : names.nodeHostname;
+    // The entrypoint pins UCX (MPICH's transport) to the interface of this subnet.
+    service.env = {std::string(kOverlaySubnetEnv) + "=" + subnet};
     for (const auto& [key, value] : nodeSizeLabels(spec.size, spec.mount)) service.labels[key] = value;
     service.mounts = {{names.volume, kSharedDir, clusterLabels(spec.name)}};
     // Docker's own /dev/shm is 64 MB: too small for MPI's shared memory (a shared window of a few

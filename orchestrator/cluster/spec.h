@@ -41,6 +41,10 @@ inline constexpr const char* kSubnetLabel = "ppcs.subnet";
 inline constexpr const char* kSlotsLabel = "ppcs.slots";
 inline constexpr const char* kPerHostLabel = "ppcs.per-host";
 inline constexpr const char* kRegistryLabel = "ppcs.registry";
+inline constexpr const char* kMpiLabel = "ppcs.mpi";  // model::mpiName of the cluster's MPI
+
+// Set in every member's environment to the overlay network's CIDR (images/openmpi/entrypoint.sh).
+inline constexpr const char* kOverlaySubnetEnv = "PPCS_OVERLAY_SUBNET";
 
 struct ObjectNames {
     std::string headService;   // <name>_mpihead
@@ -60,7 +64,8 @@ docker::Labels roleLabels(const std::string& cluster, MemberRole role);
 // manager ppcsd talks to (localNodeId; jobs start there by exec), nodes anywhere, at most
 // spec.perHost on one host. Every member gets the shared volume, the key secret, the limits of
 // spec.size, a tmpfs of spec.size.shmBytes at /dev/shm (resolved by the caller: 0 leaves the
-// kernel's default) and the host folder of spec.mount; the labels record them all.
+// kernel's default) and the host folder of spec.mount; the labels record them all, the MPI too
+// (kMpiLabel); the environment holds kOverlaySubnetEnv.
 docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role, const std::string& imageId,
                                        const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
                                        const std::string& localNodeId);

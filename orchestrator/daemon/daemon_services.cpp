@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cluster/hosts.h"
+#include "cluster/observed.h"
 #include "cluster/stats.h"
 #include "common/clock.h"
 #include "common/files.h"
@@ -198,8 +199,10 @@ Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& re
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
             auto members = membersForJob(manager, request, events, clientPresent);
             if (!members) return members.error();
+            auto mpi = cluster::clusterMpi(engine, request.cluster);
+            if (!mpi) return mpi.error();
             jobs::JobRunner runner(engine, *store_, runningJobs_);
-            auto outcome = runner.run(request, *members, events, clientPresent);
+            auto outcome = runner.run(request, *members, events, clientPresent, *mpi);
             if (outcome && !request.outputDir.empty())
                 jobs::copyJobFolderBack(engine, members->front().containerId, request.outputDir, *outcome, events);
             return outcome;

@@ -205,6 +205,7 @@ Status EngineClient::loadImage(const BodySource& source) {
 Result<std::string> EngineClient::buildImage(const BuildParams& params, const ProgressSink& progress) {
     std::string target = versioned("/build?rm=1&forcerm=1&labels=" + percentEncode(encodeStringMap(params.labels)));
     if (params.noCache) target += "&nocache=1";
+    if (!params.buildArgs.empty()) target += "&buildargs=" + percentEncode(encodeStringMap(params.buildArgs));
     auto request = makeRequest("POST", std::move(target), params.contextTar);
     request.contentType = "application/x-tar";
     request.idleTimeout = params.idleTimeout;

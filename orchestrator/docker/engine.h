@@ -27,6 +27,7 @@ using ProgressSink = std::function<void(const std::string& line)>;
 struct BuildParams {
     std::string contextTar;  // the build context as a tar archive
     Labels labels;           // ?labels= set on the resulting image
+    Labels buildArgs;        // ?buildargs= (the Dockerfile's ARGs); none when empty
     bool noCache = false;    // ?nocache=
     std::chrono::seconds idleTimeout{1800};
 };

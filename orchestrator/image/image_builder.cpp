@@ -27,7 +27,9 @@ Result<BuildOutcome> ImageBuilder::buildSteps(const BuildRequest& request, const
     if (!context) return context.error();
     BuildOutcome outcome;
     outcome.imageRef = request.imageRef;
+    // One context builds every MPI's image: the MPI is part of what the image was built from.
     outcome.contextHash = contextHash(*context);
+    if (request.mpi != model::kDefaultMpi) outcome.contextHash += std::string("+mpi=") + model::mpiName(request.mpi);
 
     auto existing = engine_.inspectImage(request.imageRef);
     if (!existing) return existing.error();
@@ -57,6 +59,7 @@ Result<BuildOutcome> ImageBuilder::buildSteps(const BuildRequest& request, const
     params.contextTar = std::move(*tar);
     params.labels = {{kContextHashLabel, outcome.contextHash}, {"ppcs.managed", "true"}};
     params.noCache = request.noCache;
+    params.buildArgs = {{"MPI", model::mpiName(request.mpi)}};
     progress(Phase::build, "building " + request.imageRef + " from " + context->dir);
     auto built = engine_.buildImage(params, [&](const std::string& line) { progress(Phase::build, line); });
     if (!built) return built.error();

@@ -1,5 +1,6 @@
 #pragma once
-// Builds the node image through the Engine API from a tar of its build context.
+// Builds the node image through the Engine API from a tar of its build context, for the MPI the
+// request names (the Dockerfile's MPI build argument; see images/openmpi/Dockerfile).
 // The image is labelled with the context's hash: an unchanged context is a no-op (one inspect
 // call). The tag is set only after a successful build, so a failed build never leaves a
 // half-tagged image behind.

@@ -73,10 +73,9 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
                                            "path in the image, or -- CMD ARGS");
 }
 
-Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts,
-                                                 const std::string& hostfile, const std::vector<std::string>& programArgv,
-                                                 const std::string& workdir) {
-    int np = request.np > 0 ? request.np : totalSlots;
+namespace {
+
+Status checkPlacement(const JobRequest& request, int np, int totalSlots, int hosts) {
     if (np < 1) return makeError(ErrorCode::usage, "the cluster has no ready slots");
     if (np > totalSlots && !request.oversubscribe)
         return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " is more than the cluster's " +
@@ -84,14 +83,59 @@ Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int 
     if (request.perNode > 0 && static_cast<long>(request.perNode) * hosts < np)
         return makeError(ErrorCode::usage, "-n " + std::to_string(np) + " does not fit " + std::to_string(request.perNode) +
                                                " per node on " + std::to_string(hosts) + " hosts");
+    return {};
+}
+
+std::vector<std::string> mpirunArgv(const JobRequest& request, int np, const std::string& hostfile, const std::string& workdir) {
     std::vector<std::string> argv{"mpirun", "-n", std::to_string(np), "--hostfile", hostfile};
     if (request.oversubscribe) argv.push_back("--oversubscribe");
     if (request.perNode > 0) argv.insert(argv.end(), {"--map-by", "ppr:" + std::to_string(request.perNode) + ":node"});
     if (request.tagOutput) argv.push_back("--tag-output");
     if (!workdir.empty()) argv.insert(argv.end(), {"--wdir", workdir});
     for (const auto& entry : request.env) argv.insert(argv.end(), {"-x", entry});
+    return argv;
+}
+
+// Hydra fills each host's slots in hostfile order, wrapping around when NP is larger (it never
+// refuses oversubscription: checkPlacement does). Environment: hydra passes its own on to every
+// rank; -genv sets NAME=VALUE, -genvlist names a variable of the launch's environment.
+std::vector<std::string> hydraArgv(const JobRequest& request, int np, const std::string& hostfile, const std::string& workdir) {
+    std::vector<std::string> argv{"mpiexec", "-launcher", "ssh", "-f", hostfile, "-n", std::to_string(np)};
+    if (request.perNode > 0) argv.insert(argv.end(), {"-ppn", std::to_string(request.perNode)});
+    if (request.tagOutput) argv.push_back("-prepend-rank");
+    if (!workdir.empty()) argv.insert(argv.end(), {"-wdir", workdir});
+    for (const auto& entry : request.env) {
+        auto equals = entry.find('=');
+        if (equals == std::string::npos)
+            argv.insert(argv.end(), {"-genvlist", entry});
+        else
+            argv.insert(argv.end(), {"-genv", entry.substr(0, equals), entry.substr(equals + 1)});
+    }
+    return argv;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> buildLauncherArgv(model::MpiKind mpi, const JobRequest& request, int totalSlots, int hosts,
+                                                   const std::string& hostfile, const std::vector<std::string>& programArgv,
+                                                   const std::string& workdir) {
+    int np = request.np > 0 ? request.np : totalSlots;
+    if (auto placed = checkPlacement(request, np, totalSlots, hosts); !placed) return placed.error();
+    auto argv =
+        mpi == model::MpiKind::mpich ? hydraArgv(request, np, hostfile, workdir) : mpirunArgv(request, np, hostfile, workdir);
     argv.insert(argv.end(), programArgv.begin(), programArgv.end());
     return argv;
+}
+
+std::string compilerWrapper(ProgramKind kind) {
+    switch (kind) {
+        case ProgramKind::cSource:
+            return "mpicc";
+        case ProgramKind::fortranSource:
+            return "mpifort";
+        default:
+            return "mpicxx";
+    }
 }
 
 }  // namespace ppcs::jobs

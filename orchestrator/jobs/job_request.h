@@ -1,7 +1,7 @@
 #pragma once
 // The pure parts of turning a run request (model/job.h) into a launch: which kind of program it
-// names, and the mpirun argv (an argv vector end to end: user arguments are never
-// passed through a shell).
+// names, and the launcher's argv for the cluster's MPI (an argv vector end to end: user arguments
+// are never passed through a shell).
 
 #include <optional>
 #include <string>
@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "model/job.h"
+#include "model/mpi.h"
 
 namespace ppcs::jobs {
 
@@ -38,12 +39,22 @@ struct ResolvedProgram {
 Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegularFile, bool isDirectoryWithMakefile,
                                        const std::optional<std::vector<std::string>>& directoryScripts = std::nullopt);
 
-// mpirun's argv for np ranks of programArgv over hostfile (the job's members, totalSlots slots on
-// `hosts` members), every rank started in workdir (when given) with request.env exported. Fails (usage) when NP is not positive,
-// or more than the slots (or per-node places) without oversubscription.
-Result<std::vector<std::string>> buildMpirunArgv(const JobRequest& request, int totalSlots, int hosts,
-                                                 const std::string& hostfile, const std::vector<std::string>& programArgv,
-                                                 const std::string& workdir = "");
+// The launcher's argv for np ranks of programArgv over hostfile (the job's members, totalSlots
+// slots on `hosts` members, in the format jobHostfileFormat names), every rank started in workdir
+// (when given) with request.env exported. Open MPI: mpirun; MPICH: hydra's mpiexec over ssh (the
+// members' ssh masters), which places ranks by the hostfile's slots as mpirun does. Fails
+// (usage) when NP is not positive, or more than the slots (or per-node places) without
+// oversubscription.
+Result<std::vector<std::string>> buildLauncherArgv(model::MpiKind mpi, const JobRequest& request, int totalSlots, int hosts,
+                                                   const std::string& hostfile, const std::vector<std::string>& programArgv,
+                                                   const std::string& workdir = "");
+
+// The process names of every MPI's launcher, as `pkill -x` takes them (an extended regular
+// expression): stopping a job needs no knowledge of which MPI started it.
+inline constexpr const char* kLauncherProcessNames = "mpirun|mpiexec|mpiexec.hydra";
+
+// The compiler wrapper of a source kind, the same name for both MPIs: mpicc, mpicxx, mpifort.
+std::string compilerWrapper(ProgramKind kind);
 
 // Where the ranks of job `jobDir` start: request.workdir (relative ones under jobDir), else
 // defaultDir.

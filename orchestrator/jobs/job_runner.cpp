@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/spec.h"
 #include "common/clock.h"
@@ -18,6 +19,7 @@
 #include "common/strings.h"
 #include "jobs/local_upload.h"
 #include "jobs/oom_report.h"
+#include "jobs/stderr_filter.h"
 
 namespace ppcs::jobs {
 namespace {
@@ -30,8 +32,11 @@ std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + 
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 
 Status writeJobHostfile(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
-                        std::int64_t id) {
-    auto hostfile = cluster::renderMembersHostfile(cluster, members);
+                        std::int64_t id, model::MpiKind mpi) {
+    std::vector<cluster::HostEntry> entries;
+    for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
+    auto hostfile =
+        mpi == model::MpiKind::mpich ? cluster::renderHydraHostfile(entries) : cluster::renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
     std::string relative = "jobs/" + std::to_string(id);
     TarWriter tar;
@@ -228,9 +233,7 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
                              "make did not build '" + exe + "' in " + program.name + ": name the program with --exe");
         argv = {source + "/" + exe};
     } else {
-        std::string compiler = program.kind == ProgramKind::cSource         ? "mpicc"
-                               : program.kind == ProgramKind::fortranSource ? "mpifort"
-                                                                            : "mpicxx";
+        std::string compiler = compilerWrapper(program.kind);
         if (auto built = compileWith({compiler, "-O2", "-o", dir + "/" + stem, source}, compiler + " " + program.name); !built)
             return built.error();
         argv = {dir + "/" + stem};
@@ -245,15 +248,15 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
 
 Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members) {
     const std::string& head = members.front().containerId;
-    // TERM, then KILL, to mpirun in the head; should the head be gone, so is mpirun, and the
-    // sweep below reports what could not be reached.
-    (void)engine.runExec(head, {{"pkill", "-TERM", "-x", "mpirun"}, "root", {}, ""});
+    // TERM, then KILL, to the launcher (either MPI's) in the head; should the head be gone, so is
+    // the launcher, and the sweep below reports what could not be reached.
+    (void)engine.runExec(head, {{"pkill", "-TERM", "-x", kLauncherProcessNames}, "root", {}, ""});
     for (int poll = 0; poll < 50; ++poll) {
-        auto left = engine.runExec(head, {{"pgrep", "-x", "mpirun"}, "root", {}, ""});
+        auto left = engine.runExec(head, {{"pgrep", "-x", kLauncherProcessNames}, "root", {}, ""});
         if (left && left->exitCode != 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    (void)engine.runExec(head, {{"pkill", "-KILL", "-x", "mpirun"}, "root", {}, ""});
+    (void)engine.runExec(head, {{"pkill", "-KILL", "-x", kLauncherProcessNames}, "root", {}, ""});
     // Whatever mpiuser still runs on any member but sshd is a leftover of the job: a fixed
     // script, no user input in it.
     const std::vector<std::string> sweep{"sh", "-c",
@@ -445,11 +448,19 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
 Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
                                        const std::string& workdir, std::int64_t id, const JobEvents& events) {
     LaunchResult launch;
-    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
+    auto onOutput = [&](bool isErr, std::string_view piece) {
+        if (piece.empty()) return;
         if (isErr && launch.mpirunErr.size() < 65536) launch.mpirunErr.append(piece);
         events(isErr ? Phase::standardError : Phase::standardOutput, std::string(piece));
         recordOutput(id, isErr, piece, events);
+    };
+    // The launcher's noise never reaches the user or the record (stderr_filter.h).
+    StderrNoiseFilter noise;
+    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
+        if (!isErr) return onOutput(false, piece);
+        onOutput(true, noise.feed(piece));
     });
+    onOutput(true, noise.finish());
     if (!code) {
         // The stream broke (engine restarted, connection lost): mpirun may still run. Stop it
         // rather than leave ranks behind that nobody follows.
@@ -461,7 +472,7 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
 }
 
 Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<cluster::Member>& members, const JobEvents& events,
-                                  const ClientPresent& clientPresent) {
+                                  const ClientPresent& clientPresent, model::MpiKind mpi) {
     JobRequest request = asked;  // a Python file may be shipped with its folder
     if (members.empty() || members.front().role != model::MemberRole::head)
         return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
@@ -471,7 +482,8 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
     if (!program) return program.error();
     program = withScriptFolder(request, *program, events);
     // NP is checked before anything is recorded or copied.
-    if (auto checked = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), "", {program->name}); !checked)
+    if (auto checked = buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(members.size()), "", {program->name});
+        !checked)
         return checked.error();
 
     JobRecord record{0,
@@ -489,7 +501,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
         std::set<std::string> hostnames;
         for (const auto& member : members) hostnames.insert(member.hostname);
         RunningJobRegistration registered(running_, request.cluster, *id, &control, std::move(hostnames));
-        return runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots);
+        return runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots, mpi);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     if (!outcome) {
@@ -504,17 +516,18 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
 
 Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const ResolvedProgram& program,
                                        const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
-                                       JobControl& control, const ClientPresent& clientPresent, int totalSlots) {
+                                       JobControl& control, const ClientPresent& clientPresent, int totalSlots,
+                                       model::MpiKind mpi) {
     Watchdog watchdog(engine_, members, control, request.timeoutSeconds, clientPresent);
-    if (auto written = writeJobHostfile(engine_, request.cluster, members, id); !written) return written.error();
+    if (auto written = writeJobHostfile(engine_, request.cluster, members, id, mpi); !written) return written.error();
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     if (!programArgv) return programArgv.error();
     // Ranks start in the job's folder (a Makefile project's own), where relative paths find its files.
     bool directory = program.kind == ProgramKind::makeDirectory || program.kind == ProgramKind::scriptDirectory;
     std::string workdir = rankWorkdir(request, jobDir(id), directory ? jobDir(id) + "/" + program.name : jobDir(id));
-    auto argv = buildMpirunArgv(request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName,
-                                *programArgv, workdir);
+    auto argv = buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName,
+                                  *programArgv, workdir);
     if (!argv) return argv.error();
     events(Phase::job, "job " + std::to_string(id) + ": " + join(*argv, " "));
     // A stop that came while the argv was built: never launch. One that comes later is caught by

@@ -126,8 +126,9 @@ public:
     // exactly them. The job can
     // be stopped in every phase (copy, compile, run) through running_; clientPresent, when given,
     // is polled and the job stopped once it returns false.
+    // mpi is the cluster's (cluster::clusterMpi): it picks the launcher and the hostfile's format.
     Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,
-                           const ClientPresent& clientPresent = {});
+                           const ClientPresent& clientPresent = {}, model::MpiKind mpi = model::kDefaultMpi);
 
 private:
     // Copies a user's program into the head's shared folder, builds it there and copies the result
@@ -145,7 +146,7 @@ private:
     // The steps after the job is recorded: prepare, launch, outcome; watched from start to end.
     Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program,
                                 const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
-                                JobControl& control, const ClientPresent& clientPresent, int totalSlots);
+                                JobControl& control, const ClientPresent& clientPresent, int totalSlots, model::MpiKind mpi);
     // Stores a piece of output; the first failure to store is said once, to the log and the user.
     void recordOutput(std::int64_t id, bool isErr, std::string_view piece, const JobEvents& events);
     // Writes the job's final state; a failure is logged as an error (the job itself has ended).
@@ -157,7 +158,7 @@ private:
     bool outputRecordFailed_ = false;
 };
 
-// Stops a job on every member: TERM then KILL to mpirun on the head, then every process of
+// Stops a job on every member: TERM then KILL to the launcher (mpirun or mpiexec) on the head, then every process of
 // mpiuser but ssh/sshd on every member. Also used for jobs orphaned by a daemon that died.
 Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members);
 

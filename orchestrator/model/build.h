@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/result.h"
+#include "model/mpi.h"
 #include "model/progress.h"
 
 namespace ppcs::model {
@@ -13,11 +14,12 @@ namespace ppcs::model {
 inline constexpr const char* kDefaultImageRef = "ppcs-openmpi:latest";
 
 struct BuildRequest {
-    std::string contextDir;  // empty: defaultImageContextDir()
-    std::string imageRef = kDefaultImageRef;
-    bool noCache = false;   // rebuild every step even when the context is unchanged
-    std::string mirror;     // for debootstrap; empty: the host's apt mirror
-    bool allowPull = true;  // try a registry pull for a missing base image
+    std::string contextDir;                   // empty: defaultImageContextDir()
+    std::string imageRef = kDefaultImageRef;  // mpiImageRef(mpi) unless the user names another
+    MpiKind mpi = kDefaultMpi;                // the image's MPI: its Dockerfile's MPI build argument
+    bool noCache = false;                     // rebuild every step even when the context is unchanged
+    std::string mirror;                       // for debootstrap; empty: the host's apt mirror
+    bool allowPull = true;                    // try a registry pull for a missing base image
 };
 
 struct BuildOutcome {

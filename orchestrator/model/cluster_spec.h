@@ -2,9 +2,11 @@
 // What a cluster is asked to be and the validation of the user's words for it (pure: no engine).
 // cluster/spec.h names and labels the Docker objects made from it.
 
+#include <optional>
 #include <string>
 
 #include "common/result.h"
+#include "model/mpi.h"
 #include "model/node_size.h"
 
 namespace ppcs::model {
@@ -26,6 +28,9 @@ struct ClusterSpec {
     std::string registry;   // HOST[:PORT] the image is pushed to and tasks pull from; empty: copied to each host
     NodeSize size;          // limits and /dev/shm of every member (node_size.h)
     HostMount mount;        // a host folder bound into every member; source empty: none
+    // The cluster's MPI. Unset: kDefaultMpi for a new cluster, the cluster's own for one that
+    // exists (an `up` that resizes); set, it must be the existing cluster's.
+    std::optional<MpiKind> mpi;
 };
 
 // A name Docker accepts for every object derived from it: lower-case letters, digits and '-',

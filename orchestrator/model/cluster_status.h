@@ -73,6 +73,7 @@ struct ClusterStatus {
     std::vector<Member> members;      // head first, then nodes by slot
     std::vector<HostState> hosts;     // every host of the swarm
     std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
+    MpiKind mpi = kDefaultMpi;        // as recorded at creation (ppcs.mpi)
 };
 
 struct DownReport {

@@ -294,9 +294,16 @@ std::optional<docker::ExecOutcome> FakeEngine::builtInAnswer(const ExecCall& cal
         if (found == files_.end()) return exited(1, "", "cat: " + argv[1] + ": No such file or directory");
         return exited(0, found->second);
     }
-    if (argv[0] == "pgrep" && argv.size() == 3 && argv[1] == "-x") return exited(processes.count(argv[2]) ? 0 : 1);
+    // -x PATTERN: whole names, alternatives separated by '|' (the only regular expression used).
+    auto matching = [&](const std::string& pattern) {
+        std::size_t count = 0;
+        for (const auto& name : split(pattern, '|')) count += processes.count(name);
+        return count;
+    };
+    if (argv[0] == "pgrep" && argv.size() == 3 && argv[1] == "-x") return exited(matching(argv[2]) ? 0 : 1);
     if (argv[0] == "pkill" && argv.size() == 4 && argv[2] == "-x") {
-        bool any = processes.erase(argv[3]) > 0;
+        bool any = false;
+        for (const auto& name : split(argv[3], '|')) any = processes.erase(name) > 0 || any;
         changed_.notify_all();
         return exited(any ? 0 : 1);
     }

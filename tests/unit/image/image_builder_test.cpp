@@ -94,6 +94,31 @@ TEST_CASE("a stale image is rebuilt, labelled with the hash, then tagged", "[ima
     CHECK(tag.target == "/v1.41/images/sha256:1234full/tag?repo=ppcs-openmpi&tag=latest");
 }
 
+TEST_CASE("the MPICH image is built from the same context with MPI=mpich, its own hash and tag", "[image][builder][mpi]") {
+    Harness harness;
+    auto engine = harness.engine();
+    // Labelled with the Open MPI image's hash: not the MPICH image's, so it is rebuilt.
+    harness.transport->expectJson(
+        "GET", "/v1.41/images/ppcs-mpich:latest/json", 200,
+        R"({"Id":"sha256:old","Config":{"Labels":{"ppcs.context-hash":")" + realContextHash() + R"("}}})");
+    harness.transport->expectJson("GET", "/v1.41/images/debian:bookworm-slim/json", 200, R"({"Id":"sha256:base"})");
+    harness.transport->expect("POST", "/v1.41/build", FakeReply{200, {}, {"{\"stream\":\"Successfully built 5678\\n\"}\n"}});
+    harness.transport->expectJson("GET", "/v1.41/images/5678/json", 200, R"({"Id":"sha256:5678full"})");
+    harness.transport->expectJson("POST", "/v1.41/images/sha256:5678full/tag", 201, "");
+    ImageBuilder builder(engine, harness.runner);
+    auto request = harness.request();
+    request.mpi = model::MpiKind::mpich;
+    request.imageRef = model::mpiImageRef(model::MpiKind::mpich);
+    auto outcome = builder.build(request, harness.sink());
+    REQUIRE(outcome);
+    CHECK_FALSE(outcome->reused);
+    CHECK(outcome->contextHash == realContextHash() + "+mpi=mpich");
+    auto build = harness.transport->requestsTo("POST", "/v1.41/build");
+    REQUIRE(build.size() == 1);
+    CHECK(build[0].target.find("&buildargs=%7B%22MPI%22%3A%22mpich%22%7D") != std::string::npos);
+    CHECK(harness.transport->requests.back().target == "/v1.41/images/sha256:5678full/tag?repo=ppcs-mpich&tag=latest");
+}
+
 TEST_CASE("no base image, no registry, no debootstrap: one line naming the cause", "[image][builder]") {
     Harness harness;
     auto engine = harness.engine();

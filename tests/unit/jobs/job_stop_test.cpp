@@ -26,7 +26,7 @@ TEST_CASE("a stopped job is stopped on every member", "[jobs][stop]") {
     auto execs = host.engine->callsNamed("createExec");
     REQUIRE_FALSE(execs.empty());
     CHECK(execs.front().target == members.front().containerId);
-    CHECK(execs.front().argv == std::vector<std::string>{"pkill", "-TERM", "-x", "mpirun"});
+    CHECK(execs.front().argv == std::vector<std::string>{"pkill", "-TERM", "-x", "mpirun|mpiexec|mpiexec.hydra"});
     CHECK(host.engine->waitForProcessGone(members.front().containerId, "mpirun", std::chrono::milliseconds(0)));
     for (const auto& member : members) {
         INFO(member.hostname);
@@ -39,6 +39,27 @@ TEST_CASE("a stopped job is stopped on every member", "[jobs][stop]") {
         auto sshd = host.engine->runExec(member.containerId, {{"pgrep", "-x", "sshd"}, "root", {}, ""});
         REQUIRE(sshd);
         CHECK(sshd->exitCode == 0);
+    }
+}
+
+TEST_CASE("an MPICH job is stopped the same way: mpiexec in the head, hydra's proxies everywhere", "[jobs][stop][mpi]") {
+    FakeClusterHost host;
+    auto status = host.up("demo", 2);
+    REQUIRE(status);
+    const auto& members = status->members;
+    host.engine->startProcess(members.front().containerId, "mpiexec");
+    for (const auto& member : members) {
+        host.engine->startProcess(member.containerId, "hydra_pmi_proxy");
+        host.engine->startProcess(member.containerId, "ssh");
+    }
+    REQUIRE(jobs::stopJobEverywhere(*host.engine, members));
+    CHECK(host.engine->waitForProcessGone(members.front().containerId, "mpiexec", std::chrono::milliseconds(0)));
+    for (const auto& member : members) {
+        INFO(member.hostname);
+        CHECK(host.engine->waitForProcessGone(member.containerId, "hydra_pmi_proxy", std::chrono::milliseconds(0)));
+        auto ssh = host.engine->runExec(member.containerId, {{"pgrep", "-x", "ssh"}, "root", {}, ""});
+        REQUIRE(ssh);
+        CHECK(ssh->exitCode == 0);  // the head's reused ssh connections stay
     }
 }
 

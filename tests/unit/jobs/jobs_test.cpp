@@ -67,24 +67,25 @@ TEST_CASE("an absolute path that is no local source runs the image's file, even 
 
 TEST_CASE("mpirun's argv: NP, slots, mapping, and user arguments untouched", "[jobs]") {
     JobRequest request;
-    auto argv = buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"hello_world", "a b", ";", "$(rm -rf /)"});
+    auto argv = buildLauncherArgv(model::MpiKind::openmpi, request, 20, 10, "/share/jobs/7/.ppcs-hostfile",
+                                  {"hello_world", "a b", ";", "$(rm -rf /)"});
     REQUIRE(argv);
     CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "20", "--hostfile", "/share/jobs/7/.ppcs-hostfile", "hello_world",
                                             "a b", ";", "$(rm -rf /)"});
     request.np = 21;
-    auto tooMany = buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"});
+    auto tooMany = buildLauncherArgv(model::MpiKind::openmpi, request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"});
     REQUIRE_FALSE(tooMany);
     CHECK(tooMany.error().message == "-n 21 is more than the cluster's 20 slots: add --oversubscribe to run anyway");
     request.oversubscribe = true;
     request.perNode = 3;
     request.tagOutput = true;
-    auto mapped = buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"});
+    auto mapped = buildLauncherArgv(model::MpiKind::openmpi, request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"});
     REQUIRE(mapped);
     CHECK(*mapped == std::vector<std::string>{"mpirun", "-n", "21", "--hostfile", "/share/jobs/7/.ppcs-hostfile",
                                               "--oversubscribe", "--map-by", "ppr:3:node", "--tag-output", "x"});
     request.perNode = 2;
-    CHECK_FALSE(buildMpirunArgv(request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"}));
-    CHECK_FALSE(buildMpirunArgv(JobRequest{}, 0, 1, "/h", {"x"}));
+    CHECK_FALSE(buildLauncherArgv(model::MpiKind::openmpi, request, 20, 10, "/share/jobs/7/.ppcs-hostfile", {"x"}));
+    CHECK_FALSE(buildLauncherArgv(model::MpiKind::openmpi, JobRequest{}, 0, 1, "/h", {"x"}));
 }
 
 TEST_CASE("job requests are checked before anything runs", "[jobs]") {
@@ -213,7 +214,7 @@ TEST_CASE("ranks start in the job's folder unless --workdir says otherwise", "[j
     }
     request.workdir.clear();
     request.env = {"A=1 2", "B=$x"};
-    auto argv = buildMpirunArgv(request, 4, 2, "/h", {"prog"}, "/share/jobs/7");
+    auto argv = buildLauncherArgv(model::MpiKind::openmpi, request, 4, 2, "/h", {"prog"}, "/share/jobs/7");
     REQUIRE(argv);
     CHECK(*argv == std::vector<std::string>{"mpirun", "-n", "4", "--hostfile", "/h", "--wdir", "/share/jobs/7", "-x", "A=1 2",
                                             "-x", "B=$x", "prog"});

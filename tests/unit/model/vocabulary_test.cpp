@@ -53,7 +53,7 @@ TEST_CASE("a job's state has one spelling, read back exactly", "[model]") {
     for (const char* other : {"", "timedOut", "Finished", "done", "running "}) CHECK_FALSE(model::jobStateFromName(other));
 }
 
-TEST_CASE("a progress phase has one spelling, read back exactly; an unknown one is other", "[model]") {
+TEST_CASE("a progress phase has one spelling, read back exactly, an unknown one read as other", "[model]") {
     using model::Phase;
     std::set<std::string_view> seen;
     for (int i = 0; i <= static_cast<int>(Phase::other); ++i) {
@@ -68,7 +68,7 @@ TEST_CASE("a progress phase has one spelling, read back exactly; an unknown one 
     for (const char* unknown : {"", "Stdout", "compile", "ready "}) CHECK(model::phaseFromName(unknown) == Phase::other);
 }
 
-TEST_CASE("a cluster operation has one spelling in leases and refusals; an unknown one is other", "[model]") {
+TEST_CASE("a cluster operation has one spelling in leases and refusals, an unknown one read as other", "[model]") {
     using model::ClusterOperation;
     std::set<std::string_view> seen;
     for (int i = 0; i <= static_cast<int>(ClusterOperation::other); ++i) {
