@@ -18,30 +18,30 @@ Status checkTimeout(int seconds, const char* what) {
 
 json memberJson(const model::Member& member) {
     return {{"role", model::roleName(member.role)},
-            {"slot", member.slot},
+            {"slot", member.taskSlot},
             {"hostname", member.hostname},
             {"address", member.address},
             {"state", member.state},
             {"message", member.message},
             {"container_id", member.containerId},
-            {"node_id", member.nodeId},
-            {"host", member.host},
-            {"slots", member.slots},
+            {"node_id", member.dockerHostId},
+            {"host", member.dockerHost},
+            {"slots", member.mpiSlots},
             {"ready", member.ready}};
 }
 
 model::Member memberFromJson(const json& item) {
     model::Member member;
     member.role = fields::roleOr(item, "role");
-    member.slot = fields::valueOr(item, "slot", 0);
+    member.taskSlot = fields::valueOr(item, "slot", 0);
     member.hostname = fields::stringOr(item, "hostname");
     member.address = fields::stringOr(item, "address");
     member.state = fields::stringOr(item, "state");
     member.message = fields::stringOr(item, "message");
     member.containerId = fields::stringOr(item, "container_id");
-    member.nodeId = fields::stringOr(item, "node_id");
-    member.host = fields::stringOr(item, "host");
-    member.slots = fields::valueOr(item, "slots", 1);
+    member.dockerHostId = fields::stringOr(item, "node_id");
+    member.dockerHost = fields::stringOr(item, "host");
+    member.mpiSlots = fields::valueOr(item, "slots", 1);
     member.ready = fields::valueOr(item, "ready", false);
     return member;
 }
@@ -146,7 +146,7 @@ std::string encodeClusterStatus(const model::ClusterStatus& status) {
     int slots = 0;
     for (const auto& member : status.members) {
         members.push_back(memberJson(member));
-        if (member.ready) slots += member.slots;
+        if (member.ready) slots += member.mpiSlots;
     }
     json hosts = json::array();
     for (const auto& host : status.hosts)

@@ -67,7 +67,7 @@ Result<Value> runStreamed(const GlobalOptions& global, Call call) {
 
 int readySlots(const model::ClusterStatus& status) {
     int slots = 0;
-    for (const auto& member : status.members) slots += member.ready ? member.slots : 0;
+    for (const auto& member : status.members) slots += member.ready ? member.mpiSlots : 0;
     return slots;
 }
 
@@ -216,11 +216,12 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
     std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY",
                 "SLOTS");
     for (const auto& member : status->members) {
-        std::string slot = member.role == model::MemberRole::head ? "-" : std::to_string(member.slot);
+        std::string slot = member.role == model::MemberRole::head ? "-" : std::to_string(member.taskSlot);
         std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %d%s\n", model::roleName(member.role), slot.c_str(),
                     member.hostname.c_str(), member.address.empty() ? "-" : member.address.c_str(),
-                    member.host.empty() ? "-" : member.host.c_str(), member.state.c_str(), member.ready ? "yes" : "no",
-                    member.slots, member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
+                    member.dockerHost.empty() ? "-" : member.dockerHost.c_str(), member.state.c_str(),
+                    member.ready ? "yes" : "no", member.mpiSlots,
+                    member.message.empty() || member.state == "running" ? "" : ("  " + member.message).c_str());
     }
     if (status->hosts.size() > 1) {
         std::printf("\n%-20s %-8s %-13s %s\n", "DOCKER HOST", "STATE", "AVAILABILITY", "MEMBERS");
@@ -245,7 +246,7 @@ int runIps(const GlobalOptions& global, const ClusterOptions& options) {
     for (const auto& member : status->members) {
         if (member.address.empty()) continue;
         if (options.hostfileFormat)
-            std::printf("%s slots=%d\n", member.address.c_str(), member.slots);
+            std::printf("%s slots=%d\n", member.address.c_str(), member.mpiSlots);
         else
             std::printf("%s\n", member.address.c_str());
     }

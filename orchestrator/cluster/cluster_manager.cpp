@@ -154,8 +154,8 @@ Result<std::vector<HostState>> describeHosts(docker::Engine& engine, std::vector
         auto label = node.labels.find(kHostNameLabel);
         HostState host{label != node.labels.end() ? label->second : node.hostname, node.state, node.availability, 0};
         for (auto& member : members)
-            if (member.nodeId == node.id) {
-                member.host = host.name;
+            if (member.dockerHostId == node.id) {
+                member.dockerHost = host.name;
                 ++host.members;
             }
         hosts.push_back(std::move(host));

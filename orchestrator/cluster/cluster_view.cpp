@@ -38,10 +38,10 @@ bool whole(const ClusterStatus& status) {
     if (static_cast<int>(status.members.size()) != status.desiredNodes + 1) return false;
     // Containers on other hosts send no events to this engine: only a cluster all on the head's
     // host (the local one) can be kept current from events.
-    const std::string& host = status.members.front().nodeId;
+    const std::string& host = status.members.front().dockerHostId;
     return std::all_of(status.members.begin(), status.members.end(), [&host](const model::Member& member) {
         return member.ready && member.state == "running" && !member.containerId.empty() && !member.address.empty() &&
-               member.nodeId == host;
+               member.dockerHostId == host;
     });
 }
 

@@ -27,7 +27,7 @@ constexpr auto kSshRetry = std::chrono::milliseconds(200);
 constexpr const char* kIncomingSuffix = ".ppcs-incoming";
 
 std::string describe(const Member& member) {
-    return member.role == MemberRole::head ? "head" : "node " + std::to_string(member.slot);
+    return member.role == MemberRole::head ? "head" : "node " + std::to_string(member.taskSlot);
 }
 
 bool isUp(const Member& member) { return member.state == "running" && !member.address.empty() && !member.containerId.empty(); }
@@ -66,7 +66,7 @@ Result<std::map<std::string, std::string>> scanHostKeys(docker::Engine& engine, 
 // error only when it never will be.
 Result<std::optional<KnownHost>> tryHostKey(docker::Engine& local, HostEngines& hosts, const Member& member,
                                             const std::string& headContainer, std::string* notYet) {
-    if (auto* engine = hosts.engineFor(member.nodeId)) {
+    if (auto* engine = hosts.engineFor(member.dockerHostId)) {
         auto key = engine->runExec(member.containerId, {{"cat", "/etc/ssh/ssh_host_ed25519_key.pub"}, "root", {}, ""});
         if (key && key->exitCode == 0 && !trim(key->out).empty())
             return std::optional<KnownHost>(KnownHost{member.address, member.hostname, std::string(trim(key->out))});
@@ -292,8 +292,8 @@ bool assignSlots(const std::vector<docker::SwarmNode>& nodes, std::vector<Member
     };
     std::map<std::string, int> ranksOnHost;
     for (auto& member : members) {
-        member.slots = slotsOverride > 0 ? slotsOverride : cpusOf(member.nodeId);
-        ranksOnHost[member.nodeId] += member.slots;
+        member.mpiSlots = slotsOverride > 0 ? slotsOverride : cpusOf(member.dockerHostId);
+        ranksOnHost[member.dockerHostId] += member.mpiSlots;
     }
     for (const auto& [host, ranks] : ranksOnHost)
         if (ranks > cpusOf(host)) return true;
@@ -305,10 +305,10 @@ bool assignSlots(const std::vector<docker::SwarmNode>& nodes, std::vector<Member
 Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& members, const std::vector<std::string>& paths) {
     if (members.empty() || members.front().role != MemberRole::head)
         return makeError(ErrorCode::failed, "replicate shared files: no head");
-    std::set<std::string> hostsSeen{members.front().nodeId};
+    std::set<std::string> hostsSeen{members.front().dockerHostId};
     std::string peers;
     for (const auto& member : members)
-        if (!member.address.empty() && hostsSeen.insert(member.nodeId).second)
+        if (!member.address.empty() && hostsSeen.insert(member.dockerHostId).second)
             peers += (peers.empty() ? "" : " ") + member.address;
     if (peers.empty()) return {};
     // Peers are IPv4 addresses from the engine; paths are positional arguments of a fixed script.
@@ -357,12 +357,12 @@ Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId) {
     Member member;
     member.role = isHead ? MemberRole::head : MemberRole::node;
-    member.slot = isHead ? 0 : task.slot;
-    member.hostname = memberHostname(cluster, member.role, member.slot);
+    member.taskSlot = isHead ? 0 : task.slot;
+    member.hostname = memberHostname(cluster, member.role, member.taskSlot);
     member.state = task.state;
     member.message = task.error.empty() ? task.message : task.error;
     member.containerId = task.containerId;
-    member.nodeId = task.nodeId;
+    member.dockerHostId = task.nodeId;
     auto addresses = networkId.empty() ? task.addresses.begin() : task.addresses.find(networkId);
     if (addresses != task.addresses.end() && !addresses->second.empty())
         member.address = addresses->second.front().substr(0, addresses->second.front().find('/'));
@@ -371,7 +371,7 @@ Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, 
 
 void sortMembers(std::vector<Member>& members) {
     std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-        return std::make_pair(a.role != MemberRole::head, a.slot) < std::make_pair(b.role != MemberRole::head, b.slot);
+        return std::make_pair(a.role != MemberRole::head, a.taskSlot) < std::make_pair(b.role != MemberRole::head, b.taskSlot);
     });
 }
 
@@ -428,7 +428,7 @@ Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& h
 
 Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members) {
     std::vector<HostEntry> entries;
-    for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
+    for (const auto& member : members) entries.push_back({member.address, member.mpiSlots, member.hostname, member.containerId});
     return renderHostfile(cluster, entries);
 }
 
@@ -481,7 +481,7 @@ Result<int> markVerifiedMembers(docker::Engine& engine, const std::string& clust
         for (const auto& entry : *entries)
             if (isVerifiedEntry(entry, member)) {
                 member.ready = true;
-                member.slots = entry.slots;
+                member.mpiSlots = entry.slots;
             }
     auto verifiedRunning = [&members](const HostEntry& entry) {
         return std::any_of(members.begin(), members.end(),

@@ -18,10 +18,10 @@ std::vector<MemberStats> collectStats(docker::Engine& engine, const std::vector<
     forEachBounded(members.size(), kParallelStats, [&](std::size_t i) {
         auto stats = [&]() -> Result<docker::ContainerStats> {
             if (!hosts) return hosts.error();
-            auto* hostEngine = hosts->engineFor(members[i].nodeId);
+            auto* hostEngine = hosts->engineFor(members[i].dockerHostId);
             if (!hostEngine)
-                return makeError(ErrorCode::unavailable, "host " + hosts->displayName(members[i].nodeId) + ": " +
-                                                             hosts->unreachableReason(members[i].nodeId));
+                return makeError(ErrorCode::unavailable, "host " + hosts->displayName(members[i].dockerHostId) + ": " +
+                                                             hosts->unreachableReason(members[i].dockerHostId));
             return hostEngine->containerStats(members[i].containerId);
         }();
         if (stats)

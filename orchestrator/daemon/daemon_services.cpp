@@ -356,7 +356,7 @@ Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const 
             const model::Member* member = nullptr;
             for (const auto& candidate : status->members)
                 if (request.node == 0 ? candidate.role == model::MemberRole::head
-                                      : (candidate.role == model::MemberRole::node && candidate.slot == request.node))
+                                      : (candidate.role == model::MemberRole::node && candidate.taskSlot == request.node))
                     member = &candidate;
             std::string name = request.node == 0 ? "the head" : "node " + std::to_string(request.node);
             if (!member)
@@ -368,11 +368,12 @@ Result<std::unique_ptr<jobs::ShellProcess>> RealDaemonServices::openShell(const 
             // A member on another docker host is reached through that host's engine.
             auto hosts = cluster::HostEngines::discover(engine);
             std::shared_ptr<docker::Engine> hostEngine = std::make_shared<docker::EngineClient>(engine);
-            if (hosts && hosts->engineFor(member->nodeId) != &engine) hostEngine = hosts->remoteEngine(member->nodeId);
+            if (hosts && hosts->engineFor(member->dockerHostId) != &engine)
+                hostEngine = hosts->remoteEngine(member->dockerHostId);
             if (!hostEngine)
-                return makeError(ErrorCode::unavailable,
-                                 name + " of cluster '" + request.cluster +
-                                     "' runs on a docker host ppcsd cannot reach: " + hosts->unreachableReason(member->nodeId));
+                return makeError(ErrorCode::unavailable, name + " of cluster '" + request.cluster +
+                                                             "' runs on a docker host ppcsd cannot reach: " +
+                                                             hosts->unreachableReason(member->dockerHostId));
             return jobs::openShell(hostEngine, member->containerId, request);
         },
         "shell on '" + request.cluster + "'");

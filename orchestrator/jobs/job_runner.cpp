@@ -34,7 +34,7 @@ constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 Status writeJobHostfile(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
                         std::int64_t id, model::MpiKind mpi) {
     std::vector<cluster::HostEntry> entries;
-    for (const auto& member : members) entries.push_back({member.address, member.slots, member.hostname, member.containerId});
+    for (const auto& member : members) entries.push_back({member.address, member.mpiSlots, member.hostname, member.containerId});
     auto hostfile =
         mpi == model::MpiKind::mpich ? cluster::renderHydraHostfile(entries) : cluster::renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
@@ -268,7 +268,7 @@ Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Memb
     auto hosts = cluster::HostEngines::discover(engine);
     Status first;
     for (const auto& member : members) {
-        auto* hostEngine = hosts ? hosts->engineFor(member.nodeId) : &engine;
+        auto* hostEngine = hosts ? hosts->engineFor(member.dockerHostId) : &engine;
         if (!hostEngine) continue;
         auto swept = hostEngine->runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
         if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound)
@@ -477,7 +477,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
     if (members.empty() || members.front().role != model::MemberRole::head)
         return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
     int totalSlots = 0;
-    for (const auto& member : members) totalSlots += member.ready ? member.slots : 0;
+    for (const auto& member : members) totalSlots += member.ready ? member.mpiSlots : 0;
     auto program = resolveOnThisHost(request);
     if (!program) return program.error();
     program = withScriptFolder(request, *program, events);

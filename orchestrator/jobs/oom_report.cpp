@@ -25,7 +25,7 @@ Result<std::set<std::string>> oomKilledContainers(docker::Engine& engine, const 
     if (!hosts) return hosts.error();
     std::set<docker::Engine*> engines;
     for (const auto& member : members)
-        if (auto* hostEngine = hosts->engineFor(member.nodeId)) engines.insert(hostEngine);
+        if (auto* hostEngine = hosts->engineFor(member.dockerHostId)) engines.insert(hostEngine);
     if (engines.empty()) engines.insert(&engine);
     const std::map<std::string, std::vector<std::string>> filters{
         {"type", {"container"}}, {"event", {"oom"}}, {"label", {std::string(cluster::kClusterLabel) + "=" + cluster}}};

@@ -25,7 +25,7 @@ Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>
     for (const auto& member : members)
         if (member.ready) {
             ready.push_back(member);
-            readySlots += member.slots;
+            readySlots += member.mpiSlots;
         }
     int unscheduled = std::max(0, desiredNodes + 1 - static_cast<int>(members.size()));
     bool whole = ready.size() == members.size() && unscheduled == 0;

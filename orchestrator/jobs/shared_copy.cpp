@@ -88,7 +88,7 @@ Result<model::CopyReport> copyIntoCluster(docker::Engine& engine, const std::vec
     std::string relative = placed.substr(std::string(cluster::kSharedDir).size() + 1);
     model::CopyReport report{request.localPath, relative, *tally, 1};
     std::set<std::string> hosts;
-    for (const auto& member : members) hosts.insert(member.nodeId);
+    for (const auto& member : members) hosts.insert(member.dockerHostId);
     if (hosts.size() > 1) {
         if (auto copied = cluster::replicateSharedFiles(engine, members, {relative}); !copied) return copied.error();
         report.hosts = static_cast<int>(hosts.size());

@@ -25,16 +25,16 @@ std::string memberHostname(const std::string& cluster, MemberRole role, int slot
 // One task of the cluster: the head (slot 0) or a node.
 struct Member {
     MemberRole role = MemberRole::node;
-    int slot = 0;          // the task's slot; 0 for the head
+    int taskSlot = 0;      // the swarm task's slot; 0 for the head
     std::string hostname;  // <cluster>-head or <cluster>-node-<slot>
     std::string address;   // overlay IPv4 address, without prefix; empty until attached
     std::string state;     // task state: "running", "starting", ...
     std::string message;   // task status message or error
     std::string containerId;
-    std::string nodeId;  // the swarm host it runs on
-    int slots = 1;
-    bool ready = false;  // listed in the cluster's hostfile
-    std::string host;    // the name of the host it runs on (status only)
+    std::string dockerHostId;  // the swarm node (Docker host) it runs on
+    int mpiSlots = 1;          // MPI ranks it takes (its hostfile slots)
+    bool ready = false;        // listed in the cluster's hostfile
+    std::string dockerHost;    // the name of the Docker host it runs on (status only)
 };
 
 // A container's figures, from two samples of the engine's stats about a second apart.

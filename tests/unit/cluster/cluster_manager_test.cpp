@@ -67,7 +67,7 @@ TEST_CASE("up of a new cluster creates its objects in order and returns the memb
     CHECK(status->image == "sha256:" + std::string(64, 'e'));
     CHECK(status->createdAt == "2024-01-01T00:00:00Z");
     CHECK(std::all_of(status->members.begin(), status->members.end(), [](const Member& m) { return m.ready; }));
-    CHECK(status->members[1].host == "fakehost");
+    CHECK(status->members[1].dockerHost == "fakehost");
     auto hostfile = host.engine->file(kHostfilePath);
     REQUIRE(hostfile);
     for (const auto& member : status->members) CHECK(hostfile->find(member.containerId.substr(0, 12)) != std::string::npos);
@@ -78,7 +78,7 @@ TEST_CASE("up of a new cluster creates its objects in order and returns the memb
     for (std::size_t i = 0; i < 3; ++i) {
         CHECK(read->members[i].containerId == status->members[i].containerId);
         CHECK(read->members[i].ready);
-        CHECK(read->members[i].slots == status->members[i].slots);
+        CHECK(read->members[i].mpiSlots == status->members[i].mpiSlots);
     }
 }
 

@@ -18,14 +18,14 @@ namespace {
 model::Member member(model::MemberRole role, int slot, const std::string& container) {
     model::Member m;
     m.role = role;
-    m.slot = slot;
+    m.taskSlot = slot;
     m.hostname = model::memberHostname("demo", role, slot);
     m.state = "running";
     m.ready = true;
-    m.slots = 2;
+    m.mpiSlots = 2;
     m.containerId = container;
     m.address = "10.0.0." + std::to_string(slot + 2);
-    m.nodeId = "host-a";
+    m.dockerHostId = "host-a";
     return m;
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("a cluster view is kept only when the cluster is whole and nothing hap
     }
     SECTION("a member on another host (its events never come here)") {
         auto status = wholeCluster();
-        status.members[2].nodeId = "host-b";
+        status.members[2].dockerHostId = "host-b";
         CHECK_FALSE(views.store(status, views.epoch()));
     }
     SECTION("an event about the cluster came while it was read") {

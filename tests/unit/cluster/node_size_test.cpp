@@ -336,7 +336,7 @@ TEST_CASE("a rank killed for running out of memory is named with its node and th
     node.hostname = "demo-node-2";
     node.address = "10.128.0.4";
     node.containerId = "c2";
-    node.nodeId = "n1";
+    node.dockerHostId = "n1";
     CHECK(jobs::describeOomKill(node, "3", 64 * kMiB) ==
           "rank 3 on demo-node-2 was killed: out of memory (limit 64 MiB), exit 137");
     CHECK(jobs::describeOomKill(node, "", 0) == "a rank on demo-node-2 was killed: out of memory (no memory limit), exit 137");
@@ -352,7 +352,7 @@ TEST_CASE("a rank killed for running out of memory is named with its node and th
     Member head;
     head.hostname = "demo-head";
     head.containerId = "c0";
-    head.nodeId = "n1";
+    head.dockerHostId = "n1";
     auto killed = jobs::oomKilledContainers(*engine, "demo", {head, node}, 1700000000);
     REQUIRE(killed);
     CHECK(killed->count("c2") == 1);

@@ -14,11 +14,11 @@ namespace {
 cluster::Member member(int slot, bool ready, const std::string& state = "running") {
     cluster::Member m;
     m.role = slot == 0 ? model::MemberRole::head : model::MemberRole::node;
-    m.slot = slot;
+    m.taskSlot = slot;
     m.hostname = slot == 0 ? "demo-head" : "demo-node-" + std::to_string(slot);
     m.address = "10.128.0." + std::to_string(slot + 2);
     m.state = state;
-    m.slots = 2;
+    m.mpiSlots = 2;
     m.ready = ready;
     return m;
 }
