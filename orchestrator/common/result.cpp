@@ -1,16 +1,11 @@
 #include "common/result.h"
 
-#include <array>
+#include "common/enum_names.h"
 
 namespace ppcs {
 namespace {
 
-struct CodeName {
-    ErrorCode code;
-    std::string_view name;
-};
-
-constexpr std::array<CodeName, 9> kCodeNames{{
+constexpr NameTable<ErrorCode, 9> kCodeNames{{
     {ErrorCode::usage, "usage"},
     {ErrorCode::notFound, "not_found"},
     {ErrorCode::conflict, "conflict"},
@@ -24,17 +19,9 @@ constexpr std::array<CodeName, 9> kCodeNames{{
 
 }  // namespace
 
-std::string_view errorCodeName(ErrorCode code) {
-    for (const auto& entry : kCodeNames)
-        if (entry.code == code) return entry.name;
-    return "failed";
-}
+std::string_view errorCodeName(ErrorCode code) { return nameIn(kCodeNames, code, "failed"); }
 
-std::optional<ErrorCode> errorCodeFromName(std::string_view name) {
-    for (const auto& entry : kCodeNames)
-        if (entry.name == name) return entry.code;
-    return std::nullopt;
-}
+std::optional<ErrorCode> errorCodeFromName(std::string_view name) { return valueIn(kCodeNames, name); }
 
 Error Error::context(std::string_view what) const {
     std::string combined(what);

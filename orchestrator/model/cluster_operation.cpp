@@ -1,12 +1,11 @@
 #include "model/cluster_operation.h"
 
-#include <array>
-#include <utility>
+#include "common/enum_names.h"
 
 namespace ppcs::model {
 namespace {
 
-constexpr std::array<std::pair<ClusterOperation, std::string_view>, 8> kOperationNames{{
+constexpr NameTable<ClusterOperation, 8> kOperationNames{{
     {ClusterOperation::up, "up"},
     {ClusterOperation::scale, "scale"},
     {ClusterOperation::down, "down"},
@@ -19,16 +18,10 @@ constexpr std::array<std::pair<ClusterOperation, std::string_view>, 8> kOperatio
 
 }  // namespace
 
-std::string_view clusterOperationName(ClusterOperation operation) {
-    for (const auto& [known, name] : kOperationNames)
-        if (known == operation) return name;
-    return "other";
-}
+std::string_view clusterOperationName(ClusterOperation operation) { return nameIn(kOperationNames, operation, "other"); }
 
 ClusterOperation clusterOperationFromName(std::string_view name) {
-    for (const auto& [operation, known] : kOperationNames)
-        if (known == name) return operation;
-    return ClusterOperation::other;
+    return valueIn(kOperationNames, name).value_or(ClusterOperation::other);
 }
 
 }  // namespace ppcs::model

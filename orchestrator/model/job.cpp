@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/enum_names.h"
 #include "common/strings.h"
 #include "model/cluster_spec.h"
 
@@ -87,28 +88,20 @@ Result<std::vector<std::string>> parseEnvFile(std::string_view text) {
 
 namespace {
 
-struct StateName {
-    JobState state;
-    const char* name;
-};
-constexpr StateName kStateNames[] = {{JobState::running, "running"},        {JobState::finished, "finished"},
-                                     {JobState::failed, "failed"},          {JobState::cancelled, "cancelled"},
-                                     {JobState::timedOut, "timed-out"},     {JobState::stopped, "stopped"},
-                                     {JobState::interrupted, "interrupted"}};
+constexpr NameTable<JobState, 7> kStateNames{{{JobState::running, "running"},
+                                              {JobState::finished, "finished"},
+                                              {JobState::failed, "failed"},
+                                              {JobState::cancelled, "cancelled"},
+                                              {JobState::timedOut, "timed-out"},
+                                              {JobState::stopped, "stopped"},
+                                              {JobState::interrupted, "interrupted"}}};
 
 }  // namespace
 
-const char* jobStateName(JobState state) {
-    for (const auto& entry : kStateNames)
-        if (entry.state == state) return entry.name;
-    return "unknown";
-}
+// The table holds literals: their views end in a NUL.
+const char* jobStateName(JobState state) { return nameIn(kStateNames, state, "unknown").data(); }
 
-std::optional<JobState> jobStateFromName(std::string_view name) {
-    for (const auto& entry : kStateNames)
-        if (name == entry.name) return entry.state;
-    return std::nullopt;
-}
+std::optional<JobState> jobStateFromName(std::string_view name) { return valueIn(kStateNames, name); }
 
 Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
     bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;

@@ -1,12 +1,11 @@
 #include "model/progress.h"
 
-#include <array>
-#include <utility>
+#include "common/enum_names.h"
 
 namespace ppcs::model {
 namespace {
 
-constexpr std::array<std::pair<Phase, std::string_view>, 24> kPhaseNames{{
+constexpr NameTable<Phase, 24> kPhaseNames{{
     {Phase::base, "base"},
     {Phase::build, "build"},
     {Phase::tag, "tag"},
@@ -35,16 +34,8 @@ constexpr std::array<std::pair<Phase, std::string_view>, 24> kPhaseNames{{
 
 }  // namespace
 
-std::string_view phaseName(Phase phase) {
-    for (const auto& [known, name] : kPhaseNames)
-        if (known == phase) return name;
-    return "other";
-}
+std::string_view phaseName(Phase phase) { return nameIn(kPhaseNames, phase, "other"); }
 
-Phase phaseFromName(std::string_view name) {
-    for (const auto& [phase, known] : kPhaseNames)
-        if (known == name) return phase;
-    return Phase::other;
-}
+Phase phaseFromName(std::string_view name) { return valueIn(kPhaseNames, name).value_or(Phase::other); }
 
 }  // namespace ppcs::model

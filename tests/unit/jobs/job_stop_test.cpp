@@ -9,16 +9,44 @@
 using namespace ppcs;
 using ppcs::testing::FakeClusterHost;
 
+namespace {
+
+// A job as the members' processes show it: the launcher in the head, a rank on every member, and
+// a process of every member the stop must spare.
+struct RunningJob {
+    std::string launcher;
+    std::string rank;
+    std::string spared;
+};
+
+void startJob(FakeClusterHost& host, const std::vector<model::Member>& members, const RunningJob& job) {
+    host.engine->startProcess(members.front().containerId, job.launcher);
+    for (const auto& member : members) {
+        host.engine->startProcess(member.containerId, job.rank);
+        host.engine->startProcess(member.containerId, job.spared);
+    }
+}
+
+void checkStopped(FakeClusterHost& host, const std::vector<model::Member>& members, const RunningJob& job) {
+    CHECK(host.engine->waitForProcessGone(members.front().containerId, job.launcher, std::chrono::milliseconds(0)));
+    for (const auto& member : members) {
+        INFO(member.hostname);
+        CHECK(host.engine->waitForProcessGone(member.containerId, job.rank, std::chrono::milliseconds(0)));
+        auto spared = host.engine->runExec(member.containerId, {{"pgrep", "-x", job.spared}, "root", {}, ""});
+        REQUIRE(spared);
+        CHECK(spared->exitCode == 0);
+    }
+}
+
+}  // namespace
+
 TEST_CASE("a stopped job is stopped on every member", "[jobs][stop]") {
     FakeClusterHost host;
     auto status = host.up("demo", 3);
     REQUIRE(status);
     const auto& members = status->members;
-    host.engine->startProcess(members.front().containerId, "mpirun");
-    for (const auto& member : members) {
-        host.engine->startProcess(member.containerId, "rank");
-        host.engine->startProcess(member.containerId, "sshd");
-    }
+    RunningJob job{"mpirun", "rank", "sshd"};
+    startJob(host, members, job);
     host.engine->clearCalls();
 
     REQUIRE(jobs::stopJobEverywhere(*host.engine, members));
@@ -27,7 +55,6 @@ TEST_CASE("a stopped job is stopped on every member", "[jobs][stop]") {
     REQUIRE_FALSE(execs.empty());
     CHECK(execs.front().target == members.front().containerId);
     CHECK(execs.front().argv == std::vector<std::string>{"pkill", "-TERM", "-x", "mpirun|mpiexec|mpiexec.hydra"});
-    CHECK(host.engine->waitForProcessGone(members.front().containerId, "mpirun", std::chrono::milliseconds(0)));
     for (const auto& member : members) {
         INFO(member.hostname);
         auto swept = std::count_if(execs.begin(), execs.end(), [&](const ppcs::testing::EngineCall& call) {
@@ -35,32 +62,19 @@ TEST_CASE("a stopped job is stopped on every member", "[jobs][stop]") {
                    call.argv[2].find("pgrep -u mpiuser") != std::string::npos;
         });
         CHECK(swept == 1);
-        CHECK(host.engine->waitForProcessGone(member.containerId, "rank", std::chrono::milliseconds(0)));
-        auto sshd = host.engine->runExec(member.containerId, {{"pgrep", "-x", "sshd"}, "root", {}, ""});
-        REQUIRE(sshd);
-        CHECK(sshd->exitCode == 0);
     }
+    checkStopped(host, members, job);
 }
 
 TEST_CASE("an MPICH job is stopped the same way: mpiexec in the head, hydra's proxies everywhere", "[jobs][stop][mpi]") {
     FakeClusterHost host;
     auto status = host.up("demo", 2);
     REQUIRE(status);
-    const auto& members = status->members;
-    host.engine->startProcess(members.front().containerId, "mpiexec");
-    for (const auto& member : members) {
-        host.engine->startProcess(member.containerId, "hydra_pmi_proxy");
-        host.engine->startProcess(member.containerId, "ssh");
-    }
-    REQUIRE(jobs::stopJobEverywhere(*host.engine, members));
-    CHECK(host.engine->waitForProcessGone(members.front().containerId, "mpiexec", std::chrono::milliseconds(0)));
-    for (const auto& member : members) {
-        INFO(member.hostname);
-        CHECK(host.engine->waitForProcessGone(member.containerId, "hydra_pmi_proxy", std::chrono::milliseconds(0)));
-        auto ssh = host.engine->runExec(member.containerId, {{"pgrep", "-x", "ssh"}, "root", {}, ""});
-        REQUIRE(ssh);
-        CHECK(ssh->exitCode == 0);  // the head's reused ssh connections stay
-    }
+    // The head's reused ssh connections stay.
+    RunningJob job{"mpiexec", "hydra_pmi_proxy", "ssh"};
+    startJob(host, status->members, job);
+    REQUIRE(jobs::stopJobEverywhere(*host.engine, status->members));
+    checkStopped(host, status->members, job);
 }
 
 TEST_CASE("a member that died does not keep the others from being stopped", "[jobs][stop]") {
