@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)decodeBuildRequest(body);
     if (auto up = decodeUpRequest(body)) {
         auto again = decodeUpRequest(encodeUpRequest(*up));
-        if (!again || again->spec.nodes != up->spec.nodes || again->spec.name != up->spec.name ||
+        if (!again || again->spec.nodeCount != up->spec.nodeCount || again->spec.name != up->spec.name ||
             again->spec.perHost != up->spec.perHost || again->spec.registry != up->spec.registry)
             __builtin_trap();
     }

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     head.address = "10.128.0.2";
     ppcs::cluster::Member node = head;
     node.role = ppcs::model::MemberRole::node;
-    node.slot = 1;
+    node.taskSlot = 1;
     node.hostname = "demo-node-1";
     node.address = "10.128.0.3";
     std::string described = ppcs::jobs::describeCrash(mpirunErr, {head, node});
