@@ -73,14 +73,6 @@ Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string
     return observed;
 }
 
-Result<model::MpiKind> clusterMpi(docker::Engine& engine, const std::string& name) {
-    ObservedCluster observed;
-    auto head = engine.inspectService(objectNames(name).headService);
-    if (!head) return head.error().context("look up the MPI of cluster '" + name + "'");
-    observed.headService = *head;
-    return observed.mpi();
-}
-
 Result<std::vector<std::string>> listClusterNames(docker::Engine& engine) {
     auto services = engine.listServices({{kRoleLabel, "head"}});
     if (!services) return services.error().context("list clusters");

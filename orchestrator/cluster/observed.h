@@ -39,9 +39,6 @@ struct ObservedCluster {
 
 Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string& name);
 
-// The cluster's MPI from its head service's labels alone (one engine call): what a job needs.
-Result<model::MpiKind> clusterMpi(docker::Engine& engine, const std::string& name);
-
 // Names of every cluster that has a head service.
 Result<std::vector<std::string>> listClusterNames(docker::Engine& engine);
 

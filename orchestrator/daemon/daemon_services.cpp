@@ -197,19 +197,17 @@ Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& re
     return withCluster<model::JobOutcome>(
         request.cluster, model::ClusterOperation::run,
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
-            auto members = membersForJob(manager, request, events, clientPresent);
-            if (!members) return members.error();
-            auto mpi = cluster::clusterMpi(engine, request.cluster);
-            if (!mpi) return mpi.error();
+            auto place = placeForJob(manager, request, events, clientPresent);
+            if (!place) return place.error();
             jobs::JobRunner runner(engine, *store_, runningJobs_);
-            auto outcome = runner.run(request, *members, events, clientPresent, *mpi);
+            auto outcome = runner.run(request, place->members, events, clientPresent, place->mpi);
             if (outcome && !request.outputDir.empty())
-                jobs::copyJobFolderBack(engine, members->front().containerId, request.outputDir, *outcome, events);
+                jobs::copyJobFolderBack(engine, place->members.front().containerId, request.outputDir, *outcome, events);
             return outcome;
         });
 }
 
-Result<std::vector<model::Member>> RealDaemonServices::membersForJob(cluster::ClusterManager& manager,
+Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::ClusterManager& manager,
                                                                      const model::JobRequest& request,
                                                                      const model::Progress& events,
                                                                      const std::function<bool()>& clientPresent) {
@@ -217,7 +215,8 @@ Result<std::vector<model::Member>> RealDaemonServices::membersForJob(cluster::Cl
     // happened to it since: no read at all.
     if (auto view = clusterViews_.find(request.cluster)) {
         auto placement = jobs::placeJob(request, view->members, view->desiredNodes);
-        if (placement.kind == jobs::Placement::Kind::start && placement.note.empty()) return placement.members;
+        if (placement.kind == jobs::Placement::Kind::start && placement.note.empty())
+            return JobPlace{placement.members, view->mpi};
     }
     auto started = std::chrono::steady_clock::now();
     std::string said;
@@ -229,7 +228,7 @@ Result<std::vector<model::Member>> RealDaemonServices::membersForJob(cluster::Cl
         auto placement = jobs::placeJob(request, status->members, status->desiredNodes);
         if (placement.note != said && !placement.note.empty()) events(model::Phase::notice, placement.note);
         said = placement.note;
-        if (placement.kind == jobs::Placement::Kind::start) return placement.members;
+        if (placement.kind == jobs::Placement::Kind::start) return JobPlace{placement.members, status->mpi};
         auto waited = std::chrono::steady_clock::now() - started;
         if (request.timeoutSeconds > 0 && waited >= std::chrono::seconds(request.timeoutSeconds))
             return makeError(ErrorCode::timeout, "cluster '" + request.cluster +

@@ -65,11 +65,16 @@ private:
     // The cluster's members when every one is ready; a usage error naming one that is not.
     // Every member, all ready (bench needs the whole cluster).
     Result<std::vector<model::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
+    // Where a job runs: its members and the cluster's MPI, from the same status (the view, or a read).
+    struct JobPlace {
+        std::vector<model::Member> members;
+        model::MpiKind mpi = model::kDefaultMpi;
+    };
     // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
     // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
     // ppcsd stops.
-    Result<std::vector<model::Member>> membersForJob(cluster::ClusterManager& manager, const model::JobRequest& request,
-                                                     const model::Progress& events, const std::function<bool()>& clientPresent);
+    Result<JobPlace> placeForJob(cluster::ClusterManager& manager, const model::JobRequest& request,
+                                 const model::Progress& events, const std::function<bool()>& clientPresent);
     // Connects to the engine and runs fn(manager, engine), without any lock: for reads. `what`,
     // when given, is put in front of a failure to connect.
     template <class Value, class Fn>

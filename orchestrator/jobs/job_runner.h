@@ -126,7 +126,7 @@ public:
     // exactly them. The job can
     // be stopped in every phase (copy, compile, run) through running_; clientPresent, when given,
     // is polled and the job stopped once it returns false.
-    // mpi is the cluster's (cluster::clusterMpi): it picks the launcher and the hostfile's format.
+    // mpi is the cluster's (ClusterStatus::mpi): it picks the launcher and the hostfile's format.
     Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,
                            const ClientPresent& clientPresent = {}, model::MpiKind mpi = model::kDefaultMpi);
 
