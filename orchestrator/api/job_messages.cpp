@@ -18,6 +18,11 @@ json recordJson(const model::JobRecord& record) {
                   {"seconds", record.seconds}, {"state", model::jobStateName(record.state)},
                   {"message", record.message}};
     value["exit_code"] = record.exitCode ? json(*record.exitCode) : json(nullptr);
+    value["queued_at"] = record.queuedAt;
+    value["waited_seconds"] = record.waitedSeconds;
+    value["attempt"] = record.attempt;
+    value["retries"] = record.retries;
+    value["position"] = record.position;
     return value;
 }
 
@@ -34,6 +39,11 @@ model::JobRecord recordFromJson(const json& item) {
     record.state = model::jobStateFromName(fields::stringOr(item, "state")).value_or(model::JobState::interrupted);
     record.message = fields::stringOr(item, "message");
     if (item.contains("exit_code") && item["exit_code"].is_number_integer()) record.exitCode = item["exit_code"].get<int>();
+    record.queuedAt = fields::stringOr(item, "queued_at");
+    record.waitedSeconds = fields::valueOr(item, "waited_seconds", 0.0);
+    record.attempt = fields::valueOr(item, "attempt", 1);
+    record.retries = fields::valueOr(item, "retries", 0);
+    record.position = fields::valueOr(item, "position", 0);
     return record;
 }
 
@@ -67,7 +77,8 @@ std::string encodeJobRequest(const model::JobRequest& request) {
                              {"exe", request.exe},
                              {"env", request.env},
                              {"workdir", request.workdir},
-                             {"output_dir", request.outputDir}});
+                             {"output_dir", request.outputDir},
+                             {"retries", request.retries}});
 }
 
 Result<model::JobRequest> decodeJobRequest(std::string_view body) {
@@ -77,7 +88,7 @@ Result<model::JobRequest> decodeJobRequest(std::string_view body) {
     if (auto known =
             fields::rejectUnknown(*object,
                                   {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
-                                   "tag_output", "timeout_seconds", "exe", "env", "workdir", "output_dir"},
+                                   "tag_output", "timeout_seconds", "exe", "env", "workdir", "output_dir", "retries"},
                                   what);
         !known)
         return known.error();
@@ -94,6 +105,7 @@ Result<model::JobRequest> decodeJobRequest(std::string_view body) {
     if (read) read = readOptional(*object, "exe", json::value_t::string, request.exe, what);
     if (read) read = readOptional(*object, "workdir", json::value_t::string, request.workdir, what);
     if (read) read = readOptional(*object, "output_dir", json::value_t::string, request.outputDir, what);
+    if (read) read = readOptional(*object, "retries", json::value_t::number_integer, request.retries, what);
     if (read) read = readStringList(*object, "args", request.args);
     if (read) read = readStringList(*object, "env", request.env);
     if (!read) return read.error();
@@ -208,6 +220,16 @@ Result<model::PruneReport> decodePruneReport(std::string_view body) {
     auto object = parseObject(body, "prune reply");
     if (!object) return makeError(ErrorCode::failed, object.error().message);
     return model::PruneReport{fields::valueOr(*object, "removed", std::int64_t{0}), fields::valueOr(*object, "keep", 0)};
+}
+
+std::string encodeSubmitReply(std::int64_t id) { return fields::dumpJson(json{{"job_id", id}}); }
+
+Result<std::int64_t> decodeSubmitReply(std::string_view body) {
+    auto object = parseObject(body, "submit reply");
+    if (!object) return makeError(ErrorCode::failed, object.error().message);
+    auto id = fields::valueOr(*object, "job_id", std::int64_t{0});
+    if (id < 1) return makeError(ErrorCode::failed, "submit reply: no job id");
+    return id;
 }
 
 std::string encodeCancelReply(bool cancelled) { return fields::dumpJson({{"cancelled", cancelled}}); }

@@ -1,8 +1,11 @@
 #pragma once
 // JSON messages of the job operations (their methods and paths: operations.h):
 //   run     <- JobRequest -> stream: progress phases "job-id", "job", "stdout", "stderr" (raw
-//              output), "warning" (a line the user must see, such as output that can no longer
-//              be recorded), then a JobOutcome
+//              output), "notice" and "warning" (lines the user must see: the job waits in its
+//              queue, its output can no longer be recorded), then a JobOutcome
+//   submit  <- JobRequest -> {"job_id": N}
+//   follow  -> the stream of run, from the job's submission (for an ended job: its stored output)
+//   queue   -> {"jobs": [JobRecord...]}: running, queued (in order), then recent
 //   cancel  <- {"cluster": C} or {"id": N} -> {"cancelled": bool}
 //   list    -> {"jobs": [JobRecord...]} (newest first)
 //   log     -> {"job": JobRecord, "output": [{"stream": "out"|"err", "data": ...}]}
@@ -52,6 +55,8 @@ std::string encodePruneRequest(const PruneRequest& request);
 Result<PruneRequest> decodePruneRequest(std::string_view body);
 std::string encodePruneReport(const model::PruneReport& report);
 Result<model::PruneReport> decodePruneReport(std::string_view body);
+std::string encodeSubmitReply(std::int64_t id);
+Result<std::int64_t> decodeSubmitReply(std::string_view body);
 std::string encodeCancelReply(bool cancelled);
 Result<bool> decodeCancelReply(std::string_view body);
 

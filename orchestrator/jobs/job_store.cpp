@@ -3,8 +3,12 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace ppcs::jobs {
@@ -15,13 +19,25 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS jobs ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, cluster TEXT NOT NULL, program TEXT NOT NULL, args TEXT NOT NULL,"
     "  np INTEGER NOT NULL, started_at TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0, exit_code INTEGER,"
-    "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');"
+    "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '', request TEXT NOT NULL DEFAULT '',"
+    "  queued_at TEXT NOT NULL DEFAULT '', queued_epoch REAL NOT NULL DEFAULT 0, waited REAL NOT NULL DEFAULT 0,"
+    "  queue_order INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 1, retries INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS job_output ("
     "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB "
     "NOT NULL);"
     "CREATE INDEX IF NOT EXISTS job_output_by_job ON job_output(job_id, seq);";
+// The columns the queue added: a store written by an older ppcsd gets them when opened.
+constexpr std::pair<const char*, const char*> kQueueColumns[] = {
+    {"request", "TEXT NOT NULL DEFAULT ''"},       {"queued_at", "TEXT NOT NULL DEFAULT ''"},
+    {"queued_epoch", "REAL NOT NULL DEFAULT 0"},   {"waited", "REAL NOT NULL DEFAULT 0"},
+    {"queue_order", "INTEGER NOT NULL DEFAULT 0"}, {"attempt", "INTEGER NOT NULL DEFAULT 1"},
+    {"retries", "INTEGER NOT NULL DEFAULT 0"}};
 constexpr const char* kMarkInterrupted =
     "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
+// The head of the queues: a job queued again goes before every queued one.
+constexpr const char* kHeadOfQueue = "(SELECT COALESCE(MIN(queue_order), 0) - 1 FROM jobs WHERE state = 'queued')";
+
+double epochSeconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // A prepared statement, finalized when it goes out of scope.
 class Statement {
@@ -66,16 +82,28 @@ JobRecord recordFrom(Statement& row) {
     // A state this ppcsd does not know (written by a newer one) reads as interrupted: not running.
     record.state = jobStateFromName(row.text(8)).value_or(JobState::interrupted);
     record.message = row.text(9);
+    record.queuedAt = row.text(10);
+    record.waitedSeconds = record.state == JobState::queued && sqlite3_column_double(row.get(), 11) > 0
+                               ? std::max(0.0, epochSeconds() - sqlite3_column_double(row.get(), 11))
+                               : sqlite3_column_double(row.get(), 12);
+    record.attempt = sqlite3_column_int(row.get(), 13);
+    record.retries = sqlite3_column_int(row.get(), 14);
+    record.position = sqlite3_column_int(row.get(), 15);
     return record;
 }
 
+// Every column of a record; a queued job's position counts the queued jobs of its cluster up to it.
 constexpr const char* kRecordColumns =
-    "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message FROM jobs";
+    "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message, queued_at, queued_epoch, waited,"
+    " attempt, retries, CASE WHEN state = 'queued' THEN (SELECT COUNT(*) FROM jobs AS q WHERE q.state = 'queued'"
+    " AND q.cluster = jobs.cluster AND q.queue_order <= jobs.queue_order) ELSE 0 END, request FROM jobs";
 // Retention: the finished jobs beyond the newest ? (the newest has the highest id), output first.
 constexpr const char* kDeleteOldOutput =
-    "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
+    "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('running', 'queued') ORDER BY id DESC "
+    "LIMIT -1 OFFSET ?)";
 constexpr const char* kDeleteOldJobs =
-    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state != 'running' ORDER BY id DESC LIMIT -1 OFFSET ?)";
+    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state NOT IN ('running', 'queued') ORDER BY id DESC LIMIT -1 "
+    "OFFSET ?)";
 
 }  // namespace
 
@@ -94,13 +122,39 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, int ke
     sqlite3_busy_timeout(db, 5000);
     std::unique_ptr<JobStore> store(new JobStore(db, path, keepFinished));
     if (auto made = store->execute(kSchema); !made) return made.error();
-    {
-        Statement running(db, "SELECT DISTINCT cluster FROM jobs WHERE state = 'running'");
-        if (!running.ok()) return store->sqlError("find running jobs");
-        while (sqlite3_step(running.get()) == SQLITE_ROW) store->interruptedClusters_.push_back(running.text(0));
-    }
-    if (auto marked = store->execute(kMarkInterrupted); !marked) return marked.error();
+    if (auto added = store->addMissingColumns(); !added) return added.error();
+    if (auto recovered = store->recoverRunningJobs(); !recovered) return recovered.error();
     return store;
+}
+
+Status JobStore::addMissingColumns() {
+    std::set<std::string> present;
+    {
+        Statement columns(db_, "PRAGMA table_info(jobs)");
+        if (!columns.ok()) return sqlError("read the jobs table's columns");
+        while (sqlite3_step(columns.get()) == SQLITE_ROW) present.insert(columns.text(1));
+    }
+    for (const auto& [name, declaration] : kQueueColumns)
+        if (!present.count(name))
+            if (auto added = execute(std::string("ALTER TABLE jobs ADD COLUMN ") + name + " " + declaration); !added)
+                return added;
+    return {};
+}
+
+// The jobs a dead daemon left running: queued again when they have retries left, else interrupted.
+Status JobStore::recoverRunningJobs() {
+    std::vector<std::int64_t> retried;
+    {
+        Statement running(db_, "SELECT DISTINCT cluster FROM jobs WHERE state = 'running'");
+        if (!running.ok()) return sqlError("find running jobs");
+        while (sqlite3_step(running.get()) == SQLITE_ROW) interruptedClusters_.push_back(running.text(0));
+        Statement retry(db_, "SELECT id FROM jobs WHERE state = 'running' AND attempt <= retries ORDER BY queue_order DESC");
+        if (!retry.ok()) return sqlError("find running jobs");
+        while (sqlite3_step(retry.get()) == SQLITE_ROW) retried.push_back(sqlite3_column_int64(retry.get(), 0));
+    }
+    for (auto id : retried)
+        if (auto requeued = requeue(id, "ppcsd stopped while the job ran"); !requeued) return requeued;
+    return execute(kMarkInterrupted);
 }
 
 JobStore::~JobStore() { sqlite3_close(db_); }
@@ -134,6 +188,10 @@ Result<std::int64_t> JobStore::start(const JobRecord& record) {
 
 Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& data) {
     std::lock_guard<std::mutex> lock(mutex_);
+    return appendOutputLocked(id, isErr, data);
+}
+
+Status JobStore::appendOutputLocked(std::int64_t id, bool isErr, const std::string& data) {
     std::size_t& stored = storedBytes_[id];
     if (stored >= kMaxStoredOutputBytes) return {};
     std::string kept = data.substr(0, kMaxStoredOutputBytes - stored);
@@ -146,6 +204,89 @@ Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& da
     insert.bindBlob(3, kept);
     if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("store output of job " + std::to_string(id));
     return {};
+}
+
+Result<std::int64_t> JobStore::enqueue(const JobRecord& record, const std::string& request) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement insert(db_,
+                     "INSERT INTO jobs (cluster, program, args, np, started_at, state, request, queued_at, queued_epoch, retries)"
+                     " VALUES (?, ?, ?, ?, '', 'queued', ?, ?, ?, ?)");
+    if (!insert.ok()) return sqlError("queue a new job");
+    insert.bind(1, record.cluster);
+    insert.bind(2, record.program);
+    insert.bind(3, nlohmann::json(record.args).dump());
+    insert.bind(4, static_cast<std::int64_t>(record.np));
+    insert.bind(5, request);
+    insert.bind(6, utcTimestamp());
+    insert.bindDouble(7, epochSeconds());
+    insert.bind(8, static_cast<std::int64_t>(record.retries));
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("queue a new job");
+    auto id = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+    // Its place: after every job queued before it (ids only grow), behind any queued again.
+    if (auto placed = execute("UPDATE jobs SET queue_order = id WHERE id = " + std::to_string(id)); !placed)
+        return placed.error();
+    return id;
+}
+
+Result<std::vector<QueuedJob>> JobStore::queued() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string sql = std::string(kRecordColumns) + " WHERE state = 'queued' ORDER BY queue_order, id";
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return sqlError("list queued jobs");
+    std::vector<QueuedJob> jobs;
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) jobs.push_back({recordFrom(query), query.text(16)});
+    if (step != SQLITE_DONE) return sqlError("list queued jobs");
+    return jobs;
+}
+
+Result<bool> JobStore::markStarted(std::int64_t id, int np) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement update(db_,
+                     "UPDATE jobs SET state = 'running', np = ?, started_at = ?, waited = MAX(0, ? - queued_epoch)"
+                     " WHERE id = ? AND state = 'queued'");
+    if (!update.ok()) return sqlError("start job " + std::to_string(id));
+    update.bind(1, static_cast<std::int64_t>(np));
+    update.bind(2, utcTimestamp());
+    update.bindDouble(3, epochSeconds());
+    update.bind(4, id);
+    if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError("start job " + std::to_string(id));
+    return sqlite3_changes(db_) > 0;
+}
+
+Result<bool> JobStore::cancelQueued(std::int64_t id, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement update(db_, "UPDATE jobs SET state = 'cancelled', exit_code = 130, message = ? WHERE id = ? AND state = 'queued'");
+    if (!update.ok()) return sqlError("cancel job " + std::to_string(id));
+    update.bind(1, message);
+    update.bind(2, id);
+    if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError("cancel job " + std::to_string(id));
+    bool cancelled = sqlite3_changes(db_) > 0;
+    if (cancelled)
+        if (auto pruned = pruneLocked(keepFinished_); !pruned)
+            log::warn("job " + std::to_string(id) +
+                      " is cancelled, but older jobs could not be deleted: " + pruned.error().message);
+    return cancelled;
+}
+
+Status JobStore::requeue(std::int64_t id, const std::string& why) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string what = "queue job " + std::to_string(id) + " again";
+    Statement attempt(db_, "SELECT attempt FROM jobs WHERE id = ?");
+    if (!attempt.ok()) return sqlError(what);
+    attempt.bind(1, id);
+    if (sqlite3_step(attempt.get()) != SQLITE_ROW) return sqlError(what);
+    int number = sqlite3_column_int(attempt.get(), 0);
+    std::string sql = std::string("UPDATE jobs SET state = 'queued', attempt = attempt + 1, exit_code = NULL, seconds = 0,") +
+                      " queued_epoch = ?, message = ?, queue_order = " + kHeadOfQueue + " WHERE id = ?";
+    Statement update(db_, sql.c_str());
+    if (!update.ok()) return sqlError(what);
+    update.bindDouble(1, epochSeconds());
+    update.bind(2, "attempt " + std::to_string(number) + ": " + why);
+    update.bind(3, id);
+    if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError(what);
+    storedBytes_.erase(id);
+    return appendOutputLocked(id, true, "[ppcs: attempt " + std::to_string(number) + " ended: " + why + "; queued again]\n");
 }
 
 Status JobStore::finish(std::int64_t id, JobState state, std::optional<int> exitCode, double seconds,
@@ -206,6 +347,30 @@ Result<std::vector<JobRecord>> JobStore::list(int limit) {
     while ((step = sqlite3_step(query.get())) == SQLITE_ROW) records.push_back(recordFrom(query));
     if (step != SQLITE_DONE) return sqlError("list jobs");
     return records;
+}
+
+Result<std::vector<JobRecord>> JobStore::select(const std::string& where, const std::string& cluster, std::int64_t limit,
+                                                const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string sql = std::string(kRecordColumns) + " WHERE (? = '' OR cluster = ?) AND " + where + " LIMIT ?";
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return sqlError(what);
+    query.bind(1, cluster);
+    query.bind(2, cluster);
+    query.bind(3, limit);
+    std::vector<JobRecord> records;
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) records.push_back(recordFrom(query));
+    if (step != SQLITE_DONE) return sqlError(what);
+    return records;
+}
+
+Result<std::vector<JobRecord>> JobStore::active(const std::string& cluster) {
+    return select("state IN ('running', 'queued') ORDER BY state = 'queued', queue_order, id", cluster, -1, "list active jobs");
+}
+
+Result<std::vector<JobRecord>> JobStore::recentEnded(const std::string& cluster, int limit) {
+    return select("state NOT IN ('running', 'queued') ORDER BY id DESC", cluster, limit, "list recent jobs");
 }
 
 Result<JobRecord> JobStore::get(std::int64_t id) {

@@ -54,6 +54,8 @@ Status validateJobRequest(const JobRequest& request) {
         return makeError(ErrorCode::usage, "-n must be from 1 to " + std::to_string(kMaxRanks));
     if (request.perNode < 0 || request.perNode > kMaxSlots)
         return makeError(ErrorCode::usage, "--per-node must be from 1 to " + std::to_string(kMaxSlots));
+    if (request.retries < 0 || request.retries > kMaxJobRetries)
+        return makeError(ErrorCode::usage, "--retry must be from 0 to " + std::to_string(kMaxJobRetries));
     if (request.timeoutSeconds < 0 || request.timeoutSeconds > kMaxTimeoutSeconds)
         return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(kMaxTimeoutSeconds) + " seconds");
     if (!request.outputDir.empty() && request.outputDir.front() != '/')
@@ -88,7 +90,8 @@ Result<std::vector<std::string>> parseEnvFile(std::string_view text) {
 
 namespace {
 
-constexpr NameTable<JobState, 7> kStateNames{{{JobState::running, "running"},
+constexpr NameTable<JobState, 8> kStateNames{{{JobState::queued, "queued"},
+                                              {JobState::running, "running"},
                                               {JobState::finished, "finished"},
                                               {JobState::failed, "failed"},
                                               {JobState::cancelled, "cancelled"},

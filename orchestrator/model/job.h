@@ -27,7 +27,10 @@ struct JobRequest {
     std::vector<std::string> env;  // "NAME=VALUE" for every rank and the build, verbatim (never through a shell)
     std::string workdir;           // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
     std::string outputDir;         // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
+    int retries = 0;               // times the job is queued again when a lost node (or ppcsd's death) stops it
 };
+
+inline constexpr int kMaxJobRetries = 100;
 
 // The example programs shipped in the node image, on its PATH.
 const std::vector<std::string>& shippedExamples();
@@ -42,10 +45,13 @@ Status validateJobRequest(const JobRequest& request);
 Result<std::vector<std::string>> parseEnvFile(std::string_view text);
 
 // How a job stands, or how it ended.
-enum class JobState { running, finished, failed, cancelled, timedOut, stopped, interrupted };
+enum class JobState { queued, running, finished, failed, cancelled, timedOut, stopped, interrupted };
 
-// The one spelling of a state on the wire, in jobs.db and in output: "running", "finished",
-// "failed", "cancelled", "timed-out", "stopped", "interrupted".
+// True while the job has not ended: queued or running.
+inline bool jobActive(JobState state) { return state == JobState::queued || state == JobState::running; }
+
+// The one spelling of a state on the wire, in jobs.db and in output: "queued", "running",
+// "finished", "failed", "cancelled", "timed-out", "stopped", "interrupted".
 const char* jobStateName(JobState state);
 // The inverse of jobStateName; nullopt for any other text.
 std::optional<JobState> jobStateFromName(std::string_view name);
@@ -53,7 +59,7 @@ std::optional<JobState> jobStateFromName(std::string_view name);
 struct JobOutcome {
     std::int64_t id = 0;
     int exitCode = 0;
-    JobState state = JobState::finished;  // never running or interrupted
+    JobState state = JobState::finished;  // never queued, running or interrupted
     std::string message;  // e.g. "rank 1 on demo-node-1 (10.128.0.3) was killed by signal 11 (Segmentation fault)"
     double seconds = 0;
 };
@@ -64,11 +70,16 @@ struct JobRecord {
     std::string program;  // what the user named: "hello_world", "./prog.c", "-- /bin/true"
     std::vector<std::string> args;
     int np = 0;
-    std::string startedAt;        // RFC 3339, UTC
-    double seconds = 0;           // duration (0 while running)
-    std::optional<int> exitCode;  // none while running or when interrupted
+    std::string startedAt;        // RFC 3339, UTC; empty while queued
+    double seconds = 0;           // duration (0 while queued or running)
+    std::optional<int> exitCode;  // none while queued or running, or when interrupted
     JobState state = JobState::running;
-    std::string message;  // why it failed, when it did
+    std::string message;       // why it failed, when it did
+    std::string queuedAt;      // RFC 3339, UTC: when it was submitted
+    double waitedSeconds = 0;  // from submission to its (last) start; while queued, until now
+    int attempt = 1;           // 2 and more: queued again after a lost node (JobRequest::retries)
+    int retries = 0;           // as asked
+    int position = 0;          // while queued: 1 for the next to start on its cluster; else 0
 };
 
 struct OutputChunk {
