@@ -169,6 +169,20 @@ Result<model::JobOutcome> ApiClient::run(const model::JobRequest& request, const
     return call(kRunJob, request, events);
 }
 
+Result<std::int64_t> ApiClient::submit(const model::JobRequest& request) {
+    auto reply = call(kSubmitJob, request);
+    if (!reply) return reply.error();
+    return reply->id;
+}
+
+Result<model::JobOutcome> ApiClient::follow(std::int64_t id, const model::Progress& events) {
+    return call(kFollowJob, JobId{id}, events);
+}
+
+Result<std::vector<model::JobRecord>> ApiClient::jobQueue(const std::string& cluster) {
+    return call(kJobQueue, QueueQuery{cluster});
+}
+
 Result<model::BenchReport> ApiClient::bench(const model::BenchRequest& request, const model::Progress& progress) {
     return call(kBenchCluster, request, progress);
 }

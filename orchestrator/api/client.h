@@ -62,6 +62,11 @@ public:
     Result<model::BenchReport> bench(const model::BenchRequest& request, const model::Progress& progress);
     Result<std::vector<model::MemberStats>> clusterStats(const std::string& name);
     Result<model::JobOutcome> run(const model::JobRequest& request, const model::Progress& events);
+    // Queues a job; its id.
+    Result<std::int64_t> submit(const model::JobRequest& request);
+    // Streams a job's events (from its submission) to events and returns its outcome.
+    Result<model::JobOutcome> follow(std::int64_t id, const model::Progress& events);
+    Result<std::vector<model::JobRecord>> jobQueue(const std::string& cluster);
     Result<bool> cancelJob(const std::string& cluster);
     // False when the job does not run; a usage error when there is no such job.
     Result<bool> cancelJobById(std::int64_t id);

@@ -83,6 +83,12 @@ struct JobId {  // the {id} of /v1/jobs/{id}
 struct JobListQuery {  // GET /v1/jobs?limit=N, newest first
     int limit = 50;
 };
+struct QueueQuery {  // GET /v1/queue?cluster=NAME (every cluster without it)
+    std::string cluster;
+};
+struct SubmitReply {  // {"job_id": N}
+    std::int64_t id = 0;
+};
 
 // The replies that have no message of their own elsewhere.
 struct StopReply {};  // {"stopping":true}
@@ -134,6 +140,25 @@ inline Result<JobListQuery> readJobListQuery(const WireRequest& wire) {
         return makeError(ErrorCode::usage, "limit must be a number from 1 to 99999");
     query.limit = std::stoi(text);
     return query;
+}
+
+inline WireRequest queueQuery(const QueueQuery& request) {
+    WireRequest wire;
+    if (!request.cluster.empty()) wire.query["cluster"] = request.cluster;
+    return wire;
+}
+inline Result<QueueQuery> readQueueQuery(const WireRequest& wire) {
+    auto cluster = wire.query.find("cluster");
+    if (cluster == wire.query.end()) return QueueQuery{};
+    if (auto valid = model::validateClusterName(cluster->second); !valid) return valid.error();
+    return QueueQuery{cluster->second};
+}
+
+inline std::string submitReply(const SubmitReply& reply) { return encodeSubmitReply(reply.id); }
+inline Result<SubmitReply> readSubmitReply(std::string_view body) {
+    auto id = decodeSubmitReply(body);
+    if (!id) return id.error();
+    return SubmitReply{*id};
 }
 
 // The cluster travels in the path, the rest in the body.
@@ -278,6 +303,22 @@ inline constexpr Operation<model::JobRequest, model::JobOutcome> kRunJob{{"run",
                                                                          wire::fromBody<model::JobRequest, decodeJobRequest>,
                                                                          encodeJobOutcome,
                                                                          decodeJobOutcome};
+// Queues a job and answers at once with its id.
+inline constexpr Operation<model::JobRequest, SubmitReply> kSubmitJob{{"submit", Method::post, "/v1/jobs/submit", Reply::json},
+                                                                      wire::body<model::JobRequest, encodeJobRequest>,
+                                                                      wire::fromBody<model::JobRequest, decodeJobRequest>,
+                                                                      wire::submitReply,
+                                                                      wire::readSubmitReply};
+// A job's events from its submission (its stored output, once it has ended), then its outcome.
+inline constexpr Operation<JobId, model::JobOutcome> kFollowJob{
+    {"followJob", Method::post, "/v1/jobs/{id}/follow", Reply::jobOutput},
+    wire::jobId,
+    wire::readJobId,
+    encodeJobOutcome,
+    decodeJobOutcome};
+// Running, then queued (in the order they start), then recent jobs.
+inline constexpr Operation<QueueQuery, std::vector<model::JobRecord>> kJobQueue{
+    {"jobQueue", Method::get, "/v1/queue", Reply::json}, wire::queueQuery, wire::readQueueQuery, encodeJobList, decodeJobList};
 inline constexpr Operation<CancelRequest, bool> kCancelJob{{"cancelJob", Method::post, "/v1/jobs/cancel", Reply::json},
                                                            wire::body<CancelRequest, encodeCancelRequest>,
                                                            wire::fromBody<CancelRequest, decodeCancelRequest>,
@@ -304,7 +345,7 @@ inline constexpr Operation<model::CopyRequest, model::CopyReport> kCopyFiles{
 inline constexpr auto kTypedOperations =
     std::tie(kVersion, kDaemonStatus, kStopDaemon, kBuildImage, kUpCluster, kScaleCluster, kDownCluster, kBenchCluster,
              kListClusters, kClusterStatus, kClusterAddresses, kClusterStats, kOpenShell, kListHosts, kAddHost, kJoinCommand,
-             kRunJob, kCancelJob, kPruneJobs, kListJobs, kJobLog, kCopyFiles);
+             kRunJob, kSubmitJob, kFollowJob, kJobQueue, kCancelJob, kPruneJobs, kListJobs, kJobLog, kCopyFiles);
 inline constexpr auto kOperations = std::apply(
     [](const auto&... operation) { return std::array<OperationInfo, sizeof...(operation)>{operation...}; }, kTypedOperations);
 
@@ -333,7 +374,7 @@ inline constexpr bool kInPath<model::ShellRequest> = true;
 template <class Request, class Response>
 constexpr bool parameterMatches(const Operation<Request, Response>& operation) {
     bool bodyless = std::is_same_v<Request, NoRequest> || std::is_same_v<Request, JobListQuery> ||
-                    std::is_same_v<Request, ClusterName> || std::is_same_v<Request, JobId>;
+                    std::is_same_v<Request, QueueQuery> || std::is_same_v<Request, ClusterName> || std::is_same_v<Request, JobId>;
     bool hasBodyOnlyIfPost = operation.method == Method::post || bodyless;
     // Whether the codec is there is checked by type, not by comparing the function pointer with
     // nullptr: under -fsanitize GCC does not take a function's address as a constant.

@@ -349,6 +349,15 @@ void ApiServer::installJobRoutes() {
     routes.stream(kRunJob, [this](const auto& job, const auto& events, const auto& clientPresent) {
         return services_.runJob(job, events, clientPresent);
     });
+    routes.answer(kSubmitJob, [this](const model::JobRequest& job) -> Result<SubmitReply> {
+        auto id = services_.submitJob(job);
+        if (!id) return id.error();
+        return SubmitReply{*id};
+    });
+    routes.stream(kFollowJob, [this](const JobId& job, const auto& events, const auto& clientPresent) {
+        return services_.followJob(job.id, events, clientPresent);
+    });
+    routes.answer(kJobQueue, [this](const QueueQuery& query) { return services_.jobQueue(query.cluster); });
     routes.stream(kCopyFiles, [this](const auto& copy, const auto& progress, const auto& clientPresent) {
         return services_.copyFiles(copy, progress, clientPresent);
     });

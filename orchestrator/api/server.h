@@ -47,6 +47,19 @@ public:
     // connection; it may be called from any thread, but only while runJob runs.
     virtual Result<model::JobOutcome> runJob(const model::JobRequest& request, const model::Progress& events,
                                              const std::function<bool()>& clientPresent) = 0;
+    // Queues a job; its id at once.
+    virtual Result<std::int64_t> submitJob(const model::JobRequest&) {
+        return makeError(ErrorCode::unavailable, "this ppcsd queues no jobs");
+    }
+    // A job's events from its submission to its end, then its outcome (jobs/job_queue.h);
+    // abandoned once clientPresent() turns false.
+    virtual Result<model::JobOutcome> followJob(std::int64_t, const model::Progress&, const std::function<bool()>&) {
+        return makeError(ErrorCode::unavailable, "this ppcsd queues no jobs");
+    }
+    // Running, queued and recent jobs of a cluster (every cluster when empty).
+    virtual Result<std::vector<model::JobRecord>> jobQueue(const std::string&) {
+        return makeError(ErrorCode::unavailable, "this ppcsd queues no jobs");
+    }
     // False when no job runs on the cluster.
     virtual bool cancelJob(const std::string& cluster) = 0;
     // False when the job exists but does not run; a usage error when there is no such job.

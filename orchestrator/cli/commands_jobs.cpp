@@ -1,7 +1,9 @@
-// `ppcs-cluster run | jobs [prune] | logs | cancel`: MPI jobs, carried out by ppcsd in the cluster's head.
+// `ppcs-cluster run | submit | queue | jobs [prune] | logs [-f] | wait | cancel`: MPI jobs, queued
+// by ppcsd in their cluster's queue and carried out in the cluster's head.
 //
 //   ppcs-cluster run [OPTIONS] PROGRAM [ARGS...]   everything after PROGRAM is the program's
 //   ppcs-cluster run [OPTIONS] -- CMD [ARGS...]    CMD is run as given, without resolution
+//   ppcs-cluster submit [OPTIONS] PROGRAM ...      the same, queued: prints the job id at once
 // splitRunWords (command_line.cpp) cuts those words off argv before option parsing (GlobalOptions::runWords).
 
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "api/client.h"
@@ -34,6 +37,7 @@ void onInterrupt(int) { gInterrupts.fetch_add(1); }
 
 struct RunOptions {
     model::JobRequest request;
+    bool detach = false;                // submit, or run --detach: queue it and print its id
     std::vector<std::string> envFiles;  // read here, on the user's machine, before -e entries
     bool outputGiven = false;           // --output, even as an empty word (refused)
 };
@@ -56,6 +60,7 @@ Status readEnvFiles(RunOptions& options) {
 struct LogOptions {
     std::string id;
     int limit = 20;
+    bool follow = false;  // logs -f
 };
 
 struct PruneOptions {
@@ -102,7 +107,8 @@ Status resolveLocalPath(model::JobRequest& request) {
 // and stops the job itself.
 class InterruptWatcher {
 public:
-    InterruptWatcher(const api::Endpoint& endpoint, std::string cluster) : endpoint_(endpoint), cluster_(std::move(cluster)) {
+    InterruptWatcher(const api::Endpoint& endpoint, std::string cluster, const std::atomic<std::int64_t>& jobId)
+        : endpoint_(endpoint), cluster_(std::move(cluster)), jobId_(jobId) {
         struct sigaction action {};
         action.sa_handler = onInterrupt;
         sigemptyset(&action.sa_mask);
@@ -128,7 +134,9 @@ private:
             if (interrupts == 1 && !asked) {
                 asked = true;
                 std::fprintf(stderr, "ppcs-cluster: stopping the job on every node (Ctrl-C again to stop waiting)\n");
-                if (auto asked = api::ApiClient(endpoint_).cancelJob(cluster_); !asked)
+                api::ApiClient client(endpoint_);
+                std::int64_t id = jobId_.load();
+                if (auto asked = id > 0 ? client.cancelJobById(id) : client.cancelJob(cluster_); !asked)
                     std::fprintf(stderr,
                                  "ppcs-cluster: could not ask ppcsd to stop the job (%s): press Ctrl-C again, ppcsd stops it "
                                  "when this client goes\n",
@@ -140,6 +148,7 @@ private:
 
     api::Endpoint endpoint_;
     std::string cluster_;
+    const std::atomic<std::int64_t>& jobId_;  // 0 until ppcsd said it
     std::atomic<bool> done_{false};
     std::thread thread_;
     struct sigaction previousInt_ {};
@@ -147,55 +156,78 @@ private:
     struct sigaction previousHup_ {};
 };
 
-int runJob(const GlobalOptions& global, RunOptions options) {
+// Hands a job's events to the terminal: its output to stdout and stderr as it comes, what the user
+// must know (notices, warnings) always, progress lines only when stderr is a terminal.
+model::Progress printJobEvents(std::atomic<std::int64_t>* jobId) {
+    bool terminal = ::isatty(STDERR_FILENO) == 1;
+    return [terminal, jobId](model::Phase phase, const std::string& text) {
+        if (phase == model::Phase::standardOutput) {
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+        } else if (phase == model::Phase::standardError) {
+            std::fwrite(text.data(), 1, text.size(), stderr);
+            std::fflush(stderr);
+        } else if (phase == model::Phase::jobId) {
+            if (jobId) *jobId = std::atoll(text.c_str());
+        } else if (phase == model::Phase::notice || phase == model::Phase::warning) {
+            // Said whether or not stderr is a terminal: something the user must know (the job
+            // waits in its queue or for a heal, runs on fewer members, its output is not recorded).
+            std::fprintf(stderr, "ppcs-cluster: %s\n", text.c_str());
+        } else if (terminal) {
+            std::fprintf(stderr, "[%s] %s\n", std::string(model::phaseName(phase)).c_str(), text.c_str());
+        }
+    };
+}
+
+// The job's exit code, after saying why it ended when there is something to say.
+int reportOutcome(const GlobalOptions& global, const model::JobOutcome& outcome) {
+    if (global.json) std::printf("%s\n", api::encodeJobOutcome(outcome).c_str());
+    if (!outcome.message.empty())
+        std::fprintf(stderr, "ppcs-cluster: job %lld: %s\n", static_cast<long long>(outcome.id), outcome.message.c_str());
+    return outcome.exitCode;
+}
+
+Status prepareRequest(const GlobalOptions& global, RunOptions& options) {
     auto& request = options.request;
     if (global.runWords.empty())
-        return reportError(
-            makeError(ErrorCode::usage, global.runCommandGiven ? "run -- needs a command" : "run needs a PROGRAM (see --help)"));
+        return makeError(ErrorCode::usage,
+                         global.runCommandGiven ? "run -- needs a command" : "run needs a PROGRAM (see --help)");
     request.isCommand = global.runCommandGiven;
     request.program = global.runWords.front();
     request.args.assign(global.runWords.begin() + 1, global.runWords.end());
-    Status valid = readEnvFiles(options);
-    if (valid && options.outputGiven) {
+    if (auto read = readEnvFiles(options); !read) return read;
+    if (options.outputGiven) {
         auto absolute = absoluteLocalPath(request.outputDir);
-        if (absolute)
-            request.outputDir = *absolute;
-        else
-            valid = absolute.error();
+        if (!absolute) return absolute.error();
+        request.outputDir = *absolute;
     }
-    if (valid) valid = model::validateJobRequest(request);
-    if (valid) valid = resolveLocalPath(request);
-    if (!valid) return reportError(valid.error());
+    if (auto valid = model::validateJobRequest(request); !valid) return valid;
+    return resolveLocalPath(request);
+}
+
+int submitJob(const GlobalOptions& global, const api::Endpoint& endpoint, const model::JobRequest& request) {
+    auto id = api::ApiClient(endpoint).submit(request);
+    if (!id) return reportError(id.error());
+    if (global.json)
+        std::printf("%s\n", api::encodeSubmitReply(*id).c_str());
+    else
+        std::printf("%lld\n", static_cast<long long>(*id));
+    return 0;
+}
+
+int runJob(const GlobalOptions& global, RunOptions options) {
+    if (auto valid = prepareRequest(global, options); !valid) return reportError(valid.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
-    bool terminal = ::isatty(STDERR_FILENO) == 1;
-    std::string jobId;
+    if (options.detach) return submitJob(global, *endpoint, options.request);
+    std::atomic<std::int64_t> jobId{0};
     Result<model::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
     {
-        InterruptWatcher watcher(*endpoint, request.cluster);
-        outcome = api::ApiClient(*endpoint).run(request, [&](model::Phase phase, const std::string& text) {
-            if (phase == model::Phase::standardOutput) {
-                std::fwrite(text.data(), 1, text.size(), stdout);
-                std::fflush(stdout);
-            } else if (phase == model::Phase::standardError) {
-                std::fwrite(text.data(), 1, text.size(), stderr);
-                std::fflush(stderr);
-            } else if (phase == model::Phase::jobId) {
-                jobId = text;
-            } else if (phase == model::Phase::notice || phase == model::Phase::warning) {
-                // Said whether or not stderr is a terminal: something the user must know
-                // (the job runs on fewer members, or waits; its output can no longer be recorded).
-                std::fprintf(stderr, "ppcs-cluster: %s\n", text.c_str());
-            } else if (terminal) {
-                std::fprintf(stderr, "[%s] %s\n", std::string(model::phaseName(phase)).c_str(), text.c_str());
-            }
-        });
+        InterruptWatcher watcher(*endpoint, options.request.cluster, jobId);
+        outcome = api::ApiClient(*endpoint).run(options.request, printJobEvents(&jobId));
     }
     if (!outcome) return reportError(outcome.error());
-    if (global.json) std::printf("%s\n", api::encodeJobOutcome(*outcome).c_str());
-    if (!outcome->message.empty())
-        std::fprintf(stderr, "ppcs-cluster: job %lld: %s\n", static_cast<long long>(outcome->id), outcome->message.c_str());
-    return outcome->exitCode;
+    return reportOutcome(global, *outcome);
 }
 
 std::string formatDuration(double seconds) {
@@ -219,8 +251,9 @@ int listJobs(const GlobalOptions& global, const LogOptions& options) {
                 "STATE");
     for (const auto& record : *records)
         std::printf("%-6lld %-12s %-24s %-5d %-21s %-9s %-5s %s\n", static_cast<long long>(record.id), record.cluster.c_str(),
-                    truncateForDisplay(record.program, 24).c_str(), record.np, record.startedAt.c_str(),
-                    record.state == model::JobState::running ? "-" : formatDuration(record.seconds).c_str(),
+                    truncateForDisplay(record.program, 24).c_str(), record.np,
+                    record.startedAt.empty() ? "-" : record.startedAt.c_str(),
+                    model::jobActive(record.state) ? "-" : formatDuration(record.seconds).c_str(),
                     record.exitCode ? std::to_string(*record.exitCode).c_str() : "-", model::jobStateName(record.state));
     return 0;
 }
@@ -230,6 +263,10 @@ int showLogs(const GlobalOptions& global, const LogOptions& options) {
     if (!id) return reportError(id.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
+    if (options.follow) {
+        auto outcome = api::ApiClient(*endpoint).follow(*id, printJobEvents(nullptr));
+        return outcome ? 0 : reportError(outcome.error());
+    }
     auto log = api::ApiClient(*endpoint).jobLog(*id);
     if (!log) return reportError(log.error());
     if (global.json) {
@@ -240,6 +277,62 @@ int showLogs(const GlobalOptions& global, const LogOptions& options) {
         std::FILE* stream = chunk.isErr ? stderr : stdout;
         std::fwrite(chunk.data.data(), 1, chunk.data.size(), stream);
         std::fflush(stream);
+    }
+    return 0;
+}
+
+// Every id is checked before any is followed: bad input waits for nothing.
+Result<std::vector<std::int64_t>> parseJobIds(const std::vector<std::string>& texts) {
+    std::vector<std::int64_t> ids;
+    for (const auto& text : texts) {
+        auto id = parseJobId(text);
+        if (!id) return id.error();
+        ids.push_back(*id);
+    }
+    return ids;
+}
+
+// Waits for every job in turn; exits with the first non-zero exit code among them, else 0.
+int waitForJobs(const GlobalOptions& global, const std::vector<std::string>& texts) {
+    auto ids = parseJobIds(texts);
+    if (!ids) return reportError(ids.error());
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    int exitCode = 0;
+    for (auto id : *ids) {
+        auto outcome = api::ApiClient(*endpoint).follow(id, [](model::Phase, const std::string&) {});
+        if (!outcome) return reportError(outcome.error());
+        if (global.json)
+            std::printf("%s\n", api::encodeJobOutcome(*outcome).c_str());
+        else
+            std::printf("job %lld: %s, exit %d%s%s\n", static_cast<long long>(id), model::jobStateName(outcome->state),
+                        outcome->exitCode, outcome->message.empty() ? "" : ": ", outcome->message.c_str());
+        if (exitCode == 0) exitCode = outcome->exitCode;
+    }
+    return exitCode;
+}
+
+std::string formatSeconds(double seconds) { return seconds > 0 ? formatDuration(seconds) : "-"; }
+
+int showQueue(const GlobalOptions& global, const std::string& cluster) {
+    if (!cluster.empty())
+        if (auto valid = model::validateClusterName(cluster); !valid) return reportError(valid.error());
+    auto endpoint = ensureDaemon(global.stateDir);
+    if (!endpoint) return reportError(endpoint.error());
+    auto records = api::ApiClient(*endpoint).jobQueue(cluster);
+    if (!records) return reportError(records.error());
+    if (global.json) {
+        std::printf("%s\n", api::encodeJobList(*records).c_str());
+        return 0;
+    }
+    std::printf("%-6s %-12s %-11s %-4s %-5s %-8s %-8s %-7s %s\n", "ID", "CLUSTER", "STATE", "POS", "NP", "WAITED", "RAN",
+                "ATTEMPT", "PROGRAM");
+    for (const auto& record : *records) {
+        std::string position = record.position > 0 ? std::to_string(record.position) : "-";
+        std::string attempt = std::to_string(record.attempt) + "/" + std::to_string(record.retries + 1);
+        std::printf("%-6lld %-12s %-11s %-4s %-5d %-8s %-8s %-7s %s\n", static_cast<long long>(record.id), record.cluster.c_str(),
+                    model::jobStateName(record.state), position.c_str(), record.np, formatSeconds(record.waitedSeconds).c_str(),
+                    formatSeconds(record.seconds).c_str(), attempt.c_str(), truncateForDisplay(record.program, 32).c_str());
     }
     return 0;
 }
@@ -266,20 +359,23 @@ int pruneJobs(const GlobalOptions& global, const PruneOptions& options) {
 
 // Every id is checked before any is cancelled: bad input changes nothing.
 int cancelJobs(const GlobalOptions& global, const std::vector<std::string>& texts) {
-    std::vector<std::int64_t> ids;
-    for (const auto& text : texts) {
-        auto id = parseJobId(text);
-        if (!id) return reportError(id.error());
-        ids.push_back(*id);
-    }
+    auto ids = parseJobIds(texts);
+    if (!ids) return reportError(ids.error());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
+    api::ApiClient client(*endpoint);
+    // Which of them wait in a queue, to say what cancelling did to each.
+    std::set<std::int64_t> queued;
+    if (auto active = client.jobQueue(""))
+        for (const auto& record : *active)
+            if (record.state == model::JobState::queued) queued.insert(record.id);
     int exitCode = 0;
-    for (auto id : ids) {
-        auto cancelled = api::ApiClient(*endpoint).cancelJobById(id);
+    for (auto id : *ids) {
+        auto cancelled = client.cancelJobById(id);
         if (!cancelled) return reportError(cancelled.error());
         if (*cancelled) {
-            std::printf("job %lld: stopping it on every node\n", static_cast<long long>(id));
+            std::printf("job %lld: %s\n", static_cast<long long>(id),
+                        queued.count(id) ? "cancelled, it leaves its queue" : "stopping it on every node");
         } else {
             std::fprintf(stderr, "ppcs-cluster: job %lld is not running (see `ppcs-cluster jobs`)\n", static_cast<long long>(id));
             exitCode = kExitFailure;
@@ -288,29 +384,49 @@ int cancelJobs(const GlobalOptions& global, const std::vector<std::string>& text
     return exitCode;
 }
 
+// The options of `run` and `submit`.
+void addRunOptions(CLI::App* command, RunOptions& options) {
+    command->add_option("-n,--np", options.request.np, "Number of ranks (default: the cluster's slots)");
+    command->add_option("--per-node", options.request.perNode, "Ranks per node");
+    command->add_flag("--oversubscribe", options.request.oversubscribe, "Allow more ranks than slots");
+    command->add_flag("--tag-output", options.request.tagOutput, "Prefix each output line with its rank");
+    command->add_option("--timeout", options.request.timeoutSeconds, "Stop the job on every node after this many seconds");
+    command->add_option("--name", options.request.cluster, "Cluster name")->capture_default_str();
+    command->add_option("--exe", options.request.exe, "For a directory: the program make builds (default: the directory's name)");
+    command->add_option("-e,--env", options.request.env, "NAME=VALUE for every rank and the build (repeatable; taken verbatim)");
+    command->add_option("--env-file", options.envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)");
+    command->add_option("--workdir", options.request.workdir,
+                        "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
+    command->add_option("--retry", options.request.retries,
+                        "Queue the job again (at the head of its queue) when a lost node stops it, up to N times");
+}
+
 }  // namespace
 
 void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) {
-    auto options = std::make_shared<RunOptions>();
-    auto* run = app.add_subcommand(
-        "run", "Run an MPI program across a cluster: options first, then PROGRAM [ARGS...] or -- CMD [ARGS...]");
-    run->add_option("-n,--np", options->request.np, "Number of ranks (default: the cluster's slots)");
-    run->add_option("--per-node", options->request.perNode, "Ranks per node");
-    run->add_flag("--oversubscribe", options->request.oversubscribe, "Allow more ranks than slots");
-    run->add_flag("--tag-output", options->request.tagOutput, "Prefix each output line with its rank");
-    run->add_option("--timeout", options->request.timeoutSeconds, "Stop the job on every node after this many seconds");
-    run->add_option("--name", options->request.cluster, "Cluster name")->capture_default_str();
-    run->add_option("--exe", options->request.exe, "For a directory: the program make builds (default: the directory's name)");
-    run->add_option("-e,--env", options->request.env, "NAME=VALUE for every rank and the build (repeatable; taken verbatim)");
-    run->add_option("--env-file", options->envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)");
-    run->add_option("--workdir", options->request.workdir,
-                    "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
-    auto* output = run->add_option("--output", options->request.outputDir,
-                                   "When the job ends, copy its folder (what it wrote there) into this local directory");
-    run->callback([&global, &action, options, output] {
-        options->outputGiven = output->count() > 0;
-        action = [&global, options] { return runJob(global, *options); };
-    });
+    for (const char* name : {"run", "submit"}) {
+        auto options = std::make_shared<RunOptions>();
+        bool submit = std::string(name) == "submit";
+        auto* command = app.add_subcommand(
+            name, submit ? "Queue an MPI program on a cluster and print its job id at once (options as for run)"
+                         : "Run an MPI program across a cluster: options first, then PROGRAM [ARGS...] or -- CMD [ARGS...]; "
+                           "it waits in the cluster's queue while another job runs");
+        addRunOptions(command, *options);
+        auto* output = command->add_option("--output", options->request.outputDir,
+                                           "When the job ends, copy its folder (what it wrote there) into this local directory");
+        if (!submit) command->add_flag("-d,--detach", options->detach, "Queue the job and print its id, as submit does");
+        command->callback([&global, &action, options, output, submit] {
+            options->outputGiven = output->count() > 0;
+            options->detach = options->detach || submit;
+            action = [&global, options] { return runJob(global, *options); };
+        });
+    }
+    auto* queue =
+        app.add_subcommand("queue", "Running, queued (in the order they start) and recent jobs: position, NP, wait and run time");
+    auto queueCluster = std::make_shared<std::string>();
+    queue->add_option("--name", *queueCluster, "Only this cluster's jobs");
+    queue->callback(
+        [&global, &action, queueCluster] { action = [&global, queueCluster] { return showQueue(global, *queueCluster); }; });
 
     auto logOptions = std::make_shared<LogOptions>();
     auto* jobsCommand = app.add_subcommand("jobs", "List recent jobs: id, cluster, program, NP, start, duration, exit code");
@@ -331,9 +447,16 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     });
     auto* logs = app.add_subcommand("logs", "Replay a job's output, stdout and stderr apart");
     logs->add_option("ID", logOptions->id, "Job id (see `ppcs-cluster jobs`)")->required();
+    logs->add_flag("-f,--follow", logOptions->follow, "Follow a queued or running job's output live until it ends");
     logs->callback([&global, &action, logOptions] { action = [&global, logOptions] { return showLogs(global, *logOptions); }; });
     auto cancelIds = std::make_shared<std::vector<std::string>>();
-    auto* cancel = app.add_subcommand("cancel", "Stop running jobs by id, on every node (while they copy, build or run)");
+    auto waitIds = std::make_shared<std::vector<std::string>>();
+    auto* wait = app.add_subcommand("wait", "Wait for jobs to end; exits with the first non-zero exit code among them");
+    wait->add_option("ID", *waitIds, "Job ids (see `ppcs-cluster queue`)")->required();
+    wait->callback([&global, &action, waitIds] { action = [&global, waitIds] { return waitForJobs(global, *waitIds); }; });
+    auto* cancel = app.add_subcommand(
+        "cancel",
+        "Cancel jobs by id: a queued one leaves its queue, a running one is stopped on every node (copy, build or run)");
     cancel->add_option("ID", *cancelIds, "Job ids (see `ppcs-cluster jobs`)")->required();
     cancel->callback([&global, &action, cancelIds] { action = [&global, cancelIds] { return cancelJobs(global, *cancelIds); }; });
 }

@@ -113,6 +113,15 @@ std::optional<model::ClusterOperation> OperationLocks::busyWith(const std::strin
     return foreign->operation;
 }
 
+bool OperationLocks::heldHereAgainst(const std::string& cluster, model::ClusterOperation operation) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto busy = busy_.find(cluster);
+    if (busy == busy_.end()) return false;
+    for (const auto& holder : busy->second.holders)
+        if (!operationsShare(holder.operation, operation)) return true;
+    return false;
+}
+
 bool OperationLocks::tasksChanging(const std::string& cluster) {
     auto operation = busyWith(cluster);
     return operation && changesTasks(*operation);

@@ -84,6 +84,9 @@ public:
     // The operation holding the cluster, if any (the first of this process's, else another
     // ppcsd's live lease).
     std::optional<model::ClusterOperation> busyWith(const std::string& cluster);
+    // True when an operation of this process that cannot share the cluster with `operation` holds
+    // it (no engine call: another ppcsd's lease is found when the cluster is acquired).
+    bool heldHereAgainst(const std::string& cluster, model::ClusterOperation operation);
     // True when up, scale or down (of this process or another ppcsd) holds the cluster: what
     // happens to its tasks meanwhile is that operation's business.
     bool tasksChanging(const std::string& cluster);

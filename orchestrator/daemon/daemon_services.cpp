@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+
+#include "api/job_messages.h"
 #include "cluster/hosts.h"
 #include "cluster/observed.h"
 #include "cluster/stats.h"
@@ -13,6 +16,7 @@
 #include "common/strings.h"
 #include "docker/engine.h"
 #include "jobs/bench.h"
+#include "jobs/job_request.h"
 #include "jobs/placement.h"
 #include "jobs/shared_copy.h"
 
@@ -39,9 +43,15 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
               std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
               runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost, node);
           }),
-      viewWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterViews_) {}
+      viewWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterViews_),
+      queue_(
+          *store_, jobs::RequestCodec{api::encodeJobRequest, api::decodeJobRequest},
+          [this](const model::JobRequest& request, std::int64_t id, int attempt, jobs::JobControl& control,
+                 const model::Progress& events) { return launchJob(request, id, attempt, control, events); },
+          [this](const std::string& cluster) { return !clusterLocks_.heldHereAgainst(cluster, model::ClusterOperation::run); }) {}
 
 RealDaemonServices::~RealDaemonServices() {
+    queue_.stop();
     viewWatcher_.stop();
     nodeWatcher_.stop();
     for (auto& cleaner : cleaners_) cleaner.join();
@@ -134,6 +144,16 @@ Result<model::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest&
 }
 
 Result<model::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const model::Progress& progress) {
+    // No queued job starts meanwhile: the scale waits for the running one and applies before the next.
+    auto hold = queue_.holdCluster(request.name);
+    auto waited = queue_.waitUntilIdle(request.name, std::chrono::seconds(request.timeoutSeconds), [&](std::int64_t id) {
+        progress(model::Phase::scale, "waiting for job " + std::to_string(id) +
+                                          " to end: the cluster is scaled before the next "
+                                          "queued job starts");
+    });
+    if (!waited)
+        return makeError(ErrorCode::timeout, "scale '" + request.name + "': a job still runs after " +
+                                                 std::to_string(request.timeoutSeconds) + " s: scale it when the job ends");
     return withCluster<model::ClusterStatus>(
         request.name, model::ClusterOperation::scale, [&](cluster::ClusterManager& manager, docker::EngineClient&) {
             return manager.scale(request.name, request.nodeCount, std::chrono::seconds(request.timeoutSeconds), progress);
@@ -191,16 +211,65 @@ Result<std::string> RealDaemonServices::joinCommand() {
 
 Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& request, const model::Progress& events,
                                                      const std::function<bool()>& clientPresent) {
+    auto id = submitJob(request);
+    if (!id) return id.error();
+    events(model::Phase::jobId, std::to_string(*id));
+    // A job run (not submitted) is its client's: it leaves the queue, or is stopped, when its client goes.
+    auto outcome = queue_.follow(*id, events, clientPresent);
+    if (!outcome && clientPresent && !clientPresent()) (void)queue_.cancel(*id, jobs::StopCause::clientGone);
+    return outcome;
+}
+
+Result<std::int64_t> RealDaemonServices::submitJob(const model::JobRequest& request) {
     if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
+    if (auto fits = checkJobFits(request); !fits) return fits.error();
+    return queue_.submit(request);
+}
+
+Result<model::JobOutcome> RealDaemonServices::followJob(std::int64_t id, const model::Progress& events,
+                                                        const std::function<bool()>& clientPresent) {
+    return queue_.follow(id, events, clientPresent);
+}
+
+Result<std::vector<model::JobRecord>> RealDaemonServices::jobQueue(const std::string& cluster) {
+    constexpr int kRecentShown = 10;
+    return queue_.list(cluster, kRecentShown);
+}
+
+Status RealDaemonServices::checkJobFits(const model::JobRequest& request) {
+    std::optional<model::ClusterStatus> status;
+    if (auto view = clusterViews_.find(request.cluster)) status = *view;
+    if (!status) {
+        auto read = withEngine<model::ClusterStatus>(
+            [&](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.status(request.cluster); }, "run");
+        if (!read) return read.error();
+        status = *read;
+    }
+    // The cluster as it will be once whole: a member being replaced (or not yet scheduled) counts.
+    int slots = 0, mostSlots = 0;
+    for (const auto& member : status->members) {
+        slots += member.mpiSlots;
+        mostSlots = std::max(mostSlots, member.mpiSlots);
+    }
+    int present = static_cast<int>(status->members.size());
+    int hosts = std::max(present, status->desiredNodes + 1);
+    slots += (hosts - present) * mostSlots;
+    if (auto argv = jobs::buildLauncherArgv(status->mpi, request, slots, hosts, "", {request.program}); !argv)
+        return argv.error();
+    return {};
+}
+
+Result<model::JobOutcome> RealDaemonServices::launchJob(const model::JobRequest& request, std::int64_t id, int attempt,
+                                                        jobs::JobControl& control, const model::Progress& events) {
     // A job holds its cluster like up/scale/down do (no resize under it, one job at a time), but
     // shares it with a heal: it starts on the ready members while a lost one is replaced.
     return withCluster<model::JobOutcome>(
         request.cluster, model::ClusterOperation::run,
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
-            auto place = placeForJob(manager, request, events, clientPresent);
+            auto place = placeForJob(manager, request, attempt > 1, events, control);
             if (!place) return place.error();
             jobs::JobRunner runner(engine, *store_, runningJobs_);
-            auto outcome = runner.run(request, place->members, events, clientPresent, place->mpi);
+            auto outcome = runner.run(request, id, place->members, events, control, place->mpi);
             if (outcome && !request.outputDir.empty())
                 jobs::copyJobFolderBack(engine, place->members.front().containerId, request.outputDir, *outcome, events);
             return outcome;
@@ -208,13 +277,13 @@ Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& re
 }
 
 Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::ClusterManager& manager,
-                                                                     const model::JobRequest& request,
+                                                                     const model::JobRequest& request, bool untilWhole,
                                                                      const model::Progress& events,
-                                                                     const std::function<bool()>& clientPresent) {
+                                                                     const jobs::JobControl& control) {
     // The view the engine's events keep, when the cluster was whole at the last look and nothing
     // happened to it since: no read at all.
     if (auto view = clusterViews_.find(request.cluster)) {
-        auto placement = jobs::placeJob(request, view->members, view->desiredNodes);
+        auto placement = jobs::placeJob(request, view->members, view->desiredNodes, untilWhole);
         if (placement.kind == jobs::Placement::Kind::start && placement.note.empty())
             return JobPlace{placement.members, view->mpi};
     }
@@ -225,7 +294,7 @@ Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::Cl
         auto status = manager.status(request.cluster);
         if (!status) return status.error();
         clusterViews_.store(*status, readStarted);
-        auto placement = jobs::placeJob(request, status->members, status->desiredNodes);
+        auto placement = jobs::placeJob(request, status->members, status->desiredNodes, untilWhole);
         if (placement.note != said && !placement.note.empty()) events(model::Phase::notice, placement.note);
         said = placement.note;
         if (placement.kind == jobs::Placement::Kind::start) return JobPlace{placement.members, status->mpi};
@@ -234,7 +303,7 @@ Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::Cl
             return makeError(ErrorCode::timeout, "cluster '" + request.cluster +
                                                      "' was not ready within the job's --timeout of " +
                                                      std::to_string(request.timeoutSeconds) + " s (" + placement.note + ")");
-        if (clientPresent && !clientPresent()) return makeError(ErrorCode::failed, "the client went away while the job waited");
+        if (control.stopRequested()) return makeError(ErrorCode::failed, "the job was stopped while it waited");
         if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
         std::this_thread::sleep_for(kJobWaitPoll);
     }
@@ -286,17 +355,11 @@ Result<std::vector<model::MemberStats>> RealDaemonServices::clusterStats(const s
 
 bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJobs_.stop(cluster, jobs::StopCause::cancelled); }
 
-Result<bool> RealDaemonServices::cancelJobById(std::int64_t id) {
-    if (runningJobs_.stopById(id, jobs::StopCause::cancelled)) return true;
-    auto record = store_->get(id);
-    if (!record && record.error().code == ErrorCode::notFound)
-        return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
-    if (!record) return record.error();
-    return false;
-}
+Result<bool> RealDaemonServices::cancelJobById(std::int64_t id) { return queue_.cancel(id); }
 
 bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit) {
     shuttingDown_ = true;
+    queue_.close();
     std::size_t asked = runningJobs_.stopAll(jobs::StopCause::daemonStopping, reason, true);
     if (asked > 0) log::info("stopping " + std::to_string(asked) + " running job(s): " + reason);
     return runningJobs_.waitUntilIdle(limit);

@@ -15,6 +15,7 @@
 #include "cluster/cluster_view.h"
 #include "cluster/node_watch.h"
 #include "image/image_builder.h"
+#include "jobs/job_queue.h"
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
 
@@ -40,6 +41,10 @@ public:
     Result<std::vector<model::MemberStats>> clusterStats(const std::string& name) override;
     Result<model::JobOutcome> runJob(const model::JobRequest& request, const model::Progress& events,
                                      const std::function<bool()>& clientPresent) override;
+    Result<std::int64_t> submitJob(const model::JobRequest& request) override;
+    Result<model::JobOutcome> followJob(std::int64_t id, const model::Progress& events,
+                                        const std::function<bool()>& clientPresent) override;
+    Result<std::vector<model::JobRecord>> jobQueue(const std::string& cluster) override;
     bool cancelJob(const std::string& cluster) override;
     Result<bool> cancelJobById(std::int64_t id) override;
     Result<std::vector<model::JobRecord>> listJobs(int limit) override;
@@ -55,10 +60,12 @@ public:
     // Stops, in the background, the processes of jobs the previous daemon left running.
     void stopOrphanedJobs();
     // Starts following node deaths (see cluster/node_watch.h) and the events that keep the
-    // clusters' views for `run` (cluster/cluster_view.h); stopped by the destructor.
+    // clusters' views for `run` (cluster/cluster_view.h), and starting queued jobs; stopped by the
+    // destructor.
     void watchNodes() {
         nodeWatcher_.start();
         viewWatcher_.start();
+        queue_.start();
     }
 
 private:
@@ -73,8 +80,15 @@ private:
     // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
     // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
     // ppcsd stops.
-    Result<JobPlace> placeForJob(cluster::ClusterManager& manager, const model::JobRequest& request,
-                                 const model::Progress& events, const std::function<bool()>& clientPresent);
+    // A job's next attempt (untilWhole) waits for the cluster to be whole again.
+    Result<JobPlace> placeForJob(cluster::ClusterManager& manager, const model::JobRequest& request, bool untilWhole,
+                                 const model::Progress& events, const jobs::JobControl& control);
+    // A job that left its queue, from its placement to its end (jobs::JobLauncher).
+    Result<model::JobOutcome> launchJob(const model::JobRequest& request, std::int64_t id, int attempt, jobs::JobControl& control,
+                                        const model::Progress& events);
+    // Whether the request can run on its cluster once whole (it exists; NP fits its slots): checked
+    // before a job is queued, so that bad input is refused at once.
+    Status checkJobFits(const model::JobRequest& request);
     // Connects to the engine and runs fn(manager, engine), without any lock: for reads. `what`,
     // when given, is put in front of a failure to connect.
     template <class Value, class Fn>
@@ -96,6 +110,7 @@ private:
     cluster::NodeWatcher nodeWatcher_;
     cluster::ClusterViews clusterViews_;  // what `run` knows of each cluster between requests
     cluster::ClusterViewWatcher viewWatcher_;
+    jobs::JobQueue queue_;  // last: its workers use everything above
 };
 
 }  // namespace ppcs::daemon

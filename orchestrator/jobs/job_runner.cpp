@@ -122,16 +122,6 @@ bool RunningJobs::stopUsing(const std::string& cluster, const std::optional<std:
     return true;
 }
 
-bool RunningJobs::stopById(std::int64_t id, StopCause cause) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [cluster, entry] : jobs_)
-        if (entry.id == id) {
-            entry.control->requestStop(cause);
-            return true;
-        }
-    return false;
-}
-
 std::size_t RunningJobs::stopAll(StopCause cause, const std::string& detail, bool close) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (close) closed_ = std::make_pair(cause, detail);
@@ -277,6 +267,26 @@ Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Memb
     return first;
 }
 
+std::optional<std::string> lostMember(docker::Engine& engine, const std::string& cluster,
+                                      const std::vector<cluster::Member>& members) {
+    auto hosts = cluster::HostEngines::discover(engine);
+    std::map<docker::Engine*, std::set<std::string>> runningOn;  // by host engine: the cluster's running containers
+    for (const auto& member : members) {
+        auto* hostEngine = hosts ? hosts->engineFor(member.dockerHostId) : &engine;
+        if (!hostEngine) continue;  // a host ppcsd cannot reach: not known to be lost
+        if (!runningOn.count(hostEngine)) {
+            auto listed = hostEngine->listContainers({{"ppcs.cluster", cluster}}, false);
+            if (!listed) continue;
+            auto& ids = runningOn[hostEngine];
+            for (const auto& container : *listed) ids.insert(container.id);
+        }
+        auto found = runningOn.find(hostEngine);
+        if (found != runningOn.end() && !found->second.count(member.containerId))
+            return "node " + member.hostname + " (" + member.address + ")";
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 // The regular *.py files at the top of a directory that may be its entry script, sorted: all of
@@ -387,14 +397,13 @@ JobOutcome outcomeOf(const JobRequest& request, const LaunchResult& launch, cons
     return outcome;
 }
 
-// Watches one job from its first step to its end, on a thread of its own: turns --timeout and a
-// departed client into stop requests, and once a stop is asked for, stops the job on every member,
+// Watches one job from its first step to its end, on a thread of its own: turns --timeout into a
+// stop request, and once a stop is asked for, stops the job on every member,
 // again every kSweepInterval until the job's steps have returned.
 class Watchdog {
 public:
-    Watchdog(docker::Engine& engine, const std::vector<cluster::Member>& members, JobControl& control, int timeoutSeconds,
-             ClientPresent clientPresent)
-        : engine_(engine), members_(members), control_(control), clientPresent_(std::move(clientPresent)) {
+    Watchdog(docker::Engine& engine, const std::vector<cluster::Member>& members, JobControl& control, int timeoutSeconds)
+        : engine_(engine), members_(members), control_(control) {
         if (timeoutSeconds > 0) deadline_ = Clock::now() + std::chrono::seconds(timeoutSeconds);
         thread_ = std::thread([this] { runGuarded("job watchdog", [this] { watch(); }); });
     }
@@ -413,7 +422,6 @@ private:
         auto nextSweep = Clock::now();
         while (!finished_) {
             if (deadline_ && Clock::now() >= *deadline_) control_.requestStop(StopCause::timedOut);
-            if (clientPresent_ && !control_.stopRequested() && !clientPresent_()) control_.requestStop(StopCause::clientGone);
             if (control_.stopRequested() && Clock::now() >= nextSweep) {
                 // Members that died have nothing left to stop; what could not be reached is logged
                 // by the sweep's caller, the job's outcome already says it was stopped.
@@ -427,7 +435,6 @@ private:
     docker::Engine& engine_;
     const std::vector<cluster::Member>& members_;
     JobControl& control_;
-    ClientPresent clientPresent_;
     std::optional<Clock::time_point> deadline_;
     std::atomic<bool> finished_{false};
     std::thread thread_;
@@ -471,8 +478,8 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
     return launch;
 }
 
-Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<cluster::Member>& members, const JobEvents& events,
-                                  const ClientPresent& clientPresent, model::MpiKind mpi) {
+Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, const std::vector<cluster::Member>& members,
+                                  const JobEvents& events, JobControl& control, model::MpiKind mpi) {
     JobRequest request = asked;  // a Python file may be shipped with its folder
     if (members.empty() || members.front().role != model::MemberRole::head)
         return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
@@ -485,40 +492,37 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, const std::vector<clu
     if (auto checked = buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(members.size()), "", {program->name});
         !checked)
         return checked.error();
-
-    JobRecord record{0,
-                     request.cluster,
-                     (request.isCommand ? "-- " : "") + request.program,
-                     request.args,
-                     request.np > 0 ? request.np : totalSlots,
-                     utcTimestamp()};
-    auto id = store_.start(record);
-    if (!id) return id.error().context("job not started");
-    events(Phase::jobId, std::to_string(*id));
-    auto started = Clock::now();
-    JobControl control;
+    auto started = store_.markStarted(id, request.np > 0 ? request.np : totalSlots);
+    if (!started) return started.error().context("job " + std::to_string(id) + " not started");
+    if (!*started) {
+        JobOutcome outcome = stoppedOutcome(request, control, 130);
+        outcome.id = id;
+        outcome.message = "was cancelled before it started";
+        return outcome;
+    }
+    auto startedAt = Clock::now();
     auto outcome = [&] {
         std::set<std::string> hostnames;
         for (const auto& member : members) hostnames.insert(member.hostname);
-        RunningJobRegistration registered(running_, request.cluster, *id, &control, std::move(hostnames));
-        return runSteps(request, *program, members, *id, events, control, clientPresent, totalSlots, mpi);
+        RunningJobRegistration registered(running_, request.cluster, id, &control, std::move(hostnames));
+        return runSteps(request, *program, members, id, events, control, totalSlots, mpi);
     }();
-    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    double seconds = std::chrono::duration<double>(Clock::now() - startedAt).count();
     if (!outcome) {
-        finishRecord(*id, JobState::failed, std::nullopt, seconds, outcome.error().message);
-        return outcome.error().context("job " + std::to_string(*id));
+        finishRecord(id, JobState::failed, std::nullopt, seconds, outcome.error().message);
+        return outcome.error().context("job " + std::to_string(id));
     }
-    outcome->id = *id;
+    outcome->id = id;
     outcome->seconds = seconds;
-    finishRecord(*id, outcome->state, outcome->exitCode, seconds, outcome->message);
+    // A lost node's job with retries left is queued again by its queue, which records the attempt.
+    finishRecord(id, outcome->state, outcome->exitCode, seconds, outcome->message);
     return outcome;
 }
 
 Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const ResolvedProgram& program,
                                        const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
-                                       JobControl& control, const ClientPresent& clientPresent, int totalSlots,
-                                       model::MpiKind mpi) {
-    Watchdog watchdog(engine_, members, control, request.timeoutSeconds, clientPresent);
+                                       JobControl& control, int totalSlots, model::MpiKind mpi) {
+    Watchdog watchdog(engine_, members, control, request.timeoutSeconds);
     if (auto written = writeJobHostfile(engine_, request.cluster, members, id, mpi); !written) return written.error();
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
@@ -537,8 +541,15 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     std::int64_t launchedAt = static_cast<std::int64_t>(std::time(nullptr)) - 1;
     auto launched = launch(members, *argv, jobDir(id), id, events);
     watchdog.finish();
-    // A stop can break the stream too (the lost node was the head): its cause is the outcome.
-    if (control.stopRequested()) return stoppedOutcome(request, control, launched ? launched->exitCode : 0);
+    if (!control.stopRequested() && launched && launched->exitCode != 0)
+        if (auto lost = lostMember(engine_, request.cluster, members)) control.requestStop(StopCause::nodeLost, *lost);
+    // A stop can break the stream too (the lost node was the head): its cause is the outcome. The
+    // launcher may have ended before the watchdog's next sweep (a lost node ends mpirun at once),
+    // leaving what its ranks started (a script's children): one last sweep.
+    if (control.stopRequested()) {
+        (void)stopJobEverywhere(engine_, members);
+        return stoppedOutcome(request, control, launched ? launched->exitCode : 0);
+    }
     if (!launched) return launched.error();
     auto outcome = outcomeOf(request, *launched, control, members);
     outcome.id = id;

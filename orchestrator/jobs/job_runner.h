@@ -59,11 +59,9 @@ struct LaunchResult {
 
 // Receives the job's output: phase "stdout" or "stderr" with raw data, "job" with status lines,
 // "notice" with what the user must see even when output is not a terminal (the job runs on fewer
-// members, or waits), "job-id" with the new job's id.
+// members, or waits).
 using JobEvents = model::Progress;
 using model::Phase;
-// False once the client following the job has gone; a job whose client goes is stopped.
-using ClientPresent = std::function<bool()>;
 
 // The jobs that run now, by cluster and by id, so that a cancel, a lost node or a shutdown can
 // reach them. A job is registered from its first step (copy, compile) to its end.
@@ -79,8 +77,6 @@ public:
     // no job was asked to stop.
     bool stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause,
                    const std::string& detail);
-    // False when job `id` is not running.
-    bool stopById(std::int64_t id, StopCause cause);
     // Asks every running job to stop; returns how many were asked. With close, every job that
     // registers afterwards is asked to stop at once (ppcsd is shutting down).
     std::size_t stopAll(StopCause cause, const std::string& detail, bool close = false);
@@ -121,14 +117,15 @@ public:
     JobRunner(docker::Engine& engine, JobStore& store, RunningJobs& running)
         : engine_(engine), store_(store), running_(running) {}
 
-    // The members are those the job runs on, as status reports them (head first, all ready: the
-    // whole cluster, or its ready part while a member is replaced); the job's own hostfile lists
-    // exactly them. The job can
-    // be stopped in every phase (copy, compile, run) through running_; clientPresent, when given,
-    // is polled and the job stopped once it returns false.
+    // Runs job `id`, queued in the store (JobStore::enqueue), which it marks started. The members
+    // are those the job runs on, as status reports them (head first, all ready: the whole cluster,
+    // or its ready part while a member is replaced); the job's own hostfile lists exactly them.
+    // The job can be stopped in every phase (copy, compile, run) through control, which
+    // running_ lists meanwhile (a cancel, a lost node, a shutdown reach it there). A job that is
+    // no longer queued (cancelled meanwhile) does not start: its outcome says so, its record stays.
     // mpi is the cluster's (ClusterStatus::mpi): it picks the launcher and the hostfile's format.
-    Result<JobOutcome> run(const JobRequest& request, const std::vector<cluster::Member>& members, const JobEvents& events,
-                           const ClientPresent& clientPresent = {}, model::MpiKind mpi = model::kDefaultMpi);
+    Result<JobOutcome> run(const JobRequest& request, std::int64_t id, const std::vector<cluster::Member>& members,
+                           const JobEvents& events, JobControl& control, model::MpiKind mpi = model::kDefaultMpi);
 
 private:
     // Copies a user's program into the head's shared folder, builds it there and copies the result
@@ -146,7 +143,7 @@ private:
     // The steps after the job is recorded: prepare, launch, outcome; watched from start to end.
     Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program,
                                 const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
-                                JobControl& control, const ClientPresent& clientPresent, int totalSlots, model::MpiKind mpi);
+                                JobControl& control, int totalSlots, model::MpiKind mpi);
     // Stores a piece of output; the first failure to store is said once, to the log and the user.
     void recordOutput(std::int64_t id, bool isErr, std::string_view piece, const JobEvents& events);
     // Writes the job's final state; a failure is logged as an error (the job itself has ended).
@@ -161,6 +158,12 @@ private:
 // Stops a job on every member: TERM then KILL to the launcher (mpirun or mpiexec) on the head, then every process of
 // mpiuser but ssh/sshd on every member. Also used for jobs orphaned by a daemon that died.
 Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members);
+
+// The first of the members whose container no longer runs ("node NAME (ADDRESS)"), asked of
+// each member's host engine that ppcsd reaches; nullopt when every member it can see runs. A job
+// whose launcher failed is checked so: mpirun may end of a lost node before the node watch says so.
+std::optional<std::string> lostMember(docker::Engine& engine, const std::string& cluster,
+                                      const std::vector<cluster::Member>& members);
 
 // A rank that died of a signal, as mpirun reports it on stderr.
 struct CrashReport {

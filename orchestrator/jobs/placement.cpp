@@ -19,7 +19,7 @@ std::string describeMissing(const std::vector<cluster::Member>& members, int uns
 
 }  // namespace
 
-Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>& members, int desiredNodes) {
+Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>& members, int desiredNodes, bool untilWhole) {
     std::vector<cluster::Member> ready;
     int readySlots = 0;
     for (const auto& member : members)
@@ -33,6 +33,7 @@ Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>
     std::string missing = describeMissing(members, unscheduled);
     bool headReady = !ready.empty() && ready.front().role == model::MemberRole::head;
     if (!headReady) return {Placement::Kind::wait, {}, "the head is being replaced: waiting for " + missing};
+    if (untilWhole) return {Placement::Kind::wait, {}, "its next attempt waits for the cluster to heal: waiting for " + missing};
     int np = request.np > 0 ? request.np : readySlots;
     int readyHosts = static_cast<int>(ready.size());
     bool fits = (np <= readySlots || request.oversubscribe) && (request.perNode == 0 || request.perNode * readyHosts >= np);

@@ -23,7 +23,9 @@ struct Placement {
 // desiredNodes: how many nodes the cluster should have. A job without -n takes the ready slots.
 // A job waits while the head is not ready, or while the ready members are too few for its -n or
 // --per-node and some member is not ready yet. A cluster that is whole always gives start (the
-// launch then checks -n against its slots, as it always did).
-Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>& members, int desiredNodes);
+// launch then checks -n against its slots, as it always did). With untilWhole (a job queued again
+// after a lost node), the job waits for the cluster to be whole again whatever it fits.
+Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>& members, int desiredNodes,
+                   bool untilWhole = false);
 
 }  // namespace ppcs::jobs

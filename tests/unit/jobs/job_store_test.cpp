@@ -10,7 +10,9 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <memory>
+#include <thread>
 
+#include "jobs/job_queue.h"
 #include "jobs/job_runner.h"
 #include "support/engine_bytes.h"
 #include "support/fake_transport.h"
@@ -162,35 +164,37 @@ TEST_CASE("writes to a full jobs.db fail with the file and what was being record
     CHECK(scratch.store->output(running)->size() == 1);
 }
 
-TEST_CASE("a job whose record cannot be started is refused before anything reaches the engine", "[jobs][store]") {
+TEST_CASE("a job that a full jobs.db cannot queue is refused, and nothing is launched", "[jobs][store]") {
     ScratchStore scratch;
     scratch.capAtCurrentSize();
     scratch.fillUp();
-    auto transport = std::make_shared<testing::FakeTransport>();
-    transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    auto engine = docker::EngineClient::connect(transport);
-    REQUIRE(engine);
-    std::size_t pinged = transport->requests.size();
-    RunningJobs running;
-    JobRunner runner(*engine, *scratch.store, running);
+    int launched = 0;
+    JobQueue queue(
+        *scratch.store, {[](const JobRequest&) { return std::string("{}"); }, [](std::string_view) { return JobRequest{}; }},
+        [&launched](const JobRequest&, std::int64_t, int, JobControl&, const model::Progress&) -> Result<model::JobOutcome> {
+            ++launched;
+            return model::JobOutcome{};
+        },
+        [](const std::string&) { return true; }, std::chrono::milliseconds(10));
+    queue.start();
     JobRequest request;
     request.cluster = "demo";
     request.program = "hello_world";
-    std::vector<cluster::Member> members{
-        {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
-    std::vector<model::Phase> events;
-    auto outcome = runner.run(request, members, [&events](model::Phase phase, const std::string&) { events.push_back(phase); });
-    REQUIRE_FALSE(outcome);
-    CHECK(outcome.error().message ==
-          "job not started: job store '" + scratch.path + "': record a new job: database or disk is full");
-    CHECK(events.empty());                        // no job id was announced
-    CHECK(transport->requests.size() == pinged);  // nothing was copied, built or launched
+    auto id = queue.submit(request);
+    REQUIRE_FALSE(id);
+    CHECK(id.error().message == "job not queued: job store '" + scratch.path + "': queue a new job: database or disk is full");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    queue.stop();
+    CHECK(launched == 0);
 }
 
 TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, and the job goes on", "[jobs][store]") {
     ScratchStore scratch;
     scratch.job("a");
-    // The jobs table has room for one more row; output past a page does not fit.
+    JobRecord queued{0, "demo", "-- true", {}, 2};
+    auto queuedId = scratch.store->enqueue(queued, "{}");
+    REQUIRE(queuedId);
+    // The jobs table has no room for more rows; output past a page does not fit.
     scratch.capAtCurrentSize();
     auto transport = std::make_shared<testing::FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
@@ -213,10 +217,14 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
         {model::MemberRole::head, 0, "demo-head", "10.128.0.2", "running", "", "c1", "n1", 2, true}};
     std::vector<std::string> warnings;
     std::size_t stdoutBytes = 0;
-    auto outcome = runner.run(request, members, [&](model::Phase phase, const std::string& text) {
-        if (phase == model::Phase::warning) warnings.push_back(text);
-        if (phase == model::Phase::standardOutput) stdoutBytes += text.size();
-    });
+    JobControl control;
+    auto outcome = runner.run(
+        request, *queuedId, members,
+        [&](model::Phase phase, const std::string& text) {
+            if (phase == model::Phase::warning) warnings.push_back(text);
+            if (phase == model::Phase::standardOutput) stdoutBytes += text.size();
+        },
+        control);
     REQUIRE(outcome);
     CHECK(outcome->exitCode == 0);
     CHECK(stdoutBytes == 2 * big.size());

@@ -56,6 +56,16 @@ TEST_CASE("a member being replaced: a job that fits the ready ones starts on the
     CHECK(placeJob(request, healing(), 3).kind == Placement::Kind::start);
 }
 
+TEST_CASE("a job's next attempt after a lost node waits for the cluster to heal, even when it fits", "[jobs][placement]") {
+    JobRequest request;
+    request.np = 1;
+    auto placed = placeJob(request, healing(), 3, true);
+    CHECK(placed.kind == Placement::Kind::wait);
+    CHECK(placed.note == "its next attempt waits for the cluster to heal: waiting for demo-node-2 (starting)");
+    std::vector<cluster::Member> whole{member(0, true), member(1, true), member(2, true)};
+    CHECK(placeJob(request, whole, 2, true).kind == Placement::Kind::start);
+}
+
 TEST_CASE("a job that needs the missing slots waits, saying for what", "[jobs][placement]") {
     JobRequest request;
     request.np = 7;

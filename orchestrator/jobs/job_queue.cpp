@@ -1,0 +1,340 @@
+#include "jobs/job_queue.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/guarded.h"
+#include "common/log.h"
+
+namespace ppcs::jobs {
+namespace {
+
+std::string jobName(std::int64_t id) { return "job " + std::to_string(id); }
+
+model::JobOutcome cancelledBeforeStart(std::int64_t id) {
+    model::JobOutcome outcome;
+    outcome.id = id;
+    outcome.exitCode = 130;
+    outcome.state = model::JobState::cancelled;
+    outcome.message = "was cancelled before it started";
+    return outcome;
+}
+
+}  // namespace
+
+model::JobOutcome outcomeOfRecord(const model::JobRecord& record) {
+    model::JobOutcome outcome;
+    outcome.id = record.id;
+    outcome.state = record.state;
+    outcome.exitCode = record.exitCode.value_or(record.state == model::JobState::finished ? 0 : 1);
+    outcome.message = record.message;
+    outcome.seconds = record.seconds;
+    return outcome;
+}
+
+JobQueue::JobQueue(JobStore& store, RequestCodec codec, JobLauncher launch, ClusterFree clusterFree,
+                   std::chrono::milliseconds tick)
+    : store_(store), codec_(std::move(codec)), launch_(std::move(launch)), clusterFree_(std::move(clusterFree)), tick_(tick) {}
+
+void JobQueue::start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (dispatcher_.joinable() || stopping_) return;
+    dispatcher_ = std::thread([this] { runGuarded("job queue", [this] { dispatch(); }); });
+}
+
+void JobQueue::close() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+}
+
+void JobQueue::stop() {
+    close();
+    if (dispatcher_.joinable()) dispatcher_.join();
+    std::vector<Worker> workers;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        workers.swap(workers_);
+    }
+    for (auto& worker : workers)
+        if (worker.thread.joinable()) worker.thread.join();
+}
+
+void JobQueue::poke() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        poked_ = true;
+    }
+    wake_.notify_all();
+}
+
+Result<std::int64_t> JobQueue::submit(const model::JobRequest& request) {
+    model::JobRecord record;
+    record.cluster = request.cluster;
+    record.program = (request.isCommand ? "-- " : "") + request.program;
+    record.args = request.args;
+    record.np = request.np;
+    record.retries = request.retries;
+    std::int64_t id = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: submit the job again in a moment");
+        auto queued = store_.enqueue(record, codec_.encode(request));
+        if (!queued) return queued.error().context("job not queued");
+        id = *queued;
+        feedFor(id);
+    }
+    poke();
+    return id;
+}
+
+std::shared_ptr<JobFeed> JobQueue::feedFor(std::int64_t id) {
+    auto& feed = feeds_[id];
+    if (!feed) feed = std::make_shared<JobFeed>();
+    return feed;
+}
+
+void JobQueue::reapWorkers() {
+    std::vector<Worker> ended;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto split = std::stable_partition(workers_.begin(), workers_.end(), [](const Worker& worker) { return !*worker.done; });
+        std::move(split, workers_.end(), std::back_inserter(ended));
+        workers_.erase(split, workers_.end());
+    }
+    for (auto& worker : ended) worker.thread.join();
+}
+
+void JobQueue::dispatch() {
+    bool readFailedBefore = false;
+    while (true) {
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait_for(lock, tick_, [this] { return stopping_ || poked_; });
+            poked_ = false;
+            if (stopping_) return;
+        }
+        reapWorkers();
+        auto queued = store_.queued();
+        if (!queued) {
+            if (!readFailedBefore) log::error("job queue: " + queued.error().message);
+            readFailedBefore = true;
+            continue;
+        }
+        readFailedBefore = false;
+        std::set<std::string> seen;
+        for (const auto& job : *queued) {
+            const std::string& cluster = job.record.cluster;
+            // Only the head of each cluster's queue may start, when nothing else holds the cluster.
+            if (!seen.insert(cluster).second) continue;
+            bool busy = false;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                busy = holds_.count(cluster) > 0;
+                for (const auto& [id, dispatched] : dispatched_) busy = busy || dispatched.cluster == cluster;
+            }
+            if (!busy && clusterFree_(cluster)) startWorker(job);
+        }
+        tellWhoWaits(*queued);
+    }
+}
+
+void JobQueue::tellWhoWaits(const std::vector<QueuedJob>& queued) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::map<std::string, int> ahead;  // by cluster: the jobs before this one that have not started
+    for (const auto& job : queued) {
+        if (dispatched_.count(job.record.id)) continue;
+        int position = ++ahead[job.record.cluster];
+        auto feed = feeds_.find(job.record.id);
+        if (feed == feeds_.end() || toldWaiting_[job.record.id]) continue;
+        toldWaiting_[job.record.id] = true;
+        feed->second->publish(model::Phase::notice, jobName(job.record.id) + " waits in cluster '" + job.record.cluster +
+                                                        "''s queue (position " + std::to_string(position) +
+                                                        "): it starts when the cluster is free");
+    }
+}
+
+void JobQueue::startWorker(const QueuedJob& job) {
+    auto control = std::make_shared<JobControl>();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<JobFeed> feed;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        dispatched_[job.record.id] = Dispatched{job.record.cluster, control};
+        feed = feedFor(job.record.id);
+    }
+    std::thread thread([this, job, control, feed, done] {
+        runGuarded(jobName(job.record.id), [&] { work(job, control, feed); });
+        *done = true;
+        poke();
+    });
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers_.push_back(Worker{std::move(thread), done});
+}
+
+void JobQueue::work(const QueuedJob& job, const std::shared_ptr<JobControl>& control, const std::shared_ptr<JobFeed>& feed) {
+    std::int64_t id = job.record.id;
+    auto request = codec_.decode(job.request);
+    Result<model::JobOutcome> outcome =
+        request ? launch_(*request, id, job.record.attempt, *control,
+                          [&feed](model::Phase phase, const std::string& text) { feed->publish(phase, text); })
+                : Result<model::JobOutcome>(request.error().context("read the queued request"));
+    bool ended = settle(job, outcome, *control, *feed);
+    std::lock_guard<std::mutex> lock(mutex_);
+    dispatched_.erase(id);
+    if (ended) {
+        feeds_.erase(id);
+        toldWaiting_.erase(id);
+    }
+}
+
+bool JobQueue::settle(const QueuedJob& job, const Result<model::JobOutcome>& outcome, const JobControl& control, JobFeed& feed) {
+    std::int64_t id = job.record.id;
+    auto record = store_.get(id);
+    bool neverStarted = record && record->state == model::JobState::queued;
+    bool stopping = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping = stopping_;
+    }
+    if (neverStarted) {
+        if (control.stopRequested() && control.cause() != StopCause::daemonStopping) {
+            auto message = cancelledBeforeStart(id);
+            if (auto cancelled = store_.cancelQueued(id, message.message); !cancelled)
+                log::error(jobName(id) + ": " + cancelled.error().message);
+            feed.finish(message);
+            return true;
+        }
+        // ppcsd stops, or the cluster is busy: it starts later, from the queue.
+        if (stopping || control.cause() == StopCause::daemonStopping) return false;
+        if (!outcome && outcome.error().code == ErrorCode::conflict) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!toldWaiting_[id]) feed.publish(model::Phase::notice, jobName(id) + " waits: " + outcome.error().message);
+            toldWaiting_[id] = true;
+            return false;
+        }
+        std::string why = outcome ? "it did not start" : outcome.error().message;
+        if (auto failed = store_.finish(id, model::JobState::failed, std::nullopt, 0, why); !failed)
+            log::error(jobName(id) + ": " + failed.error().message);
+        feed.finish(outcome ? Result<model::JobOutcome>(makeError(ErrorCode::failed, why)) : outcome);
+        return true;
+    }
+    // Stopped by a lost node, with retries left: queued again, at the head of its queue.
+    bool retry = outcome && control.cause() == StopCause::nodeLost && record && record->attempt <= record->retries;
+    if (retry) {
+        if (auto requeued = store_.requeue(id, outcome->message); requeued) {
+            feed.publish(model::Phase::notice, jobName(id) + ": attempt " + std::to_string(record->attempt) + " " +
+                                                   outcome->message + ": queued again (retry " + std::to_string(record->attempt) +
+                                                   " of " + std::to_string(record->retries) + ")");
+            return false;
+        } else {
+            log::error(jobName(id) + ": " + requeued.error().message);
+        }
+    }
+    feed.finish(outcome);
+    return true;
+}
+
+Result<model::JobOutcome> JobQueue::follow(std::int64_t id, const model::Progress& events,
+                                           const std::function<bool()>& keepFollowing) {
+    std::shared_ptr<JobFeed> feed;
+    model::JobRecord record;
+    {
+        // Under the lock: a job's feed is dropped only after its record says it ended.
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto found = feeds_.find(id);
+        if (found != feeds_.end()) feed = found->second;
+        if (!feed) {
+            auto stored = store_.get(id);
+            if (!stored && stored.error().code == ErrorCode::notFound)
+                return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
+            if (!stored) return stored.error();
+            record = *stored;
+            if (model::jobActive(record.state)) feed = feedFor(id);
+        }
+    }
+    if (feed) {
+        auto ended = feed->follow(events, keepFollowing);
+        if (!ended) return makeError(ErrorCode::failed, "stopped following " + jobName(id));
+        return *ended;
+    }
+    auto output = store_.output(id);
+    if (!output) return output.error();
+    for (const auto& chunk : *output)
+        events(chunk.isErr ? model::Phase::standardError : model::Phase::standardOutput, chunk.data);
+    return outcomeOfRecord(record);
+}
+
+Result<bool> JobQueue::cancel(std::int64_t id, StopCause cause) {
+    std::shared_ptr<JobFeed> feed;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (auto dispatched = dispatched_.find(id); dispatched != dispatched_.end()) {
+            dispatched->second.control->requestStop(cause);
+            return true;
+        }
+        auto record = store_.get(id);
+        if (!record && record.error().code == ErrorCode::notFound)
+            return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
+        if (!record) return record.error();
+        if (record->state != model::JobState::queued) return false;
+        auto cancelled = store_.cancelQueued(id, cancelledBeforeStart(id).message);
+        if (!cancelled) return cancelled.error();
+        if (!*cancelled) return false;
+        if (auto found = feeds_.find(id); found != feeds_.end()) {
+            feed = found->second;
+            feeds_.erase(found);
+        }
+        toldWaiting_.erase(id);
+    }
+    if (feed) feed->finish(cancelledBeforeStart(id));
+    poke();
+    return true;
+}
+
+std::shared_ptr<void> JobQueue::holdCluster(const std::string& cluster) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++holds_[cluster];
+    }
+    return std::shared_ptr<void>(nullptr, [this, cluster](void*) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (--holds_[cluster] == 0) holds_.erase(cluster);
+        }
+        poke();
+    });
+}
+
+bool JobQueue::waitUntilIdle(const std::string& cluster, std::chrono::milliseconds limit,
+                             const std::function<void(std::int64_t)>& waitingFor) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    std::set<std::int64_t> told;
+    while (true) {
+        std::vector<std::int64_t> running;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const auto& [id, dispatched] : dispatched_)
+                if (dispatched.cluster == cluster) running.push_back(id);
+        }
+        if (running.empty()) return true;
+        for (auto id : running)
+            if (told.insert(id).second && waitingFor) waitingFor(id);
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+Result<std::vector<model::JobRecord>> JobQueue::list(const std::string& cluster, int recent) {
+    auto active = store_.active(cluster);
+    if (!active) return active.error();
+    auto ended = store_.recentEnded(cluster, recent);
+    if (!ended) return ended.error();
+    std::vector<model::JobRecord> rows = std::move(*active);
+    rows.insert(rows.end(), ended->begin(), ended->end());
+    return rows;
+}
+
+}  // namespace ppcs::jobs
