@@ -23,6 +23,8 @@ json recordJson(const model::JobRecord& record) {
     value["attempt"] = record.attempt;
     value["retries"] = record.retries;
     value["position"] = record.position;
+    value["array_id"] = record.arrayId;
+    value["array_index"] = record.arrayIndex;
     return value;
 }
 
@@ -44,6 +46,8 @@ model::JobRecord recordFromJson(const json& item) {
     record.attempt = fields::valueOr(item, "attempt", 1);
     record.retries = fields::valueOr(item, "retries", 0);
     record.position = fields::valueOr(item, "position", 0);
+    record.arrayId = fields::valueOr(item, "array_id", std::int64_t{0});
+    record.arrayIndex = fields::valueOr(item, "array_index", -1);
     return record;
 }
 
@@ -78,18 +82,20 @@ std::string encodeJobRequest(const model::JobRequest& request) {
                              {"env", request.env},
                              {"workdir", request.workdir},
                              {"output_dir", request.outputDir},
-                             {"retries", request.retries}});
+                             {"retries", request.retries},
+                             {"array", request.array},
+                             {"array_index", request.arrayIndex}});
 }
 
 Result<model::JobRequest> decodeJobRequest(std::string_view body) {
     const char* what = "run request";
     auto object = parseObject(body, what);
     if (!object) return object.error();
-    if (auto known =
-            fields::rejectUnknown(*object,
-                                  {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe",
-                                   "tag_output", "timeout_seconds", "exe", "env", "workdir", "output_dir", "retries"},
-                                  what);
+    if (auto known = fields::rejectUnknown(
+            *object,
+            {"cluster", "program", "command", "local_path", "args", "np", "per_node", "oversubscribe", "tag_output",
+             "timeout_seconds", "exe", "env", "workdir", "output_dir", "retries", "array", "array_index"},
+            what);
         !known)
         return known.error();
     model::JobRequest request;
@@ -106,6 +112,8 @@ Result<model::JobRequest> decodeJobRequest(std::string_view body) {
     if (read) read = readOptional(*object, "workdir", json::value_t::string, request.workdir, what);
     if (read) read = readOptional(*object, "output_dir", json::value_t::string, request.outputDir, what);
     if (read) read = readOptional(*object, "retries", json::value_t::number_integer, request.retries, what);
+    if (read) read = readOptional(*object, "array", json::value_t::string, request.array, what);
+    if (read) read = readOptional(*object, "array_index", json::value_t::number_integer, request.arrayIndex, what);
     if (read) read = readStringList(*object, "args", request.args);
     if (read) read = readStringList(*object, "env", request.env);
     if (!read) return read.error();

@@ -73,8 +73,9 @@ int splitShellWords(int argc, char** argv, int command, GlobalOptions& global) {
 // For `run` and `submit`, cuts argv where the program's own words start: at the first word that is not one of
 // run's options (or an option's value), or after "--". Those words are kept untouched.
 int splitRunWords(int argc, char** argv, GlobalOptions& global) {
-    static const std::set<std::string> withValue{"-n",    "--np",       "--per-node", "--timeout", "--name",  "--exe",      "-e",
-                                                 "--env", "--env-file", "--workdir",  "--output",  "--retry", "--state-dir"};
+    static const std::set<std::string> withValue{"-n",       "--np",    "--per-node", "--timeout",  "--name",
+                                                 "--exe",    "-e",      "--env",      "--env-file", "--workdir",
+                                                 "--output", "--retry", "--array",    "--state-dir"};
     int command = 1;
     while (command < argc && argv[command][0] == '-') command += withValue.count(argv[command]) ? 2 : 1;
     if (command < argc && std::string(argv[command]) == "shell") return splitShellWords(argc, argv, command, global);

@@ -208,6 +208,9 @@ Status prepareRequest(const GlobalOptions& global, RunOptions& options) {
 int submitJob(const GlobalOptions& global, const api::Endpoint& endpoint, const model::JobRequest& request) {
     auto id = api::ApiClient(endpoint).submit(request);
     if (!id) return reportError(id.error());
+    if (auto array = model::parseJobArray(request.array); !request.array.empty() && array)
+        std::fprintf(stderr, "ppcs-cluster: array %lld: %d jobs, one after another (`cancel %lld` cancels them all)\n",
+                     static_cast<long long>(*id), array->last - array->first + 1, static_cast<long long>(*id));
     if (global.json)
         std::printf("%s\n", api::encodeSubmitReply(*id).c_str());
     else
@@ -220,6 +223,8 @@ int runJob(const GlobalOptions& global, RunOptions options) {
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     if (options.detach) return submitJob(global, *endpoint, options.request);
+    if (!options.request.array.empty())
+        return reportError(makeError(ErrorCode::usage, "--array is for submit: its jobs are followed with wait or logs -f"));
     std::atomic<std::int64_t> jobId{0};
     Result<model::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
     {
@@ -330,9 +335,10 @@ int showQueue(const GlobalOptions& global, const std::string& cluster) {
     for (const auto& record : *records) {
         std::string position = record.position > 0 ? std::to_string(record.position) : "-";
         std::string attempt = std::to_string(record.attempt) + "/" + std::to_string(record.retries + 1);
+        std::string program = record.program + (record.arrayIndex >= 0 ? " [" + std::to_string(record.arrayIndex) + "]" : "");
         std::printf("%-6lld %-12s %-11s %-4s %-5d %-8s %-8s %-7s %s\n", static_cast<long long>(record.id), record.cluster.c_str(),
                     model::jobStateName(record.state), position.c_str(), record.np, formatSeconds(record.waitedSeconds).c_str(),
-                    formatSeconds(record.seconds).c_str(), attempt.c_str(), truncateForDisplay(record.program, 32).c_str());
+                    formatSeconds(record.seconds).c_str(), attempt.c_str(), truncateForDisplay(program, 40).c_str());
     }
     return 0;
 }
@@ -415,6 +421,10 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
         auto* output = command->add_option("--output", options->request.outputDir,
                                            "When the job ends, copy its folder (what it wrote there) into this local directory");
         if (!submit) command->add_flag("-d,--detach", options->detach, "Queue the job and print its id, as submit does");
+        if (submit)
+            command->add_option("--array", options->request.array,
+                                "FIRST-LAST[%MOST]: one job per index, PPCS_ARRAY_INDEX in its environment; prints the "
+                                "array's id");
         command->callback([&global, &action, options, output, submit] {
             options->outputGiven = output->count() > 0;
             options->detach = options->detach || submit;

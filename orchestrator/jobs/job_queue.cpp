@@ -70,24 +70,55 @@ void JobQueue::poke() {
     wake_.notify_all();
 }
 
+namespace {
+
+// The jobs a request stands for: itself, or one per index of its array, each with its index in
+// its environment (last, so that it wins over the user's own -e).
+std::vector<model::JobRequest> jobsOf(const model::JobRequest& request) {
+    auto array =
+        request.array.empty() ? Result<model::JobArray>(makeError(ErrorCode::usage, "")) : model::parseJobArray(request.array);
+    if (!array) return {request};
+    std::vector<model::JobRequest> jobs;
+    for (int index = array->first; index <= array->last; ++index) {
+        model::JobRequest job = request;
+        job.array.clear();
+        job.arrayIndex = index;
+        job.env.push_back("PPCS_ARRAY_INDEX=" + std::to_string(index));
+        jobs.push_back(std::move(job));
+    }
+    return jobs;
+}
+
+}  // namespace
+
 Result<std::int64_t> JobQueue::submit(const model::JobRequest& request) {
-    model::JobRecord record;
-    record.cluster = request.cluster;
-    record.program = (request.isCommand ? "-- " : "") + request.program;
-    record.args = request.args;
-    record.np = request.np;
-    record.retries = request.retries;
-    std::int64_t id = 0;
+    if (!request.array.empty())
+        if (auto array = model::parseJobArray(request.array); !array) return array.error();
+    std::vector<std::int64_t> ids;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopping_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: submit the job again in a moment");
-        auto queued = store_.enqueue(record, codec_.encode(request));
-        if (!queued) return queued.error().context("job not queued");
-        id = *queued;
-        feedFor(id);
+        for (const auto& job : jobsOf(request)) {
+            model::JobRecord record;
+            record.cluster = job.cluster;
+            record.program = (job.isCommand ? "-- " : "") + job.program;
+            record.args = job.args;
+            record.np = job.np;
+            record.retries = job.retries;
+            record.arrayId = ids.empty() ? 0 : ids.front();
+            record.arrayIndex = job.arrayIndex;
+            auto queued = store_.enqueue(record, codec_.encode(job));
+            if (!queued) {
+                // An array is queued whole or not at all.
+                for (auto id : ids) (void)store_.cancelQueued(id, "its array could not be queued whole");
+                return queued.error().context(ids.empty() ? "job not queued" : "array not queued");
+            }
+            ids.push_back(*queued);
+            feedFor(*queued);
+        }
     }
     poke();
-    return id;
+    return ids.front();
 }
 
 std::shared_ptr<JobFeed> JobQueue::feedFor(std::int64_t id) {
@@ -268,6 +299,25 @@ Result<model::JobOutcome> JobQueue::follow(std::int64_t id, const model::Progres
 }
 
 Result<bool> JobQueue::cancel(std::int64_t id, StopCause cause) {
+    auto record = store_.get(id);
+    if (!record && record.error().code == ErrorCode::notFound)
+        return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
+    if (!record) return record.error();
+    if (record->arrayId != id) return cancelOne(id, cause);
+    // An array's id: every job of it that has not ended.
+    auto active = store_.active(record->cluster);
+    if (!active) return active.error();
+    bool any = false;
+    for (const auto& job : *active) {
+        if (job.arrayId != id) continue;
+        auto cancelled = cancelOne(job.id, cause);
+        if (!cancelled) return cancelled.error();
+        any = any || *cancelled;
+    }
+    return any;
+}
+
+Result<bool> JobQueue::cancelOne(std::int64_t id, StopCause cause) {
     std::shared_ptr<JobFeed> feed;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -275,11 +325,6 @@ Result<bool> JobQueue::cancel(std::int64_t id, StopCause cause) {
             dispatched->second.control->requestStop(cause);
             return true;
         }
-        auto record = store_.get(id);
-        if (!record && record.error().code == ErrorCode::notFound)
-            return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
-        if (!record) return record.error();
-        if (record->state != model::JobState::queued) return false;
         auto cancelled = store_.cancelQueued(id, cancelledBeforeStart(id).message);
         if (!cancelled) return cancelled.error();
         if (!*cancelled) return false;

@@ -60,14 +60,18 @@ public:
     // close(), then waits for the workers to return (stopping running jobs is RunningJobs' business).
     void stop();
 
-    // Queues a checked request; returns its job id at once.
+    // Queues a checked request; returns its job id at once. A request with an array queues one job
+    // per index, whole or not at all, with PPCS_ARRAY_INDEX in its environment, and returns the
+    // array's id: its first job's. They start one after another, as every job of a cluster does
+    // (so never more than the array's %MOST at once).
     Result<std::int64_t> submit(const model::JobRequest& request);
     // Hands the job's events to `events` from its submission to its end and returns how it ended;
     // for a job that has ended, its stored output, then its outcome as recorded. Gives up (an
     // error) once keepFollowing() turns false. A usage error when there is no such job.
     Result<model::JobOutcome> follow(std::int64_t id, const model::Progress& events, const std::function<bool()>& keepFollowing);
     // A queued job leaves its queue (recorded cancelled); a started one is asked to stop with
-    // `cause`. False when the job has ended; a usage error when there is no such job.
+    // `cause`; an array's id does so to every job of the array. False when the job (every job of
+    // the array) has ended; a usage error when there is no such job.
     Result<bool> cancel(std::int64_t id, StopCause cause = StopCause::cancelled);
     // While the returned hold lives, no job of the queue starts on the cluster: an operation that
     // changes it (scale) waits for the running one, and applies before the next starts.
@@ -91,6 +95,7 @@ private:
     };
     void dispatch();
     void startWorker(const QueuedJob& job);
+    Result<bool> cancelOne(std::int64_t id, StopCause cause);
     // Whoever follows a queued job that did not start is told once that it waits, and where.
     void tellWhoWaits(const std::vector<QueuedJob>& queued);
     void work(const QueuedJob& job, const std::shared_ptr<JobControl>& control, const std::shared_ptr<JobFeed>& feed);

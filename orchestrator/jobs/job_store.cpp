@@ -21,7 +21,8 @@ constexpr const char* kSchema =
     "  np INTEGER NOT NULL, started_at TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0, exit_code INTEGER,"
     "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '', request TEXT NOT NULL DEFAULT '',"
     "  queued_at TEXT NOT NULL DEFAULT '', queued_epoch REAL NOT NULL DEFAULT 0, waited REAL NOT NULL DEFAULT 0,"
-    "  queue_order INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 1, retries INTEGER NOT NULL DEFAULT 0);"
+    "  queue_order INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 1, retries INTEGER NOT NULL DEFAULT 0,"
+    "  array_id INTEGER NOT NULL DEFAULT 0, array_index INTEGER NOT NULL DEFAULT -1);"
     "CREATE TABLE IF NOT EXISTS job_output ("
     "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB "
     "NOT NULL);"
@@ -31,7 +32,8 @@ constexpr std::pair<const char*, const char*> kQueueColumns[] = {
     {"request", "TEXT NOT NULL DEFAULT ''"},       {"queued_at", "TEXT NOT NULL DEFAULT ''"},
     {"queued_epoch", "REAL NOT NULL DEFAULT 0"},   {"waited", "REAL NOT NULL DEFAULT 0"},
     {"queue_order", "INTEGER NOT NULL DEFAULT 0"}, {"attempt", "INTEGER NOT NULL DEFAULT 1"},
-    {"retries", "INTEGER NOT NULL DEFAULT 0"}};
+    {"retries", "INTEGER NOT NULL DEFAULT 0"},     {"array_id", "INTEGER NOT NULL DEFAULT 0"},
+    {"array_index", "INTEGER NOT NULL DEFAULT -1"}};
 constexpr const char* kMarkInterrupted =
     "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
 // The head of the queues: a job queued again goes before every queued one.
@@ -89,6 +91,8 @@ JobRecord recordFrom(Statement& row) {
     record.attempt = sqlite3_column_int(row.get(), 13);
     record.retries = sqlite3_column_int(row.get(), 14);
     record.position = sqlite3_column_int(row.get(), 15);
+    record.arrayId = sqlite3_column_int64(row.get(), 17);
+    record.arrayIndex = sqlite3_column_int(row.get(), 18);
     return record;
 }
 
@@ -96,7 +100,7 @@ JobRecord recordFrom(Statement& row) {
 constexpr const char* kRecordColumns =
     "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message, queued_at, queued_epoch, waited,"
     " attempt, retries, CASE WHEN state = 'queued' THEN (SELECT COUNT(*) FROM jobs AS q WHERE q.state = 'queued'"
-    " AND q.cluster = jobs.cluster AND q.queue_order <= jobs.queue_order) ELSE 0 END, request FROM jobs";
+    " AND q.cluster = jobs.cluster AND q.queue_order <= jobs.queue_order) ELSE 0 END, request, array_id, array_index FROM jobs";
 // Retention: the finished jobs beyond the newest ? (the newest has the highest id), output first.
 constexpr const char* kDeleteOldOutput =
     "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('running', 'queued') ORDER BY id DESC "
@@ -209,8 +213,8 @@ Status JobStore::appendOutputLocked(std::int64_t id, bool isErr, const std::stri
 Result<std::int64_t> JobStore::enqueue(const JobRecord& record, const std::string& request) {
     std::lock_guard<std::mutex> lock(mutex_);
     Statement insert(db_,
-                     "INSERT INTO jobs (cluster, program, args, np, started_at, state, request, queued_at, queued_epoch, retries)"
-                     " VALUES (?, ?, ?, ?, '', 'queued', ?, ?, ?, ?)");
+                     "INSERT INTO jobs (cluster, program, args, np, started_at, state, request, queued_at, queued_epoch, retries,"
+                     " array_id, array_index) VALUES (?, ?, ?, ?, '', 'queued', ?, ?, ?, ?, ?, ?)");
     if (!insert.ok()) return sqlError("queue a new job");
     insert.bind(1, record.cluster);
     insert.bind(2, record.program);
@@ -220,10 +224,14 @@ Result<std::int64_t> JobStore::enqueue(const JobRecord& record, const std::strin
     insert.bind(6, utcTimestamp());
     insert.bindDouble(7, epochSeconds());
     insert.bind(8, static_cast<std::int64_t>(record.retries));
+    insert.bind(9, record.arrayId);
+    insert.bind(10, static_cast<std::int64_t>(record.arrayIndex));
     if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("queue a new job");
     auto id = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
     // Its place: after every job queued before it (ids only grow), behind any queued again.
-    if (auto placed = execute("UPDATE jobs SET queue_order = id WHERE id = " + std::to_string(id)); !placed)
+    // The first job of an array names it.
+    std::string arrayId = record.arrayIndex >= 0 && record.arrayId == 0 ? ", array_id = id" : "";
+    if (auto placed = execute("UPDATE jobs SET queue_order = id" + arrayId + " WHERE id = " + std::to_string(id)); !placed)
         return placed.error();
     return id;
 }

@@ -58,7 +58,8 @@ public:
     // A job recorded running at once, without a queue (startedAt as given).
     Result<std::int64_t> start(const JobRecord& record);
     // A job recorded queued, submitted now, at the tail of its cluster's queue; request is kept
-    // verbatim for queued() to return, and record.retries is how often it may be queued again.
+    // verbatim for queued() to return, and record.retries is how often it may be queued again. A
+    // job of an array has its arrayIndex; the first of the array (arrayId 0) gives it its id.
     Result<std::int64_t> enqueue(const JobRecord& record, const std::string& request);
     // Every queued job, in the order they are to start (each cluster's own order is its queue's).
     Result<std::vector<QueuedJob>> queued();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "common/enum_names.h"
 #include "common/strings.h"
@@ -56,6 +57,9 @@ Status validateJobRequest(const JobRequest& request) {
         return makeError(ErrorCode::usage, "--per-node must be from 1 to " + std::to_string(kMaxSlots));
     if (request.retries < 0 || request.retries > kMaxJobRetries)
         return makeError(ErrorCode::usage, "--retry must be from 0 to " + std::to_string(kMaxJobRetries));
+    if (!request.array.empty())
+        if (auto array = parseJobArray(request.array); !array) return array.error();
+    if (request.arrayIndex < -1) return makeError(ErrorCode::usage, "array_index must be 0 or more");
     if (request.timeoutSeconds < 0 || request.timeoutSeconds > kMaxTimeoutSeconds)
         return makeError(ErrorCode::usage, "--timeout must be from 1 to " + std::to_string(kMaxTimeoutSeconds) + " seconds");
     if (!request.outputDir.empty() && request.outputDir.front() != '/')
@@ -105,6 +109,27 @@ constexpr NameTable<JobState, 8> kStateNames{{{JobState::queued, "queued"},
 const char* jobStateName(JobState state) { return nameIn(kStateNames, state, "unknown").data(); }
 
 std::optional<JobState> jobStateFromName(std::string_view name) { return valueIn(kStateNames, name); }
+
+Result<JobArray> parseJobArray(const std::string& text) {
+    auto refuse = [&text] {
+        return makeError(ErrorCode::usage, "--array takes FIRST-LAST[%MOST] (e.g. 1-16%4), not '" + text + "'");
+    };
+    auto number = [](const std::string& digits) -> std::optional<int> {
+        if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
+        return std::stoi(digits);
+    };
+    auto percent = text.find('%');
+    auto dash = text.find('-');
+    std::string range = text.substr(0, percent);
+    auto first = number(range.substr(0, dash));
+    auto last = dash == std::string::npos ? first : number(range.substr(dash + 1));
+    auto most = percent == std::string::npos ? std::optional<int>(0) : number(text.substr(percent + 1));
+    if (!first || !last || !most || *last < *first || (percent != std::string::npos && *most < 1)) return refuse();
+    if (*last - *first + 1 > kMaxArrayJobs)
+        return makeError(ErrorCode::usage, "--array holds at most " + std::to_string(kMaxArrayJobs) + " jobs");
+    return JobArray{*first, *last, *most};
+}
 
 Result<int> parseKeptJobs(const std::string& text, const std::string& what) {
     bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;

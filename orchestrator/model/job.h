@@ -28,9 +28,22 @@ struct JobRequest {
     std::string workdir;           // where every rank starts: absolute, or relative to the job's folder; empty: the job's folder
     std::string outputDir;         // absolute, on ppcsd's host: the job's folder is copied there when it ends; empty: not copied
     int retries = 0;               // times the job is queued again when a lost node (or ppcsd's death) stops it
+    std::string array;             // `submit --array FIRST-LAST[%MOST]`: one job per index; empty: one job
+    int arrayIndex = -1;           // one job of an array: its index (PPCS_ARRAY_INDEX in its environment)
 };
 
 inline constexpr int kMaxJobRetries = 100;
+inline constexpr int kMaxArrayJobs = 10000;
+
+// `--array 1-16%4`: indices FIRST to LAST, at most MOST running at once (0: no limit of its own).
+struct JobArray {
+    int first = 0;
+    int last = 0;
+    int most = 0;
+};
+// FIRST-LAST[%MOST] or a single INDEX, with 0 <= FIRST <= LAST, at most kMaxArrayJobs indices and
+// MOST >= 1; a usage error naming the text otherwise.
+Result<JobArray> parseJobArray(const std::string& text);
 
 // The example programs shipped in the node image, on its PATH.
 const std::vector<std::string>& shippedExamples();
@@ -80,6 +93,8 @@ struct JobRecord {
     int attempt = 1;           // 2 and more: queued again after a lost node (JobRequest::retries)
     int retries = 0;           // as asked
     int position = 0;          // while queued: 1 for the next to start on its cluster; else 0
+    std::int64_t arrayId = 0;  // one job of an array: the array's id (its first job's); else 0
+    int arrayIndex = -1;       // one job of an array: its index; else -1
 };
 
 struct OutputChunk {

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -158,6 +159,39 @@ TEST_CASE("the queue: jobs submitted at once run in order, queue positions, wait
     for (const auto& line : lines(fixture.cli({"logs", afterScale}).out)) hosts.insert(line.substr(line.rfind(' ') + 1));
     CHECK(hosts.size() == 5);
 
+    // An array of 8, at most 2 at once: one job per index with PPCS_ARRAY_INDEX, never more than
+    // 2 running in any sample of `queue --json`; then an array cancelled whole by its id.
+    auto arrayId = submit(fixture, {"--array", "1-8%2", "-n", "1", "--", "sh", "-c", "echo index $PPCS_ARRAY_INDEX; sleep 0.5"});
+    std::vector<std::string> elements;
+    for (int index = 0; index < 8; ++index) elements.push_back(std::to_string(std::stoll(arrayId) + index));
+    int mostRunning = 0, samples = 0;
+    for (int poll = 0; poll < 240 && stateOf(fixture, elements.back()) != "finished"; ++poll, ++samples) {
+        int running = 0;
+        for (const auto& job : queueOf(fixture))
+            running += job["array_id"] == std::stoll(arrayId) && job["state"] == "running" ? 1 : 0;
+        mostRunning = std::max(mostRunning, running);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    CHECK(samples > 3);
+    CHECK(mostRunning >= 1);
+    CHECK(mostRunning <= 2);
+    for (int index = 0; index < 8; ++index) {
+        auto record = recordOf(fixture, elements[index]);
+        CHECK(record["array_id"] == std::stoll(arrayId));
+        CHECK(record["array_index"] == index + 1);
+        CHECK(fixture.cli({"logs", elements[index]}).out == "index " + std::to_string(index + 1) + "\n");
+    }
+    auto doomed = submit(fixture, {"--array", "1-3", "-n", "1", "--", "sleep", "60"});
+    REQUIRE(reaches(fixture, doomed, "running", 60));
+    CHECK(fixture.cli({"cancel", doomed}).exitCode == 0);
+    for (int index = 0; index < 3; ++index) {
+        std::string id = std::to_string(std::stoll(doomed) + index);
+        CHECK(fixture.cli({"wait", id}).exitCode == 130);
+        CHECK(stateOf(fixture, id) == "cancelled");
+    }
+    CHECK(fixture.cli({"submit", "--name", fixture.cluster(), "--array", "4-1", "hello_world"}).exitCode == 2);
+    CHECK(fixture.cli({"run", "--name", fixture.cluster(), "--array", "1-2", "hello_world"}).exitCode == 2);
+
     // Bad input changes nothing: an unknown cluster, too many ranks, an unknown job.
     auto before = queueOf(fixture).size();
     CHECK(fixture.cli({"submit", "--name", "no-such-cluster-q", "hello_world"}).exitCode != 0);
@@ -191,8 +225,9 @@ TEST_CASE("queued jobs survive ppcsd's SIGKILL, and --retry 1 runs a job again a
     // --retry 1: a job on the head alone still holds every member; its first attempt leaves a
     // marker and sleeps, a node killed under it ends that attempt, and the second (once the
     // cluster has healed) finds the marker and ends at once.
-    auto retried = submit(fixture, {"--retry", "1", "-n", "1", "--", "sh", "-c",
-                                    "if [ -e ../first-attempt ]; then echo second; sleep 1; else touch ../first-attempt; sleep 60; fi"});
+    auto retried =
+        submit(fixture, {"--retry", "1", "-n", "1", "--", "sh", "-c",
+                         "if [ -e ../first-attempt ]; then echo second; sleep 1; else touch ../first-attempt; sleep 60; fi"});
     REQUIRE(reaches(fixture, retried, "running", 60));
     // The node dies once the first attempt has left its marker.
     auto heads = engine.listContainers({{"ppcs.cluster", fixture.cluster()}, {"ppcs.role", "head"}}, false);

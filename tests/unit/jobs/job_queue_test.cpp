@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include "common/strings.h"
+
 using namespace ppcs;
 using namespace ppcs::jobs;
 using namespace std::chrono_literals;
@@ -30,14 +32,20 @@ public:
     std::string path;
 };
 
-// The request travels as "cluster program" in the store.
+// The request travels as "cluster program" in the store, then its environment, a line each.
 RequestCodec plainCodec() {
-    return {[](const JobRequest& request) { return request.cluster + " " + request.program; },
+    return {[](const JobRequest& request) {
+                std::string text = request.cluster + " " + request.program;
+                for (const auto& entry : request.env) text += "\n" + entry;
+                return text;
+            },
             [](std::string_view text) -> Result<JobRequest> {
                 JobRequest request;
-                auto space = text.find(' ');
-                request.cluster = std::string(text.substr(0, space));
-                request.program = std::string(text.substr(space + 1));
+                auto lines = split(std::string(text), '\n');
+                auto space = lines.front().find(' ');
+                request.cluster = lines.front().substr(0, space);
+                request.program = lines.front().substr(space + 1);
+                request.env.assign(lines.begin() + 1, lines.end());
                 return request;
             }};
 }
@@ -226,6 +234,58 @@ TEST_CASE("a hold on a cluster (a scale) waits for its running job, and no queue
     CHECK(stateOf(*store, *next) == model::JobState::queued);  // held
     hold.reset();
     CHECK(reaches(*store, *next, model::JobState::finished));
+}
+
+TEST_CASE("an array queues one job per index with PPCS_ARRAY_INDEX, one after another; its id cancels what is left",
+          "[jobs][queue]") {
+    ScratchDir dir;
+    auto store = openStore(dir);
+    FakeLauncher launcher(*store);
+    std::vector<std::string> environments;
+    JobQueue queue(
+        *store, plainCodec(),
+        [&](const JobRequest& request, std::int64_t id, int attempt, JobControl& control, const model::Progress& events) {
+            environments.push_back(join(request.env, ","));
+            return launcher.launcher()(request, id, attempt, control, events);
+        },
+        [](const std::string&) { return true; }, 10ms);
+    JobRequest request = job("a", "element");
+    request.env = {"MINE=1"};
+    request.array = "3-6";
+    auto arrayId = queue.submit(request);
+    REQUIRE(arrayId);
+    auto listed = queue.list("a", 0);
+    REQUIRE(listed);
+    REQUIRE(listed->size() == 4);
+    for (int index = 0; index < 4; ++index) {
+        CHECK((*listed)[index].arrayId == *arrayId);
+        CHECK((*listed)[index].arrayIndex == index + 3);
+        CHECK((*listed)[index].id == *arrayId + index);
+    }
+    queue.start();
+    launcher.release("element");  // each job ends at once
+    REQUIRE(reaches(*store, *arrayId + 1, model::JobState::finished));
+    // Cancel by the array's id: the ones that have not ended.
+    auto cancelled = queue.cancel(*arrayId);
+    REQUIRE(cancelled);
+    queue.stop();
+    int finished = 0, cancelledJobs = 0;
+    for (int index = 0; index < 4; ++index) {
+        auto state = stateOf(*store, *arrayId + index);
+        finished += state == model::JobState::finished;
+        cancelledJobs += state == model::JobState::cancelled;
+    }
+    CHECK(finished + cancelledJobs == 4);
+    CHECK(launcher.runningAtOnceMost() == 1);
+    REQUIRE(environments.size() >= 2);
+    CHECK(environments[0] == "MINE=1,PPCS_ARRAY_INDEX=3");
+    CHECK(environments[1] == "MINE=1,PPCS_ARRAY_INDEX=4");
+    // A bad array is refused before anything is queued.
+    request.array = "6-3";
+    auto refused = queue.submit(request);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::usage);
+    CHECK(queue.list("a", 100)->size() == 4);
 }
 
 TEST_CASE("cancel: a queued job leaves its queue and never starts; a started one is asked to stop", "[jobs][queue]") {

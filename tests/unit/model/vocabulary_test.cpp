@@ -41,9 +41,9 @@ TEST_CASE("role labels and service specs carry the role's one spelling", "[model
 TEST_CASE("a job's state has one spelling, read back exactly", "[model]") {
     using model::JobState;
     const std::pair<JobState, const char*> spellings[] = {
-        {JobState::running, "running"},        {JobState::finished, "finished"},  {JobState::failed, "failed"},
-        {JobState::cancelled, "cancelled"},    {JobState::timedOut, "timed-out"}, {JobState::stopped, "stopped"},
-        {JobState::interrupted, "interrupted"}};
+        {JobState::queued, "queued"},   {JobState::running, "running"},        {JobState::finished, "finished"},
+        {JobState::failed, "failed"},   {JobState::cancelled, "cancelled"},    {JobState::timedOut, "timed-out"},
+        {JobState::stopped, "stopped"}, {JobState::interrupted, "interrupted"}};
     for (const auto& [state, name] : spellings) {
         CHECK(std::string(model::jobStateName(state)) == name);
         auto read = model::jobStateFromName(name);
@@ -51,6 +51,28 @@ TEST_CASE("a job's state has one spelling, read back exactly", "[model]") {
         CHECK(*read == state);
     }
     for (const char* other : {"", "timedOut", "Finished", "done", "running "}) CHECK_FALSE(model::jobStateFromName(other));
+}
+
+TEST_CASE("--array takes FIRST-LAST[%MOST] or one index, and nothing else", "[model]") {
+    auto full = model::parseJobArray("1-16%4");
+    REQUIRE(full);
+    CHECK((full->first == 1 && full->last == 16 && full->most == 4));
+    auto single = model::parseJobArray("7");
+    REQUIRE(single);
+    CHECK((single->first == 7 && single->last == 7 && single->most == 0));
+    auto zero = model::parseJobArray("0-3");
+    REQUIRE(zero);
+    CHECK(zero->first == 0);
+    for (const char* bad : {"", "-", "3-1", "1-", "-4", "1-4%0", "1-4%", "a-b", "1-4%x", "1--4", "0-10000", "1.5", "1-4%2%3"}) {
+        auto refused = model::parseJobArray(bad);
+        INFO(bad);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == ErrorCode::usage);
+    }
+    model::JobRequest request;
+    request.program = "hello_world";
+    request.array = "5-2";
+    CHECK_FALSE(model::validateJobRequest(request));
 }
 
 TEST_CASE("a progress phase has one spelling, read back exactly, an unknown one read as other", "[model]") {
