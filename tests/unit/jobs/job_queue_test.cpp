@@ -14,23 +14,14 @@
 #include <thread>
 
 #include "common/strings.h"
+#include "support/scratch_dir.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
 using namespace std::chrono_literals;
+using ppcs::testing::ScratchDir;
 
 namespace {
-
-class ScratchDir {
-public:
-    ScratchDir() {
-        char pattern[] = "/tmp/ppcs-queue-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~ScratchDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-    std::string path;
-};
 
 // The request travels as "cluster program" in the store, then its environment, a line each.
 RequestCodec plainCodec() {
@@ -84,6 +75,11 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return started_;
     }
+    // Each started job's environment, its entries joined with ','.
+    std::vector<std::string> environments() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return environments_;
+    }
     std::vector<int> attemptsSeen() {
         std::lock_guard<std::mutex> lock(mutex_);
         return attemptsSeen_;
@@ -103,6 +99,7 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             firstAttempt = attempts_[id]++ == 0;
             started_.push_back(request.program);
+            environments_.push_back(join(request.env, ","));
             most_ = std::max(most_, ++running_);
         }
         events(model::Phase::standardOutput, request.program + " says hello\n");
@@ -137,6 +134,7 @@ private:
     std::vector<std::string> started_;
     std::map<std::int64_t, int> attempts_;
     std::vector<int> attemptsSeen_;
+    std::vector<std::string> environments_;
     int running_ = 0;
     int most_ = 0;
 };
@@ -158,15 +156,28 @@ std::unique_ptr<JobStore> openStore(const ScratchDir& dir) {
     return std::move(*store);
 }
 
+// A started queue over a fresh jobs.db with the fake launcher, dispatching every 10 ms; its
+// clusters are free while `free` is true.
+struct QueueFixture {
+    QueueFixture()
+        : store(openStore(dir)),
+          launcher(*store),
+          queue(
+              *store, plainCodec(), launcher.launcher(), [this](const std::string&) { return free.load(); }, 10ms) {
+        queue.start();
+    }
+
+    ScratchDir dir;
+    std::unique_ptr<JobStore> store;
+    FakeLauncher launcher;
+    std::atomic<bool> free{true};
+    JobQueue queue;
+};
+
 }  // namespace
 
-TEST_CASE("a cluster's jobs start one at a time in the order they came; clusters do not wait for each other", "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
-    JobQueue queue(
-        *store, plainCodec(), launcher.launcher(), [](const std::string&) { return true; }, 10ms);
-    queue.start();
+TEST_CASE_METHOD(QueueFixture, "a cluster's jobs start one at a time in the order they came; clusters do not wait for each other",
+                 "[jobs][queue]") {
     auto first = queue.submit(job("a", "first"));
     auto second = queue.submit(job("a", "second"));
     auto third = queue.submit(job("a", "third"));
@@ -194,14 +205,9 @@ TEST_CASE("a cluster's jobs start one at a time in the order they came; clusters
     CHECK(store->get(*third)->waitedSeconds > 0);
 }
 
-TEST_CASE("a job waits while its cluster is busy with something else, and starts once it is free", "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
-    std::atomic<bool> free{false};
-    JobQueue queue(
-        *store, plainCodec(), launcher.launcher(), [&free](const std::string&) { return free.load(); }, 10ms);
-    queue.start();
+TEST_CASE_METHOD(QueueFixture, "a job waits while its cluster is busy with something else, and starts once it is free",
+                 "[jobs][queue]") {
+    free = false;
     auto id = queue.submit(job("a", "patient"));
     REQUIRE(id);
     std::this_thread::sleep_for(100ms);
@@ -211,14 +217,9 @@ TEST_CASE("a job waits while its cluster is busy with something else, and starts
     CHECK(reaches(*store, *id, model::JobState::finished));
 }
 
-TEST_CASE("a hold on a cluster (a scale) waits for its running job, and no queued job starts until it is let go",
-          "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
-    JobQueue queue(
-        *store, plainCodec(), launcher.launcher(), [](const std::string&) { return true; }, 10ms);
-    queue.start();
+TEST_CASE_METHOD(QueueFixture,
+                 "a hold on a cluster (a scale) waits for its running job, and no queued job starts until it is let go",
+                 "[jobs][queue]") {
     auto running = queue.submit(job("a", "running"));
     auto next = queue.submit(job("a", "next"));
     REQUIRE((running && next));
@@ -236,19 +237,9 @@ TEST_CASE("a hold on a cluster (a scale) waits for its running job, and no queue
     CHECK(reaches(*store, *next, model::JobState::finished));
 }
 
-TEST_CASE("an array queues one job per index with PPCS_ARRAY_INDEX, one after another; its id cancels what is left",
-          "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
-    std::vector<std::string> environments;
-    JobQueue queue(
-        *store, plainCodec(),
-        [&](const JobRequest& request, std::int64_t id, int attempt, JobControl& control, const model::Progress& events) {
-            environments.push_back(join(request.env, ","));
-            return launcher.launcher()(request, id, attempt, control, events);
-        },
-        [](const std::string&) { return true; }, 10ms);
+TEST_CASE_METHOD(QueueFixture,
+                 "an array queues one job per index with PPCS_ARRAY_INDEX, one after another; its id cancels what is left",
+                 "[jobs][queue]") {
     JobRequest request = job("a", "element");
     request.env = {"MINE=1"};
     request.array = "3-6";
@@ -262,7 +253,6 @@ TEST_CASE("an array queues one job per index with PPCS_ARRAY_INDEX, one after an
         CHECK((*listed)[index].arrayIndex == index + 3);
         CHECK((*listed)[index].id == *arrayId + index);
     }
-    queue.start();
     launcher.release("element");  // each job ends at once
     REQUIRE(reaches(*store, *arrayId + 1, model::JobState::finished));
     // Cancel by the array's id: the ones that have not ended.
@@ -277,6 +267,7 @@ TEST_CASE("an array queues one job per index with PPCS_ARRAY_INDEX, one after an
     }
     CHECK(finished + cancelledJobs == 4);
     CHECK(launcher.runningAtOnceMost() == 1);
+    auto environments = launcher.environments();
     REQUIRE(environments.size() >= 2);
     CHECK(environments[0] == "MINE=1,PPCS_ARRAY_INDEX=3");
     CHECK(environments[1] == "MINE=1,PPCS_ARRAY_INDEX=4");
@@ -288,13 +279,8 @@ TEST_CASE("an array queues one job per index with PPCS_ARRAY_INDEX, one after an
     CHECK(queue.list("a", 100)->size() == 4);
 }
 
-TEST_CASE("cancel: a queued job leaves its queue and never starts; a started one is asked to stop", "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
-    JobQueue queue(
-        *store, plainCodec(), launcher.launcher(), [](const std::string&) { return true; }, 10ms);
-    queue.start();
+TEST_CASE_METHOD(QueueFixture, "cancel: a queued job leaves its queue and never starts; a started one is asked to stop",
+                 "[jobs][queue]") {
     auto running = queue.submit(job("a", "running"));
     auto waiting = queue.submit(job("a", "waiting"));
     REQUIRE((running && waiting));
@@ -333,14 +319,9 @@ TEST_CASE("cancel: a queued job leaves its queue and never starts; a started one
     CHECK(unknown.error().code == ErrorCode::usage);
 }
 
-TEST_CASE("--retry: a job a lost node stopped is queued again at the head, and every attempt is recorded", "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
+TEST_CASE_METHOD(QueueFixture, "--retry: a job a lost node stopped is queued again at the head, and every attempt is recorded",
+                 "[jobs][queue]") {
     launcher.loseNodeOnFirstAttempt = true;
-    JobQueue queue(
-        *store, plainCodec(), launcher.launcher(), [](const std::string&) { return true; }, 10ms);
-    queue.start();
     auto retried = queue.submit(job("a", "retried", 1));
     REQUIRE(retried);
     // Its first attempt ends at once (the node is lost); then it runs until released.
@@ -400,14 +381,9 @@ TEST_CASE("queued jobs survive a restart; a job the dead daemon ran is queued ag
     CHECK(launcher.started() == std::vector<std::string>{"again", "later"});
 }
 
-TEST_CASE("a follower that comes late gets everything from the submission; one of an ended job its stored output",
-          "[jobs][queue]") {
-    ScratchDir dir;
-    auto store = openStore(dir);
-    FakeLauncher launcher(*store);
-    JobQueue queue(
-        *store, plainCodec(), launcher.launcher(), [](const std::string&) { return true; }, 10ms);
-    queue.start();
+TEST_CASE_METHOD(QueueFixture,
+                 "a follower that comes late gets everything from the submission; one of an ended job its stored output",
+                 "[jobs][queue]") {
     auto id = queue.submit(job("a", "talker"));
     REQUIRE(id);
     REQUIRE(reaches(*store, *id, model::JobState::running));

@@ -17,6 +17,7 @@
 #include "common/files.h"
 #include "common/tar.h"
 #include "support/fake_transport.h"
+#include "support/scratch_dir.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
@@ -24,25 +25,17 @@ using namespace ppcs::jobs;
 namespace {
 
 // A scratch directory, removed at the end.
-class ScratchDir {
+class ScratchDir : public testing::ScratchDir {
 public:
-    ScratchDir() {
-        char pattern[] = "/tmp/ppcs-upload-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path_ = pattern;
-    }
-    ~ScratchDir() { (void)std::system(("rm -rf '" + path_ + "'").c_str()); }
-    const std::string& path() const { return path_; }
+    ScratchDir() : testing::ScratchDir("upload-test") {}
+    const std::string& path() const { return testing::ScratchDir::path; }
     std::string write(const std::string& name, const std::string& content, mode_t mode = 0644) const {
-        std::string file = path_ + "/" + name;
+        std::string file = path() + "/" + name;
         (void)std::system(("mkdir -p \"$(dirname '" + file + "')\"").c_str());
         std::ofstream(file, std::ios::binary) << content;
         REQUIRE(::chmod(file.c_str(), mode) == 0);
         return file;
     }
-
-private:
-    std::string path_;
 };
 
 // The archive as the job runner made it before streaming: every file read whole into a TarWriter.

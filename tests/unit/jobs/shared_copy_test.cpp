@@ -17,6 +17,7 @@
 #include "model/copy_request.h"
 #include "support/engine_bytes.h"
 #include "support/fake_transport.h"
+#include "support/scratch_dir.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
@@ -24,14 +25,9 @@ using namespace ppcs::model;
 
 namespace {
 
-class Scratch {
+class Scratch : public testing::ScratchDir {
 public:
-    Scratch() {
-        char pattern[] = "/tmp/ppcs-copy-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~Scratch() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
+    Scratch() : ScratchDir("copy-test") {}
     std::string read(const std::string& name) const {
         std::ifstream in(path + "/" + name, std::ios::binary);
         std::stringstream text;
@@ -42,7 +38,6 @@ public:
         struct stat info {};
         return ::lstat((path + "/" + name).c_str(), &info) == 0;
     }
-    std::string path;
 };
 
 // Feeds archive to a writer for target, in pieces of 100 bytes.
