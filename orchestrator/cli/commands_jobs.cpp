@@ -286,7 +286,7 @@ int showLogs(const GlobalOptions& global, const LogOptions& options) {
     return 0;
 }
 
-// Every id is checked before any is followed: bad input waits for nothing.
+// Every id is read before any is followed: a malformed one waits for nothing.
 Result<std::vector<std::int64_t>> parseJobIds(const std::vector<std::string>& texts) {
     std::vector<std::int64_t> ids;
     for (const auto& text : texts) {
