@@ -176,7 +176,8 @@ struct QueueFixture {
 
 }  // namespace
 
-TEST_CASE_METHOD(QueueFixture, "a cluster's jobs start one at a time in the order they came; clusters do not wait for each other",
+TEST_CASE_METHOD(QueueFixture,
+                 "a cluster's jobs start one at a time in the order they came, and clusters do not wait for each other",
                  "[jobs][queue]") {
     auto first = queue.submit(job("a", "first"));
     auto second = queue.submit(job("a", "second"));
@@ -238,7 +239,7 @@ TEST_CASE_METHOD(QueueFixture,
 }
 
 TEST_CASE_METHOD(QueueFixture,
-                 "an array queues one job per index with PPCS_ARRAY_INDEX, one after another; its id cancels what is left",
+                 "an array queues one job per index with PPCS_ARRAY_INDEX, one after another, and its id cancels what is left",
                  "[jobs][queue]") {
     JobRequest request = job("a", "element");
     request.env = {"MINE=1"};
@@ -279,7 +280,7 @@ TEST_CASE_METHOD(QueueFixture,
     CHECK(queue.list("a", 100)->size() == 4);
 }
 
-TEST_CASE_METHOD(QueueFixture, "cancel: a queued job leaves its queue and never starts; a started one is asked to stop",
+TEST_CASE_METHOD(QueueFixture, "cancel: a queued job leaves its queue and never starts, a started one is asked to stop",
                  "[jobs][queue]") {
     auto running = queue.submit(job("a", "running"));
     auto waiting = queue.submit(job("a", "waiting"));
@@ -319,7 +320,8 @@ TEST_CASE_METHOD(QueueFixture, "cancel: a queued job leaves its queue and never 
     CHECK(unknown.error().code == ErrorCode::usage);
 }
 
-TEST_CASE_METHOD(QueueFixture, "--retry: a job a lost node stopped is queued again at the head, and every attempt is recorded",
+TEST_CASE_METHOD(QueueFixture,
+                 "with --retry, a job a lost node stopped is queued again at the head, and every attempt is recorded",
                  "[jobs][queue]") {
     launcher.loseNodeOnFirstAttempt = true;
     auto retried = queue.submit(job("a", "retried", 1));
@@ -345,7 +347,8 @@ TEST_CASE_METHOD(QueueFixture, "--retry: a job a lost node stopped is queued aga
     CHECK(store->get(*next)->attempt == 1);
 }
 
-TEST_CASE("queued jobs survive a restart; a job the dead daemon ran is queued again only with retries left", "[jobs][queue]") {
+TEST_CASE("queued jobs survive a restart, and a job the dead daemon ran is queued again only with retries left",
+          "[jobs][queue]") {
     ScratchDir dir;
     std::int64_t queued = 0, retried = 0, interrupted = 0;
     {
@@ -382,7 +385,7 @@ TEST_CASE("queued jobs survive a restart; a job the dead daemon ran is queued ag
 }
 
 TEST_CASE_METHOD(QueueFixture,
-                 "a follower that comes late gets everything from the submission; one of an ended job its stored output",
+                 "a follower that comes late gets everything from the submission, and one of an ended job its stored output",
                  "[jobs][queue]") {
     auto id = queue.submit(job("a", "talker"));
     REQUIRE(id);

@@ -53,7 +53,7 @@ TEST_CASE("a job's state has one spelling, read back exactly", "[model]") {
     for (const char* other : {"", "timedOut", "Finished", "done", "running "}) CHECK_FALSE(model::jobStateFromName(other));
 }
 
-TEST_CASE("--array takes FIRST-LAST[%MOST] or one index, and nothing else", "[model]") {
+TEST_CASE("the array option takes FIRST-LAST with an optional %MOST, or one index, and nothing else", "[model]") {
     auto full = model::parseJobArray("1-16%4");
     REQUIRE(full);
     CHECK((full->first == 1 && full->last == 16 && full->most == 4));
