@@ -107,8 +107,7 @@ Status resolveLocalPath(model::JobRequest& request) {
 // and stops the job itself.
 class InterruptWatcher {
 public:
-    InterruptWatcher(const api::Endpoint& endpoint, std::string cluster, const std::atomic<std::int64_t>& jobId)
-        : endpoint_(endpoint), cluster_(std::move(cluster)), jobId_(jobId) {
+    InterruptWatcher(const api::Endpoint& endpoint, const std::atomic<std::int64_t>& jobId) : endpoint_(endpoint), jobId_(jobId) {
         struct sigaction action {};
         action.sa_handler = onInterrupt;
         sigemptyset(&action.sa_mask);
@@ -133,10 +132,11 @@ private:
             if (interrupts >= 2) std::_Exit(130);
             if (interrupts == 1 && !asked) {
                 asked = true;
-                std::fprintf(stderr, "ppcs-cluster: stopping the job on every node (Ctrl-C again to stop waiting)\n");
-                api::ApiClient client(endpoint_);
                 std::int64_t id = jobId_.load();
-                if (auto asked = id > 0 ? client.cancelJobById(id) : client.cancelJob(cluster_); !asked)
+                // Before ppcsd said the job's id, nothing names it: this client's going cancels it.
+                if (id == 0) std::_Exit(130);
+                std::fprintf(stderr, "ppcs-cluster: stopping the job on every node (Ctrl-C again to stop waiting)\n");
+                if (auto asked = api::ApiClient(endpoint_).cancelJobById(id); !asked)
                     std::fprintf(stderr,
                                  "ppcs-cluster: could not ask ppcsd to stop the job (%s): press Ctrl-C again, ppcsd stops it "
                                  "when this client goes\n",
@@ -147,7 +147,6 @@ private:
     }
 
     api::Endpoint endpoint_;
-    std::string cluster_;
     const std::atomic<std::int64_t>& jobId_;  // 0 until ppcsd said it
     std::atomic<bool> done_{false};
     std::thread thread_;
@@ -228,7 +227,7 @@ int runJob(const GlobalOptions& global, RunOptions options) {
     std::atomic<std::int64_t> jobId{0};
     Result<model::JobOutcome> outcome = makeError(ErrorCode::failed, "not run");
     {
-        InterruptWatcher watcher(*endpoint, options.request.cluster, jobId);
+        InterruptWatcher watcher(*endpoint, jobId);
         outcome = api::ApiClient(*endpoint).run(options.request, printJobEvents(&jobId));
     }
     if (!outcome) return reportError(outcome.error());

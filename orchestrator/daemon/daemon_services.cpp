@@ -61,7 +61,9 @@ void RealDaemonServices::stopOrphanedJobs() {
     for (const auto& name : store_->interruptedClusters()) {
         // A cluster that is busy, gone or unreachable has nothing to stop. The line is logged once
         // the cluster is free again.
-        cleaners_.emplace_back([this, name] {
+        // No queued job starts on the cluster before its clean-up is done.
+        auto hold = queue_.holdCluster(name);
+        cleaners_.emplace_back([this, name, hold] {
             runGuarded("clean-up of '" + name + "'", [this, &name] {
                 auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
                     auto status = manager.status(name);
@@ -358,8 +360,9 @@ bool RealDaemonServices::cancelJob(const std::string& cluster) { return runningJ
 Result<bool> RealDaemonServices::cancelJobById(std::int64_t id) { return queue_.cancel(id); }
 
 bool RealDaemonServices::stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit) {
-    shuttingDown_ = true;
+    // The queue first: a job still being placed when ppcsd stops stays queued, never failed.
     queue_.close();
+    shuttingDown_ = true;
     std::size_t asked = runningJobs_.stopAll(jobs::StopCause::daemonStopping, reason, true);
     if (asked > 0) log::info("stopping " + std::to_string(asked) + " running job(s): " + reason);
     return runningJobs_.waitUntilIdle(limit);

@@ -11,6 +11,12 @@ namespace {
 
 std::string jobName(std::int64_t id) { return "job " + std::to_string(id); }
 
+// What a follower of a job that has not started hears when ppcsd stops.
+Error staysQueued(std::int64_t id) {
+    return makeError(ErrorCode::unavailable,
+                     "ppcsd is shutting down: " + jobName(id) + " stays queued and starts when ppcsd is back");
+}
+
 model::JobOutcome cancelledBeforeStart(std::int64_t id) {
     model::JobOutcome outcome;
     outcome.id = id;
@@ -43,10 +49,22 @@ void JobQueue::start() {
 }
 
 void JobQueue::close() {
+    std::vector<std::pair<std::int64_t, std::shared_ptr<JobFeed>>> waiting;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
+        // Whoever follows a job that has not started stops following: it stays queued.
+        for (auto feed = feeds_.begin(); feed != feeds_.end();) {
+            if (dispatched_.count(feed->first)) {
+                ++feed;
+                continue;
+            }
+            waiting.emplace_back(*feed);
+            toldWaiting_.erase(feed->first);
+            feed = feeds_.erase(feed);
+        }
     }
+    for (auto& [id, feed] : waiting) feed->finish(staysQueued(id));
     wake_.notify_all();
 }
 
@@ -94,28 +112,26 @@ std::vector<model::JobRequest> jobsOf(const model::JobRequest& request) {
 Result<std::int64_t> JobQueue::submit(const model::JobRequest& request) {
     if (!request.array.empty())
         if (auto array = model::parseJobArray(request.array); !array) return array.error();
+    std::vector<QueuedJob> jobs;
+    for (const auto& job : jobsOf(request)) {
+        model::JobRecord record;
+        record.cluster = job.cluster;
+        record.program = (job.isCommand ? "-- " : "") + job.program;
+        record.args = job.args;
+        record.np = job.np;
+        record.retries = job.retries;
+        record.arrayIndex = job.arrayIndex;
+        jobs.push_back({record, codec_.encode(job)});
+    }
     std::vector<std::int64_t> ids;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopping_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: submit the job again in a moment");
-        for (const auto& job : jobsOf(request)) {
-            model::JobRecord record;
-            record.cluster = job.cluster;
-            record.program = (job.isCommand ? "-- " : "") + job.program;
-            record.args = job.args;
-            record.np = job.np;
-            record.retries = job.retries;
-            record.arrayId = ids.empty() ? 0 : ids.front();
-            record.arrayIndex = job.arrayIndex;
-            auto queued = store_.enqueue(record, codec_.encode(job));
-            if (!queued) {
-                // An array is queued whole or not at all.
-                for (auto id : ids) (void)store_.cancelQueued(id, "its array could not be queued whole");
-                return queued.error().context(ids.empty() ? "job not queued" : "array not queued");
-            }
-            ids.push_back(*queued);
-            feedFor(*queued);
-        }
+        // An array is queued whole or not at all.
+        auto queued = store_.enqueueAll(jobs);
+        if (!queued) return queued.error().context(jobs.size() > 1 ? "array not queued" : "job not queued");
+        ids = std::move(*queued);
+        for (auto id : ids) feedFor(id);
     }
     poke();
     return ids.front();
@@ -164,6 +180,8 @@ void JobQueue::dispatch() {
             {
                 std::lock_guard<std::mutex> lock(mutex_);
                 busy = holds_.count(cluster) > 0;
+                auto until = notBefore_.find(cluster);
+                busy = busy || (until != notBefore_.end() && std::chrono::steady_clock::now() < until->second);
                 for (const auto& [id, dispatched] : dispatched_) busy = busy || dispatched.cluster == cluster;
             }
             if (!busy && clusterFree_(cluster)) startWorker(job);
@@ -192,7 +210,10 @@ void JobQueue::startWorker(const QueuedJob& job) {
     auto done = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<JobFeed> feed;
     {
+        // Checked again under the lock that records it: a hold (scale) taken since the dispatcher
+        // looked finds either no job or this one in dispatched_.
         std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ || holds_.count(job.record.cluster)) return;
         dispatched_[job.record.id] = Dispatched{job.record.cluster, control};
         feed = feedFor(job.record.id);
     }
@@ -212,60 +233,96 @@ void JobQueue::work(const QueuedJob& job, const std::shared_ptr<JobControl>& con
         request ? launch_(*request, id, job.record.attempt, *control,
                           [&feed](model::Phase phase, const std::string& text) { feed->publish(phase, text); })
                 : Result<model::JobOutcome>(request.error().context("read the queued request"));
-    bool ended = settle(job, outcome, *control, *feed);
+    auto settled = settle(job, outcome, *control, *feed);
     std::lock_guard<std::mutex> lock(mutex_);
-    dispatched_.erase(id);
-    if (ended) {
-        feeds_.erase(id);
-        toldWaiting_.erase(id);
+    auto dispatched = dispatched_.find(id);
+    // A cancel that came after settle looked: the job must not start again.
+    if (settled == Settled::waits && dispatched != dispatched_.end() && dispatched->second.cancelled) {
+        auto cancelled = store_.cancelQueued(id, cancelledBeforeStart(id).message);
+        if (cancelled && *cancelled) {
+            feed->finish(cancelledBeforeStart(id));
+            settled = Settled::ended;
+        }
     }
+    if (dispatched != dispatched_.end()) dispatched_.erase(dispatched);
+    if (settled == Settled::waits) return;
+    feeds_.erase(id);
+    toldWaiting_.erase(id);
 }
 
-bool JobQueue::settle(const QueuedJob& job, const Result<model::JobOutcome>& outcome, const JobControl& control, JobFeed& feed) {
+JobQueue::Settled JobQueue::settle(const QueuedJob& job, const Result<model::JobOutcome>& outcome, const JobControl& control,
+                                   JobFeed& feed) {
     std::int64_t id = job.record.id;
-    auto record = store_.get(id);
-    bool neverStarted = record && record->state == model::JobState::queued;
-    bool stopping = false;
+    bool stopping = false, cancelled = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping = stopping_;
+        if (auto dispatched = dispatched_.find(id); dispatched != dispatched_.end()) cancelled = dispatched->second.cancelled;
     }
-    if (neverStarted) {
-        if (control.stopRequested() && control.cause() != StopCause::daemonStopping) {
-            auto message = cancelledBeforeStart(id);
-            if (auto cancelled = store_.cancelQueued(id, message.message); !cancelled)
-                log::error(jobName(id) + ": " + cancelled.error().message);
-            feed.finish(message);
-            return true;
-        }
-        // ppcsd stops, or the cluster is busy: it starts later, from the queue.
-        if (stopping || control.cause() == StopCause::daemonStopping) return false;
-        if (!outcome && outcome.error().code == ErrorCode::conflict) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!toldWaiting_[id]) feed.publish(model::Phase::notice, jobName(id) + " waits: " + outcome.error().message);
-            toldWaiting_[id] = true;
-            return false;
-        }
-        std::string why = outcome ? "it did not start" : outcome.error().message;
-        if (auto failed = store_.finish(id, model::JobState::failed, std::nullopt, 0, why); !failed)
-            log::error(jobName(id) + ": " + failed.error().message);
-        feed.finish(outcome ? Result<model::JobOutcome>(makeError(ErrorCode::failed, why)) : outcome);
-        return true;
+    auto record = store_.get(id);
+    if (!record) {
+        // Not knowing how the job stands, it is left as the store has it, and looked at again later.
+        log::error(jobName(id) + ": " + record.error().message);
+        backOff(job.record.cluster);
+        return Settled::waits;
     }
-    // Stopped by a lost node, with retries left: queued again, at the head of its queue.
-    bool retry = outcome && control.cause() == StopCause::nodeLost && record && record->attempt <= record->retries;
+    if (record->state == model::JobState::queued) return settleNeverStarted(job, outcome, control, feed, stopping, cancelled);
+    // Stopped by a lost node, with retries left and not cancelled: queued again, at the head of its queue.
+    bool retry = outcome && !cancelled && control.cause() == StopCause::nodeLost && record->attempt <= record->retries;
     if (retry) {
         if (auto requeued = store_.requeue(id, outcome->message); requeued) {
             feed.publish(model::Phase::notice, jobName(id) + ": attempt " + std::to_string(record->attempt) + " " +
                                                    outcome->message + ": queued again (retry " + std::to_string(record->attempt) +
                                                    " of " + std::to_string(record->retries) + ")");
-            return false;
+            return Settled::waits;
         } else {
             log::error(jobName(id) + ": " + requeued.error().message);
         }
     }
     feed.finish(outcome);
-    return true;
+    return Settled::ended;
+}
+
+JobQueue::Settled JobQueue::settleNeverStarted(const QueuedJob& job, const Result<model::JobOutcome>& outcome,
+                                               const JobControl& control, JobFeed& feed, bool stopping, bool cancelled) {
+    std::int64_t id = job.record.id;
+    // A store that cannot record the end leaves the job queued: it is looked at again later, and
+    // its followers are not told an end the store does not hold.
+    auto recorded = [&](const Status& written) {
+        if (written) return true;
+        log::error(jobName(id) + ": " + written.error().message);
+        backOff(job.record.cluster);
+        return false;
+    };
+    if (cancelled || (control.stopRequested() && control.cause() != StopCause::daemonStopping)) {
+        auto message = cancelledBeforeStart(id);
+        auto dropped = store_.cancelQueued(id, message.message);
+        if (!recorded(dropped ? Status() : Status(dropped.error()))) return Settled::waits;
+        feed.finish(message);
+        return Settled::ended;
+    }
+    // ppcsd stops: it starts later, from the queue; whoever follows it stops following.
+    if (stopping || control.cause() == StopCause::daemonStopping) {
+        feed.finish(staysQueued(id));
+        return Settled::closed;
+    }
+    // The cluster is held by another ppcsd (or a dead one's lease): tried again after a tick.
+    if (!outcome && outcome.error().code == ErrorCode::conflict) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!toldWaiting_[id]) feed.publish(model::Phase::notice, jobName(id) + " waits: " + outcome.error().message);
+        toldWaiting_[id] = true;
+        notBefore_[job.record.cluster] = std::chrono::steady_clock::now() + tick_;
+        return Settled::waits;
+    }
+    std::string why = outcome ? "it did not start" : outcome.error().message;
+    if (!recorded(store_.finish(id, model::JobState::failed, std::nullopt, 0, why))) return Settled::waits;
+    feed.finish(outcome ? Result<model::JobOutcome>(makeError(ErrorCode::failed, why)) : outcome);
+    return Settled::ended;
+}
+
+void JobQueue::backOff(const std::string& cluster) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    notBefore_[cluster] = std::chrono::steady_clock::now() + tick_;
 }
 
 Result<model::JobOutcome> JobQueue::follow(std::int64_t id, const model::Progress& events,
@@ -283,6 +340,7 @@ Result<model::JobOutcome> JobQueue::follow(std::int64_t id, const model::Progres
                 return makeError(ErrorCode::usage, "there is no job " + std::to_string(id) + " (see `ppcs-cluster jobs`)");
             if (!stored) return stored.error();
             record = *stored;
+            if (record.state == model::JobState::queued && stopping_) return staysQueued(id);
             if (model::jobActive(record.state)) feed = feedFor(id);
         }
     }
@@ -322,6 +380,7 @@ Result<bool> JobQueue::cancelOne(std::int64_t id, StopCause cause) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (auto dispatched = dispatched_.find(id); dispatched != dispatched_.end()) {
+            dispatched->second.cancelled = true;
             dispatched->second.control->requestStop(cause);
             return true;
         }

@@ -88,7 +88,11 @@ private:
     struct Dispatched {
         std::string cluster;
         std::shared_ptr<JobControl> control;
+        bool cancelled = false;  // cancel came: never started again, never retried
     };
+    // What a worker's end came to: the job ended (its feed is finished), it waits in the queue
+    // (to start, or start again), or it stays queued while ppcsd stops (its feed is finished).
+    enum class Settled { ended, waits, closed };
     struct Worker {
         std::thread thread;
         std::shared_ptr<std::atomic<bool>> done;
@@ -100,8 +104,11 @@ private:
     void tellWhoWaits(const std::vector<QueuedJob>& queued);
     void work(const QueuedJob& job, const std::shared_ptr<JobControl>& control, const std::shared_ptr<JobFeed>& feed);
     // Records what a worker's launch came to: the job ended, stays queued, or is queued again.
-    // True when the job has ended.
-    bool settle(const QueuedJob& job, const Result<model::JobOutcome>& outcome, const JobControl& control, JobFeed& feed);
+    Settled settle(const QueuedJob& job, const Result<model::JobOutcome>& outcome, const JobControl& control, JobFeed& feed);
+    Settled settleNeverStarted(const QueuedJob& job, const Result<model::JobOutcome>& outcome, const JobControl& control,
+                               JobFeed& feed, bool stopping, bool cancelled);
+    // The cluster's next job waits a tick (its cluster was busy, or the store failed).
+    void backOff(const std::string& cluster);
     // The feed of an active job, made when first asked for (lock held).
     std::shared_ptr<JobFeed> feedFor(std::int64_t id);
     void poke();
@@ -119,7 +126,9 @@ private:
     std::map<std::int64_t, Dispatched> dispatched_;           // by job id
     std::map<std::int64_t, std::shared_ptr<JobFeed>> feeds_;  // of active jobs someone follows or submitted
     std::map<std::int64_t, bool> toldWaiting_;                // queued jobs whose feed was told they wait
-    std::map<std::string, int> holds_;                        // by cluster: holds that keep jobs from starting
+    std::map<std::string, int> holds_;
+    std::map<std::string, std::chrono::steady_clock::time_point> notBefore_;  // by cluster: back-off after a conflict // by
+                                                                              // cluster: holds that keep jobs from starting
     std::vector<Worker> workers_;
     std::thread dispatcher_;
 };

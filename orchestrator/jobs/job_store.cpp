@@ -211,7 +211,37 @@ Status JobStore::appendOutputLocked(std::int64_t id, bool isErr, const std::stri
 }
 
 Result<std::int64_t> JobStore::enqueue(const JobRecord& record, const std::string& request) {
+    auto ids = enqueueAll({QueuedJob{record, request}});
+    if (!ids) return ids.error();
+    return ids->front();
+}
+
+Result<std::vector<std::int64_t>> JobStore::enqueueAll(const std::vector<QueuedJob>& jobs) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (auto begun = execute("BEGIN IMMEDIATE"); !begun) return begun.error();
+    std::vector<std::int64_t> ids;
+    Status inserted;
+    for (const auto& job : jobs) {
+        // The first job of an array names it.
+        std::int64_t arrayId = job.record.arrayIndex >= 0 && !ids.empty() ? ids.front() : 0;
+        auto id = insertQueued(job, arrayId);
+        if (!id) {
+            inserted = id.error();
+            break;
+        }
+        ids.push_back(*id);
+    }
+    Status committed = inserted ? execute("COMMIT") : inserted;
+    if (!committed) {
+        // Nothing was queued then; a rollback that fails too leaves SQLite to roll back itself.
+        (void)execute("ROLLBACK");
+        return committed.error();
+    }
+    return ids;
+}
+
+Result<std::int64_t> JobStore::insertQueued(const QueuedJob& job, std::int64_t arrayId) {
+    const JobRecord& record = job.record;
     Statement insert(db_,
                      "INSERT INTO jobs (cluster, program, args, np, started_at, state, request, queued_at, queued_epoch, retries,"
                      " array_id, array_index) VALUES (?, ?, ?, ?, '', 'queued', ?, ?, ?, ?, ?, ?)");
@@ -220,18 +250,17 @@ Result<std::int64_t> JobStore::enqueue(const JobRecord& record, const std::strin
     insert.bind(2, record.program);
     insert.bind(3, nlohmann::json(record.args).dump());
     insert.bind(4, static_cast<std::int64_t>(record.np));
-    insert.bind(5, request);
+    insert.bind(5, job.request);
     insert.bind(6, utcTimestamp());
     insert.bindDouble(7, epochSeconds());
     insert.bind(8, static_cast<std::int64_t>(record.retries));
-    insert.bind(9, record.arrayId);
+    insert.bind(9, arrayId);
     insert.bind(10, static_cast<std::int64_t>(record.arrayIndex));
     if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("queue a new job");
     auto id = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
     // Its place: after every job queued before it (ids only grow), behind any queued again.
-    // The first job of an array names it.
-    std::string arrayId = record.arrayIndex >= 0 && record.arrayId == 0 ? ", array_id = id" : "";
-    if (auto placed = execute("UPDATE jobs SET queue_order = id" + arrayId + " WHERE id = " + std::to_string(id)); !placed)
+    std::string names = record.arrayIndex >= 0 && arrayId == 0 ? ", array_id = id" : "";
+    if (auto placed = execute("UPDATE jobs SET queue_order = id" + names + " WHERE id = " + std::to_string(id)); !placed)
         return placed.error();
     return id;
 }

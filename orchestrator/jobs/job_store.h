@@ -58,9 +58,11 @@ public:
     // A job recorded running at once, without a queue (startedAt as given).
     Result<std::int64_t> start(const JobRecord& record);
     // A job recorded queued, submitted now, at the tail of its cluster's queue; request is kept
-    // verbatim for queued() to return, and record.retries is how often it may be queued again. A
-    // job of an array has its arrayIndex; the first of the array (arrayId 0) gives it its id.
+    // verbatim for queued() to return, and record.retries is how often it may be queued again.
     Result<std::int64_t> enqueue(const JobRecord& record, const std::string& request);
+    // Jobs queued together, in one transaction: all of them, in order, or none. Jobs with an
+    // arrayIndex form an array, named by the first one's id (arrayId).
+    Result<std::vector<std::int64_t>> enqueueAll(const std::vector<QueuedJob>& jobs);
     // Every queued job, in the order they are to start (each cluster's own order is its queue's).
     Result<std::vector<QueuedJob>> queued();
     // Queued -> running, started now with np ranks; false when the job is no longer queued (it
@@ -102,6 +104,7 @@ private:
     Status recoverRunningJobs();
     Result<std::vector<JobRecord>> select(const std::string& where, const std::string& cluster, std::int64_t limit,
                                           const std::string& what);
+    Result<std::int64_t> insertQueued(const QueuedJob& job, std::int64_t arrayId);
     Status appendOutputLocked(std::int64_t id, bool isErr, const std::string& data);
 
     sqlite3* db_;

@@ -218,6 +218,28 @@ TEST_CASE_METHOD(QueueFixture, "a job waits while its cluster is busy with somet
     CHECK(reaches(*store, *id, model::JobState::finished));
 }
 
+TEST_CASE_METHOD(QueueFixture, "when ppcsd stops, a queued job stays queued and whoever follows it is let go", "[jobs][queue]") {
+    free = false;
+    auto id = queue.submit(job("a", "later"));
+    REQUIRE(id);
+    Result<model::JobOutcome> followed = makeError(ErrorCode::failed, "not followed");
+    std::thread follower([&] {
+        followed = queue.follow(
+            *id, [](model::Phase, const std::string&) {}, [] { return true; });
+    });
+    std::this_thread::sleep_for(50ms);
+    queue.close();
+    follower.join();
+    REQUIRE_FALSE(followed);
+    CHECK(followed.error().code == ErrorCode::unavailable);
+    CHECK(followed.error().message ==
+          "ppcsd is shutting down: job " + std::to_string(*id) + " stays queued and starts when ppcsd is back");
+    CHECK(stateOf(*store, *id) == model::JobState::queued);
+    // A follower that comes now is let go at once.
+    CHECK_FALSE(queue.follow(
+        *id, [](model::Phase, const std::string&) {}, [] { return true; }));
+}
+
 TEST_CASE_METHOD(QueueFixture,
                  "a hold on a cluster (a scale) waits for its running job, and no queued job starts until it is let go",
                  "[jobs][queue]") {
