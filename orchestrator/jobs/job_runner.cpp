@@ -92,9 +92,9 @@ std::string JobControl::detail() const {
     return detail_;
 }
 
-void RunningJobs::started(const std::string& cluster, std::int64_t id, JobControl* control, std::set<std::string> members) {
+void RunningJobs::started(const std::string& cluster, JobControl* control, std::set<std::string> members) {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_[cluster] = Entry{id, control, std::move(members)};
+    jobs_[cluster] = Entry{control, std::move(members)};
     if (closed_) control->requestStop(closed_->first, closed_->second);
 }
 
@@ -504,7 +504,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
     auto outcome = [&] {
         std::set<std::string> hostnames;
         for (const auto& member : members) hostnames.insert(member.hostname);
-        RunningJobRegistration registered(running_, request.cluster, id, &control, std::move(hostnames));
+        RunningJobRegistration registered(running_, request.cluster, &control, std::move(hostnames));
         return runSteps(request, *program, members, id, events, control, totalSlots, mpi);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - startedAt).count();

@@ -177,19 +177,6 @@ Error JobStore::sqlError(const std::string& what) const {
     return makeError(ErrorCode::failed, "job store '" + path_ + "': " + what + ": " + sqlite3_errmsg(db_));
 }
 
-Result<std::int64_t> JobStore::start(const JobRecord& record) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Statement insert(db_, "INSERT INTO jobs (cluster, program, args, np, started_at, state) VALUES (?, ?, ?, ?, ?, 'running')");
-    if (!insert.ok()) return sqlError("record a new job");
-    insert.bind(1, record.cluster);
-    insert.bind(2, record.program);
-    insert.bind(3, nlohmann::json(record.args).dump());
-    insert.bind(4, static_cast<std::int64_t>(record.np));
-    insert.bind(5, record.startedAt);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("record a new job");
-    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
-}
-
 Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& data) {
     std::lock_guard<std::mutex> lock(mutex_);
     return appendOutputLocked(id, isErr, data);
