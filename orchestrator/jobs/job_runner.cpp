@@ -275,7 +275,7 @@ std::optional<std::string> lostMember(docker::Engine& engine, const std::string&
         auto* hostEngine = hosts ? hosts->engineFor(member.dockerHostId) : &engine;
         if (!hostEngine) continue;  // a host ppcsd cannot reach: not known to be lost
         if (!runningOn.count(hostEngine)) {
-            auto listed = hostEngine->listContainers({{"ppcs.cluster", cluster}}, false);
+            auto listed = hostEngine->listContainers({{cluster::kClusterLabel, cluster}}, false);
             if (!listed) continue;
             auto& ids = runningOn[hostEngine];
             for (const auto& container : *listed) ids.insert(container.id);

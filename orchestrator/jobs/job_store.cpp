@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -35,8 +34,6 @@ constexpr const char* kMarkInterrupted =
     "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
 // The head of the queues: a job queued again goes before every queued one.
 constexpr const char* kHeadOfQueue = "(SELECT COALESCE(MIN(queue_order), 0) - 1 FROM jobs WHERE state = 'queued')";
-
-double epochSeconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // A prepared statement, finalized when it goes out of scope.
 class Statement {
@@ -83,7 +80,7 @@ JobRecord recordFrom(Statement& row) {
     record.message = row.text(9);
     record.queuedAt = row.text(10);
     record.waitedSeconds = record.state == JobState::queued && sqlite3_column_double(row.get(), 11) > 0
-                               ? std::max(0.0, epochSeconds() - sqlite3_column_double(row.get(), 11))
+                               ? std::max(0.0, unixSeconds() - sqlite3_column_double(row.get(), 11))
                                : sqlite3_column_double(row.get(), 12);
     record.attempt = sqlite3_column_int(row.get(), 13);
     record.retries = sqlite3_column_int(row.get(), 14);
@@ -252,7 +249,7 @@ Result<std::int64_t> JobStore::insertQueued(const QueuedJob& job, std::int64_t a
     insert.bind(4, static_cast<std::int64_t>(record.np));
     insert.bind(5, job.request);
     insert.bind(6, utcTimestamp());
-    insert.bindDouble(7, epochSeconds());
+    insert.bindDouble(7, unixSeconds());
     insert.bind(8, static_cast<std::int64_t>(record.retries));
     insert.bind(9, arrayId);
     insert.bind(10, static_cast<std::int64_t>(record.arrayIndex));
@@ -283,7 +280,7 @@ Result<bool> JobStore::markStarted(std::int64_t id, int np) {
     if (!update.ok()) return sqlError("start job " + std::to_string(id));
     update.bind(1, static_cast<std::int64_t>(np));
     update.bind(2, utcTimestamp());
-    update.bindDouble(3, epochSeconds());
+    update.bindDouble(3, unixSeconds());
     update.bind(4, id);
     if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError("start job " + std::to_string(id));
     return sqlite3_changes(db_) > 0;
@@ -316,7 +313,7 @@ Status JobStore::requeue(std::int64_t id, const std::string& why) {
                       " queued_epoch = ?, message = ?, queue_order = " + kHeadOfQueue + " WHERE id = ?";
     Statement update(db_, sql.c_str());
     if (!update.ok()) return sqlError(what);
-    update.bindDouble(1, epochSeconds());
+    update.bindDouble(1, unixSeconds());
     update.bind(2, "attempt " + std::to_string(number) + ": " + why);
     update.bind(3, id);
     if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError(what);
