@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <chrono>
 #include <ctime>
 
 namespace ppcs {
@@ -19,5 +20,7 @@ std::string formatNow(const char* format) {
 std::string utcTimestamp() { return formatNow("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string utcTimestampCompact() { return formatNow("%Y%m%dT%H%M%SZ"); }
+
+double unixSeconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace ppcs

@@ -9,5 +9,7 @@ namespace ppcs {
 std::string utcTimestamp();
 // "20261124T053321Z", for file names.
 std::string utcTimestampCompact();
+// Seconds since the Unix epoch, with their fraction.
+double unixSeconds();
 
 }  // namespace ppcs

@@ -242,9 +242,13 @@ Status RealDaemonServices::checkJobFits(const model::JobRequest& request) {
     std::optional<model::ClusterStatus> status;
     if (auto view = clusterViews_.find(request.cluster)) status = *view;
     if (!status) {
+        // Kept as the cluster's view, as placeForJob keeps its reads: the job's placement then
+        // need not read the cluster again.
+        auto readStarted = clusterViews_.epoch();
         auto read = withEngine<model::ClusterStatus>(
             [&](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.status(request.cluster); }, "run");
         if (!read) return read.error();
+        clusterViews_.store(*read, readStarted);
         status = *read;
     }
     // The cluster as it will be once whole: a member being replaced (or not yet scheduled) counts.

@@ -28,11 +28,6 @@ void JobFeed::finish(const Result<model::JobOutcome>& outcome) {
     changed_.notify_all();
 }
 
-bool JobFeed::finished() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return outcome_.has_value();
-}
-
 std::optional<Result<model::JobOutcome>> JobFeed::follow(const model::Progress& events,
                                                          const std::function<bool()>& keepFollowing,
                                                          std::chrono::milliseconds poll) {

@@ -28,7 +28,6 @@ public:
     void publish(model::Phase phase, const std::string& text);
     // The job has ended (an outcome, or an error that kept it from running); later calls change nothing.
     void finish(const Result<model::JobOutcome>& outcome);
-    bool finished() const;
 
     // Hands every event (from the first one still kept) to events, as they come, until the job
     // ends, and returns how it ended; nullopt as soon as keepFollowing() turns false (asked at

@@ -1,6 +1,7 @@
 #include "jobs/job_queue.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/guarded.h"
@@ -92,9 +93,7 @@ namespace {
 
 // The jobs a request stands for: itself, or one per index of its array, each with its index in
 // its environment (last, so that it wins over the user's own -e).
-std::vector<model::JobRequest> jobsOf(const model::JobRequest& request) {
-    auto array =
-        request.array.empty() ? Result<model::JobArray>(makeError(ErrorCode::usage, "")) : model::parseJobArray(request.array);
+std::vector<model::JobRequest> jobsOf(const model::JobRequest& request, const std::optional<model::JobArray>& array) {
     if (!array) return {request};
     std::vector<model::JobRequest> jobs;
     for (int index = array->first; index <= array->last; ++index) {
@@ -110,10 +109,14 @@ std::vector<model::JobRequest> jobsOf(const model::JobRequest& request) {
 }  // namespace
 
 Result<std::int64_t> JobQueue::submit(const model::JobRequest& request) {
-    if (!request.array.empty())
-        if (auto array = model::parseJobArray(request.array); !array) return array.error();
+    std::optional<model::JobArray> array;
+    if (!request.array.empty()) {
+        auto parsed = model::parseJobArray(request.array);
+        if (!parsed) return parsed.error();
+        array = *parsed;
+    }
     std::vector<QueuedJob> jobs;
-    for (const auto& job : jobsOf(request)) {
+    for (const auto& job : jobsOf(request, array)) {
         model::JobRecord record;
         record.cluster = job.cluster;
         record.program = (job.isCommand ? "-- " : "") + job.program;
@@ -175,16 +178,7 @@ void JobQueue::dispatch() {
         for (const auto& job : *queued) {
             const std::string& cluster = job.record.cluster;
             // Only the head of each cluster's queue may start, when nothing else holds the cluster.
-            if (!seen.insert(cluster).second) continue;
-            bool busy = false;
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                busy = holds_.count(cluster) > 0;
-                auto until = notBefore_.find(cluster);
-                busy = busy || (until != notBefore_.end() && std::chrono::steady_clock::now() < until->second);
-                for (const auto& [id, dispatched] : dispatched_) busy = busy || dispatched.cluster == cluster;
-            }
-            if (!busy && clusterFree_(cluster)) startWorker(job);
+            if (seen.insert(cluster).second && clusterFree_(cluster)) startWorker(job);
         }
         tellWhoWaits(*queued);
     }
@@ -210,10 +204,10 @@ void JobQueue::startWorker(const QueuedJob& job) {
     auto done = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<JobFeed> feed;
     {
-        // Checked again under the lock that records it: a hold (scale) taken since the dispatcher
-        // looked finds either no job or this one in dispatched_.
+        // Checked under the lock that records the job: a hold (scale) taken meanwhile finds either
+        // no job or this one in dispatched_.
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ || holds_.count(job.record.cluster)) return;
+        if (stopping_ || busyLocked(job.record.cluster)) return;
         dispatched_[job.record.id] = Dispatched{job.record.cluster, control};
         feed = feedFor(job.record.id);
     }
@@ -224,6 +218,15 @@ void JobQueue::startWorker(const QueuedJob& job) {
     });
     std::lock_guard<std::mutex> lock(mutex_);
     workers_.push_back(Worker{std::move(thread), done});
+}
+
+bool JobQueue::busyLocked(const std::string& cluster) const {
+    if (holds_.count(cluster)) return true;
+    auto until = notBefore_.find(cluster);
+    if (until != notBefore_.end() && std::chrono::steady_clock::now() < until->second) return true;
+    for (const auto& [id, dispatched] : dispatched_)
+        if (dispatched.cluster == cluster) return true;
+    return false;
 }
 
 void JobQueue::work(const QueuedJob& job, const std::shared_ptr<JobControl>& control, const std::shared_ptr<JobFeed>& feed) {

@@ -98,7 +98,10 @@ private:
         std::shared_ptr<std::atomic<bool>> done;
     };
     void dispatch();
+    // Starts the job on a worker unless ppcsd stops or its cluster is busy (busyLocked).
     void startWorker(const QueuedJob& job);
+    // A job of the queue runs on the cluster, a hold keeps jobs off it, or it backs off (lock held).
+    bool busyLocked(const std::string& cluster) const;
     Result<bool> cancelOne(std::int64_t id, StopCause cause);
     // Whoever follows a queued job that did not start is told once that it waits, and where.
     void tellWhoWaits(const std::vector<QueuedJob>& queued);

@@ -92,9 +92,9 @@ std::string JobControl::detail() const {
     return detail_;
 }
 
-void RunningJobs::started(const std::string& cluster, std::int64_t id, JobControl* control, std::set<std::string> members) {
+void RunningJobs::started(const std::string& cluster, JobControl* control, std::set<std::string> members) {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_[cluster] = Entry{id, control, std::move(members)};
+    jobs_[cluster] = Entry{control, std::move(members)};
     if (closed_) control->requestStop(closed_->first, closed_->second);
 }
 
@@ -275,7 +275,7 @@ std::optional<std::string> lostMember(docker::Engine& engine, const std::string&
         auto* hostEngine = hosts ? hosts->engineFor(member.dockerHostId) : &engine;
         if (!hostEngine) continue;  // a host ppcsd cannot reach: not known to be lost
         if (!runningOn.count(hostEngine)) {
-            auto listed = hostEngine->listContainers({{"ppcs.cluster", cluster}}, false);
+            auto listed = hostEngine->listContainers({{cluster::kClusterLabel, cluster}}, false);
             if (!listed) continue;
             auto& ids = runningOn[hostEngine];
             for (const auto& container : *listed) ids.insert(container.id);
@@ -504,7 +504,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
     auto outcome = [&] {
         std::set<std::string> hostnames;
         for (const auto& member : members) hostnames.insert(member.hostname);
-        RunningJobRegistration registered(running_, request.cluster, id, &control, std::move(hostnames));
+        RunningJobRegistration registered(running_, request.cluster, &control, std::move(hostnames));
         return runSteps(request, *program, members, id, events, control, totalSlots, mpi);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - startedAt).count();

@@ -68,7 +68,7 @@ using model::Phase;
 class RunningJobs {
 public:
     // members: the hostnames the job runs on.
-    void started(const std::string& cluster, std::int64_t id, JobControl* control, std::set<std::string> members = {});
+    void started(const std::string& cluster, JobControl* control, std::set<std::string> members = {});
     void ended(const std::string& cluster);
     // False when no job runs on the cluster.
     bool stop(const std::string& cluster, StopCause cause, const std::string& detail = "");
@@ -85,7 +85,6 @@ public:
 
 private:
     struct Entry {
-        std::int64_t id = 0;
         JobControl* control = nullptr;
         std::set<std::string> members;
     };
@@ -98,10 +97,9 @@ private:
 // Registers a job with RunningJobs for the life of this object, whatever way its steps end.
 class RunningJobRegistration {
 public:
-    RunningJobRegistration(RunningJobs& running, std::string cluster, std::int64_t id, JobControl* control,
-                           std::set<std::string> members = {})
+    RunningJobRegistration(RunningJobs& running, std::string cluster, JobControl* control, std::set<std::string> members = {})
         : running_(running), cluster_(std::move(cluster)) {
-        running_.started(cluster_, id, control, std::move(members));
+        running_.started(cluster_, control, std::move(members));
     }
     ~RunningJobRegistration() { running_.ended(cluster_); }
     RunningJobRegistration(const RunningJobRegistration&) = delete;

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -19,15 +18,12 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS jobs ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, cluster TEXT NOT NULL, program TEXT NOT NULL, args TEXT NOT NULL,"
     "  np INTEGER NOT NULL, started_at TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0, exit_code INTEGER,"
-    "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '', request TEXT NOT NULL DEFAULT '',"
-    "  queued_at TEXT NOT NULL DEFAULT '', queued_epoch REAL NOT NULL DEFAULT 0, waited REAL NOT NULL DEFAULT 0,"
-    "  queue_order INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 1, retries INTEGER NOT NULL DEFAULT 0,"
-    "  array_id INTEGER NOT NULL DEFAULT 0, array_index INTEGER NOT NULL DEFAULT -1);"
+    "  state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS job_output ("
     "  job_id INTEGER NOT NULL REFERENCES jobs(id), seq INTEGER PRIMARY KEY AUTOINCREMENT, is_err INTEGER NOT NULL, data BLOB "
     "NOT NULL);"
     "CREATE INDEX IF NOT EXISTS job_output_by_job ON job_output(job_id, seq);";
-// The columns the queue added: a store written by an older ppcsd gets them when opened.
+// The columns the queue added, to a new store as to one an older ppcsd wrote, when it is opened.
 constexpr std::pair<const char*, const char*> kQueueColumns[] = {
     {"request", "TEXT NOT NULL DEFAULT ''"},       {"queued_at", "TEXT NOT NULL DEFAULT ''"},
     {"queued_epoch", "REAL NOT NULL DEFAULT 0"},   {"waited", "REAL NOT NULL DEFAULT 0"},
@@ -38,8 +34,6 @@ constexpr const char* kMarkInterrupted =
     "UPDATE jobs SET state = 'interrupted', message = 'ppcsd stopped while the job ran' WHERE state = 'running';";
 // The head of the queues: a job queued again goes before every queued one.
 constexpr const char* kHeadOfQueue = "(SELECT COALESCE(MIN(queue_order), 0) - 1 FROM jobs WHERE state = 'queued')";
-
-double epochSeconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // A prepared statement, finalized when it goes out of scope.
 class Statement {
@@ -86,7 +80,7 @@ JobRecord recordFrom(Statement& row) {
     record.message = row.text(9);
     record.queuedAt = row.text(10);
     record.waitedSeconds = record.state == JobState::queued && sqlite3_column_double(row.get(), 11) > 0
-                               ? std::max(0.0, epochSeconds() - sqlite3_column_double(row.get(), 11))
+                               ? std::max(0.0, unixSeconds() - sqlite3_column_double(row.get(), 11))
                                : sqlite3_column_double(row.get(), 12);
     record.attempt = sqlite3_column_int(row.get(), 13);
     record.retries = sqlite3_column_int(row.get(), 14);
@@ -101,6 +95,22 @@ constexpr const char* kRecordColumns =
     "SELECT id, cluster, program, args, np, started_at, seconds, exit_code, state, message, queued_at, queued_epoch, waited,"
     " attempt, retries, CASE WHEN state = 'queued' THEN (SELECT COUNT(*) FROM jobs AS q WHERE q.state = 'queued'"
     " AND q.cluster = jobs.cluster AND q.queue_order <= jobs.queue_order) ELSE 0 END, request, array_id, array_index FROM jobs";
+// Hands each row of kRecordColumns matching `where` (which may end in ORDER BY) to take: of
+// cluster, or of every cluster when it is empty; at most limit rows (-1: all). False when SQLite
+// failed (sqlite3_errmsg says why).
+template <class Take>
+bool eachRecordRow(sqlite3* db, const std::string& where, const std::string& cluster, std::int64_t limit, Take take) {
+    std::string sql = std::string(kRecordColumns) + " WHERE (? = '' OR cluster = ?) AND " + where + " LIMIT ?";
+    Statement query(db, sql.c_str());
+    if (!query.ok()) return false;
+    query.bind(1, cluster);
+    query.bind(2, cluster);
+    query.bind(3, limit);
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) take(query);
+    return step == SQLITE_DONE;
+}
+
 // Retention: the finished jobs beyond the newest ? (the newest has the highest id), output first.
 constexpr const char* kDeleteOldOutput =
     "DELETE FROM job_output WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('running', 'queued') ORDER BY id DESC "
@@ -177,19 +187,6 @@ Error JobStore::sqlError(const std::string& what) const {
     return makeError(ErrorCode::failed, "job store '" + path_ + "': " + what + ": " + sqlite3_errmsg(db_));
 }
 
-Result<std::int64_t> JobStore::start(const JobRecord& record) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Statement insert(db_, "INSERT INTO jobs (cluster, program, args, np, started_at, state) VALUES (?, ?, ?, ?, ?, 'running')");
-    if (!insert.ok()) return sqlError("record a new job");
-    insert.bind(1, record.cluster);
-    insert.bind(2, record.program);
-    insert.bind(3, nlohmann::json(record.args).dump());
-    insert.bind(4, static_cast<std::int64_t>(record.np));
-    insert.bind(5, record.startedAt);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) return sqlError("record a new job");
-    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
-}
-
 Status JobStore::appendOutput(std::int64_t id, bool isErr, const std::string& data) {
     std::lock_guard<std::mutex> lock(mutex_);
     return appendOutputLocked(id, isErr, data);
@@ -252,7 +249,7 @@ Result<std::int64_t> JobStore::insertQueued(const QueuedJob& job, std::int64_t a
     insert.bind(4, static_cast<std::int64_t>(record.np));
     insert.bind(5, job.request);
     insert.bind(6, utcTimestamp());
-    insert.bindDouble(7, epochSeconds());
+    insert.bindDouble(7, unixSeconds());
     insert.bind(8, static_cast<std::int64_t>(record.retries));
     insert.bind(9, arrayId);
     insert.bind(10, static_cast<std::int64_t>(record.arrayIndex));
@@ -267,13 +264,11 @@ Result<std::int64_t> JobStore::insertQueued(const QueuedJob& job, std::int64_t a
 
 Result<std::vector<QueuedJob>> JobStore::queued() {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::string sql = std::string(kRecordColumns) + " WHERE state = 'queued' ORDER BY queue_order, id";
-    Statement query(db_, sql.c_str());
-    if (!query.ok()) return sqlError("list queued jobs");
     std::vector<QueuedJob> jobs;
-    int step = SQLITE_ROW;
-    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) jobs.push_back({recordFrom(query), query.text(16)});
-    if (step != SQLITE_DONE) return sqlError("list queued jobs");
+    if (!eachRecordRow(db_, "state = 'queued' ORDER BY queue_order, id", "", -1, [&jobs](Statement& row) {
+            jobs.push_back({recordFrom(row), row.text(16)});
+        }))
+        return sqlError("list queued jobs");
     return jobs;
 }
 
@@ -285,7 +280,7 @@ Result<bool> JobStore::markStarted(std::int64_t id, int np) {
     if (!update.ok()) return sqlError("start job " + std::to_string(id));
     update.bind(1, static_cast<std::int64_t>(np));
     update.bind(2, utcTimestamp());
-    update.bindDouble(3, epochSeconds());
+    update.bindDouble(3, unixSeconds());
     update.bind(4, id);
     if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError("start job " + std::to_string(id));
     return sqlite3_changes(db_) > 0;
@@ -318,7 +313,7 @@ Status JobStore::requeue(std::int64_t id, const std::string& why) {
                       " queued_epoch = ?, message = ?, queue_order = " + kHeadOfQueue + " WHERE id = ?";
     Statement update(db_, sql.c_str());
     if (!update.ok()) return sqlError(what);
-    update.bindDouble(1, epochSeconds());
+    update.bindDouble(1, unixSeconds());
     update.bind(2, "attempt " + std::to_string(number) + ": " + why);
     update.bind(3, id);
     if (sqlite3_step(update.get()) != SQLITE_DONE) return sqlError(what);
@@ -373,32 +368,14 @@ Result<PruneReport> JobStore::pruneLocked(int keep) {
     return PruneReport{*removed, keep};
 }
 
-Result<std::vector<JobRecord>> JobStore::list(int limit) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::string sql = std::string(kRecordColumns) + " ORDER BY id DESC LIMIT ?";
-    Statement query(db_, sql.c_str());
-    if (!query.ok()) return sqlError("list jobs");
-    query.bind(1, static_cast<std::int64_t>(limit));
-    std::vector<JobRecord> records;
-    int step = SQLITE_ROW;
-    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) records.push_back(recordFrom(query));
-    if (step != SQLITE_DONE) return sqlError("list jobs");
-    return records;
-}
+Result<std::vector<JobRecord>> JobStore::list(int limit) { return select("1 ORDER BY id DESC", "", limit, "list jobs"); }
 
 Result<std::vector<JobRecord>> JobStore::select(const std::string& where, const std::string& cluster, std::int64_t limit,
                                                 const std::string& what) {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::string sql = std::string(kRecordColumns) + " WHERE (? = '' OR cluster = ?) AND " + where + " LIMIT ?";
-    Statement query(db_, sql.c_str());
-    if (!query.ok()) return sqlError(what);
-    query.bind(1, cluster);
-    query.bind(2, cluster);
-    query.bind(3, limit);
     std::vector<JobRecord> records;
-    int step = SQLITE_ROW;
-    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) records.push_back(recordFrom(query));
-    if (step != SQLITE_DONE) return sqlError(what);
+    if (!eachRecordRow(db_, where, cluster, limit, [&records](Statement& row) { records.push_back(recordFrom(row)); }))
+        return sqlError(what);
     return records;
 }
 

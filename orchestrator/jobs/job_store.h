@@ -55,8 +55,6 @@ public:
     static Result<std::unique_ptr<JobStore>> open(const std::string& path, int keepFinished = kDefaultKeptJobs);
     ~JobStore();
 
-    // A job recorded running at once, without a queue (startedAt as given).
-    Result<std::int64_t> start(const JobRecord& record);
     // A job recorded queued, submitted now, at the tail of its cluster's queue; request is kept
     // verbatim for queued() to return, and record.retries is how often it may be queued again.
     Result<std::int64_t> enqueue(const JobRecord& record, const std::string& request);

@@ -7,6 +7,7 @@
 #include "cluster/node_size.h"
 #include "cluster/observed.h"
 #include "cluster/spec.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace ppcs::jobs {
@@ -14,8 +15,6 @@ namespace {
 
 constexpr int kOomLooks = 5;
 constexpr auto kOomLookPause = std::chrono::milliseconds(250);
-
-double secondsNow() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
@@ -30,7 +29,7 @@ Result<std::set<std::string>> oomKilledContainers(docker::Engine& engine, const 
     const std::map<std::string, std::vector<std::string>> filters{
         {"type", {"container"}}, {"event", {"oom"}}, {"label", {std::string(cluster::kClusterLabel) + "=" + cluster}}};
     std::set<std::string> killed;
-    double until = secondsNow();
+    double until = unixSeconds();
     for (auto* hostEngine : engines) {
         auto events = hostEngine->pastEvents(filters, sinceSeconds, until);
         if (!events) return events.error();

@@ -1,6 +1,6 @@
 // jobs.db: retention (finished jobs beyond the newest N deleted with their output, running jobs
 // never), `prune`, and writes that fail as on a full disk: each failure is returned with the
-// database's path and what was being recorded, and a job whose record cannot start never runs.
+// database's path and what was being recorded, and a job that cannot be queued never runs.
 
 #include "jobs/job_store.h"
 
@@ -46,10 +46,11 @@ public:
         (void)std::system(("rm -rf '" + dir_ + "'").c_str());
     }
 
-    // A job started, given output and, unless finished is false, finished.
+    // A job queued and started, given output and, unless finished is false, finished.
     std::int64_t job(const std::string& cluster, bool finished = true) {
-        auto id = store->start(JobRecord{0, cluster, "hello_world", {}, 2, "2026-01-01T00:00:00Z"});
+        auto id = store->enqueue(JobRecord{0, cluster, "hello_world", {}, 2}, "{}");
         REQUIRE(id);
+        REQUIRE(store->markStarted(*id, 2).value());
         REQUIRE(store->appendOutput(*id, false, "out of " + std::to_string(*id) + "\n"));
         if (finished) REQUIRE(store->finish(*id, model::JobState::finished, 0, 0.5, ""));
         return *id;
@@ -68,8 +69,12 @@ public:
     }
     // Starts small jobs until the store refuses one: the jobs table has no room left either.
     void fillUp() {
-        for (int i = 0; i < 100000; ++i)
-            if (!store->start(JobRecord{0, "f", "x", {}, 1, "t"})) return;
+        for (int i = 0; i < 100000; ++i) {
+            auto id = store->enqueue(JobRecord{0, "f", "x", {}, 1}, "{}");
+            if (!id) return;
+            auto started = store->markStarted(*id, 1);  // running: no queue ever starts it
+            REQUIRE((started && *started));
+        }
         FAIL("the capped store never filled up");
     }
 
@@ -150,9 +155,9 @@ TEST_CASE("writes to a full jobs.db fail with the file and what was being record
     std::string big(256 * 1024, 'x');
     std::string prefix = "job store '" + scratch.path + "': ";
 
-    auto started = scratch.store->start(JobRecord{0, "a", "hello_world", {big}, 2, "2026-01-01T00:00:00Z"});
-    REQUIRE_FALSE(started);
-    CHECK(started.error().message == prefix + "record a new job: database or disk is full");
+    auto queued = scratch.store->enqueue(JobRecord{0, "a", "hello_world", {big}, 2}, "{}");
+    REQUIRE_FALSE(queued);
+    CHECK(queued.error().message == prefix + "queue a new job: database or disk is full");
     auto stored = scratch.store->appendOutput(running, false, big);
     REQUIRE_FALSE(stored);
     CHECK(stored.error().message == prefix + "store output of job " + std::to_string(running) + ": database or disk is full");

@@ -131,13 +131,18 @@ TEST_CASE("job records and output survive reopening the store", "[jobs][store]")
     {
         auto store = JobStore::open(path);
         REQUIRE(store);
-        JobRecord record{0, "demo", "hello_world", {"a b"}, 4, "2026-11-24T05:00:00Z"};
-        finished = *(*store)->start(record);
+        JobRecord record{0, "demo", "hello_world", {"a b"}, 4};
+        auto startedNow = [&] {
+            auto id = *(*store)->enqueue(record, "{}");
+            REQUIRE(*(*store)->markStarted(id, 4));
+            return id;
+        };
+        finished = startedNow();
         REQUIRE((*store)->appendOutput(finished, false, "hello\n"));
         REQUIRE((*store)->appendOutput(finished, true, "warn\n"));
         REQUIRE((*store)->appendOutput(finished, false, "bye\n"));
         REQUIRE((*store)->finish(finished, model::JobState::failed, 3, 1.5, ""));
-        running = *(*store)->start(record);
+        running = startedNow();
     }
     auto reopened = JobStore::open(path);
     REQUIRE(reopened);

@@ -101,7 +101,7 @@ TEST_CASE("a lost head, or tasks not yet scheduled, are waited for", "[jobs][pla
 TEST_CASE("a lost node stops only the job that runs on it", "[jobs][placement]") {
     RunningJobs running;
     JobControl control;
-    running.started("demo", 7, &control, {"demo-head", "demo-node-1", "demo-node-3"});
+    running.started("demo", &control, {"demo-head", "demo-node-1", "demo-node-3"});
     CHECK_FALSE(running.stopUsing("demo", "demo-node-2", StopCause::nodeLost, "node demo-node-2"));
     CHECK_FALSE(control.stopRequested());
     CHECK_FALSE(running.stopUsing("other", "other-node-1", StopCause::nodeLost, "x"));
@@ -110,7 +110,7 @@ TEST_CASE("a lost node stops only the job that runs on it", "[jobs][placement]")
     CHECK(control.detail() == "node demo-node-3");
 
     JobControl second;
-    running.started("demo", 8, &second, {"demo-head", "demo-node-1"});
+    running.started("demo", &second, {"demo-head", "demo-node-1"});
     // A docker host that went down: which members it took is not known, so the job is stopped.
     CHECK(running.stopUsing("demo", std::nullopt, StopCause::nodeLost, "docker host h2"));
     CHECK(second.stopRequested());
