@@ -29,8 +29,9 @@ using ppcs::testing::runProcess;
 
 namespace {
 
-// scripts/sim-hosts up N for the test, and down at the end, pass or fail (only when this test
-// brought them up: a simulation someone else runs is never touched).
+// scripts/sim-hosts up N for the test, under a simulation name of its own, and down at the end,
+// pass or fail (only when this test brought them up). A simulation someone else runs on the same
+// engine (the default name, ppcs-sim) is neither touched nor in the way.
 class SimulatedHosts {
 public:
     explicit SimulatedHosts(int count, bool withRegistry = false) {
@@ -49,6 +50,9 @@ public:
         CHECK(registry_.empty() != withRegistry);
     }
     const std::string& registry() const { return registry_; }
+    const std::string& name() const { return name_; }
+    // Host K's container, hostname and swarm node name.
+    std::string hostName(int host) const { return name_ + "-" + std::to_string(host); }
     ~SimulatedHosts() {
         if (up_) script({"down"}, 300);
         std::system(("rm -rf " + dir_).c_str());
@@ -60,7 +64,7 @@ public:
     std::string endpoint(int host) const { return "unix://" + dir_ + "/host" + std::to_string(host) + "/docker.sock"; }
     // The same engine over plain TCP on the simulation's own network: tcp://IP:2375.
     std::string tcpEndpoint(int host) const {
-        const std::regex line("ppcs-sim-" + std::to_string(host) + R"( \S+ +# or (tcp://\S+))");
+        const std::regex line(hostName(host) + R"( \S+ +# or (tcp://\S+))");
         std::smatch found;
         auto env = script({"env"}, 60);
         REQUIRE(std::regex_search(env.out, found, line));
@@ -78,13 +82,16 @@ private:
         args.insert(args.begin(), ppcs::testing::sourceDir() + "/scripts/sim-hosts");
         args.insert(args.begin(), "bash");
         // The simulation goes on the engine the tests use.
-        return runProcess(
-            args,
-            {{"PPCS_SIM_DIR", dir_}, {"PPCS_BUILD_DIR", ppcs::testing::buildDir()}, {"PPCS_SIM_OUTER_ENGINE", outerEngine_}},
-            timeLimit);
+        return runProcess(args,
+                          {{"PPCS_SIM_DIR", dir_},
+                           {"PPCS_SIM_NAME", name_},
+                           {"PPCS_BUILD_DIR", ppcs::testing::buildDir()},
+                           {"PPCS_SIM_OUTER_ENGINE", outerEngine_}},
+                          timeLimit);
     }
 
     std::string outerEngine_ = requireEngine().endpoint();
+    std::string name_ = "ppcs-it-sim-" + std::to_string(::getpid());
     std::string dir_;
     std::string registry_;  // HOST:PORT of the simulation's registry, when asked for
     bool up_ = false;
@@ -171,8 +178,8 @@ void checkHostsBeforeRegistration(const TestDaemonDir& state) {
 void checkRefusedWithoutEndpoints(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     auto refused = runCli(state, {"up", "--nodes", "6", "--name", name});
     CHECK(refused.exitCode == 1);
-    CHECK(refused.err.find("ppcs-sim-2") != std::string::npos);
-    CHECK(refused.err.find("ppcs-sim-3") != std::string::npos);
+    CHECK(refused.err.find(sim.hostName(2)) != std::string::npos);
+    CHECK(refused.err.find(sim.hostName(3)) != std::string::npos);
     auto manager = sim.engine(1);
     auto services = manager.listServices({{"ppcs.cluster", name}});
     REQUIRE(services);
@@ -186,7 +193,7 @@ void registerWorkers(docker::EngineClient& outer, const SimulatedHosts& sim, con
     CHECK(runCli(state, {"hosts", "add", "outer", outer.endpoint()}).exitCode == 2);
     CHECK(runCli(state, {"hosts", "add", "bad name", sim.endpoint(2)}).exitCode == 2);
     for (const auto& [host, endpoint] : std::map<int, std::string>{{2, sim.endpoint(2)}, {3, sim.tcpEndpoint(3)}}) {
-        auto added = runCli(state, {"hosts", "add", "ppcs-sim-" + std::to_string(host), endpoint});
+        auto added = runCli(state, {"hosts", "add", sim.hostName(host), endpoint});
         INFO(added.err);
         REQUIRE(added.exitCode == 0);
     }
@@ -195,7 +202,7 @@ void registerWorkers(docker::EngineClient& outer, const SimulatedHosts& sim, con
 
 // up places nodes on every host (the head on the manager), hello_world runs on all 7 members,
 // and every container's figures come from its own host's engine.
-void upAcrossHosts(const TestDaemonDir& state, const std::string& name) {
+void upAcrossHosts(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     CHECK(runCli(state, {"up", "--nodes", "7", "--per-host", "2", "--name", name}).exitCode == 2);
     auto up = runCli(state, {"up", "--nodes", "6", "--name", name}, 600);
     INFO("up: " << lastPart(up.err));
@@ -205,8 +212,8 @@ void upAcrossHosts(const TestDaemonDir& state, const std::string& name) {
     std::set<std::string> nodeHosts;
     for (const auto& [member, host] : placed)
         if (member != name + "-head") nodeHosts.insert(host);
-    CHECK(nodeHosts == std::set<std::string>{"ppcs-sim-1", "ppcs-sim-2", "ppcs-sim-3"});
-    CHECK(placed[name + "-head"] == "ppcs-sim-1");
+    CHECK(nodeHosts == std::set<std::string>{sim.hostName(1), sim.hostName(2), sim.hostName(3)});
+    CHECK(placed[name + "-head"] == sim.hostName(1));
 
     auto hello = runCli(state, {"run", "--name", name, "hello_world"});
     INFO("run: " << lastPart(hello.err));
@@ -240,7 +247,7 @@ void runOwnProgram(const TestDaemonDir& state, const std::string& name) {
 }
 
 // cp in reaches every host's copy of the shared folder: every rank, on every host, reads it.
-void copyReachesEveryHost(const TestDaemonDir& state, const std::string& name) {
+void copyReachesEveryHost(const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
     char folder[] = "/tmp/ppcs-it-cp-XXXXXX";
     REQUIRE(::mkdtemp(folder) != nullptr);
     std::string data = std::string(folder) + "/data";
@@ -259,7 +266,7 @@ void copyReachesEveryHost(const TestDaemonDir& state, const std::string& name) {
     // A shell on a node of another host, through that host's engine, sees the copy there too.
     std::string remoteNode;
     for (const auto& [member, host] : memberHosts(cliJson(state, {"status", "--name", name})))
-        if (host == "ppcs-sim-3" && remoteNode.empty()) remoteNode = member;
+        if (host == sim.hostName(3) && remoteNode.empty()) remoteNode = member;
     REQUIRE_FALSE(remoteNode.empty());
     std::string slot = remoteNode.substr(remoteNode.rfind('-') + 1);
     auto shell = runCli(state, {"shell", "--name", name, "--node", slot, "--", "sh", "-c", "hostname; cat data/value.txt"});
@@ -291,13 +298,14 @@ void killNodeOnWorker(const SimulatedHosts& sim, const TestDaemonDir& state, con
 }
 
 // Losing a host: swarm marks it down, ppcsd heals the cluster onto the other two.
-void loseHost(docker::EngineClient& outer, const TestDaemonDir& state, const std::string& name) {
-    auto stopped = runProcess({"docker", "stop", "-t", "1", "ppcs-sim-3"}, {{"DOCKER_HOST", outer.endpoint()}}, 60);
+void loseHost(docker::EngineClient& outer, const SimulatedHosts& sim, const TestDaemonDir& state, const std::string& name) {
+    const std::string lost = sim.hostName(3);
+    auto stopped = runProcess({"docker", "stop", "-t", "1", lost}, {{"DOCKER_HOST", outer.endpoint()}}, 60);
     REQUIRE(stopped.exitCode == 0);
-    REQUIRE(waitForStatus(state, name, [](const json& status) {
+    REQUIRE(waitForStatus(state, name, [&lost](const json& status) {
         bool hostDown = false;
-        for (const auto& host : status["hosts"]) hostDown = hostDown || (host["name"] == "ppcs-sim-3" && host["state"] == "down");
-        return hostDown && containsEvent(status, "ppcs-sim-3 is down") && allReady(status, 7, "ppcs-sim-3");
+        for (const auto& host : status["hosts"]) hostDown = hostDown || (host["name"] == lost && host["state"] == "down");
+        return hostDown && containsEvent(status, lost + " is down") && allReady(status, 7, lost);
     }));
     auto hostfile = runCli(state, {"ips", "--hostfile", "--name", name});
     CHECK(split(std::string(trim(hostfile.out)), '\n').size() == 7);
@@ -309,7 +317,7 @@ void downEverywhere(const SimulatedHosts& sim, const TestDaemonDir& state, const
     auto down = runCli(state, {"--json", "down", "--volumes", "--name", name}, 300);
     INFO("down: " << lastPart(down.err));
     REQUIRE(down.exitCode == 0);
-    CHECK(json::parse(down.out)["left_behind"].dump().find("ppcs-sim-3") != std::string::npos);
+    CHECK(json::parse(down.out)["left_behind"].dump().find(sim.hostName(3)) != std::string::npos);
     for (int host : {1, 2}) {
         auto engine = sim.engine(host);
         checkNothingLabelled(engine, {{"ppcs.cluster", name}});
@@ -319,15 +327,26 @@ void downEverywhere(const SimulatedHosts& sim, const TestDaemonDir& state, const
     CHECK(secrets->empty());
 }
 
-// Taking the simulation down leaves nothing of it on the outer engine.
-void simulationDown(docker::EngineClient& outer, SimulatedHosts& sim) {
+// The containers of every simulation on the outer engine, whatever its name.
+std::set<std::string> simulationContainers(docker::EngineClient& outer) {
+    auto containers = outer.listContainers({{"ppcs.sim", ""}}, true);
+    REQUIRE(containers);
+    std::set<std::string> ids;
+    for (const auto& container : *containers) ids.insert(container.id);
+    return ids;
+}
+
+// Taking the simulation down leaves nothing of it on the outer engine, and the simulations that
+// were there before it (`others`, someone else's) as they were, with the image they share.
+void simulationDown(docker::EngineClient& outer, SimulatedHosts& sim, const std::set<std::string>& others) {
     auto simDown = sim.down();
     INFO(simDown.err);
     REQUIRE(simDown.exitCode == 0);
-    checkNothingLabelled(outer, {{"ppcs.sim", "1"}});
+    checkNothingLabelled(outer, {{"ppcs.sim", sim.name()}});
+    CHECK(simulationContainers(outer) == others);
     auto image = outer.inspectImage("ppcs-simhost:latest");
     REQUIRE(image);
-    CHECK_FALSE(*image);
+    CHECK(image->has_value() == !others.empty());
 }
 
 }  // namespace
@@ -336,19 +355,20 @@ TEST_CASE("a cluster spreads over three simulated docker hosts, heals when one i
           "[docker][multihost]") {
     auto outer = requireEngine();
     ensureNodeImage();
+    const auto otherSimulations = simulationContainers(outer);
     SimulatedHosts sim(3);
     TestDaemonDir state(sim.endpoint(1));
     std::string name = testClusterName("multi");
     checkHostsBeforeRegistration(state);
     checkRefusedWithoutEndpoints(sim, state, name);
     registerWorkers(outer, sim, state);
-    upAcrossHosts(state, name);
+    upAcrossHosts(sim, state, name);
     runOwnProgram(state, name);
-    copyReachesEveryHost(state, name);
+    copyReachesEveryHost(sim, state, name);
     killNodeOnWorker(sim, state, name);
-    loseHost(outer, state, name);
+    loseHost(outer, sim, state, name);
     downEverywhere(sim, state, name);
-    simulationDown(outer, sim);
+    simulationDown(outer, sim, otherSimulations);
 }
 
 TEST_CASE("with --registry the image is pushed once and every host pulls it, registered or not", "[docker][multihost]") {
