@@ -68,7 +68,7 @@ void RealDaemonServices::stopOrphanedJobs() {
                 auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
                     auto status = manager.status(name);
                     if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
-                    return jobs::stopJobEverywhere(engine, status->members);
+                    return jobs::stopJobEverywhere(engine, status->members, std::nullopt);
                 };
                 auto swept = withCluster<Status>(name, model::ClusterOperation::cleanup, sweep);
                 // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.

@@ -98,21 +98,34 @@ TEST_CASE("a lost head, or tasks not yet scheduled, are waited for", "[jobs][pla
     CHECK(verifying.note == "running on the 1 ready members of 2 (demo-node-1 (being verified))");
 }
 
-TEST_CASE("a lost node stops only the job that runs on it", "[jobs][placement]") {
+TEST_CASE("a lost node stops only the jobs that run on it", "[jobs][placement]") {
     RunningJobs running;
-    JobControl control;
-    running.started("demo", &control, {"demo-head", "demo-node-1", "demo-node-3"});
-    CHECK_FALSE(running.stopUsing("demo", "demo-node-2", StopCause::nodeLost, "node demo-node-2"));
+    JobControl control, beside;
+    running.started(1, "demo", &control, {"demo-head", "demo-node-1", "demo-node-3"});
+    running.started(2, "demo", &beside, {"demo-head", "demo-node-2"});
+    CHECK_FALSE(running.stopUsing("demo", "demo-node-4", StopCause::nodeLost, "node demo-node-4"));
     CHECK_FALSE(control.stopRequested());
     CHECK_FALSE(running.stopUsing("other", "other-node-1", StopCause::nodeLost, "x"));
     CHECK(running.stopUsing("demo", "demo-node-3", StopCause::nodeLost, "node demo-node-3"));
     CHECK(control.cause() == StopCause::nodeLost);
     CHECK(control.detail() == "node demo-node-3");
+    CHECK_FALSE(beside.stopRequested());
+    running.ended(1);
 
     JobControl second;
-    running.started("demo", &second, {"demo-head", "demo-node-1"});
+    running.started(3, "demo", &second, {"demo-head", "demo-node-1"});
+    // The head launches every job: losing it stops them all.
+    CHECK(running.stopUsing("demo", "demo-head", StopCause::nodeLost, "node demo-head"));
+    CHECK(beside.stopRequested());
+    CHECK(second.stopRequested());
+    running.ended(2);
+    running.ended(3);
+
+    JobControl third;
+    running.started(4, "demo", &third, {"demo-head", "demo-node-1"});
     // A docker host that went down: which members it took is not known, so the job is stopped.
     CHECK(running.stopUsing("demo", std::nullopt, StopCause::nodeLost, "docker host h2"));
-    CHECK(second.stopRequested());
-    running.ended("demo");
+    CHECK(third.stopRequested());
+    running.ended(4);
+    CHECK(running.waitUntilIdle(std::chrono::milliseconds(0)));
 }
