@@ -119,8 +119,8 @@ public:
 
     // Runs job `id`, queued in the store (JobStore::enqueue), which it marks started. The members
     // are those the job runs on, as status reports them (head first, all ready: the whole cluster,
-    // or its ready part while a member is replaced); the job's own hostfile lists exactly those
-    // that hold its ranks (a head with mpiSlots 0 would only launch it). Everything the job starts
+    // or its part placement gives it, claimMembers); the job's own hostfile lists exactly those
+    // that hold its ranks: a head with mpiSlots 0 only launches it. Everything the job starts
     // carries PPCS_JOB_ID=id in its environment, and a stop ends only that.
     // The job can be stopped in every phase (copy, compile, run) through control, which
     // running_ lists meanwhile (a cancel, a lost node, a shutdown reach it there). A job that is

@@ -129,3 +129,56 @@ TEST_CASE("a lost node stops only the jobs that run on it", "[jobs][placement]")
     running.ended(4);
     CHECK(running.waitUntilIdle(std::chrono::milliseconds(0)));
 }
+
+TEST_CASE("beside no other job, a job with -n takes the fewest members in order, head first", "[jobs][placement]") {
+    std::vector<cluster::Member> whole{member(0, true), member(1, true), member(2, true), member(3, true)};
+    JobRequest request;
+    request.np = 2;
+    auto two = claimMembers(request, whole, {});
+    REQUIRE(two);
+    CHECK(hostnames(*two) == std::vector<std::string>{"demo-head"});
+    CHECK(rankHolders(*two) == std::set<std::string>{"demo-head"});
+    request.np = 5;
+    auto five = claimMembers(request, whole, {});
+    REQUIRE(five);
+    CHECK(hostnames(*five) == std::vector<std::string>{"demo-head", "demo-node-1", "demo-node-2"});
+    // --per-node 1: one rank per member, so 3 ranks take 3 members.
+    request.np = 3;
+    request.perNode = 1;
+    auto spread = claimMembers(request, whole, {});
+    REQUIRE(spread);
+    CHECK(hostnames(*spread) == std::vector<std::string>{"demo-head", "demo-node-1", "demo-node-2"});
+    // Without -n, or past the slots with --oversubscribe: every member.
+    JobRequest all;
+    CHECK(claimMembers(all, whole, {}).value_or(std::vector<cluster::Member>{}).size() == 4);
+    all.np = 20;
+    all.oversubscribe = true;
+    CHECK(claimMembers(all, whole, {}).value_or(std::vector<cluster::Member>{}).size() == 4);
+}
+
+TEST_CASE("beside running jobs, a job takes free members only, and waits when they are too few", "[jobs][placement]") {
+    std::vector<cluster::Member> whole{member(0, true), member(1, true), member(2, true), member(3, true)};
+    JobRequest request;
+    request.np = 2;
+    // The head holds another job's ranks: it still launches this one, with none of its ranks.
+    auto beside = claimMembers(request, whole, {"demo-head"});
+    REQUIRE(beside);
+    CHECK(hostnames(*beside) == std::vector<std::string>{"demo-head", "demo-node-1"});
+    CHECK(beside->front().mpiSlots == 0);
+    CHECK(rankHolders(*beside) == std::set<std::string>{"demo-node-1"});
+    request.np = 4;
+    auto skipping = claimMembers(request, whole, {"demo-head", "demo-node-2"});
+    REQUIRE(skipping);
+    CHECK(rankHolders(*skipping) == std::set<std::string>{"demo-node-1", "demo-node-3"});
+    // Too few free slots: it waits; so does a job that wants the whole cluster, or oversubscribes.
+    request.np = 7;
+    CHECK_FALSE(claimMembers(request, whole, {"demo-head"}));
+    JobRequest all;
+    CHECK_FALSE(claimMembers(all, whole, {"demo-node-3"}));
+    all.np = 7;
+    all.oversubscribe = true;
+    CHECK_FALSE(claimMembers(all, whole, {"demo-node-3"}));
+    // More than the cluster has even alone: every member, and the launch says why it cannot run.
+    request.np = 9;
+    CHECK(claimMembers(request, whole, {}).value_or(std::vector<cluster::Member>{}).size() == 4);
+}
