@@ -207,9 +207,15 @@ Status prepareRequest(const GlobalOptions& global, RunOptions& options) {
 int submitJob(const GlobalOptions& global, const api::Endpoint& endpoint, const model::JobRequest& request) {
     auto id = api::ApiClient(endpoint).submit(request);
     if (!id) return reportError(id.error());
-    if (auto array = model::parseJobArray(request.array); !request.array.empty() && array)
-        std::fprintf(stderr, "ppcs-cluster: array %lld: %d jobs, one after another (`cancel %lld` cancels them all)\n",
-                     static_cast<long long>(*id), array->last - array->first + 1, static_cast<long long>(*id));
+    if (auto array = model::parseJobArray(request.array); !request.array.empty() && array) {
+        int count = array->last - array->first + 1;
+        std::string most = array->most > 0 ? ", at most " + std::to_string(array->most) + " at once" : "";
+        std::fprintf(
+            stderr,
+            "ppcs-cluster: array %lld: %d jobs (%lld to %lld), side by side as they fit%s (`cancel %lld` cancels them all)\n",
+            static_cast<long long>(*id), count, static_cast<long long>(*id), static_cast<long long>(*id + count - 1),
+            most.c_str(), static_cast<long long>(*id));
+    }
     if (global.json)
         std::printf("%s\n", api::encodeSubmitReply(*id).c_str());
     else

@@ -18,6 +18,8 @@ constexpr auto kForeignHealPoll = std::chrono::milliseconds(200);
 
 bool operationsShare(model::ClusterOperation a, model::ClusterOperation b) {
     using model::ClusterOperation;
+    // Jobs side by side: the queue places them on disjoint members.
+    if (a == ClusterOperation::run && b == ClusterOperation::run) return true;
     return (a == ClusterOperation::run && b == ClusterOperation::heal) ||
            (a == ClusterOperation::heal && b == ClusterOperation::run);
 }

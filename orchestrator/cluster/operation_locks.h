@@ -1,6 +1,7 @@
 #pragma once
-// Who may work on a cluster at once. up, scale, down and bench have the cluster to themselves; a
-// job and a heal share it (the heal rewrites only the shared hostfile, which a running job does
+// Who may work on a cluster at once. up, scale, down and bench have the cluster to themselves;
+// jobs share it with each other (the job queue places them on disjoint members), and a job and a
+// heal share it (the heal rewrites only the shared hostfile, which a running job does
 // not read: it has its own), so a lost node never makes the cluster refuse a job. A heal also
 // gives way: an operation that cannot share with it asks it to yield (Held::yieldRequested) and
 // waits for it, so `down` or `scale` is never refused because a replacement is slow to start.

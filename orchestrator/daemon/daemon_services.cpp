@@ -46,8 +46,9 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
       viewWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterViews_),
       queue_(
           *store_, jobs::RequestCodec{api::encodeJobRequest, api::decodeJobRequest},
-          [this](const model::JobRequest& request, std::int64_t id, int attempt, jobs::JobControl& control,
-                 const model::Progress& events) { return launchJob(request, id, attempt, control, events); },
+          [this](const model::JobRequest& request, std::int64_t id, int attempt, const jobs::ClusterShare& share,
+                 jobs::JobControl& control,
+                 const model::Progress& events) { return launchJob(request, id, attempt, share, control, events); },
           [this](const std::string& cluster) { return !clusterLocks_.heldHereAgainst(cluster, model::ClusterOperation::run); }) {}
 
 RealDaemonServices::~RealDaemonServices() {
@@ -68,7 +69,7 @@ void RealDaemonServices::stopOrphanedJobs() {
                 auto sweep = [&name](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<Status> {
                     auto status = manager.status(name);
                     if (!status || status->members.empty()) return makeError(ErrorCode::notFound, "nothing to stop");
-                    return jobs::stopJobEverywhere(engine, status->members);
+                    return jobs::stopJobEverywhere(engine, status->members, std::nullopt);
                 };
                 auto swept = withCluster<Status>(name, model::ClusterOperation::cleanup, sweep);
                 // The killed daemon's lease may still look live for a moment (its process not yet reaped): wait it out, bounded.
@@ -266,14 +267,17 @@ Status RealDaemonServices::checkJobFits(const model::JobRequest& request) {
 }
 
 Result<model::JobOutcome> RealDaemonServices::launchJob(const model::JobRequest& request, std::int64_t id, int attempt,
-                                                        jobs::JobControl& control, const model::Progress& events) {
-    // A job holds its cluster like up/scale/down do (no resize under it, one job at a time), but
-    // shares it with a heal: it starts on the ready members while a lost one is replaced.
+                                                        const jobs::ClusterShare& share, jobs::JobControl& control,
+                                                        const model::Progress& events) {
+    // A job holds its cluster like up/scale/down do (no resize under it), but shares it with the
+    // jobs beside it (the queue places them on disjoint members) and with a heal: it starts on the
+    // ready members while a lost one is replaced.
     return withCluster<model::JobOutcome>(
         request.cluster, model::ClusterOperation::run,
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
-            auto place = placeForJob(manager, request, attempt > 1, events, control);
+            auto place = placeForJob(manager, request, attempt > 1, share.taken, events, control);
             if (!place) return place.error();
+            share.claim(jobs::rankHolders(place->members));
             jobs::JobRunner runner(engine, *store_, runningJobs_);
             auto outcome = runner.run(request, id, place->members, events, control, place->mpi);
             if (outcome && !request.outputDir.empty())
@@ -284,14 +288,24 @@ Result<model::JobOutcome> RealDaemonServices::launchJob(const model::JobRequest&
 
 Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::ClusterManager& manager,
                                                                      const model::JobRequest& request, bool untilWhole,
+                                                                     const std::set<std::string>& taken,
                                                                      const model::Progress& events,
                                                                      const jobs::JobControl& control) {
+    // Its part of the members placeJob starts it on, beside the jobs that run.
+    auto beside = [&](const std::vector<model::Member>& members, model::MpiKind mpi) -> Result<JobPlace> {
+        auto claimed = jobs::claimMembers(request, members, taken);
+        if (!claimed)
+            return makeError(ErrorCode::conflict, "-n " + std::to_string(request.np) +
+                                                      " does not fit beside the jobs running on " +
+                                                      join(std::vector<std::string>(taken.begin(), taken.end()), ", ") +
+                                                      ": it starts when one of them ends");
+        return JobPlace{*claimed, mpi};
+    };
     // The view the engine's events keep, when the cluster was whole at the last look and nothing
     // happened to it since: no read at all.
     if (auto view = clusterViews_.find(request.cluster)) {
         auto placement = jobs::placeJob(request, view->members, view->desiredNodes, untilWhole);
-        if (placement.kind == jobs::Placement::Kind::start && placement.note.empty())
-            return JobPlace{placement.members, view->mpi};
+        if (placement.kind == jobs::Placement::Kind::start && placement.note.empty()) return beside(placement.members, view->mpi);
     }
     auto started = std::chrono::steady_clock::now();
     std::string said;
@@ -303,7 +317,7 @@ Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::Cl
         auto placement = jobs::placeJob(request, status->members, status->desiredNodes, untilWhole);
         if (placement.note != said && !placement.note.empty()) events(model::Phase::notice, placement.note);
         said = placement.note;
-        if (placement.kind == jobs::Placement::Kind::start) return JobPlace{placement.members, status->mpi};
+        if (placement.kind == jobs::Placement::Kind::start) return beside(placement.members, status->mpi);
         auto waited = std::chrono::steady_clock::now() - started;
         if (request.timeoutSeconds > 0 && waited >= std::chrono::seconds(request.timeoutSeconds))
             return makeError(ErrorCode::timeout, "cluster '" + request.cluster +

@@ -80,11 +80,15 @@ private:
     // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
     // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
     // ppcsd stops.
-    // A job's next attempt (untilWhole) waits for the cluster to be whole again.
+    // A job's next attempt (untilWhole) waits for the cluster to be whole again. Beside the jobs
+    // that run (their ranks on the members `taken` names), it takes only the members it needs
+    // (jobs::claimMembers); ErrorCode::conflict when they leave too little room for it.
     Result<JobPlace> placeForJob(cluster::ClusterManager& manager, const model::JobRequest& request, bool untilWhole,
-                                 const model::Progress& events, const jobs::JobControl& control);
+                                 const std::set<std::string>& taken, const model::Progress& events,
+                                 const jobs::JobControl& control);
     // A job that left its queue, from its placement to its end (jobs::JobLauncher).
-    Result<model::JobOutcome> launchJob(const model::JobRequest& request, std::int64_t id, int attempt, jobs::JobControl& control,
+    Result<model::JobOutcome> launchJob(const model::JobRequest& request, std::int64_t id, int attempt,
+                                        const jobs::ClusterShare& share, jobs::JobControl& control,
                                         const model::Progress& events);
     // Whether the request can run on its cluster once whole (it exists; NP fits its slots): checked
     // before a job is queued, so that bad input is refused at once.

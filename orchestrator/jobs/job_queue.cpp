@@ -92,13 +92,13 @@ void JobQueue::poke() {
 namespace {
 
 // The jobs a request stands for: itself, or one per index of its array, each with its index in
-// its environment (last, so that it wins over the user's own -e).
+// its environment (last, so that it wins over the user's own -e) and the array it belongs to (its
+// %MOST decides how many of them run at once).
 std::vector<model::JobRequest> jobsOf(const model::JobRequest& request, const std::optional<model::JobArray>& array) {
     if (!array) return {request};
     std::vector<model::JobRequest> jobs;
     for (int index = array->first; index <= array->last; ++index) {
         model::JobRequest job = request;
-        job.array.clear();
         job.arrayIndex = index;
         job.env.push_back("PPCS_ARRAY_INDEX=" + std::to_string(index));
         jobs.push_back(std::move(job));
@@ -174,11 +174,18 @@ void JobQueue::dispatch() {
             continue;
         }
         readFailedBefore = false;
+        std::set<std::int64_t> dispatchedIds;  // still queued in the store while being placed
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const auto& [id, dispatched] : dispatched_) dispatchedIds.insert(id);
+        }
         std::set<std::string> seen;
         for (const auto& job : *queued) {
             const std::string& cluster = job.record.cluster;
-            // Only the head of each cluster's queue may start, when nothing else holds the cluster.
-            if (seen.insert(cluster).second && clusterFree_(cluster)) startWorker(job);
+            if (dispatchedIds.count(job.record.id)) continue;
+            // Only the head of each cluster's queue may start (beside the running ones), when
+            // nothing else holds the cluster.
+            if (seen.insert(cluster).second && clusterFree_(cluster)) startWorker(job, arrayMostOf(job));
         }
         tellWhoWaits(*queued);
     }
@@ -195,24 +202,45 @@ void JobQueue::tellWhoWaits(const std::vector<QueuedJob>& queued) {
         toldWaiting_[job.record.id] = true;
         feed->second->publish(model::Phase::notice, jobName(job.record.id) + " waits in cluster '" + job.record.cluster +
                                                         "''s queue (position " + std::to_string(position) +
-                                                        "): it starts when the cluster is free");
+                                                        "): it starts when the cluster has room for it");
     }
 }
 
-void JobQueue::startWorker(const QueuedJob& job) {
+int JobQueue::arrayMostOf(const QueuedJob& job) const {
+    if (job.record.arrayId == 0) return 0;
+    auto request = codec_.decode(job.request);
+    if (!request || request->array.empty()) return 0;
+    auto array = model::parseJobArray(request->array);
+    return array ? array->most : 0;
+}
+
+void JobQueue::startWorker(const QueuedJob& job, int arrayMost) {
     auto control = std::make_shared<JobControl>();
     auto done = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<JobFeed> feed;
+    ClusterShare share;
     {
         // Checked under the lock that records the job: a hold (scale) taken meanwhile finds either
         // no job or this one in dispatched_.
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ || busyLocked(job.record.cluster)) return;
-        dispatched_[job.record.id] = Dispatched{job.record.cluster, control};
+        if (stopping_ || dispatched_.count(job.record.id) || !mayStartLocked(job, arrayMost)) return;
+        share.taken = takenLocked(job.record.cluster);
+        dispatched_[job.record.id] = Dispatched{job.record.cluster, control, job.record.np, job.record.arrayId};
         feed = feedFor(job.record.id);
     }
-    std::thread thread([this, job, control, feed, done] {
-        runGuarded(jobName(job.record.id), [&] { work(job, control, feed); });
+    std::int64_t id = job.record.id;
+    share.claim = [this, id](const std::set<std::string>& members) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto dispatched = dispatched_.find(id);
+            if (dispatched == dispatched_.end()) return;
+            dispatched->second.placed = true;
+            dispatched->second.members = members;
+        }
+        poke();  // the next job may fit beside it
+    };
+    std::thread thread([this, job, share, control, feed, done] {
+        runGuarded(jobName(job.record.id), [&] { work(job, share, control, feed); });
         *done = true;
         poke();
     });
@@ -220,20 +248,34 @@ void JobQueue::startWorker(const QueuedJob& job) {
     workers_.push_back(Worker{std::move(thread), done});
 }
 
-bool JobQueue::busyLocked(const std::string& cluster) const {
-    if (holds_.count(cluster)) return true;
+bool JobQueue::mayStartLocked(const QueuedJob& job, int arrayMost) const {
+    const std::string& cluster = job.record.cluster;
+    if (holds_.count(cluster)) return false;
     auto until = notBefore_.find(cluster);
-    if (until != notBefore_.end() && std::chrono::steady_clock::now() < until->second) return true;
-    for (const auto& [id, dispatched] : dispatched_)
-        if (dispatched.cluster == cluster) return true;
-    return false;
+    if (until != notBefore_.end() && std::chrono::steady_clock::now() < until->second) return false;
+    int sameArray = 0;
+    for (const auto& [id, dispatched] : dispatched_) {
+        if (dispatched.cluster != cluster) continue;
+        // One job is placed at a time, so that each sees where the others run.
+        if (!dispatched.placed || dispatched.np == 0 || job.record.np == 0) return false;
+        if (job.record.arrayId != 0 && dispatched.arrayId == job.record.arrayId) ++sameArray;
+    }
+    return arrayMost == 0 || sameArray < arrayMost;
 }
 
-void JobQueue::work(const QueuedJob& job, const std::shared_ptr<JobControl>& control, const std::shared_ptr<JobFeed>& feed) {
+std::set<std::string> JobQueue::takenLocked(const std::string& cluster) const {
+    std::set<std::string> taken;
+    for (const auto& [id, dispatched] : dispatched_)
+        if (dispatched.cluster == cluster) taken.insert(dispatched.members.begin(), dispatched.members.end());
+    return taken;
+}
+
+void JobQueue::work(const QueuedJob& job, const ClusterShare& share, const std::shared_ptr<JobControl>& control,
+                    const std::shared_ptr<JobFeed>& feed) {
     std::int64_t id = job.record.id;
     auto request = codec_.decode(job.request);
     Result<model::JobOutcome> outcome =
-        request ? launch_(*request, id, job.record.attempt, *control,
+        request ? launch_(*request, id, job.record.attempt, share, *control,
                           [&feed](model::Phase phase, const std::string& text) { feed->publish(phase, text); })
                 : Result<model::JobOutcome>(request.error().context("read the queued request"));
     auto settled = settle(job, outcome, *control, *feed);

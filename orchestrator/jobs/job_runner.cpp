@@ -31,12 +31,21 @@ std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + 
 // hostfile says meanwhile (a heal rewrites that one).
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 
+// The members that hold the job's ranks: all but a head that only launches it (mpiSlots 0).
+std::vector<cluster::Member> rankMembers(const std::vector<cluster::Member>& members) {
+    std::vector<cluster::Member> ranks;
+    for (const auto& member : members)
+        if (member.mpiSlots > 0) ranks.push_back(member);
+    return ranks;
+}
+
 Status writeJobHostfile(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
                         std::int64_t id, model::MpiKind mpi) {
+    auto ranks = rankMembers(members);
     std::vector<cluster::HostEntry> entries;
-    for (const auto& member : members) entries.push_back({member.address, member.mpiSlots, member.hostname, member.containerId});
+    for (const auto& member : ranks) entries.push_back({member.address, member.mpiSlots, member.hostname, member.containerId});
     auto hostfile =
-        mpi == model::MpiKind::mpich ? cluster::renderHydraHostfile(entries) : cluster::renderMembersHostfile(cluster, members);
+        mpi == model::MpiKind::mpich ? cluster::renderHydraHostfile(entries) : cluster::renderMembersHostfile(cluster, ranks);
     if (!hostfile) return hostfile.error();
     std::string relative = "jobs/" + std::to_string(id);
     TarWriter tar;
@@ -63,6 +72,10 @@ Result<int> runInHead(docker::Engine& engine, const std::string& head, const std
         },
         std::chrono::hours(24 * 7));
 }
+
+// PPCS_JOB_ID=ID: in the environment of everything a job starts (its build, its launcher, the
+// daemons the launcher starts over ssh, its ranks), so that stopping it finds exactly its processes.
+std::string jobIdVariable(std::int64_t id) { return "PPCS_JOB_ID=" + std::to_string(id); }
 
 // What prepareProgram returns when a stop was asked for: run() reports the stop's cause instead.
 Error stoppedBeforeLaunch() { return makeError(ErrorCode::failed, "stopped before launch"); }
@@ -92,40 +105,39 @@ std::string JobControl::detail() const {
     return detail_;
 }
 
-void RunningJobs::started(const std::string& cluster, JobControl* control, std::set<std::string> members) {
+void RunningJobs::started(std::int64_t id, const std::string& cluster, JobControl* control, std::set<std::string> members) {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_[cluster] = Entry{control, std::move(members)};
+    jobs_[id] = Entry{cluster, control, std::move(members)};
     if (closed_) control->requestStop(closed_->first, closed_->second);
 }
 
-void RunningJobs::ended(const std::string& cluster) {
+void RunningJobs::ended(std::int64_t id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_.erase(cluster);
+    jobs_.erase(id);
     if (jobs_.empty()) idle_.notify_all();
 }
 
 bool RunningJobs::stop(const std::string& cluster, StopCause cause, const std::string& detail) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto found = jobs_.find(cluster);
-    if (found == jobs_.end()) return false;
-    found->second.control->requestStop(cause, detail);
-    return true;
+    return stopUsing(cluster, std::nullopt, cause, detail);
 }
 
 bool RunningJobs::stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause,
                             const std::string& detail) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto found = jobs_.find(cluster);
-    if (found == jobs_.end()) return false;
-    if (member && !found->second.members.empty() && !found->second.members.count(*member)) return false;
-    found->second.control->requestStop(cause, detail);
-    return true;
+    bool asked = false;
+    for (auto& [id, entry] : jobs_) {
+        if (entry.cluster != cluster) continue;
+        if (member && !entry.members.empty() && !entry.members.count(*member)) continue;
+        entry.control->requestStop(cause, detail);
+        asked = true;
+    }
+    return asked;
 }
 
 std::size_t RunningJobs::stopAll(StopCause cause, const std::string& detail, bool close) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (close) closed_ = std::make_pair(cause, detail);
-    for (auto& [cluster, entry] : jobs_) entry.control->requestStop(cause, detail);
+    for (auto& [id, entry] : jobs_) entry.control->requestStop(cause, detail);
     return jobs_.size();
 }
 
@@ -236,22 +248,43 @@ Result<std::vector<std::string>> JobRunner::prepareProgram(const JobRequest& req
     return argv;
 }
 
-Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members) {
+namespace {
+
+// Signals mpiuser's processes of one job (those that carry PPCS_JOB_ID=$2 in their environment),
+// or of every job when $2 is empty, whose name matches the pgrep pattern $3 (any when empty), but
+// never ssh or sshd (the members' shared ssh connections serve every job), nor the script itself
+// (it runs as mpiuser). $1 is the signal, or `none` to only look. Exits 0 when some process
+// matched. A fixed script: its arguments are a signal name, a job id and a constant.
+constexpr const char* kSignalJobScript =
+    "sig=$1 id=$2 names=$3 found=1\n"
+    "for p in $(pgrep -u mpiuser ${names:+-x \"$names\"}); do\n"
+    "  [ \"$p\" != $$ ] || continue\n"
+    "  case \"$(cat /proc/$p/comm 2>/dev/null)\" in sshd|ssh) continue;; esac\n"
+    "  [ -z \"$id\" ] || grep -qzx \"PPCS_JOB_ID=$id\" /proc/$p/environ 2>/dev/null || continue\n"
+    "  found=0; [ \"$sig\" = none ] || kill -\"$sig\" \"$p\" 2>/dev/null\n"
+    "done\n"
+    "exit $found";
+
+docker::ExecSpec signalJob(const char* signal, const std::optional<std::int64_t>& id, const std::string& names) {
+    // As mpiuser: root in a member lacks CAP_SYS_PTRACE, so it may not read another user's environ.
+    return {{"sh", "-c", kSignalJobScript, "sh", signal, id ? std::to_string(*id) : "", names}, cluster::kMpiUser, {}, ""};
+}
+
+}  // namespace
+
+Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members, std::optional<std::int64_t> id) {
     const std::string& head = members.front().containerId;
-    // TERM, then KILL, to the launcher (either MPI's) in the head; should the head be gone, so is
-    // the launcher, and the sweep below reports what could not be reached.
-    (void)engine.runExec(head, {{"pkill", "-TERM", "-x", kLauncherProcessNames}, "root", {}, ""});
+    // TERM, then KILL, to the job's launcher (either MPI's) in the head; should the head be gone,
+    // so is the launcher, and the sweep below reports what could not be reached.
+    (void)engine.runExec(head, signalJob("TERM", id, kLauncherProcessNames));
     for (int poll = 0; poll < 50; ++poll) {
-        auto left = engine.runExec(head, {{"pgrep", "-x", kLauncherProcessNames}, "root", {}, ""});
+        auto left = engine.runExec(head, signalJob("none", id, kLauncherProcessNames));
         if (left && left->exitCode != 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    (void)engine.runExec(head, {{"pkill", "-KILL", "-x", kLauncherProcessNames}, "root", {}, ""});
-    // Whatever mpiuser still runs on any member but sshd is a leftover of the job: a fixed
-    // script, no user input in it.
-    const std::vector<std::string> sweep{"sh", "-c",
-                                         "for p in $(pgrep -u mpiuser); do c=$(cat /proc/$p/comm 2>/dev/null); "
-                                         "case \"$c\" in sshd|ssh) ;; *) kill -KILL \"$p\" 2>/dev/null;; esac; done; true"};
+    (void)engine.runExec(head, signalJob("KILL", id, kLauncherProcessNames));
+    // Whatever of the job still runs on any member is a leftover: its ranks, what they started,
+    // the daemons mpirun started over ssh (which carry PPCS_JOB_ID too: ssh sends it along).
     // Every member is swept, through its own host's engine, even when one fails: a member that
     // died has nothing left to stop. Members on hosts ppcsd cannot reach lose their ssh link to
     // mpirun, which ends what it started there.
@@ -260,7 +293,7 @@ Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Memb
     for (const auto& member : members) {
         auto* hostEngine = hosts ? hosts->engineFor(member.dockerHostId) : &engine;
         if (!hostEngine) continue;
-        auto swept = hostEngine->runExec(member.containerId, {sweep, "root", {}, ""}, std::chrono::seconds(30));
+        auto swept = hostEngine->runExec(member.containerId, signalJob("KILL", id, ""), std::chrono::seconds(30));
         if (!swept && first && swept.error().code != ErrorCode::conflict && swept.error().code != ErrorCode::notFound)
             first = swept.error();
     }
@@ -402,8 +435,9 @@ JobOutcome outcomeOf(const JobRequest& request, const LaunchResult& launch, cons
 // again every kSweepInterval until the job's steps have returned.
 class Watchdog {
 public:
-    Watchdog(docker::Engine& engine, const std::vector<cluster::Member>& members, JobControl& control, int timeoutSeconds)
-        : engine_(engine), members_(members), control_(control) {
+    Watchdog(docker::Engine& engine, const std::vector<cluster::Member>& members, std::int64_t id, JobControl& control,
+             int timeoutSeconds)
+        : engine_(engine), members_(members), id_(id), control_(control) {
         if (timeoutSeconds > 0) deadline_ = Clock::now() + std::chrono::seconds(timeoutSeconds);
         thread_ = std::thread([this] { runGuarded("job watchdog", [this] { watch(); }); });
     }
@@ -425,7 +459,7 @@ private:
             if (control_.stopRequested() && Clock::now() >= nextSweep) {
                 // Members that died have nothing left to stop; what could not be reached is logged
                 // by the sweep's caller, the job's outcome already says it was stopped.
-                (void)stopJobEverywhere(engine_, members_);
+                (void)stopJobEverywhere(engine_, members_, id_);
                 nextSweep = Clock::now() + kSweepInterval;
             }
             std::this_thread::sleep_for(kWatchInterval);
@@ -434,6 +468,7 @@ private:
 
     docker::Engine& engine_;
     const std::vector<cluster::Member>& members_;
+    std::int64_t id_;
     JobControl& control_;
     std::optional<Clock::time_point> deadline_;
     std::atomic<bool> finished_{false};
@@ -463,15 +498,16 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
     };
     // The launcher's noise never reaches the user or the record (stderr_filter.h).
     StderrNoiseFilter noise;
-    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {}, [&](bool isErr, std::string_view piece) {
-        if (!isErr) return onOutput(false, piece);
-        onOutput(true, noise.feed(piece));
-    });
+    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {jobIdVariable(id)},
+                          [&](bool isErr, std::string_view piece) {
+                              if (!isErr) return onOutput(false, piece);
+                              onOutput(true, noise.feed(piece));
+                          });
     onOutput(true, noise.finish());
     if (!code) {
         // The stream broke (engine restarted, connection lost): mpirun may still run. Stop it
         // rather than leave ranks behind that nobody follows.
-        (void)stopJobEverywhere(engine_, members);
+        (void)stopJobEverywhere(engine_, members, id);
         return code.error().context("follow mpirun");
     }
     launch.exitCode = *code;
@@ -480,7 +516,8 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
 
 Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, const std::vector<cluster::Member>& members,
                                   const JobEvents& events, JobControl& control, model::MpiKind mpi) {
-    JobRequest request = asked;  // a Python file may be shipped with its folder
+    JobRequest request = asked;  // a Python file may be shipped with its folder; PPCS_JOB_ID goes along
+    request.env.push_back(jobIdVariable(id));
     if (members.empty() || members.front().role != model::MemberRole::head)
         return makeError(ErrorCode::unavailable, "cluster '" + request.cluster + "' has no head running");
     int totalSlots = 0;
@@ -489,7 +526,8 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
     if (!program) return program.error();
     program = withScriptFolder(request, *program, events);
     // NP is checked before anything is recorded or copied.
-    if (auto checked = buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(members.size()), "", {program->name});
+    if (auto checked =
+            buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(rankMembers(members).size()), "", {program->name});
         !checked)
         return checked.error();
     auto started = store_.markStarted(id, request.np > 0 ? request.np : totalSlots);
@@ -504,7 +542,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
     auto outcome = [&] {
         std::set<std::string> hostnames;
         for (const auto& member : members) hostnames.insert(member.hostname);
-        RunningJobRegistration registered(running_, request.cluster, &control, std::move(hostnames));
+        RunningJobRegistration registered(running_, id, request.cluster, &control, std::move(hostnames));
         return runSteps(request, *program, members, id, events, control, totalSlots, mpi);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - startedAt).count();
@@ -522,7 +560,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
 Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const ResolvedProgram& program,
                                        const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
                                        JobControl& control, int totalSlots, model::MpiKind mpi) {
-    Watchdog watchdog(engine_, members, control, request.timeoutSeconds);
+    Watchdog watchdog(engine_, members, id, control, request.timeoutSeconds);
     if (auto written = writeJobHostfile(engine_, request.cluster, members, id, mpi); !written) return written.error();
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
@@ -530,8 +568,8 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     // Ranks start in the job's folder (a Makefile project's own), where relative paths find its files.
     bool directory = program.kind == ProgramKind::makeDirectory || program.kind == ProgramKind::scriptDirectory;
     std::string workdir = rankWorkdir(request, jobDir(id), directory ? jobDir(id) + "/" + program.name : jobDir(id));
-    auto argv = buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(members.size()), jobDir(id) + "/" + kJobHostfileName,
-                                  *programArgv, workdir);
+    auto argv = buildLauncherArgv(mpi, request, totalSlots, static_cast<int>(rankMembers(members).size()),
+                                  jobDir(id) + "/" + kJobHostfileName, *programArgv, workdir);
     if (!argv) return argv.error();
     events(Phase::job, "job " + std::to_string(id) + ": " + join(*argv, " "));
     // A stop that came while the argv was built: never launch. One that comes later is caught by
@@ -547,7 +585,7 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     // launcher may have ended before the watchdog's next sweep (a lost node ends mpirun at once),
     // leaving what its ranks started (a script's children): one last sweep.
     if (control.stopRequested()) {
-        (void)stopJobEverywhere(engine_, members);
+        (void)stopJobEverywhere(engine_, members, id);
         return stoppedOutcome(request, control, launched ? launched->exitCode : 0);
     }
     if (!launched) return launched.error();

@@ -63,18 +63,18 @@ struct LaunchResult {
 using JobEvents = model::Progress;
 using model::Phase;
 
-// The jobs that run now, by cluster and by id, so that a cancel, a lost node or a shutdown can
-// reach them. A job is registered from its first step (copy, compile) to its end.
+// The jobs that run now, by id, with their cluster and members, so that a cancel, a lost node or
+// a shutdown can reach them (a cluster may run several side by side, on disjoint members). A job
+// is registered from its first step (copy, compile) to its end.
 class RunningJobs {
 public:
-    // members: the hostnames the job runs on.
-    void started(const std::string& cluster, JobControl* control, std::set<std::string> members = {});
-    void ended(const std::string& cluster);
-    // False when no job runs on the cluster.
+    // members: the hostnames the job uses (the head, where its launcher runs, and its ranks' members).
+    void started(std::int64_t id, const std::string& cluster, JobControl* control, std::set<std::string> members = {});
+    void ended(std::int64_t id);
+    // Stops every job running on the cluster; false when none runs.
     bool stop(const std::string& cluster, StopCause cause, const std::string& detail = "");
-    // Stops the cluster's job when it runs on member (a hostname), or whatever members it runs on
-    // when member is nullopt (a lost docker host: which members it took is not known); false when
-    // no job was asked to stop.
+    // Stops the cluster's jobs that use member (a hostname), or all of them when member is nullopt
+    // (a lost docker host: which members it took is not known); false when no job was asked to stop.
     bool stopUsing(const std::string& cluster, const std::optional<std::string>& member, StopCause cause,
                    const std::string& detail);
     // Asks every running job to stop; returns how many were asked. With close, every job that
@@ -85,29 +85,31 @@ public:
 
 private:
     struct Entry {
+        std::string cluster;
         JobControl* control = nullptr;
         std::set<std::string> members;
     };
     std::mutex mutex_;
     std::condition_variable idle_;
-    std::map<std::string, Entry> jobs_;
+    std::map<std::int64_t, Entry> jobs_;                       // by job id
     std::optional<std::pair<StopCause, std::string>> closed_;  // set by stopAll(..., close)
 };
 
 // Registers a job with RunningJobs for the life of this object, whatever way its steps end.
 class RunningJobRegistration {
 public:
-    RunningJobRegistration(RunningJobs& running, std::string cluster, JobControl* control, std::set<std::string> members = {})
-        : running_(running), cluster_(std::move(cluster)) {
-        running_.started(cluster_, control, std::move(members));
+    RunningJobRegistration(RunningJobs& running, std::int64_t id, const std::string& cluster, JobControl* control,
+                           std::set<std::string> members = {})
+        : running_(running), id_(id) {
+        running_.started(id_, cluster, control, std::move(members));
     }
-    ~RunningJobRegistration() { running_.ended(cluster_); }
+    ~RunningJobRegistration() { running_.ended(id_); }
     RunningJobRegistration(const RunningJobRegistration&) = delete;
     RunningJobRegistration& operator=(const RunningJobRegistration&) = delete;
 
 private:
     RunningJobs& running_;
-    std::string cluster_;
+    std::int64_t id_;
 };
 
 class JobRunner {
@@ -117,7 +119,9 @@ public:
 
     // Runs job `id`, queued in the store (JobStore::enqueue), which it marks started. The members
     // are those the job runs on, as status reports them (head first, all ready: the whole cluster,
-    // or its ready part while a member is replaced); the job's own hostfile lists exactly them.
+    // or its part placement gives it, claimMembers); the job's own hostfile lists exactly those
+    // that hold its ranks: a head with mpiSlots 0 only launches it. Everything the job starts
+    // carries PPCS_JOB_ID=id in its environment, and a stop ends only that.
     // The job can be stopped in every phase (copy, compile, run) through control, which
     // running_ lists meanwhile (a cancel, a lost node, a shutdown reach it there). A job that is
     // no longer queued (cancelled meanwhile) does not start: its outcome says so, its record stays.
@@ -153,9 +157,11 @@ private:
     bool outputRecordFailed_ = false;
 };
 
-// Stops a job on every member: TERM then KILL to the launcher (mpirun or mpiexec) on the head, then every process of
-// mpiuser but ssh/sshd on every member. Also used for jobs orphaned by a daemon that died.
-Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members);
+// Stops job `id` on every member (head first): TERM then KILL to its launcher (mpirun or mpiexec)
+// on the head, then KILL to every process of mpiuser that carries its PPCS_JOB_ID, but ssh/sshd
+// (which the members' shared ssh connections are), on every member. Jobs side by side are left
+// alone. With nullopt, every job on the members: used for jobs orphaned by a daemon that died.
+Status stopJobEverywhere(docker::Engine& engine, const std::vector<cluster::Member>& members, std::optional<std::int64_t> id);
 
 // The first of the members whose container no longer runs ("node NAME (ADDRESS)"), asked of
 // each member's host engine that ppcsd reaches; nullopt when every member it can see runs. A job

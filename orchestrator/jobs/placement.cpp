@@ -47,4 +47,40 @@ Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>
                 missing + ")"};
 }
 
+std::optional<std::vector<cluster::Member>> claimMembers(const JobRequest& request, const std::vector<cluster::Member>& members,
+                                                         const std::set<std::string>& taken) {
+    if (members.empty()) return std::nullopt;
+    if (request.np == 0 || (request.oversubscribe && taken.empty())) {
+        if (!taken.empty()) return std::nullopt;
+        int slots = 0;
+        for (const auto& member : members) slots += member.mpiSlots;
+        if (request.np == 0 || request.np > slots) return members;
+    }
+    std::vector<cluster::Member> claimed{members.front()};
+    claimed.front().mpiSlots = 0;
+    int slots = 0, hosts = 0;
+    auto enough = [&] { return slots >= request.np && (request.perNode == 0 || hosts * request.perNode >= request.np); };
+    for (std::size_t index = 0; index < members.size() && !enough(); ++index) {
+        const auto& member = members[index];
+        if (taken.count(member.hostname) || member.mpiSlots <= 0) continue;
+        if (index == 0)
+            claimed.front().mpiSlots = member.mpiSlots;
+        else
+            claimed.push_back(member);
+        slots += member.mpiSlots;
+        ++hosts;
+    }
+    if (enough()) return claimed;
+    // More than the cluster has, even with nothing else running: the launch names why it cannot run.
+    if (taken.empty()) return members;
+    return std::nullopt;
+}
+
+std::set<std::string> rankHolders(const std::vector<cluster::Member>& members) {
+    std::set<std::string> holders;
+    for (const auto& member : members)
+        if (member.mpiSlots > 0) holders.insert(member.hostname);
+    return holders;
+}
+
 }  // namespace ppcs::jobs

@@ -4,6 +4,8 @@
 // them at once; one that needs the missing slots waits for the heal. Pure: the caller asks again
 // as the cluster changes.
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,5 +29,19 @@ struct Placement {
 // after a lost node), the job waits for the cluster to be whole again whatever it fits.
 Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>& members, int desiredNodes,
                    bool untilWhole = false);
+
+// The members a job runs on beside the jobs that already run on the cluster, whose ranks hold the
+// members named in `taken` (hostnames). members: where placeJob starts it (head first). A job
+// without -n takes them all, so it fits only when nothing is taken. A job with -n takes the fewest
+// free members, in order, whose slots hold its ranks (and its --per-node places); on a cluster
+// nobody uses, --oversubscribe lets it take them all for more ranks than slots. The head launches
+// every job: it always comes first, with mpiSlots 0 when it holds none of the job's ranks (taken,
+// or not needed). nullopt when the job does not fit beside the others yet; all the members when it
+// asks for more than they have even alone (the launch then says why it cannot run).
+std::optional<std::vector<cluster::Member>> claimMembers(const JobRequest& request, const std::vector<cluster::Member>& members,
+                                                         const std::set<std::string>& taken);
+
+// The hostnames of the members that hold a job's ranks (mpiSlots above 0).
+std::set<std::string> rankHolders(const std::vector<cluster::Member>& members);
 
 }  // namespace ppcs::jobs

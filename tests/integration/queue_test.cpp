@@ -1,14 +1,17 @@
-// The job queue end to end on a real cluster: jobs submitted at once run one after another in
-// order, each recorded with its exit code and output; `queue --json` positions; `wait` returns a
-// job's exit code; `logs -f` streams a running job's lines as they are printed; `cancel` of a
-// queued and of a running job; a `run` behind a running job waits its turn instead of being
-// refused; queued jobs survive ppcsd's SIGKILL; `--retry 1` with a node killed mid-job.
+// The job queue end to end on a real cluster: jobs that take the whole cluster, submitted at once,
+// run one after another in order, each recorded with its exit code and output; `queue --json`
+// positions; `wait` returns a job's exit code; `logs -f` streams a running job's lines as they are
+// printed; `cancel` of a queued and of a running job; jobs that fit side by side run at once on
+// disjoint members, and cancelling one leaves the other running; a `run` behind a running job
+// waits its turn instead of being refused; queued jobs survive ppcsd's SIGKILL; `--retry 1` with a
+// node killed mid-job.
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -63,12 +66,60 @@ bool reaches(const ClusterFixture& fixture, const std::string& id, const std::st
     return false;
 }
 
-// One rank on the head that appends "start I" and "end I" to a file shared by every job of the
-// cluster (its jobs' folders sit side by side), with a second between, then exits with `code`.
+// A job on the whole cluster (no -n: it runs alone) whose rank 0, on the head, appends "start I"
+// and "end I" to a file shared by every job of the cluster (its jobs' folders sit side by side),
+// with a second between, then exits with `code`; the other ranks end at once.
 std::vector<std::string> orderedJob(int index, int code) {
-    std::string script = "echo start " + std::to_string(index) + " >> ../order; echo job-" + std::to_string(index) +
-                         "; sleep 1; echo end " + std::to_string(index) + " >> ../order; exit " + std::to_string(code);
-    return {"-n", "1", "--", "sh", "-c", script};
+    std::string script = "[ \"$OMPI_COMM_WORLD_RANK\" = 0 ] || exit 0; echo start " + std::to_string(index) +
+                         " >> ../order; echo job-" + std::to_string(index) + "; sleep 1; echo end " + std::to_string(index) +
+                         " >> ../order; exit " + std::to_string(code);
+    return {"--", "sh", "-c", script};
+}
+
+// How many jobs `queue --json` shows running at once, sampled until `done` holds (at most 60 s).
+int mostRunningAtOnce(const ClusterFixture& fixture, const std::function<bool(const json& job)>& counted,
+                      const std::function<bool()>& done) {
+    int most = 0;
+    for (int poll = 0; poll < 240 && !done(); ++poll) {
+        int running = 0;
+        for (const auto& job : queueOf(fixture)) running += job["state"] == "running" && counted(job) ? 1 : 0;
+        most = std::max(most, running);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return most;
+}
+
+// The hosts named by a job's output lines that are not `except`.
+std::set<std::string> hostsIn(const std::string& output, const std::string& except) {
+    std::set<std::string> hosts;
+    for (const auto& line : lines(output))
+        if (line != except) hosts.insert(line);
+    return hosts;
+}
+
+// Two jobs of 2 ranks side by side on disjoint members; the first cancelled while the second
+// runs on, its ranks and launcher untouched, and nothing of either left behind.
+void sideBySide(docker::EngineClient& engine, const ClusterFixture& fixture) {
+    auto cancelled = submit(fixture, {"-n", "2", "--", "sh", "-c", "hostname; sleep 60"});
+    auto survivor = submit(fixture, {"-n", "2", "--", "sh", "-c", "hostname; sleep 20; echo survived"});
+    REQUIRE(reaches(fixture, cancelled, "running", 60));
+    REQUIRE(reaches(fixture, survivor, "running", 60));
+    for (int poll = 0; poll < 100 && lines(fixture.cli({"logs", cancelled}).out).size() < 2; ++poll)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(fixture.cli({"cancel", cancelled}).exitCode == 0);
+    CHECK(fixture.cli({"wait", cancelled}).exitCode == 130);
+    CHECK(stateOf(fixture, survivor) == "running");
+    auto survived = fixture.cli({"wait", survivor});
+    CHECK(survived.exitCode == 0);
+    auto output = fixture.cli({"logs", survivor}).out;
+    CHECK(std::count(output.begin(), output.end(), '\n') == 4);
+    CHECK(output.find("survived\nsurvived\n") != std::string::npos);
+    auto first = hostsIn(fixture.cli({"logs", cancelled}).out, "");
+    auto second = hostsIn(output, "survived");
+    CHECK_FALSE(first.empty());
+    CHECK_FALSE(second.empty());
+    for (const auto& host : first) CHECK_FALSE(second.count(host));
+    CHECK(leftovers(engine, fixture.cluster()).empty());
 }
 
 }  // namespace
@@ -106,6 +157,7 @@ TEST_CASE("the queue: jobs submitted at once run in order, queue positions, wait
     }
     // One after another, never two at once: every start follows the previous end.
     auto order = fixture.cli({"run", "--name", fixture.cluster(), "-n", "1", "--", "cat", "../order"});
+    INFO("order: " << order.out << order.err);
     CHECK(order.out == "start 1\nend 1\nstart 2\nend 2\nstart 3\nend 3\nstart 4\nend 4\nstart 5\nend 5\n");
 
     // `logs -f` streams a running job's lines as they come: the first well before the last.
@@ -138,8 +190,10 @@ TEST_CASE("the queue: jobs submitted at once run in order, queue positions, wait
     CHECK(fixture.cli({"logs", queued}).out.empty());
     CHECK(leftovers(engine, fixture.cluster()).empty());
 
-    // A `run` behind a running job waits its turn, says so, and runs.
-    auto blocker = submit(fixture, {"-n", "1", "--", "sleep", "3"});
+    sideBySide(engine, fixture);
+
+    // A `run` behind a job that has the cluster to itself waits its turn, says so, and runs.
+    auto blocker = submit(fixture, {"--", "sleep", "3"});
     REQUIRE(reaches(fixture, blocker, "running", 60));
     auto behind = fixture.run({"-n", "1", "--", "echo", "my turn"});
     CHECK(behind.exitCode == 0);
@@ -159,22 +213,16 @@ TEST_CASE("the queue: jobs submitted at once run in order, queue positions, wait
     for (const auto& line : lines(fixture.cli({"logs", afterScale}).out)) hosts.insert(line.substr(line.rfind(' ') + 1));
     CHECK(hosts.size() == 5);
 
-    // An array of 8, at most 2 at once: one job per index with PPCS_ARRAY_INDEX, never more than
-    // 2 running in any sample of `queue --json`; then an array cancelled whole by its id.
-    auto arrayId = submit(fixture, {"--array", "1-8%2", "-n", "1", "--", "sh", "-c", "echo index $PPCS_ARRAY_INDEX; sleep 0.5"});
+    // An array of 8, at most 2 at once: one job per index with PPCS_ARRAY_INDEX, side by side (the
+    // cluster has room for more), never more than 2 running in any sample of `queue --json`; then
+    // an array cancelled whole by its id.
+    auto arrayId = submit(fixture, {"--array", "1-8%2", "-n", "1", "--", "sh", "-c", "echo index $PPCS_ARRAY_INDEX; sleep 2"});
     std::vector<std::string> elements;
     for (int index = 0; index < 8; ++index) elements.push_back(std::to_string(std::stoll(arrayId) + index));
-    int mostRunning = 0, samples = 0;
-    for (int poll = 0; poll < 240 && stateOf(fixture, elements.back()) != "finished"; ++poll, ++samples) {
-        int running = 0;
-        for (const auto& job : queueOf(fixture))
-            running += job["array_id"] == std::stoll(arrayId) && job["state"] == "running" ? 1 : 0;
-        mostRunning = std::max(mostRunning, running);
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    CHECK(samples > 3);
-    CHECK(mostRunning >= 1);
-    CHECK(mostRunning <= 2);
+    int mostRunning = mostRunningAtOnce(
+        fixture, [&](const json& job) { return job["array_id"] == std::stoll(arrayId); },
+        [&] { return stateOf(fixture, elements.back()) == "finished"; });
+    CHECK(mostRunning == 2);
     for (int index = 0; index < 8; ++index) {
         auto record = recordOf(fixture, elements[index]);
         CHECK(record["array_id"] == std::stoll(arrayId));
@@ -208,8 +256,8 @@ TEST_CASE("queued jobs survive ppcsd's SIGKILL, and --retry 1 runs a job again a
     ClusterFixture fixture("requeue");
     REQUIRE(fixture.cli({"up", "--nodes", "2", "--name", fixture.cluster()}).exitCode == 0);
 
-    // A long job holds the cluster; two wait behind it; ppcsd is killed outright.
-    auto holder = submit(fixture, {"-n", "1", "--", "sleep", "120"});
+    // A long job holds the whole cluster; two wait behind it; ppcsd is killed outright.
+    auto holder = submit(fixture, {"--", "sleep", "120"});
     auto firstQueued = submit(fixture, {"-n", "1", "--", "echo", "first after restart"});
     auto secondQueued = submit(fixture, {"-n", "1", "--", "echo", "second after restart"});
     REQUIRE(reaches(fixture, holder, "running", 60));
@@ -222,12 +270,12 @@ TEST_CASE("queued jobs survive ppcsd's SIGKILL, and --retry 1 runs a job again a
     CHECK(fixture.cli({"logs", secondQueued}).out == "second after restart\n");
     CHECK(leftovers(engine, fixture.cluster()).empty());
 
-    // --retry 1: a job on the head alone still holds every member; its first attempt leaves a
-    // marker and sleeps, a node killed under it ends that attempt, and the second (once the
-    // cluster has healed) finds the marker and ends at once.
-    auto retried =
-        submit(fixture, {"--retry", "1", "-n", "1", "--", "sh", "-c",
-                         "if [ -e ../first-attempt ]; then echo second; sleep 1; else touch ../first-attempt; sleep 60; fi"});
+    // --retry 1: a job on the whole cluster; on its first attempt rank 0 leaves a marker and every
+    // rank sleeps, a node killed under it ends that attempt, and on the second (once the cluster
+    // has healed) every rank finds the marker and ends at once, rank 0 saying so.
+    auto retried = submit(fixture, {"--retry", "1", "--", "sh", "-c",
+                                    "if [ -e ../first-attempt ]; then [ \"$OMPI_COMM_WORLD_RANK\" = 0 ] && echo second; exit 0; "
+                                    "fi; [ \"$OMPI_COMM_WORLD_RANK\" = 0 ] && touch ../first-attempt; sleep 60"});
     REQUIRE(reaches(fixture, retried, "running", 60));
     // The node dies once the first attempt has left its marker.
     auto heads = engine.listContainers({{"ppcs.cluster", fixture.cluster()}, {"ppcs.role", "head"}}, false);

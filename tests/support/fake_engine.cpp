@@ -93,9 +93,9 @@ void FakeEngine::addImage(docker::ImageInfo image) {
     images_[image.id] = std::move(image);
 }
 
-void FakeEngine::startProcess(const std::string& containerId, const std::string& name) {
+void FakeEngine::startProcess(const std::string& containerId, const std::string& name, std::int64_t job) {
     std::lock_guard<std::mutex> lock(mutex_);
-    containers_[containerId].processes.insert(name);
+    containers_[containerId].processes.emplace(name, job);
     changed_.notify_all();
 }
 
@@ -324,12 +324,21 @@ std::optional<docker::ExecOutcome> FakeEngine::builtInAnswer(const ExecCall& cal
         return exited(0);
     }
     if (script == "ppcs-verify" || script == "ppcs-replicate") return exited(0);  // every ssh accepted, every copy made
-    if (script.empty() && argv[0] == "sh" && argv.size() >= 3 && argv[2].find("pgrep -u mpiuser") != std::string::npos) {
-        // The job sweep: every process of mpiuser but ssh and sshd.
-        for (auto process = processes.begin(); process != processes.end();)
-            process = *process == "ssh" || *process == "sshd" ? std::next(process) : processes.erase(process);
+    if (argv.size() == 7 && argv[0] == "sh" && argv[2].find("PPCS_JOB_ID") != std::string::npos) {
+        // Signalling a job's processes: sh -c SCRIPT sh SIGNAL JOB NAMES (an empty JOB: every
+        // job's; empty NAMES: any name), never ssh or sshd.
+        const std::string &signal = argv[4], &job = argv[5], &names = argv[6];
+        auto named = split(names, '|');
+        bool found = false;
+        for (auto process = processes.begin(); process != processes.end();) {
+            bool matches = process->first != "ssh" && process->first != "sshd" &&
+                           (names.empty() || std::find(named.begin(), named.end(), process->first) != named.end()) &&
+                           (job.empty() || std::to_string(process->second) == job);
+            found = found || matches;
+            process = matches && signal != "none" ? processes.erase(process) : std::next(process);
+        }
         changed_.notify_all();
-        return exited(0);
+        return exited(found ? 0 : 1);
     }
     return std::nullopt;
 }

@@ -56,8 +56,9 @@ public:
     using ExecHandler = std::function<std::optional<docker::ExecOutcome>(const ExecCall&)>;
     void onExec(ExecHandler handler);
     void addImage(docker::ImageInfo image);
-    // A process named name now runs in the container (pgrep finds it, pkill ends it).
-    void startProcess(const std::string& containerId, const std::string& name);
+    // A process named name now runs in the container (pgrep finds it, pkill ends it), as part of
+    // job `job` (PPCS_JOB_ID in its environment), or of none when 0.
+    void startProcess(const std::string& containerId, const std::string& name, std::int64_t job = 0);
     // Blocks until no process named name runs in the container, or the time is up: true if none.
     bool waitForProcessGone(const std::string& containerId, const std::string& name, std::chrono::milliseconds limit);
 
@@ -151,7 +152,7 @@ private:
     };
     struct Container {
         docker::ContainerSummary summary;
-        std::multiset<std::string> processes;
+        std::multimap<std::string, std::int64_t> processes;  // by name: the job it belongs to, or 0
     };
     struct Exec {
         ExecCall call;

@@ -265,6 +265,7 @@ TEST_CASE("ssh is verified against the member's own host key, and only a refusin
     FakeClusterHost host;
     std::mutex mutex;
     std::map<std::string, int> refusalsLeft;  // by address: the first node refuses twice
+    std::string refuser;                      // that node's address
     std::vector<std::string> knownHostLines;
     host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
         if (!isVerification(call)) return std::nullopt;
@@ -272,6 +273,7 @@ TEST_CASE("ssh is verified against the member's own host key, and only a refusin
         for (const auto& variable : call.spec.env)
             if (startsWith(variable, "PPCS_KNOWN_HOST=")) knownHostLines.push_back(variable.substr(16));
         const std::string& address = call.spec.cmd[4];
+        if (refusalsLeft.empty()) refuser = address;
         if (!refusalsLeft.count(address)) refusalsLeft[address] = refusalsLeft.empty() ? 2 : 0;
         if (refusalsLeft[address] == 0) return docker::ExecOutcome{0, "", ""};
         --refusalsLeft[address];
@@ -281,11 +283,12 @@ TEST_CASE("ssh is verified against the member's own host key, and only a refusin
     REQUIRE(status);
     auto verified = sshVerifications(host.engine->calls());
     CHECK(verified.size() == 5);  // 3 members, one of them refused twice
+    std::lock_guard<std::mutex> lock(mutex);
+    // Members are verified side by side: the one that refused is whichever the fake answered first.
     for (const auto& member : status->members) {
         auto tries = std::count(verified.begin(), verified.end(), member.address);
-        CHECK(tries == (member.address == verified.front() ? 3 : 1));
+        CHECK(tries == (member.address == refuser ? 3 : 1));
     }
-    std::lock_guard<std::mutex> lock(mutex);
     // Each check carries exactly that member's host key, read from its container.
     for (const auto& line : knownHostLines) {
         auto member = std::find_if(status->members.begin(), status->members.end(),

@@ -1,5 +1,6 @@
-// The job queue with a fake launcher over a real jobs.db: FIFO per cluster, one job per cluster at
-// a time and clusters side by side, a busy cluster waits, cancel of a queued and of a started job,
+// The job queue with a fake launcher over a real jobs.db: FIFO per cluster, jobs side by side on
+// disjoint members when they fit (else one at a time) and clusters side by side, a busy cluster
+// waits, cancel of a queued and of a started job,
 // a lost node's job queued again at the head with every attempt recorded, queued jobs and
 // retried ones surviving a restart, and followers (late ones too) of the in-memory feed.
 
@@ -23,47 +24,68 @@ using ppcs::testing::ScratchDir;
 
 namespace {
 
-// The request travels as "cluster program" in the store, then its environment, a line each.
+// The request travels as "cluster program np array" in the store ('-' for no array), then its
+// environment, a line each.
 RequestCodec plainCodec() {
     return {[](const JobRequest& request) {
-                std::string text = request.cluster + " " + request.program;
+                std::string text = request.cluster + " " + request.program + " " + std::to_string(request.np) + " " +
+                                   (request.array.empty() ? "-" : request.array);
                 for (const auto& entry : request.env) text += "\n" + entry;
                 return text;
             },
             [](std::string_view text) -> Result<JobRequest> {
                 JobRequest request;
                 auto lines = split(std::string(text), '\n');
-                auto space = lines.front().find(' ');
-                request.cluster = lines.front().substr(0, space);
-                request.program = lines.front().substr(space + 1);
+                auto words = split(lines.front(), ' ');
+                if (words.size() != 4) return makeError(ErrorCode::failed, "not a request of this codec");
+                request.cluster = words[0];
+                request.program = words[1];
+                request.np = std::stoi(words[2]);
+                request.array = words[3] == "-" ? "" : words[3];
                 request.env.assign(lines.begin() + 1, lines.end());
                 return request;
             }};
 }
 
-JobRequest job(const std::string& cluster, const std::string& program, int retries = 0) {
+JobRequest job(const std::string& cluster, const std::string& program, int retries = 0, int np = 0) {
     JobRequest request;
     request.cluster = cluster;
     request.program = program;
     request.retries = retries;
+    request.np = np;
     return request;
 }
 
-// A launcher that records what started, runs each job until released (or stopped), and records
-// its end as the runner does.
+// Every cluster of the fake has 4 members of one slot each.
+const std::vector<std::string> kFakeMembers{"m0", "m1", "m2", "m3"};
+
+// A launcher that places each job beside the others (the first free members of kFakeMembers, one
+// slot each; all of them without -n) or says it does not fit, records what started, runs each job
+// until released (or stopped), and records its end as the runner does.
 class FakeLauncher {
 public:
     explicit FakeLauncher(JobStore& store) : store_(store) {}
 
     JobLauncher launcher() {
-        return
-            [this](const JobRequest& request, std::int64_t id, int attempt, JobControl& control, const model::Progress& events) {
-                {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    attemptsSeen_.push_back(attempt);
-                }
-                return launch(request, id, control, events);
-            };
+        return [this](const JobRequest& request, std::int64_t id, int attempt, const ClusterShare& share, JobControl& control,
+                      const model::Progress& events) -> Result<model::JobOutcome> {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                attemptsSeen_.push_back(attempt);
+            }
+            auto members = place(request, share.taken);
+            if (!members) return makeError(ErrorCode::conflict, request.program + " does not fit beside the running jobs");
+            share.claim(*members);
+            auto outcome = launch(request, id, *members, control, events);
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const auto& member : *members) held_.erase(request.cluster + "/" + member);
+            return outcome;
+        };
+    }
+    // True once two jobs held one member at the same time.
+    bool overlapped() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return overlapped_;
     }
     void release(const std::string& program) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -90,13 +112,24 @@ public:
     }
 
 private:
-    Result<model::JobOutcome> launch(const JobRequest& request, std::int64_t id, JobControl& control,
-                                     const model::Progress& events) {
+    std::optional<std::set<std::string>> place(const JobRequest& request, const std::set<std::string>& taken) {
+        std::set<std::string> members;
+        for (const auto& member : kFakeMembers)
+            if (!taken.count(member) && (request.np == 0 || static_cast<int>(members.size()) < request.np))
+                members.insert(member);
+        bool fits = request.np == 0 ? taken.empty() : static_cast<int>(members.size()) == request.np;
+        if (!fits) return std::nullopt;
+        return members;
+    }
+
+    Result<model::JobOutcome> launch(const JobRequest& request, std::int64_t id, const std::set<std::string>& members,
+                                     JobControl& control, const model::Progress& events) {
         auto marked = store_.markStarted(id, 1);
         if (!marked || !*marked) return makeError(ErrorCode::failed, "not started");
         bool firstAttempt = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
+            for (const auto& member : members) overlapped_ = !held_.insert(request.cluster + "/" + member).second || overlapped_;
             firstAttempt = attempts_[id]++ == 0;
             started_.push_back(request.program);
             environments_.push_back(join(request.env, ","));
@@ -135,6 +168,8 @@ private:
     std::map<std::int64_t, int> attempts_;
     std::vector<int> attemptsSeen_;
     std::vector<std::string> environments_;
+    std::set<std::string> held_;  // "cluster/member" of every running job
+    bool overlapped_ = false;
     int running_ = 0;
     int most_ = 0;
 };
@@ -204,6 +239,75 @@ TEST_CASE_METHOD(QueueFixture,
     CHECK(started == std::vector<std::string>{"first", "second", "third"});
     CHECK(launcher.runningAtOnceMost() == 2);  // one per cluster
     CHECK(store->get(*third)->waitedSeconds > 0);
+}
+
+TEST_CASE_METHOD(QueueFixture,
+                 "jobs that fit run side by side on disjoint members, and one that does not fit waits with nothing jumping it",
+                 "[jobs][queue]") {
+    auto first = queue.submit(job("a", "first", 0, 2));
+    auto second = queue.submit(job("a", "second", 0, 2));
+    auto big = queue.submit(job("a", "big", 0, 3));
+    auto small = queue.submit(job("a", "small", 0, 1));
+    REQUIRE((first && second && big && small));
+    REQUIRE(reaches(*store, *first, model::JobState::running));
+    REQUIRE(reaches(*store, *second, model::JobState::running));
+    // big needs 3 of the 4 members; small would fit, but comes after it.
+    std::this_thread::sleep_for(100ms);
+    CHECK(stateOf(*store, *big) == model::JobState::queued);
+    CHECK(stateOf(*store, *small) == model::JobState::queued);
+    launcher.release("first");
+    REQUIRE(reaches(*store, *first, model::JobState::finished));
+    std::this_thread::sleep_for(100ms);
+    CHECK(stateOf(*store, *big) == model::JobState::queued);  // 2 free members: still too few
+    launcher.release("second");
+    REQUIRE(reaches(*store, *big, model::JobState::running));
+    REQUIRE(reaches(*store, *small, model::JobState::running));  // beside big, on the member left
+    launcher.release("big");
+    launcher.release("small");
+    REQUIRE(reaches(*store, *small, model::JobState::finished));
+    queue.stop();
+    CHECK(launcher.started() == std::vector<std::string>{"first", "second", "big", "small"});
+    CHECK(launcher.runningAtOnceMost() == 2);
+    CHECK_FALSE(launcher.overlapped());
+}
+
+TEST_CASE_METHOD(QueueFixture, "a job without -n has its cluster to itself: it waits for the others, and the next waits for it",
+                 "[jobs][queue]") {
+    auto small = queue.submit(job("a", "small", 0, 1));
+    REQUIRE(small);
+    REQUIRE(reaches(*store, *small, model::JobState::running));
+    auto whole = queue.submit(job("a", "whole"));
+    auto after = queue.submit(job("a", "after", 0, 1));
+    REQUIRE((whole && after));
+    std::this_thread::sleep_for(100ms);
+    CHECK(stateOf(*store, *whole) == model::JobState::queued);
+    launcher.release("small");
+    REQUIRE(reaches(*store, *whole, model::JobState::running));
+    std::this_thread::sleep_for(100ms);
+    CHECK(stateOf(*store, *after) == model::JobState::queued);
+    launcher.release("whole");
+    launcher.release("after");
+    REQUIRE(reaches(*store, *after, model::JobState::finished));
+    queue.stop();
+    CHECK(launcher.runningAtOnceMost() == 1);
+    CHECK_FALSE(launcher.overlapped());
+}
+
+TEST_CASE_METHOD(QueueFixture, "an array with %2 runs two of its jobs at once, side by side", "[jobs][queue]") {
+    JobRequest request = job("a", "element", 0, 1);
+    request.array = "1-6%2";
+    auto arrayId = queue.submit(request);
+    REQUIRE(arrayId);
+    REQUIRE(reaches(*store, *arrayId, model::JobState::running));
+    REQUIRE(reaches(*store, *arrayId + 1, model::JobState::running));
+    std::this_thread::sleep_for(100ms);
+    CHECK(stateOf(*store, *arrayId + 2) == model::JobState::queued);  // two members are free, but %2
+    launcher.release("element");
+    REQUIRE(reaches(*store, *arrayId + 5, model::JobState::finished));
+    queue.stop();
+    CHECK(launcher.started().size() == 6);
+    CHECK(launcher.runningAtOnceMost() == 2);
+    CHECK_FALSE(launcher.overlapped());
 }
 
 TEST_CASE_METHOD(QueueFixture, "a job waits while its cluster is busy with something else, and starts once it is free",
@@ -330,7 +434,7 @@ TEST_CASE_METHOD(QueueFixture, "cancel: a queued job leaves its queue and never 
     REQUIRE(notices.size() == 1);
     CHECK(notices[0] == "job " + std::to_string(*waiting) +
                             " waits in cluster 'a''s queue (position 1): it starts when the "
-                            "cluster is free");
+                            "cluster has room for it");
 
     CHECK(queue.cancel(*running).value());
     REQUIRE(reaches(*store, *running, model::JobState::cancelled));
@@ -375,11 +479,11 @@ TEST_CASE("queued jobs survive a restart, and a job the dead daemon ran is queue
     std::int64_t queued = 0, retried = 0, interrupted = 0;
     {
         auto store = openStore(dir);
-        interrupted = *store->enqueue(JobRecord{0, "a", "once", {}, 1}, "a once");
+        interrupted = *store->enqueue(JobRecord{0, "a", "once", {}, 1}, "a once 0 -");
         JobRecord withRetry{0, "a", "again", {}, 1};
         withRetry.retries = 1;
-        retried = *store->enqueue(withRetry, "a again");
-        queued = *store->enqueue(JobRecord{0, "a", "later", {}, 1}, "a later");
+        retried = *store->enqueue(withRetry, "a again 0 -");
+        queued = *store->enqueue(JobRecord{0, "a", "later", {}, 1}, "a later 0 -");
         REQUIRE(*store->markStarted(interrupted, 1));
         REQUIRE(*store->markStarted(retried, 1));
     }  // the daemon dies: nothing is finished
@@ -393,7 +497,7 @@ TEST_CASE("queued jobs survive a restart, and a job the dead daemon ran is queue
     REQUIRE(order->size() == 2);
     CHECK((*order)[0].record.id == retried);  // at the head
     CHECK((*order)[1].record.id == queued);
-    CHECK((*order)[1].request == "a later");
+    CHECK((*order)[1].request == "a later 0 -");
 
     FakeLauncher launcher(*store);
     launcher.release("again");

@@ -176,7 +176,8 @@ TEST_CASE("a job that a full jobs.db cannot queue is refused, and nothing is lau
     int launched = 0;
     JobQueue queue(
         *scratch.store, {[](const JobRequest&) { return std::string("{}"); }, [](std::string_view) { return JobRequest{}; }},
-        [&launched](const JobRequest&, std::int64_t, int, JobControl&, const model::Progress&) -> Result<model::JobOutcome> {
+        [&launched](const JobRequest&, std::int64_t, int, const ClusterShare&, JobControl&,
+                    const model::Progress&) -> Result<model::JobOutcome> {
             ++launched;
             return model::JobOutcome{};
         },

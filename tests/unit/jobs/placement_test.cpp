@@ -98,21 +98,87 @@ TEST_CASE("a lost head, or tasks not yet scheduled, are waited for", "[jobs][pla
     CHECK(verifying.note == "running on the 1 ready members of 2 (demo-node-1 (being verified))");
 }
 
-TEST_CASE("a lost node stops only the job that runs on it", "[jobs][placement]") {
+TEST_CASE("a lost node stops only the jobs that run on it", "[jobs][placement]") {
     RunningJobs running;
-    JobControl control;
-    running.started("demo", &control, {"demo-head", "demo-node-1", "demo-node-3"});
-    CHECK_FALSE(running.stopUsing("demo", "demo-node-2", StopCause::nodeLost, "node demo-node-2"));
+    JobControl control, beside;
+    running.started(1, "demo", &control, {"demo-head", "demo-node-1", "demo-node-3"});
+    running.started(2, "demo", &beside, {"demo-head", "demo-node-2"});
+    CHECK_FALSE(running.stopUsing("demo", "demo-node-4", StopCause::nodeLost, "node demo-node-4"));
     CHECK_FALSE(control.stopRequested());
     CHECK_FALSE(running.stopUsing("other", "other-node-1", StopCause::nodeLost, "x"));
     CHECK(running.stopUsing("demo", "demo-node-3", StopCause::nodeLost, "node demo-node-3"));
     CHECK(control.cause() == StopCause::nodeLost);
     CHECK(control.detail() == "node demo-node-3");
+    CHECK_FALSE(beside.stopRequested());
+    running.ended(1);
 
     JobControl second;
-    running.started("demo", &second, {"demo-head", "demo-node-1"});
+    running.started(3, "demo", &second, {"demo-head", "demo-node-1"});
+    // The head launches every job: losing it stops them all.
+    CHECK(running.stopUsing("demo", "demo-head", StopCause::nodeLost, "node demo-head"));
+    CHECK(beside.stopRequested());
+    CHECK(second.stopRequested());
+    running.ended(2);
+    running.ended(3);
+
+    JobControl third;
+    running.started(4, "demo", &third, {"demo-head", "demo-node-1"});
     // A docker host that went down: which members it took is not known, so the job is stopped.
     CHECK(running.stopUsing("demo", std::nullopt, StopCause::nodeLost, "docker host h2"));
-    CHECK(second.stopRequested());
-    running.ended("demo");
+    CHECK(third.stopRequested());
+    running.ended(4);
+    CHECK(running.waitUntilIdle(std::chrono::milliseconds(0)));
+}
+
+TEST_CASE("beside no other job, a job with -n takes the fewest members in order, head first", "[jobs][placement]") {
+    std::vector<cluster::Member> whole{member(0, true), member(1, true), member(2, true), member(3, true)};
+    JobRequest request;
+    request.np = 2;
+    auto two = claimMembers(request, whole, {});
+    REQUIRE(two);
+    CHECK(hostnames(*two) == std::vector<std::string>{"demo-head"});
+    CHECK(rankHolders(*two) == std::set<std::string>{"demo-head"});
+    request.np = 5;
+    auto five = claimMembers(request, whole, {});
+    REQUIRE(five);
+    CHECK(hostnames(*five) == std::vector<std::string>{"demo-head", "demo-node-1", "demo-node-2"});
+    // --per-node 1: one rank per member, so 3 ranks take 3 members.
+    request.np = 3;
+    request.perNode = 1;
+    auto spread = claimMembers(request, whole, {});
+    REQUIRE(spread);
+    CHECK(hostnames(*spread) == std::vector<std::string>{"demo-head", "demo-node-1", "demo-node-2"});
+    // Without -n, or past the slots with --oversubscribe: every member.
+    JobRequest all;
+    CHECK(claimMembers(all, whole, {}).value_or(std::vector<cluster::Member>{}).size() == 4);
+    all.np = 20;
+    all.oversubscribe = true;
+    CHECK(claimMembers(all, whole, {}).value_or(std::vector<cluster::Member>{}).size() == 4);
+}
+
+TEST_CASE("beside running jobs, a job takes free members only, and waits when they are too few", "[jobs][placement]") {
+    std::vector<cluster::Member> whole{member(0, true), member(1, true), member(2, true), member(3, true)};
+    JobRequest request;
+    request.np = 2;
+    // The head holds another job's ranks: it still launches this one, with none of its ranks.
+    auto beside = claimMembers(request, whole, {"demo-head"});
+    REQUIRE(beside);
+    CHECK(hostnames(*beside) == std::vector<std::string>{"demo-head", "demo-node-1"});
+    CHECK(beside->front().mpiSlots == 0);
+    CHECK(rankHolders(*beside) == std::set<std::string>{"demo-node-1"});
+    request.np = 4;
+    auto skipping = claimMembers(request, whole, {"demo-head", "demo-node-2"});
+    REQUIRE(skipping);
+    CHECK(rankHolders(*skipping) == std::set<std::string>{"demo-node-1", "demo-node-3"});
+    // Too few free slots: it waits; so does a job that wants the whole cluster, or oversubscribes.
+    request.np = 7;
+    CHECK_FALSE(claimMembers(request, whole, {"demo-head"}));
+    JobRequest all;
+    CHECK_FALSE(claimMembers(all, whole, {"demo-node-3"}));
+    all.np = 7;
+    all.oversubscribe = true;
+    CHECK_FALSE(claimMembers(all, whole, {"demo-node-3"}));
+    // More than the cluster has even alone: every member, and the launch says why it cannot run.
+    request.np = 9;
+    CHECK(claimMembers(request, whole, {}).value_or(std::vector<cluster::Member>{}).size() == 4);
 }
