@@ -19,6 +19,7 @@
 #include "common/strings.h"
 #include "jobs/local_upload.h"
 #include "jobs/oom_report.h"
+#include "jobs/placement.h"
 #include "jobs/stderr_filter.h"
 
 namespace ppcs::jobs {
@@ -30,14 +31,6 @@ std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + 
 // The job's own hostfile, in its folder: exactly the members it runs on, whatever the cluster's
 // hostfile says meanwhile (a heal rewrites that one).
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
-
-// The members that hold the job's ranks: all but a head that only launches it (mpiSlots 0).
-std::vector<cluster::Member> rankMembers(const std::vector<cluster::Member>& members) {
-    std::vector<cluster::Member> ranks;
-    for (const auto& member : members)
-        if (member.mpiSlots > 0) ranks.push_back(member);
-    return ranks;
-}
 
 Status writeJobHostfile(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
                         std::int64_t id, model::MpiKind mpi) {

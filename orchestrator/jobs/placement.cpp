@@ -76,10 +76,16 @@ std::optional<std::vector<cluster::Member>> claimMembers(const JobRequest& reque
     return std::nullopt;
 }
 
+std::vector<cluster::Member> rankMembers(const std::vector<cluster::Member>& members) {
+    std::vector<cluster::Member> ranks;
+    for (const auto& member : members)
+        if (member.mpiSlots > 0) ranks.push_back(member);
+    return ranks;
+}
+
 std::set<std::string> rankHolders(const std::vector<cluster::Member>& members) {
     std::set<std::string> holders;
-    for (const auto& member : members)
-        if (member.mpiSlots > 0) holders.insert(member.hostname);
+    for (const auto& member : rankMembers(members)) holders.insert(member.hostname);
     return holders;
 }
 

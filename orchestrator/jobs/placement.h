@@ -41,7 +41,9 @@ Placement placeJob(const JobRequest& request, const std::vector<cluster::Member>
 std::optional<std::vector<cluster::Member>> claimMembers(const JobRequest& request, const std::vector<cluster::Member>& members,
                                                          const std::set<std::string>& taken);
 
-// The hostnames of the members that hold a job's ranks (mpiSlots above 0).
+// The members that hold a job's ranks (mpiSlots above 0): all but a head that only launches it.
+std::vector<cluster::Member> rankMembers(const std::vector<cluster::Member>& members);
+// Their hostnames.
 std::set<std::string> rankHolders(const std::vector<cluster::Member>& members);
 
 }  // namespace ppcs::jobs
