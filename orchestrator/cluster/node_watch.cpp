@@ -67,6 +67,21 @@ Result<int> unverifiedMembers(docker::Engine& engine, const std::string& cluster
     return markVerifiedMembers(engine, cluster, *members);
 }
 
+// Whether every member the cluster should have (its head and the node service's replicas) runs
+// and is verified: what "healed" means. A member that died and whose replacement does not run
+// yet has left the hostfile, so unverifiedMembers does not count it: the number must match too.
+Result<bool> wholeAndVerified(docker::Engine& engine, const std::string& cluster) {
+    auto observed = observeCluster(engine, cluster);
+    if (!observed) return observed.error();
+    if (!observed->complete()) return makeError(ErrorCode::notFound, "cluster '" + cluster + "' is gone or incomplete");
+    auto members = currentMembers(engine, *observed);
+    if (!members) return members.error();
+    auto stale = markVerifiedMembers(engine, cluster, *members);
+    if (!stale) return stale.error();
+    bool allReady = std::all_of(members->begin(), members->end(), [](const Member& member) { return member.ready; });
+    return *stale == 0 && allReady && members->size() == observed->nodeService->replicas + 1;
+}
+
 // The members' containers, in order.
 std::vector<std::string> containerIds(const std::vector<Member>& members) {
     std::vector<std::string> ids;
@@ -396,10 +411,13 @@ void NodeWatcher::heal(const std::string& cluster) {
         // Every ppcsd on the engine sees the loss: the first to take the lease heals, the others
         // leave it, once the cluster is verified again (should that ppcsd fail or die, its
         // lease expires and this one heals).
+        // Another ppcsd's heal lease may be only its dropping the dead member from the hostfile:
+        // left to it only once the cluster is whole again, else this one heals too (and finds
+        // it healed, publishVerified, should the other finish first).
         if (auto engine = engines_(); engine && healedByAnother(**engine, cluster, noticedMs)) {
-            auto unverified = unverifiedMembers(**engine, cluster);
-            if (unverified && *unverified == 0) events_.add(cluster, "healed by another ppcsd: every member verified");
-            if (!unverified || *unverified == 0) break;
+            auto whole = wholeAndVerified(**engine, cluster);
+            if (whole && *whole) events_.add(cluster, "healed by another ppcsd: every member verified");
+            if (!whole || *whole) break;
         }
         auto outcome = healOnce(cluster);
         if (outcome.kind == HealAttempt::Kind::healed) return;

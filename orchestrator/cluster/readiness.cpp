@@ -15,6 +15,7 @@
 #include "cluster/spec.h"
 #include "common/strings.h"
 #include "common/tar.h"
+#include "common/token.h"
 
 namespace ppcs::cluster {
 namespace {
@@ -333,16 +334,20 @@ Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& m
 Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
     // Each file lands beside its place under a temporary name, then one rename puts it there: a
     // job's mpirun or ssh reading the hostfile or known_hosts meanwhile sees the old or the new
-    // file, never a missing or half-written one.
+    // file, never a missing or half-written one. The temporary name is this write's own: two
+    // ppcsd healing one cluster at once each rename their own files (the last one stays).
+    auto token = generateToken();
+    if (!token) return token.error().context("install shared files");
+    std::string incoming = std::string(kIncomingSuffix) + "-" + token->substr(0, 16);
     TarWriter tar;
-    std::vector<std::string> argv{
-        "sh", "-c", "for p do mv -f -- \"$p" + std::string(kIncomingSuffix) + "\" \"$p\" || exit 1; done", "ppcs-install"};
+    std::vector<std::string> argv{"sh", "-c", "incoming=$1; shift; for p do mv -f -- \"$p$incoming\" \"$p\" || exit 1; done",
+                                  "ppcs-install", incoming};
     bool anyFile = false;
     for (auto file : files) {
         if (file.kind == TarEntry::Kind::file) {
             anyFile = true;
             argv.push_back(file.path);
-            file.path += kIncomingSuffix;
+            file.path += incoming;
         }
         if (auto added = tar.add(file); !added) return added;
     }

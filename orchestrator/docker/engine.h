@@ -136,6 +136,8 @@ public:
     virtual Result<std::vector<VolumeInfo>> listVolumes(const Labels& labelFilter) = 0;
     virtual Status removeVolume(const std::string& name) = 0;
 
+    // The swarm lists (secrets, services, tasks) of an engine in no swarm at all are empty, not an
+    // error: nothing of a cluster can be there yet. A swarm worker's refusal stays an error.
     virtual Result<std::string> createSecret(const std::string& name, const std::string& data, const Labels& labels) = 0;
     virtual Result<std::vector<SecretInfo>> listSecrets(const Labels& labelFilter) = 0;
     virtual Status removeSecret(const std::string& id) = 0;

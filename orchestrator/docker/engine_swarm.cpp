@@ -13,7 +13,7 @@ namespace {
 std::string labelQuery(const Labels& labelFilter) { return "?filters=" + percentEncode(encodeLabelFilter(labelFilter)); }
 
 template <class T>
-Result<T> decodeReply(Result<HttpResponse> reply, Result<T> (*decode)(std::string_view)) {
+Result<T> decodeReply(const Result<HttpResponse>& reply, Result<T> (*decode)(std::string_view)) {
     if (!reply) return reply.error();
     return decode(reply->body);
 }
@@ -24,6 +24,15 @@ Status done(const Result<HttpResponse>& reply) {
 }
 
 constexpr int kUpdateAttempts = 8;
+
+// Whether a swarm list failed only because this engine has never joined a swarm: Docker answers
+// 503 there, yet the true answer is that there is nothing (no cluster can exist on it before
+// `up` initialises its swarm). A swarm worker's 503 stays an error.
+bool outsideAnySwarm(const Result<HttpResponse>& reply, EngineClient& engine) {
+    if (reply || reply.error().code != ErrorCode::unavailable) return false;
+    auto info = engine.info();
+    return info && info->swarmState == "inactive";
+}
 
 }  // namespace
 
@@ -89,7 +98,9 @@ Result<std::string> EngineClient::createSecret(const std::string& name, const st
 }
 
 Result<std::vector<SecretInfo>> EngineClient::listSecrets(const Labels& labelFilter) {
-    return decodeReply(call("GET", "/secrets" + labelQuery(labelFilter)), decodeSecretList);
+    auto reply = call("GET", "/secrets" + labelQuery(labelFilter));
+    if (outsideAnySwarm(reply, *this)) return std::vector<SecretInfo>{};
+    return decodeReply(reply, decodeSecretList);
 }
 
 Status EngineClient::removeSecret(const std::string& id) { return done(call("DELETE", "/secrets/" + encodePathPart(id))); }
@@ -99,7 +110,9 @@ Result<std::string> EngineClient::createService(const ServiceSpec& spec) {
 }
 
 Result<std::vector<ServiceInfo>> EngineClient::listServices(const Labels& labelFilter) {
-    return decodeReply(call("GET", "/services" + labelQuery(labelFilter)), decodeServiceList);
+    auto reply = call("GET", "/services" + labelQuery(labelFilter));
+    if (outsideAnySwarm(reply, *this)) return std::vector<ServiceInfo>{};
+    return decodeReply(reply, decodeServiceList);
 }
 
 Result<ServiceInfo> EngineClient::inspectService(const std::string& id) {
@@ -125,7 +138,9 @@ Status EngineClient::updateServiceLabels(const std::string& id, const std::funct
 Status EngineClient::removeService(const std::string& id) { return done(call("DELETE", "/services/" + encodePathPart(id))); }
 
 Result<std::vector<TaskInfo>> EngineClient::listTasks(const std::map<std::string, std::vector<std::string>>& filters) {
-    return decodeReply(call("GET", "/tasks?filters=" + percentEncode(encodeFilters(filters))), decodeTaskList);
+    auto reply = call("GET", "/tasks?filters=" + percentEncode(encodeFilters(filters)));
+    if (outsideAnySwarm(reply, *this)) return std::vector<TaskInfo>{};
+    return decodeReply(reply, decodeTaskList);
 }
 
 }  // namespace ppcs::docker

@@ -314,10 +314,12 @@ std::optional<docker::ExecOutcome> FakeEngine::builtInAnswer(const ExecCall& cal
     }
     std::string script = scriptName(argv);
     if (script == "ppcs-install") {
-        for (std::size_t i = 4; i < argv.size(); ++i) {
+        // sh -c SCRIPT ppcs-install SUFFIX PATH...: each PATH+SUFFIX renamed to PATH.
+        const std::string& suffix = argv.at(4);
+        for (std::size_t i = 5; i < argv.size(); ++i) {
             std::string path = joinPath(call.spec.workingDir, argv[i]);
-            auto incoming = files_.find(path + ".ppcs-incoming");
-            if (incoming == files_.end()) return exited(1, "", "mv: cannot stat '" + argv[i] + ".ppcs-incoming'");
+            auto incoming = files_.find(path + suffix);
+            if (incoming == files_.end()) return exited(1, "", "mv: cannot stat '" + argv[i] + suffix + "'");
             files_[path] = incoming->second;
             files_.erase(incoming);
         }

@@ -4,7 +4,9 @@
 #include "cluster/node_watch.h"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
+#include "cluster/lease.h"
 #include "cluster/spec.h"
 #include "support/fake_cluster.h"
 
@@ -63,4 +65,35 @@ TEST_CASE("a dead node is dropped from the hostfile, reported, and healed with i
     REQUIRE(status);
     REQUIRE(status->members.size() == 3);
     for (const auto& member : status->members) CHECK(member.ready);
+}
+
+TEST_CASE("another ppcsd's heal lease is not taken for a heal while a member is still missing", "[cluster][heal][lease]") {
+    FakeClusterHost host;
+    REQUIRE(host.up("demo", 2));
+    OperationLocks locks;
+    ClusterEvents events;
+    NodeWatcher watcher(host.factory(), locks, events, [](const NodeLoss&) {});
+    watcher.start();
+    REQUIRE(eventually([&] { return !host.engine->callsNamed("followEvents").empty(); }));
+    // Another ppcsd took the heal lease after the loss only to drop the dead member from the
+    // hostfile (released at once); Swarm's replacement does not run yet.
+    host.engine->holdTask("demo_mpinode", 1, "starting", "");
+    auto services = host.engine->listServices({{std::string(kClusterLabel), "demo"}, {std::string(kRoleLabel), "head"}});
+    REQUIRE(services);
+    REQUIRE(services->size() == 1);
+    auto released = encodeLeaseRecord(LeaseRecord{"other:99:bb", model::ClusterOperation::heal, unixMillisNow() + 2000});
+    REQUIRE(
+        host.engine->updateServiceLabels(services->front().id, [&](const docker::ServiceInfo& service) -> Result<docker::Labels> {
+            auto labels = service.labels;
+            labels[std::string(kLeaseLabel)] = released;
+            return labels;
+        }));
+    std::string dead = host.engine->killTask("demo_mpinode", 1);
+    REQUIRE_FALSE(dead.empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK_FALSE(anyEventSays(events, "demo", "healed by another ppcsd"));
+    // Once the replacement runs, this ppcsd heals the cluster itself.
+    host.engine->releaseTask("demo_mpinode", 1);
+    CHECK(eventually([&] { return anyEventSays(events, "demo", "replacement ready"); }, std::chrono::seconds(20)));
+    watcher.stop();
 }

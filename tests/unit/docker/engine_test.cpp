@@ -211,3 +211,33 @@ TEST_CASE("an image copy streams every byte from one engine's save into the othe
     CHECK(failed.error().message.find("reference does not exist") != std::string::npos);
     CHECK(failed.error().message.rfind("copy image sha256:gone from unix:///fake/docker.sock", 0) == 0);
 }
+
+TEST_CASE("an engine in no swarm has no services, tasks or secrets; a swarm worker's refusal is an error", "[docker][engine]") {
+    const std::string notManager =
+        R"({"message":"This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again."})";
+    auto transport = transportWithPing();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    for (const char* path : {"/v1.41/services", "/v1.41/tasks", "/v1.41/secrets"}) {
+        transport->expectJson("GET", path, 503, notManager);
+        transport->expectJson("GET", "/v1.41/info", 200, R"({"Swarm":{"LocalNodeState":"inactive"}})");
+    }
+    auto services = engine->listServices({{"ppcs.cluster", "demo"}});
+    REQUIRE(services);
+    CHECK(services->empty());
+    auto tasks = engine->listTasks({{"service", {"x"}}});
+    REQUIRE(tasks);
+    CHECK(tasks->empty());
+    auto secrets = engine->listSecrets({});
+    REQUIRE(secrets);
+    CHECK(secrets->empty());
+
+    transport->expectJson(
+        "GET", "/v1.41/services", 503,
+        R"({"message":"This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state."})");
+    transport->expectJson("GET", "/v1.41/info", 200, R"({"Swarm":{"LocalNodeState":"active","ControlAvailable":false}})");
+    auto onWorker = engine->listServices({});
+    REQUIRE_FALSE(onWorker);
+    CHECK(onWorker.error().code == ErrorCode::unavailable);
+    CHECK(onWorker.error().message.find("Worker nodes") != std::string::npos);
+}

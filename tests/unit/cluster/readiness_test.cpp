@@ -1,0 +1,34 @@
+// The shared folder's files on the in-memory engine: how they are installed through the head.
+
+#include "cluster/readiness.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+
+#include "support/fake_cluster.h"
+
+using namespace ppcs;
+using namespace ppcs::cluster;
+using ppcs::testing::FakeClusterHost;
+
+TEST_CASE("two writers of the shared files at once each install their own", "[cluster][readiness][heal]") {
+    // Two ppcsd healing one cluster both write its settings: one's upload may land between the
+    // other's upload and its rename.
+    FakeClusterHost host;
+    auto status = host.up("demo", 1);
+    REQUIRE(status);
+    const std::string head = status->members.front().containerId;
+    std::atomic<bool> interleaved{false};
+    host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
+        if (call.spec.cmd.size() > 3 && call.spec.cmd[3] == "ppcs-install" && !interleaved.exchange(true)) {
+            auto other = writeSharedFiles(*host.engine, head, {{TarEntry::Kind::file, "hostfile", "second\n", 0644}});
+            CHECK(other);
+        }
+        return std::nullopt;
+    });
+    auto first = writeSharedFiles(*host.engine, head, {{TarEntry::Kind::file, "hostfile", "first\n", 0644}});
+    REQUIRE(interleaved);
+    CHECK(first);
+    // The later rename wins, whole.
+    CHECK(readHostfile(*host.engine, head).value() == "first\n");
+}
