@@ -7,13 +7,15 @@ PPCS_DOCKERD_LOG=${PPCS_DOCKERD_LOG:-/var/log/ppcs-dockerd.log}
 # The pid of the dockerd these scripts started, so that only that one is ever restarted.
 PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
-# Build and runtime dependencies, all from Debian 12's own archive.
+# Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
+# in its test, man-db shows it, bash-completion loads the installed completion script.
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
   docker.io debootstrap tar iptables openssh-client
   clang libclang-rt-14-dev clang-format docker-compose
+  groff-base man-db bash-completion
 )
 
 say() { printf '== %s\n' "$*" >&2; }

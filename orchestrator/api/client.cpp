@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "api/json_fields.h"
@@ -11,8 +12,6 @@
 namespace ppcs::api {
 namespace {
 
-constexpr time_t kPlainTimeoutSeconds = 30;
-
 httplib::Headers authHeaders(const Endpoint& endpoint) { return {{"Authorization", "Bearer " + endpoint.token}}; }
 
 Error unreachable(const Endpoint& endpoint, httplib::Error error) {
@@ -20,11 +19,13 @@ Error unreachable(const Endpoint& endpoint, httplib::Error error) {
                      "cannot reach ppcsd on 127.0.0.1:" + std::to_string(endpoint.port) + ": " + httplib::to_string(error));
 }
 
-std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, time_t readTimeout) {
+// Connecting takes at most 5 s and sending 30 s, or readLimit when that is shorter.
+std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, std::chrono::milliseconds readLimit) {
+    using std::chrono::milliseconds;
     auto client = std::make_unique<httplib::Client>("127.0.0.1", endpoint.port);
-    client->set_connection_timeout(5, 0);
-    client->set_read_timeout(readTimeout, 0);
-    client->set_write_timeout(30, 0);
+    client->set_connection_timeout(std::min(milliseconds(5000), readLimit));
+    client->set_read_timeout(readLimit);
+    client->set_write_timeout(std::min(milliseconds(30000), readLimit));
     return client;
 }
 
@@ -50,7 +51,7 @@ Result<Endpoint> readEndpoint(const std::string& stateDir) {
 }
 
 Result<std::string> ApiClient::get(const std::string& path) {
-    auto client = makeClient(endpoint_, kPlainTimeoutSeconds);
+    auto client = makeClient(endpoint_, requestLimit_);
     auto reply = client->Get(path.c_str(), authHeaders(endpoint_));
     if (!reply) return unreachable(endpoint_, reply.error());
     if (reply->status != 200) return decodeError(reply->body, reply->status);
@@ -58,7 +59,7 @@ Result<std::string> ApiClient::get(const std::string& path) {
 }
 
 Result<std::string> ApiClient::post(const std::string& path, const std::string& body) {
-    auto client = makeClient(endpoint_, kPlainTimeoutSeconds);
+    auto client = makeClient(endpoint_, requestLimit_);
     auto reply = client->Post(path.c_str(), authHeaders(endpoint_), body, "application/json");
     if (!reply) return unreachable(endpoint_, reply.error());
     if (reply->status != 200) return decodeError(reply->body, reply->status);
@@ -67,7 +68,7 @@ Result<std::string> ApiClient::post(const std::string& path, const std::string& 
 
 Result<std::string> ApiClient::streamOperation(const std::string& path, const std::string& body,
                                                const model::Progress& progress) {
-    auto client = makeClient(endpoint_, streamSilenceLimit_.count());
+    auto client = makeClient(endpoint_, streamSilenceLimit_);
     httplib::Request http;
     http.method = "POST";
     http.path = path;

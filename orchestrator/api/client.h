@@ -38,11 +38,15 @@ Result<Endpoint> readEndpoint(const std::string& stateDir);
 // How long a stream may stay silent: ppcsd sends a heartbeat every ~2 s while an operation is
 // quiet, so silence this long means ppcsd stopped answering.
 inline constexpr std::chrono::seconds kStreamSilenceLimit{30};
+// How long a plain (not streamed) request may take at most: connecting, sending and each wait for
+// the reply. Shell completion asks with a much shorter one.
+inline constexpr std::chrono::milliseconds kRequestLimit{30000};
 
 class ApiClient {
 public:
-    explicit ApiClient(Endpoint endpoint, std::chrono::seconds streamSilenceLimit = kStreamSilenceLimit)
-        : endpoint_(std::move(endpoint)), streamSilenceLimit_(streamSilenceLimit) {}
+    explicit ApiClient(Endpoint endpoint, std::chrono::seconds streamSilenceLimit = kStreamSilenceLimit,
+                       std::chrono::milliseconds requestLimit = kRequestLimit)
+        : endpoint_(std::move(endpoint)), streamSilenceLimit_(streamSilenceLimit), requestLimit_(requestLimit) {}
 
     Result<VersionInfo> version();
     Result<DaemonStatus> status();
@@ -91,6 +95,7 @@ private:
 
     Endpoint endpoint_;
     std::chrono::seconds streamSilenceLimit_;
+    std::chrono::milliseconds requestLimit_;
 };
 
 }  // namespace ppcs::api

@@ -8,7 +8,8 @@
 
 namespace CLI {
 class App;
-}
+class Option;
+}  // namespace CLI
 
 namespace ppcs::cli {
 
@@ -26,6 +27,17 @@ struct GlobalOptions {
     std::vector<std::string> runWords;
 };
 
+// Value names: what --help shows for a value, and what tells shell completion (completion.h)
+// what to offer for it. A value declared with one of these is completed without further code.
+inline constexpr const char* kClusterValue = "CLUSTER";  // a cluster's name, asked from ppcsd
+inline constexpr const char* kJobIdValue = "JOB_ID";     // a job id, asked from ppcsd
+inline constexpr const char* kFileValue = "FILE";        // a local file
+inline constexpr const char* kDirValue = "DIR";          // a local directory
+inline constexpr const char* kPathValue = "PATH";        // a local path (or, for cp, :PATH in the shared folder)
+
+// `--name CLUSTER` (default: the default cluster's name) bound to name.
+CLI::Option* addClusterNameOption(CLI::App* command, std::string& name, const std::string& description = "Cluster name");
+
 // A command group adds its subcommands to app; the chosen one stores its action in action.
 using Action = std::function<int()>;
 void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action);
@@ -37,5 +49,6 @@ void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action
 void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addFileCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addShellCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void addCompletionCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

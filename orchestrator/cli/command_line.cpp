@@ -9,6 +9,8 @@
 #include <set>
 
 #include "cli/cli.h"
+#include "cli/completion.h"
+#include "cli/man_page.h"
 #include "cli/output.h"
 #include "common/files.h"
 
@@ -16,9 +18,9 @@ namespace ppcs::cli {
 namespace {
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands,    addFileCommands,
-                                           addShellCommand,    addBenchCommands,  addHostCommands,
-                                           addBuildCommand,    addVersionCommand, addDaemonCommands};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands,      addFileCommands, addShellCommand,
+                                           addBenchCommands,   addHostCommands,     addBuildCommand, addVersionCommand,
+                                           addDaemonCommands,  addCompletionCommand};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -99,15 +101,33 @@ int splitRunWords(int argc, char** argv, GlobalOptions& global) {
 
 }  // namespace
 
-int parseCommandLine(int argc, char** argv, GlobalOptions& global, Action& action) {
-    argc = splitRunWords(argc, argv, global);
-    global.stateDir = stateDirectory();
-    CLI::App app{"ppcs-cluster: a ready MPI cluster on Docker in one command", "ppcs-cluster"};
+CLI::Option* addClusterNameOption(CLI::App* command, std::string& name, const std::string& description) {
+    return command->add_option("--name", name, description)->capture_default_str()->type_name(kClusterValue);
+}
+
+void declareCommands(CLI::App& app, GlobalOptions& global, Action& action) {
+    app.name(kProgramName);
+    app.description(std::string(kProgramName) + ": a ready MPI cluster on Docker in one command");
     app.require_subcommand(1);
     app.fallthrough();  // --json and --state-dir also after the command: `ppcs-cluster ips --json`
     app.add_flag("--json", global.json, "Machine-readable output on stdout");
-    app.add_option("--state-dir", global.stateDir, "ppcsd's state directory (default $PPCS_STATE_DIR or ~/.local/state/ppcs)");
+    app.add_option("--state-dir", global.stateDir, "ppcsd's state directory (default $PPCS_STATE_DIR or ~/.local/state/ppcs)")
+        ->type_name(kDirValue);
     for (auto group : kCommandGroups) group(app, global, action);
+}
+
+int parseCommandLine(int argc, char** argv, GlobalOptions& global, Action& action) {
+    CLI::App app;
+    declareCommands(app, global, action);
+    // The hidden generators read the declarations above, and nothing else.
+    if (argc > 1 && std::string(argv[1]) == kCompleteCommand)
+        return printCompletion(app, std::vector<std::string>(argv + 2, argv + argc));
+    if (argc > 1 && std::string(argv[1]) == kManPageCommand) {
+        std::fputs(manPage(app).c_str(), stdout);
+        return 0;
+    }
+    argc = splitRunWords(argc, argv, global);
+    global.stateDir = stateDirectory();
     if (auto unknown = unknownCommand(app, argc, argv)) return reportError(*unknown);
     try {
         app.parse(argc, argv);

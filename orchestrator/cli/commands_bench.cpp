@@ -93,12 +93,12 @@ void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action
     bench->add_option("--pairs", request->pairs, "ring (each node with the next) or all")->capture_default_str();
     bench->add_option("--max-size", request->maxSize, "Largest ping-pong message in bytes")->capture_default_str();
     bench->add_option("--iterations", request->iterations, "Ping-pong iterations per size")->capture_default_str();
-    bench->add_option("--name", request->cluster, "Cluster name")->capture_default_str();
+    addClusterNameOption(bench, request->cluster);
     bench->callback([&global, &action, request] { action = [&global, request] { return runBench(global, *request); }; });
 
     auto options = std::make_shared<StatsOptions>();
     auto* stats = app.add_subcommand("stats", "CPU, memory and network I/O of every container of a cluster, head first");
-    stats->add_option("--name", options->name, "Cluster name")->capture_default_str();
+    addClusterNameOption(stats, options->name);
     stats->add_flag("--watch", options->watch, "Refresh until interrupted");
     stats->callback([&global, &action, options] { action = [&global, options] { return showStats(global, *options); }; });
 }

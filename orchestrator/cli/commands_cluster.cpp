@@ -253,9 +253,7 @@ int runIps(const GlobalOptions& global, const ClusterOptions& options) {
     return 0;
 }
 
-void addNameOption(CLI::App* command, ClusterOptions& options) {
-    command->add_option("--name", options.name, "Cluster name")->capture_default_str();
-}
+void addNameOption(CLI::App* command, ClusterOptions& options) { addClusterNameOption(command, options.name); }
 
 void addTimeoutOption(CLI::App* command, ClusterOptions& options) {
     command->add_option("--timeout", options.timeoutSeconds, "Seconds to wait for the cluster to be ready")

@@ -89,10 +89,11 @@ void addFileCommands(CLI::App& app, const GlobalOptions& global, Action& action)
     auto options = std::make_shared<CopyOptions>();
     auto* cp = app.add_subcommand(
         "cp", "Copy files or directories between this machine and the cluster's shared folder: cp LOCAL :PATH, cp :PATH LOCAL");
-    cp->add_option("--name", options->cluster, "Cluster name")->capture_default_str();
-    cp->add_option("SOURCE", options->source, "A local path, or :PATH in the shared folder")->required();
+    addClusterNameOption(cp, options->cluster);
+    cp->add_option("SOURCE", options->source, "A local path, or :PATH in the shared folder")->required()->type_name(kPathValue);
     cp->add_option("DEST", options->destination, "A local path, or :PATH in the shared folder (':' alone is the folder itself)")
-        ->required();
+        ->required()
+        ->type_name(kPathValue);
     cp->callback([&global, &action, options] { action = [&global, options] { return copyFiles(global, *options); }; });
 }
 

@@ -402,10 +402,11 @@ void addRunOptions(CLI::App* command, RunOptions& options) {
     command->add_flag("--oversubscribe", options.request.oversubscribe, "Allow more ranks than slots");
     command->add_flag("--tag-output", options.request.tagOutput, "Prefix each output line with its rank");
     command->add_option("--timeout", options.request.timeoutSeconds, "Stop the job on every node after this many seconds");
-    command->add_option("--name", options.request.cluster, "Cluster name")->capture_default_str();
+    addClusterNameOption(command, options.request.cluster);
     command->add_option("--exe", options.request.exe, "For a directory: the program make builds (default: the directory's name)");
     command->add_option("-e,--env", options.request.env, "NAME=VALUE for every rank and the build (repeatable; taken verbatim)");
-    command->add_option("--env-file", options.envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)");
+    command->add_option("--env-file", options.envFiles, "A file of NAME=VALUE lines for every rank (# comments; no quoting)")
+        ->type_name(kFileValue);
     command->add_option("--workdir", options.request.workdir,
                         "Where every rank starts: absolute, or relative to the job's folder (default: the job's folder)");
     command->add_option("--retry", options.request.retries,
@@ -423,8 +424,10 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
                          : "Run an MPI program across a cluster: options first, then PROGRAM [ARGS...] or -- CMD [ARGS...]; "
                            "it waits in the cluster's queue while another job runs");
         addRunOptions(command, *options);
-        auto* output = command->add_option("--output", options->request.outputDir,
-                                           "When the job ends, copy its folder (what it wrote there) into this local directory");
+        auto* output = command
+                           ->add_option("--output", options->request.outputDir,
+                                        "When the job ends, copy its folder (what it wrote there) into this local directory")
+                           ->type_name(kDirValue);
         if (!submit) command->add_flag("-d,--detach", options->detach, "Queue the job and print its id, as submit does");
         if (submit)
             command->add_option("--array", options->request.array,
@@ -439,7 +442,7 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
     auto* queue =
         app.add_subcommand("queue", "Running, queued (in the order they start) and recent jobs: position, NP, wait and run time");
     auto queueCluster = std::make_shared<std::string>();
-    queue->add_option("--name", *queueCluster, "Only this cluster's jobs");
+    addClusterNameOption(queue, *queueCluster, "Only this cluster's jobs");
     queue->callback(
         [&global, &action, queueCluster] { action = [&global, queueCluster] { return showQueue(global, *queueCluster); }; });
 
@@ -461,18 +464,18 @@ void addJobCommands(CLI::App& app, const GlobalOptions& global, Action& action) 
         action = [&global, logOptions] { return listJobs(global, *logOptions); };
     });
     auto* logs = app.add_subcommand("logs", "Replay a job's output, stdout and stderr apart");
-    logs->add_option("ID", logOptions->id, "Job id (see `ppcs-cluster jobs`)")->required();
+    logs->add_option("ID", logOptions->id, "Job id (see `ppcs-cluster jobs`)")->required()->type_name(kJobIdValue);
     logs->add_flag("-f,--follow", logOptions->follow, "Follow a queued or running job's output live until it ends");
     logs->callback([&global, &action, logOptions] { action = [&global, logOptions] { return showLogs(global, *logOptions); }; });
     auto cancelIds = std::make_shared<std::vector<std::string>>();
     auto waitIds = std::make_shared<std::vector<std::string>>();
     auto* wait = app.add_subcommand("wait", "Wait for jobs to end; exits with the first non-zero exit code among them");
-    wait->add_option("ID", *waitIds, "Job ids (see `ppcs-cluster queue`)")->required();
+    wait->add_option("ID", *waitIds, "Job ids (see `ppcs-cluster queue`)")->required()->type_name(kJobIdValue);
     wait->callback([&global, &action, waitIds] { action = [&global, waitIds] { return waitForJobs(global, *waitIds); }; });
     auto* cancel = app.add_subcommand(
         "cancel",
         "Cancel jobs by id: a queued one leaves its queue, a running one is stopped on every node (copy, build or run)");
-    cancel->add_option("ID", *cancelIds, "Job ids (see `ppcs-cluster jobs`)")->required();
+    cancel->add_option("ID", *cancelIds, "Job ids (see `ppcs-cluster jobs`)")->required()->type_name(kJobIdValue);
     cancel->callback([&global, &action, cancelIds] { action = [&global, cancelIds] { return cancelJobs(global, *cancelIds); }; });
 }
 

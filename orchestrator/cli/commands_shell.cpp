@@ -264,7 +264,7 @@ void addShellCommand(CLI::App& app, const GlobalOptions& global, Action& action)
     options->name = model::kDefaultClusterName;
     auto* shell = app.add_subcommand(
         "shell", "A login shell as mpiuser in the head's shared folder (or node K's), or -- CMD [ARGS...] run there");
-    shell->add_option("--name", options->name, "Cluster name")->capture_default_str();
+    addClusterNameOption(shell, options->name);
     auto* node = shell->add_option("--node", options->node, "A node's number, as in `status` (default: the head)");
     shell->callback([&global, &action, options, node] {
         options->nodeGiven = node->count() > 0;
