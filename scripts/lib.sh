@@ -8,12 +8,13 @@ PPCS_DOCKERD_LOG=${PPCS_DOCKERD_LOG:-/var/log/ppcs-dockerd.log}
 PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
 # Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
-# in its test, man-db shows it, bash-completion loads the installed completion script.
+# in its test, man-db shows it, bash-completion loads the installed completion script; prometheus
+# is there for promtool, which checks the output of ppcsd's GET /metrics (a unit test).
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
-  docker.io debootstrap tar iptables openssh-client
+  docker.io debootstrap tar iptables openssh-client prometheus
   clang libclang-rt-14-dev clang-format docker-compose
   groff-base man-db bash-completion
 )

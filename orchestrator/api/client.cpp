@@ -131,7 +131,7 @@ Result<Response> ApiClient::call(const Operation<Request, Response>& operation, 
                                  const model::Progress& progress) {
     WireRequest wire = operation.writeRequest(request);
     std::string target = targetOf(operation.path, wire);
-    Result<std::string> body = operation.reply != Reply::json    ? streamOperation(target, wire.body, progress)
+    Result<std::string> body = streamed(operation.reply)         ? streamOperation(target, wire.body, progress)
                                : operation.method == Method::get ? get(target)
                                                                  : post(target, wire.body);
     if (!body) return body.error();
@@ -219,6 +219,8 @@ Result<std::vector<std::string>> ApiClient::listClusters() { return call(kListCl
 Result<std::vector<model::Host>> ApiClient::listHosts() { return call(kListHosts, NoRequest{}); }
 
 Result<model::Host> ApiClient::addHost(const AddHostRequest& request) { return call(kAddHost, request); }
+
+Result<std::string> ApiClient::metrics() { return call(kMetrics, NoRequest{}); }
 
 Result<std::string> ApiClient::joinCommand() { return call(kJoinCommand, NoRequest{}); }
 

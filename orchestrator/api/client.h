@@ -26,8 +26,9 @@ struct Endpoint {
 };
 
 // File names inside the state directory.
-inline constexpr const char* kEndpointFile = "ppcsd.json";  // {"port": N, "pid": P}
-inline constexpr const char* kTokenFile = "token";          // the bearer token, mode 0600
+inline constexpr const char* kEndpointFile = "ppcsd.json";         // {"port": N, "pid": P}
+inline constexpr const char* kTokenFile = "token";                 // the bearer token, mode 0600
+inline constexpr const char* kMetricsTokenFile = "metrics-token";  // read-only: GET /metrics only, mode 0600
 inline constexpr const char* kLockFile = "ppcsd.lock";
 inline constexpr const char* kLogFile = "ppcsd.log";
 
@@ -63,6 +64,8 @@ public:
     Result<std::vector<model::Host>> listHosts();
     Result<model::Host> addHost(const AddHostRequest& request);
     Result<std::string> joinCommand();
+    // GET /metrics: ppcsd's metrics in Prometheus' text format.
+    Result<std::string> metrics();
     Result<model::BenchReport> bench(const model::BenchRequest& request, const model::Progress& progress);
     Result<std::vector<model::MemberStats>> clusterStats(const std::string& name);
     Result<model::JobOutcome> run(const model::JobRequest& request, const model::Progress& events);

@@ -11,7 +11,12 @@
 // and describe it in docs/api.yaml. tests/unit/api/operations_test.cpp checks that the document,
 // the list and the routes of a real ApiServer agree.
 //
-// Every request needs "Authorization: Bearer <token>". Errors are
+// One operation lies outside /v1/: GET /metrics (kMetrics), a scrape target in Prometheus' text
+// format, at the path Prometheus looks for by default. It is still declared, routed and checked
+// here like the rest; checks::wellFormed allows a path outside /v1/ for a text reply only.
+//
+// Every request needs "Authorization: Bearer <token>" (for /metrics, the API token or the
+// read-only metrics token: see ApiServer). Errors are
 // {"error": {"code": "<ErrorCode name>", "message": "..."}} with a matching HTTP status. A stream
 // is newline-delimited StreamEvents (messages.h): progress lines, heartbeats while the operation
 // is silent, then one "result" or "error".
@@ -47,7 +52,14 @@ enum class Reply {
     progress,   // 200 application/x-ndjson: progress events, then the result
     jobOutput,  // the same stream, whose progress events carry the job's id, its output and warnings
     upgraded,   // 101 Switching Protocols, then the frames of api/shell_protocol.h
+    text,       // 200 text/plain; version=0.0.4: Prometheus' text exposition format
 };
+
+// Whether the reply is a stream of events (read by ApiClient::streamOperation).
+constexpr bool streamed(Reply reply) { return reply == Reply::progress || reply == Reply::jobOutput; }
+
+// The Content-Type of a text reply.
+inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 // What describes an operation whatever its types: the row of kOperations.
 struct OperationInfo {
@@ -182,6 +194,10 @@ inline Result<ClusterStatsReply> readClusterStats(std::string_view body) {
 inline std::string cancelReply(const bool& cancelled) { return encodeCancelReply(cancelled); }
 
 inline std::string jobLog(const JobLog& log) { return encodeJobLog(log.first, log.second); }
+
+// A text reply travels as it is.
+inline std::string text(const std::string& reply) { return reply; }
+inline Result<std::string> readText(std::string_view body) { return std::string(body); }
 
 }  // namespace wire
 
@@ -341,11 +357,15 @@ inline constexpr Operation<model::CopyRequest, model::CopyReport> kCopyFiles{
     encodeCopyReport,
     decodeCopyReport};
 
+// Outside /v1/: ppcsd's metrics, in Prometheus' text format (metrics/ppcsd_metrics.h).
+inline constexpr Operation<NoRequest, std::string> kMetrics{
+    {"metrics", Method::get, "/metrics", Reply::text}, wire::noRequest, wire::readNoRequest, wire::text, wire::readText};
+
 // Every operation, once. ApiServer::operations() must list the same ones.
 inline constexpr auto kTypedOperations =
     std::tie(kVersion, kDaemonStatus, kStopDaemon, kBuildImage, kUpCluster, kScaleCluster, kDownCluster, kBenchCluster,
              kListClusters, kClusterStatus, kClusterAddresses, kClusterStats, kOpenShell, kListHosts, kAddHost, kJoinCommand,
-             kRunJob, kSubmitJob, kFollowJob, kJobQueue, kCancelJob, kPruneJobs, kListJobs, kJobLog, kCopyFiles);
+             kRunJob, kSubmitJob, kFollowJob, kJobQueue, kCancelJob, kPruneJobs, kListJobs, kJobLog, kCopyFiles, kMetrics);
 inline constexpr auto kOperations = std::apply(
     [](const auto&... operation) { return std::array<OperationInfo, sizeof...(operation)>{operation...}; }, kTypedOperations);
 
@@ -357,8 +377,14 @@ constexpr bool wellFormed(const OperationInfo& operation) {
     bool oneParameter = open == std::string_view::npos || (operation.path.find('{', open + 1) == std::string_view::npos &&
                                                            operation.path.find('}', open) != std::string_view::npos &&
                                                            operation.path.find('/', open) > operation.path.find('}', open));
-    bool streamedOrUpgradedIsPost = operation.reply == Reply::json || operation.method == Method::post;
-    return operation.path.substr(0, 4) == "/v1/" && !operation.name.empty() && oneParameter && streamedOrUpgradedIsPost;
+    bool streamedOrUpgradedIsPost =
+        (!streamed(operation.reply) && operation.reply != Reply::upgraded) || operation.method == Method::post;
+    // A text reply is a scrape target (GET, no parameter), and only it may live outside /v1/.
+    bool textIsScrape = operation.reply != Reply::text ||
+                        (operation.method == Method::get && open == std::string_view::npos && operation.path.size() > 1);
+    bool underV1 =
+        operation.path.substr(0, 4) == "/v1/" || (operation.reply == Reply::text && operation.path.substr(0, 1) == "/");
+    return underV1 && !operation.name.empty() && oneParameter && streamedOrUpgradedIsPost && textIsScrape;
 }
 
 // The request types whose value travels as the path's parameter.
@@ -396,7 +422,7 @@ constexpr bool allWellFormedAndDistinct() {
     return true;
 }
 static_assert(allWellFormedAndDistinct(),
-              "every operation: a /v1/ path with at most one parameter segment, "
+              "every operation: a /v1/ path (a text reply: any path, by GET) with at most one parameter segment, "
               "streams and upgrades by POST, no name or method and path twice");
 
 }  // namespace checks

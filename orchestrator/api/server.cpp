@@ -202,7 +202,8 @@ public:
             if (!request) return replyError(response, request.error());
             auto value = run(*request);
             if (!value) return replyError(response, value.error());
-            response.set_content(operation.writeResponse(*value), kJson);
+            auto type = operation.reply == Reply::text ? std::string(kMetricsContentType) : kJson;
+            response.set_content(operation.writeResponse(*value), type.c_str());
         });
     }
 
@@ -243,9 +244,10 @@ private:
 
 }  // namespace
 
-ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits limits)
+ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits limits, std::string metricsToken)
     : services_(services),
       token_(std::move(token)),
+      metricsToken_(std::move(metricsToken)),
       streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
       shells_(std::make_unique<ShellServer>(services, token_, limits.maxShells)),
       server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline,
@@ -266,13 +268,21 @@ void ApiServer::installRoutes() {
     installClusterRoutes();
     installJobRoutes();
     installHostRoutes();
+    installMetricsRoute();
+}
+
+bool ApiServer::authorised(const std::string& method, const std::string& path, const std::string& authorization) const {
+    if (bearerMatches(authorization, token_)) return true;
+    bool scrape = method == methodName(kMetrics.method) && path == kMetrics.path;
+    return scrape && !metricsToken_.empty() && bearerMatches(authorization, metricsToken_);
 }
 
 void ApiServer::installGuards() {
     server_->set_payload_max_length(kMaxRequestBytes);
     server_->set_read_timeout(10, 0);
     server_->set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-        if (bearerMatches(request.get_header_value("Authorization"), token_)) return httplib::Server::HandlerResponse::Unhandled;
+        if (authorised(request.method, request.path, request.get_header_value("Authorization")))
+            return httplib::Server::HandlerResponse::Unhandled;
         replyError(response, makeError(ErrorCode::unauthorized, "missing or wrong bearer token"));
         return httplib::Server::HandlerResponse::Handled;
     });
@@ -367,6 +377,11 @@ void ApiServer::installJobRoutes() {
     routes.answer(kPruneJobs, [this](const PruneRequest& prune) { return services_.pruneJobs(prune.keep); });
     routes.answer(kListJobs, [this](const JobListQuery& query) { return services_.listJobs(query.limit); });
     routes.answer(kJobLog, [this](const JobId& job) { return services_.jobLog(job.id); });
+}
+
+void ApiServer::installMetricsRoute() {
+    Router routes(*server_, *streams_, routed_);
+    routes.answer(kMetrics, [this](const NoRequest&) { return services_.metrics(); });
 }
 
 Result<int> ApiServer::bind(int port) {

@@ -79,6 +79,9 @@ public:
     virtual Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest&) {
         return makeError(ErrorCode::unavailable, "this ppcsd opens no shells");
     }
+    // ppcsd's metrics in Prometheus' text format (metrics/ppcsd_metrics.h). A scrape is cheap
+    // and fails only when ppcsd cannot render at all: what it could not read is left out.
+    virtual Result<std::string> metrics() { return makeError(ErrorCode::unavailable, "this ppcsd serves no metrics"); }
 };
 
 // What one ppcsd serves at once (see api/http_server.h for how connections are guarded).
@@ -93,8 +96,9 @@ struct ServerLimits {
 
 class ApiServer {
 public:
-    // Every request must carry "Authorization: Bearer <token>"; others get 401.
-    ApiServer(DaemonServices& services, std::string token, ServerLimits limits = {});
+    // Every request must carry "Authorization: Bearer <token>"; others get 401. GET /metrics
+    // also takes metricsToken (when not empty), which authorises nothing else.
+    ApiServer(DaemonServices& services, std::string token, ServerLimits limits = {}, std::string metricsToken = "");
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
@@ -115,9 +119,13 @@ private:
     void installClusterRoutes();  // with the image build, which `up` also does
     void installJobRoutes();
     void installHostRoutes();
+    void installMetricsRoute();
+    // Whether the request may pass: the API token anywhere, the metrics token on /metrics only.
+    bool authorised(const std::string& method, const std::string& path, const std::string& authorization) const;
 
     DaemonServices& services_;
     std::string token_;
+    std::string metricsToken_;
     std::unique_ptr<StreamSlots> streams_;
     std::unique_ptr<ShellServer> shells_;
     std::unique_ptr<GuardedHttpServer> server_;

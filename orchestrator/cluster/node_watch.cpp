@@ -92,10 +92,13 @@ std::vector<std::string> containerIds(const std::vector<Member>& members) {
 }  // namespace
 
 void ClusterEvents::add(const std::string& cluster, const std::string& text) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& list = events_[cluster];
-    list.push_back(utcTimestamp() + " " + text);
-    while (list.size() > kEventsKept) list.pop_front();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto& list = events_[cluster];
+        list.push_back(utcTimestamp() + " " + text);
+        while (list.size() > kEventsKept) list.pop_front();
+    }
+    if (listener_) listener_(cluster);
 }
 
 std::vector<std::string> ClusterEvents::recent(const std::string& cluster, std::size_t count) {

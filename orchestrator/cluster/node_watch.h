@@ -32,8 +32,11 @@ class ClusterEvents {
 public:
     void add(const std::string& cluster, const std::string& text);
     std::vector<std::string> recent(const std::string& cluster, std::size_t count);  // "TIME text"
+    // Called with the cluster's name after each add (outside the lock); set before events come.
+    void setListener(std::function<void(const std::string& cluster)> listener) { listener_ = std::move(listener); }
 
 private:
+    std::function<void(const std::string&)> listener_;
     std::mutex mutex_;
     std::map<std::string, std::deque<std::string>> events_;
 };

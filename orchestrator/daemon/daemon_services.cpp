@@ -14,11 +14,13 @@
 #include "common/guarded.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "daemon/metrics_scrape.h"
 #include "docker/engine.h"
 #include "jobs/bench.h"
 #include "jobs/job_request.h"
 #include "jobs/placement.h"
 #include "jobs/shared_copy.h"
+#include "metrics/ppcsd_metrics.h"
 
 namespace ppcs::daemon {
 namespace {
@@ -31,25 +33,31 @@ RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<job
     : stateDir_(std::move(stateDir)),
       started_(std::chrono::steady_clock::now()),
       runner_(image::makeProcessRunner()),
-      clusterLocks_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); })),
+      clusterLocks_(cluster::clientFactory([this] { return connectEngine(); })),
       store_(std::move(store)),
-      nodeWatcher_(
-          cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterLocks_, clusterEvents_,
-          [this](const cluster::NodeLoss& loss) {
-              if (!loss.dockerHost.empty()) {
-                  runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost, "docker host " + loss.dockerHost);
-                  return;
-              }
-              std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
-              runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost, node);
-          }),
-      viewWatcher_(cluster::clientFactory([] { return docker::EngineClient::connectFromEnvironment(); }), clusterViews_),
+      nodeWatcher_(cluster::clientFactory([this] { return connectEngine(); }), clusterLocks_, clusterEvents_,
+                   [this](const cluster::NodeLoss& loss) {
+                       if (!loss.dockerHost.empty()) {
+                           runningJobs_.stopUsing(loss.cluster, std::nullopt, jobs::StopCause::nodeLost,
+                                                  "docker host " + loss.dockerHost);
+                           return;
+                       }
+                       std::string node = "node " + loss.hostname + (loss.address.empty() ? "" : " (" + loss.address + ")");
+                       runningJobs_.stopUsing(loss.cluster, loss.hostname, jobs::StopCause::nodeLost, node);
+                   }),
+      viewWatcher_(cluster::clientFactory([this] { return connectEngine(); }), clusterViews_),
       queue_(
           *store_, jobs::RequestCodec{api::encodeJobRequest, api::decodeJobRequest},
           [this](const model::JobRequest& request, std::int64_t id, int attempt, const jobs::ClusterShare& share,
                  jobs::JobControl& control,
                  const model::Progress& events) { return launchJob(request, id, attempt, share, control, events); },
-          [this](const std::string& cluster) { return !clusterLocks_.heldHereAgainst(cluster, model::ClusterOperation::run); }) {}
+          [this](const std::string& cluster) { return !clusterLocks_.heldHereAgainst(cluster, model::ClusterOperation::run); }) {
+    metrics::declarePpcsdMetrics(metrics_);
+    // Every cluster event is a loss or a step of its healing (cluster/node_watch.h).
+    clusterEvents_.setListener([this](const std::string& cluster) { metrics::recordHealEvent(metrics_, cluster); });
+}
+
+Result<docker::EngineClient> RealDaemonServices::connectEngine() { return connectCountedEngine(metrics_); }
 
 RealDaemonServices::~RealDaemonServices() {
     queue_.stop();
@@ -93,7 +101,7 @@ api::DaemonStatus RealDaemonServices::status() {
     status.version = PPCS_VERSION;
     status.stateDir = stateDir_;
     status.uptimeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    auto engine = docker::EngineClient::connectFromEnvironment();
+    auto engine = connectEngine();
     if (engine) {
         status.engine.reachable = true;
         status.engine.endpoint = engine->endpoint();
@@ -106,7 +114,7 @@ api::DaemonStatus RealDaemonServices::status() {
 
 Result<model::BuildOutcome> RealDaemonServices::buildImage(const model::BuildRequest& request,
                                                            const model::BuildProgress& progress) {
-    auto engine = docker::EngineClient::connectFromEnvironment();
+    auto engine = connectEngine();
     if (!engine) return engine.error().context("build image " + request.imageRef);
     // One build at a time per daemon: two builds of one image would race for its tag.
     std::unique_lock<std::mutex> lock(buildMutex_, std::try_to_lock);
@@ -120,7 +128,7 @@ Result<model::BuildOutcome> RealDaemonServices::buildImage(const model::BuildReq
 
 template <class Value, class Fn>
 Result<Value> RealDaemonServices::withEngine(Fn fn, const std::string& what) {
-    auto engine = docker::EngineClient::connectFromEnvironment();
+    auto engine = connectEngine();
     if (!engine) return what.empty() ? engine.error() : engine.error().context(what);
     cluster::ClusterManager manager(*engine, *runner_, &buildMutex_);
     return fn(manager, *engine);
@@ -140,10 +148,14 @@ Result<Value> RealDaemonServices::withCluster(const std::string& name, model::Cl
 }
 
 Result<model::ClusterStatus> RealDaemonServices::upCluster(const api::UpRequest& request, const model::Progress& progress) {
-    return withCluster<model::ClusterStatus>(
+    auto started = std::chrono::steady_clock::now();
+    auto up = withCluster<model::ClusterStatus>(
         request.spec.name, model::ClusterOperation::up, [&](cluster::ClusterManager& manager, docker::EngineClient&) {
             return manager.up(request.spec, std::chrono::seconds(request.timeoutSeconds), progress);
         });
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics::recordUp(metrics_, up ? metrics::UpOutcome::ok : metrics::UpOutcome::failed, seconds);
+    return up;
 }
 
 Result<model::ClusterStatus> RealDaemonServices::scaleCluster(const api::ScaleRequest& request, const model::Progress& progress) {
@@ -280,6 +292,7 @@ Result<model::JobOutcome> RealDaemonServices::launchJob(const model::JobRequest&
             share.claim(jobs::rankHolders(place->members));
             jobs::JobRunner runner(engine, *store_, runningJobs_);
             auto outcome = runner.run(request, id, place->members, events, control, place->mpi);
+            if (outcome) metrics::recordJobEnd(metrics_, outcome->state, outcome->seconds);
             if (outcome && !request.outputDir.empty())
                 jobs::copyJobFolderBack(engine, place->members.front().containerId, request.outputDir, *outcome, events);
             return outcome;

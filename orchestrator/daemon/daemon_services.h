@@ -18,6 +18,7 @@
 #include "jobs/job_queue.h"
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
+#include "metrics/registry.h"
 
 namespace ppcs::daemon {
 
@@ -54,6 +55,8 @@ public:
                                         const std::function<bool()>& clientPresent) override;
     void requestStop() override;
     Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest& request) override;
+    // ppcsd's metrics (metrics/ppcsd_metrics.h), gauges read now (daemon/metrics_scrape.cpp).
+    Result<std::string> metrics() override;
     // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded
     // "stopped" with the reason) and waits for them, at most `limit`; false when some still run.
     bool stopJobsForShutdown(const std::string& reason, std::chrono::milliseconds limit);
@@ -69,6 +72,8 @@ public:
     }
 
 private:
+    // Every engine connection of ppcsd: its failed calls are counted (daemon/metrics_scrape.h).
+    Result<docker::EngineClient> connectEngine();
     // The cluster's members when every one is ready; a usage error naming one that is not.
     // Every member, all ready (bench needs the whole cluster).
     Result<std::vector<model::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
@@ -103,6 +108,7 @@ private:
 
     std::string stateDir_;
     std::chrono::steady_clock::time_point started_;
+    metrics::Registry metrics_;  // counters and histograms; before everything that feeds it
     std::unique_ptr<image::ProcessRunner> runner_;
     std::mutex buildMutex_;
     cluster::OperationLocks clusterLocks_;

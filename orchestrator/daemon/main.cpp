@@ -2,7 +2,8 @@
 //
 //   ppcsd [--state-dir DIR] [--port N] [--keep-jobs N]
 //
-// Writes into the state directory (0700): token (0600, new at every start), ppcsd.json (port and
+// Writes into the state directory (0700): token (0600, new at every start), metrics-token (0600,
+// new at every start: it authorises GET /metrics and nothing else), ppcsd.json (port and
 // pid, removed at exit) and holds ppcsd.lock for its whole life so only one runs per directory.
 // jobs.db keeps the newest N finished jobs: --keep-jobs, else $PPCS_KEEP_JOBS (the way to set it
 // when the CLI starts ppcsd), else 1000.
@@ -94,6 +95,14 @@ Result<int> lockStateDirectory(const std::string& stateDir) {
     return makeError(ErrorCode::conflict, "another ppcsd already serves " + stateDir);
 }
 
+// A new token, written into path (0600).
+Result<std::string> writeNewToken(const std::string& path) {
+    auto token = generateToken();
+    if (!token) return token.error();
+    if (auto written = writePrivateFile(path, *token + "\n"); !written) return written.error();
+    return token;
+}
+
 int run(const Options& options) {
     if (auto made = ensurePrivateDirectory(options.stateDir); !made) {
         log::error(made.error().message);
@@ -106,13 +115,10 @@ int run(const Options& options) {
         log::error(lock.error().message);
         return lock.error().code == ErrorCode::conflict ? 3 : 1;
     }
-    auto token = generateToken();
-    if (!token) {
-        log::error(token.error().message);
-        return 1;
-    }
-    if (auto written = writePrivateFile(options.stateDir + "/" + api::kTokenFile, *token + "\n"); !written) {
-        log::error(written.error().message);
+    auto token = writeNewToken(options.stateDir + "/" + api::kTokenFile);
+    auto metricsToken = token ? writeNewToken(options.stateDir + "/" + api::kMetricsTokenFile) : token;
+    if (!metricsToken) {
+        log::error(metricsToken.error().message);
         return 1;
     }
     auto store = jobs::JobStore::open(options.stateDir + "/jobs.db", options.keepJobs);
@@ -121,7 +127,7 @@ int run(const Options& options) {
         return 1;
     }
     daemon::RealDaemonServices services(options.stateDir, std::move(*store));
-    api::ApiServer server(services, *token);
+    api::ApiServer server(services, *token, {}, *metricsToken);
     auto port = server.bind(options.port);
     if (!port) {
         log::error(port.error().message);

@@ -370,6 +370,18 @@ Result<PruneReport> JobStore::pruneLocked(int keep) {
 
 Result<std::vector<JobRecord>> JobStore::list(int limit) { return select("1 ORDER BY id DESC", "", limit, "list jobs"); }
 
+Result<std::map<JobState, std::int64_t>> JobStore::countByState() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement count(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+    if (!count.ok()) return sqlError("count jobs");
+    std::map<JobState, std::int64_t> counts;
+    int step;
+    while ((step = sqlite3_step(count.get())) == SQLITE_ROW)
+        if (auto state = model::jobStateFromName(count.text(0))) counts[*state] += sqlite3_column_int64(count.get(), 1);
+    if (step != SQLITE_DONE) return sqlError("count jobs");
+    return counts;
+}
+
 Result<std::vector<JobRecord>> JobStore::select(const std::string& where, const std::string& cluster, std::int64_t limit,
                                                 const std::string& what) {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -81,6 +81,8 @@ public:
     Result<PruneReport> prune(int keep);
     int keepFinished() const { return keepFinished_; }
     Result<std::vector<JobRecord>> list(int limit);
+    // How many jobs the store holds in each state (states without jobs are absent).
+    Result<std::map<JobState, std::int64_t>> countByState();
     Result<JobRecord> get(std::int64_t id);
     // The running and queued jobs of a cluster (every cluster when it is empty): running first,
     // then the queued in the order they start.

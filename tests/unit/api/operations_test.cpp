@@ -79,6 +79,8 @@ std::string replyName(Reply reply) {
             return "job-output";
         case Reply::upgraded:
             return "upgraded";
+        case Reply::text:
+            return "text";
     }
     return "?";
 }
@@ -93,6 +95,8 @@ std::string expectedMedia(Reply reply) {
             return "application/x-ndjson:";
         case Reply::upgraded:
             return "'101':";
+        case Reply::text:
+            return "text/plain:";
     }
     return "?";
 }
@@ -158,6 +162,11 @@ static_assert(!checks::wellFormed(OperationInfo{"bad", Method::get, "/v1/cluster
 static_assert(!checks::wellFormed(OperationInfo{"bad", Method::get, "/v1/clusters/{name", Reply::json}));
 static_assert(!checks::wellFormed(OperationInfo{"bad", Method::get, "/v1/clusters/up", Reply::progress}));
 static_assert(checks::wellFormed(OperationInfo{"good", Method::get, "/v1/clusters/{name}/ips", Reply::json}));
+// Only a text reply (a scrape target: GET, no parameter) may live outside /v1/.
+static_assert(checks::wellFormed(kMetrics));
+static_assert(!checks::wellFormed(OperationInfo{"bad", Method::get, "/metrics", Reply::json}));
+static_assert(!checks::wellFormed(OperationInfo{"bad", Method::post, "/metrics", Reply::text}));
+static_assert(!checks::wellFormed(OperationInfo{"bad", Method::get, "/metrics/{name}", Reply::text}));
 
 }  // namespace
 
@@ -373,6 +382,10 @@ public:
         asked.push_back("prune " + (keep ? std::to_string(*keep) : std::string("default")));
         return model::PruneReport{5, keep.value_or(1000)};
     }
+    Result<std::string> metrics() override {
+        asked.push_back("metrics");
+        return std::string("# HELP ppcs_clusters c\n# TYPE ppcs_clusters gauge\nppcs_clusters 2\n");
+    }
     std::vector<std::string> asked;
 };
 
@@ -422,9 +435,10 @@ TEST_CASE("each client method reaches its service through its operation and read
     CHECK(log->second.at(0).data == "oops\n");
     CHECK(client.pruneJobs(4)->removed == 5);
     CHECK(client.pruneJobs(std::nullopt)->keep == 1000);
+    CHECK(client.metrics().value() == "# HELP ppcs_clusters c\n# TYPE ppcs_clusters gauge\nppcs_clusters 2\n");
 
-    CHECK(running.services.asked == std::vector<std::string>{"down demo volumes", "scale demo 3", "ips demo", "stats demo",
-                                                             "bench demo latency", "clusters", "hosts",
-                                                             "add host h2 tcp://10.0.0.9:2375", "join command", "cancel demo",
-                                                             "cancel job 9", "jobs 7", "log 12", "prune 4", "prune default"});
+    CHECK(running.services.asked ==
+          std::vector<std::string>{"down demo volumes", "scale demo 3", "ips demo", "stats demo", "bench demo latency",
+                                   "clusters", "hosts", "add host h2 tcp://10.0.0.9:2375", "join command", "cancel demo",
+                                   "cancel job 9", "jobs 7", "log 12", "prune 4", "prune default", "metrics"});
 }

@@ -49,7 +49,8 @@ private:
 template <class Services>
 class RunningServer {
 public:
-    explicit RunningServer(ServerLimits limits = {}) : server_(services, "good-token", limits) {
+    explicit RunningServer(ServerLimits limits = {}, std::string metricsToken = "")
+        : server_(services, "good-token", limits, std::move(metricsToken)) {
         port = *server_.bind(0);
         thread_ = std::thread([this] { server_.serve(); });
         httplib::Client probe("127.0.0.1", port);

@@ -110,6 +110,19 @@ TEST_CASE("a finishing job deletes finished jobs beyond the newest N with their 
     CHECK(scratch.store->output(oldRunning)->front().data == "out of " + std::to_string(oldRunning) + "\n");
 }
 
+TEST_CASE("jobs are counted by state, for the metrics", "[jobs][store]") {
+    ScratchStore scratch;
+    CHECK(scratch.store->countByState().value().empty());
+    scratch.job("a");
+    scratch.job("b");
+    scratch.job("a", false);
+    REQUIRE(scratch.store->enqueue(JobRecord{0, "a", "hello_world", {}, 2}, "{}"));
+    auto counts = scratch.store->countByState();
+    REQUIRE(counts);
+    CHECK(*counts == std::map<model::JobState, std::int64_t>{
+                         {model::JobState::queued, 1}, {model::JobState::running, 1}, {model::JobState::finished, 2}});
+}
+
 TEST_CASE("prune deletes finished jobs beyond the newest N and says how many", "[jobs][store]") {
     ScratchStore scratch;
     auto first = scratch.job("a");
