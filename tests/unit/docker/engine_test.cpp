@@ -212,7 +212,8 @@ TEST_CASE("an image copy streams every byte from one engine's save into the othe
     CHECK(failed.error().message.rfind("copy image sha256:gone from unix:///fake/docker.sock", 0) == 0);
 }
 
-TEST_CASE("an engine in no swarm has no services, tasks or secrets, but a swarm worker's refusal is an error", "[docker][engine]") {
+TEST_CASE("an engine in no swarm has no services, tasks or secrets, but a swarm worker's refusal is an error",
+          "[docker][engine]") {
     const std::string notManager =
         R"({"message":"This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again."})";
     auto transport = transportWithPing();
