@@ -172,7 +172,14 @@ void NodeWatcher::follow() {
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;
         }
-        if (link != EngineLink::steady) recheckClusters(**engine, link == EngineLink::lost);
+        // Until the clusters could be looked at, the link stays what it was: what a restarting
+        // engine lost must not be forgotten because the first look found it still down (or its
+        // swarm without a leader), and the next stream then only idled (an engine that accepts
+        // connections before it serves them looks silent, not broken).
+        if (link != EngineLink::steady && !recheckClusters(**engine, link == EngineLink::lost)) {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
         link = EngineLink::steady;
         // A short idle limit: the loop notices stop() within a second, then reconnects from `since`.
         auto followed = (*engine)->followEvents(filters, since, std::chrono::seconds(1), [&](const docker::EngineEvent& event) {
@@ -191,11 +198,11 @@ void NodeWatcher::follow() {
     }
 }
 
-void NodeWatcher::recheckClusters(docker::Engine& engine, bool afterLoss) {
+bool NodeWatcher::recheckClusters(docker::Engine& engine, bool afterLoss) {
     auto names = listClusterNames(engine);
     if (!names) {
-        log::warn("look at the clusters after reconnecting to the engine: " + names.error().message);
-        return;
+        log::warn("look at the clusters on the engine: " + names.error().message);
+        return false;
     }
     for (const auto& cluster : *names) {
         if (healingNow(cluster) || locks_.tasksChanging(cluster)) continue;
@@ -210,6 +217,7 @@ void NodeWatcher::recheckClusters(docker::Engine& engine, bool afterLoss) {
         log::warn("cluster '" + cluster + "': " + why + ": healing");
         scheduleHeal(cluster);
     }
+    return true;
 }
 
 void NodeWatcher::onDeath(const docker::EngineEvent& event) {

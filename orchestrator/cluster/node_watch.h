@@ -101,8 +101,9 @@ private:
     // unless a loss came in, the members changed, or another ppcsd already wrote it.
     HealAttempt publishVerified(docker::Engine& engine, const ObservedCluster& observed, std::vector<Member>& members);
     // Heals every cluster whose running members are not all verified, or, after the engine was
-    // lost (restarted, unreachable), every cluster.
-    void recheckClusters(docker::Engine& engine, bool afterLoss);
+    // lost (restarted, unreachable), every cluster. False when the clusters could not be listed
+    // (a restarted swarm without a leader yet, say): the caller looks again later.
+    bool recheckClusters(docker::Engine& engine, bool afterLoss);
     enum class EngineLink { first, steady, lost };
 
     EngineFactory engines_;

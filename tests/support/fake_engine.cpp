@@ -30,6 +30,13 @@ std::vector<typename Objects::mapped_type> withLabels(const Objects& objects, co
     return found;
 }
 
+// "key=value,key=value": what a call with a label filter is about, in the call log.
+std::string describeLabels(const docker::Labels& filter) {
+    std::string text;
+    for (const auto& [key, value] : filter) text += (text.empty() ? "" : ",") + key + "=" + value;
+    return text;
+}
+
 bool listed(const std::map<std::string, std::vector<std::string>>& filters, const std::string& key, const std::string& value) {
     auto found = filters.find(key);
     return found == filters.end() || std::find(found->second.begin(), found->second.end(), value) != found->second.end();
@@ -723,7 +730,7 @@ Result<std::string> FakeEngine::createService(const docker::ServiceSpec& spec) {
 
 Result<std::vector<docker::ServiceInfo>> FakeEngine::listServices(const docker::Labels& labelFilter) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (auto failure = record("listServices", "")) return *failure;
+    if (auto failure = record("listServices", describeLabels(labelFilter))) return *failure;
     std::vector<docker::ServiceInfo> found;
     for (const auto& [id, service] : services_)
         if (labelsMatch(service.info.labels, labelFilter)) found.push_back(service.info);

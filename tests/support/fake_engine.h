@@ -45,7 +45,7 @@ public:
 
     // ---- Scripting ----
     // The next call named `call` (an Engine method name) whose target contains `target` fails
-    // with error, once.
+    // with error, once. A list call's target is its label filter, "key=value,key=value".
     void failNext(const std::string& call, Error error, const std::string& target = "");
     // Tasks of the service named service (e.g. "demo_mpinode") at slot stay in state (not
     // running) with message, until released.

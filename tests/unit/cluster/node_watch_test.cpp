@@ -97,3 +97,24 @@ TEST_CASE("another ppcsd's heal lease is not taken for a heal while a member is 
     CHECK(eventually([&] { return anyEventSays(events, "demo", "replacement ready"); }, std::chrono::seconds(20)));
     watcher.stop();
 }
+
+TEST_CASE("a lost engine whose swarm cannot list its services at first is still healed as lost", "[cluster][heal]") {
+    FakeClusterHost host;
+    REQUIRE(host.up("demo", 2));
+    OperationLocks locks;
+    ClusterEvents events;
+    NodeWatcher watcher(host.factory(), locks, events, [](const NodeLoss&) {});
+    watcher.start();
+    REQUIRE(eventually([&] { return !host.engine->callsNamed("followEvents").empty(); }));
+    // A restarting engine: its event stream breaks, and the first look at the clusters fails (the
+    // engine still down, or its swarm without a leader yet).
+    host.engine->failNext("listServices", makeError(ErrorCode::unavailable, "engine 503: The swarm does not have a leader"),
+                          "ppcs.role=head");
+    host.engine->failNext("followEvents", makeError(ErrorCode::unavailable, "connection reset"));
+    CHECK(eventually(
+        [&] { return anyEventSays(events, "demo", "the docker engine was unreachable: verifying every member again"); },
+        std::chrono::seconds(20)));
+    // Nothing changed here: the heal finds every member verified and ends.
+    CHECK(eventually([&] { return anyEventSays(events, "demo", "every member verified"); }, std::chrono::seconds(20)));
+    watcher.stop();
+}
