@@ -8,13 +8,13 @@ PPCS_DOCKERD_LOG=${PPCS_DOCKERD_LOG:-/var/log/ppcs-dockerd.log}
 PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
 # Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
-# in its test, man-db shows it, bash-completion loads the installed completion script; prometheus
-# is there for promtool, which checks the output of ppcsd's GET /metrics (a unit test).
+# in its test, man-db shows it, bash-completion loads the installed completion script. promtool is
+# not among them: see install_promtool.
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
-  docker.io debootstrap tar iptables openssh-client prometheus
+  docker.io debootstrap tar iptables openssh-client
   clang libclang-rt-14-dev clang-format docker-compose
   groff-base man-db bash-completion
 )
@@ -42,6 +42,28 @@ install_packages() {
   apt-get update -qq || say "apt-get update reported problems; trying the install anyway"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install failed for: ${missing[*]}"
+}
+
+# promtool checks the output of ppcsd's GET /metrics in the tests. Installing Debian's prometheus
+# package for it would also enable and start a Prometheus server on the user's machine, so only
+# its promtool binary is unpacked from the downloaded package, into $PPCS_TOOLS_DIR.
+PPCS_TOOLS_DIR=${PPCS_TOOLS_DIR:-$PPCS_ROOT/.tools/bin}
+install_promtool() {
+  if [ -x "$PPCS_TOOLS_DIR/promtool" ]; then
+    say "promtool: present ($PPCS_TOOLS_DIR/promtool)"
+    return
+  fi
+  say "promtool: unpacking it from Debian's prometheus package into $PPCS_TOOLS_DIR"
+  local work
+  work=$(mktemp -d)
+  # apt-get download needs the package lists: a machine that never ran apt-get update has none.
+  (cd "$work" && { apt-get download -qq prometheus 2>/dev/null || { apt-get update -qq && apt-get download -qq prometheus; }; }) \
+    || { rm -rf "$work"; die "could not download Debian's prometheus package (for promtool)"; }
+  dpkg-deb --fsys-tarfile "$work"/prometheus_*.deb | tar -x -C "$work" ./usr/bin/promtool \
+    || { rm -rf "$work"; die "no usr/bin/promtool in Debian's prometheus package"; }
+  mkdir -p "$PPCS_TOOLS_DIR"
+  install -m 0755 "$work/usr/bin/promtool" "$PPCS_TOOLS_DIR/promtool"
+  rm -rf "$work"
 }
 
 docker_answers() {
@@ -103,6 +125,7 @@ check_format() {
 
 setup_all() {
   install_packages
+  install_promtool
   start_dockerd
   build_project "$@"
 }
