@@ -4,6 +4,8 @@
 #include "cluster/node_watch.h"
 
 #include <catch2/catch.hpp>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "cluster/lease.h"
@@ -23,38 +25,51 @@ bool anyEventSays(ClusterEvents& events, const std::string& cluster, const std::
     return false;
 }
 
-}  // namespace
-
-TEST_CASE("a dead node is dropped from the hostfile, reported, and healed with its replacement", "[cluster][heal]") {
+// Cluster "demo" (head + 2 nodes) on the fake engine, its watcher started and past its first look.
+struct WatchedCluster {
     FakeClusterHost host;
-    REQUIRE(host.up("demo", 2));
     OperationLocks locks;
     ClusterEvents events;
     std::mutex lossesMutex;
     std::vector<NodeLoss> losses;
-    NodeWatcher watcher(host.factory(), locks, events, [&](const NodeLoss& loss) {
+    std::unique_ptr<NodeWatcher> watcher;  // last: stopped before the rest goes
+
+    WatchedCluster() {
+        REQUIRE(host.up("demo", 2));
+        watcher = std::make_unique<NodeWatcher>(host.factory(), locks, events, [this](const NodeLoss& loss) {
+            std::lock_guard<std::mutex> lock(lossesMutex);
+            losses.push_back(loss);
+        });
+        watcher->start();
+        REQUIRE(eventually([&] { return !host.engine->callsNamed("followEvents").empty(); }));
+    }
+    bool said(const std::string& text) { return anyEventSays(events, "demo", text); }
+    std::vector<NodeLoss> lossesSoFar() {
         std::lock_guard<std::mutex> lock(lossesMutex);
-        losses.push_back(loss);
-    });
-    watcher.start();
+        return losses;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a dead node is dropped from the hostfile, reported, and healed with its replacement", "[cluster][heal]") {
+    WatchedCluster watched;
+    auto& host = watched.host;
     // The watcher's first look finds every member verified: nothing to heal.
-    REQUIRE(eventually([&] { return !host.engine->callsNamed("followEvents").empty(); }));
-    CHECK(events.recent("demo", 10).empty());
+    CHECK(watched.events.recent("demo", 10).empty());
 
     std::string dead = host.engine->killTask("demo_mpinode", 1);
     REQUIRE_FALSE(dead.empty());
-    REQUIRE(eventually([&] { return anyEventSays(events, "demo", "replacement ready"); }));
-    watcher.stop();
+    REQUIRE(eventually([&] { return watched.said("replacement ready"); }));
+    watched.watcher->stop();
 
-    CHECK(anyEventSays(events, "demo", "demo-node-1"));
-    CHECK(anyEventSays(events, "demo", "died (exit 137): out of the hostfile until its replacement is ready"));
-    {
-        std::lock_guard<std::mutex> lock(lossesMutex);
-        REQUIRE(losses.size() == 1);
-        CHECK(losses[0].cluster == "demo");
-        CHECK(losses[0].hostname == "demo-node-1");
-        CHECK_FALSE(losses[0].address.empty());
-    }
+    CHECK(watched.said("demo-node-1"));
+    CHECK(watched.said("died (exit 137): out of the hostfile until its replacement is ready"));
+    auto losses = watched.lossesSoFar();
+    REQUIRE(losses.size() == 1);
+    CHECK(losses[0].cluster == "demo");
+    CHECK(losses[0].hostname == "demo-node-1");
+    CHECK_FALSE(losses[0].address.empty());
     std::string replacement = host.engine->runningContainers("demo_mpinode").at(1);
     CHECK(replacement != dead);
     auto hostfile = host.engine->file(kHostfilePath);
@@ -68,13 +83,8 @@ TEST_CASE("a dead node is dropped from the hostfile, reported, and healed with i
 }
 
 TEST_CASE("another ppcsd's heal lease is not taken for a heal while a member is still missing", "[cluster][heal][lease]") {
-    FakeClusterHost host;
-    REQUIRE(host.up("demo", 2));
-    OperationLocks locks;
-    ClusterEvents events;
-    NodeWatcher watcher(host.factory(), locks, events, [](const NodeLoss&) {});
-    watcher.start();
-    REQUIRE(eventually([&] { return !host.engine->callsNamed("followEvents").empty(); }));
+    WatchedCluster watched;
+    auto& host = watched.host;
     // Another ppcsd took the heal lease after the loss only to drop the dead member from the
     // hostfile (released at once); Swarm's replacement does not run yet.
     host.engine->holdTask("demo_mpinode", 1, "starting", "");
@@ -91,30 +101,22 @@ TEST_CASE("another ppcsd's heal lease is not taken for a heal while a member is 
     std::string dead = host.engine->killTask("demo_mpinode", 1);
     REQUIRE_FALSE(dead.empty());
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    CHECK_FALSE(anyEventSays(events, "demo", "healed by another ppcsd"));
+    CHECK_FALSE(watched.said("healed by another ppcsd"));
     // Once the replacement runs, this ppcsd heals the cluster itself.
     host.engine->releaseTask("demo_mpinode", 1);
-    CHECK(eventually([&] { return anyEventSays(events, "demo", "replacement ready"); }, std::chrono::seconds(20)));
-    watcher.stop();
+    CHECK(eventually([&] { return watched.said("replacement ready"); }, std::chrono::seconds(20)));
 }
 
 TEST_CASE("a lost engine whose swarm cannot list its services at first is still healed as lost", "[cluster][heal]") {
-    FakeClusterHost host;
-    REQUIRE(host.up("demo", 2));
-    OperationLocks locks;
-    ClusterEvents events;
-    NodeWatcher watcher(host.factory(), locks, events, [](const NodeLoss&) {});
-    watcher.start();
-    REQUIRE(eventually([&] { return !host.engine->callsNamed("followEvents").empty(); }));
+    WatchedCluster watched;
+    auto& engine = *watched.host.engine;
     // A restarting engine: its event stream breaks, and the first look at the clusters fails (the
     // engine still down, or its swarm without a leader yet).
-    host.engine->failNext("listServices", makeError(ErrorCode::unavailable, "engine 503: The swarm does not have a leader"),
-                          "ppcs.role=head");
-    host.engine->failNext("followEvents", makeError(ErrorCode::unavailable, "connection reset"));
-    CHECK(eventually(
-        [&] { return anyEventSays(events, "demo", "the docker engine was unreachable: verifying every member again"); },
-        std::chrono::seconds(20)));
+    engine.failNext("listServices", makeError(ErrorCode::unavailable, "engine 503: The swarm does not have a leader"),
+                    "ppcs.role=head");
+    engine.failNext("followEvents", makeError(ErrorCode::unavailable, "connection reset"));
+    CHECK(eventually([&] { return watched.said("the docker engine was unreachable: verifying every member again"); },
+                     std::chrono::seconds(20)));
     // Nothing changed here: the heal finds every member verified and ends.
-    CHECK(eventually([&] { return anyEventSays(events, "demo", "every member verified"); }, std::chrono::seconds(20)));
-    watcher.stop();
+    CHECK(eventually([&] { return watched.said("every member verified"); }, std::chrono::seconds(20)));
 }
