@@ -75,6 +75,12 @@ public:
             }
             auto members = place(request, share.taken);
             if (!members) return makeError(ErrorCode::conflict, request.program + " does not fit beside the running jobs");
+            {
+                // Before the claim, which lets the queue place the next job: started() is in
+                // placing order, whichever job's thread gets on first.
+                std::lock_guard<std::mutex> lock(mutex_);
+                started_.push_back(request.program);
+            }
             share.claim(*members);
             auto outcome = launch(request, id, *members, control, events);
             std::lock_guard<std::mutex> lock(mutex_);
@@ -131,7 +137,6 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             for (const auto& member : members) overlapped_ = !held_.insert(request.cluster + "/" + member).second || overlapped_;
             firstAttempt = attempts_[id]++ == 0;
-            started_.push_back(request.program);
             environments_.push_back(join(request.env, ","));
             most_ = std::max(most_, ++running_);
         }
