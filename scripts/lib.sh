@@ -9,7 +9,9 @@ PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
 # Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
 # in its test, man-db shows it, bash-completion loads the installed completion script; prometheus
-# is there for promtool, which checks the output of ppcsd's GET /metrics (a unit test).
+# is there for promtool, which checks the output of ppcsd's GET /metrics (a unit test). dpkg-dev
+# (dpkg-shlibdeps) and file are what `cpack -G DEB` needs to list the Debian package's shared
+# library dependencies (scripts/package).
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
@@ -17,6 +19,7 @@ PPCS_PACKAGES=(
   docker.io debootstrap tar iptables openssh-client prometheus
   clang libclang-rt-14-dev clang-format docker-compose
   groff-base man-db bash-completion
+  dpkg-dev file
 )
 
 say() { printf '== %s\n' "$*" >&2; }
