@@ -94,6 +94,7 @@ std::string encodeDaemonStatus(const DaemonStatus& status) {
     return fields::dumpJson(json{{"pid", status.pid},
                                  {"version", status.version},
                                  {"state_dir", status.stateDir},
+                                 {"image_context", status.imageContextDir},
                                  {"uptime_seconds", status.uptimeSeconds},
                                  {"engine", engine}});
 }
@@ -106,6 +107,7 @@ Result<DaemonStatus> decodeDaemonStatus(std::string_view body) {
     Status read = readOptional(*object, "pid", json::value_t::number_integer, status.pid, what);
     if (read) read = readOptional(*object, "version", json::value_t::string, status.version, what);
     if (read) read = readOptional(*object, "state_dir", json::value_t::string, status.stateDir, what);
+    if (read) read = readOptional(*object, "image_context", json::value_t::string, status.imageContextDir, what);
     if (read) read = readOptional(*object, "uptime_seconds", json::value_t::number_float, status.uptimeSeconds, what);
     if (!read) return read.error();
     if (auto engine = object->find("engine"); engine != object->end() && engine->is_object()) {

@@ -37,6 +37,7 @@ struct DaemonStatus {
     int pid = 0;
     std::string version;
     std::string stateDir;
+    std::string imageContextDir;  // where `build` reads the node image's context when none is given
     double uptimeSeconds = 0;
     EngineStatus engine;
 };

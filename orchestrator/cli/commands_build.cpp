@@ -85,7 +85,9 @@ void addBuildCommand(CLI::App& app, const GlobalOptions& global, Action& action)
             return startsWith(value, "http://") || startsWith(value, "https://") ? std::string()
                                                                                  : "must be an http:// or https:// URL";
         });
-    build->add_option("--context", options->contextDir, "Build context directory (default: the project's images/openmpi)")
+    build
+        ->add_option("--context", options->contextDir,
+                     "Build context directory (default: ppcsd's images/openmpi; `daemon status` shows where)")
         ->type_name(kDirValue);
     build->add_option("--image", options->image, "Image reference to tag (default: ppcs-openmpi:latest or ppcs-mpich:latest)");
     build->callback([&global, &action, options] { action = [&global, options] { return runBuild(global, *options); }; });

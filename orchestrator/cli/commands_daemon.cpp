@@ -43,8 +43,9 @@ int runDaemonStatus(const GlobalOptions& global) {
         std::printf("{\"running\":true,\"port\":%d,\"status\":%s}\n", endpoint->port, api::encodeDaemonStatus(*status).c_str());
         return 0;
     }
-    std::printf("ppcsd %s running, pid %d, 127.0.0.1:%d, up %.0f s\nstate directory %s\n", status->version.c_str(), status->pid,
-                endpoint->port, status->uptimeSeconds, status->stateDir.c_str());
+    std::printf("ppcsd %s running, pid %d, 127.0.0.1:%d, up %.0f s\nstate directory %s\nnode image context %s\n",
+                status->version.c_str(), status->pid, endpoint->port, status->uptimeSeconds, status->stateDir.c_str(),
+                status->imageContextDir.c_str());
     if (status->engine.reachable)
         std::printf("docker engine %s, API %s\n", status->engine.endpoint.c_str(), status->engine.apiVersion.c_str());
     else

@@ -100,6 +100,7 @@ api::DaemonStatus RealDaemonServices::status() {
     status.pid = static_cast<int>(::getpid());
     status.version = PPCS_VERSION;
     status.stateDir = stateDir_;
+    status.imageContextDir = image::defaultImageContextDir();
     status.uptimeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     auto engine = connectEngine();
     if (engine) {

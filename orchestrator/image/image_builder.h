@@ -38,7 +38,8 @@ private:
     ProcessRunner& runner_;
 };
 
-// $PPCS_IMAGE_DIR, else the images/openmpi directory of the source tree ppcs was built from.
+// $PPCS_IMAGE_DIR, else the directory the build was configured with (CMake's PPCS_IMAGE_DIR): the
+// source tree's images/openmpi, or /usr/share/ppcs/images/openmpi in the Debian package.
 std::string defaultImageContextDir();
 
 }  // namespace ppcs::image

@@ -41,6 +41,8 @@ TEST_CASE("build makes the node image, and an unchanged context is a no-op", "[d
     auto status = runProcess({ppcs::testing::cliBinary(), "daemon", "status"}, env, 30);
     CHECK(status.exitCode == 0);
     CHECK(status.out.find("docker engine unix://") != std::string::npos);
+    // A source build reads the node image's context from the source tree.
+    CHECK(status.out.find("node image context " + ppcs::testing::imageContextDir() + "\n") != std::string::npos);
     struct stat info {};
     REQUIRE(::stat((state.path() + "/token").c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0600);

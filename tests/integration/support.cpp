@@ -92,13 +92,13 @@ TestContainers::~TestContainers() {
     for (const auto& id : ids_) (void)engine_.removeContainer(id, true);  // clean-up: a container already gone is fine
 }
 
-std::string TestContainers::start(const std::string& image, std::vector<std::string> cmd) {
+std::string TestContainers::start(const std::string& image, std::vector<std::string> cmd, const std::string& networkMode) {
     docker::ContainerSpec spec;
     spec.name = runId() + "-" + std::to_string(ids_.size());
     spec.image = image;
     spec.cmd = std::move(cmd);
     spec.labels = testLabels();
-    spec.networkMode = "none";
+    spec.networkMode = networkMode;
     auto id = engine_.createContainer(spec);
     REQUIRE(id);
     ids_.push_back(*id);

@@ -50,13 +50,14 @@ ppcs::testing::ProcessResult runCli(const TestDaemonDir& state, std::vector<std:
 // The same, without waiting: returns the CLI's pid.
 int spawnCli(const TestDaemonDir& state, std::vector<std::string> args);
 
-// Starts containers from an image, without any network, and force-removes them at the end.
+// Starts containers from an image, without any network unless asked, and force-removes them at the end.
 class TestContainers {
 public:
     explicit TestContainers(docker::EngineClient& engine) : engine_(engine) {}
     ~TestContainers();
-    // Starts one with the image's own command (sshd) and returns its ID.
-    std::string start(const std::string& image, std::vector<std::string> cmd = {});
+    // Starts one with the image's own command (sshd) and returns its ID. networkMode "bridge" lets
+    // it reach Debian's mirror (for apt-get, as an image build's RUN steps do).
+    std::string start(const std::string& image, std::vector<std::string> cmd = {}, const std::string& networkMode = "none");
     // start(), then waits (bounded) until the entrypoint has made the host keys and sshd listens.
     std::string startNode(const std::string& image);
 

@@ -26,6 +26,7 @@ public:
         DaemonStatus status;
         status.pid = 42;
         status.version = "test";
+        status.imageContextDir = "/usr/share/ppcs/images/openmpi";
         status.engine.reachable = false;
         status.engine.error = "cannot reach the docker engine";
         return status;
@@ -215,6 +216,7 @@ TEST_CASE("status and stop go through the services", "[api]") {
     auto status = running.client().status();
     REQUIRE(status);
     CHECK(status->pid == 42);
+    CHECK(status->imageContextDir == "/usr/share/ppcs/images/openmpi");
     CHECK_FALSE(status->engine.reachable);
     CHECK(status->engine.error == "cannot reach the docker engine");
     REQUIRE(running.client().stop());
