@@ -143,8 +143,10 @@ int slotsForCpus(std::int64_t nanoCpus) {
 
 std::int64_t defaultShmBytes(std::int64_t memoryBytes, std::int64_t hostMemoryBytes) {
     constexpr std::int64_t kFloor = 256 << 20;  // when the host's memory is unknown
-    if (memoryBytes > 0) return std::max<std::int64_t>(memoryBytes / 2, kMinShmBytes);
-    return std::max<std::int64_t>(hostMemoryBytes / 2, kFloor);
+    constexpr std::int64_t kPage = 4096;        // tmpfs sizes are whole pages: the kernel rounds up
+    auto half = [](std::int64_t bytes) { return bytes / 2 / kPage * kPage; };
+    if (memoryBytes > 0) return std::max<std::int64_t>(half(memoryBytes), kMinShmBytes);
+    return std::max<std::int64_t>(half(hostMemoryBytes), kFloor);
 }
 
 Result<HostMount> parseHostMount(const std::string& text, const std::string& cwd) {

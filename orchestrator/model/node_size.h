@@ -43,7 +43,8 @@ Status validateNodeSize(const NodeSize& size);
 // MPI slots per member that a CPU limit allows: whole CPUs, at least 1; 0 without a limit.
 int slotsForCpus(std::int64_t nanoCpus);
 // /dev/shm when --shm-size is not given: half of the memory limit, or without one half of the
-// host's memory (what Linux gives /dev/shm on a machine of its own), never Docker's 64 MB.
+// host's memory (what Linux gives /dev/shm on a machine of its own), never Docker's 64 MB;
+// rounded down to whole 4 KiB pages, so that it is the size the tmpfs then has.
 std::int64_t defaultShmBytes(std::int64_t memoryBytes, std::int64_t hostMemoryBytes);
 
 // "HOSTDIR[:PATH]" as the user wrote it: HOSTDIR relative to cwd is made absolute, without "."

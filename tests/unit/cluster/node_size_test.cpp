@@ -107,6 +107,9 @@ TEST_CASE("sizes are validated, slots follow whole CPUs and /dev/shm has a sensi
     CHECK(defaultShmBytes(64 * kMiB, 24 * kGiB) == 32 * kMiB);
     CHECK(defaultShmBytes(0, 24 * kGiB) == 12 * kGiB);
     CHECK(defaultShmBytes(0, 0) == 256 * kMiB);
+    // Half of a host memory that is not a whole number of pages (25276182528 / 2 is 3085471.5 pages).
+    CHECK(defaultShmBytes(0, 25276182528) == 3085471LL * 4096);
+    CHECK(defaultShmBytes(kGiB + 4096 + 2, 0) == kGiB / 2);
     ClusterSpec spec{"demo", 2};
     spec.size.nanoCpus = 2500000000;
     CHECK(effectiveSlots(spec) == 2);
