@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/dashboard_server.h"
 #include "api/event_stream.h"
 #include "api/http_server.h"
 #include "api/shell_server.h"
@@ -97,6 +98,7 @@ ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits l
       metricsToken_(std::move(metricsToken)),
       streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
       shells_(std::make_unique<ShellServer>(services, token_, limits.maxShells)),
+      dashboard_(std::make_unique<Dashboard>(services, *streams_)),
       server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline,
                                                                    limits.headerDeadline + std::chrono::seconds(10),
                                                                    limits.maxHeaderBytes, limits.maxConnectionThreads})) {
@@ -116,6 +118,7 @@ void ApiServer::installRoutes() {
     installJobRoutes();
     installHostRoutes();
     installMetricsRoute();
+    installDashboard();
 }
 
 bool ApiServer::authorised(const std::string& method, const std::string& path, const std::string& authorization) const {
@@ -128,9 +131,11 @@ void ApiServer::installGuards() {
     server_->set_payload_max_length(kMaxRequestBytes);
     server_->set_read_timeout(10, 0);
     server_->set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-        if (authorised(request.method, request.path, request.get_header_value("Authorization")))
+        if (authorised(request.method, request.path, request.get_header_value("Authorization")) || dashboard_->admits(request))
             return httplib::Server::HandlerResponse::Unhandled;
-        replyError(response, makeError(ErrorCode::unauthorized, "missing or wrong bearer token"));
+        replyError(response, makeError(ErrorCode::unauthorized, isDashboardPath(request.path)
+                                                                    ? "no dashboard session: run `ppcs-cluster dashboard`"
+                                                                    : "missing or wrong bearer token"));
         return httplib::Server::HandlerResponse::Handled;
     });
     server_->set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr failure) {
@@ -231,10 +236,17 @@ void ApiServer::installMetricsRoute() {
     routes.answer(kMetrics, [this](const NoRequest&) { return services_.metrics(); });
 }
 
+void ApiServer::installDashboard() {
+    Router routes(*server_, *streams_, routed_);
+    routes.answer(kDashboardCode, [this](const NoRequest&) { return dashboard_->mintCode(); });
+    dashboard_->install(*server_);
+}
+
 Result<int> ApiServer::bind(int port) {
     if (port < 0 || port > 65535) return makeError(ErrorCode::usage, "port " + std::to_string(port) + " is out of range");
     int bound = port == 0 ? server_->bind_to_any_port("127.0.0.1") : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
     if (bound <= 0) return makeError(ErrorCode::unavailable, "cannot listen on 127.0.0.1:" + std::to_string(port));
+    dashboard_->setPort(bound);
     return bound;
 }
 
