@@ -9,7 +9,8 @@ PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
 # Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
 # in its test, man-db shows it, bash-completion loads the installed completion script; prometheus
-# is there for promtool, which checks the output of ppcsd's GET /metrics (a unit test).
+# is there for promtool, which checks the output of ppcsd's GET /metrics (a unit test); chromium and
+# chromium-driver run the dashboard's browser test (headless Chromium driven over WebDriver).
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
@@ -17,6 +18,7 @@ PPCS_PACKAGES=(
   docker.io debootstrap tar iptables openssh-client prometheus
   clang libclang-rt-14-dev clang-format docker-compose
   groff-base man-db bash-completion
+  chromium chromium-driver
 )
 
 say() { printf '== %s\n' "$*" >&2; }
