@@ -209,6 +209,8 @@ function followJob(id) {
   output.textContent = '';
   state.textContent = 'streaming';
   jobEvents = new EventSource('/dashboard/api/jobs/' + encodeURIComponent(id) + '/events');
+  // Every (re)connection replays the job's events from its start.
+  jobEvents.onopen = () => { output.textContent = ''; };
   jobEvents.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === 'progress') {
@@ -255,8 +257,10 @@ function chart(values, max, className, label) {
   box.appendChild(el('div', label, 'chart-label'));
   const svg = svgEl('svg', {width, height, viewBox: '0 0 ' + width + ' ' + height});
   svg.appendChild(svgEl('rect', {x: 0, y: 0, width, height, class: 'chart-frame'}));
+  // The newest sample on the right edge, one step per sample to the left.
   const step = width / 59;
-  const points = values.map((v, i) => (i * step).toFixed(1) + ',' + (height - 2 - (v / max) * (height - 4)).toFixed(1));
+  const points = values.map((v, i) => (width - (values.length - 1 - i) * step).toFixed(1) + ',' +
+                                      (height - 2 - (v / max) * (height - 4)).toFixed(1));
   svg.appendChild(svgEl('polyline', {points: points.join(' '), class: className}));
   box.appendChild(svg);
   return box;
@@ -277,10 +281,11 @@ function renderStats(reply) {
     const history = statsHistory[m.hostname] = (statsHistory[m.hostname] || []).concat([m]).slice(-60);
     const cpu = history.map((s) => s.cpu_percent);
     const memory = history.map((s) => s.memory_bytes / 1048576);
-    const memoryMax = m.memory_limit_bytes ? m.memory_limit_bytes / 1048576 : Math.max(1, ...memory);
-    box.appendChild(chart(cpu, Math.max(100, ...cpu), 'chart-line-cpu', 'CPU ' + m.cpu_percent.toFixed(1) + ' %'));
-    box.appendChild(chart(memory, memoryMax, 'chart-line-memory',
-                          'memory ' + memory[memory.length - 1].toFixed(1) + ' MiB of ' + memoryMax.toFixed(0)));
+    // Scaled to what was seen (a limit of many GiB would flatten the line), the limit in the label.
+    const limit = m.memory_limit_bytes ? ' of ' + (m.memory_limit_bytes / 1048576).toFixed(0) + ' MiB' : '';
+    box.appendChild(chart(cpu, Math.max(10, ...cpu) * 1.2, 'chart-line-cpu', 'CPU ' + m.cpu_percent.toFixed(1) + ' %'));
+    box.appendChild(chart(memory, Math.max(1, ...memory) * 1.2, 'chart-line-memory',
+                          'memory ' + memory[memory.length - 1].toFixed(1) + ' MiB' + limit));
     boxes.push(box);
   }
   charts.replaceChildren(...boxes);
