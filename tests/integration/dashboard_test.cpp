@@ -110,7 +110,11 @@ TEST_CASE("dashboard: a login link then clusters and live job output and a bench
         CHECK(browser.click("#jobs tbody tr[data-job-id=\"" + id + "\"]", 10s));
         CHECK(browser.waitFor("return location.hash === '#jobs/" + id + "';", 5s));
         // Live: an early line is on the page while later ones are not printed yet.
-        REQUIRE(browser.waitFor("return document.getElementById('job-output').textContent.includes('dash-line-2');", 20s));
+        bool early = browser.waitFor("return document.getElementById('job-output').textContent.includes('dash-line-2');", 60s);
+        if (!early) saveScreenshot(browser, "jobs-no-output");
+        INFO("job output: " << browser.execute("return document.getElementById('job-output').textContent;").dump());
+        INFO("stream: " << browser.execute("return document.getElementById('job-stream-state').textContent;").dump());
+        REQUIRE(early);
         CHECK_FALSE(browser.execute("return document.getElementById('job-output').textContent.includes('dash-line-10');") ==
                     true);
         saveScreenshot(browser, "jobs");
