@@ -10,7 +10,8 @@ PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 # Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
 # in its test, man-db shows it, bash-completion loads the installed completion script. dpkg-dev
 # (dpkg-shlibdeps) and file are what `cpack -G DEB` needs to list the Debian package's shared
-# library dependencies (scripts/package). promtool is not among them: see install_promtool.
+# library dependencies (scripts/package). chromium and chromium-driver run the dashboard's browser
+# test (headless Chromium driven over WebDriver). promtool is not among them: see install_promtool.
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev
@@ -19,6 +20,7 @@ PPCS_PACKAGES=(
   clang libclang-rt-14-dev clang-format docker-compose
   groff-base man-db bash-completion
   dpkg-dev file
+  chromium chromium-driver
 )
 
 say() { printf '== %s\n' "$*" >&2; }

@@ -220,6 +220,8 @@ Result<std::vector<model::Host>> ApiClient::listHosts() { return call(kListHosts
 
 Result<model::Host> ApiClient::addHost(const AddHostRequest& request) { return call(kAddHost, request); }
 
+Result<DashboardCode> ApiClient::dashboardCode() { return call(kDashboardCode, NoRequest{}); }
+
 Result<std::string> ApiClient::metrics() { return call(kMetrics, NoRequest{}); }
 
 Result<std::string> ApiClient::joinCommand() { return call(kJoinCommand, NoRequest{}); }

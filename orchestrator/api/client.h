@@ -64,6 +64,8 @@ public:
     Result<std::vector<model::Host>> listHosts();
     Result<model::Host> addHost(const AddHostRequest& request);
     Result<std::string> joinCommand();
+    // A one-time login code for the dashboard.
+    Result<DashboardCode> dashboardCode();
     // GET /metrics: ppcsd's metrics in Prometheus' text format.
     Result<std::string> metrics();
     Result<model::BenchReport> bench(const model::BenchRequest& request, const model::Progress& progress);

@@ -72,6 +72,22 @@ std::string encodeVersion(const VersionInfo& info) {
     return fields::dumpJson(json{{"version", info.version}, {"protocol", info.protocol}, {"binary_id", info.binaryId}});
 }
 
+std::string encodeDashboardCode(const DashboardCode& code) {
+    return fields::dumpJson(json{{"code", code.code}, {"expires_seconds", code.expiresSeconds}});
+}
+
+Result<DashboardCode> decodeDashboardCode(std::string_view body) {
+    auto object = parseObject(body, "dashboard code reply");
+    if (!object) return object.error();
+    DashboardCode code;
+    const char* what = "dashboard code reply";
+    if (auto read = readOptional(*object, "code", json::value_t::string, code.code, what); !read) return read.error();
+    if (auto read = readOptional(*object, "expires_seconds", json::value_t::number_integer, code.expiresSeconds, what); !read)
+        return read.error();
+    if (code.code.empty()) return makeError(ErrorCode::failed, "dashboard code reply: no code");
+    return code;
+}
+
 Result<VersionInfo> decodeVersion(std::string_view body) {
     auto object = parseObject(body, "version reply");
     if (!object) return object.error();

@@ -42,6 +42,13 @@ struct DaemonStatus {
     EngineStatus engine;
 };
 
+// A one-time login code for the dashboard (api/dashboard_auth.h): GET /login?code=CODE within
+// expiresSeconds trades it for a session cookie.
+struct DashboardCode {
+    std::string code;
+    int expiresSeconds = 0;
+};
+
 struct StreamEvent {
     enum class Kind { progress, result, error, heartbeat };
     Kind kind = Kind::progress;
@@ -62,6 +69,9 @@ std::string encodeVersion(const VersionInfo& info);
 Result<VersionInfo> decodeVersion(std::string_view body);
 std::string encodeDaemonStatus(const DaemonStatus& status);
 Result<DaemonStatus> decodeDaemonStatus(std::string_view body);
+
+std::string encodeDashboardCode(const DashboardCode& code);
+Result<DashboardCode> decodeDashboardCode(std::string_view body);
 
 std::string encodeBuildRequest(const model::BuildRequest& request);
 // Fails with ErrorCode::usage on malformed JSON, unknown fields or wrong types.

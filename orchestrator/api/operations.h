@@ -357,15 +357,23 @@ inline constexpr Operation<model::CopyRequest, model::CopyReport> kCopyFiles{
     encodeCopyReport,
     decodeCopyReport};
 
+// The dashboard: a one-time login code for the browser (api/dashboard_auth.h).
+inline constexpr Operation<NoRequest, DashboardCode> kDashboardCode{
+    {"dashboardCode", Method::post, "/v1/dashboard/code", Reply::json},
+    wire::noRequest,
+    wire::readNoRequest,
+    encodeDashboardCode,
+    decodeDashboardCode};
+
 // Outside /v1/: ppcsd's metrics, in Prometheus' text format (metrics/ppcsd_metrics.h).
 inline constexpr Operation<NoRequest, std::string> kMetrics{
     {"metrics", Method::get, "/metrics", Reply::text}, wire::noRequest, wire::readNoRequest, wire::text, wire::readText};
 
 // Every operation, once. ApiServer::operations() must list the same ones.
-inline constexpr auto kTypedOperations =
-    std::tie(kVersion, kDaemonStatus, kStopDaemon, kBuildImage, kUpCluster, kScaleCluster, kDownCluster, kBenchCluster,
-             kListClusters, kClusterStatus, kClusterAddresses, kClusterStats, kOpenShell, kListHosts, kAddHost, kJoinCommand,
-             kRunJob, kSubmitJob, kFollowJob, kJobQueue, kCancelJob, kPruneJobs, kListJobs, kJobLog, kCopyFiles, kMetrics);
+inline constexpr auto kTypedOperations = std::tie(
+    kVersion, kDaemonStatus, kStopDaemon, kBuildImage, kUpCluster, kScaleCluster, kDownCluster, kBenchCluster, kListClusters,
+    kClusterStatus, kClusterAddresses, kClusterStats, kOpenShell, kListHosts, kAddHost, kJoinCommand, kRunJob, kSubmitJob,
+    kFollowJob, kJobQueue, kCancelJob, kPruneJobs, kListJobs, kJobLog, kCopyFiles, kDashboardCode, kMetrics);
 inline constexpr auto kOperations = std::apply(
     [](const auto&... operation) { return std::array<OperationInfo, sizeof...(operation)>{operation...}; }, kTypedOperations);
 

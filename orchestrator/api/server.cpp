@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "api/dashboard_server.h"
+#include "api/event_stream.h"
 #include "api/http_server.h"
 #include "api/shell_server.h"
 #include "common/files.h"
@@ -14,163 +16,9 @@
 
 namespace ppcs::api {
 
-// The streamed responses under way, at most most(); each holds its slot until it is destroyed.
-class StreamSlots {
-public:
-    StreamSlots(std::size_t most, std::chrono::milliseconds heartbeat) : most_(most), heartbeat_(heartbeat) {}
-    // A held slot, or null when all are taken.
-    std::shared_ptr<const void> acquire() {
-        if (active_.fetch_add(1) >= most_) {
-            active_.fetch_sub(1);
-            return nullptr;
-        }
-        return std::shared_ptr<const void>(
-            this, [](const StreamSlots* slots) { const_cast<StreamSlots*>(slots)->active_.fetch_sub(1); });
-    }
-    std::size_t most() const { return most_; }
-    std::chrono::milliseconds heartbeat() const { return heartbeat_; }
-
-private:
-    std::size_t most_;
-    std::chrono::milliseconds heartbeat_;
-    std::atomic<std::size_t> active_{0};
-};
-
 namespace {
 
 constexpr const char* kJson = "application/json";
-
-void replyError(httplib::Response& response, const Error& error) {
-    response.status = httpStatusFor(error.code);
-    response.set_content(encodeError(error), kJson);
-}
-
-using Clock = std::chrono::steady_clock;
-using ClientProbe = std::function<bool()>;
-using StreamedWork = std::function<Result<std::string>(const model::Progress& progress, const ClientProbe& clientPresent)>;
-
-// The events of one streamed response. Writes are serialised: progress comes from the operation
-// (from any of its threads) while a heartbeat thread writes when the stream has been silent for
-// a while, so that a client can tell a slow operation from a daemon that stopped answering.
-class EventStream {
-public:
-    EventStream(httplib::DataSink& sink, std::chrono::milliseconds heartbeat)
-        : sink_(sink), connection_(currentConnection()), heartbeatInterval_(heartbeat), lastWrite_(Clock::now()) {
-        heartbeat_ = std::thread([this] { runGuarded("stream heartbeat", [this] { beat(); }); });
-    }
-    ~EventStream() { stopHeartbeat(); }
-    EventStream(const EventStream&) = delete;
-    EventStream& operator=(const EventStream&) = delete;
-
-    void send(const StreamEvent& event) {
-        std::string line = encodeStreamEvent(event) + "\n";
-        std::lock_guard<std::mutex> lock(mutex_);
-        writeLocked(line);
-    }
-    // Sends the last event, stops the heartbeat and ends the stream.
-    void finish(const StreamEvent& last) {
-        send(last);
-        stopHeartbeat();
-        std::lock_guard<std::mutex> lock(mutex_);
-        sink_.done();
-    }
-    bool clientPresent() const { return !writeFailed_ && !(connection_ && connection_->peerGone()); }
-
-private:
-    void writeLocked(const std::string& line) {
-        if (!writeFailed_ && !sink_.write(line.data(), line.size())) writeFailed_ = true;
-        lastWrite_ = Clock::now();
-    }
-    void beat() {
-        static const std::string heartbeat = encodeStreamEvent(StreamEvent{StreamEvent::Kind::heartbeat}) + "\n";
-        std::unique_lock<std::mutex> lock(mutex_);
-        while (!stopping_) {
-            auto due = lastWrite_ + heartbeatInterval_;
-            if (Clock::now() >= due)
-                writeLocked(heartbeat);
-            else
-                wake_.wait_until(lock, due);
-        }
-    }
-    void stopHeartbeat() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        if (heartbeat_.joinable()) heartbeat_.join();
-    }
-
-    httplib::DataSink& sink_;
-    std::shared_ptr<Connection> connection_;
-    std::chrono::milliseconds heartbeatInterval_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    Clock::time_point lastWrite_;
-    bool stopping_ = false;
-    std::atomic<bool> writeFailed_{false};
-    std::thread heartbeat_;
-};
-
-// Runs the operation; whatever it throws becomes its error, so that nothing escapes the content
-// provider (it runs outside httplib's exception handler: an exception there ends ppcsd).
-Result<std::string> runCaught(const StreamedWork& operation, EventStream& events) {
-    std::string what;
-    try {
-        return operation(
-            [&events](model::Phase phase, const std::string& text) {
-                events.send(StreamEvent{StreamEvent::Kind::progress, phase, text});
-            },
-            [&events] { return events.clientPresent(); });
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-        what = "unknown exception";
-    }
-    return makeError(ErrorCode::failed, "unexpected failure in ppcsd: " + what);  // logged with the stream's end
-}
-
-void runStreamed(const std::string& name, const StreamedWork& operation, httplib::DataSink& sink,
-                 std::chrono::milliseconds heartbeat) {
-    EventStream events(sink, heartbeat);
-    auto result = runCaught(operation, events);
-    StreamEvent last;
-    if (result) {
-        last.kind = StreamEvent::Kind::result;
-        last.resultJson = *result;
-        log::info(name + ": done");
-    } else {
-        last.kind = StreamEvent::Kind::error;
-        last.error = result.error();
-        log::warn(name + ": " + result.error().message);
-    }
-    events.finish(last);
-}
-
-// Streams a long operation as newline-delimited events: its progress lines as they happen,
-// heartbeats while it is silent, then its JSON result or its error. The operation runs inside
-// the first call of the content provider, which holds one of the stream slots until the
-// response is gone; when none is free the answer is 503.
-void streamOperation(httplib::Response& response, StreamSlots& slots, std::string name, StreamedWork operation) {
-    auto slot = slots.acquire();
-    if (!slot)
-        return replyError(response, makeError(ErrorCode::unavailable, "ppcsd already streams " + std::to_string(slots.most()) +
-                                                                          " operations: try again when one of them ends"));
-    auto heartbeat = slots.heartbeat();
-    // The provider holds the slot: it is destroyed with the response, whether or not it ran.
-    response.set_chunked_content_provider("application/x-ndjson",
-                                          [name, operation, slot, heartbeat](size_t, httplib::DataSink& sink) {
-                                              try {
-                                                  runStreamed(name, operation, sink, heartbeat);
-                                                  return true;
-                                              } catch (const std::exception& e) {
-                                                  log::error(name + ": the stream broke: " + e.what());
-                                              } catch (...) {
-                                                  log::error(name + ": the stream broke");
-                                              }
-                                              return false;
-                                          });
-}
 
 // The request as the operations see it (operations.h): the path's parameter, the query, the body.
 WireRequest wireOf(const httplib::Request& http) {
@@ -250,6 +98,7 @@ ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits l
       metricsToken_(std::move(metricsToken)),
       streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
       shells_(std::make_unique<ShellServer>(services, token_, limits.maxShells)),
+      dashboard_(std::make_unique<Dashboard>(services, *streams_)),
       server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline,
                                                                    limits.headerDeadline + std::chrono::seconds(10),
                                                                    limits.maxHeaderBytes, limits.maxConnectionThreads})) {
@@ -269,6 +118,7 @@ void ApiServer::installRoutes() {
     installJobRoutes();
     installHostRoutes();
     installMetricsRoute();
+    installDashboard();
 }
 
 bool ApiServer::authorised(const std::string& method, const std::string& path, const std::string& authorization) const {
@@ -281,9 +131,11 @@ void ApiServer::installGuards() {
     server_->set_payload_max_length(kMaxRequestBytes);
     server_->set_read_timeout(10, 0);
     server_->set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-        if (authorised(request.method, request.path, request.get_header_value("Authorization")))
+        if (authorised(request.method, request.path, request.get_header_value("Authorization")) || dashboard_->admits(request))
             return httplib::Server::HandlerResponse::Unhandled;
-        replyError(response, makeError(ErrorCode::unauthorized, "missing or wrong bearer token"));
+        replyError(response, makeError(ErrorCode::unauthorized, isDashboardPath(request.path)
+                                                                    ? "no dashboard session: run `ppcs-cluster dashboard`"
+                                                                    : "missing or wrong bearer token"));
         return httplib::Server::HandlerResponse::Handled;
     });
     server_->set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr failure) {
@@ -384,10 +236,17 @@ void ApiServer::installMetricsRoute() {
     routes.answer(kMetrics, [this](const NoRequest&) { return services_.metrics(); });
 }
 
+void ApiServer::installDashboard() {
+    Router routes(*server_, *streams_, routed_);
+    routes.answer(kDashboardCode, [this](const NoRequest&) { return dashboard_->mintCode(); });
+    dashboard_->install(*server_);
+}
+
 Result<int> ApiServer::bind(int port) {
     if (port < 0 || port > 65535) return makeError(ErrorCode::usage, "port " + std::to_string(port) + " is out of range");
     int bound = port == 0 ? server_->bind_to_any_port("127.0.0.1") : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
     if (bound <= 0) return makeError(ErrorCode::unavailable, "cannot listen on 127.0.0.1:" + std::to_string(port));
+    dashboard_->setPort(bound);
     return bound;
 }
 

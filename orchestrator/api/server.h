@@ -16,10 +16,12 @@
 #include "api/messages.h"
 #include "api/operations.h"
 #include "common/result.h"
+#include "jobs/bench_plots.h"
 #include "jobs/shell_session.h"
 
 namespace ppcs::api {
 
+class Dashboard;
 class GuardedHttpServer;
 class ShellServer;
 class StreamSlots;
@@ -79,6 +81,13 @@ public:
     virtual Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest&) {
         return makeError(ErrorCode::unavailable, "this ppcsd opens no shells");
     }
+    // The plots `bench` saved (jobs/bench_plots.h), newest first; one plot's SVG by its name.
+    virtual Result<std::vector<jobs::BenchPlot>> benchPlots() {
+        return makeError(ErrorCode::unavailable, "this ppcsd keeps no bench plots");
+    }
+    virtual Result<std::string> benchPlot(const std::string&) {
+        return makeError(ErrorCode::unavailable, "this ppcsd keeps no bench plots");
+    }
     // ppcsd's metrics in Prometheus' text format (metrics/ppcsd_metrics.h). A scrape is cheap
     // and fails only when ppcsd cannot render at all: what it could not read is left out.
     virtual Result<std::string> metrics() { return makeError(ErrorCode::unavailable, "this ppcsd serves no metrics"); }
@@ -97,7 +106,8 @@ struct ServerLimits {
 class ApiServer {
 public:
     // Every request must carry "Authorization: Bearer <token>"; others get 401. GET /metrics
-    // also takes metricsToken (when not empty), which authorises nothing else.
+    // also takes metricsToken (when not empty), which authorises nothing else. The dashboard's
+    // pages (api/dashboard_server.h) also take its session cookie, and /login its login code.
     ApiServer(DaemonServices& services, std::string token, ServerLimits limits = {}, std::string metricsToken = "");
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
@@ -120,6 +130,7 @@ private:
     void installJobRoutes();
     void installHostRoutes();
     void installMetricsRoute();
+    void installDashboard();  // the login code operation, then the dashboard's own routes
     // Whether the request may pass: the API token anywhere, the metrics token on /metrics only.
     bool authorised(const std::string& method, const std::string& path, const std::string& authorization) const;
 
@@ -128,6 +139,7 @@ private:
     std::string metricsToken_;
     std::unique_ptr<StreamSlots> streams_;
     std::unique_ptr<ShellServer> shells_;
+    std::unique_ptr<Dashboard> dashboard_;
     std::unique_ptr<GuardedHttpServer> server_;
     std::vector<OperationInfo> routed_;
 };

@@ -49,6 +49,7 @@ void addBenchCommands(CLI::App& app, const GlobalOptions& global, Action& action
 void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addFileCommands(CLI::App& app, const GlobalOptions& global, Action& action);
 void addShellCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+void addDashboardCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 void addCompletionCommand(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace ppcs::cli

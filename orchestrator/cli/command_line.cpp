@@ -18,9 +18,9 @@ namespace ppcs::cli {
 namespace {
 
 using CommandGroup = void (*)(CLI::App&, const GlobalOptions&, Action&);
-constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands,      addFileCommands, addShellCommand,
-                                           addBenchCommands,   addHostCommands,     addBuildCommand, addVersionCommand,
-                                           addDaemonCommands,  addCompletionCommand};
+constexpr CommandGroup kCommandGroups[] = {addClusterCommands, addJobCommands,      addFileCommands,     addShellCommand,
+                                           addBenchCommands,   addHostCommands,     addBuildCommand,     addVersionCommand,
+                                           addDaemonCommands,  addDashboardCommand, addCompletionCommand};
 
 CLI::App* findSubcommand(CLI::App& app, const std::string& name) {
     for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))

@@ -375,6 +375,13 @@ Result<model::BenchReport> RealDaemonServices::benchCluster(const model::BenchRe
         });
 }
 
+// Where benchCluster saves its results.
+Result<std::vector<jobs::BenchPlot>> RealDaemonServices::benchPlots() { return jobs::listBenchPlots(stateDir_ + "/bench"); }
+
+Result<std::string> RealDaemonServices::benchPlot(const std::string& name) {
+    return jobs::readBenchPlot(stateDir_ + "/bench", name);
+}
+
 Result<std::vector<model::MemberStats>> RealDaemonServices::clusterStats(const std::string& name) {
     return withEngine<std::vector<model::MemberStats>>(
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<std::vector<model::MemberStats>> {

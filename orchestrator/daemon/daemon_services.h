@@ -55,6 +55,8 @@ public:
                                         const std::function<bool()>& clientPresent) override;
     void requestStop() override;
     Result<std::unique_ptr<jobs::ShellProcess>> openShell(const model::ShellRequest& request) override;
+    Result<std::vector<jobs::BenchPlot>> benchPlots() override;
+    Result<std::string> benchPlot(const std::string& name) override;
     // ppcsd's metrics (metrics/ppcsd_metrics.h), gauges read now (daemon/metrics_scrape.cpp).
     Result<std::string> metrics() override;
     // Shutdown's first step: refuses new jobs, asks every running job to stop (recorded

@@ -165,7 +165,8 @@ TEST_CASE("completion offers the subcommands the CLI declares, at every level", 
     auto commands = DeclaredCli::subcommandNames(cli.app);
     REQUIRE(commands.count("up"));
     CHECK(offered({"", ""}, 1, stateDir) == commands);
-    CHECK(offered({"", "da"}, 1, stateDir) == std::set<std::string>{"daemon"});
+    CHECK(offered({"", "da"}, 1, stateDir) == std::set<std::string>{"daemon", "dashboard"});
+    CHECK(offered({"", "dae"}, 1, stateDir) == std::set<std::string>{"daemon"});
     for (const auto& name : commands) {
         auto nested = DeclaredCli::subcommandNames(*cli.command(name));
         if (nested.empty()) continue;
