@@ -67,8 +67,9 @@ std::string_view trimmed(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::string> cookieValue(std::string_view header, std::string_view name) {
-    if (header.size() > kMaxCookieHeader || name.empty()) return std::nullopt;
+std::vector<std::string> cookieValues(std::string_view header, std::string_view name) {
+    std::vector<std::string> values;
+    if (header.size() > kMaxCookieHeader || name.empty()) return values;
     while (!header.empty()) {
         auto end = header.find(';');
         std::string_view pair = trimmed(header.substr(0, end));
@@ -77,10 +78,15 @@ std::optional<std::string> cookieValue(std::string_view header, std::string_view
         if (equals == std::string_view::npos || trimmed(pair.substr(0, equals)) != name) continue;
         std::string_view value = trimmed(pair.substr(equals + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-        if (!plainToken(value)) return std::nullopt;
-        return std::string(value);
+        if (plainToken(value)) values.emplace_back(value);
     }
-    return std::nullopt;
+    return values;
+}
+
+std::optional<std::string> cookieValue(std::string_view header, std::string_view name) {
+    auto values = cookieValues(header, name);
+    if (values.empty()) return std::nullopt;
+    return values.front();
 }
 
 }  // namespace ppcs::api

@@ -63,8 +63,12 @@ std::string sessionCookieName(int port);
 // other site's page sends it), Path=/, Max-Age of the session's lifetime.
 std::string sessionCookie(const std::string& name, const std::string& session, std::chrono::seconds maxAge);
 
-// The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when it is absent, empty
-// or not a plain token (letters, digits, '-', '_'), and for a header over 8 KiB.
+// The values of cookie `name` in a Cookie header ("a=1; b=2"), in order, leaving out the empty
+// ones and those that are not a plain token (letters, digits, '-', '_'); none for a header over
+// 8 KiB. Several: another site on 127.0.0.1 (cookies do not tell ports apart) may have set one
+// of that name with a longer path, which the browser sends first.
+std::vector<std::string> cookieValues(std::string_view header, std::string_view name);
+// The first of cookieValues, if any.
 std::optional<std::string> cookieValue(std::string_view header, std::string_view name);
 
 }  // namespace ppcs::api

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "api/bench_messages.h"
@@ -10,6 +11,7 @@
 #include "api/event_stream.h"
 #include "api/http_server.h"
 #include "api/job_messages.h"
+#include "api/json_fields.h"
 #include "api/server.h"
 #include "common/log.h"
 
@@ -35,9 +37,9 @@ void secure(httplib::Response& response, const char* policy = kPagePolicy) {
     response.set_header("Cache-Control", "no-store");
 }
 
-// A page without script: a heading and one sentence.
-std::string notice(const std::string& title, const std::string& text) {
-    return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ppcs: " + title +
+// A page without script: a heading and one sentence (and what else its head needs).
+std::string notice(const std::string& title, const std::string& text, const std::string& head = "") {
+    return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + head + "<title>ppcs: " + title +
            "</title></head>\n<body><h1>" + title + "</h1><p>" + text + "</p></body></html>\n";
 }
 
@@ -51,11 +53,15 @@ void answerJson(httplib::Response& response, const Result<std::string>& body) {
 
 bool isDashboardPath(const std::string& path) { return path == "/dashboard" || path.rfind("/dashboard/", 0) == 0; }
 
-Dashboard::Dashboard(DaemonServices& services, StreamSlots& streams, SteadyNow now)
+void secureDashboardReply(httplib::Response& response) { secure(response); }
+
+Dashboard::Dashboard(DaemonServices& services, std::chrono::milliseconds heartbeat, SteadyNow now)
     : services_(services),
-      streams_(streams),
+      streams_(std::make_unique<StreamSlots>(kMaxDashboardStreams, heartbeat)),
       codes_(kLoginCodeLifetime, kMaxLoginCodes, now),
       sessions_(kSessionLifetime, kMaxSessions, now) {}
+
+Dashboard::~Dashboard() = default;
 
 Result<DashboardCode> Dashboard::mintCode() {
     auto code = codes_.issue();
@@ -66,8 +72,8 @@ Result<DashboardCode> Dashboard::mintCode() {
 bool Dashboard::admits(const httplib::Request& request) {
     if (request.path == kLoginPath) return true;
     if (!isDashboardPath(request.path)) return false;
-    auto session = cookieValue(request.get_header_value("Cookie"), cookieName_);
-    return session && sessions_.holds(*session);
+    auto sessions = cookieValues(request.get_header_value("Cookie"), cookieName_);
+    return std::any_of(sessions.begin(), sessions.end(), [this](const std::string& session) { return sessions_.holds(session); });
 }
 
 void Dashboard::install(GuardedHttpServer& server) {
@@ -95,11 +101,14 @@ void Dashboard::installPages(GuardedHttpServer& server) {
             log::error("dashboard login: " + session.error().message);
             return;
         }
-        // 303: the browser GETs the page, and the code leaves its address bar.
-        response.status = 303;
-        response.set_header("Location", "/dashboard/");
+        // Not a redirect: a link followed from another site (a web terminal, a chat) makes a
+        // cross-site navigation, and the browser would withhold the SameSite=Strict cookie from
+        // where a redirect leads. The page's own refresh is a navigation from this site: the
+        // cookie goes with it, and the code leaves the address bar.
         response.set_header("Set-Cookie", sessionCookie(cookieName_, *session, sessions_.lifetime()));
-        response.set_content(notice("Logged in", "On to the <a href=\"/dashboard/\">dashboard</a>."), kHtml);
+        response.set_content(notice("Logged in", "On to the <a href=\"/dashboard/\">dashboard</a>.",
+                                    "<meta http-equiv=\"refresh\" content=\"0;url=/dashboard/\">"),
+                             kHtml);
     });
     server.Get("/dashboard", [](const httplib::Request&, httplib::Response& response) {
         secure(response);
@@ -125,7 +134,7 @@ void Dashboard::installData(GuardedHttpServer& server) {
         for (std::size_t i = 0; i < names->size() && i < kMaxListedClusters; ++i) {
             auto status = services_.clusterStatus(names->at(i));
             list += (i ? "," : "") + (status ? encodeClusterStatus(*status)
-                                             : json{{"name", names->at(i)}, {"error", status.error().message}}.dump());
+                                             : fields::dumpJson(json{{"name", names->at(i)}, {"error", status.error().message}}));
         }
         answerJson(response, list + "]");
     });
@@ -137,7 +146,7 @@ void Dashboard::installData(GuardedHttpServer& server) {
         secure(response);
         std::int64_t id = std::stoll(request.matches[1]);
         streamOperation(
-            response, streams_, "dashboard job " + std::to_string(id),
+            response, *streams_, "dashboard job " + std::to_string(id),
             [this, id](const model::Progress& events, const ClientProbe& clientPresent) -> Result<std::string> {
                 auto outcome = services_.followJob(id, events, clientPresent);
                 if (!outcome) return outcome.error();

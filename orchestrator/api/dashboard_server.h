@@ -4,7 +4,8 @@
 // (api/dashboard_assets.h) and the JSON and server-sent events it reads. No business logic:
 // every answer comes from DaemonServices, as the API's do.
 //
-//   GET /login?code=C                 303 to /dashboard/ with the session cookie; 403 otherwise
+//   GET /login?code=C                 the session cookie and a page that goes on to /dashboard/; 403
+//                                     otherwise
 //   GET /dashboard/ (app.js, app.css) the page
 //   GET /dashboard/api/clusters       [ClusterStatus | {"name", "error"}] of every cluster
 //   GET /dashboard/api/jobs           the queue: running, queued, recent (as GET /v1/queue)
@@ -16,6 +17,7 @@
 // Everything under /dashboard needs the session cookie or the API token; /login needs neither
 // (its code is its check). Every reply carries Content-Security-Policy default-src 'self'.
 
+#include <memory>
 #include <string>
 
 #include "api/dashboard_auth.h"
@@ -24,7 +26,8 @@
 
 namespace httplib {
 struct Request;
-}
+struct Response;
+}  // namespace httplib
 
 namespace ppcs::api {
 
@@ -34,11 +37,19 @@ class StreamSlots;
 
 // True for /dashboard and every path under /dashboard/.
 bool isDashboardPath(const std::string& path);
+// The headers every dashboard reply carries (its refusals too): the page's Content-Security-Policy,
+// nosniff, no referrer, no caching.
+void secureDashboardReply(httplib::Response& response);
 inline constexpr const char* kLoginPath = "/login";
+// Job output streams open at once in browsers: their own slots, so that tabs left open can never
+// take the ones `run`, `logs -f` and `up` need.
+inline constexpr std::size_t kMaxDashboardStreams = 8;
 
 class Dashboard {
 public:
-    Dashboard(DaemonServices& services, StreamSlots& streams, SteadyNow now = std::chrono::steady_clock::now);
+    // heartbeat: how often a silent job output stream sends a comment line (as the API's streams).
+    Dashboard(DaemonServices& services, std::chrono::milliseconds heartbeat, SteadyNow now = std::chrono::steady_clock::now);
+    ~Dashboard();
 
     // The session cookie's name follows the port ppcsd listens on (sessionCookieName).
     void setPort(int port) { cookieName_ = sessionCookieName(port); }
@@ -54,7 +65,7 @@ private:
     void installData(GuardedHttpServer& server);
 
     DaemonServices& services_;
-    StreamSlots& streams_;
+    std::unique_ptr<StreamSlots> streams_;
     ExpiringSecrets codes_;
     ExpiringSecrets sessions_;
     std::string cookieName_ = sessionCookieName(0);

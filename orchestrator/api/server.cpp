@@ -98,7 +98,7 @@ ApiServer::ApiServer(DaemonServices& services, std::string token, ServerLimits l
       metricsToken_(std::move(metricsToken)),
       streams_(std::make_unique<StreamSlots>(limits.maxStreams, limits.heartbeatInterval)),
       shells_(std::make_unique<ShellServer>(services, token_, limits.maxShells)),
-      dashboard_(std::make_unique<Dashboard>(services, *streams_)),
+      dashboard_(std::make_unique<Dashboard>(services, limits.heartbeatInterval)),
       server_(std::make_unique<GuardedHttpServer>(ConnectionLimits{limits.headerDeadline,
                                                                    limits.headerDeadline + std::chrono::seconds(10),
                                                                    limits.maxHeaderBytes, limits.maxConnectionThreads})) {
@@ -133,9 +133,10 @@ void ApiServer::installGuards() {
     server_->set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
         if (authorised(request.method, request.path, request.get_header_value("Authorization")) || dashboard_->admits(request))
             return httplib::Server::HandlerResponse::Unhandled;
-        replyError(response, makeError(ErrorCode::unauthorized, isDashboardPath(request.path)
-                                                                    ? "no dashboard session: run `ppcs-cluster dashboard`"
-                                                                    : "missing or wrong bearer token"));
+        bool dashboard = isDashboardPath(request.path);
+        if (dashboard) secureDashboardReply(response);
+        replyError(response, makeError(ErrorCode::unauthorized, dashboard ? "no dashboard session: run `ppcs-cluster dashboard`"
+                                                                          : "missing or wrong bearer token"));
         return httplib::Server::HandlerResponse::Handled;
     });
     server_->set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr failure) {
@@ -151,6 +152,7 @@ void ApiServer::installGuards() {
     });
     server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return;
+        if (isDashboardPath(request.path)) secureDashboardReply(response);
         if (response.status == 404)
             replyError(response, makeError(ErrorCode::notFound, "no route " + request.method + " " + request.path));
         else if (response.status == 413)

@@ -17,25 +17,23 @@
 #include "cli/cli.h"
 #include "cli/daemon_launcher.h"
 #include "cli/output.h"
+#include "common/strings.h"
 
 extern char** environ;
 
 namespace ppcs::cli {
 namespace {
 
-// The first executable file named `program` on $PATH; empty when there is none.
+// The first executable file named `program` in an absolute folder of $PATH (the system's folders
+// when PATH is not set); empty when there is none. Never the current directory.
 std::string findOnPath(const std::string& program) {
     const char* path = std::getenv("PATH");
-    std::string folders = path ? path : "";
-    std::size_t start = 0;
-    while (start <= folders.size()) {
-        std::size_t end = folders.find(':', start);
-        if (end == std::string::npos) end = folders.size();
-        std::string candidate = (end > start ? folders.substr(start, end - start) : std::string(".")) + "/" + program;
+    for (const auto& folder : split(path ? path : "/usr/local/bin:/usr/bin:/bin", ':')) {
+        if (folder.empty() || folder.front() != '/') continue;
+        std::string candidate = folder + "/" + program;
         struct stat info {};
         if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
             return candidate;
-        start = end + 1;
     }
     return "";
 }

@@ -98,6 +98,9 @@ TEST_CASE("the session cookie is read by its name from a Cookie header, and only
     CHECK(cookieValue(huge, "ppcs_session_8080") == std::nullopt);
     // The first of a repeated name is the one read.
     CHECK(cookieValue("n=first; n=second", "n") == std::optional<std::string>("first"));
+    // A malformed one of the name (set by another site on 127.0.0.1) does not hide the good one.
+    CHECK(cookieValue("n=a b; n=second", "n") == std::optional<std::string>("second"));
+    CHECK(cookieValues("n=first; m=x; n=second; n=", "n") == std::vector<std::string>{"first", "second"});
 }
 
 TEST_CASE("the session cookie is HttpOnly, SameSite=Strict, for the whole site, named after the port", "[dashboard][api]") {
