@@ -105,12 +105,15 @@ TEST_CASE("dockerd restarted under an idle cluster: ready again without any comm
     WARN("cluster ready again " << seconds << " s after dockerd answered again");
     REQUIRE(readyAgain);
     for (const auto& id : containersOf(now)) CHECK(oldContainers.count(id) == 0);
-    // Noticed by this ppcsd (the engine lost, or the late deaths of the old containers), whoever healed.
+    // Noticed by this ppcsd, whoever healed: the engine lost, the deaths of the old containers, or
+    // (when a restart ends the event stream as a silent one would, and no death was sent: seen in
+    // CI) the members nobody verified, which its regular look finds.
     bool noticed = false;
     for (const auto& event : now["events"]) {
         std::string text = event.get<std::string>();
         noticed = noticed || text.find("docker engine was unreachable") != std::string::npos ||
-                  text.find("died (exit") != std::string::npos;
+                  text.find("died (exit") != std::string::npos ||
+                  text.find("members run that nobody verified") != std::string::npos;
     }
     INFO("events: " << now["events"].dump());
     CHECK(noticed);
