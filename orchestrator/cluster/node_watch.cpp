@@ -207,9 +207,9 @@ bool NodeWatcher::recheckClusters(docker::Engine& engine, bool afterLoss) {
     for (const auto& cluster : *names) {
         if (healingNow(cluster) || locks_.tasksChanging(cluster)) continue;
         auto stale = unverifiedMembers(engine, cluster);
-        if (!stale && stale.error().code == ErrorCode::notFound) continue;
-        // After a lost engine every member is suspect: Swarm may still list tasks whose containers
-        // died with it. Otherwise only what is stale is.
+        // After a lost engine every cluster is suspect: Swarm may still list tasks whose containers
+        // died with it, and an engine that has just come back lists its networks and secrets a
+        // moment after its services (the cluster looks incomplete). Otherwise only what is stale is.
         if (!afterLoss && (!stale || *stale == 0)) continue;
         std::string why = afterLoss ? "the docker engine was unreachable"
                                     : "members run that nobody verified (replaced while this ppcsd was not looking)";
@@ -376,8 +376,11 @@ NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
     if (!engine) return {HealAttempt::Kind::failed, engine.error().message};
     auto observed = observeCluster(**engine, cluster);
     if (!observed) return {HealAttempt::Kind::failed, observed.error().message};
-    if (!observed->complete()) return {HealAttempt::Kind::gone, ""};  // taken down meanwhile
-    (void)takeLossNotice(cluster);                                    // what was lost until now, this attempt sees
+    if (!observed->exists()) return {HealAttempt::Kind::gone, ""};  // taken down meanwhile
+    // Being taken down, or an engine just back that does not list every part yet: looked at again.
+    if (!observed->complete())
+        return {HealAttempt::Kind::failed, "cluster '" + cluster + "' is incomplete (missing " + observed->missingParts() + ")"};
+    (void)takeLossNotice(cluster);  // what was lost until now, this attempt sees
     // Swarm may still list a dead task as running for a moment: a failed attempt is retried.
     Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_, held->yieldRequested()};
     auto members = verifyAgain(**engine, *observed, attemptDeadline);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 #include "common/strings.h"
 #include "common/tar_reader.h"
@@ -77,6 +78,11 @@ FakeEngine::FakeEngine() {
 void FakeEngine::failNext(const std::string& call, Error error, const std::string& target) {
     std::lock_guard<std::mutex> lock(mutex_);
     failures_.push_back({call, target, std::move(error)});
+}
+
+void FakeEngine::listNoNetworkNext() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    noNetworkNext_ = true;
 }
 
 void FakeEngine::holdTask(const std::string& service, int slot, const std::string& state, const std::string& message) {
@@ -667,6 +673,7 @@ Result<std::string> FakeEngine::createNetwork(const docker::NetworkSpec& spec) {
 Result<std::vector<docker::NetworkInfo>> FakeEngine::listNetworks(const docker::Labels& labelFilter) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto failure = record("listNetworks", "")) return *failure;
+    if (std::exchange(noNetworkNext_, false)) return std::vector<docker::NetworkInfo>{};
     return withLabels(networks_, labelFilter);
 }
 

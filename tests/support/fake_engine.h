@@ -47,6 +47,9 @@ public:
     // The next call named `call` (an Engine method name) whose target contains `target` fails
     // with error, once. A list call's target is its label filter, "key=value,key=value".
     void failNext(const std::string& call, Error error, const std::string& target = "");
+    // The next listNetworks answers with no network, once (an engine that has just started lists
+    // its swarm networks a moment after its services).
+    void listNoNetworkNext();
     // Tasks of the service named service (e.g. "demo_mpinode") at slot stay in state (not
     // running) with message, until released.
     void holdTask(const std::string& service, int slot, const std::string& state, const std::string& message);
@@ -179,6 +182,7 @@ private:
     std::condition_variable changed_;
     std::vector<EngineCall> calls_;
     std::vector<Failure> failures_;
+    bool noNetworkNext_ = false;
     std::map<std::pair<std::string, int>, std::pair<std::string, std::string>> held_;  // (service, slot) -> state, message
     std::vector<ExecHandler> handlers_;
     std::map<std::string, docker::ImageInfo> images_;  // by ID

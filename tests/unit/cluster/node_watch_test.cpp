@@ -120,3 +120,15 @@ TEST_CASE("a lost engine whose swarm cannot list its services at first is still 
     // Nothing changed here: the heal finds every member verified and ends.
     CHECK(eventually([&] { return watched.said("every member verified"); }, std::chrono::seconds(20)));
 }
+
+TEST_CASE("a lost engine that lists a cluster without its network at first still heals that cluster", "[cluster][heal]") {
+    WatchedCluster watched;
+    auto& engine = *watched.host.engine;
+    // A restarted engine answers as soon as it listens: its services are listed, the cluster's
+    // overlay network not yet. The cluster must not be taken for gone or fine.
+    engine.listNoNetworkNext();
+    engine.failNext("followEvents", makeError(ErrorCode::unavailable, "connection reset"));
+    CHECK(eventually([&] { return watched.said("the docker engine was unreachable: verifying every member again"); },
+                     std::chrono::seconds(20)));
+    CHECK(eventually([&] { return watched.said("every member verified"); }, std::chrono::seconds(20)));
+}
