@@ -227,8 +227,10 @@ Result<std::string> RealDaemonServices::joinCommand() {
 
 Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& request, const model::Progress& events,
                                                      const std::function<bool()>& clientPresent) {
+    log::debug("run: asked");
     auto id = submitJob(request);
     if (!id) return id.error();
+    log::debug("job " + std::to_string(*id) + ": queued");
     events(model::Phase::jobId, std::to_string(*id));
     // A job run (not submitted) is its client's: it leaves the queue, or is stopped, when its client goes.
     auto outcome = queue_.follow(*id, events, clientPresent);
@@ -285,19 +287,26 @@ Result<model::JobOutcome> RealDaemonServices::launchJob(const model::JobRequest&
     // A job holds its cluster like up/scale/down do (no resize under it), but shares it with the
     // jobs beside it (the queue places them on disjoint members) and with a heal: it starts on the
     // ready members while a lost one is replaced.
-    return withCluster<model::JobOutcome>(
+    std::string job = "job " + std::to_string(id);
+    log::debug(job + ": leaves the queue");
+    auto ran = withCluster<model::JobOutcome>(
         request.cluster, model::ClusterOperation::run,
         [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
+            log::debug(job + ": holds the cluster");
             auto place = placeForJob(manager, request, attempt > 1, share.taken, events, control);
             if (!place) return place.error();
+            log::debug(job + ": placed");
             share.claim(jobs::rankHolders(place->members));
             jobs::JobRunner runner(engine, *store_, runningJobs_);
             auto outcome = runner.run(request, id, place->members, events, control, place->mpi);
+            log::debug(job + ": ended");
             if (outcome) metrics::recordJobEnd(metrics_, outcome->state, outcome->seconds);
             if (outcome && !request.outputDir.empty())
                 jobs::copyJobFolderBack(engine, place->members.front().containerId, request.outputDir, *outcome, events);
             return outcome;
         });
+    log::debug(job + ": released the cluster");
+    return ran;
 }
 
 Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::ClusterManager& manager,
