@@ -438,24 +438,32 @@ public:
     Watchdog(const Watchdog&) = delete;
     Watchdog& operator=(const Watchdog&) = delete;
 
-    // The job's steps have returned: stop watching.
+    // The job's steps have returned: stop watching. Returns at once (the watch wakes for it), but
+    // for a sweep under way.
     void finish() {
-        finished_ = true;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            finished_ = true;
+        }
+        wake_.notify_all();
         if (thread_.joinable()) thread_.join();
     }
 
 private:
     void watch() {
         auto nextSweep = Clock::now();
+        std::unique_lock<std::mutex> lock(mutex_);
         while (!finished_) {
             if (deadline_ && Clock::now() >= *deadline_) control_.requestStop(StopCause::timedOut);
             if (control_.stopRequested() && Clock::now() >= nextSweep) {
                 // Members that died have nothing left to stop; what could not be reached is logged
                 // by the sweep's caller, the job's outcome already says it was stopped.
+                lock.unlock();
                 (void)stopJobEverywhere(engine_, members_, id_);
+                lock.lock();
                 nextSweep = Clock::now() + kSweepInterval;
             }
-            std::this_thread::sleep_for(kWatchInterval);
+            wake_.wait_for(lock, kWatchInterval, [this] { return finished_; });
         }
     }
 
@@ -464,7 +472,9 @@ private:
     std::int64_t id_;
     JobControl& control_;
     std::optional<Clock::time_point> deadline_;
-    std::atomic<bool> finished_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool finished_ = false;  // under mutex_
     std::thread thread_;
 };
 
@@ -531,6 +541,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
         outcome.message = "was cancelled before it started";
         return outcome;
     }
+    log::debug("job " + std::to_string(id) + ": recorded started");
     auto startedAt = Clock::now();
     auto outcome = [&] {
         std::set<std::string> hostnames;
@@ -539,6 +550,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
         return runSteps(request, *program, members, id, events, control, totalSlots, mpi);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - startedAt).count();
+    log::debug("job " + std::to_string(id) + ": steps returned");
     if (!outcome) {
         finishRecord(id, JobState::failed, std::nullopt, seconds, outcome.error().message);
         return outcome.error().context("job " + std::to_string(id));
@@ -554,7 +566,9 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
                                        const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
                                        JobControl& control, int totalSlots, model::MpiKind mpi) {
     Watchdog watchdog(engine_, members, id, control, request.timeoutSeconds);
+    log::debug("job " + std::to_string(id) + ": started");
     if (auto written = writeJobHostfile(engine_, request.cluster, members, id, mpi); !written) return written.error();
+    log::debug("job " + std::to_string(id) + ": hostfile written");
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     if (!programArgv) return programArgv.error();
@@ -570,7 +584,9 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     // Whole seconds, and one earlier: the engine's `since` cuts at the second.
     std::int64_t launchedAt = static_cast<std::int64_t>(std::time(nullptr)) - 1;
+    log::debug("job " + std::to_string(id) + ": launching");
     auto launched = launch(members, *argv, jobDir(id), id, events);
+    log::debug("job " + std::to_string(id) + ": launcher ended");
     watchdog.finish();
     if (!control.stopRequested() && launched && launched->exitCode != 0)
         if (auto lost = lostMember(engine_, request.cluster, members)) control.requestStop(StopCause::nodeLost, *lost);
