@@ -26,6 +26,8 @@ std::unique_ptr<httplib::Client> makeClient(const Endpoint& endpoint, std::chron
     client->set_connection_timeout(std::min(milliseconds(5000), readLimit));
     client->set_read_timeout(readLimit);
     client->set_write_timeout(std::min(milliseconds(30000), readLimit));
+    // A request goes out in a few writes (headers, body): none waits for an ACK of the one before.
+    client->set_tcp_nodelay(true);
     return client;
 }
 

@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -117,7 +119,11 @@ public:
         thread_ = std::thread([this] { watch(); });
     }
     ~InterruptWatcher() {
-        done_ = true;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_all();
         thread_.join();
         ::sigaction(SIGINT, &previousInt_, nullptr);
         ::sigaction(SIGTERM, &previousTerm_, nullptr);
@@ -127,7 +133,9 @@ public:
 private:
     void watch() {
         bool asked = false;
+        std::unique_lock<std::mutex> lock(mutex_);
         while (!done_) {
+            lock.unlock();
             int interrupts = gInterrupts.load();
             if (interrupts >= 2) std::_Exit(130);
             if (interrupts == 1 && !asked) {
@@ -142,13 +150,18 @@ private:
                                  "when this client goes\n",
                                  asked.error().message.c_str());
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            lock.lock();
+            // A signal handler cannot wake a condition variable: signals are looked for every
+            // 50 ms, the job's end (the destructor) wakes the watch at once, so `run` exits at once.
+            wake_.wait_for(lock, std::chrono::milliseconds(50), [this] { return done_; });
         }
     }
 
     api::Endpoint endpoint_;
     const std::atomic<std::int64_t>& jobId_;  // 0 until ppcsd said it
-    std::atomic<bool> done_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool done_ = false;  // under mutex_
     std::thread thread_;
     struct sigaction previousInt_ {};
     struct sigaction previousTerm_ {};

@@ -56,6 +56,14 @@ const char* levelName(Level level) {
 
 void setLevel(Level level) { gLevel = level; }
 
+bool enabled(Level level) { return level >= gLevel.load(); }
+
+std::optional<Level> levelFromName(std::string_view text) {
+    for (Level level : {Level::debug, Level::info, Level::warn, Level::error})
+        if (text == levelName(level)) return level;
+    return std::nullopt;
+}
+
 void rotateStderrAt(const std::string& path, std::size_t maxBytes) {
     std::lock_guard<std::mutex> lock(gMutex);
     bool isStderr = sameFile(STDERR_FILENO, path);

@@ -3,6 +3,7 @@
 // Thread-safe. The CLI logs nothing by default; it reports errors as one line instead.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,10 @@ namespace ppcs::log {
 enum class Level { debug, info, warn, error };
 
 void setLevel(Level level);
+// Whether lines of level are written now (to skip building a line nobody reads).
+bool enabled(Level level);
+// The level named by text ("debug", "info", "warn", "error"), or nullopt.
+std::optional<Level> levelFromName(std::string_view text);
 // Keeps the log file that stderr writes to under about maxBytes: once it has grown past that, the
 // next line first renames it to PATH.1 (replacing an older one) and continues in a new PATH. Does
 // nothing when stderr is not that file (a daemon run by hand in a terminal). 0 turns it off.

@@ -23,11 +23,6 @@
 #include "metrics/ppcsd_metrics.h"
 
 namespace ppcs::daemon {
-namespace {
-
-constexpr auto kJobWaitPoll = std::chrono::milliseconds(500);
-
-}  // namespace
 
 RealDaemonServices::RealDaemonServices(std::string stateDir, std::unique_ptr<jobs::JobStore> store)
     : stateDir_(std::move(stateDir)),
@@ -140,8 +135,8 @@ Result<Value> RealDaemonServices::withCluster(const std::string& name, model::Cl
     std::string what = std::string(model::clusterOperationName(operation)) + " '" + name + "'";
     auto held = clusterLocks_.acquire(name, operation);
     if (!held) return held.error().context(what);
-    // Whatever else than a job holds the cluster may change it: its view is read again after.
-    if (operation == model::ClusterOperation::run) return withEngine<Value>(fn, what);
+    // Whatever holds the cluster here may change it (jobs hold it through jobs::startJob): its view
+    // is read again after.
     clusterViews_.forget(name);
     auto result = withEngine<Value>(fn, what);
     clusterViews_.forget(name);
@@ -227,8 +222,10 @@ Result<std::string> RealDaemonServices::joinCommand() {
 
 Result<model::JobOutcome> RealDaemonServices::runJob(const model::JobRequest& request, const model::Progress& events,
                                                      const std::function<bool()>& clientPresent) {
+    log::debug("run: asked");
     auto id = submitJob(request);
     if (!id) return id.error();
+    log::debug("job " + std::to_string(*id) + ": queued");
     events(model::Phase::jobId, std::to_string(*id));
     // A job run (not submitted) is its client's: it leaves the queue, or is stopped, when its client goes.
     auto outcome = queue_.follow(*id, events, clientPresent);
@@ -256,8 +253,8 @@ Status RealDaemonServices::checkJobFits(const model::JobRequest& request) {
     std::optional<model::ClusterStatus> status;
     if (auto view = clusterViews_.find(request.cluster)) status = *view;
     if (!status) {
-        // Kept as the cluster's view, as placeForJob keeps its reads: the job's placement then
-        // need not read the cluster again.
+        // Kept as the cluster's view, as a job's placement keeps its reads (jobs::startJob): the
+        // job's placement then need not read the cluster again.
         auto readStarted = clusterViews_.epoch();
         auto read = withEngine<model::ClusterStatus>(
             [&](cluster::ClusterManager& manager, docker::EngineClient&) { return manager.status(request.cluster); }, "run");
@@ -282,65 +279,21 @@ Status RealDaemonServices::checkJobFits(const model::JobRequest& request) {
 Result<model::JobOutcome> RealDaemonServices::launchJob(const model::JobRequest& request, std::int64_t id, int attempt,
                                                         const jobs::ClusterShare& share, jobs::JobControl& control,
                                                         const model::Progress& events) {
-    // A job holds its cluster like up/scale/down do (no resize under it), but shares it with the
-    // jobs beside it (the queue places them on disjoint members) and with a heal: it starts on the
-    // ready members while a lost one is replaced.
-    return withCluster<model::JobOutcome>(
-        request.cluster, model::ClusterOperation::run,
-        [&](cluster::ClusterManager& manager, docker::EngineClient& engine) -> Result<model::JobOutcome> {
-            auto place = placeForJob(manager, request, attempt > 1, share.taken, events, control);
-            if (!place) return place.error();
-            share.claim(jobs::rankHolders(place->members));
-            jobs::JobRunner runner(engine, *store_, runningJobs_);
-            auto outcome = runner.run(request, id, place->members, events, control, place->mpi);
-            if (outcome) metrics::recordJobEnd(metrics_, outcome->state, outcome->seconds);
-            if (outcome && !request.outputDir.empty())
-                jobs::copyJobFolderBack(engine, place->members.front().containerId, request.outputDir, *outcome, events);
-            return outcome;
-        });
-}
-
-Result<RealDaemonServices::JobPlace> RealDaemonServices::placeForJob(cluster::ClusterManager& manager,
-                                                                     const model::JobRequest& request, bool untilWhole,
-                                                                     const std::set<std::string>& taken,
-                                                                     const model::Progress& events,
-                                                                     const jobs::JobControl& control) {
-    // Its part of the members placeJob starts it on, beside the jobs that run.
-    auto beside = [&](const std::vector<model::Member>& members, model::MpiKind mpi) -> Result<JobPlace> {
-        auto claimed = jobs::claimMembers(request, members, taken);
-        if (!claimed)
-            return makeError(ErrorCode::conflict, "-n " + std::to_string(request.np) +
-                                                      " does not fit beside the jobs running on " +
-                                                      join(std::vector<std::string>(taken.begin(), taken.end()), ", ") +
-                                                      ": it starts when one of them ends");
-        return JobPlace{*claimed, mpi};
-    };
-    // The view the engine's events keep, when the cluster was whole at the last look and nothing
-    // happened to it since: no read at all.
-    if (auto view = clusterViews_.find(request.cluster)) {
-        auto placement = jobs::placeJob(request, view->members, view->desiredNodes, untilWhole);
-        if (placement.kind == jobs::Placement::Kind::start && placement.note.empty()) return beside(placement.members, view->mpi);
-    }
-    auto started = std::chrono::steady_clock::now();
-    std::string said;
-    while (true) {
-        auto readStarted = clusterViews_.epoch();
-        auto status = manager.status(request.cluster);
-        if (!status) return status.error();
-        clusterViews_.store(*status, readStarted);
-        auto placement = jobs::placeJob(request, status->members, status->desiredNodes, untilWhole);
-        if (placement.note != said && !placement.note.empty()) events(model::Phase::notice, placement.note);
-        said = placement.note;
-        if (placement.kind == jobs::Placement::Kind::start) return beside(placement.members, status->mpi);
-        auto waited = std::chrono::steady_clock::now() - started;
-        if (request.timeoutSeconds > 0 && waited >= std::chrono::seconds(request.timeoutSeconds))
-            return makeError(ErrorCode::timeout, "cluster '" + request.cluster +
-                                                     "' was not ready within the job's --timeout of " +
-                                                     std::to_string(request.timeoutSeconds) + " s (" + placement.note + ")");
-        if (control.stopRequested()) return makeError(ErrorCode::failed, "the job was stopped while it waited");
-        if (shuttingDown_) return makeError(ErrorCode::unavailable, "ppcsd is shutting down: run the job again in a moment");
-        std::this_thread::sleep_for(kJobWaitPoll);
-    }
+    jobs::JobStartContext context{cluster::clientFactory([this] { return connectEngine(); }),
+                                  clusterLocks_,
+                                  clusterViews_,
+                                  [this](docker::Engine& engine, const std::string& name) {
+                                      return cluster::ClusterManager(engine, *runner_, &buildMutex_).status(name);
+                                  },
+                                  *store_,
+                                  runningJobs_,
+                                  [this] { return shuttingDown_.load(); }};
+    return jobs::startJob(context, request, id, attempt, share, control, events,
+                          [&](docker::Engine& engine, const std::string& head, Result<model::JobOutcome>& outcome) {
+                              if (outcome) metrics::recordJobEnd(metrics_, outcome->state, outcome->seconds);
+                              if (outcome && !request.outputDir.empty())
+                                  jobs::copyJobFolderBack(engine, head, request.outputDir, *outcome, events);
+                          });
 }
 
 Result<std::vector<model::Member>> RealDaemonServices::readyMembers(cluster::ClusterManager& manager, const std::string& name) {

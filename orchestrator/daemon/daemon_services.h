@@ -17,6 +17,7 @@
 #include "image/image_builder.h"
 #include "jobs/job_queue.h"
 #include "jobs/job_runner.h"
+#include "jobs/job_start.h"
 #include "jobs/job_store.h"
 #include "metrics/registry.h"
 
@@ -79,20 +80,6 @@ private:
     // The cluster's members when every one is ready; a usage error naming one that is not.
     // Every member, all ready (bench needs the whole cluster).
     Result<std::vector<model::Member>> readyMembers(cluster::ClusterManager& manager, const std::string& name);
-    // Where a job runs: its members and the cluster's MPI, from the same status (the view, or a read).
-    struct JobPlace {
-        std::vector<model::Member> members;
-        model::MpiKind mpi = model::kDefaultMpi;
-    };
-    // The members a job runs on (jobs/placement.h): at once when it fits the ready ones; else it
-    // waits, saying for what, until the cluster has healed, its --timeout, its client goes or
-    // ppcsd stops.
-    // A job's next attempt (untilWhole) waits for the cluster to be whole again. Beside the jobs
-    // that run (their ranks on the members `taken` names), it takes only the members it needs
-    // (jobs::claimMembers); ErrorCode::conflict when they leave too little room for it.
-    Result<JobPlace> placeForJob(cluster::ClusterManager& manager, const model::JobRequest& request, bool untilWhole,
-                                 const std::set<std::string>& taken, const model::Progress& events,
-                                 const jobs::JobControl& control);
     // A job that left its queue, from its placement to its end (jobs::JobLauncher).
     Result<model::JobOutcome> launchJob(const model::JobRequest& request, std::int64_t id, int attempt,
                                         const jobs::ClusterShare& share, jobs::JobControl& control,

@@ -6,7 +6,8 @@
 // new at every start: it authorises GET /metrics and nothing else), ppcsd.json (port and
 // pid, removed at exit) and holds ppcsd.lock for its whole life so only one runs per directory.
 // jobs.db keeps the newest N finished jobs: --keep-jobs, else $PPCS_KEEP_JOBS (the way to set it
-// when the CLI starts ppcsd), else 1000.
+// when the CLI starts ppcsd), else 1000. $PPCS_LOG (debug, info, warn, error; info by default)
+// sets how much goes to the log: debug adds every engine call and the phases of each job's start.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -44,6 +45,12 @@ constexpr const char* kUsage = "usage: ppcsd [--state-dir DIR] [--port N] [--kee
 
 Result<Options> parseOptions(int argc, char** argv) {
     Options options;
+    if (const char* level = std::getenv("PPCS_LOG"); level && *level) {
+        auto parsed = log::levelFromName(level);
+        if (!parsed)
+            return makeError(ErrorCode::usage, "PPCS_LOG takes debug, info, warn or error, not '" + std::string(level) + "'");
+        log::setLevel(*parsed);
+    }
     if (const char* keep = std::getenv("PPCS_KEEP_JOBS"); keep && *keep) {
         auto parsed = model::parseKeptJobs(keep, "PPCS_KEEP_JOBS");
         if (!parsed) return parsed.error();

@@ -1,6 +1,7 @@
 #include "daemon/metrics_scrape.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "common/log.h"
@@ -20,8 +21,12 @@ public:
     CountingTransport(std::shared_ptr<docker::Transport> inner, metrics::Registry& metrics)
         : inner_(std::move(inner)), metrics_(metrics) {}
 
-    Result<docker::HttpResponse> send(const docker::HttpRequest& request) override { return counted(inner_->send(request)); }
+    Result<docker::HttpResponse> send(const docker::HttpRequest& request) override {
+        Timed timed(request);
+        return counted(inner_->send(request));
+    }
     Result<docker::HttpResponse> stream(const docker::HttpRequest& request, const docker::BodySink& sink) override {
+        Timed timed(request);
         bool stopped = false;  // the caller's sink ended the stream: no failure of the engine
         auto reply = inner_->stream(request, [&sink, &stopped](std::string_view piece) {
             stopped = !sink(piece);
@@ -32,9 +37,11 @@ public:
         return counted(std::move(reply));
     }
     Result<docker::HttpResponse> upload(const docker::HttpRequest& request, const docker::BodySource& source) override {
+        Timed timed(request);
         return counted(inner_->upload(request, source));
     }
     Result<docker::Hijacked> hijack(const docker::HttpRequest& request) override {
+        Timed timed(request);
         auto reply = inner_->hijack(request);
         if (!reply)
             metrics::recordEngineError(metrics_, metrics::EngineErrorKind::unreachable);
@@ -45,6 +52,25 @@ public:
     std::string endpoint() const override { return inner_->endpoint(); }
 
 private:
+    // At debug level (PPCS_LOG=debug), every engine call is logged with how long it took: what a
+    // request costs in engine round trips shows in ppcsd.log.
+    class Timed {
+    public:
+        explicit Timed(const docker::HttpRequest& request) : request_(request) {}
+        ~Timed() {
+            if (!log::enabled(log::Level::debug)) return;
+            auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+            std::string path = request_.target.substr(0, request_.target.find('?'));
+            log::debug("engine " + request_.method + " " + path + " " + std::to_string(took).substr(0, 6) + " ms");
+        }
+        Timed(const Timed&) = delete;
+        Timed& operator=(const Timed&) = delete;
+
+    private:
+        const docker::HttpRequest& request_;
+        std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    };
+
     Result<docker::HttpResponse> counted(Result<docker::HttpResponse> reply) {
         if (!reply)
             metrics::recordEngineError(metrics_, metrics::EngineErrorKind::unreachable);

@@ -127,6 +127,19 @@ Result<std::vector<std::string>> buildLauncherArgv(model::MpiKind mpi, const Job
     return argv;
 }
 
+std::vector<std::string> launchInFolderArgv(const std::string& folder, const std::string& hostfileName,
+                                            const std::string& hostfileText, const std::vector<std::string>& launcherArgv) {
+    // mkdir and the redirection say why they failed on stderr; `exec` keeps the launcher's pid
+    // and exit code, and its name for the job's stop (kLauncherProcessNames).
+    static const std::string script =
+        "dir=$1 name=$2 text=$3; shift 3\n"
+        "mkdir -p -- \"$dir\" && cd -- \"$dir\" && printf '%s' \"$text\" > \"$name\" || exit 1\n"
+        "exec \"$@\"";
+    std::vector<std::string> argv{"sh", "-c", script, "ppcs-launch", folder, hostfileName, hostfileText};
+    argv.insert(argv.end(), launcherArgv.begin(), launcherArgv.end());
+    return argv;
+}
+
 std::string compilerWrapper(ProgramKind kind) {
     switch (kind) {
         case ProgramKind::cSource:

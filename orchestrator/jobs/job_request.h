@@ -3,6 +3,7 @@
 // names, and the launcher's argv for the cluster's MPI (an argv vector end to end: user arguments
 // are never passed through a shell).
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,19 @@ Result<ResolvedProgram> resolveProgram(const JobRequest& request, bool isRegular
 Result<std::vector<std::string>> buildLauncherArgv(model::MpiKind mpi, const JobRequest& request, int totalSlots, int hosts,
                                                    const std::string& hostfile, const std::vector<std::string>& programArgv,
                                                    const std::string& workdir = "");
+
+// The argv that starts launcherArgv in folder after making folder (and its parents) and writing
+// text into its file hostfileName: one exec does what an archive upload and the launcher's exec
+// did, so a job starts with no engine call but its launcher's exec. A fixed script: the folder,
+// the file's name and text and the launcher's argv are its positional arguments, never parsed by
+// a shell. The launcher replaces the script (its exit code is the exec's); a folder that cannot be
+// made or a file that cannot be written ends it with exit 1 and the reason on stderr. An argv
+// string over kMostArgvString bytes would not reach the process: the caller writes such a
+// hostfile some other way.
+std::vector<std::string> launchInFolderArgv(const std::string& folder, const std::string& hostfileName,
+                                            const std::string& hostfileText, const std::vector<std::string>& launcherArgv);
+// Linux's limit on one argv string (MAX_ARG_STRLEN, 128 KiB), with room to spare.
+inline constexpr std::size_t kMostArgvString = 64 * 1024;
 
 // The process names of every MPI's launcher, as `pkill -x` takes them (an extended regular
 // expression): stopping a job needs no knowledge of which MPI started it.

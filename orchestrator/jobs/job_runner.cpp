@@ -32,24 +32,38 @@ std::string jobDir(std::int64_t id) { return std::string(cluster::kSharedDir) + 
 // hostfile says meanwhile (a heal rewrites that one).
 constexpr const char* kJobHostfileName = ".ppcs-hostfile";
 
-Status writeJobHostfile(docker::Engine& engine, const std::string& cluster, const std::vector<cluster::Member>& members,
-                        std::int64_t id, model::MpiKind mpi) {
+// The job's own hostfile: the members that hold its ranks, in the format of the cluster's MPI.
+Result<std::string> renderJobHostfile(const std::string& cluster, const std::vector<cluster::Member>& members,
+                                      model::MpiKind mpi) {
     auto ranks = rankMembers(members);
     std::vector<cluster::HostEntry> entries;
     for (const auto& member : ranks) entries.push_back({member.address, member.mpiSlots, member.hostname, member.containerId});
-    auto hostfile =
-        mpi == model::MpiKind::mpich ? cluster::renderHydraHostfile(entries) : cluster::renderMembersHostfile(cluster, ranks);
-    if (!hostfile) return hostfile.error();
+    return mpi == model::MpiKind::mpich ? cluster::renderHydraHostfile(entries) : cluster::renderMembersHostfile(cluster, ranks);
+}
+
+// The job's folder and hostfile, through the archive API.
+Status uploadJobHostfile(docker::Engine& engine, const std::string& head, std::int64_t id, const std::string& hostfile) {
     std::string relative = "jobs/" + std::to_string(id);
     TarWriter tar;
     for (const auto& entry : {TarEntry{TarEntry::Kind::directory, "jobs", "", 0755, cluster::kMpiUserId, cluster::kMpiUserId},
                               TarEntry{TarEntry::Kind::directory, relative, "", 0755, cluster::kMpiUserId, cluster::kMpiUserId},
-                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, *hostfile, 0644,
+                              TarEntry{TarEntry::Kind::file, relative + "/" + kJobHostfileName, hostfile, 0644,
                                        cluster::kMpiUserId, cluster::kMpiUserId}})
         if (auto added = tar.add(entry); !added) return added;
-    if (auto put = engine.putArchive(members.front().containerId, cluster::kSharedDir, tar.finish()); !put)
+    if (auto put = engine.putArchive(head, cluster::kSharedDir, tar.finish()); !put)
         return put.error().context("write the job's hostfile");
     return {};
+}
+
+// Whether the launcher's exec can make the job's folder and write its hostfile itself
+// (launchInFolderArgv): when the folder is needed on the head only (every member shares the
+// head's host: nothing copies the folder to other hosts before the launch) and the hostfile fits
+// in an argv string.
+bool hostfileGoesWithLauncher(const std::vector<cluster::Member>& members, const std::string& hostfile) {
+    const std::string& host = members.front().dockerHostId;
+    return hostfile.size() <= kMostArgvString &&
+           std::all_of(members.begin(), members.end(),
+                       [&host](const cluster::Member& member) { return member.dockerHostId == host; });
 }
 
 // Runs argv in the head as mpiuser, handing each piece of output to onOutput(isErr, piece);
@@ -438,24 +452,32 @@ public:
     Watchdog(const Watchdog&) = delete;
     Watchdog& operator=(const Watchdog&) = delete;
 
-    // The job's steps have returned: stop watching.
+    // The job's steps have returned: stop watching. Returns at once (the watch wakes for it), but
+    // for a sweep under way.
     void finish() {
-        finished_ = true;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            finished_ = true;
+        }
+        wake_.notify_all();
         if (thread_.joinable()) thread_.join();
     }
 
 private:
     void watch() {
         auto nextSweep = Clock::now();
+        std::unique_lock<std::mutex> lock(mutex_);
         while (!finished_) {
             if (deadline_ && Clock::now() >= *deadline_) control_.requestStop(StopCause::timedOut);
             if (control_.stopRequested() && Clock::now() >= nextSweep) {
                 // Members that died have nothing left to stop; what could not be reached is logged
                 // by the sweep's caller, the job's outcome already says it was stopped.
+                lock.unlock();
                 (void)stopJobEverywhere(engine_, members_, id_);
+                lock.lock();
                 nextSweep = Clock::now() + kSweepInterval;
             }
-            std::this_thread::sleep_for(kWatchInterval);
+            wake_.wait_for(lock, kWatchInterval, [this] { return finished_; });
         }
     }
 
@@ -464,7 +486,9 @@ private:
     std::int64_t id_;
     JobControl& control_;
     std::optional<Clock::time_point> deadline_;
-    std::atomic<bool> finished_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool finished_ = false;  // under mutex_
     std::thread thread_;
 };
 
@@ -481,7 +505,7 @@ void JobRunner::recordOutput(std::int64_t id, bool isErr, std::string_view piece
 }
 
 Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
-                                       const std::string& workdir, std::int64_t id, const JobEvents& events) {
+                                       const std::optional<std::string>& hostfile, std::int64_t id, const JobEvents& events) {
     LaunchResult launch;
     auto onOutput = [&](bool isErr, std::string_view piece) {
         if (piece.empty()) return;
@@ -491,11 +515,13 @@ Result<LaunchResult> JobRunner::launch(const std::vector<cluster::Member>& membe
     };
     // The launcher's noise never reaches the user or the record (stderr_filter.h).
     StderrNoiseFilter noise;
-    auto code = runInHead(engine_, members.front().containerId, argv, workdir, {jobIdVariable(id)},
-                          [&](bool isErr, std::string_view piece) {
-                              if (!isErr) return onOutput(false, piece);
-                              onOutput(true, noise.feed(piece));
-                          });
+    // Started in the job's folder: made, with the hostfile in it, by the exec itself when given one.
+    auto code = runInHead(
+        engine_, members.front().containerId, hostfile ? launchInFolderArgv(jobDir(id), kJobHostfileName, *hostfile, argv) : argv,
+        hostfile ? cluster::kSharedDir : jobDir(id), {jobIdVariable(id)}, [&](bool isErr, std::string_view piece) {
+            if (!isErr) return onOutput(false, piece);
+            onOutput(true, noise.feed(piece));
+        });
     onOutput(true, noise.finish());
     if (!code) {
         // The stream broke (engine restarted, connection lost): mpirun may still run. Stop it
@@ -531,6 +557,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
         outcome.message = "was cancelled before it started";
         return outcome;
     }
+    log::debug("job " + std::to_string(id) + ": recorded started");
     auto startedAt = Clock::now();
     auto outcome = [&] {
         std::set<std::string> hostnames;
@@ -539,6 +566,7 @@ Result<JobOutcome> JobRunner::run(const JobRequest& asked, std::int64_t id, cons
         return runSteps(request, *program, members, id, events, control, totalSlots, mpi);
     }();
     double seconds = std::chrono::duration<double>(Clock::now() - startedAt).count();
+    log::debug("job " + std::to_string(id) + ": steps returned");
     if (!outcome) {
         finishRecord(id, JobState::failed, std::nullopt, seconds, outcome.error().message);
         return outcome.error().context("job " + std::to_string(id));
@@ -554,7 +582,15 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
                                        const std::vector<cluster::Member>& members, std::int64_t id, const JobEvents& events,
                                        JobControl& control, int totalSlots, model::MpiKind mpi) {
     Watchdog watchdog(engine_, members, id, control, request.timeoutSeconds);
-    if (auto written = writeJobHostfile(engine_, request.cluster, members, id, mpi); !written) return written.error();
+    log::debug("job " + std::to_string(id) + ": started");
+    auto hostfile = renderJobHostfile(request.cluster, members, mpi);
+    if (!hostfile) return hostfile.error();
+    bool withLauncher = hostfileGoesWithLauncher(members, *hostfile);
+    if (!withLauncher) {
+        if (auto written = uploadJobHostfile(engine_, members.front().containerId, id, *hostfile); !written)
+            return written.error();
+        log::debug("job " + std::to_string(id) + ": hostfile written");
+    }
     auto programArgv = prepareProgram(request, program, members, id, events, control);
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     if (!programArgv) return programArgv.error();
@@ -570,7 +606,9 @@ Result<JobOutcome> JobRunner::runSteps(const JobRequest& request, const Resolved
     if (control.stopRequested()) return stoppedOutcome(request, control, 0);
     // Whole seconds, and one earlier: the engine's `since` cuts at the second.
     std::int64_t launchedAt = static_cast<std::int64_t>(std::time(nullptr)) - 1;
-    auto launched = launch(members, *argv, jobDir(id), id, events);
+    log::debug("job " + std::to_string(id) + ": launching");
+    auto launched = launch(members, *argv, withLauncher ? std::optional<std::string>(*hostfile) : std::nullopt, id, events);
+    log::debug("job " + std::to_string(id) + ": launcher ended");
     watchdog.finish();
     if (!control.stopRequested() && launched && launched->exitCode != 0)
         if (auto lost = lostMember(engine_, request.cluster, members)) control.requestStop(StopCause::nodeLost, *lost);

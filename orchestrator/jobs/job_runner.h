@@ -138,9 +138,11 @@ private:
                                                     const JobEvents& events, const JobControl& control);
     // Streams mpirun's output to events and the store. A failed exec stream stops the job on
     // every member before the error is returned.
-    // mpirun runs in workdir (the job's folder; its ranks start where its --wdir says).
+    // mpirun runs in the job's folder (its ranks start where its --wdir says). With a hostfile,
+    // the same exec first makes that folder and writes the hostfile there (launchInFolderArgv);
+    // without, both must be there already.
     Result<LaunchResult> launch(const std::vector<cluster::Member>& members, const std::vector<std::string>& argv,
-                                const std::string& workdir, std::int64_t id, const JobEvents& events);
+                                const std::optional<std::string>& hostfile, std::int64_t id, const JobEvents& events);
 
     // The steps after the job is recorded: prepare, launch, outcome; watched from start to end.
     Result<JobOutcome> runSteps(const JobRequest& request, const ResolvedProgram& program,

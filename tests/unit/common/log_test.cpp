@@ -73,3 +73,15 @@ TEST_CASE("ppcsd's log rotates the file stderr writes to, and no other", "[commo
     CHECK(sizeOf(other) == 10000);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("log levels are named as PPCS_LOG names them, and debug lines are off by default", "[common][log]") {
+    CHECK(log::levelFromName("debug") == log::Level::debug);
+    CHECK(log::levelFromName("error") == log::Level::error);
+    CHECK_FALSE(log::levelFromName("DEBUG"));
+    CHECK_FALSE(log::levelFromName(""));
+    CHECK_FALSE(log::enabled(log::Level::debug));
+    CHECK(log::enabled(log::Level::info));
+    log::setLevel(log::Level::debug);
+    CHECK(log::enabled(log::Level::debug));
+    log::setLevel(log::Level::info);
+}

@@ -217,7 +217,7 @@ TEST_CASE("output that a full jobs.db cannot hold is said once, as a warning, an
     scratch.capAtCurrentSize();
     auto transport = std::make_shared<testing::FakeTransport>();
     transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    transport->expectJson("PUT", "/v1.41/containers/c1/archive", 200, "");  // the job's own hostfile
+    // The job's own hostfile goes with the launcher's exec (all its members on one host).
     transport->expectJson("POST", "/v1.41/containers/c1/exec", 201, R"({"Id":"e1"})");
     // Two pieces of stdout, each a frame of the exec stream.
     std::string big(64 * 1024, 'o');

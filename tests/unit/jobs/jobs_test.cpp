@@ -4,9 +4,12 @@
 #include <cstdlib>
 #include <tuple>
 
+#include "common/files.h"
 #include "jobs/job_request.h"
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
+#include "support/run_process.h"
+#include "support/scratch_dir.h"
 
 using namespace ppcs;
 using namespace ppcs::jobs;
@@ -255,4 +258,31 @@ TEST_CASE("a directory without a Makefile runs its entry script, shipped whole",
     CHECK(none.error().message == "'./bench' is a local directory without a Makefile or a .py script");
     // A Makefile wins over scripts.
     CHECK(resolveProgram(request, false, true, two)->kind == ProgramKind::makeDirectory);
+}
+
+// The launcher's exec makes the job's folder and its hostfile itself: the script runs here as the
+// head's sh would run it, every argument kept as given.
+TEST_CASE("the launcher's exec makes the job's folder, writes its hostfile there and becomes the launcher", "[jobs]") {
+    testing::ScratchDir scratch("launch");
+    std::string folder = scratch.path + "/jobs/7";
+    std::string hostfile = "10.0.0.2 slots=2   # demo-head\n'$(touch pwned)' \"\\\n";
+    auto argv = launchInFolderArgv(folder, ".ppcs-hostfile", hostfile, {"sh", "-c", "pwd; echo \"$1\"; exit 3", "x", "a b"});
+    REQUIRE(argv.size() > 7);
+    CHECK(argv[0] == "sh");
+    CHECK(argv[4] == folder);
+    auto ran = testing::runProcess(argv);
+    CHECK(ran.exitCode == 3);
+    CHECK(ran.out == folder + "\na b\n");
+    auto written = readFile(folder + "/.ppcs-hostfile");
+    REQUIRE(written);
+    CHECK(*written == hostfile);
+    CHECK_FALSE(readFile(scratch.path + "/pwned"));
+    CHECK_FALSE(readFile(folder + "/pwned"));
+
+    // A folder that cannot be made: exit 1, the reason on stderr, nothing launched.
+    auto blocked = launchInFolderArgv(folder + "/.ppcs-hostfile/sub", "h", "x", {"echo", "launched"});
+    auto refused = testing::runProcess(blocked);
+    CHECK(refused.exitCode == 1);
+    CHECK(refused.out.empty());
+    CHECK_FALSE(refused.err.empty());
 }
