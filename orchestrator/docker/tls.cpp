@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <atomic>
@@ -64,8 +65,10 @@ Result<std::shared_ptr<ssl::context>> makeTlsContext(const model::TlsFiles& file
     context->use_certificate_chain_file(files.certFile, ec);
     if (auto ok = loaded(ec, "client certificate", files.certFile); !ok) return ok.error();
     context->use_private_key_file(files.keyFile, ssl::context::pem, ec);
-    if (auto ok = loaded(ec, "client key", files.keyFile); !ok) return ok.error();
-    if (::SSL_CTX_check_private_key(context->native_handle()) != 1)
+    bool mismatch = ec && ec.category() == asio::error::get_ssl_category() &&
+                    ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+    if (auto ok = loaded(ec, "client key", files.keyFile); !ok && !mismatch) return ok.error();
+    if (mismatch || ::SSL_CTX_check_private_key(context->native_handle()) != 1)
         return makeError(ErrorCode::usage,
                          "the client key " + files.keyFile + " does not belong to the certificate " + files.certFile);
     return context;
