@@ -300,9 +300,17 @@ private:
     // certificate shows first when its reply is read, under TLS 1.3).
     Error ioFailure(const char* phase, const ErrorCodeT& ec) {
         if constexpr (kIsTls<Socket>) {
-            if (isTlsError(ec))
-                return makeError(ErrorCode::unavailable, std::string(phase) + ": TLS with the docker engine at " + endpoint() +
-                                                             ": " + describeTlsFailure(nullptr, ec, *endpoint_.tls));
+            std::string where = std::string(phase) + ": TLS with the docker engine at " + endpoint() + ": ";
+            if (isTlsError(ec)) return makeError(ErrorCode::unavailable, where + describeTlsFailure(nullptr, ec, *endpoint_.tls));
+            // Each connection carries one request, so this is just after the handshake: under TLS
+            // 1.3 an engine that refuses the client's certificate says so after its side of the
+            // handshake, and its alert is often lost in the reset that follows our request.
+            std::string_view at(phase);
+            bool beforeReply = at == "send request" || at == "send request header" || at == "read reply header";
+            if (beforeReply && (ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == asio::error::eof))
+                return makeError(ErrorCode::unavailable, where + "the engine closed the connection (" + ec.message() +
+                                                             "): it may not accept the client certificate " +
+                                                             endpoint_.tls->certFile + " (signed by a CA it does not trust?)");
         }
         return ioError(phase, ec);
     }

@@ -125,7 +125,7 @@ void refusedOverTls(const SimulatedHosts& sim, const TestDaemonDir& state, const
     const std::vector<std::pair<std::string, std::string>> refusals{
         {certs.path("wrong-ca"), "not trusted by the CA " + certs.path("wrong-ca") + "/ca.pem"},
         {certs.path("no-cert"), "cannot read the client certificate " + certs.path("no-cert") + "/cert.pem"},
-        {certs.path("foreign"), "the engine refused the TLS connection"},
+        {certs.path("foreign"), "client certificate " + certs.path("foreign") + "/cert.pem"},
         {certs.path("nowhere"), "cannot read the TLS certificate directory " + certs.path("nowhere")}};
     for (const auto& [folder, words] : refusals)
         checkOneLineRefusal(runCli(state, {"hosts", "add", sim.hostName(2), endpoint, "--tls-dir", folder}), words);
@@ -177,8 +177,20 @@ void clusterSpansTlsHost(const SimulatedHosts& sim, const TestDaemonDir& state, 
     REQUIRE(up.exitCode == 0);
     CHECK(up.err.find("plain TCP") != std::string::npos);
     std::set<std::string> hosts;
-    for (const auto& member : cliJson(state, {"status", "--name", name})["members"]) hosts.insert(member["host"]);
+    json onTlsHost;
+    for (const auto& member : cliJson(state, {"status", "--name", name})["members"]) {
+        hosts.insert(member["host"]);
+        if (member["host"] == sim.hostName(2) && member["role"] == "node") onTlsHost = member;
+    }
     CHECK(hosts.count(sim.hostName(2)) == 1);
+    // A command in a member there: the exec's stream hijacked over TLS, its input closed.
+    if (!onTlsHost.is_null()) {
+        auto shell = runCli(state, {"shell", "--name", name, "--node", std::to_string(onTlsHost["slot"].get<int>()), "--", "cat",
+                                    "/etc/hostname"});
+        INFO("shell: " << lastPart(shell.err));
+        CHECK(shell.exitCode == 0);
+        CHECK(shell.out.find(onTlsHost["hostname"].get<std::string>()) != std::string::npos);
+    }
     CHECK(hostNamed(state, sim.hostName(2))["image"] == "present");
     auto run = runCli(state, {"run", "--name", name, "hello_world"}, 300);
     INFO("run: " << lastPart(run.err));
