@@ -51,8 +51,14 @@ std::string SimulatedHosts::tcpEndpoint(int host) const {
 }
 
 std::string SimulatedHosts::address(int host) const {
-    std::string endpoint = tcpEndpoint(host);
-    return endpoint.substr(6, endpoint.rfind(':') - 6);
+    auto inspected = runProcess(
+        {"docker", "inspect", "-f", "{{(index .NetworkSettings.Networks \"" + name_ + "-net\").IPAddress}}", hostName(host)},
+        {{"DOCKER_HOST", outerEngine_}}, 60);
+    INFO("docker inspect " << hostName(host) << ": " << inspected.err);
+    REQUIRE(inspected.exitCode == 0);
+    std::string address(trim(inspected.out));
+    REQUIRE_FALSE(address.empty());
+    return address;
 }
 
 std::string SimulatedHosts::enableTls(int host, const std::string& certDir) const {

@@ -26,7 +26,8 @@ public:
     std::string hostName(int host) const { return name_ + "-" + std::to_string(host); }
     ppcs::testing::ProcessResult down();
     std::string endpoint(int host) const { return "unix://" + dir_ + "/host" + std::to_string(host) + "/docker.sock"; }
-    // The same engine over plain TCP on the simulation's own network: tcp://IP:2375.
+    // The same engine over plain TCP on the simulation's own network: tcp://IP:2375 (not host 1,
+    // whose engine is DOCKER_HOST in `sim-hosts env`).
     std::string tcpEndpoint(int host) const;
     // Host K's address on the simulation's network.
     std::string address(int host) const;

@@ -148,7 +148,7 @@ void plainTcpNeedsInsecure(const SimulatedHosts& sim, const TestDaemonDir& state
 // DOCKER_HOST over plain TCP (the manager's): refused in one line, allowed by PPCS_INSECURE_TCP
 // with a warning; over TLS the engine answers with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
 void dockerHostRules(const SimulatedHosts& sim, const TestCertificates& certs, const std::string& tlsEndpoint) {
-    TestDaemonDir plain(sim.tcpEndpoint(1));
+    TestDaemonDir plain("tcp://" + sim.address(1) + ":2375");
     checkOneLineRefusal(runCli(plain, {"hosts"}), "PPCS_INSECURE_TCP=1");
     auto environment = plain.environment();
     environment[model::kInsecureTcpVariable] = "1";
