@@ -178,11 +178,19 @@ void clusterSpansTlsHost(const SimulatedHosts& sim, const TestDaemonDir& state, 
     CHECK(up.err.find("plain TCP") != std::string::npos);
     std::set<std::string> hosts;
     json onTlsHost;
-    for (const auto& member : cliJson(state, {"status", "--name", name})["members"]) {
+    auto status = cliJson(state, {"status", "--name", name});
+    INFO("status: " << status.dump());
+    for (const auto& member : status["members"]) {
         hosts.insert(member["host"]);
         if (member["host"] == sim.hostName(2) && member["role"] == "node") onTlsHost = member;
     }
-    CHECK(hosts.count(sim.hostName(2)) == 1);
+    if (hosts.count(sim.hostName(2)) == 0) {
+        auto tasks =
+            runProcess({"docker", "service", "ps", "--no-trunc", name + "_mpinode"}, {{"DOCKER_HOST", sim.endpoint(1)}}, 60);
+        auto nodes = runProcess({"docker", "node", "ls"}, {{"DOCKER_HOST", sim.endpoint(1)}}, 60);
+        INFO("tasks: " << tasks.out << tasks.err << "\nnodes: " << nodes.out);
+        CHECK(hosts.count(sim.hostName(2)) == 1);
+    }
     // A command in a member there: the exec's stream hijacked over TLS, its input closed.
     if (!onTlsHost.is_null()) {
         auto shell = runCli(state, {"shell", "--name", name, "--node", std::to_string(onTlsHost["slot"].get<int>()), "--", "cat",
