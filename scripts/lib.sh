@@ -14,7 +14,7 @@ PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 # test (headless Chromium driven over WebDriver). promtool is not among them: see install_promtool.
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
-  libboost-dev libboost-system-dev libboost-filesystem-dev
+  libboost-dev libboost-system-dev libboost-filesystem-dev libssl-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
   docker.io debootstrap tar iptables openssh-client
   clang libclang-rt-14-dev clang-format docker-compose

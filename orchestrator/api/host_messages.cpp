@@ -16,6 +16,8 @@ json hostJson(const model::Host& host) {
             {"availability", host.availability},
             {"address", host.address},
             {"endpoint", host.endpoint},
+            {"tls_dir", host.tlsDir},
+            {"insecure", host.insecure},
             {"local", host.local},
             {"cpus", host.cpus},
             {"memory_bytes", host.memoryBytes},
@@ -32,6 +34,8 @@ model::Host hostFromJson(const json& item) {
     host.availability = fields::stringOr(item, "availability");
     host.address = fields::stringOr(item, "address");
     host.endpoint = fields::stringOr(item, "endpoint");
+    host.tlsDir = fields::stringOr(item, "tls_dir");
+    host.insecure = fields::valueOr(item, "insecure", false);
     host.local = fields::valueOr(item, "local", false);
     host.cpus = fields::valueOr(item, "cpus", 0);
     host.memoryBytes = fields::valueOr<std::int64_t>(item, "memory_bytes", 0);
@@ -41,21 +45,31 @@ model::Host hostFromJson(const json& item) {
 
 }  // namespace
 
+Result<model::EngineEndpoint> requestedEndpoint(const AddHostRequest& request) {
+    return model::hostEndpoint(request.endpoint, request.tlsDir, request.insecure);
+}
+
 std::string encodeAddHostRequest(const AddHostRequest& request) {
-    return fields::dumpJson(json{{"name", request.name}, {"endpoint", request.endpoint}});
+    json body{{"name", request.name}, {"endpoint", request.endpoint}};
+    if (!request.tlsDir.empty()) body["tls_dir"] = request.tlsDir;
+    if (request.insecure) body["insecure"] = true;
+    return fields::dumpJson(body);
 }
 
 Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
     const char* what = "add host request";
     auto object = fields::parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"name", "endpoint"}, what); !known) return known.error();
+    if (auto known = fields::rejectUnknown(*object, {"name", "endpoint", "tls_dir", "insecure"}, what); !known)
+        return known.error();
     AddHostRequest request;
     Status read = fields::readOptional(*object, "name", json::value_t::string, request.name, what);
     if (read) read = fields::readOptional(*object, "endpoint", json::value_t::string, request.endpoint, what);
+    if (read) read = fields::readOptional(*object, "tls_dir", json::value_t::string, request.tlsDir, what);
+    if (read) read = fields::readOptional(*object, "insecure", json::value_t::boolean, request.insecure, what);
     if (read) read = model::validateHostName(request.name);
     if (read) {
-        auto endpoint = model::parseEngineEndpoint(request.endpoint);
+        auto endpoint = requestedEndpoint(request);
         if (!endpoint) read = endpoint.error();
     }
     if (!read) return read.error();

@@ -13,11 +13,16 @@ namespace ppcs::api {
 
 struct AddHostRequest {
     std::string name;
-    std::string endpoint;  // unix:///... or tcp://HOST:PORT
+    std::string endpoint;   // unix:///... or tcp://HOST:PORT
+    std::string tlsDir;     // tcp: TLS with DIR/ca.pem, cert.pem, key.pem (absolute)
+    bool insecure = false;  // tcp: plain TCP allowed
 };
 
+// The endpoint a request registers, secured as it says (model::hostEndpoint's rules).
+Result<model::EngineEndpoint> requestedEndpoint(const AddHostRequest& request);
+
 // Decoders fail with ErrorCode::usage on malformed JSON, unknown fields, wrong types and invalid
-// names or endpoints: the same checks the CLI makes.
+// names or endpoints (plain tcp:// without insecure included): the same checks the CLI makes.
 std::string encodeAddHostRequest(const AddHostRequest& request);
 Result<AddHostRequest> decodeAddHostRequest(std::string_view body);
 std::string encodeHosts(const std::vector<model::Host>& hosts);  // also the CLI's hosts --json

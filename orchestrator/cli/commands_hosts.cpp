@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "cli/daemon_launcher.h"
 #include "cli/output.h"
+#include "common/files.h"
+#include "model/endpoint.h"
 
 namespace ppcs::cli {
 namespace {
@@ -16,6 +18,8 @@ namespace {
 struct HostOptions {
     std::string name;
     std::string endpoint;
+    std::string tlsDir;
+    bool insecure = false;
 };
 
 std::string gibibytes(std::int64_t bytes) {
@@ -29,6 +33,8 @@ void printHostTable(const std::vector<model::Host>& hosts) {
                 "ENDPOINT");
     for (const auto& host : hosts) {
         std::string endpoint = host.local ? "(ppcsd's engine)" : host.endpoint.empty() ? "-" : host.endpoint;
+        if (!host.local && !host.tlsDir.empty()) endpoint += " (TLS)";
+        if (!host.local && host.insecure) endpoint += " (plain TCP, --insecure)";
         std::printf("%-20s %-8s %-8s %-12s %-5d %-10s %-10s %s\n", host.name.c_str(), host.role.c_str(), host.state.c_str(),
                     host.availability.c_str(), host.cpus, gibibytes(host.memoryBytes).c_str(), host.image.c_str(),
                     endpoint.c_str());
@@ -62,10 +68,18 @@ int runJoinCommand(const GlobalOptions& global) {
 }
 
 int runAddHost(const GlobalOptions& global, const HostOptions& options) {
-    api::AddHostRequest request{options.name, options.endpoint};
+    api::AddHostRequest request{options.name, options.endpoint, "", options.insecure};
+    // ppcsd reads the files: it gets the directory as this command's user means it.
+    if (!options.tlsDir.empty()) {
+        auto absolute = absoluteLocalPath(options.tlsDir);
+        if (!absolute) return reportError(absolute.error());
+        request.tlsDir = *absolute;
+    }
     // Checked here too, so that bad input never starts a daemon.
     if (auto valid = model::validateHostName(request.name); !valid) return reportError(valid.error());
-    if (auto parsed = model::parseEngineEndpoint(request.endpoint); !parsed) return reportError(parsed.error());
+    auto secured = api::requestedEndpoint(request);
+    if (!secured) return reportError(secured.error());
+    if (auto warning = model::insecureWarning(*secured); !warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     auto endpoint = ensureDaemon(global.stateDir);
     if (!endpoint) return reportError(endpoint.error());
     auto host = api::ApiClient(*endpoint).addHost(request);
@@ -89,9 +103,15 @@ void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action)
     hosts->add_subcommand("join-command", "Print what to run on a new host to join the swarm")->callback([&global, &action] {
         action = [&global] { return runJoinCommand(global); };
     });
-    auto* add = hosts->add_subcommand("add", "Register a host's engine (unix:///path or tcp://HOST:PORT) so ppcsd can reach it");
+    auto* add = hosts->add_subcommand(
+        "add", "Register a host's engine (unix:///path, or tcp://HOST:PORT over TLS) so ppcsd can reach it");
     add->add_option("NAME", options->name, "A name for the host")->required();
     add->add_option("ENDPOINT", options->endpoint, "Its Docker engine: unix:///path/docker.sock or tcp://HOST:PORT")->required();
+    add->add_option("--tls-dir", options->tlsDir,
+                    "TLS for a tcp:// engine: DIR holds ca.pem (the engine's CA), cert.pem and key.pem (this client's)")
+        ->type_name(kDirValue);
+    add->add_flag("--insecure", options->insecure,
+                  "Allow a tcp:// engine over plain TCP, without TLS (anyone who reaches its port controls it)");
     add->callback([&global, &action, options] { action = [&global, options] { return runAddHost(global, *options); }; });
 }
 

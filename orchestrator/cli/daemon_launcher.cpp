@@ -6,11 +6,13 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 #include "common/files.h"
 #include "common/strings.h"
+#include "model/endpoint.h"
 
 namespace ppcs::cli {
 namespace {
@@ -84,6 +86,11 @@ bool waitUntilStopped(const std::string& stateDir) {
 }
 
 Result<api::Endpoint> ensureDaemon(const std::string& stateDir) {
+    // ppcsd reaches the engine this environment names (it inherits it): plain TCP is refused here,
+    // before anything starts, and when allowed warned about at every use.
+    auto engine = model::endpointFromEnvironment(model::processDockerEnvironment());
+    if (!engine) return engine.error();
+    if (auto warning = model::insecureWarning(*engine); !warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     if (auto running = askRunningDaemon(stateDir)) {
         // A daemon started from a binary that has since been rebuilt or upgraded is replaced, so
         // that the CLI never talks to code older than itself.

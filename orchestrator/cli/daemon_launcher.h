@@ -16,7 +16,9 @@ Result<api::Endpoint> findRunningDaemon(const std::string& stateDir);
 bool waitUntilStopped(const std::string& stateDir);
 
 // findRunningDaemon(), starting ppcsd first when none answers. The daemon binary is $PPCS_DAEMON,
-// else "ppcsd" beside this executable.
+// else "ppcsd" beside this executable. First, the engine DOCKER_HOST names must be secure
+// (model::endpointFromEnvironment): a usage error otherwise; plain TCP that PPCS_INSECURE_TCP
+// allows prints a warning line on stderr.
 Result<api::Endpoint> ensureDaemon(const std::string& stateDir);
 
 }  // namespace ppcs::cli

@@ -23,6 +23,18 @@ bool isLoopback(const std::string& address) { return startsWith(address, "127.")
 
 bool schedulable(const docker::SwarmNode& node) { return node.state == "ready" && node.availability == "active"; }
 
+Result<std::optional<model::EngineEndpoint>> registeredEndpoint(const docker::Labels& labels) {
+    auto label = [&labels](const char* name) {
+        auto found = labels.find(name);
+        return found == labels.end() ? std::string() : found->second;
+    };
+    std::string endpoint = label(kHostEndpointLabel);
+    if (endpoint.empty()) return std::optional<model::EngineEndpoint>();
+    auto secured = model::hostEndpoint(endpoint, label(kHostTlsDirLabel), label(kHostInsecureLabel) == "true");
+    if (!secured) return secured.error().context("registered endpoint");
+    return std::optional<model::EngineEndpoint>(std::move(*secured));
+}
+
 Result<HostEngines> HostEngines::discover(docker::Engine& local) {
     HostEngines hosts(local);
     auto info = local.info();
@@ -35,9 +47,16 @@ Result<HostEngines> HostEngines::discover(docker::Engine& local) {
     std::vector<std::future<void>> connecting;
     std::mutex results;
     for (const auto& node : hosts.nodes_) {
-        auto endpoint = node.labels.find(kHostEndpointLabel);
-        if (node.id == hosts.localNodeId_ || endpoint == node.labels.end()) continue;
-        connecting.push_back(std::async(std::launch::async, [&hosts, &results, id = node.id, where = endpoint->second] {
+        if (node.id == hosts.localNodeId_) continue;
+        auto endpoint = registeredEndpoint(node.labels);
+        if (!endpoint) {
+            hosts.unreachable_[node.id] = endpoint.error().message;
+            continue;
+        }
+        if (!*endpoint) continue;
+        if (auto warning = model::insecureWarning(**endpoint); !warning.empty())
+            hosts.insecureWarnings_.push_back(warning + " (host " + hosts.displayName(node.id) + ")");
+        connecting.push_back(std::async(std::launch::async, [&hosts, &results, id = node.id, where = std::move(**endpoint)] {
             // Short: discovery runs before every operation, and a lost host must not stall them.
             auto engine = docker::EngineClient::connectTo(where, kDiscoveryPingTimeout);
             std::lock_guard<std::mutex> lock(results);
@@ -61,6 +80,8 @@ std::shared_ptr<docker::Engine> HostEngines::remoteEngine(const std::string& nod
     auto found = remote_.find(nodeId);
     return found == remote_.end() || nodeId == localNodeId_ ? nullptr : found->second;
 }
+
+std::vector<std::string> HostEngines::insecureWarnings() const { return insecureWarnings_; }
 
 std::string HostEngines::unreachableReason(const std::string& nodeId) const {
     if (auto found = unreachable_.find(nodeId); found != unreachable_.end()) return found->second;
@@ -95,6 +116,9 @@ Result<std::vector<Host>> listHosts(docker::Engine& local, const std::string& im
         host.address = node.address;
         host.local = node.id == hosts->localNodeId();
         if (auto endpoint = node.labels.find(kHostEndpointLabel); endpoint != node.labels.end()) host.endpoint = endpoint->second;
+        if (auto tlsDir = node.labels.find(kHostTlsDirLabel); tlsDir != node.labels.end()) host.tlsDir = tlsDir->second;
+        if (auto insecure = node.labels.find(kHostInsecureLabel); insecure != node.labels.end())
+            host.insecure = insecure->second == "true";
         host.cpus = static_cast<int>(node.nanoCpus / 1000000000);
         host.memoryBytes = node.memoryBytes;
         listed.push_back(std::move(host));
@@ -138,10 +162,11 @@ Result<std::string> joinCommand(docker::Engine& local) {
     return command;
 }
 
-Result<Host> addHost(docker::Engine& local, const std::string& name, const std::string& endpoint, const std::string& imageRef) {
+Result<Host> addHost(docker::Engine& local, const std::string& name, const model::EngineEndpoint& where,
+                     const std::string& imageRef) {
     if (auto valid = validateHostName(name); !valid) return valid.error();
-    if (auto parsed = docker::parseEngineEndpoint(endpoint); !parsed) return parsed.error();
-    auto remote = docker::EngineClient::connectTo(endpoint);
+    std::string endpoint = where.text();
+    auto remote = docker::EngineClient::connectTo(where);
     if (!remote) return makeError(ErrorCode::unavailable, "add host '" + name + "': " + remote.error().message);
     auto remoteInfo = remote->info();
     if (!remoteInfo) return remoteInfo.error().context("add host '" + name + "'");
@@ -157,8 +182,11 @@ Result<Host> addHost(docker::Engine& local, const std::string& name, const std::
         if (node.id != member->id && taken != node.labels.end() && taken->second == name)
             return makeError(ErrorCode::usage, "add host '" + name + "': the name is already given to node " + node.hostname);
     }
-    if (auto set = local.setNodeLabels(member->id, {{kHostNameLabel, name}, {kHostEndpointLabel, endpoint}}); !set)
-        return set.error().context("add host '" + name + "'");
+    docker::Labels labels{{kHostNameLabel, name},
+                          {kHostEndpointLabel, endpoint},
+                          {kHostTlsDirLabel, where.tls ? where.tls->directory : ""},
+                          {kHostInsecureLabel, where.plainTcp() && where.insecure ? "true" : ""}};
+    if (auto set = local.setNodeLabels(member->id, labels); !set) return set.error().context("add host '" + name + "'");
     auto hosts = listHosts(local, imageRef);
     if (!hosts) return hosts.error();
     for (auto& host : *hosts)
@@ -182,6 +210,7 @@ Status ensureImageOnHosts(HostEngines& hosts, docker::Engine& local, const std::
         else if (!*present)
             lacking.push_back(node.id);
     }
+    for (const auto& warning : hosts.insecureWarnings()) progress(Phase::image, warning);
     if (!cannot.empty())
         return makeError(ErrorCode::unavailable,
                          "image " + imageId.substr(0, 19) + " cannot be checked or copied on host(s): " + join(cannot, ", ") +

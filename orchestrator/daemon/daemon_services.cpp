@@ -211,7 +211,9 @@ Result<std::vector<model::Host>> RealDaemonServices::listHosts() {
 
 Result<model::Host> RealDaemonServices::addHost(const api::AddHostRequest& request) {
     return withEngine<model::Host>([&request](cluster::ClusterManager&, docker::EngineClient& engine) {
-        return cluster::addHost(engine, request.name, request.endpoint, model::kDefaultImageRef);
+        auto endpoint = api::requestedEndpoint(request);
+        if (!endpoint) return Result<model::Host>(endpoint.error());
+        return cluster::addHost(engine, request.name, *endpoint, model::kDefaultImageRef);
     });
 }
 

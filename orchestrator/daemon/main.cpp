@@ -29,6 +29,7 @@
 #include "common/token.h"
 #include "daemon/daemon_services.h"
 #include "jobs/job_store.h"
+#include "model/endpoint.h"
 
 namespace {
 
@@ -163,6 +164,11 @@ int run(const Options& options) {
     services.stopOrphanedJobs();
     services.watchNodes();
     log::info("ppcsd " PPCS_VERSION " listening on 127.0.0.1:" + std::to_string(*port) + ", state in " + options.stateDir);
+    // Every engine connection checks this again (and refuses); the log says it once, at start.
+    if (auto engine = model::endpointFromEnvironment(model::processDockerEnvironment()); !engine)
+        log::warn("docker engine: " + engine.error().message);
+    else if (auto warning = model::insecureWarning(*engine); !warning.empty())
+        log::warn(warning);
     server.serve();
     // Before the lock is released (at exit): a successor waits for the lock, then writes its own.
     ::unlink(endpointFile.c_str());

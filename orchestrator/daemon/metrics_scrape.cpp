@@ -86,9 +86,11 @@ private:
 }  // namespace
 
 Result<docker::EngineClient> connectCountedEngine(metrics::Registry& metrics) {
-    auto endpoint = docker::endpointFromDockerHost(std::getenv("DOCKER_HOST"));
+    auto endpoint = model::endpointFromEnvironment(model::processDockerEnvironment());
     if (!endpoint) return endpoint.error();
-    return docker::EngineClient::connect(std::make_shared<CountingTransport>(docker::makeTransport(*endpoint), metrics));
+    auto transport = docker::makeTransport(*endpoint);
+    if (!transport) return transport.error();
+    return docker::EngineClient::connect(std::make_shared<CountingTransport>(std::move(*transport), metrics));
 }
 
 // Gauges from what ppcsd knows now: the clusters on the engine (a cluster's view when `run` keeps

@@ -1,5 +1,5 @@
-// Beast over a unix socket or TCP. Every operation is asynchronous and run on a private io_context
-// for a bounded time, because Asio's synchronous socket calls cannot time out.
+// Beast over a unix socket, TCP, or TLS over TCP. Every operation is asynchronous and run on a
+// private io_context for a bounded time, because Asio's synchronous socket calls cannot time out.
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -16,8 +16,10 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include "common/strings.h"
+#include "docker/tls.h"
 #include "docker/transport.h"
 
 namespace ppcs::docker {
@@ -31,7 +33,10 @@ using ErrorCodeT = boost::system::error_code;
 template <class Socket>
 class Exchange {
 public:
-    explicit Exchange(std::chrono::seconds limit) : limit_(limit) {}
+    // extra: what Socket's constructor takes after the io_context (a TLS socket: its context).
+    template <class... Extra>
+    explicit Exchange(std::chrono::seconds limit, Extra&... extra)
+        : limit_(limit), io_(std::make_unique<asio::io_context>()), socket_(std::make_unique<Socket>(*io_, extra...)) {}
 
     // Runs one asynchronous operation to completion or until the time limit; on timeout the socket
     // is closed and asio::error::timed_out returned.
@@ -39,24 +44,31 @@ public:
     ErrorCodeT await(StartOperation start) {
         std::optional<ErrorCodeT> outcome;
         start([&outcome](ErrorCodeT ec, auto&&...) { outcome = ec; });
-        io_.restart();
-        io_.run_for(limit_);
+        io_->restart();
+        io_->run_for(limit_);
         if (outcome) return *outcome;
         ErrorCodeT ignored;
-        socket_.close(ignored);
-        io_.restart();
-        io_.run();
+        socket_->lowest_layer().close(ignored);
+        io_->restart();
+        io_->run();
         return asio::error::timed_out;
     }
 
-    Socket& socket() { return socket_; }
-    asio::io_context& io() { return io_; }
+    Socket& socket() { return *socket_; }
+    asio::io_context& io() { return *io_; }
+    // Hands the connection over (a hijacked stream keeps it); the exchange is unusable after.
+    std::pair<std::unique_ptr<asio::io_context>, std::unique_ptr<Socket>> release() {
+        return {std::move(io_), std::move(socket_)};
+    }
 
 private:
     std::chrono::seconds limit_;
-    asio::io_context io_;
-    Socket socket_{io_};
+    std::unique_ptr<asio::io_context> io_;
+    std::unique_ptr<Socket> socket_;
 };
+
+template <class Socket>
+inline constexpr bool kIsTls = std::is_same_v<Socket, TlsSocket>;
 
 Error connectError(const std::string& where, const ErrorCodeT& ec) {
     if (ec == asio::error::access_denied)
@@ -78,14 +90,16 @@ ErrorCodeT connectTo(Exchange<asio::local::stream_protocol::socket>& exchange, c
     return exchange.await([&](auto handler) { exchange.socket().async_connect(where, handler); });
 }
 
-ErrorCodeT connectTo(Exchange<asio::ip::tcp::socket>& exchange, const EngineEndpoint& endpoint) {
+// socket is exchange's own TCP socket, or the one under its TLS.
+template <class Socket>
+ErrorCodeT connectTcp(Exchange<Socket>& exchange, asio::ip::tcp::socket& socket, const EngineEndpoint& endpoint) {
     // An address needs no lookup. A name does, and a lookup cannot be cut short once started
     // (getaddrinfo bounds it), so addresses are the better way to name engines.
     ErrorCodeT notAnAddress;
     auto address = asio::ip::make_address(endpoint.host, notAnAddress);
     if (!notAnAddress) {
         asio::ip::tcp::endpoint where(address, endpoint.port);
-        return exchange.await([&](auto handler) { exchange.socket().async_connect(where, handler); });
+        return exchange.await([&](auto handler) { socket.async_connect(where, handler); });
     }
     asio::ip::tcp::resolver resolver(exchange.io());
     asio::ip::tcp::resolver::results_type addresses;
@@ -97,7 +111,11 @@ ErrorCodeT connectTo(Exchange<asio::ip::tcp::socket>& exchange, const EngineEndp
                                });
     });
     if (ec) return ec;
-    return exchange.await([&](auto handler) { asio::async_connect(exchange.socket(), addresses, handler); });
+    return exchange.await([&](auto handler) { asio::async_connect(socket, addresses, handler); });
+}
+
+ErrorCodeT connectTo(Exchange<asio::ip::tcp::socket>& exchange, const EngineEndpoint& endpoint) {
+    return connectTcp(exchange, exchange.socket(), endpoint);
 }
 
 http::request_header<> requestHeader(const HttpRequest& request) {
@@ -181,7 +199,9 @@ private:
 template <class Socket>
 class BeastTransport final : public Transport {
 public:
-    explicit BeastTransport(EngineEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+    // context: for a TLS socket, the one made from endpoint's TLS files.
+    explicit BeastTransport(EngineEndpoint endpoint, std::shared_ptr<asio::ssl::context> context = nullptr)
+        : endpoint_(std::move(endpoint)), context_(std::move(context)) {}
 
     std::string endpoint() const override { return endpoint_.text(); }
 
@@ -190,19 +210,19 @@ public:
     }
 
     Result<HttpResponse> stream(const HttpRequest& request, const BodySink& sink) override {
-        Exchange<Socket> exchange(request.idleTimeout);
-        if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        auto exchange = newExchange(request.idleTimeout);
+        if (auto opened = open(exchange); !opened) return opened.error();
         http::request<http::string_body> message{requestHeader(request)};
         if (!request.body.empty() || request.method == "POST" || request.method == "PUT") message.body() = request.body;
         message.prepare_payload();
         auto ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), message, handler); });
-        if (ec) return ioError("send request", ec);
+        if (ec) return ioFailure("send request", ec);
         return readReply(exchange, sink);
     }
 
     Result<HttpResponse> upload(const HttpRequest& request, const BodySource& source) override {
-        Exchange<Socket> exchange(request.idleTimeout);
-        if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        auto exchange = newExchange(request.idleTimeout);
+        if (auto opened = open(exchange); !opened) return opened.error();
         std::optional<Error> sourceFailed;
         auto sent = sendChunked(exchange, request, source, sourceFailed);
         // Returning closes the socket (the exchange ends) with the body unfinished.
@@ -215,19 +235,19 @@ public:
     }
 
     Result<Hijacked> hijack(const HttpRequest& request) override {
-        Exchange<Socket> exchange(request.idleTimeout);
-        if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        auto exchange = newExchange(request.idleTimeout);
+        if (auto opened = open(exchange); !opened) return opened.error();
         http::request<http::string_body> message{requestHeader(request)};
         message.set(http::field::connection, "Upgrade");
         message.set(http::field::upgrade, "tcp");
         message.body() = request.body;
         message.prepare_payload();
         auto ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), message, handler); });
-        if (ec) return ioError("send request", ec);
+        if (ec) return ioFailure("send request", ec);
         http::response_parser<http::empty_body> parser;
         boost::beast::flat_buffer buffer;
         ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
-        if (ec) return ioError("read reply header", ec);
+        if (ec) return ioFailure("read reply header", ec);
         Hijacked hijacked;
         hijacked.response.status = static_cast<int>(parser.get().result_int());
         for (const auto& field : parser.get()) {
@@ -241,11 +261,60 @@ public:
             hijacked.response.body = readRemainingBody(exchange, std::move(early), parser);
             return hijacked;
         }
-        hijacked.stream = std::make_unique<SocketByteStream>(exchange.socket().release(), std::move(early));
+        if constexpr (kIsTls<Socket>) {
+            auto [io, socket] = exchange.release();
+            hijacked.stream = makeTlsByteStream(std::move(io), std::move(socket), context_, std::move(early));
+        } else {
+            hijacked.stream = std::make_unique<SocketByteStream>(exchange.socket().release(), std::move(early));
+        }
         return hijacked;
     }
 
 private:
+    Exchange<Socket> newExchange(std::chrono::seconds limit) {
+        if constexpr (kIsTls<Socket>)
+            return Exchange<Socket>(limit, *context_);
+        else
+            return Exchange<Socket>(limit);
+    }
+
+    // Connects, and over TLS shakes hands with the engine, checking its certificate.
+    Status open(Exchange<Socket>& exchange) {
+        if constexpr (kIsTls<Socket>) {
+            if (auto ec = connectTcp(exchange, exchange.socket().next_layer(), endpoint_)) return connectError(endpoint(), ec);
+            if (auto peer = expectPeer(exchange.socket().native_handle(), endpoint_.host); !peer) return peer;
+            auto ec =
+                exchange.await([&](auto handler) { exchange.socket().async_handshake(asio::ssl::stream_base::client, handler); });
+            if (ec == asio::error::timed_out) return connectError(endpoint(), ec);
+            if (ec)
+                return makeError(ErrorCode::unavailable,
+                                 "TLS with the docker engine at " + endpoint() + ": " +
+                                     describeTlsFailure(exchange.socket().native_handle(), ec, *endpoint_.tls));
+        } else {
+            if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
+        }
+        return {};
+    }
+
+    // ioError(), with what went wrong in TLS said plainly (the engine refusing the client's
+    // certificate shows first when its reply is read, under TLS 1.3).
+    Error ioFailure(const char* phase, const ErrorCodeT& ec) {
+        if constexpr (kIsTls<Socket>) {
+            std::string where = std::string(phase) + ": TLS with the docker engine at " + endpoint() + ": ";
+            if (isTlsError(ec)) return makeError(ErrorCode::unavailable, where + describeTlsFailure(nullptr, ec, *endpoint_.tls));
+            // Each connection carries one request, so this is just after the handshake: under TLS
+            // 1.3 an engine that refuses the client's certificate says so after its side of the
+            // handshake, and its alert is often lost in the reset that follows our request.
+            std::string_view at(phase);
+            bool beforeReply = at == "send request" || at == "send request header" || at == "read reply header";
+            if (beforeReply && (ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == asio::error::eof))
+                return makeError(ErrorCode::unavailable, where + "the engine closed the connection (" + ec.message() +
+                                                             "): it may not accept the client certificate " +
+                                                             endpoint_.tls->certFile + " (signed by a CA it does not trust?)");
+        }
+        return ioError(phase, ec);
+    }
+
     // The rest of an error reply's body after its header: what the header read brought along,
     // then up to Content-Length more bytes (bounded, 64 KiB) or until the engine closes.
     std::string readRemainingBody(Exchange<Socket>& exchange, std::string early,
@@ -279,7 +348,7 @@ private:
         message.body().more = true;
         http::request_serializer<http::buffer_body> serializer{message};
         auto ec = exchange.await([&](auto handler) { http::async_write_header(exchange.socket(), serializer, handler); });
-        if (ec) return ioError("send request header", ec);
+        if (ec) return ioFailure("send request header", ec);
         std::string piece;
         while (true) {
             piece.clear();
@@ -296,14 +365,14 @@ private:
             message.body().more = true;
             ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), serializer, handler); });
             if (ec == http::error::need_buffer) ec = {};
-            if (ec) return ioError("send request body", ec);
+            if (ec) return ioFailure("send request body", ec);
             if (!more) break;
         }
         message.body().data = nullptr;
         message.body().size = 0;
         message.body().more = false;
         ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), serializer, handler); });
-        if (ec) return ioError("finish request body", ec);
+        if (ec) return ioFailure("finish request body", ec);
         return {};
     }
 
@@ -312,7 +381,7 @@ private:
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         boost::beast::flat_buffer buffer;
         auto ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
-        if (ec) return ioError("read reply header", ec);
+        if (ec) return ioFailure("read reply header", ec);
         HttpResponse response;
         response.status = static_cast<int>(parser.get().result_int());
         for (const auto& field : parser.get()) {
@@ -327,7 +396,7 @@ private:
             parser.get().body().size = chunk.size();
             ec = exchange.await([&](auto handler) { http::async_read_some(exchange.socket(), buffer, parser, handler); });
             if (ec == http::error::need_buffer) ec = {};
-            if (ec) return ioError("read reply body", ec);
+            if (ec) return ioFailure("read reply body", ec);
             std::size_t got = chunk.size() - parser.get().body().size;
             if (got == 0) continue;
             std::string_view piece(chunk.data(), got);
@@ -341,14 +410,29 @@ private:
     }
 
     EngineEndpoint endpoint_;
+    std::shared_ptr<asio::ssl::context> context_;
 };
 
 }  // namespace
 
-std::shared_ptr<Transport> makeTransport(EngineEndpoint endpoint) {
-    if (endpoint.kind == EngineEndpoint::Kind::tcp)
-        return std::make_shared<BeastTransport<asio::ip::tcp::socket>>(std::move(endpoint));
-    return std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(std::move(endpoint));
+Result<std::shared_ptr<Transport>> makeTransport(EngineEndpoint endpoint) {
+    // The callers check this with a message that says what to set; this keeps any path from
+    // speaking plain TCP by mistake.
+    if (endpoint.plainTcp() && !endpoint.insecure)
+        return makeError(ErrorCode::usage, "engine " + endpoint.text() + ": plain TCP without TLS is refused unless allowed");
+    if (endpoint.kind == EngineEndpoint::Kind::unixSocket)
+        return std::shared_ptr<Transport>(
+            std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(std::move(endpoint)));
+    if (!endpoint.tls)
+        return std::shared_ptr<Transport>(std::make_shared<BeastTransport<asio::ip::tcp::socket>>(std::move(endpoint)));
+    auto context = makeTlsContext(*endpoint.tls);
+    if (!context) return context.error().context("engine " + endpoint.text());
+    return std::shared_ptr<Transport>(std::make_shared<BeastTransport<TlsSocket>>(std::move(endpoint), std::move(*context)));
+}
+
+std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath) {
+    return std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(
+        EngineEndpoint{EngineEndpoint::Kind::unixSocket, std::move(socketPath), "", 0, std::nullopt, false});
 }
 
 }  // namespace ppcs::docker

@@ -86,15 +86,21 @@ Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport,
 }
 
 Result<EngineClient> EngineClient::connectFromEnvironment() {
-    auto endpoint = endpointFromDockerHost(std::getenv("DOCKER_HOST"));
+    auto endpoint = model::endpointFromEnvironment(model::processDockerEnvironment());
     if (!endpoint) return endpoint.error();
-    return connect(makeTransport(*endpoint));
+    return connectTo(*endpoint);
 }
 
 Result<EngineClient> EngineClient::connectTo(std::string_view endpoint, std::chrono::seconds pingTimeout) {
     auto parsed = parseEngineEndpoint(endpoint);
     if (!parsed) return parsed.error();
-    return connect(makeTransport(*parsed), pingTimeout);
+    return connectTo(*parsed, pingTimeout);
+}
+
+Result<EngineClient> EngineClient::connectTo(const EngineEndpoint& endpoint, std::chrono::seconds pingTimeout) {
+    auto transport = makeTransport(endpoint);
+    if (!transport) return transport.error();
+    return connect(std::move(*transport), pingTimeout);
 }
 
 std::string EngineClient::versioned(std::string_view path) const { return "/v" + std::string(kApiVersion) + std::string(path); }

@@ -168,10 +168,14 @@ public:
     // pingTimeout bounds each step of the ping (connect, send, read).
     static Result<EngineClient> connect(std::shared_ptr<Transport> transport,
                                         std::chrono::seconds pingTimeout = std::chrono::seconds(10));
-    // connect() to $DOCKER_HOST (unix://... or tcp://...), default /var/run/docker.sock.
+    // connect() to $DOCKER_HOST (unix://... or tcp://...), default /var/run/docker.sock, secured
+    // as model::endpointFromEnvironment says (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, PPCS_INSECURE_TCP).
     static Result<EngineClient> connectFromEnvironment();
-    // connect() to an endpoint written as parseEngineEndpoint accepts it.
+    // connect() to an endpoint written as parseEngineEndpoint accepts it (plain: tcp:// is refused).
     static Result<EngineClient> connectTo(std::string_view endpoint, std::chrono::seconds pingTimeout = std::chrono::seconds(10));
+    // connect() to endpoint over the transport makeTransport gives it.
+    static Result<EngineClient> connectTo(const EngineEndpoint& endpoint,
+                                          std::chrono::seconds pingTimeout = std::chrono::seconds(10));
 
     const std::string& engineApiVersion() const { return engineApiVersion_; }
     std::string endpoint() const override { return transport_->endpoint(); }

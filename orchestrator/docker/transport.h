@@ -1,7 +1,7 @@
 #pragma once
 // The narrow seam between ppcs and the Docker engine: one HTTP/1.1 exchange per call over the
-// engine's unix socket or a TCP address. The real implementation uses Boost.Beast; unit tests use
-// a recording fake.
+// engine's unix socket or a TCP address (plain, or TLS as model/endpoint.h describes). The real implementation uses Boost.Beast;
+// unit tests use a recording fake.
 
 #include <chrono>
 #include <cstdint>
@@ -87,9 +87,9 @@ using model::endpointFromDockerHost;
 using model::EngineEndpoint;
 using model::parseEngineEndpoint;
 
-std::shared_ptr<Transport> makeTransport(EngineEndpoint endpoint);
-inline std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath) {
-    return makeTransport(EngineEndpoint{EngineEndpoint::Kind::unixSocket, std::move(socketPath), "", 0});
-}
+// The transport for endpoint: over TLS when endpoint.tls names files, which are read here (an
+// error names the file that cannot be read or used, and the endpoint).
+Result<std::shared_ptr<Transport>> makeTransport(EngineEndpoint endpoint);
+std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath);
 
 }  // namespace ppcs::docker

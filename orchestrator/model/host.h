@@ -18,6 +18,8 @@ struct Host {
     std::string availability;  // "active", "pause", "drain"
     std::string address;       // the node's swarm address
     std::string endpoint;      // registered engine endpoint; empty when none
+    std::string tlsDir;        // a tcp endpoint's TLS files (--tls-dir); empty when none
+    bool insecure = false;     // a tcp endpoint reached over plain TCP (--insecure)
     bool local = false;        // the engine ppcsd talks to
     int cpus = 0;
     std::int64_t memoryBytes = 0;

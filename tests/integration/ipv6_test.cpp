@@ -44,9 +44,11 @@ public:
 
 private:
     static std::shared_ptr<docker::Transport> makeTransport() {
-        auto endpoint = docker::endpointFromDockerHost(std::getenv("DOCKER_HOST"));
+        auto endpoint = model::endpointFromEnvironment(model::processDockerEnvironment());
         REQUIRE(endpoint);
-        return docker::makeTransport(*endpoint);
+        auto transport = docker::makeTransport(*endpoint);
+        REQUIRE(transport);
+        return *transport;
     }
 
     std::shared_ptr<docker::Transport> transport_;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/strings.h"
+#include "integration/simulated_hosts.h"
 #include "integration/support.h"
 #include "support/run_process.h"
 #include "support/test_paths.h"
@@ -28,74 +29,6 @@ using ppcs::testing::ProcessResult;
 using ppcs::testing::runProcess;
 
 namespace {
-
-// scripts/sim-hosts up N for the test, under a simulation name of its own, and down at the end,
-// pass or fail (only when this test brought them up). A simulation someone else runs on the same
-// engine (the default name, ppcs-sim) is neither touched nor in the way.
-class SimulatedHosts {
-public:
-    explicit SimulatedHosts(int count, bool withRegistry = false) {
-        char pattern[] = "/tmp/ppcs-it-sim-XXXXXX";
-        dir_ = ::mkdtemp(pattern);
-        std::vector<std::string> args{"up", std::to_string(count)};
-        if (withRegistry) args.push_back("--registry");
-        auto up = script(args, 900);
-        if (up.exitCode != 0) std::system(("rm -rf " + dir_).c_str());  // the destructor will not run
-        INFO("sim-hosts up: " << lastPart(up.err));
-        REQUIRE(up.exitCode == 0);
-        up_ = true;
-        static const std::regex registryLine(R"(export PPCS_SIM_REGISTRY=(\S+))");
-        std::smatch found;
-        if (std::regex_search(up.out, found, registryLine)) registry_ = found[1];
-        CHECK(registry_.empty() != withRegistry);
-    }
-    const std::string& registry() const { return registry_; }
-    const std::string& name() const { return name_; }
-    // Host K's container, hostname and swarm node name.
-    std::string hostName(int host) const { return name_ + "-" + std::to_string(host); }
-    ~SimulatedHosts() {
-        if (up_) script({"down"}, 300);
-        std::system(("rm -rf " + dir_).c_str());
-    }
-    ProcessResult down() {
-        up_ = false;
-        return script({"down"}, 300);
-    }
-    std::string endpoint(int host) const { return "unix://" + dir_ + "/host" + std::to_string(host) + "/docker.sock"; }
-    // The same engine over plain TCP on the simulation's own network: tcp://IP:2375.
-    std::string tcpEndpoint(int host) const {
-        const std::regex line(hostName(host) + R"( \S+ +# or (tcp://\S+))");
-        std::smatch found;
-        auto env = script({"env"}, 60);
-        REQUIRE(std::regex_search(env.out, found, line));
-        return found[1];
-    }
-    docker::EngineClient engine(int host) const {
-        auto engine = docker::EngineClient::connectTo(endpoint(host));
-        INFO((engine ? "" : engine.error().message));
-        REQUIRE(engine);
-        return std::move(*engine);
-    }
-
-private:
-    ProcessResult script(std::vector<std::string> args, int timeLimit) const {
-        args.insert(args.begin(), ppcs::testing::sourceDir() + "/scripts/sim-hosts");
-        args.insert(args.begin(), "bash");
-        // The simulation goes on the engine the tests use.
-        return runProcess(args,
-                          {{"PPCS_SIM_DIR", dir_},
-                           {"PPCS_SIM_NAME", name_},
-                           {"PPCS_BUILD_DIR", ppcs::testing::buildDir()},
-                           {"PPCS_SIM_OUTER_ENGINE", outerEngine_}},
-                          timeLimit);
-    }
-
-    std::string outerEngine_ = requireEngine().endpoint();
-    std::string name_ = "ppcs-it-sim-" + std::to_string(::getpid());
-    std::string dir_;
-    std::string registry_;  // HOST:PORT of the simulation's registry, when asked for
-    bool up_ = false;
-};
 
 json cliJson(const TestDaemonDir& state, std::vector<std::string> args) {
     args.insert(args.begin(), "--json");
@@ -187,13 +120,15 @@ void checkRefusedWithoutEndpoints(const SimulatedHosts& sim, const TestDaemonDir
     checkNothingLabelled(manager, {{"ppcs.cluster", name}});
 }
 
-// Host 2 through its unix socket, host 3 over TCP; an engine outside this swarm (the outer
-// machine's) and bad input are refused and change nothing.
+// Host 2 through its unix socket, host 3 over plain TCP (--insecure; tls_test.cpp has TLS); an
+// engine outside this swarm (the outer machine's) and bad input are refused and change nothing.
 void registerWorkers(docker::EngineClient& outer, const SimulatedHosts& sim, const TestDaemonDir& state) {
     CHECK(runCli(state, {"hosts", "add", "outer", outer.endpoint()}).exitCode == 2);
     CHECK(runCli(state, {"hosts", "add", "bad name", sim.endpoint(2)}).exitCode == 2);
     for (const auto& [host, endpoint] : std::map<int, std::string>{{2, sim.endpoint(2)}, {3, sim.tcpEndpoint(3)}}) {
-        auto added = runCli(state, {"hosts", "add", sim.hostName(host), endpoint});
+        std::vector<std::string> args{"hosts", "add", sim.hostName(host), endpoint};
+        if (host == 3) args.push_back("--insecure");
+        auto added = runCli(state, args);
         INFO(added.err);
         REQUIRE(added.exitCode == 0);
     }

@@ -424,7 +424,7 @@ TEST_CASE("each client method reaches its service through its operation and read
     CHECK(report->kind == "latency");
     CHECK(client.listClusters().value() == std::vector<std::string>{"demo"});
     CHECK(client.listHosts()->at(0).name == "h1");
-    CHECK(client.addHost(AddHostRequest{"h2", "tcp://10.0.0.9:2375"})->endpoint == "tcp://10.0.0.9:2375");
+    CHECK(client.addHost(AddHostRequest{"h2", "tcp://10.0.0.9:2376", "/etc/ppcs/tls", false})->endpoint == "tcp://10.0.0.9:2376");
     CHECK(client.joinCommand().value() == "docker swarm join --token T 10.0.0.1:2377");
     CHECK(client.cancelJob("demo").value());
     CHECK_FALSE(client.cancelJobById(9).value());
@@ -439,6 +439,6 @@ TEST_CASE("each client method reaches its service through its operation and read
 
     CHECK(running.services.asked ==
           std::vector<std::string>{"down demo volumes", "scale demo 3", "ips demo", "stats demo", "bench demo latency",
-                                   "clusters", "hosts", "add host h2 tcp://10.0.0.9:2375", "join command", "cancel demo",
+                                   "clusters", "hosts", "add host h2 tcp://10.0.0.9:2376", "join command", "cancel demo",
                                    "cancel job 9", "jobs 7", "log 12", "prune 4", "prune default", "metrics"});
 }

@@ -139,7 +139,7 @@ TEST_CASE("host requests over the API are checked like the CLI's arguments", "[c
         REQUIRE_FALSE(decoded);
         CHECK(decoded.error().code == ErrorCode::usage);
     }
-    auto good = api::decodeAddHostRequest(R"({"name":"sim-2","endpoint":"tcp://10.0.0.2:2375"})");
+    auto good = api::decodeAddHostRequest(R"({"name":"sim-2","endpoint":"tcp://10.0.0.2:2375","insecure":true})");
     REQUIRE(good);
     CHECK(good->endpoint == "tcp://10.0.0.2:2375");
     Host host;
