@@ -157,12 +157,7 @@ public:
     SocketByteStream& operator=(const SocketByteStream&) = delete;
 
     Result<std::size_t> read(char* data, std::size_t size) override {
-        if (!early_.empty()) {
-            std::size_t count = std::min(size, early_.size());
-            std::memcpy(data, early_.data(), count);
-            early_.erase(0, count);
-            return count;
-        }
+        if (!early_.empty()) return takeEarly(early_, data, size);
         if (closed_) return std::size_t{0};
         ssize_t got;
         do got = ::recv(socket_, data, size, 0);

@@ -130,12 +130,7 @@ public:
     TlsByteStream& operator=(const TlsByteStream&) = delete;
 
     Result<std::size_t> read(char* data, std::size_t size) override {
-        if (!early_.empty()) {
-            std::size_t count = std::min(size, early_.size());
-            std::memcpy(data, early_.data(), count);
-            early_.erase(0, count);
-            return count;
-        }
+        if (!early_.empty()) return takeEarly(early_, data, size);
         if (closed_) return std::size_t{0};
         auto [ec, got] = onIoThread([&](auto done) { socket_->async_read_some(asio::buffer(data, size), done); });
         if (!ec) return got;

@@ -3,6 +3,7 @@
 // engine's unix socket or a TCP address (plain, or TLS as model/endpoint.h describes). The real implementation uses Boost.Beast;
 // unit tests use a recording fake.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -52,6 +53,16 @@ public:
     virtual void closeWrite() = 0;
     // Ends both directions at once.
     virtual void close() = 0;
+
+protected:
+    // Moves up to size bytes from the front of early (what the reply's header read brought along)
+    // into data: how many, 0 once early is empty.
+    static std::size_t takeEarly(std::string& early, char* data, std::size_t size) {
+        std::size_t count = std::min(size, early.size());
+        early.copy(data, count);
+        early.erase(0, count);
+        return count;
+    }
 };
 
 // A request that takes over its connection: the reply's status and headers, and for a 1xx/2xx
