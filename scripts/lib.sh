@@ -7,16 +7,26 @@ PPCS_DOCKERD_LOG=${PPCS_DOCKERD_LOG:-/var/log/ppcs-dockerd.log}
 # The pid of the dockerd these scripts started, so that only that one is ever restarted.
 PPCS_DOCKERD_PIDFILE=${PPCS_DOCKERD_PIDFILE:-/run/ppcs-dockerd.pid}
 
+# Podman's Docker-compatible API service (start_podman), which the podman-tagged tests use.
+PPCS_PODMAN_SOCKET=${PPCS_PODMAN_SOCKET:-/run/podman/podman.sock}
+PPCS_PODMAN_LOG=${PPCS_PODMAN_LOG:-/var/log/ppcs-podman.log}
+PPCS_PODMAN_PIDFILE=${PPCS_PODMAN_PIDFILE:-/run/ppcs-podman.pid}
+PPCS_PODMAN_CONF_DIR=${PPCS_PODMAN_CONF_DIR:-/etc/ppcs-podman}
+
 # Build and runtime dependencies, all from Debian 12's own archive. groff-base renders the man page
 # in its test, man-db shows it, bash-completion loads the installed completion script. dpkg-dev
 # (dpkg-shlibdeps) and file are what `cpack -G DEB` needs to list the Debian package's shared
 # library dependencies (scripts/package). chromium and chromium-driver run the dashboard's browser
-# test (headless Chromium driven over WebDriver). promtool is not among them: see install_promtool.
+# test (headless Chromium driven over WebDriver). podman with netavark (its bridge networks) and
+# aardvark-dns (names between containers) is the second engine the tests drive (start_podman); it
+# uses the runc docker.io already brought, so --no-install-recommends keeps crun, slirp4netns and
+# fuse-overlayfs (rootless only) away. curl asks the engines' sockets whether they answer. promtool is not among them: see install_promtool.
 PPCS_PACKAGES=(
   g++ cmake make pkg-config ca-certificates
   libboost-dev libboost-system-dev libboost-filesystem-dev libssl-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
   docker.io debootstrap tar iptables openssh-client
+  podman netavark aardvark-dns curl
   clang libclang-rt-14-dev clang-format docker-compose
   groff-base man-db bash-completion
   dpkg-dev file
@@ -109,6 +119,73 @@ restart_own_dockerd() {
   [ ! -e "/proc/$pid" ] || die "dockerd $pid did not stop within 60 s"
   rm -f "$PPCS_DOCKERD_PIDFILE"
   start_dockerd
+}
+
+podman_answers() {
+  timeout 10 curl -sf --unix-socket "$PPCS_PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1
+}
+
+# The settings Podman needs on these machines, written where only the service start_podman starts
+# reads them (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF): the machine's /etc/containers stays as
+# Debian left it.
+# - default_ulimits = []: Podman raises nofile and nproc in every container by default, which needs
+#   CAP_SYS_RESOURCE; these machines withhold it, and every start fails with "error setting rlimit
+#   type 7: operation not permitted". Containers keep the service's limits instead.
+# - cgroupfs and a file for events: no systemd runs here (cgroup v1, no journald).
+# - netavark: bridge networks with addresses that reach each other, names by aardvark-dns.
+# - overlay storage in /var/lib/containers/storage: ext4 here, where the kernel's overlay works
+#   as it does for dockerd's overlay2 (no fuse-overlayfs, no vfs copies).
+write_podman_config() {
+  mkdir -p "$PPCS_PODMAN_CONF_DIR"
+  cat > "$PPCS_PODMAN_CONF_DIR/containers.conf" <<'CONF'
+[containers]
+default_ulimits = []
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+
+[network]
+network_backend = "netavark"
+CONF
+  cat > "$PPCS_PODMAN_CONF_DIR/storage.conf" <<'CONF'
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+CONF
+}
+
+# Starts Podman's Docker-compatible API service on $PPCS_PODMAN_SOCKET when none answers there,
+# and waits up to 60 s. Beside dockerd, never instead of it: each keeps its own images,
+# containers and networks.
+start_podman() {
+  if podman_answers; then
+    say "podman service: answering on $PPCS_PODMAN_SOCKET"
+    return
+  fi
+  [ "$(id -u)" -eq 0 ] || die "no podman service answers on $PPCS_PODMAN_SOCKET and only root can start it"
+  command -v podman >/dev/null || die "podman is not installed (scripts/setup installs it)"
+  say "podman service: starting on $PPCS_PODMAN_SOCKET (log: $PPCS_PODMAN_LOG)"
+  write_podman_config
+  mkdir -p "$(dirname "$PPCS_PODMAN_SOCKET")" "$(dirname "$PPCS_PODMAN_LOG")"
+  CONTAINERS_CONF="$PPCS_PODMAN_CONF_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PPCS_PODMAN_CONF_DIR/storage.conf" \
+    setsid podman --log-level=info system service --time=0 "unix://$PPCS_PODMAN_SOCKET" >>"$PPCS_PODMAN_LOG" 2>&1 </dev/null &
+  echo $! > "$PPCS_PODMAN_PIDFILE"
+  local waited
+  for waited in $(seq 1 60); do
+    podman_answers && { say "podman service: up after ${waited} s"; return; }
+    sleep 1
+  done
+  tail -n 20 "$PPCS_PODMAN_LOG" >&2 || true
+  die "the podman service did not answer within 60 s (see $PPCS_PODMAN_LOG)"
+}
+
+# The podman command line with the settings of the service start_podman starts (for images moved
+# in with `docker save | ppcs_podman load`, and for looking at what the tests left).
+ppcs_podman() {
+  CONTAINERS_CONF="$PPCS_PODMAN_CONF_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PPCS_PODMAN_CONF_DIR/storage.conf" podman "$@"
 }
 
 build_project() {
