@@ -74,12 +74,32 @@ ServiceInfo serviceFromJson(const json& item) {
     return service;
 }
 
+// Mounts[] of a container's HostConfig or a service's ContainerSpec (the same shape in both).
+json encodeMounts(const std::vector<VolumeMount>& specMounts) {
+    json mounts = json::array();
+    for (const auto& mount : specMounts) {
+        const char* type = mount.type == MountType::bind ? "bind" : mount.type == MountType::tmpfs ? "tmpfs" : "volume";
+        json entry = {{"Type", type}, {"Target", mount.target}};
+        if (mount.type != MountType::tmpfs) entry["Source"] = mount.source;
+        if (mount.type == MountType::bind) entry["ReadOnly"] = false;
+        // Mode 01777, as /dev/shm always has: every user's shared memory segments go there.
+        if (mount.type == MountType::tmpfs) entry["TmpfsOptions"] = {{"Mode", 01777}};
+        if (mount.type == MountType::tmpfs && mount.tmpfsSizeBytes > 0) entry["TmpfsOptions"]["SizeBytes"] = mount.tmpfsSizeBytes;
+        if (!mount.volumeLabels.empty()) entry["VolumeOptions"] = {{"Labels", mount.volumeLabels}};
+        mounts.push_back(std::move(entry));
+    }
+    return mounts;
+}
+
 }  // namespace
 
 Result<EngineInfo> decodeEngineInfo(std::string_view text) {
     auto object = parseObject(text, "engine info");
     if (!object) return object.error();
     EngineInfo info;
+    info.serverVersion = stringField(*object, "ServerVersion");
+    // Podman's compatible /info adds its own fields to Docker's; BuildahVersion is one Docker never sends.
+    info.podman = object->contains("BuildahVersion");
     info.cpus = static_cast<int>(integerField(*object, "NCPU"));
     info.memoryBytes = integerField(*object, "MemTotal");
     const auto& swarm = objectField(*object, "Swarm");
@@ -205,6 +225,9 @@ Result<EngineEvent> decodeEvent(std::string_view text) {
     EngineEvent event;
     event.type = stringField(*object, "Type");
     event.action = stringField(*object, "Action");
+    // Podman names a container's removal "remove" where Docker says "destroy" (its extra actions,
+    // "init" and "cleanup", need no translation: nobody asks for them).
+    if (event.type == "container" && event.action == "remove") event.action = "destroy";
     const auto& actor = objectField(*object, "Actor");
     event.actorId = stringField(actor, "ID");
     event.attributes = labelsField(actor, "Attributes");
@@ -212,30 +235,59 @@ Result<EngineEvent> decodeEvent(std::string_view text) {
     return event;
 }
 
-Result<ContainerStats> decodeContainerStats(std::string_view text) {
-    auto object = parseObject(text, "container stats");
-    if (!object) return object.error();
-    ContainerStats stats;
-    const auto& cpu = objectField(*object, "cpu_stats");
-    const auto& precpu = objectField(*object, "precpu_stats");
+namespace {
+
+// CPU use between two samples of cpu_stats, as `docker stats` computes it.
+double cpuPercentBetween(const json& precpu, const json& cpu) {
     double cpuDelta = static_cast<double>(integerField(objectField(cpu, "cpu_usage"), "total_usage") -
                                           integerField(objectField(precpu, "cpu_usage"), "total_usage"));
     double systemDelta = static_cast<double>(integerField(cpu, "system_cpu_usage") - integerField(precpu, "system_cpu_usage"));
     std::int64_t cpus = integerField(cpu, "online_cpus");
-    if (cpuDelta > 0 && systemDelta > 0)
-        stats.cpuPercent = cpuDelta / systemDelta * static_cast<double>(cpus > 0 ? cpus : 1) * 100.0;
-    const auto& memory = objectField(*object, "memory_stats");
+    if (cpuDelta <= 0 || systemDelta <= 0) return 0;
+    return cpuDelta / systemDelta * static_cast<double>(cpus > 0 ? cpus : 1) * 100.0;
+}
+
+// Memory and network counters of one sample.
+ContainerStats countersOf(const json& object) {
+    ContainerStats stats;
+    const auto& memory = objectField(object, "memory_stats");
     const auto& memoryDetail = objectField(memory, "stats");
     std::int64_t cache = integerField(memoryDetail, "inactive_file");
     if (cache == 0) cache = integerField(memoryDetail, "cache");
     stats.memoryBytes = std::max<std::int64_t>(0, integerField(memory, "usage") - cache);
     stats.memoryLimitBytes = integerField(memory, "limit");
-    if (auto networks = object->find("networks"); networks != object->end() && networks->is_object())
+    if (auto networks = object.find("networks"); networks != object.end() && networks->is_object())
         for (const auto& [name, counters] : networks->items()) {
             if (!counters.is_object()) continue;
             stats.rxBytes += integerField(counters, "rx_bytes");
             stats.txBytes += integerField(counters, "tx_bytes");
         }
+    return stats;
+}
+
+}  // namespace
+
+Result<ContainerStats> decodeContainerStats(std::string_view text) {
+    auto object = parseObject(text, "container stats");
+    if (!object) return object.error();
+    ContainerStats stats = countersOf(*object);
+    stats.cpuPercent = cpuPercentBetween(objectField(*object, "precpu_stats"), objectField(*object, "cpu_stats"));
+    return stats;
+}
+
+Result<bool> statsHavePreviousSample(std::string_view text) {
+    auto object = parseObject(text, "container stats");
+    if (!object) return object.error();
+    return integerField(objectField(*object, "precpu_stats"), "system_cpu_usage") > 0;
+}
+
+Result<ContainerStats> decodeContainerStatsPair(std::string_view earlier, std::string_view later) {
+    auto first = parseObject(earlier, "container stats");
+    if (!first) return first.error();
+    auto second = parseObject(later, "container stats");
+    if (!second) return second.error();
+    ContainerStats stats = countersOf(*second);
+    stats.cpuPercent = cpuPercentBetween(objectField(*first, "cpu_stats"), objectField(*second, "cpu_stats"));
     return stats;
 }
 
@@ -273,6 +325,11 @@ Result<std::vector<ContainerSummary>> decodeContainerList(std::string_view text)
         summary.names = stringArray(item, "Names");
         summary.state = stringField(item, "State");
         summary.labels = labelsField(item, "Labels");
+        // Keyed by the network's name on both engines (Podman also puts the name, not the ID, in
+        // NetworkID); a container not running has no address.
+        for (const auto& [network, endpoint] : objectField(objectField(item, "NetworkSettings"), "Networks").items())
+            if (endpoint.is_object() && !stringField(endpoint, "IPAddress").empty())
+                summary.addresses[network] = stringField(endpoint, "IPAddress");
         containers.push_back(std::move(summary));
     }
     return containers;
@@ -312,7 +369,8 @@ Result<ProgressMessage> decodeProgressLine(std::string_view line) {
     if (text.empty()) {
         text = stringField(*object, "status");
         std::string id = stringField(*object, "id");
-        if (!id.empty()) text = id + ": " + text;
+        // Podman's import names the new image in both status and id; Docker's only in status.
+        if (!id.empty() && id != text) text = id + ": " + text;
         std::string progress = stringField(*object, "progress");
         if (!progress.empty()) text += " " + progress;
     }
@@ -328,7 +386,14 @@ std::string encodeContainerSpec(const ContainerSpec& spec) {
     if (!spec.hostname.empty()) body["Hostname"] = spec.hostname;
     json host = json::object();
     if (!spec.networkMode.empty()) host["NetworkMode"] = spec.networkMode;
+    if (!spec.mounts.empty()) host["Mounts"] = encodeMounts(spec.mounts);
+    if (spec.memoryBytes > 0) host["Memory"] = spec.memoryBytes;
+    if (spec.nanoCpus > 0) host["NanoCpus"] = spec.nanoCpus;
+    if (spec.shmSizeBytes > 0) host["ShmSize"] = spec.shmSizeBytes;
+    if (!spec.restartPolicy.empty()) host["RestartPolicy"] = {{"Name", spec.restartPolicy}};
     body["HostConfig"] = host;
+    if (!spec.networkAliases.empty() && !spec.networkMode.empty())
+        body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.networkMode, {{"Aliases", spec.networkAliases}}}}}};
     return body.dump();
 }
 
@@ -346,19 +411,7 @@ std::string encodeServiceSpec(const ServiceSpec& spec) {
     json container = {{"Image", spec.image}, {"Labels", spec.containerLabels}};
     if (!spec.hostname.empty()) container["Hostname"] = spec.hostname;
     if (!spec.env.empty()) container["Env"] = spec.env;
-    json mounts = json::array();
-    for (const auto& mount : spec.mounts) {
-        const char* type = mount.type == MountType::bind ? "bind" : mount.type == MountType::tmpfs ? "tmpfs" : "volume";
-        json entry = {{"Type", type}, {"Target", mount.target}};
-        if (mount.type != MountType::tmpfs) entry["Source"] = mount.source;
-        if (mount.type == MountType::bind) entry["ReadOnly"] = false;
-        // Mode 01777, as /dev/shm always has: every user's shared memory segments go there.
-        if (mount.type == MountType::tmpfs) entry["TmpfsOptions"] = {{"Mode", 01777}};
-        if (mount.type == MountType::tmpfs && mount.tmpfsSizeBytes > 0) entry["TmpfsOptions"]["SizeBytes"] = mount.tmpfsSizeBytes;
-        if (!mount.volumeLabels.empty()) entry["VolumeOptions"] = {{"Labels", mount.volumeLabels}};
-        mounts.push_back(std::move(entry));
-    }
-    container["Mounts"] = mounts;
+    container["Mounts"] = encodeMounts(spec.mounts);
     json secrets = json::array();
     for (const auto& secret : spec.secrets)
         secrets.push_back({{"SecretID", secret.secretId},
@@ -477,6 +530,11 @@ std::string encodeLabelFilter(const Labels& labels) {
 }
 
 std::string encodeStringMap(const Labels& map) { return json(map).dump(); }
+
+std::string engineErrorCause(std::string_view body) {
+    json value = json::parse(body.begin(), body.end(), nullptr, false);
+    return !value.is_discarded() && value.is_object() ? stringField(value, "cause") : std::string();
+}
 
 std::string engineErrorMessage(std::string_view body) {
     json value = json::parse(body.begin(), body.end(), nullptr, false);

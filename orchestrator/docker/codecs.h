@@ -27,7 +27,14 @@ Result<std::vector<ServiceInfo>> decodeServiceList(std::string_view json);
 Result<std::vector<TaskInfo>> decodeTaskList(std::string_view json);
 Result<std::vector<SwarmNode>> decodeNodeList(std::string_view json);
 Result<EngineEvent> decodeEvent(std::string_view json);
+// One stats sample; CPU use between it and its precpu_stats (Docker's ?stream=false reply carries
+// a sample taken about a second before).
 Result<ContainerStats> decodeContainerStats(std::string_view json);
+// Whether a stats reply carries that earlier sample: Podman's ?stream=false reply comes at once
+// with an empty precpu_stats (no system_cpu_usage), so its CPU use needs a second reply.
+Result<bool> statsHavePreviousSample(std::string_view json);
+// Counters of the later reply, CPU use between the cpu_stats of the two.
+Result<ContainerStats> decodeContainerStatsPair(std::string_view earlier, std::string_view later);
 // {"ID": "..."} replies from swarm create calls (services, secrets).
 Result<std::string> decodeSwarmCreatedId(std::string_view json);
 
@@ -57,6 +64,10 @@ std::string encodeExecSpec(const ExecSpec& spec);
 std::string encodeLabelFilter(const Labels& labels);  // {"label":["k=v",...]} for ?filters=
 std::string encodeStringMap(const Labels& map);       // {"k":"v"} for ?labels= and ?buildargs=
 
+// The "cause" of Podman's error bodies ({"cause": ..., "message": ..., "response": 500}): its
+// short reason, which tells a conflict from a failure where Podman's status does not (empty
+// for Docker's bodies).
+std::string engineErrorCause(std::string_view body);
 // The engine's {"message": "..."} error body; the raw body (trimmed) when it is not that shape.
 std::string engineErrorMessage(std::string_view body);
 

@@ -1,5 +1,7 @@
 #include "docker/engine.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -36,13 +38,27 @@ std::string describeRequest(const HttpRequest& request) {
     return request.method + " " + path;
 }
 
+// Podman answers 500 where Docker answers 409 (a name taken, a container or exec in the wrong
+// state); only the "cause" of its error body tells these conflicts from real failures.
+ErrorCode codeForReply(int status, std::string_view body) {
+    static const char* const conflictCauses[] = {"that name is already in use", "network already exists", "volume already exists",
+                                                 "container state improper", "exec session state improper"};
+    if (status == 500) {
+        std::string cause = engineErrorCause(body);
+        for (const char* conflict : conflictCauses)
+            if (cause == conflict) return ErrorCode::conflict;
+    }
+    return codeForStatus(status);
+}
+
 // The reply as it came, or an error naming the request: a transport failure, or an engine status
 // of 400 and above with the engine's message.
 Result<HttpResponse> checked(const HttpRequest& request, Result<HttpResponse> reply) {
     if (!reply) return reply.error().context(describeRequest(request));
     if (reply->status >= 400)
-        return makeError(codeForStatus(reply->status), describeRequest(request) + ": engine " + std::to_string(reply->status) +
-                                                           ": " + engineErrorMessage(reply->body));
+        return makeError(
+            codeForReply(reply->status, reply->body),
+            describeRequest(request) + ": engine " + std::to_string(reply->status) + ": " + engineErrorMessage(reply->body));
     return reply;
 }
 
@@ -82,6 +98,8 @@ Result<EngineClient> EngineClient::connect(std::shared_ptr<Transport> transport,
         return makeError(ErrorCode::unavailable, "the engine at " + client.endpoint() + " speaks API " + version->second +
                                                      ", older than the minimum " + std::string(kApiVersion));
     client.engineApiVersion_ = version->second;
+    // Podman's service adds its own API version to every reply; Docker never sends this header.
+    client.podman_ = reply->headers.count("libpod-api-version") > 0;
     return client;
 }
 
@@ -158,7 +176,9 @@ Status EngineClient::pullImage(const std::string& image, const std::string& tag,
 
 Result<std::string> EngineClient::importImage(std::string rootfsTar, const std::string& repo, const std::string& tag,
                                               const std::vector<std::string>& changes, const ProgressSink& progress) {
-    std::string target = versioned("/images/create?fromSrc=-&repo=" + percentEncode(repo) + "&tag=" + percentEncode(tag));
+    // The tag goes inside repo ("name:tag", which the API allows): Podman ignores ?tag= on an
+    // import and would name the image name:latest.
+    std::string target = versioned("/images/create?fromSrc=-&repo=" + percentEncode(tag.empty() ? repo : repo + ":" + tag));
     for (const auto& change : changes) target += "&changes=" + percentEncode(change);
     auto request = makeRequest("POST", std::move(target), std::move(rootfsTar));
     request.contentType = "application/x-tar";
@@ -266,9 +286,18 @@ Status EngineClient::removeContainer(const std::string& id, bool force) {
 }
 
 Result<ContainerStats> EngineClient::containerStats(const std::string& id) {
-    auto reply = call(makeRequest("GET", versioned("/containers/" + encodePathPart(id) + "/stats?stream=false")));
+    std::string path = "/containers/" + encodePathPart(id) + "/stats?stream=false";
+    auto reply = call("GET", path);
     if (!reply) return reply.error();
-    return decodeContainerStats(reply->body);
+    auto previous = statsHavePreviousSample(reply->body);
+    if (!previous) return previous.error();
+    if (*previous) return decodeContainerStats(reply->body);
+    // Podman answers at once with a single sample: take the second one a second later, as
+    // Docker does before it answers.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto later = call("GET", path);
+    if (!later) return later.error();
+    return decodeContainerStatsPair(reply->body, later->body);
 }
 
 Status EngineClient::killContainer(const std::string& id) {
@@ -302,8 +331,16 @@ Status EngineClient::followEvents(const std::map<std::string, std::vector<std::s
 
 Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::string, std::vector<std::string>>& filters,
                                                           std::int64_t sinceSeconds, double untilSeconds) {
+    // Podman 4.3 often answers an `until` already past with no events at all (it stops reading
+    // its event log when the deadline fires, before the log was read): ask it up to a second from
+    // now, which it answers fully once that second is over, and drop what came after untilSeconds.
+    double askedUntil = untilSeconds;
+    if (podman_) {
+        auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        askedUntil = std::max(untilSeconds, std::ceil(now) + 1);
+    }
     char until[32];
-    std::snprintf(until, sizeof until, "%.9f", untilSeconds);
+    std::snprintf(until, sizeof until, "%.9f", askedUntil);
     auto reply = call(makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&until=" + until +
                                                    "&filters=" + percentEncode(encodeFilters(filters)))));
     if (!reply) return reply.error().context("read the engine's events");
@@ -311,8 +348,10 @@ Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::st
     std::vector<EngineEvent> events;
     auto lines = splitter.feed(reply->body);
     lines.push_back(splitter.rest());
+    auto untilNano = static_cast<std::int64_t>(untilSeconds * 1e9);
     for (const auto& line : lines)
-        if (auto event = decodeEvent(line); event && !trim(line).empty()) events.push_back(std::move(*event));
+        if (auto event = decodeEvent(line); event && !trim(line).empty() && event->timeNano <= untilNano)
+            events.push_back(std::move(*event));
     return events;
 }
 

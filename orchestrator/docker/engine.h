@@ -178,6 +178,10 @@ public:
                                           std::chrono::seconds pingTimeout = std::chrono::seconds(10));
 
     const std::string& engineApiVersion() const { return engineApiVersion_; }
+    // Whether the engine is Podman's Docker-compatible service (its /_ping named a Libpod API
+    // version). EngineClient smooths over Podman's differences itself; this is for messages and
+    // for the choice of a cluster backend (Podman has no Swarm: see swarmAvailable in types.h).
+    bool isPodman() const { return podman_; }
     std::string endpoint() const override { return transport_->endpoint(); }
 
     Result<std::optional<ImageInfo>> inspectImage(const std::string& nameOrId) override;
@@ -255,6 +259,7 @@ private:
 
     std::shared_ptr<Transport> transport_;
     std::string engineApiVersion_;
+    bool podman_ = false;
 };
 
 // Engine API versions as "major.minor": true when version >= minimum.

@@ -27,9 +27,12 @@ constexpr int kUpdateAttempts = 8;
 
 // Whether a swarm list failed only because this engine has never joined a swarm: Docker answers
 // 503 there, yet the true answer is that there is nothing (no cluster can exist on it before
-// `up` initialises its swarm). A swarm worker's 503 stays an error.
+// `up` initialises its swarm). Podman, which has no Swarm at all, answers 404 (plain text "Not
+// Found": it has no such routes). A swarm worker's 503 stays an error.
 bool outsideAnySwarm(const Result<HttpResponse>& reply, EngineClient& engine) {
-    if (reply || reply.error().code != ErrorCode::unavailable) return false;
+    if (reply) return false;
+    if (reply.error().code != ErrorCode::unavailable && !(engine.isPodman() && reply.error().code == ErrorCode::notFound))
+        return false;
     auto info = engine.info();
     return info && info->swarmState == "inactive";
 }

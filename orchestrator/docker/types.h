@@ -21,21 +21,38 @@ struct ImageInfo {
     std::string created;                // Created (RFC 3339)
 };
 
+enum class MountType { volume, bind, tmpfs };  // Mounts[].Type
+
+struct VolumeMount {
+    std::string source;                  // Mounts[].Source (a volume name, a host path for bind; none for tmpfs)
+    std::string target;                  // Mounts[].Target
+    Labels volumeLabels;                 // Mounts[].VolumeOptions.Labels: set when a host creates the volume
+    MountType type = MountType::volume;  // Mounts[].Type
+    std::int64_t tmpfsSizeBytes = 0;     // Mounts[].TmpfsOptions.SizeBytes (tmpfs; 0: the kernel's default)
+};
+
 struct ContainerSpec {
-    std::string name;              // ?name= query parameter; empty lets the engine choose
-    std::string image;             // Image
-    std::vector<std::string> cmd;  // Cmd (empty: the image's CMD)
-    std::vector<std::string> env;  // Env, "KEY=value"
-    Labels labels;                 // Labels
-    std::string hostname;          // Hostname
-    std::string networkMode;       // HostConfig.NetworkMode ("none", "bridge", a network name)
+    std::string name;                         // ?name= query parameter; empty lets the engine choose
+    std::string image;                        // Image
+    std::vector<std::string> cmd;             // Cmd (empty: the image's CMD)
+    std::vector<std::string> env;             // Env, "KEY=value"
+    Labels labels;                            // Labels
+    std::string hostname;                     // Hostname
+    std::string networkMode;                  // HostConfig.NetworkMode ("none", "bridge", a network name)
+    std::vector<std::string> networkAliases;  // NetworkingConfig.EndpointsConfig[networkMode].Aliases
+    std::vector<VolumeMount> mounts;          // HostConfig.Mounts
+    std::int64_t memoryBytes = 0;             // HostConfig.Memory (0: no limit)
+    std::int64_t nanoCpus = 0;                // HostConfig.NanoCpus (0: no limit)
+    std::int64_t shmSizeBytes = 0;            // HostConfig.ShmSize (0: the engine's 64 MB)
+    std::string restartPolicy;                // HostConfig.RestartPolicy.Name ("no", "on-failure", ...; empty: "no")
 };
 
 struct ContainerSummary {
-    std::string id;                  // Id
-    std::vector<std::string> names;  // Names
-    std::string state;               // State ("running", "exited", ...)
-    Labels labels;                   // Labels
+    std::string id;                                // Id
+    std::vector<std::string> names;                // Names
+    std::string state;                             // State ("running", "exited", ...)
+    Labels labels;                                 // Labels
+    std::map<std::string, std::string> addresses;  // NetworkSettings.Networks: network name -> IPAddress (set ones)
 };
 
 struct ExecSpec {
@@ -54,6 +71,11 @@ struct ExecState {
 
 // GET /info, the parts ppcs uses.
 struct EngineInfo {
+    std::string serverVersion;  // ServerVersion ("20.10.24+dfsg1"; Podman: its own, "4.3.1")
+    // Podman's Docker-compatible service (its /info carries BuildahVersion, which Docker's never
+    // does). Podman has no Swarm: its swarmState is "inactive" like a Docker outside any swarm,
+    // but no swarm can ever be initialised there (its /swarm routes answer 404).
+    bool podman = false;
     std::string swarmState;                   // Swarm.LocalNodeState: "inactive", "active", "pending", "error", "locked"
     std::string swarmError;                   // Swarm.Error
     bool swarmManager = false;                // Swarm.ControlAvailable
@@ -63,6 +85,12 @@ struct EngineInfo {
     int cpus = 0;                             // NCPU
     std::int64_t memoryBytes = 0;             // MemTotal
 };
+
+// Whether this engine can be (or is) in a Swarm: Docker can, Podman never (its clusters need the
+// plain-containers backend).
+inline bool swarmAvailable(const EngineInfo& info) { return !info.podman; }
+// "Podman 4.3.1" / "Docker 20.10.24+dfsg1", for messages.
+inline std::string engineProduct(const EngineInfo& info) { return (info.podman ? "Podman " : "Docker ") + info.serverVersion; }
 
 struct NetworkSpec {
     std::string name;                // Name
@@ -96,16 +124,6 @@ struct SecretMount {
     std::string secretName;  // SecretName
     std::string fileName;    // File.Name
     unsigned mode = 0400;    // File.Mode (0 would make the file unreadable)
-};
-
-enum class MountType { volume, bind, tmpfs };  // Mounts[].Type
-
-struct VolumeMount {
-    std::string source;                  // Mounts[].Source (a volume name, a host path for bind; none for tmpfs)
-    std::string target;                  // Mounts[].Target
-    Labels volumeLabels;                 // Mounts[].VolumeOptions.Labels: set when a host creates the volume
-    MountType type = MountType::volume;  // Mounts[].Type
-    std::int64_t tmpfsSizeBytes = 0;     // Mounts[].TmpfsOptions.SizeBytes (tmpfs; 0: the kernel's default)
 };
 
 struct ServiceSpec {

@@ -96,3 +96,28 @@ TEST_CASE("container and exec specs encode the engine's field names", "[docker][
     CHECK(execJson.find(R"("User":"mpiuser")") != std::string::npos);
     CHECK(encodeLabelFilter({{"ppcs.cluster", "demo"}}) == R"({"label":["ppcs.cluster=demo"]})");
 }
+
+TEST_CASE("a container spec with a volume, aliases, limits and a restart policy", "[docker][codecs]") {
+    ContainerSpec spec;
+    spec.image = "sha256:abc";
+    spec.networkMode = "demo-net";
+    spec.networkAliases = {"mpihead"};
+    spec.mounts = {VolumeMount{"demo-share", "/usr/local/var/mpishare"}};
+    spec.memoryBytes = 268435456;
+    spec.nanoCpus = 500000000;
+    spec.shmSizeBytes = 134217728;
+    spec.restartPolicy = "no";
+    std::string json = encodeContainerSpec(spec);
+    CHECK(json.find(R"("Mounts":[{"Source":"demo-share","Target":"/usr/local/var/mpishare","Type":"volume"}])") !=
+          std::string::npos);
+    CHECK(json.find(R"("Memory":268435456)") != std::string::npos);
+    CHECK(json.find(R"("NanoCpus":500000000)") != std::string::npos);
+    CHECK(json.find(R"("ShmSize":134217728)") != std::string::npos);
+    CHECK(json.find(R"("RestartPolicy":{"Name":"no"})") != std::string::npos);
+    CHECK(json.find(R"("NetworkingConfig":{"EndpointsConfig":{"demo-net":{"Aliases":["mpihead"]}}})") != std::string::npos);
+    // Unset, none of them is sent: the engine's defaults hold.
+    std::string plain = encodeContainerSpec(ContainerSpec{"", "img"});
+    CHECK(plain.find("Mounts") == std::string::npos);
+    CHECK(plain.find("NetworkingConfig") == std::string::npos);
+    CHECK(plain.find("Memory") == std::string::npos);
+}
