@@ -514,6 +514,18 @@ std::string encodePathPart(const std::string& name) {
 
 std::string encodeFilters(const std::map<std::string, std::vector<std::string>>& filters) { return json(filters).dump(); }
 
+std::map<std::string, std::vector<std::string>> podmanEventFilters(std::map<std::string, std::vector<std::string>> filters) {
+    auto events = filters.find("event");
+    if (events == filters.end()) return filters;
+    for (auto& name : events->second) {
+        if (name == "die")
+            name = "died";
+        else if (name == "destroy")
+            name = "remove";
+    }
+    return filters;
+}
+
 std::string encodeExecSpec(const ExecSpec& spec) {
     json body = {
         {"AttachStdin", spec.attachStdin}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", spec.tty}, {"Cmd", spec.cmd}};

@@ -60,6 +60,10 @@ Result<std::uint64_t> decodeVersionIndex(std::string_view json);
 std::string encodePathPart(const std::string& name);
 // {"label": [...], key: [values]} for ?filters=
 std::string encodeFilters(const std::map<std::string, std::vector<std::string>>& filters);
+// The ?filters= of GET /events as Podman reads them: its "event" filter matches its own names for
+// what it reports under Docker's ("die" is "died", a container's "destroy" is "remove"), so a
+// filter on Docker's names alone would let nothing through.
+std::map<std::string, std::vector<std::string>> podmanEventFilters(std::map<std::string, std::vector<std::string>> filters);
 std::string encodeExecSpec(const ExecSpec& spec);
 std::string encodeLabelFilter(const Labels& labels);  // {"label":["k=v",...]} for ?filters=
 std::string encodeStringMap(const Labels& map);       // {"k":"v"} for ?labels= and ?buildargs=

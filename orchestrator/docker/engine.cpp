@@ -308,8 +308,8 @@ Status EngineClient::killContainer(const std::string& id) {
 
 Status EngineClient::followEvents(const std::map<std::string, std::vector<std::string>>& filters, std::int64_t sinceSeconds,
                                   std::chrono::seconds idle, const std::function<bool(const EngineEvent&)>& onEvent) {
-    auto request = makeRequest(
-        "GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&filters=" + percentEncode(encodeFilters(filters))));
+    auto request = makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&filters=" +
+                                                percentEncode(encodeFilters(podman_ ? podmanEventFilters(filters) : filters))));
     request.idleTimeout = idle;
     LineSplitter splitter;
     bool stopped = false;
@@ -341,8 +341,9 @@ Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::st
     }
     char until[32];
     std::snprintf(until, sizeof until, "%.9f", askedUntil);
-    auto reply = call(makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&until=" + until +
-                                                   "&filters=" + percentEncode(encodeFilters(filters)))));
+    auto reply =
+        call(makeRequest("GET", versioned("/events?since=" + std::to_string(sinceSeconds) + "&until=" + until + "&filters=" +
+                                          percentEncode(encodeFilters(podman_ ? podmanEventFilters(filters) : filters)))));
     if (!reply) return reply.error().context("read the engine's events");
     LineSplitter splitter;
     std::vector<EngineEvent> events;

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/files.h"
+#include "common/strings.h"
 #include "docker/codecs.h"
 #include "docker/engine.h"
 #include "support/fake_transport.h"
@@ -215,4 +216,20 @@ TEST_CASE("podman: past events are asked until a moment to come, and later ones 
     const auto& target = transport->requests.back().target;
     auto until = std::stod(target.substr(target.find("until=") + 6));
     CHECK(until > 1796641677.6);
+}
+
+TEST_CASE("podman: event filters name what Podman calls die and destroy", "[docker][podman]") {
+    std::map<std::string, std::vector<std::string>> filters{
+        {"event", {"die", "destroy", "start"}}, {"label", {"ppcs.cluster=die"}}, {"type", {"container"}}};
+    auto podman = podmanEventFilters(filters);
+    CHECK(podman.at("event") == std::vector<std::string>{"died", "remove", "start"});
+    CHECK(podman.at("label") == filters.at("label"));
+    CHECK(podman.at("type") == filters.at("type"));
+    CHECK(podmanEventFilters({{"label", {"a=b"}}}).count("event") == 0);
+    auto transport = podmanTransport();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    transport->expect("GET", "/v1.41/events", FakeReply{200, {}, {recorded("events_kill_start_remove.ndjson")}});
+    REQUIRE(engine->followEvents({{"event", {"die"}}}, 1, std::chrono::seconds(5), [](const EngineEvent&) { return false; }));
+    CHECK(transport->requests.back().target.find(percentEncode(R"({"event":["died"]})")) != std::string::npos);
 }
