@@ -334,3 +334,67 @@ TEST_CASE("podman: an exec attached both ways, and its TTY resized", "[docker][p
     CHECK(screen.find("40 100") != std::string::npos);
     REQUIRE(cleanup.removeAll());
 }
+
+TEST_CASE("podman: images built, tagged, saved, imported and removed without a registry", "[docker][podman]") {
+    auto podman = requirePodman();
+    ensureBaseImage(podman);
+    TarWriter context;
+    // FROM the base image moved in from docker: Podman resolves the short name to its
+    // localhost/debian:bookworm-slim and never pulls.
+    REQUIRE(context.add({TarEntry::Kind::file, "Dockerfile",
+                         "FROM debian:bookworm-slim\nARG GREETING=none\nRUN echo \"$GREETING\" > /greeting\n"}));
+    BuildParams params;
+    params.contextTar = context.finish();
+    params.labels = runLabels();
+    params.buildArgs = {{"GREETING", "hello from podman"}};
+    std::vector<std::string> progress;
+    auto built = podman.buildImage(params, [&progress](const std::string& line) { progress.push_back(line); });
+    INFO("build: " << (built ? "" : built.error().message));
+    REQUIRE(built);
+    CHECK(built->rfind("sha256:", 0) == 0);
+    CHECK_FALSE(progress.empty());
+    REQUIRE(podman.tagImage(*built, podmanRun() + "-built", "v1"));
+    auto tagged = podman.inspectImage(podmanRun() + "-built:v1");
+    REQUIRE(tagged);
+    REQUIRE(*tagged);
+    CHECK((**tagged).id == *built);
+    CHECK((**tagged).labels.at("ppcs.cluster") == podmanRun());
+    std::size_t saved = 0;
+    REQUIRE(podman.saveImage(podmanRun() + "-built:v1", [&saved](std::string_view piece) {
+        saved += piece.size();
+        return true;
+    }));
+    CHECK(saved > 1000000);
+
+    // A failing step inside the 200 reply is an error, as on Docker.
+    TarWriter failing;
+    REQUIRE(failing.add({TarEntry::Kind::file, "Dockerfile", "FROM debian:bookworm-slim\nRUN false\n"}));
+    BuildParams failingParams;
+    failingParams.contextTar = failing.finish();
+    failingParams.labels = runLabels();
+    auto failed = podman.buildImage(failingParams, nullptr);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message.find("POST /build: engine 200 with an error in the stream: building at STEP \"RUN false\"") ==
+          0);
+
+    TarWriter rootfs;
+    REQUIRE(rootfs.add({TarEntry::Kind::file, "hello.txt", "imported\n"}));
+    auto imported =
+        podman.importImage(rootfs.finish(), podmanRun() + "-import", "v1", {"LABEL ppcs.cluster=" + podmanRun()}, nullptr);
+    INFO("import: " << (imported ? "" : imported.error().message));
+    REQUIRE(imported);
+    CHECK(imported->size() == 71);  // "sha256:" and 64 hex digits, once
+    auto importedInfo = podman.inspectImage(podmanRun() + "-import:v1");
+    REQUIRE(importedInfo);
+    REQUIRE(*importedInfo);
+    CHECK((**importedInfo).id == *imported);
+    CHECK((**importedInfo).labels.at("ppcs.cluster") == podmanRun());
+
+    REQUIRE(podman.removeImage(*imported, true));
+    REQUIRE(podman.removeImage(podmanRun() + "-built:v1", true));
+    CHECK_FALSE(*podman.inspectImage(podmanRun() + "-built:v1"));
+    CHECK_FALSE(*podman.inspectImage(podmanRun() + "-import:v1"));
+    auto missing = podman.removeImage(podmanRun() + "-import:v1", false);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == ErrorCode::notFound);
+}
