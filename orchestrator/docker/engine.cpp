@@ -289,9 +289,14 @@ Result<ContainerStats> EngineClient::containerStats(const std::string& id) {
     std::string path = "/containers/" + encodePathPart(id) + "/stats?stream=false";
     auto reply = call("GET", path);
     if (!reply) return reply.error();
+    // Podman answers a container that is not running with an empty 200 where Docker sends a
+    // sample of zeros: the same zeros here.
+    if (podman_ && trim(reply->body).empty()) return ContainerStats{};
     auto previous = statsHavePreviousSample(reply->body);
     if (!previous) return previous.error();
-    if (*previous) return decodeContainerStats(reply->body);
+    // Docker's replies for a stopped container have no earlier sample either: only Podman's get a
+    // second look.
+    if (*previous || !podman_) return decodeContainerStats(reply->body);
     // Podman answers at once with a single sample: take the second one a second later, as
     // Docker does before it answers.
     std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -92,6 +92,28 @@ TEST_CASE("podman: stats through the client ask twice when the first reply has n
     CHECK(transport->requests.size() == 3);
 }
 
+TEST_CASE("podman: stats of a container that is not running are zeros, as Docker's are", "[docker][podman]") {
+    auto transport = podmanTransport();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    // Podman 4.3's reply for a created or exited container: 200 and no body at all.
+    transport->expect("GET", "/v1.41/containers/abc/stats", FakeReply{200, {}, {}});
+    auto stats = engine->containerStats("abc");
+    REQUIRE(stats);
+    CHECK(stats->cpuPercent == 0);
+    CHECK(stats->memoryBytes == 0);
+    CHECK(transport->requests.size() == 2);
+    // Docker's zeros for a stopped container carry no earlier sample either, and are not asked twice.
+    auto docker = std::make_shared<FakeTransport>();
+    docker->expect("GET", "/_ping", ppcs::testing::pingReply("1.41"));
+    auto client = EngineClient::connect(docker);
+    REQUIRE(client);
+    docker->expectJson("GET", "/v1.41/containers/abc/stats", 200,
+                       R"({"read":"0001-01-01T00:00:00Z","cpu_stats":{"cpu_usage":{"total_usage":0}},"precpu_stats":{}})");
+    REQUIRE(client->containerStats("abc"));
+    CHECK(docker->requests.size() == 2);
+}
+
 TEST_CASE("podman: a container's events, with its removal named as Docker names it", "[docker][podman]") {
     LineSplitter splitter;
     std::vector<EngineEvent> events;
@@ -135,6 +157,8 @@ TEST_CASE("podman: its 500 replies for a taken name or a wrong state are conflic
     CHECK(network.error().code == ErrorCode::conflict);
     transport->expectJson("POST", "/v1.41/containers/x/kill", 500, recorded("error_kill_not_running.json"));
     CHECK(engine->killContainer("x").error().code == ErrorCode::conflict);
+    transport->expectJson("POST", "/v1.41/containers/x/exec", 500, recorded("error_exec_not_running.json"));
+    CHECK(engine->createExec("x", ExecSpec{{"true"}}).error().code == ErrorCode::conflict);
     transport->expectJson("POST", "/v1.41/containers/x/start", 500, R"({"cause":"something else","message":"m","response":500})");
     CHECK(engine->startContainer("x").error().code == ErrorCode::failed);
 }
