@@ -39,10 +39,12 @@ std::string describeRequest(const HttpRequest& request) {
 }
 
 // Podman answers 500 where Docker answers 409 (a name taken, a container or exec in the wrong
-// state); only the "cause" of its error body tells these conflicts from real failures.
+// state, a network still in use, for which Docker says 403); only the "cause" of its error body
+// tells these conflicts from real failures.
 ErrorCode codeForReply(int status, std::string_view body) {
-    static const char* const conflictCauses[] = {"that name is already in use", "network already exists", "volume already exists",
-                                                 "container state improper", "exec session state improper"};
+    static const char* const conflictCauses[] = {"that name is already in use", "network already exists",
+                                                 "volume already exists",       "container state improper",
+                                                 "exec session state improper", "network is being used"};
     if (status == 500) {
         std::string cause = engineErrorCause(body);
         for (const char* conflict : conflictCauses)

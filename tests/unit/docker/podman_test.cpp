@@ -159,6 +159,10 @@ TEST_CASE("podman: its 500 replies for a taken name or a wrong state are conflic
     CHECK(engine->killContainer("x").error().code == ErrorCode::conflict);
     transport->expectJson("POST", "/v1.41/containers/x/exec", 500, recorded("error_exec_not_running.json"));
     CHECK(engine->createExec("x", ExecSpec{{"true"}}).error().code == ErrorCode::conflict);
+    transport->expectJson("DELETE", "/v1.41/containers/x", 500, recorded("error_remove_running.json"));
+    CHECK(engine->removeContainer("x", false).error().code == ErrorCode::conflict);
+    transport->expectJson("DELETE", "/v1.41/networks/n", 500, recorded("error_network_in_use.json"));
+    CHECK(engine->removeNetwork("n").error().code == ErrorCode::conflict);
     transport->expectJson("POST", "/v1.41/containers/x/start", 500, R"({"cause":"something else","message":"m","response":500})");
     CHECK(engine->startContainer("x").error().code == ErrorCode::failed);
 }
