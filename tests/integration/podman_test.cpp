@@ -11,10 +11,12 @@
 #include <future>
 #include <thread>
 
+#include "common/files.h"
 #include "common/tar.h"
 #include "docker/image_copy.h"
 #include "integration/support.h"
 #include "support/run_process.h"
+#include "support/scratch_dir.h"
 
 using namespace ppcs;
 using namespace ppcs::docker;
@@ -397,4 +399,80 @@ TEST_CASE("podman: images built, tagged, saved, imported and removed without a r
     auto missing = podman.removeImage(podmanRun() + "-import:v1", false);
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == ErrorCode::notFound);
+}
+
+TEST_CASE("podman: the node image runs there: sshd with a key put before start, ssh by alias and mpirun", "[docker][podman]") {
+    auto podman = requirePodman();
+    // The node image as `ppcs-cluster build` made it in docker, moved in by ID (so without the
+    // name of the one in docker's store).
+    std::string image = ensureNodeImage();
+    auto docker = requireEngine();
+    auto copied = copyImage(docker, podman, image);
+    INFO("copy the node image: " << (copied ? "" : copied.error().message));
+    REQUIRE(copied);
+    PodmanCleanup cleanup(podman);
+    ppcs::testing::ScratchDir keys("podmanx-keys");
+    auto keygen = ppcs::testing::runProcess(
+        {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", podmanRun(), "-f", keys.path + "/ppcs_ssh_key"});
+    REQUIRE(keygen.exitCode == 0);
+    auto privateKey = readFile(keys.path + "/ppcs_ssh_key");
+    REQUIRE(privateKey);
+    TarWriter secret;
+    REQUIRE(secret.add({TarEntry::Kind::directory, "secrets", "", 0755, 0, 0}));
+    REQUIRE(secret.add({TarEntry::Kind::file, "secrets/ppcs_ssh_key", *privateKey, 0400, 0, 0}));
+    std::string archive = secret.finish();
+
+    NetworkSpec networkSpec{podmanRun() + "-mpi", "bridge", false, "", runLabels()};
+    auto networkId = podman.createNetwork(networkSpec);
+    REQUIRE(networkId);
+    std::map<std::string, std::string> ids;
+    for (const std::string role : {"head", "node"}) {
+        ContainerSpec spec;
+        spec.name = podmanRun() + "-mpi" + role;
+        spec.image = image;  // its own command: sshd, under the entrypoint that installs the key
+        spec.labels = runLabels();
+        spec.hostname = role;
+        spec.networkMode = networkSpec.name;
+        spec.networkAliases = {role};
+        auto id = podman.createContainer(spec);
+        REQUIRE(id);
+        // Where the entrypoint looks by default (/run/secrets/ppcs_ssh_key), before the first start.
+        REQUIRE(podman.putArchive(*id, "/run", archive));
+        REQUIRE(podman.startContainer(*id));
+        ids[role] = *id;
+    }
+
+    ExecSpec ssh{{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "ConnectTimeout=5", "node", "hostname"}};
+    ssh.user = "mpiuser";
+    ExecOutcome reached;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        auto outcome = podman.runExec(ids["head"], ssh, std::chrono::seconds(30));
+        REQUIRE(outcome);
+        reached = *outcome;
+        if (reached.exitCode == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    INFO("ssh head -> node: " << reached.err);
+    REQUIRE(reached.exitCode == 0);
+    CHECK(reached.out == "node\n");
+
+    auto subnet = podman.listNetworks(runLabels());
+    REQUIRE(subnet);
+    REQUIRE(subnet->size() == 1);
+    REQUIRE(subnet->front().subnets.size() == 1);
+    const std::string& cidr = subnet->front().subnets.front();
+    ExecSpec mpirun{{"mpirun", "--mca", "btl_tcp_if_include", cidr, "--mca", "oob_tcp_if_include", cidr, "-n", "2", "-host",
+                     "head,node", "hello_world"}};
+    mpirun.user = "mpiuser";
+    auto hello = podman.runExec(ids["head"], mpirun, std::chrono::seconds(120));
+    REQUIRE(hello);
+    INFO("mpirun: " << hello->out << hello->err);
+    CHECK(hello->exitCode == 0);
+    CHECK(hello->out.find("head") != std::string::npos);
+    CHECK(hello->out.find("node") != std::string::npos);
+
+    REQUIRE(cleanup.removeAll());
+    // The image goes too, unless something else of Podman's uses it by now.
+    auto removed = podman.removeImage(image, false);
+    CHECK((removed || removed.error().code == ErrorCode::conflict));
 }
