@@ -541,6 +541,14 @@ std::string encodeLabelFilter(const Labels& labels) {
     return json{{"label", values}}.dump();
 }
 
+bool hasLabels(const Labels& labels, const Labels& wanted) {
+    for (const auto& [name, value] : wanted) {
+        auto found = labels.find(name);
+        if (found == labels.end() || (!value.empty() && found->second != value)) return false;
+    }
+    return true;
+}
+
 std::string encodeStringMap(const Labels& map) { return json(map).dump(); }
 
 std::string engineErrorCause(std::string_view body) {

@@ -66,7 +66,11 @@ std::string encodeFilters(const std::map<std::string, std::vector<std::string>>&
 std::map<std::string, std::vector<std::string>> podmanEventFilters(std::map<std::string, std::vector<std::string>> filters);
 std::string encodeExecSpec(const ExecSpec& spec);
 std::string encodeLabelFilter(const Labels& labels);  // {"label":["k=v",...]} for ?filters=
-std::string encodeStringMap(const Labels& map);       // {"k":"v"} for ?labels= and ?buildargs=
+// Whether labels carry every one of wanted (an empty wanted value: the key with any value), as a
+// ?filters= label filter means it. Podman 4.3's volume list matches any one of several labels
+// instead: lists are filtered once more with this.
+bool hasLabels(const Labels& labels, const Labels& wanted);
+std::string encodeStringMap(const Labels& map);  // {"k":"v"} for ?labels= and ?buildargs=
 
 // The "cause" of Podman's error bodies ({"cause": ..., "message": ..., "response": 500}): its
 // short reason, which tells a conflict from a failure where Podman's status does not (empty

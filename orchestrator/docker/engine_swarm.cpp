@@ -1,5 +1,6 @@
 // EngineClient's Swarm calls: info, swarm init, nodes, networks, volumes, secrets, services, tasks.
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -91,7 +92,14 @@ Status EngineClient::createVolume(const std::string& name, const Labels& labels)
 }
 
 Result<std::vector<VolumeInfo>> EngineClient::listVolumes(const Labels& labelFilter) {
-    return decodeReply(call("GET", "/volumes" + labelQuery(labelFilter)), decodeVolumeList);
+    auto volumes = decodeReply(call("GET", "/volumes" + labelQuery(labelFilter)), decodeVolumeList);
+    if (!volumes) return volumes;
+    // Podman 4.3 lists the volumes carrying any one of the labels asked for, Docker those carrying
+    // all of them.
+    volumes->erase(std::remove_if(volumes->begin(), volumes->end(),
+                                  [&](const VolumeInfo& volume) { return !hasLabels(volume.labels, labelFilter); }),
+                   volumes->end());
+    return volumes;
 }
 
 Status EngineClient::removeVolume(const std::string& name) { return done(call("DELETE", "/volumes/" + encodePathPart(name))); }

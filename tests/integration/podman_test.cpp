@@ -169,6 +169,15 @@ TEST_CASE("podman: a two-container cluster's life through EngineClient, then not
     REQUIRE(volumes);
     REQUIRE(volumes->size() == 1);
     CHECK(volumes->front().name == volume);
+    // Two labels asked for: only the volume with both (Podman's own filter lets either through).
+    Labels scratchLabels = runLabels();
+    scratchLabels["ppcs.role"] = "scratch";
+    REQUIRE(podman.createVolume(podmanRun() + "-scratch", scratchLabels));
+    auto scratch = podman.listVolumes(scratchLabels);
+    REQUIRE(scratch);
+    REQUIRE(scratch->size() == 1);
+    CHECK(scratch->front().name == podmanRun() + "-scratch");
+    CHECK(podman.listVolumes(runLabels())->size() == 2);
 
     auto head = podman.createContainer(memberSpec(image, "head", networkSpec.name, volume));
     INFO("create head: " << (head ? "" : head.error().message));

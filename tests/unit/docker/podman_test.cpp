@@ -261,3 +261,19 @@ TEST_CASE("podman: event filters name what Podman calls die and destroy", "[dock
     REQUIRE(engine->followEvents({{"event", {"die"}}}, 1, std::chrono::seconds(5), [](const EngineEvent&) { return false; }));
     CHECK(transport->requests.back().target.find(percentEncode(R"({"event":["died"]})")) != std::string::npos);
 }
+
+TEST_CASE("podman: a volume list asked for two labels keeps only volumes with both", "[docker][podman]") {
+    CHECK(hasLabels({{"a", "1"}, {"b", "2"}}, {{"a", "1"}, {"b", ""}}));
+    CHECK(hasLabels({{"a", "1"}}, {}));
+    CHECK_FALSE(hasLabels({{"a", "1"}}, {{"a", "2"}}));
+    CHECK_FALSE(hasLabels({{"a", "1"}}, {{"a", "1"}, {"b", ""}}));
+    auto transport = podmanTransport();
+    auto engine = EngineClient::connect(transport);
+    REQUIRE(engine);
+    // Podman's reply to {"label":["ppcs.cluster=podmanx-lf","ppcs.role=a"]}: role b came too.
+    transport->expectJson("GET", "/v1.41/volumes", 200, recorded("volume_list_two_labels.json"));
+    auto volumes = engine->listVolumes({{"ppcs.cluster", "podmanx-lf"}, {"ppcs.role", "a"}});
+    REQUIRE(volumes);
+    REQUIRE(volumes->size() == 1);
+    CHECK(volumes->front().name == "podmanx-lf-v1");
+}
