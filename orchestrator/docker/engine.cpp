@@ -1,7 +1,6 @@
 #include "docker/engine.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -339,12 +338,12 @@ Status EngineClient::followEvents(const std::map<std::string, std::vector<std::s
 Result<std::vector<EngineEvent>> EngineClient::pastEvents(const std::map<std::string, std::vector<std::string>>& filters,
                                                           std::int64_t sinceSeconds, double untilSeconds) {
     // Podman 4.3 often answers an `until` already past with no events at all (it stops reading
-    // its event log when the deadline fires, before the log was read): ask it up to a second from
-    // now, which it answers fully once that second is over, and drop what came after untilSeconds.
+    // its event log when the deadline fires, before the log was read): ask it until a second from
+    // now, which it answers fully when that second is over, and drop what came after untilSeconds.
     double askedUntil = untilSeconds;
     if (podman_) {
         auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-        askedUntil = std::max(untilSeconds, std::ceil(now) + 1);
+        askedUntil = std::max(untilSeconds, now + 1.0);
     }
     char until[32];
     std::snprintf(until, sizeof until, "%.9f", askedUntil);
