@@ -119,7 +119,11 @@ std::string podmanLists(const std::string& what) {
     std::vector<std::string> argv{"podman", what, "ls", "--filter", "label=ppcs.cluster=" + podmanRun(), "--format", "{{.Name}}"};
     if (what == "container")
         argv = {"podman", "ps", "-a", "--filter", "label=ppcs.cluster=" + podmanRun(), "--format", "{{.Names}}"};
-    auto result = ppcs::testing::runProcess(argv, {{"CONTAINERS_CONF", "/etc/ppcs-podman/containers.conf"}}, 60);
+    // The settings start_podman wrote for the service (scripts/lib.sh, PPCS_PODMAN_CONF_DIR).
+    auto result = ppcs::testing::runProcess(
+        argv,
+        {{"CONTAINERS_CONF", "/etc/ppcs-podman/containers.conf"}, {"CONTAINERS_STORAGE_CONF", "/etc/ppcs-podman/storage.conf"}},
+        60);
     INFO("podman " << what << ": " << result.err);
     REQUIRE(result.exitCode == 0);
     return result.out;
