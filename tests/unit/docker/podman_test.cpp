@@ -277,3 +277,22 @@ TEST_CASE("podman: a volume list asked for two labels keeps only volumes with bo
     REQUIRE(volumes->size() == 1);
     CHECK(volumes->front().name == "podmanx-lf-v1");
 }
+
+TEST_CASE("podman: an exec's output stream is framed as Docker frames it", "[docker][podman]") {
+    // POST /exec/{id}/start of `ls -ld ...; getent hosts ...; echo err >&2; exit 3`, as Podman sent it.
+    auto stream = recorded("exec_stream.bin");
+    std::string out;
+    std::string err;
+    ExecDemuxer demuxer;
+    for (std::size_t offset = 0; offset < stream.size(); offset += 5) {
+        auto fed = demuxer.feed(stream.substr(offset, 5), [&](OutputStream which, std::string_view piece) {
+            (which == OutputStream::out ? out : err).append(piece);
+            return true;
+        });
+        REQUIRE(fed);
+    }
+    CHECK(demuxer.atFrameBoundary());
+    CHECK(out.find("/root/authorized_keys\n") != std::string::npos);
+    CHECK(out.find("mpinode.dns.podman\n") != std::string::npos);
+    CHECK(err == "err\n");
+}
