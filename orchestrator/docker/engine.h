@@ -260,4 +260,9 @@ private:
 // Engine API versions as "major.minor": true when version >= minimum.
 bool apiVersionAtLeast(std::string_view version, std::string_view minimum);
 
+// Whether a Swarm call (services, secrets, nodes) failed because the engine has no Swarm to ask:
+// Docker outside a swarm (503 "... not a swarm manager. Use \"docker swarm init\" ...") or
+// Podman (404: no such route). A swarm that exists but cannot answer (no leader, 503) is not.
+bool failedForNoSwarm(const Error& error);
+
 }  // namespace ppcs::docker

@@ -21,21 +21,42 @@ struct ImageInfo {
     std::string created;                // Created (RFC 3339)
 };
 
+enum class MountType { volume, bind, tmpfs };  // Mounts[].Type
+
+struct VolumeMount {
+    std::string source;                  // Mounts[].Source (a volume name, a host path for bind; none for tmpfs)
+    std::string target;                  // Mounts[].Target
+    Labels volumeLabels;                 // Mounts[].VolumeOptions.Labels: set when a host creates the volume
+    MountType type = MountType::volume;  // Mounts[].Type
+    std::int64_t tmpfsSizeBytes = 0;     // Mounts[].TmpfsOptions.SizeBytes (tmpfs; 0: the kernel's default)
+};
+
 struct ContainerSpec {
-    std::string name;              // ?name= query parameter; empty lets the engine choose
-    std::string image;             // Image
-    std::vector<std::string> cmd;  // Cmd (empty: the image's CMD)
-    std::vector<std::string> env;  // Env, "KEY=value"
-    Labels labels;                 // Labels
-    std::string hostname;          // Hostname
-    std::string networkMode;       // HostConfig.NetworkMode ("none", "bridge", a network name)
+    std::string name;                         // ?name= query parameter; empty lets the engine choose
+    std::string image;                        // Image
+    std::vector<std::string> cmd;             // Cmd (empty: the image's CMD)
+    std::vector<std::string> env;             // Env, "KEY=value"
+    Labels labels;                            // Labels
+    std::string hostname;                     // Hostname
+    std::string networkMode;                  // HostConfig.NetworkMode ("none", "bridge", a network name)
+    std::vector<std::string> networkAliases;  // NetworkingConfig.EndpointsConfig[networkMode].Aliases
+    std::vector<VolumeMount> mounts;          // HostConfig.Mounts
+    std::int64_t nanoCpus = 0;                // HostConfig.NanoCpus (0: no limit)
+    std::int64_t memoryBytes = 0;             // HostConfig.Memory (0: no limit)
+    bool init = false;                        // HostConfig.Init: the engine's init reaps zombies as PID 1
 };
 
 struct ContainerSummary {
     std::string id;                  // Id
     std::vector<std::string> names;  // Names
-    std::string state;               // State ("running", "exited", ...)
+    std::string image;               // ImageID
+    std::string state;               // State ("created", "running", "exited", ...)
+    std::string status;              // Status ("Up 3 minutes", "Exited (137) 2 seconds ago")
+    std::int64_t created = 0;        // Created (Unix seconds)
     Labels labels;                   // Labels
+    // NetworkSettings.Networks: each network's name to the container's IPv4 address on it (empty
+    // while it has none).
+    std::map<std::string, std::string> addresses;
 };
 
 struct ExecSpec {
@@ -62,6 +83,9 @@ struct EngineInfo {
     std::vector<std::string> remoteManagers;  // Swarm.RemoteManagers[].Addr ("host:port")
     int cpus = 0;                             // NCPU
     std::int64_t memoryBytes = 0;             // MemTotal
+    // False on Podman, whose Docker-compatible API has no Swarm (it says LocalNodeState
+    // "inactive" like a Docker engine outside a swarm; only Podman's answer has BuildahVersion).
+    bool swarmSupported = true;
 };
 
 struct NetworkSpec {
@@ -96,16 +120,6 @@ struct SecretMount {
     std::string secretName;  // SecretName
     std::string fileName;    // File.Name
     unsigned mode = 0400;    // File.Mode (0 would make the file unreadable)
-};
-
-enum class MountType { volume, bind, tmpfs };  // Mounts[].Type
-
-struct VolumeMount {
-    std::string source;                  // Mounts[].Source (a volume name, a host path for bind; none for tmpfs)
-    std::string target;                  // Mounts[].Target
-    Labels volumeLabels;                 // Mounts[].VolumeOptions.Labels: set when a host creates the volume
-    MountType type = MountType::volume;  // Mounts[].Type
-    std::int64_t tmpfsSizeBytes = 0;     // Mounts[].TmpfsOptions.SizeBytes (tmpfs; 0: the kernel's default)
 };
 
 struct ServiceSpec {
