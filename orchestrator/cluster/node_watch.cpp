@@ -57,12 +57,14 @@ Result<std::vector<Member>> verifyAgain(docker::Engine& engine, const ObservedCl
 }
 
 // The containers backend's part of a heal, which Swarm does for services: every member container
-// that is not running is replaced by a new one in its slot. Returns the cluster as it is then.
+// that ended is replaced by a new one in its slot. Returns the cluster as it is then.
 Result<ObservedCluster> replaceDeadContainers(docker::Engine& engine, const ObservedCluster& observed) {
     if (observed.backend != model::Backend::containers) return observed;
     bool replaced = false;
     for (const auto& container : observed.containers) {
-        if (container.state == "running") continue;
+        // Only a container that ended: one just created is being started (by another ppcsd's
+        // heal, say), and one that fails to start is removed by whoever created it.
+        if (container.state != "exited" && container.state != "dead") continue;
         auto member = memberFromContainer(container, observed.name, observed.network->name);
         if (auto done = replaceContainersMember(engine, observed, member.role, member.taskSlot); !done)
             return done.error().context("replace " + member.hostname);
