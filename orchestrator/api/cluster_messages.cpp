@@ -52,8 +52,10 @@ std::string encodeUpRequest(const UpRequest& request) {
     const auto& spec = request.spec;
     // No "mpi" when the user named none: an existing cluster keeps its own.
     json mpi = spec.mpi ? json(model::mpiName(*spec.mpi)) : json(nullptr);
+    json backend = spec.backend ? json(model::backendName(*spec.backend)) : json(nullptr);
     return fields::dumpJson(json{{"name", spec.name},
                                  {"mpi", mpi},
+                                 {"backend", backend},
                                  {"nodes", spec.nodeCount},
                                  {"slots", spec.slotsOverride},
                                  {"per_host", spec.perHost},
@@ -73,14 +75,15 @@ Result<UpRequest> decodeUpRequest(std::string_view body) {
     if (!object) return object.error();
     if (auto known =
             fields::rejectUnknown(*object,
-                                  {"name", "mpi", "nodes", "slots", "per_host", "registry", "timeout_seconds", "nano_cpus",
-                                   "memory_bytes", "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
+                                  {"name", "mpi", "backend", "nodes", "slots", "per_host", "registry", "timeout_seconds",
+                                   "nano_cpus", "memory_bytes", "shm_bytes", "mount_source", "mount_target", "mount_every_host"},
                                   what);
         !known)
         return known.error();
     UpRequest request;
     Status read = readOptional(*object, "name", json::value_t::string, request.spec.name, what);
     if (read) read = fields::readMpi(*object, request.spec.mpi, what);
+    if (read) read = fields::readBackend(*object, request.spec.backend, what);
     if (read) read = readOptional(*object, "nodes", json::value_t::number_integer, request.spec.nodeCount, what);
     if (read) read = readOptional(*object, "slots", json::value_t::number_integer, request.spec.slotsOverride, what);
     if (read) read = readOptional(*object, "per_host", json::value_t::number_integer, request.spec.perHost, what);
@@ -159,6 +162,7 @@ std::string encodeClusterStatus(const model::ClusterStatus& status) {
                                  {"image", status.image},
                                  {"subnet", status.subnet},
                                  {"mpi", model::mpiName(status.mpi)},
+                                 {"backend", model::backendName(status.backend)},
                                  {"created_at", status.createdAt},
                                  {"nodes", status.desiredNodes},
                                  {"ready_slots", slots},
@@ -180,6 +184,7 @@ Result<model::ClusterStatus> decodeClusterStatus(std::string_view body) {
     status.image = fields::stringOr(*object, "image");
     status.subnet = fields::stringOr(*object, "subnet");
     status.mpi = model::mpiFromName(fields::stringOr(*object, "mpi")).value_or(model::kDefaultMpi);
+    status.backend = model::backendFromName(fields::stringOr(*object, "backend")).value_or(model::kDefaultBackend);
     status.createdAt = fields::stringOr(*object, "created_at");
     status.desiredNodes = fields::valueOr(*object, "nodes", 0);
     status.events = fields::valueOr(*object, "events", std::vector<std::string>{});

@@ -67,6 +67,18 @@ Status readMpi(const json& object, T& out, std::string_view what) {
     return {};
 }
 
+// An optional "backend" field spelled as model::backendName spells it; any other text is a usage
+// error.
+inline Status readBackend(const json& object, std::optional<model::Backend>& out, std::string_view what) {
+    std::string name;
+    if (auto read = readOptional(object, "backend", json::value_t::string, name, what); !read || name.empty()) return read;
+    auto backend = model::backendFromName(name);
+    if (!backend)
+        return makeError(ErrorCode::usage, std::string(what) + ": backend must be swarm or containers, not '" + name + "'");
+    out = *backend;
+    return {};
+}
+
 // object[key] as a T, or fallback when the key is missing or holds another type. Never throws
 // (nlohmann's json::value() throws on a type mismatch).
 template <class T>

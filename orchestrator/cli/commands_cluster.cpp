@@ -29,7 +29,8 @@ struct ClusterOptions {
     std::string registry;
     std::string mpi;  // as the user wrote it, when mpiGiven
     bool mpiGiven = false;
-    std::string cpus;  // as the user wrote them: parsed in runUp
+    std::string backend;  // as the user wrote it; empty: not given
+    std::string cpus;     // as the user wrote them: parsed in runUp
     std::string memory;
     std::string shmSize;
     std::string mount;
@@ -136,6 +137,13 @@ int runUp(const GlobalOptions& global, const ClusterOptions& options) {
         else
             valid = mpi.error();
     }
+    if (valid && !options.backend.empty()) {
+        auto backend = model::parseBackendOption(options.backend);
+        if (backend)
+            request.spec.backend = *backend;
+        else
+            valid = backend.error();
+    }
     if (valid) valid = model::validateSpec(request.spec);
     if (valid) valid = checkTimeout(options.timeoutSeconds);
     if (!valid) return reportError(valid.error());
@@ -208,9 +216,9 @@ int runStatus(const GlobalOptions& global, const ClusterOptions& options) {
         std::printf("%s\n", api::encodeClusterStatus(*status).c_str());
         return 0;
     }
-    std::printf("cluster %s: head + %d nodes, %d slots ready\nmpi %s\nimage %s\nnetwork %s\ncreated %s\n", status->name.c_str(),
-                status->desiredNodes, readySlots(*status), model::mpiName(status->mpi), status->image.c_str(),
-                status->subnet.c_str(), status->createdAt.c_str());
+    std::printf("cluster %s: head + %d nodes, %d slots ready\nmpi %s\nbackend %s\nimage %s\nnetwork %s\ncreated %s\n",
+                status->name.c_str(), status->desiredNodes, readySlots(*status), model::mpiName(status->mpi),
+                model::backendName(status->backend), status->image.c_str(), status->subnet.c_str(), status->createdAt.c_str());
     printSizeAndMount(*status);
     std::printf("\n");
     std::printf("%-5s %-5s %-22s %-16s %-16s %-10s %-6s %s\n", "ROLE", "SLOT", "HOSTNAME", "ADDRESS", "HOST", "STATE", "READY",
@@ -270,6 +278,9 @@ void addClusterCommands(CLI::App& app, const GlobalOptions& global, Action& acti
     up->add_option("--slots", options->slots, "MPI slots per container (default: its CPU allowance)");
     up->add_option("--per-host", options->perHost, "Most nodes on one Docker host (default: no cap)");
     auto* mpi = up->add_option("--mpi", options->mpi, "The cluster's MPI: openmpi (default) or mpich; fixed at creation");
+    up->add_option("--backend", options->backend,
+                   "swarm: services on an overlay network (default where the engine has Swarm); containers: plain "
+                   "containers on a bridge network of this engine, no Swarm needed (default on Podman); fixed at creation");
     up->add_option("--registry", options->registry, "Push the image to this registry (HOST[:PORT]) and let every host pull it");
     up->add_option("--cpus", options->cpus, "CPU limit of every member, e.g. 1 or 1.5 (slots follow: whole CPUs, at least 1)");
     up->add_option("--memory", options->memory, "Memory limit of every member, e.g. 512m or 2g");

@@ -4,6 +4,7 @@
 #include <future>
 #include <thread>
 
+#include "cluster/containers_backend.h"
 #include "cluster/host_folder.h"
 #include "cluster/hostfile.h"
 #include "cluster/hosts.h"
@@ -131,6 +132,24 @@ Result<HostEngines> prepareHosts(docker::Engine& engine, int nodes, int perHost,
     return hosts;
 }
 
+// The hosts an operation on observed works with: the swarm's (prepareHosts), or the engine alone.
+Result<HostEngines> hostsOf(docker::Engine& engine, const ObservedCluster& observed, int nodes, const Progress& progress) {
+    if (observed.backend == model::Backend::containers) return HostEngines::localOnly(engine);
+    return prepareHosts(engine, nodes, observed.perHost(), observed.image(), !observed.registry().empty(), progress);
+}
+
+// Subnets a new bridge network must not overlap: the engine's networks', and this machine's
+// routes when the engine is on this machine (a bridge is a route of its host).
+Result<std::vector<std::string>> usedSubnets(docker::Engine& engine, bool withLocalRoutes) {
+    auto networks = engine.listNetworks({});
+    if (!networks) return networks.error();
+    std::vector<std::string> used;
+    for (const auto& network : *networks) used.insert(used.end(), network.subnets.begin(), network.subnets.end());
+    if (withLocalRoutes)
+        for (auto& route : localRouteSubnets()) used.push_back(std::move(route));
+    return used;
+}
+
 // Tags the image REGISTRY/ppcs-openmpi:<ID prefix>, pushes it and returns the reference tasks
 // pull: REGISTRY/ppcs-openmpi@<digest>.
 Result<std::string> pushToRegistry(docker::Engine& engine, const std::string& imageId, const std::string& registry,
@@ -143,6 +162,16 @@ Result<std::string> pushToRegistry(docker::Engine& engine, const std::string& im
     auto digest = engine.pushImage(repo, tag, [](const std::string&) {});
     if (!digest) return digest.error().context("push the image to " + registry);
     return repo + "@" + *digest;
+}
+
+// The one host of a containers cluster: its engine.
+std::vector<HostState> describeEngineHost(std::vector<Member>& members) {
+    HostState host{"this engine", "ready", "active", 0};
+    for (auto& member : members) {
+        member.dockerHost = host.name;
+        ++host.members;
+    }
+    return {host};
 }
 
 // Every host of the swarm with the number of members on it; each member learns its host's name.
@@ -166,19 +195,30 @@ Result<std::vector<HostState>> describeHosts(docker::Engine& engine, std::vector
 
 // The status of the cluster observed, with members (head first), each told the host it runs on.
 Result<ClusterStatus> describeCluster(docker::Engine& engine, const ObservedCluster& observed, std::vector<Member> members) {
-    ClusterStatus status{observed.name,
-                         observed.headService->image,
-                         observed.subnet(),
-                         observed.headService->createdAt,
-                         static_cast<int>(observed.nodeService->replicas),
-                         observed.nodeSize(),
-                         observed.hostMount(),
-                         std::move(members)};
+    ClusterStatus status{observed.name,           observed.image(),    observed.subnet(),    observed.createdAt(),
+                         observed.desiredNodes(), observed.nodeSize(), observed.hostMount(), std::move(members)};
     status.mpi = observed.mpi();
+    status.backend = observed.backend;
+    if (observed.backend == model::Backend::containers) {
+        status.hosts = describeEngineHost(status.members);
+        return status;
+    }
     auto hosts = describeHosts(engine, status.members);
     if (!hosts) return hosts.error().context("cluster '" + observed.name + "'");
     status.hosts = std::move(*hosts);
     return status;
+}
+
+// The host folder of spec.mount made writable for mpiuser (nothing to do without one).
+Result<HostFolderGrant> grantMount(const ClusterSpec& spec, const Progress& progress) {
+    if (spec.mount.source.empty()) return HostFolderGrant{};
+    auto grant = grantMpiUserWrite(spec.mount.source);
+    if (!grant) return grant.error();
+    if (grant->changed)
+        progress(Phase::mount, "made " + spec.mount.source +
+                                   " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
+                                   std::to_string(kMpiUserId) + ") can write in it");
+    return grant;
 }
 
 }  // namespace
@@ -243,17 +283,24 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
     // A resize keeps the image its services run: only a new cluster needs its MPI's image.
     auto imageId = ensureImage(spec.mpi.value_or(model::kDefaultMpi), progress);
     if (!imageId) return imageId.error().context(context);
-    if (auto swarm = ensureSwarm(progress); !swarm) return swarm.error().context(context);
     auto observed = observeCluster(engine_, spec.name);
     if (!observed) return observed.error();
+    auto backend = chooseBackend(spec, *observed);
+    if (!backend) return backend.error().context(context);
+    if (*backend == model::Backend::swarm)
+        if (auto swarm = ensureSwarm(progress); !swarm) return swarm.error().context(context);
     auto decision = decideUp(spec, *observed);
     if (!decision) return decision.error().context(context);
     switch (decision->kind) {
-        case UpDecision::Kind::create:
-            return create(spec, *imageId, decision->createVolume, deadline, progress);
+        case UpDecision::Kind::create: {
+            auto made = spec;
+            made.backend = *backend;
+            if (*backend == model::Backend::containers)
+                return createContainers(made, *imageId, decision->createVolume, deadline, progress);
+            return create(made, *imageId, decision->createVolume, deadline, progress);
+        }
         case UpDecision::Kind::resize: {
-            auto hosts = prepareHosts(engine_, spec.nodeCount, observed->perHost(), observed->nodeService->image,
-                                      !observed->registry().empty(), progress);
+            auto hosts = hostsOf(engine_, *observed, spec.nodeCount, progress);
             if (!hosts) return hosts.error().context(context);
             auto status = resize(*observed, spec.nodeCount, spec.slotsOverride ? spec.slotsOverride : observed->slotsOverride(),
                                  decision->scaleNodes, *hosts, deadline, progress);
@@ -262,6 +309,42 @@ Result<ClusterStatus> ClusterManager::up(const ClusterSpec& spec, std::chrono::s
         }
     }
     return makeError(ErrorCode::failed, context + ": no decision");
+}
+
+Result<model::Backend> ClusterManager::chooseBackend(const ClusterSpec& spec, const ObservedCluster& observed) {
+    if (observed.exists()) return observed.backend;  // decideUp refuses another one
+    if (spec.backend) return *spec.backend;
+    auto info = engine_.info();
+    if (!info) return info.error().context("check swarm");
+    return info->swarmSupported ? model::kDefaultBackend : model::Backend::containers;
+}
+
+Result<ClusterStatus> ClusterManager::createContainers(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
+                                                       Clock::time_point deadline, const Progress& progress) {
+    std::string context = "up '" + spec.name + "'";
+    auto hosts = HostEngines::localOnly(engine_);
+    if (!hosts) return hosts.error().context(context);
+    auto fitted = fitSpecToHosts(spec, *hosts);
+    if (!fitted) return fitted.error().context(context);
+    auto grant = grantMount(*fitted, progress);
+    if (!grant) return grant.error().context(context);
+    auto fail = [&](const Error& error) -> Result<ClusterStatus> {
+        revokeGrant(*grant);
+        return error.context(context);
+    };
+    auto used = usedSubnets(engine_, startsWith(engine_.endpoint(), "unix://"));
+    if (!used) return fail(used.error());
+    auto created = createContainersCluster(engine_, runner_, *fitted, imageId, createVolume, *used, progress);
+    if (!created) return fail(created.error());
+    auto members = makeReady(engine_, *hosts, *created, fitted->nodeCount, effectiveSlots(*fitted), Deadline{deadline}, progress);
+    if (!members) {
+        progress(Phase::rollback, "removing what this up created");
+        std::vector<std::string> removed;
+        if (auto undone = tearDownContainersCluster(engine_, *created, createVolume, removed, progress); !undone)
+            return fail(members.error().context("and its rollback failed too: " + undone.error().message));
+        return fail(members.error());
+    }
+    return describeCluster(engine_, *created, std::move(*members));
 }
 
 Result<ClusterStatus> ClusterManager::create(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
@@ -296,15 +379,10 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
         return error.context("up '" + spec.name + "'");
     };
 
-    if (!spec.mount.source.empty()) {
-        auto granted = grantMpiUserWrite(spec.mount.source);
-        if (!granted) return granted.error().context("up '" + spec.name + "'");
+    if (auto granted = grantMount(spec, progress); granted)
         grant = *granted;
-        if (grant.changed)
-            progress(Phase::mount, "made " + spec.mount.source +
-                                       " writable by others (o+rwx, this folder only) so that mpiuser (uid " +
-                                       std::to_string(kMpiUserId) + ") can write in it");
-    }
+    else
+        return granted.error().context("up '" + spec.name + "'");
     auto networks = engine_.listNetworks({});
     if (!networks) return fail(networks.error());
     std::vector<std::string> used;
@@ -377,10 +455,14 @@ Result<ClusterStatus> ClusterManager::resize(const ObservedCluster& observed, in
                 return makeError(ErrorCode::conflict,
                                  "a job is running on cluster '" + observed.name + "': scale it when the job ends");
         }
-        progress(Phase::scale, std::to_string(observed.nodeService->replicas) + " -> " + std::to_string(nodes) + " nodes");
-        if (auto scaled = engine_.scaleService(observed.nodeService->id, static_cast<std::uint64_t>(nodes)); !scaled)
-            return scaled.error();
-        current.nodeService->replicas = static_cast<std::uint64_t>(nodes);
+        if (observed.backend == model::Backend::containers) {
+            if (auto resized = resizeContainersCluster(engine_, current, nodes, progress); !resized) return resized.error();
+        } else {
+            progress(Phase::scale, std::to_string(observed.nodeService->replicas) + " -> " + std::to_string(nodes) + " nodes");
+            if (auto scaled = engine_.scaleService(observed.nodeService->id, static_cast<std::uint64_t>(nodes)); !scaled)
+                return scaled.error();
+            current.nodeService->replicas = static_cast<std::uint64_t>(nodes);
+        }
     }
     auto members = makeReady(engine_, hosts, current, nodes, slotsOverride, Deadline{deadline}, progress);
     if (!members) return members.error();
@@ -399,8 +481,7 @@ Result<ClusterStatus> ClusterManager::scale(const std::string& name, int nodes, 
     ClusterSpec spec{name, nodes, observed->slotsOverride()};
     auto decision = decideUp(spec, *observed);
     if (!decision) return decision.error().context("scale '" + name + "'");
-    auto hosts =
-        prepareHosts(engine_, nodes, observed->perHost(), observed->nodeService->image, !observed->registry().empty(), progress);
+    auto hosts = hostsOf(engine_, *observed, nodes, progress);
     if (!hosts) return hosts.error().context("scale '" + name + "'");
     auto status = resize(*observed, nodes, spec.slotsOverride, decision->scaleNodes, *hosts, Clock::now() + timeout, progress);
     if (!status) return status.error().context("scale '" + name + "'");
@@ -413,6 +494,11 @@ Result<DownReport> ClusterManager::down(const std::string& name, bool removeVolu
     if (!observed) return observed.error();
     DownReport report;
     report.existed = observed->exists() || (removeVolume && observed->volume);
+    if (observed->backend == model::Backend::containers) {
+        if (auto gone = tearDownContainersCluster(engine_, *observed, removeVolume, report.removed, progress); !gone)
+            return gone.error().context("down '" + name + "'");
+        return report;
+    }
     Teardown objects;
     for (const auto* service : {&observed->headService, &observed->nodeService})
         if (*service) objects.services.push_back((*service)->id);
@@ -452,16 +538,26 @@ Result<ClusterStatus> ClusterManager::status(const std::string& name) {
 Result<std::vector<Member>> ClusterManager::addresses(const std::string& name) {
     if (auto valid = validateClusterName(name); !valid) return valid.error();
     auto services = engine_.listServices(clusterLabels(name));
-    if (!services) return services.error();
     ObservedCluster observed;
     observed.name = name;
     auto names = objectNames(name);
-    for (const auto& service : *services) {
+    for (const auto& service : services ? *services : std::vector<docker::ServiceInfo>{}) {
         if (service.name == names.headService) observed.headService = service;
         if (service.name == names.nodeService) observed.nodeService = service;
     }
-    if (!observed.headService || !observed.nodeService)
-        return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
+    if (!observed.headService || !observed.nodeService) {
+        // Not a swarm cluster (or no swarm at all): a containers cluster, or none.
+        auto containers = engine_.listContainers(containersBackendLabels(name), true);
+        if (!containers) return containers.error();
+        if (containers->empty()) {
+            if (!services && !docker::failedForNoSwarm(services.error())) return services.error();
+            return makeError(ErrorCode::usage, "cluster '" + name + "' does not exist");
+        }
+        std::vector<Member> members;
+        for (const auto& container : *containers) members.push_back(memberFromContainer(container, name, names.network));
+        sortMembers(members);
+        return members;
+    }
     // Tasks are attached to the cluster's network only: their single attachment is it.
     auto tasks =
         engine_.listTasks({{"service", {observed.headService->id, observed.nodeService->id}}, {"desired-state", {"running"}}});

@@ -64,6 +64,12 @@ public:
 private:
     Result<std::string> ensureImage(model::MpiKind mpi, const Progress& progress);
     Status ensureSwarm(const Progress& progress);
+    // The backend of observed when it exists, else spec's, else the engine's default: Swarm
+    // services where the engine has Swarm, plain containers where it has none (Podman).
+    Result<model::Backend> chooseBackend(const ClusterSpec& spec, const ObservedCluster& observed);
+    // A new containers cluster (containers_backend.h), made ready; a failure removes it again.
+    Result<ClusterStatus> createContainers(const ClusterSpec& spec, const std::string& imageId, bool createVolume,
+                                           std::chrono::steady_clock::time_point deadline, const Progress& progress);
     // The decisions of decideUp (reconciler.h) carried out. create: the hosts checked and given
     // the image, the spec fitted to them, the image pushed when tasks pull it, then createObjects.
     Result<ClusterStatus> create(const ClusterSpec& spec, const std::string& imageId, bool createVolume,

@@ -70,6 +70,21 @@ Result<HostEngines> HostEngines::discover(docker::Engine& local) {
     return hosts;
 }
 
+Result<HostEngines> HostEngines::localOnly(docker::Engine& local) {
+    HostEngines hosts(local);
+    auto info = local.info();
+    if (!info) return info.error().context("read the local engine's resources");
+    docker::SwarmNode self;
+    self.hostname = "this engine";
+    self.role = "local";
+    self.state = "ready";
+    self.availability = "active";
+    self.nanoCpus = static_cast<std::int64_t>(info->cpus) * 1000000000;
+    self.memoryBytes = info->memoryBytes;
+    hosts.nodes_ = {self};
+    return hosts;
+}
+
 docker::Engine* HostEngines::engineFor(const std::string& nodeId) {
     if (nodeId == localNodeId_ || nodeId.empty()) return local_;
     auto found = remote_.find(nodeId);

@@ -44,6 +44,9 @@ public:
     // Reads the swarm's nodes from the local (manager) engine and connects to every registered
     // endpoint; a registered endpoint that does not answer is remembered with the reason.
     static Result<HostEngines> discover(docker::Engine& local);
+    // Just the local engine, described as one host (ID "", its CPUs and memory from its info):
+    // a containers cluster's every member runs there, whatever swarm the engine is in.
+    static Result<HostEngines> localOnly(docker::Engine& local);
 
     const std::vector<docker::SwarmNode>& nodes() const { return nodes_; }
     const std::string& localNodeId() const { return localNodeId_; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "cluster/containers_backend.h"
 #include "cluster/hostfile.h"
 #include "cluster/hosts.h"
 #include "cluster/observed.h"
@@ -40,20 +41,37 @@ Result<std::string> runningHead(docker::Engine& engine, const std::string& clust
 // A host that joined since `up` may receive the replacement: give it the image first (a failure
 // only slows healing down: Swarm rejects such a task and tries another host).
 void copyImageToNewHosts(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& observed) {
-    if (!observed.registry().empty()) return;  // tasks pull it
-    if (auto copied = ensureImageOnHosts(hosts, engine, observed.nodeService->image, [](model::Phase, const std::string&) {});
-        !copied)
+    if (!observed.registry().empty() || observed.backend == model::Backend::containers) return;  // pulled, or on this engine
+    if (auto copied = ensureImageOnHosts(hosts, engine, observed.image(), [](model::Phase, const std::string&) {}); !copied)
         log::warn("cluster '" + observed.name + "': " + copied.error().message);
 }
 
 // One healing attempt's slow part: the swarm as it is now, the image where it may be needed,
 // then every member verified (not yet in the hostfile).
 Result<std::vector<Member>> verifyAgain(docker::Engine& engine, const ObservedCluster& observed, const Deadline& deadline) {
-    auto hosts = HostEngines::discover(engine);
+    auto hosts = observed.backend == model::Backend::containers ? HostEngines::localOnly(engine) : HostEngines::discover(engine);
     if (!hosts) return hosts.error();
     copyImageToNewHosts(engine, *hosts, observed);
-    return verifyMembers(engine, *hosts, observed, static_cast<int>(observed.nodeService->replicas), observed.slotsOverride(),
-                         deadline, [](model::Phase, const std::string&) {});
+    return verifyMembers(engine, *hosts, observed, observed.desiredNodes(), observed.slotsOverride(), deadline,
+                         [](model::Phase, const std::string&) {});
+}
+
+// The containers backend's part of a heal, which Swarm does for services: every member container
+// that ended is replaced by a new one in its slot. Returns the cluster as it is then.
+Result<ObservedCluster> replaceDeadContainers(docker::Engine& engine, const ObservedCluster& observed) {
+    if (observed.backend != model::Backend::containers) return observed;
+    bool replaced = false;
+    for (const auto& container : observed.containers) {
+        // Only a container that ended: one just created is being started (by another ppcsd's
+        // heal, say), and one that fails to start is removed by whoever created it.
+        if (container.state != "exited" && container.state != "dead") continue;
+        auto member = memberFromContainer(container, observed.name, observed.network->name);
+        if (auto done = replaceContainersMember(engine, observed, member.role, member.taskSlot); !done)
+            return done.error().context("replace " + member.hostname);
+        replaced = true;
+    }
+    if (!replaced) return observed;
+    return observeCluster(engine, observed.name);
 }
 
 // How many of the cluster's members are not verified in their current container (see
@@ -79,7 +97,7 @@ Result<bool> wholeAndVerified(docker::Engine& engine, const std::string& cluster
     auto stale = markVerifiedMembers(engine, cluster, *members);
     if (!stale) return stale.error();
     bool allReady = std::all_of(members->begin(), members->end(), [](const Member& member) { return member.ready; });
-    return *stale == 0 && allReady && members->size() == observed->nodeService->replicas + 1;
+    return *stale == 0 && allReady && static_cast<int>(members->size()) == observed->desiredNodes() + 1;
 }
 
 // The members' containers, in order.
@@ -227,7 +245,11 @@ void NodeWatcher::onDeath(const docker::EngineEvent& event) {
     if (locks_.tasksChanging(cluster)) return;
     std::string task =
         event.attributes.count("com.docker.swarm.task.name") ? event.attributes.at("com.docker.swarm.task.name") : "";
-    std::string hostname = memberHostname(cluster, *role, slotOfTask(task));
+    // A task's container has its slot in the task's name; a containers cluster's, in a label.
+    int slot = !task.empty()                        ? slotOfTask(task)
+               : event.attributes.count(kSlotLabel) ? std::atoi(event.attributes.at(kSlotLabel).c_str())
+                                                    : 0;
+    std::string hostname = memberHostname(cluster, *role, slot);
     std::string exitCode = event.attributes.count("exitCode") ? event.attributes.at("exitCode") : "?";
     auto engine = engines_();
     memberLost(engine && *role == MemberRole::node ? engine->get() : nullptr, cluster, hostname, "died (exit " + exitCode + ")",
@@ -381,6 +403,9 @@ NodeWatcher::HealAttempt NodeWatcher::healOnce(const std::string& cluster) {
     if (!observed->complete())
         return {HealAttempt::Kind::failed, "cluster '" + cluster + "' is incomplete (missing " + observed->missingParts() + ")"};
     (void)takeLossNotice(cluster);  // what was lost until now, this attempt sees
+    auto replaced = replaceDeadContainers(**engine, *observed);
+    if (!replaced) return {HealAttempt::Kind::failed, replaced.error().message};
+    *observed = std::move(*replaced);
     // Swarm may still list a dead task as running for a moment: a failed attempt is retried.
     Deadline attemptDeadline{std::chrono::steady_clock::now() + kHealAttemptTimeout, &stopping_, held->yieldRequested()};
     auto members = verifyAgain(**engine, *observed, attemptDeadline);

@@ -2,58 +2,118 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 
 #include "cluster/spec.h"
+#include "common/clock.h"
 #include "common/strings.h"
 
 namespace ppcs::cluster {
 
+bool ObservedCluster::exists() const {
+    if (backend == model::Backend::containers) return !containers.empty() || network.has_value();
+    return headService || nodeService || network || !secrets.empty();
+}
+
+bool ObservedCluster::complete() const {
+    if (backend == model::Backend::containers) return headContainer() && network;
+    return headService && nodeService && network && !secrets.empty();
+}
+
 std::string ObservedCluster::missingParts() const {
     std::vector<std::string> missing;
-    if (!headService) missing.push_back("head service");
-    if (!nodeService) missing.push_back("node service");
+    if (backend == model::Backend::containers) {
+        if (!headContainer()) missing.push_back("head container");
+    } else {
+        if (!headService) missing.push_back("head service");
+        if (!nodeService) missing.push_back("node service");
+    }
     if (!network) missing.push_back("network");
-    if (secrets.empty()) missing.push_back("ssh key secret");
+    if (backend == model::Backend::swarm && secrets.empty()) missing.push_back("ssh key secret");
     return join(missing, ", ");
+}
+
+const docker::ContainerSummary* ObservedCluster::headContainer() const {
+    for (const auto& container : containers) {
+        auto role = container.labels.find(kRoleLabel);
+        if (role != container.labels.end() && role->second == roleName(MemberRole::head)) return &container;
+    }
+    return nullptr;
+}
+
+int ObservedCluster::desiredNodes() const {
+    if (backend == model::Backend::swarm) return nodeService ? static_cast<int>(nodeService->replicas) : 0;
+    return static_cast<int>(containers.size()) - (headContainer() ? 1 : 0);
+}
+
+std::string ObservedCluster::image() const {
+    if (backend == model::Backend::swarm) return headService ? headService->image : "";
+    auto* head = headContainer();
+    return head ? head->image : "";
+}
+
+std::string ObservedCluster::createdAt() const {
+    if (backend == model::Backend::swarm) return headService ? headService->createdAt : "";
+    auto* head = headContainer();
+    return head ? utcTimestampOf(head->created) : "";
+}
+
+const docker::Labels& ObservedCluster::headLabels() const {
+    static const docker::Labels none;
+    if (auto* head = headContainer()) return head->labels;
+    return headService ? headService->labels : none;
+}
+
+std::string ObservedCluster::headLabel(const char* key) const {
+    auto label = headLabels().find(key);
+    return label == headLabels().end() ? std::string() : label->second;
+}
+
+std::string ObservedCluster::nodeLabel(const char* key) const {
+    if (!nodeService) return "";
+    auto label = nodeService->labels.find(key);
+    return label == nodeService->labels.end() ? std::string() : label->second;
+}
+
+int ObservedCluster::slotsOverride() const {
+    int slots = std::atoi(headLabel(kSlotsLabel).c_str());
+    return slots > 0 ? slots : slotsForCpus(nodeSize().nanoCpus);
+}
+NodeSize ObservedCluster::nodeSize() const { return nodeSizeFromLabels(headLabels()); }
+HostMount ObservedCluster::hostMount() const { return hostMountFromLabels(headLabels()); }
+int ObservedCluster::perHost() const { return std::atoi(nodeLabel(kPerHostLabel).c_str()); }
+std::string ObservedCluster::registry() const { return nodeLabel(kRegistryLabel); }
+model::MpiKind ObservedCluster::mpi() const { return model::mpiFromName(headLabel(kMpiLabel)).value_or(model::kDefaultMpi); }
+
+std::string ObservedCluster::subnet() const {
+    if (network && !network->subnets.empty()) return network->subnets.front();
+    return headLabel(kSubnetLabel);
 }
 
 namespace {
 
-std::string labelOf(const std::optional<docker::ServiceInfo>& service, const char* key) {
-    if (!service) return "";
-    auto label = service->labels.find(key);
-    return label == service->labels.end() ? std::string() : label->second;
+// A list of services or secrets that failed because the engine has no Swarm: there are none. Any
+// other failure (a swarm without a leader, say) stays one.
+template <class T>
+Result<std::vector<T>> noneWithoutSwarm(Result<std::vector<T>> listed) {
+    if (!listed && docker::failedForNoSwarm(listed.error())) return std::vector<T>{};
+    return listed;
+}
+
+bool labelledContainers(const std::optional<docker::NetworkInfo>& network) {
+    if (!network) return false;
+    auto label = network->labels.find(kBackendLabel);
+    return label != network->labels.end() && label->second == model::backendName(model::Backend::containers);
 }
 
 }  // namespace
-
-int ObservedCluster::slotsOverride() const {
-    int slots = std::atoi(labelOf(headService, kSlotsLabel).c_str());
-    return slots > 0 ? slots : slotsForCpus(nodeSize().nanoCpus);
-}
-NodeSize ObservedCluster::nodeSize() const { return headService ? nodeSizeFromLabels(headService->labels) : NodeSize{}; }
-HostMount ObservedCluster::hostMount() const { return headService ? hostMountFromLabels(headService->labels) : HostMount{}; }
-int ObservedCluster::perHost() const { return std::atoi(labelOf(nodeService, kPerHostLabel).c_str()); }
-std::string ObservedCluster::registry() const { return labelOf(nodeService, kRegistryLabel); }
-model::MpiKind ObservedCluster::mpi() const {
-    return model::mpiFromName(labelOf(headService, kMpiLabel)).value_or(model::kDefaultMpi);
-}
-
-std::string ObservedCluster::subnet() const {
-    if (network && !network->subnets.empty()) return network->subnets.front();
-    if (headService) {
-        auto label = headService->labels.find(kSubnetLabel);
-        if (label != headService->labels.end()) return label->second;
-    }
-    return "";
-}
 
 Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string& name) {
     ObservedCluster observed;
     observed.name = name;
     auto labels = clusterLabels(name);
     auto names = objectNames(name);
-    auto services = engine.listServices(labels);
+    auto services = noneWithoutSwarm(engine.listServices(labels));
     if (!services) return services.error().context("look up cluster '" + name + "'");
     for (auto& service : *services) {
         if (service.name == names.headService) observed.headService = service;
@@ -63,9 +123,18 @@ Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string
     if (!networks) return networks.error().context("look up cluster '" + name + "'");
     for (auto& network : *networks)
         if (network.name == names.network) observed.network = network;
-    auto secrets = engine.listSecrets(labels);
-    if (!secrets) return secrets.error().context("look up cluster '" + name + "'");
-    observed.secrets = *secrets;
+    // A containers cluster has no services; its network, or else its containers, say so.
+    if (!observed.headService && !observed.nodeService && (!observed.network || labelledContainers(observed.network))) {
+        auto containers = engine.listContainers(containersBackendLabels(name), true);
+        if (!containers) return containers.error().context("look up cluster '" + name + "'");
+        observed.containers = std::move(*containers);
+        if (!observed.containers.empty() || observed.network) observed.backend = model::Backend::containers;
+    }
+    if (observed.backend == model::Backend::swarm) {
+        auto secrets = noneWithoutSwarm(engine.listSecrets(labels));
+        if (!secrets) return secrets.error().context("look up cluster '" + name + "'");
+        observed.secrets = *secrets;
+    }
     auto volumes = engine.listVolumes(labels);
     if (!volumes) return volumes.error().context("look up cluster '" + name + "'");
     for (auto& volume : *volumes)
@@ -74,15 +143,17 @@ Result<ObservedCluster> observeCluster(docker::Engine& engine, const std::string
 }
 
 Result<std::vector<std::string>> listClusterNames(docker::Engine& engine) {
-    auto services = engine.listServices({{kRoleLabel, "head"}});
+    auto services = noneWithoutSwarm(engine.listServices({{kRoleLabel, "head"}}));
     if (!services) return services.error().context("list clusters");
-    std::vector<std::string> names;
-    for (const auto& service : *services) {
-        auto label = service.labels.find(kClusterLabel);
-        if (label != service.labels.end()) names.push_back(label->second);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
+    auto containers =
+        engine.listContainers({{kRoleLabel, "head"}, {kBackendLabel, model::backendName(model::Backend::containers)}}, true);
+    if (!containers) return containers.error().context("list clusters");
+    std::set<std::string> names;
+    for (const auto& service : *services)
+        if (auto label = service.labels.find(kClusterLabel); label != service.labels.end()) names.insert(label->second);
+    for (const auto& container : *containers)
+        if (auto label = container.labels.find(kClusterLabel); label != container.labels.end()) names.insert(label->second);
+    return std::vector<std::string>(names.begin(), names.end());
 }
 
 }  // namespace ppcs::cluster

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -380,10 +381,35 @@ void sortMembers(std::vector<Member>& members) {
     });
 }
 
+Member memberFromContainer(const docker::ContainerSummary& container, const std::string& cluster, const std::string& network) {
+    Member member;
+    auto label = [&container](const char* key) {
+        auto found = container.labels.find(key);
+        return found == container.labels.end() ? std::string() : found->second;
+    };
+    member.role = label(kRoleLabel) == roleName(MemberRole::head) ? MemberRole::head : MemberRole::node;
+    member.taskSlot = member.role == MemberRole::head ? 0 : std::atoi(label(kSlotLabel).c_str());
+    member.hostname = memberHostname(cluster, member.role, member.taskSlot);
+    member.state = container.state;
+    if (container.state != "running") member.message = container.status;
+    member.containerId = container.id;
+    if (auto address = container.addresses.find(network); address != container.addresses.end()) member.address = address->second;
+    return member;
+}
+
 Result<std::vector<Member>> currentMembers(docker::Engine& engine, const ObservedCluster& cluster) {
     if (!cluster.complete())
         return makeError(ErrorCode::notFound,
                          "cluster '" + cluster.name + "' is incomplete (missing " + cluster.missingParts() + ")");
+    if (cluster.backend == model::Backend::containers) {
+        auto containers = engine.listContainers(containersBackendLabels(cluster.name), true);
+        if (!containers) return containers.error().context("list the containers of cluster '" + cluster.name + "'");
+        std::vector<Member> members;
+        for (const auto& container : *containers)
+            members.push_back(memberFromContainer(container, cluster.name, cluster.network->name));
+        sortMembers(members);
+        return members;
+    }
     auto tasks =
         engine.listTasks({{"service", {cluster.headService->id, cluster.nodeService->id}}, {"desired-state", {"running"}}});
     if (!tasks) return tasks.error().context("list the tasks of cluster '" + cluster.name + "'");

@@ -29,10 +29,13 @@ using model::roleName;
 
 // A member from its task; its address is the one on networkId (empty: the task's only network).
 Member memberFromTask(const docker::TaskInfo& task, const std::string& cluster, bool isHead, const std::string& networkId);
+// A containers cluster's member from its container; its address is the one on network (a name).
+Member memberFromContainer(const docker::ContainerSummary& container, const std::string& cluster, const std::string& network);
 // Head first, then nodes by slot.
 void sortMembers(std::vector<Member>& members);
 
-// The tasks the engine wants running, head first, then nodes by slot.
+// The tasks the engine wants running (the containers there are, for the containers backend), head
+// first, then nodes by slot.
 Result<std::vector<Member>> currentMembers(docker::Engine& engine, const ObservedCluster& cluster);
 
 // When waiting must end: at a point in time, or earlier when *abort turns true (daemon shutdown)

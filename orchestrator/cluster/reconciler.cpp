@@ -24,6 +24,9 @@ Status checkFixedSettings(const ClusterSpec& spec, const ObservedCluster& observ
     if (spec.mpi && *spec.mpi != observed.mpi())
         return makeError(ErrorCode::usage, std::string("--mpi cannot change on an existing cluster (it runs ") +
                                                model::mpiName(observed.mpi()) + "): take it down first");
+    if (spec.backend && *spec.backend != observed.backend)
+        return makeError(ErrorCode::usage, std::string("--backend cannot change on an existing cluster (it is ") +
+                                               model::backendName(observed.backend) + "): take it down first");
     auto mounted = observed.hostMount();
     if (!spec.mount.source.empty() && (spec.mount.source != mounted.source || spec.mount.target != mounted.target))
         return makeError(ErrorCode::usage, "--mount cannot change on an existing cluster: take it down first");
@@ -38,7 +41,7 @@ Result<UpDecision> decideUp(const ClusterSpec& desired, const ObservedCluster& o
         return makeError(ErrorCode::conflict, "cluster '" + observed.name + "' is incomplete (missing " +
                                                   observed.missingParts() + "): run `ppcs-cluster down --name " + observed.name +
                                                   "` first");
-    bool scaleNodes = observed.nodeService->replicas != static_cast<std::uint64_t>(desired.nodeCount);
+    bool scaleNodes = observed.desiredNodes() != desired.nodeCount;
     if (scaleNodes) {
         int capacity = nodeCapacity(observed.subnet());
         if (desired.nodeCount > capacity)

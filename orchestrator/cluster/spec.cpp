@@ -15,6 +15,14 @@ docker::Labels roleLabels(const std::string& cluster, MemberRole role) {
     return {{kClusterLabel, cluster}, {kRoleLabel, roleName(role)}};
 }
 
+docker::Labels containersBackendLabels(const std::string& cluster) {
+    return {{kClusterLabel, cluster}, {kBackendLabel, model::backendName(model::Backend::containers)}};
+}
+
+std::string memberContainerName(const std::string& cluster, MemberRole role, int slot) {
+    return memberHostname(cluster, role, slot);
+}
+
 docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role, const std::string& imageId,
                                        const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
                                        const std::string& localNodeId) {
@@ -28,6 +36,7 @@ docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role,
     if (spec.perHost > 0) service.labels[kPerHostLabel] = std::to_string(spec.perHost);
     if (!spec.registry.empty()) service.labels[kRegistryLabel] = spec.registry;
     service.labels[kMpiLabel] = model::mpiName(spec.mpi.value_or(model::kDefaultMpi));
+    service.labels[kBackendLabel] = model::backendName(model::Backend::swarm);
     service.containerLabels = roleLabels(spec.name, role);
     service.image = imageId;
     service.hostname = head ? names.headHostname : names.nodeHostname;
@@ -49,6 +58,27 @@ docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role,
         service.maxPerNode = static_cast<std::uint64_t>(spec.perHost);
     service.replicas = head ? 1 : static_cast<std::uint64_t>(spec.nodeCount);
     return service;
+}
+
+docker::ContainerSpec clusterContainerSpec(const ClusterSpec& spec, MemberRole role, int slot, const std::string& imageId,
+                                           const std::string& networkName, const std::string& subnet) {
+    // One source for both backends: the service spec's settings, moved onto a container.
+    auto service = clusterServiceSpec(spec, role, imageId, "", {}, subnet, "");
+    docker::ContainerSpec container;
+    container.name = memberContainerName(spec.name, role, slot);
+    container.image = imageId;
+    container.hostname = container.name;
+    container.env = service.env;
+    container.labels = service.labels;
+    container.labels[kBackendLabel] = model::backendName(model::Backend::containers);
+    container.labels[kRoleLabel] = roleName(role);
+    container.labels[kSlotLabel] = std::to_string(slot);
+    container.networkMode = networkName;
+    container.networkAliases = {container.name};
+    container.mounts = service.mounts;
+    container.nanoCpus = service.nanoCpus;
+    container.memoryBytes = service.memoryBytes;
+    return container;
 }
 
 }  // namespace ppcs::cluster

@@ -42,6 +42,13 @@ inline constexpr const char* kSlotsLabel = "ppcs.slots";
 inline constexpr const char* kPerHostLabel = "ppcs.per-host";
 inline constexpr const char* kRegistryLabel = "ppcs.registry";
 inline constexpr const char* kMpiLabel = "ppcs.mpi";  // model::mpiName of the cluster's MPI
+// model::backendName of how the cluster is made; on every object of a containers cluster (a
+// cluster without it is a Swarm one: clusters made before the choice).
+inline constexpr const char* kBackendLabel = "ppcs.backend";
+inline constexpr const char* kSlotLabel = "ppcs.slot";  // a node container's slot (containers backend)
+// Where a containers cluster's member finds the cluster key (as a Swarm secret would put it).
+inline constexpr const char* kKeyFileDir = "/run/secrets";
+inline constexpr const char* kKeyFileName = "ppcs_ssh_key";
 
 // Set in every member's environment to the overlay network's CIDR (images/openmpi/entrypoint.sh).
 inline constexpr const char* kOverlaySubnetEnv = "PPCS_OVERLAY_SUBNET";
@@ -59,6 +66,11 @@ struct ObjectNames {
 ObjectNames objectNames(const std::string& cluster);
 docker::Labels clusterLabels(const std::string& cluster);
 docker::Labels roleLabels(const std::string& cluster, MemberRole role);
+// clusterLabels with kBackendLabel: the labels of a containers cluster's network and volume, and
+// the filter that finds its containers.
+docker::Labels containersBackendLabels(const std::string& cluster);
+// The name (and hostname) of a containers cluster's member: memberHostname.
+std::string memberContainerName(const std::string& cluster, MemberRole role, int slot);
 
 // The spec of the head's or the nodes' service. The head runs on the
 // manager ppcsd talks to (localNodeId; jobs start there by exec), nodes anywhere, at most
@@ -69,5 +81,12 @@ docker::Labels roleLabels(const std::string& cluster, MemberRole role);
 docker::ServiceSpec clusterServiceSpec(const ClusterSpec& spec, MemberRole role, const std::string& imageId,
                                        const std::string& networkId, const docker::SecretInfo& secret, const std::string& subnet,
                                        const std::string& localNodeId);
+
+// The container of a containers cluster's head (slot 0) or node `slot`: the service spec's settings
+// (labels, environment, mounts, limits) on one container of networkName, which also knows it by
+// its hostname; kSlotLabel and kBackendLabel added. The key file is put in by the caller before
+// start (kKeyFileDir/kKeyFileName, mode 0400).
+docker::ContainerSpec clusterContainerSpec(const ClusterSpec& spec, MemberRole role, int slot, const std::string& imageId,
+                                           const std::string& networkName, const std::string& subnet);
 
 }  // namespace ppcs::cluster

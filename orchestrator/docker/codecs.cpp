@@ -74,23 +74,6 @@ ServiceInfo serviceFromJson(const json& item) {
     return service;
 }
 
-// Mounts[] of a container's HostConfig or a service's ContainerSpec (the same shape in both).
-json encodeMounts(const std::vector<VolumeMount>& specMounts) {
-    json mounts = json::array();
-    for (const auto& mount : specMounts) {
-        const char* type = mount.type == MountType::bind ? "bind" : mount.type == MountType::tmpfs ? "tmpfs" : "volume";
-        json entry = {{"Type", type}, {"Target", mount.target}};
-        if (mount.type != MountType::tmpfs) entry["Source"] = mount.source;
-        if (mount.type == MountType::bind) entry["ReadOnly"] = false;
-        // Mode 01777, as /dev/shm always has: every user's shared memory segments go there.
-        if (mount.type == MountType::tmpfs) entry["TmpfsOptions"] = {{"Mode", 01777}};
-        if (mount.type == MountType::tmpfs && mount.tmpfsSizeBytes > 0) entry["TmpfsOptions"]["SizeBytes"] = mount.tmpfsSizeBytes;
-        if (!mount.volumeLabels.empty()) entry["VolumeOptions"] = {{"Labels", mount.volumeLabels}};
-        mounts.push_back(std::move(entry));
-    }
-    return mounts;
-}
-
 }  // namespace
 
 Result<EngineInfo> decodeEngineInfo(std::string_view text) {
@@ -112,6 +95,7 @@ Result<EngineInfo> decodeEngineInfo(std::string_view text) {
             if (manager.is_object()) info.remoteManagers.push_back(stringField(manager, "Addr"));
     if (auto control = swarm.find("ControlAvailable"); control != swarm.end() && control->is_boolean())
         info.swarmManager = control->get<bool>();
+    info.swarmSupported = !info.podman;
     return info;
 }
 
@@ -314,6 +298,22 @@ Result<ImageInfo> decodeImageInfo(std::string_view text) {
     return info;
 }
 
+namespace {
+
+// NetworkSettings.Networks of a container list entry: network name to IPv4 address.
+std::map<std::string, std::string> containerAddresses(const json& item) {
+    std::map<std::string, std::string> addresses;
+    auto settings = item.find("NetworkSettings");
+    if (settings == item.end() || !settings->is_object()) return addresses;
+    auto networks = settings->find("Networks");
+    if (networks == settings->end() || !networks->is_object()) return addresses;
+    for (const auto& [name, network] : networks->items())
+        if (network.is_object()) addresses[name] = stringField(network, "IPAddress");
+    return addresses;
+}
+
+}  // namespace
+
 Result<std::vector<ContainerSummary>> decodeContainerList(std::string_view text) {
     json value = json::parse(text.begin(), text.end(), nullptr, false);
     if (value.is_discarded() || !value.is_array()) return makeError(ErrorCode::failed, "decode container list: not a JSON array");
@@ -323,13 +323,15 @@ Result<std::vector<ContainerSummary>> decodeContainerList(std::string_view text)
         ContainerSummary summary;
         summary.id = stringField(item, "Id");
         summary.names = stringArray(item, "Names");
+        summary.image = stringField(item, "ImageID");
         summary.state = stringField(item, "State");
+        summary.status = stringField(item, "Status");
+        if (auto created = item.find("Created"); created != item.end() && created->is_number_integer())
+            summary.created = created->get<std::int64_t>();
         summary.labels = labelsField(item, "Labels");
-        // Keyed by the network's name on both engines (Podman also puts the name, not the ID, in
-        // NetworkID); a container not running has no address.
-        for (const auto& [network, endpoint] : objectField(objectField(item, "NetworkSettings"), "Networks").items())
-            if (endpoint.is_object() && !stringField(endpoint, "IPAddress").empty())
-                summary.addresses[network] = stringField(endpoint, "IPAddress");
+        // Keyed by the network's name on both engines (Podman puts the name, not the ID, in
+        // NetworkID too).
+        summary.addresses = containerAddresses(item);
         containers.push_back(std::move(summary));
     }
     return containers;
@@ -379,6 +381,27 @@ Result<ProgressMessage> decodeProgressLine(std::string_view line) {
     return message;
 }
 
+namespace {
+
+// Mounts[] as services (ContainerSpec.Mounts) and containers (HostConfig.Mounts) both take them.
+json encodeMounts(const std::vector<VolumeMount>& mounts) {
+    json encoded = json::array();
+    for (const auto& mount : mounts) {
+        const char* type = mount.type == MountType::bind ? "bind" : mount.type == MountType::tmpfs ? "tmpfs" : "volume";
+        json entry = {{"Type", type}, {"Target", mount.target}};
+        if (mount.type != MountType::tmpfs) entry["Source"] = mount.source;
+        if (mount.type == MountType::bind) entry["ReadOnly"] = false;
+        // Mode 01777, as /dev/shm always has: every user's shared memory segments go there.
+        if (mount.type == MountType::tmpfs) entry["TmpfsOptions"] = {{"Mode", 01777}};
+        if (mount.type == MountType::tmpfs && mount.tmpfsSizeBytes > 0) entry["TmpfsOptions"]["SizeBytes"] = mount.tmpfsSizeBytes;
+        if (!mount.volumeLabels.empty()) entry["VolumeOptions"] = {{"Labels", mount.volumeLabels}};
+        encoded.push_back(std::move(entry));
+    }
+    return encoded;
+}
+
+}  // namespace
+
 std::string encodeContainerSpec(const ContainerSpec& spec) {
     json body = {{"Image", spec.image}, {"Labels", spec.labels}};
     if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
@@ -387,8 +410,9 @@ std::string encodeContainerSpec(const ContainerSpec& spec) {
     json host = json::object();
     if (!spec.networkMode.empty()) host["NetworkMode"] = spec.networkMode;
     if (!spec.mounts.empty()) host["Mounts"] = encodeMounts(spec.mounts);
-    if (spec.memoryBytes > 0) host["Memory"] = spec.memoryBytes;
     if (spec.nanoCpus > 0) host["NanoCpus"] = spec.nanoCpus;
+    if (spec.memoryBytes > 0) host["Memory"] = spec.memoryBytes;
+    if (spec.init) host["Init"] = true;
     if (spec.shmSizeBytes > 0) host["ShmSize"] = spec.shmSizeBytes;
     if (!spec.restartPolicy.empty()) host["RestartPolicy"] = {{"Name", spec.restartPolicy}};
     body["HostConfig"] = host;

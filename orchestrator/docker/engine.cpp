@@ -73,6 +73,11 @@ HttpRequest makeRequest(std::string method, std::string target, std::string body
 
 }  // namespace
 
+bool failedForNoSwarm(const Error& error) {
+    if (error.code == ErrorCode::notFound) return true;
+    return error.code == ErrorCode::unavailable && error.message.find("docker swarm init") != std::string::npos;
+}
+
 bool apiVersionAtLeast(std::string_view version, std::string_view minimum) {
     auto parse = [](std::string_view text) {
         auto parts = split(text, '.');

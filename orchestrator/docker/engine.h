@@ -180,7 +180,7 @@ public:
     const std::string& engineApiVersion() const { return engineApiVersion_; }
     // Whether the engine is Podman's Docker-compatible service (its /_ping named a Libpod API
     // version). EngineClient smooths over Podman's differences itself; this is for messages and
-    // for the choice of a cluster backend (Podman has no Swarm: see swarmAvailable in types.h).
+    // for the choice of a cluster backend (Podman has no Swarm: EngineInfo::swarmSupported).
     bool isPodman() const { return podman_; }
     std::string endpoint() const override { return transport_->endpoint(); }
 
@@ -264,5 +264,10 @@ private:
 
 // Engine API versions as "major.minor": true when version >= minimum.
 bool apiVersionAtLeast(std::string_view version, std::string_view minimum);
+
+// Whether a Swarm call (services, secrets, nodes) failed because the engine has no Swarm to ask:
+// Docker outside a swarm (503 "... not a swarm manager. Use \"docker swarm init\" ...") or
+// Podman (404: no such route). A swarm that exists but cannot answer (no leader, 503) is not.
+bool failedForNoSwarm(const Error& error);
 
 }  // namespace ppcs::docker

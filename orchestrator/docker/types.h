@@ -41,18 +41,24 @@ struct ContainerSpec {
     std::string networkMode;                  // HostConfig.NetworkMode ("none", "bridge", a network name)
     std::vector<std::string> networkAliases;  // NetworkingConfig.EndpointsConfig[networkMode].Aliases
     std::vector<VolumeMount> mounts;          // HostConfig.Mounts
-    std::int64_t memoryBytes = 0;             // HostConfig.Memory (0: no limit)
     std::int64_t nanoCpus = 0;                // HostConfig.NanoCpus (0: no limit)
+    std::int64_t memoryBytes = 0;             // HostConfig.Memory (0: no limit)
+    bool init = false;                        // HostConfig.Init: the engine's init reaps zombies as PID 1
     std::int64_t shmSizeBytes = 0;            // HostConfig.ShmSize (0: the engine's 64 MB)
     std::string restartPolicy;                // HostConfig.RestartPolicy.Name ("no", "on-failure", ...; empty: "no")
 };
 
 struct ContainerSummary {
-    std::string id;                                // Id
-    std::vector<std::string> names;                // Names
-    std::string state;                             // State ("running", "exited", ...)
-    Labels labels;                                 // Labels
-    std::map<std::string, std::string> addresses;  // NetworkSettings.Networks: network name -> IPAddress (set ones)
+    std::string id;                  // Id
+    std::vector<std::string> names;  // Names
+    std::string image;               // ImageID
+    std::string state;               // State ("created", "running", "exited", ...)
+    std::string status;              // Status ("Up 3 minutes", "Exited (137) 2 seconds ago")
+    std::int64_t created = 0;        // Created (Unix seconds)
+    Labels labels;                   // Labels
+    // NetworkSettings.Networks: each network's name to the container's IPv4 address on it (empty
+    // while it has none).
+    std::map<std::string, std::string> addresses;
 };
 
 struct ExecSpec {
@@ -73,8 +79,7 @@ struct ExecState {
 struct EngineInfo {
     std::string serverVersion;  // ServerVersion ("20.10.24+dfsg1"; Podman: its own, "4.3.1")
     // Podman's Docker-compatible service (its /info carries BuildahVersion, which Docker's never
-    // does). Podman has no Swarm: its swarmState is "inactive" like a Docker outside any swarm,
-    // but no swarm can ever be initialised there (its /swarm routes answer 404).
+    // does): for messages. Whether it has Swarm is swarmSupported.
     bool podman = false;
     std::string swarmState;                   // Swarm.LocalNodeState: "inactive", "active", "pending", "error", "locked"
     std::string swarmError;                   // Swarm.Error
@@ -84,11 +89,11 @@ struct EngineInfo {
     std::vector<std::string> remoteManagers;  // Swarm.RemoteManagers[].Addr ("host:port")
     int cpus = 0;                             // NCPU
     std::int64_t memoryBytes = 0;             // MemTotal
+    // False on Podman, whose Docker-compatible API has no Swarm (it says LocalNodeState
+    // "inactive" like a Docker engine outside a swarm; only Podman's answer has BuildahVersion).
+    bool swarmSupported = true;
 };
 
-// Whether this engine can be (or is) in a Swarm: Docker can, Podman never (its clusters need the
-// plain-containers backend).
-inline bool swarmAvailable(const EngineInfo& info) { return !info.podman; }
 // "Podman 4.3.1" / "Docker 20.10.24+dfsg1", for messages.
 inline std::string engineProduct(const EngineInfo& info) { return (info.podman ? "Podman " : "Docker ") + info.serverVersion; }
 

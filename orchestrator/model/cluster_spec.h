@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "model/backend.h"
 #include "model/mpi.h"
 #include "model/node_size.h"
 
@@ -31,6 +32,10 @@ struct ClusterSpec {
     // The cluster's MPI. Unset: kDefaultMpi for a new cluster, the cluster's own for one that
     // exists (an `up` that resizes); set, it must be the existing cluster's.
     std::optional<MpiKind> mpi;
+    // How its members are made. Unset: Swarm services on an engine with Swarm, plain containers on
+    // one without (Podman), for a new cluster; the cluster's own for one that exists. Set, it
+    // must be the existing cluster's.
+    std::optional<Backend> backend;
 };
 
 // A name Docker accepts for every object derived from it: lower-case letters, digits and '-',

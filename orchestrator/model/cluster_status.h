@@ -74,6 +74,7 @@ struct ClusterStatus {
     std::vector<HostState> hosts;     // every host of the swarm
     std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
     MpiKind mpi = kDefaultMpi;        // as recorded at creation (ppcs.mpi)
+    Backend backend = kDefaultBackend;  // as recorded at creation (ppcs.backend)
 };
 
 struct DownReport {

@@ -139,7 +139,7 @@ TEST_CASE("podman: the engine says it is Podman, without Swarm", "[docker][podma
     REQUIRE(info);
     CHECK(info->podman);
     CHECK(info->swarmState == "inactive");
-    CHECK_FALSE(swarmAvailable(*info));
+    CHECK_FALSE(info->swarmSupported);
     CHECK(engineProduct(*info).rfind("Podman 4.", 0) == 0);
     auto services = podman.listServices(runLabels());
     REQUIRE(services);

@@ -445,7 +445,14 @@ Result<std::string> FakeEngine::createContainer(const docker::ContainerSpec& spe
     if (auto failure = record("createContainer", spec.name)) return *failure;
     std::string id = newId("container");
     Container container;
-    container.summary = docker::ContainerSummary{id, {"/" + spec.name}, "created", spec.labels};
+    container.summary.id = id;
+    container.summary.names = {"/" + spec.name};
+    container.summary.image = spec.image;
+    container.summary.state = "created";
+    container.summary.labels = spec.labels;
+    // An address on its network from the start, as a bridge network gives one at start.
+    if (!spec.networkMode.empty())
+        container.summary.addresses[spec.networkMode] = "10.99.0." + std::to_string(containers_.size() + 2);
     containers_[id] = container;
     return id;
 }

@@ -39,13 +39,13 @@ TEST_CASE("podman: /info says Podman, its version, and a swarm that can never be
     CHECK(info->podman);
     CHECK(info->serverVersion == "4.3.1");
     CHECK(info->swarmState == "inactive");
-    CHECK_FALSE(swarmAvailable(*info));
+    CHECK_FALSE(info->swarmSupported);
     CHECK(engineProduct(*info) == "Podman 4.3.1");
     CHECK(info->cpus == 2);
     auto docker = decodeEngineInfo(R"({"ServerVersion":"20.10.24+dfsg1","Swarm":{"LocalNodeState":"inactive"}})");
     REQUIRE(docker);
     CHECK_FALSE(docker->podman);
-    CHECK(swarmAvailable(*docker));
+    CHECK(docker->swarmSupported);
     CHECK(engineProduct(*docker) == "Docker 20.10.24+dfsg1");
 }
 
