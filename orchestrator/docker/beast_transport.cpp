@@ -85,6 +85,9 @@ inline constexpr bool kIsSsh = std::is_same_v<Socket, SshSocket>;
 
 // How long a failed exchange waits for ssh to exit, so that what it said is complete.
 constexpr auto kSshExitGrace = std::chrono::milliseconds(1500);
+// ssh's ConnectTimeout: the request's idle limit, but no more than this (an image load allows
+// minutes of silence; a host that does not answer should not take that long to say so).
+constexpr auto kSshConnectLimit = std::chrono::seconds(30);
 
 Error connectError(const std::string& where, const ErrorCodeT& ec) {
     if (ec == asio::error::access_denied)
@@ -311,7 +314,7 @@ private:
                                  "TLS with the docker engine at " + endpoint() + ": " +
                                      describeTlsFailure(exchange.socket().native_handle(), ec, *endpoint_.tls));
         } else if constexpr (kIsSsh<Socket>) {
-            auto process = SshProcess::start(sshArgv(endpoint_, exchange.limit(), sshProgram_));
+            auto process = SshProcess::start(sshArgv(endpoint_, std::min(exchange.limit(), kSshConnectLimit), sshProgram_));
             if (!process) return process.error().context("docker engine at " + endpoint());
             ErrorCodeT ec;
             exchange.socket().assign(asio::local::stream_protocol(), (*process)->takeSocket(), ec);

@@ -108,7 +108,7 @@ Result<std::shared_ptr<Transport>> makeTransport(EngineEndpoint endpoint);
 // a hijacked stream keeps its process until the stream is destroyed. A connection ssh could not
 // make fails the request with what ssh said ("ssh to the docker engine at ssh://... failed: ...
 // Permission denied (publickey) (ssh exit status 255)"); request.idleTimeout bounds the connect
-// (ssh's ConnectTimeout) and every silence, after which the process is killed.
+// (ssh's ConnectTimeout, at most 30 s) and every silence, after which the process is killed.
 Result<std::shared_ptr<Transport>> makeSshTransport(EngineEndpoint endpoint, std::string program);
 std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath);
 
