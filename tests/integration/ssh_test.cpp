@@ -1,8 +1,8 @@
 // Remote engines over ssh, on simulated hosts (scripts/sim-hosts ssh): sshd in a host lets root in
 // with a key made here (ssh-keygen), and ppcsd reaches that host's engine as the docker CLI does
 // (`ssh ... -- HOST docker system dial-stdio`). The real CLI refuses a wrong key and an unknown host
-// key in one line and registers nothing; a cluster spans the ssh host; and DOCKER_HOST=ssh://...
-// (ppcsd's own engine over ssh) answers.
+// key in one line and registers nothing; a cluster spans the ssh host and a TLS host together; and
+// DOCKER_HOST=ssh://... (ppcsd's own engine over ssh) answers.
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -25,6 +25,9 @@ using ppcs::testing::runProcess;
 
 namespace {
 
+constexpr int kTlsHost = 2;  // its engine over TLS (as in the TLS test)
+constexpr int kSshHost = 3;  // its engine over ssh
+
 // The test's keys, in a folder of its own removed at the end: one sshd lets in, one it does not.
 class TestKeys {
 public:
@@ -44,9 +47,9 @@ private:
 // A key sshd does not take, and a host key ssh does not know: each refused in one line with ssh's
 // own words, and nothing registered.
 void refusedOverSsh(const SimulatedHosts& sim, const TestDaemonDir& state, const TestKeys& keys, const std::string& endpoint) {
-    std::string host = sim.hostName(2);
+    std::string host = sim.hostName(kSshHost);
     checkOneLineRefusal(runCli(state, {"hosts", "add", host, endpoint, "--ssh-key", keys.key("wrong"), "--ssh-known-hosts",
-                                       sim.sshKnownHosts(2)}),
+                                       sim.sshKnownHosts(kSshHost)}),
                         "Permission denied (publickey)");
     checkOneLineRefusal(runCli(state, {"hosts", "add", host, endpoint, "--ssh-key", keys.key("good"), "--ssh-known-hosts",
                                        keys.key("good") + ".pub"}),
@@ -81,8 +84,8 @@ void dockerHostOverSsh(const SimulatedHosts& sim, const TestKeys& keys, const st
     checkOneLineRefusal(wrong, "Permission denied (publickey)");
 }
 
-// up spreads over the manager and the ssh host, a command runs in a member there (a hijacked exec
-// stream over ssh), hello_world runs, down.
+// up spreads over the manager, the TLS host and the ssh host, a command runs in a member on the ssh
+// host (a hijacked exec stream over ssh), hello_world runs, down.
 void clusterSpansSshHost(const SimulatedHosts& sim, const TestDaemonDir& state, const TestKeys& keys, const std::string& name) {
     auto up = runCli(state, {"up", "--nodes", "4", "--name", name}, 600);
     INFO("up: " << lastPart(up.err));
@@ -93,10 +96,12 @@ void clusterSpansSshHost(const SimulatedHosts& sim, const TestDaemonDir& state, 
     INFO("status: " << status.dump());
     for (const auto& member : status["members"]) {
         hosts.insert(member["host"]);
-        if (member["host"] == sim.hostName(2) && member["role"] == "node") onSshHost = member;
+        if (member["host"] == sim.hostName(kSshHost) && member["role"] == "node") onSshHost = member;
     }
-    CHECK(hosts.count(sim.hostName(2)) == 1);
-    CHECK(hostNamed(state, sim.hostName(2))["image"] == "present");
+    CHECK(hosts.count(sim.hostName(kSshHost)) == 1);
+    CHECK(hosts.count(sim.hostName(kTlsHost)) == 1);
+    CHECK(hostNamed(state, sim.hostName(kSshHost))["image"] == "present");
+    CHECK(hostNamed(state, sim.hostName(kTlsHost))["image"] == "present");
     if (!onSshHost.is_null()) {
         auto shell = runCli(state, {"shell", "--name", name, "--node", std::to_string(onSshHost["slot"].get<int>()), "--", "cat",
                                     "/etc/hostname"});
@@ -115,21 +120,26 @@ void clusterSpansSshHost(const SimulatedHosts& sim, const TestDaemonDir& state, 
 
 }  // namespace
 
-TEST_CASE("engines over ssh: a wrong key or unknown host key is refused and a cluster spans an ssh host",
+TEST_CASE("engines over ssh: a wrong key or unknown host key is refused and a cluster spans an ssh and a TLS host",
           "[docker][multihost][ssh]") {
     requireEngine();
     ensureNodeImage();
-    SimulatedHosts sim(2);
+    SimulatedHosts sim(3);
     TestKeys keys;
-    std::string endpoint = sim.enableSsh(2, keys.key("good") + ".pub");
-    CHECK(endpoint == "ssh://root@" + sim.address(2) + ":22");
+    std::string endpoint = sim.enableSsh(kSshHost, keys.key("good") + ".pub");
+    CHECK(endpoint == "ssh://root@" + sim.address(kSshHost) + ":22");
+    TestCertificates certs(sim.address(kTlsHost));
+    std::string tlsEndpoint = sim.enableTls(kTlsHost, certs.path("server"));
     TestDaemonDir state(sim.endpoint(1));
     refusedOverSsh(sim, state, keys, endpoint);
-    auto added = runCli(state, {"hosts", "add", sim.hostName(2), endpoint, "--ssh-key", keys.key("good"), "--ssh-known-hosts",
-                                sim.sshKnownHosts(2)});
+    auto tls = runCli(state, {"hosts", "add", sim.hostName(kTlsHost), tlsEndpoint, "--tls-dir", certs.path("good")});
+    INFO(tls.err);
+    REQUIRE(tls.exitCode == 0);
+    auto added = runCli(state, {"hosts", "add", sim.hostName(kSshHost), endpoint, "--ssh-key", keys.key("good"),
+                                "--ssh-known-hosts", sim.sshKnownHosts(kSshHost)});
     INFO(added.err);
     REQUIRE(added.exitCode == 0);
-    auto host = hostNamed(state, sim.hostName(2));
+    auto host = hostNamed(state, sim.hostName(kSshHost));
     CHECK(host["endpoint"] == endpoint);
     CHECK(host["ssh_key"] == keys.key("good"));
     CHECK(host["image"] != "unknown");
