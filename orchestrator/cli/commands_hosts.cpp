@@ -113,7 +113,7 @@ void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action)
         "add",
         "Register a host's engine (unix:///path, tcp://HOST:PORT over TLS, or ssh://[USER@]HOST[:PORT]) so ppcsd can reach it");
     add->footer(
-        "ssh:// runs `ssh ... HOST -- docker system dial-stdio` as the docker CLI does: USER must be allowed to use docker "
+        "ssh:// runs `ssh ... -- HOST docker system dial-stdio` as the docker CLI does: USER must be allowed to use docker "
         "there. ssh's own configuration applies (~/.ssh/config, the agent, default keys); it never prompts, and the host "
         "key must already be known (~/.ssh/known_hosts, or --ssh-known-hosts): an unknown or changed host key is refused.");
     add->add_option("NAME", options->name, "A name for the host")->required();

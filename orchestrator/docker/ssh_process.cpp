@@ -35,12 +35,15 @@ std::string exitDescription(int status) {
     return "ssh ended";
 }
 
-// Standard input and output on the child's end of the pair, standard error on the memfd; the
-// parent's end is close-on-exec, so the child never holds it.
+// Standard input and output on the child's end of the pair, standard error on the memfd, and
+// nothing else: not every descriptor of ppcsd is close-on-exec (Asio's sockets are not), and an ssh
+// that lives as long as a shell session must not hold ppcsd's listening socket or another
+// connection open.
 Status spawnActions(posix_spawn_file_actions_t& actions, int childEnd, int errors) {
     int failed = posix_spawn_file_actions_adddup2(&actions, childEnd, 0);
     if (failed == 0) failed = posix_spawn_file_actions_adddup2(&actions, childEnd, 1);
     if (failed == 0) failed = posix_spawn_file_actions_adddup2(&actions, errors, 2);
+    if (failed == 0) failed = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     if (failed != 0) return systemError("prepare ssh's standard streams", failed);
     return {};
 }

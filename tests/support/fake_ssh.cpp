@@ -1,12 +1,14 @@
 // A stand-in for ssh in the ssh transport's unit tests: takes ssh's arguments and, as
 // `docker system dial-stdio` would on the far side, connects its standard input and output to an
 // engine — here a test's server on a unix socket. What it does comes from the environment:
-//   FAKE_SSH_RECORD  a file it appends its pid and then its arguments to, one a line, then "."
+//   FAKE_SSH_RECORD  a file it appends its pid, "fds" and its open descriptors, and then its
+//                    arguments to, one a line, then "."
 //   FAKE_SSH_MODE    relay (default): relay to the unix socket FAKE_SSH_SOCKET, passing each
 //                    side's end of input on (shutdown), until both ends are done;
 //                    refuse: say what ssh says for a refused key on standard error, exit 255;
 //                    hang: never answer (sleep until killed).
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 
 namespace {
@@ -30,6 +33,16 @@ void record(int argc, char** argv) {
     FILE* out = std::fopen(file.c_str(), "a");
     if (out == nullptr) return;
     std::fprintf(out, "%d\n", static_cast<int>(::getpid()));
+    std::set<int> open;
+    if (DIR* fds = ::opendir("/proc/self/fd")) {
+        while (dirent* entry = ::readdir(fds))
+            if (entry->d_name[0] != '.' && std::atoi(entry->d_name) != ::dirfd(fds)) open.insert(std::atoi(entry->d_name));
+        ::closedir(fds);
+    }
+    std::fprintf(out, "fds");
+    for (int fd : open)
+        if (fd != ::fileno(out)) std::fprintf(out, " %d", fd);
+    std::fprintf(out, "\n");
     for (int i = 0; i < argc; ++i) std::fprintf(out, "%s\n", argv[i]);
     std::fprintf(out, ".\n");
     std::fclose(out);

@@ -2,7 +2,7 @@
 // (tests/support/fake_ssh.cpp) that relays to an in-process engine on a unix socket, as `docker
 // system dial-stdio` does on the far side: a request, a chunked upload and a hijacked stream go
 // through; a refused key gives ssh's own words in one line; an ssh that never answers times out.
-// Every ssh process is reaped when its exchange ends.
+// Every ssh process is reaped when its exchange ends and holds no descriptor but its own three.
 
 #include <signal.h>
 #include <sys/socket.h>
@@ -179,6 +179,8 @@ TEST_CASE("a request goes over ssh to the engine and the ssh process is reaped",
     CHECK(engine.seen().find("GET /_ping HTTP/1.1") == 0);
     auto record = join(fake.record(), " ");
     CHECK(record.find("-l root -p 2222 -- 10.9.8.7 docker system dial-stdio") != std::string::npos);
+    // Only its standard streams: none of the caller's descriptors leak into a long-lived ssh.
+    CHECK(record.find(" fds 0 1 2 ") != std::string::npos);
     fake.checkAllReaped();
 }
 
