@@ -339,6 +339,8 @@ private:
             if (ec == asio::error::timed_out)
                 return makeError(ErrorCode::timeout,
                                  std::string(phase) + ": the docker engine at " + endpoint() + " (over ssh) went silent");
+            return makeError(ErrorCode::unavailable, std::string(phase) + ": the docker engine at " + endpoint() +
+                                                         " (over ssh) ended the connection: " + ec.message());
         }
         if constexpr (kIsTls<Socket>) {
             std::string where = std::string(phase) + ": TLS with the docker engine at " + endpoint() + ": ";

@@ -275,3 +275,14 @@ TEST_CASE("an ssh key or known_hosts file that cannot be read, or no ssh program
     REQUIRE_FALSE(reply);
     CHECK(reply.error().message.find("cannot run /nonexistent/ssh") != std::string::npos);
 }
+
+TEST_CASE("an engine that ends the connection over ssh without a reply is said to have done so", "[docker][ssh]") {
+    OneConnectionEngine engine([](int connection) { return readHeader(connection); });
+    FakeSsh fake("relay", engine.path());
+    auto reply = fake.transport()->send(request("GET", "/_ping"));
+    REQUIRE_FALSE(reply);
+    INFO(reply.error().message);
+    CHECK(reply.error().message.find("the docker engine at ssh://root@10.9.8.7:2222 (over ssh) ended the connection") !=
+          std::string::npos);
+    fake.checkAllReaped();
+}
