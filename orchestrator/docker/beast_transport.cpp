@@ -78,6 +78,7 @@ class SshSocket : public asio::local::stream_protocol::socket {
 public:
     using asio::local::stream_protocol::socket::socket;
     std::unique_ptr<SshProcess> process;
+    std::unique_ptr<SshStartSlots::Slot> starting;  // held until the reply header arrives
 };
 
 template <class Socket>
@@ -88,6 +89,8 @@ constexpr auto kSshExitGrace = std::chrono::milliseconds(1500);
 // ssh's ConnectTimeout: the request's idle limit, but no more than this (an image load allows
 // minutes of silence; a host that does not answer should not take that long to say so).
 constexpr auto kSshConnectLimit = std::chrono::seconds(30);
+// ssh connections of one transport being set up at once: below sshd's default MaxStartups (10).
+constexpr int kSshStartSlots = 8;
 
 Error connectError(const std::string& where, const ErrorCodeT& ec) {
     if (ec == asio::error::access_denied)
@@ -267,6 +270,7 @@ public:
         boost::beast::flat_buffer buffer;
         ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
         if (ec) return ioFailure(exchange, "read reply header", ec);
+        started(exchange);
         Hijacked hijacked;
         hijacked.response.status = static_cast<int>(parser.get().result_int());
         for (const auto& field : parser.get()) {
@@ -314,11 +318,16 @@ private:
                                  "TLS with the docker engine at " + endpoint() + ": " +
                                      describeTlsFailure(exchange.socket().native_handle(), ec, *endpoint_.tls));
         } else if constexpr (kIsSsh<Socket>) {
+            auto slot = sshStarts_->acquire(exchange.limit());
+            if (!slot)
+                return makeError(ErrorCode::timeout, "docker engine at " + endpoint() + ": " + std::to_string(kSshStartSlots) +
+                                                         " ssh connections were being set up all the time");
             auto process = SshProcess::start(sshArgv(endpoint_, std::min(exchange.limit(), kSshConnectLimit), sshProgram_));
             if (!process) return process.error().context("docker engine at " + endpoint());
             ErrorCodeT ec;
             exchange.socket().assign(asio::local::stream_protocol(), (*process)->takeSocket(), ec);
             exchange.socket().process = std::move(*process);
+            exchange.socket().starting = std::move(slot);
             if (ec) return makeError(ErrorCode::failed, "docker engine at " + endpoint() + ": " + ec.message());
         } else {
             if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
@@ -425,6 +434,7 @@ private:
         boost::beast::flat_buffer buffer;
         auto ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
         if (ec) return ioFailure(exchange, "read reply header", ec);
+        started(exchange);
         HttpResponse response;
         response.status = static_cast<int>(parser.get().result_int());
         for (const auto& field : parser.get()) {
@@ -452,9 +462,15 @@ private:
         return response;
     }
 
+    // ssh set up, its slot given back: the engine answered, so ssh is logged in.
+    static void started(Exchange<Socket>& exchange) {
+        if constexpr (kIsSsh<Socket>) exchange.socket().starting.reset();
+    }
+
     EngineEndpoint endpoint_;
     std::shared_ptr<asio::ssl::context> context_;
     std::string sshProgram_;
+    std::shared_ptr<SshStartSlots> sshStarts_ = std::make_shared<SshStartSlots>(kSshStartSlots);
 };
 
 }  // namespace

@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "common/strings.h"
@@ -208,6 +210,29 @@ std::string SshProcess::failure(std::chrono::milliseconds grace) {
     if (!reaped_) return said;
     std::string how = exitDescription(status_);
     return said.empty() ? how : said + " (" + how + ")";
+}
+
+struct SshStartSlots::State {
+    std::mutex mutex;
+    std::condition_variable freed;
+    int free = 0;
+};
+
+SshStartSlots::SshStartSlots(int count) : state_(std::make_shared<State>()) { state_->free = count; }
+
+SshStartSlots::Slot::~Slot() {
+    {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        ++state_->free;
+    }
+    state_->freed.notify_one();
+}
+
+std::unique_ptr<SshStartSlots::Slot> SshStartSlots::acquire(std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    if (!state_->freed.wait_for(lock, limit, [this] { return state_->free > 0; })) return nullptr;
+    --state_->free;
+    return std::make_unique<Slot>(state_);
 }
 
 }  // namespace ppcs::docker

@@ -68,4 +68,31 @@ private:
     int status_ = 0;  // waitpid's, once reaped
 };
 
+// Bounds how many of a transport's ssh connections are being set up at once: sshd drops new
+// connections beyond its MaxStartups (10 unauthenticated at once by default), and ppcsd asks for a
+// cluster's stats, for example, dozens at a time. A slot is held from starting ssh until the
+// engine's reply header arrives (ssh has logged in by then); a slot outlives its SshStartSlots.
+class SshStartSlots {
+    struct State;
+
+public:
+    explicit SshStartSlots(int count);
+    // Gives its slot back when destroyed.
+    class Slot {
+    public:
+        explicit Slot(std::shared_ptr<State> state) : state_(std::move(state)) {}
+        ~Slot();
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+
+    private:
+        std::shared_ptr<State> state_;
+    };
+    // A slot, waiting up to limit for one; nullptr when none was given back in time.
+    std::unique_ptr<Slot> acquire(std::chrono::seconds limit);
+
+private:
+    std::shared_ptr<State> state_;
+};
+
 }  // namespace ppcs::docker

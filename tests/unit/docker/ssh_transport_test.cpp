@@ -286,3 +286,15 @@ TEST_CASE("an engine that ends the connection over ssh without a reply is said t
           std::string::npos);
     fake.checkAllReaped();
 }
+
+TEST_CASE("ssh start slots run out, and come back when a slot is given back", "[docker][ssh]") {
+    SshStartSlots slots(2);
+    auto first = slots.acquire(std::chrono::seconds(0));
+    auto second = slots.acquire(std::chrono::seconds(0));
+    CHECK(first);
+    CHECK(second);
+    CHECK_FALSE(slots.acquire(std::chrono::seconds(0)));
+    auto waiting = std::async(std::launch::async, [&slots] { return slots.acquire(std::chrono::seconds(10)) != nullptr; });
+    first.reset();
+    CHECK(waiting.get());
+}
