@@ -8,19 +8,11 @@ namespace {
 using fields::json;
 
 json hostJson(const model::Host& host) {
-    return {{"node_id", host.nodeId},
-            {"name", host.name},
-            {"hostname", host.hostname},
-            {"role", host.role},
-            {"state", host.state},
-            {"availability", host.availability},
-            {"address", host.address},
-            {"endpoint", host.endpoint},
-            {"tls_dir", host.tlsDir},
-            {"insecure", host.insecure},
-            {"local", host.local},
-            {"cpus", host.cpus},
-            {"memory_bytes", host.memoryBytes},
+    return {{"node_id", host.nodeId},    {"name", host.name},         {"hostname", host.hostname},
+            {"role", host.role},         {"state", host.state},       {"availability", host.availability},
+            {"address", host.address},   {"endpoint", host.endpoint}, {"tls_dir", host.tlsDir},
+            {"insecure", host.insecure}, {"ssh_key", host.sshKey},    {"ssh_known_hosts", host.sshKnownHosts},
+            {"local", host.local},       {"cpus", host.cpus},         {"memory_bytes", host.memoryBytes},
             {"image", host.image}};
 }
 
@@ -36,6 +28,8 @@ model::Host hostFromJson(const json& item) {
     host.endpoint = fields::stringOr(item, "endpoint");
     host.tlsDir = fields::stringOr(item, "tls_dir");
     host.insecure = fields::valueOr(item, "insecure", false);
+    host.sshKey = fields::stringOr(item, "ssh_key");
+    host.sshKnownHosts = fields::stringOr(item, "ssh_known_hosts");
     host.local = fields::valueOr(item, "local", false);
     host.cpus = fields::valueOr(item, "cpus", 0);
     host.memoryBytes = fields::valueOr<std::int64_t>(item, "memory_bytes", 0);
@@ -46,13 +40,16 @@ model::Host hostFromJson(const json& item) {
 }  // namespace
 
 Result<model::EngineEndpoint> requestedEndpoint(const AddHostRequest& request) {
-    return model::hostEndpoint(request.endpoint, request.tlsDir, request.insecure);
+    return model::hostEndpoint(request.endpoint, request.tlsDir, request.insecure,
+                               model::SshOptions{request.sshKey, request.sshKnownHosts});
 }
 
 std::string encodeAddHostRequest(const AddHostRequest& request) {
     json body{{"name", request.name}, {"endpoint", request.endpoint}};
     if (!request.tlsDir.empty()) body["tls_dir"] = request.tlsDir;
     if (request.insecure) body["insecure"] = true;
+    if (!request.sshKey.empty()) body["ssh_key"] = request.sshKey;
+    if (!request.sshKnownHosts.empty()) body["ssh_known_hosts"] = request.sshKnownHosts;
     return fields::dumpJson(body);
 }
 
@@ -60,13 +57,17 @@ Result<AddHostRequest> decodeAddHostRequest(std::string_view body) {
     const char* what = "add host request";
     auto object = fields::parseObject(body, what);
     if (!object) return object.error();
-    if (auto known = fields::rejectUnknown(*object, {"name", "endpoint", "tls_dir", "insecure"}, what); !known)
+    if (auto known =
+            fields::rejectUnknown(*object, {"name", "endpoint", "tls_dir", "insecure", "ssh_key", "ssh_known_hosts"}, what);
+        !known)
         return known.error();
     AddHostRequest request;
     Status read = fields::readOptional(*object, "name", json::value_t::string, request.name, what);
     if (read) read = fields::readOptional(*object, "endpoint", json::value_t::string, request.endpoint, what);
     if (read) read = fields::readOptional(*object, "tls_dir", json::value_t::string, request.tlsDir, what);
     if (read) read = fields::readOptional(*object, "insecure", json::value_t::boolean, request.insecure, what);
+    if (read) read = fields::readOptional(*object, "ssh_key", json::value_t::string, request.sshKey, what);
+    if (read) read = fields::readOptional(*object, "ssh_known_hosts", json::value_t::string, request.sshKnownHosts, what);
     if (read) read = model::validateHostName(request.name);
     if (read) {
         auto endpoint = requestedEndpoint(request);

@@ -13,9 +13,11 @@ namespace ppcs::api {
 
 struct AddHostRequest {
     std::string name;
-    std::string endpoint;   // unix:///... or tcp://HOST:PORT
-    std::string tlsDir;     // tcp: TLS with DIR/ca.pem, cert.pem, key.pem (absolute)
-    bool insecure = false;  // tcp: plain TCP allowed
+    std::string endpoint;       // unix:///... or tcp://HOST:PORT
+    std::string tlsDir;         // tcp: TLS with DIR/ca.pem, cert.pem, key.pem (absolute)
+    bool insecure = false;      // tcp: plain TCP allowed
+    std::string sshKey;         // ssh: the key to log in with (absolute)
+    std::string sshKnownHosts;  // ssh: the host keys to trust (absolute)
 };
 
 // The endpoint a request registers, secured as it says (model::hostEndpoint's rules).

@@ -20,6 +20,8 @@ struct HostOptions {
     std::string endpoint;
     std::string tlsDir;
     bool insecure = false;
+    std::string sshKey;
+    std::string sshKnownHosts;
 };
 
 std::string gibibytes(std::int64_t bytes) {
@@ -35,6 +37,7 @@ void printHostTable(const std::vector<model::Host>& hosts) {
         std::string endpoint = host.local ? "(ppcsd's engine)" : host.endpoint.empty() ? "-" : host.endpoint;
         if (!host.local && !host.tlsDir.empty()) endpoint += " (TLS)";
         if (!host.local && host.insecure) endpoint += " (plain TCP, --insecure)";
+        if (!host.local && !host.sshKey.empty()) endpoint += " (key " + host.sshKey + ")";
         std::printf("%-20s %-8s %-8s %-12s %-5d %-10s %-10s %s\n", host.name.c_str(), host.role.c_str(), host.state.c_str(),
                     host.availability.c_str(), host.cpus, gibibytes(host.memoryBytes).c_str(), host.image.c_str(),
                     endpoint.c_str());
@@ -68,12 +71,15 @@ int runJoinCommand(const GlobalOptions& global) {
 }
 
 int runAddHost(const GlobalOptions& global, const HostOptions& options) {
-    api::AddHostRequest request{options.name, options.endpoint, "", options.insecure};
-    // ppcsd reads the files: it gets the directory as this command's user means it.
-    if (!options.tlsDir.empty()) {
-        auto absolute = absoluteLocalPath(options.tlsDir);
+    api::AddHostRequest request{options.name, options.endpoint, "", options.insecure, "", ""};
+    // ppcsd reads the files: it gets them as this command's user means them.
+    for (auto [given, sent] : {std::pair{&options.tlsDir, &request.tlsDir},
+                               {&options.sshKey, &request.sshKey},
+                               {&options.sshKnownHosts, &request.sshKnownHosts}}) {
+        if (given->empty()) continue;
+        auto absolute = absoluteLocalPath(*given);
         if (!absolute) return reportError(absolute.error());
-        request.tlsDir = *absolute;
+        *sent = *absolute;
     }
     // Checked here too, so that bad input never starts a daemon.
     if (auto valid = model::validateHostName(request.name); !valid) return reportError(valid.error());
@@ -104,14 +110,27 @@ void addHostCommands(CLI::App& app, const GlobalOptions& global, Action& action)
         action = [&global] { return runJoinCommand(global); };
     });
     auto* add = hosts->add_subcommand(
-        "add", "Register a host's engine (unix:///path, or tcp://HOST:PORT over TLS) so ppcsd can reach it");
+        "add",
+        "Register a host's engine (unix:///path, tcp://HOST:PORT over TLS, or ssh://[USER@]HOST[:PORT]) so ppcsd can reach it");
+    add->footer(
+        "ssh:// runs `ssh ... -- HOST docker system dial-stdio` as the docker CLI does: USER must be allowed to use docker "
+        "there. ssh's own configuration applies (~/.ssh/config, the agent, default keys); it never prompts, and the host "
+        "key must already be known (~/.ssh/known_hosts, or --ssh-known-hosts): an unknown or changed host key is refused.");
     add->add_option("NAME", options->name, "A name for the host")->required();
-    add->add_option("ENDPOINT", options->endpoint, "Its Docker engine: unix:///path/docker.sock or tcp://HOST:PORT")->required();
+    add->add_option("ENDPOINT", options->endpoint,
+                    "Its Docker engine: unix:///path/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]")
+        ->required();
     add->add_option("--tls-dir", options->tlsDir,
                     "TLS for a tcp:// engine: DIR holds ca.pem (the engine's CA), cert.pem and key.pem (this client's)")
         ->type_name(kDirValue);
     add->add_flag("--insecure", options->insecure,
                   "Allow a tcp:// engine over plain TCP, without TLS (anyone who reaches its port controls it)");
+    add->add_option("--ssh-key", options->sshKey,
+                    "For an ssh:// engine: log in with this private key only (ssh -i FILE), kept with the host")
+        ->type_name(kFileValue);
+    add->add_option("--ssh-known-hosts", options->sshKnownHosts,
+                    "For an ssh:// engine: trust the host keys in this file instead of ~/.ssh/known_hosts, kept with the host")
+        ->type_name(kFileValue);
     add->callback([&global, &action, options] { action = [&global, options] { return runAddHost(global, *options); }; });
 }
 

@@ -30,7 +30,8 @@ Result<std::optional<model::EngineEndpoint>> registeredEndpoint(const docker::La
     };
     std::string endpoint = label(kHostEndpointLabel);
     if (endpoint.empty()) return std::optional<model::EngineEndpoint>();
-    auto secured = model::hostEndpoint(endpoint, label(kHostTlsDirLabel), label(kHostInsecureLabel) == "true");
+    auto secured = model::hostEndpoint(endpoint, label(kHostTlsDirLabel), label(kHostInsecureLabel) == "true",
+                                       model::SshOptions{label(kHostSshKeyLabel), label(kHostSshKnownHostsLabel)});
     if (!secured) return secured.error().context("registered endpoint");
     return std::optional<model::EngineEndpoint>(std::move(*secured));
 }
@@ -134,6 +135,9 @@ Result<std::vector<Host>> listHosts(docker::Engine& local, const std::string& im
         if (auto tlsDir = node.labels.find(kHostTlsDirLabel); tlsDir != node.labels.end()) host.tlsDir = tlsDir->second;
         if (auto insecure = node.labels.find(kHostInsecureLabel); insecure != node.labels.end())
             host.insecure = insecure->second == "true";
+        if (auto key = node.labels.find(kHostSshKeyLabel); key != node.labels.end()) host.sshKey = key->second;
+        if (auto known = node.labels.find(kHostSshKnownHostsLabel); known != node.labels.end())
+            host.sshKnownHosts = known->second;
         host.cpus = static_cast<int>(node.nanoCpus / 1000000000);
         host.memoryBytes = node.memoryBytes;
         listed.push_back(std::move(host));
@@ -200,7 +204,9 @@ Result<Host> addHost(docker::Engine& local, const std::string& name, const model
     docker::Labels labels{{kHostNameLabel, name},
                           {kHostEndpointLabel, endpoint},
                           {kHostTlsDirLabel, where.tls ? where.tls->directory : ""},
-                          {kHostInsecureLabel, where.plainTcp() && where.insecure ? "true" : ""}};
+                          {kHostInsecureLabel, where.plainTcp() && where.insecure ? "true" : ""},
+                          {kHostSshKeyLabel, where.ssh.identityFile},
+                          {kHostSshKnownHostsLabel, where.ssh.knownHostsFile}};
     if (auto set = local.setNodeLabels(member->id, labels); !set) return set.error().context("add host '" + name + "'");
     auto hosts = listHosts(local, imageRef);
     if (!hosts) return hosts.error();

@@ -2,9 +2,11 @@
 // The Docker hosts of the swarm and the engines ppcsd can reach on them.
 //
 // ppcsd talks to one engine, a swarm manager (the local host). Other hosts are reached only when
-// registered with `ppcs-cluster hosts add NAME ENDPOINT [--tls-dir DIR | --insecure]`: the
-// endpoint, name and how a tcp:// endpoint is secured are kept as labels on the swarm node
-// (ppcs.endpoint, ppcs.host, ppcs.tls-dir or ppcs.insecure), so Docker stays the source of truth and
+// registered with `ppcs-cluster hosts add NAME ENDPOINT [--tls-dir DIR | --insecure]
+// [--ssh-key FILE] [--ssh-known-hosts FILE]`: the endpoint, name, how a tcp:// endpoint is secured
+// and what an ssh:// one adds to ssh's configuration are kept as labels on the swarm node
+// (ppcs.endpoint, ppcs.host, ppcs.tls-dir or ppcs.insecure, ppcs.ssh-key, ppcs.ssh-known-hosts),
+// so Docker stays the source of truth and
 // a host that leaves the swarm takes its registration with it. A plain tcp:// registration without
 // ppcs.insecure (made before TLS was required) is not used: the host is unreachable until
 // registered again. Reachable engines give image distribution
@@ -28,8 +30,10 @@ using model::validateHostName;
 
 inline constexpr const char* kHostNameLabel = "ppcs.host";
 inline constexpr const char* kHostEndpointLabel = "ppcs.endpoint";
-inline constexpr const char* kHostTlsDirLabel = "ppcs.tls-dir";     // absolute: ca.pem, cert.pem, key.pem
-inline constexpr const char* kHostInsecureLabel = "ppcs.insecure";  // "true": plain TCP allowed
+inline constexpr const char* kHostTlsDirLabel = "ppcs.tls-dir";                 // absolute: ca.pem, cert.pem, key.pem
+inline constexpr const char* kHostInsecureLabel = "ppcs.insecure";              // "true": plain TCP allowed
+inline constexpr const char* kHostSshKeyLabel = "ppcs.ssh-key";                 // absolute: ssh -i
+inline constexpr const char* kHostSshKnownHostsLabel = "ppcs.ssh-known-hosts";  // absolute: UserKnownHostsFile
 
 // The endpoint a node's labels register, secured as they say; nothing when none is registered, an
 // error when the registration is not usable (model::hostEndpoint's rules).

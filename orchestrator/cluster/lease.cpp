@@ -28,9 +28,10 @@ std::string busyMessage(const std::string& cluster, const LeaseRecord& holder, s
            std::to_string((holder.expiresAtMs - nowMs + 999) / 1000) + " s more): try again when it ends";
 }
 
-// The head service, nullopt when the cluster has none.
+// The head service, nullopt when the cluster has none (a containers cluster, an engine without Swarm).
 Result<std::optional<docker::ServiceInfo>> headService(docker::Engine& engine, const std::string& cluster) {
     auto heads = engine.listServices(roleLabels(cluster, MemberRole::head));
+    if (!heads && docker::failedForNoSwarm(heads.error())) return std::optional<docker::ServiceInfo>();
     if (!heads) return heads.error();
     if (heads->empty()) return std::optional<docker::ServiceInfo>();
     return std::optional<docker::ServiceInfo>(heads->front());

@@ -13,8 +13,8 @@
 // A released lease stays on the service with its expiry set to the release time, so the last
 // holder and operation can still be read (a heal that another ppcsd finished is not done twice).
 //
-// Limits: a cluster without a head service (a new cluster's `up`, before it has created one) has
-// nothing to lease; take() then holds nothing and the engine's name conflicts keep two `up`s of
+// Limits: a cluster without a head service (a new cluster's `up`, before it has created one, and
+// every containers cluster: a container's labels cannot change) has nothing to lease; take() then holds nothing and the engine's name conflicts keep two `up`s of
 // one new cluster apart. Expiry is wall-clock time: ppcsd on different hosts of one swarm need
 // clocks within a few seconds of each other (well under the ttl).
 

@@ -1,5 +1,5 @@
-// Beast over a unix socket, TCP, or TLS over TCP. Every operation is asynchronous and run on a
-// private io_context for a bounded time, because Asio's synchronous socket calls cannot time out.
+// Beast over a unix socket, TCP, TLS over TCP, or an ssh process's standard input and output. Every operation is asynchronous and
+// run on a private io_context for a bounded time, because Asio's synchronous socket calls cannot time out.
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "common/strings.h"
+#include "docker/ssh_process.h"
 #include "docker/tls.h"
 #include "docker/transport.h"
 
@@ -56,6 +57,7 @@ public:
 
     Socket& socket() { return *socket_; }
     asio::io_context& io() { return *io_; }
+    std::chrono::seconds limit() const { return limit_; }
     // Hands the connection over (a hijacked stream keeps it); the exchange is unusable after.
     std::pair<std::unique_ptr<asio::io_context>, std::unique_ptr<Socket>> release() {
         return {std::move(io_), std::move(socket_)};
@@ -69,6 +71,26 @@ private:
 
 template <class Socket>
 inline constexpr bool kIsTls = std::is_same_v<Socket, TlsSocket>;
+
+// Our end of an ssh process's socket pair, which owns the process: the connection ends (and the
+// process is ended and reaped) when the socket goes.
+class SshSocket : public asio::local::stream_protocol::socket {
+public:
+    using asio::local::stream_protocol::socket::socket;
+    std::unique_ptr<SshProcess> process;
+    std::unique_ptr<SshStartSlots::Slot> starting;  // held until the reply header arrives
+};
+
+template <class Socket>
+inline constexpr bool kIsSsh = std::is_same_v<Socket, SshSocket>;
+
+// How long a failed exchange waits for ssh to exit, so that what it said is complete.
+constexpr auto kSshExitGrace = std::chrono::milliseconds(1500);
+// ssh's ConnectTimeout: the request's idle limit, but no more than this (an image load allows
+// minutes of silence; a host that does not answer should not take that long to say so).
+constexpr auto kSshConnectLimit = std::chrono::seconds(30);
+// ssh connections of one transport being set up at once: below sshd's default MaxStartups (10).
+constexpr int kSshStartSlots = 8;
 
 Error connectError(const std::string& where, const ErrorCodeT& ec) {
     if (ec == asio::error::access_denied)
@@ -148,7 +170,9 @@ Result<HttpResponse> collectBody(Read read) {
 // close() shuts the socket down, which ends a blocked recv at once, and the destructor closes it.
 class SocketByteStream final : public ByteStream {
 public:
-    SocketByteStream(int socket, std::string early) : socket_(socket), early_(std::move(early)) {
+    // process: the ssh whose standard input and output the socket is, ended after the socket closes.
+    SocketByteStream(int socket, std::string early, std::unique_ptr<SshProcess> process = nullptr)
+        : socket_(socket), early_(std::move(early)), process_(std::move(process)) {
         int flags = ::fcntl(socket_, F_GETFL);
         if (flags >= 0) ::fcntl(socket_, F_SETFL, flags & ~O_NONBLOCK);
     }
@@ -189,14 +213,17 @@ private:
     int socket_;
     std::string early_;  // read only by the reading thread
     std::atomic<bool> closed_{false};
+    std::unique_ptr<SshProcess> process_;
 };
 
 template <class Socket>
 class BeastTransport final : public Transport {
 public:
     // context: for a TLS socket, the one made from endpoint's TLS files.
-    explicit BeastTransport(EngineEndpoint endpoint, std::shared_ptr<asio::ssl::context> context = nullptr)
-        : endpoint_(std::move(endpoint)), context_(std::move(context)) {}
+    // sshProgram: for ssh, the program to run (ssh, or a test's stand-in).
+    explicit BeastTransport(EngineEndpoint endpoint, std::shared_ptr<asio::ssl::context> context = nullptr,
+                            std::string sshProgram = "ssh")
+        : endpoint_(std::move(endpoint)), context_(std::move(context)), sshProgram_(std::move(sshProgram)) {}
 
     std::string endpoint() const override { return endpoint_.text(); }
 
@@ -211,7 +238,7 @@ public:
         if (!request.body.empty() || request.method == "POST" || request.method == "PUT") message.body() = request.body;
         message.prepare_payload();
         auto ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), message, handler); });
-        if (ec) return ioFailure("send request", ec);
+        if (ec) return ioFailure(exchange, "send request", ec);
         return readReply(exchange, sink);
     }
 
@@ -238,11 +265,12 @@ public:
         message.body() = request.body;
         message.prepare_payload();
         auto ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), message, handler); });
-        if (ec) return ioFailure("send request", ec);
+        if (ec) return ioFailure(exchange, "send request", ec);
         http::response_parser<http::empty_body> parser;
         boost::beast::flat_buffer buffer;
         ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
-        if (ec) return ioFailure("read reply header", ec);
+        if (ec) return ioFailure(exchange, "read reply header", ec);
+        started(exchange);
         Hijacked hijacked;
         hijacked.response.status = static_cast<int>(parser.get().result_int());
         for (const auto& field : parser.get()) {
@@ -259,6 +287,10 @@ public:
         if constexpr (kIsTls<Socket>) {
             auto [io, socket] = exchange.release();
             hijacked.stream = makeTlsByteStream(std::move(io), std::move(socket), context_, std::move(early));
+        } else if constexpr (kIsSsh<Socket>) {
+            auto process = std::move(exchange.socket().process);
+            hijacked.stream =
+                std::make_unique<SocketByteStream>(exchange.socket().release(), std::move(early), std::move(process));
         } else {
             hijacked.stream = std::make_unique<SocketByteStream>(exchange.socket().release(), std::move(early));
         }
@@ -285,6 +317,18 @@ private:
                 return makeError(ErrorCode::unavailable,
                                  "TLS with the docker engine at " + endpoint() + ": " +
                                      describeTlsFailure(exchange.socket().native_handle(), ec, *endpoint_.tls));
+        } else if constexpr (kIsSsh<Socket>) {
+            auto slot = sshStarts_->acquire(exchange.limit());
+            if (!slot)
+                return makeError(ErrorCode::timeout, "docker engine at " + endpoint() + ": " + std::to_string(kSshStartSlots) +
+                                                         " ssh connections were being set up all the time");
+            auto process = SshProcess::start(sshArgv(endpoint_, std::min(exchange.limit(), kSshConnectLimit), sshProgram_));
+            if (!process) return process.error().context("docker engine at " + endpoint());
+            ErrorCodeT ec;
+            exchange.socket().assign(asio::local::stream_protocol(), (*process)->takeSocket(), ec);
+            exchange.socket().process = std::move(*process);
+            exchange.socket().starting = std::move(slot);
+            if (ec) return makeError(ErrorCode::failed, "docker engine at " + endpoint() + ": " + ec.message());
         } else {
             if (auto ec = connectTo(exchange, endpoint_)) return connectError(endpoint(), ec);
         }
@@ -293,7 +337,20 @@ private:
 
     // ioError(), with what went wrong in TLS said plainly (the engine refusing the client's
     // certificate shows first when its reply is read, under TLS 1.3).
-    Error ioFailure(const char* phase, const ErrorCodeT& ec) {
+    Error ioFailure(Exchange<Socket>& exchange, const char* phase, const ErrorCodeT& ec) {
+        if constexpr (kIsSsh<Socket>) {
+            // ssh says why it ended (no route, host key, refused key, no docker there); a
+            // timeout leaves it running, and the exchange's end kills it.
+            std::string said;
+            if (exchange.socket().process) said = exchange.socket().process->failure(kSshExitGrace);
+            if (!said.empty())
+                return makeError(ErrorCode::unavailable, "ssh to the docker engine at " + endpoint() + " failed: " + said);
+            if (ec == asio::error::timed_out)
+                return makeError(ErrorCode::timeout,
+                                 std::string(phase) + ": the docker engine at " + endpoint() + " (over ssh) went silent");
+            return makeError(ErrorCode::unavailable, std::string(phase) + ": the docker engine at " + endpoint() +
+                                                         " (over ssh) ended the connection: " + ec.message());
+        }
         if constexpr (kIsTls<Socket>) {
             std::string where = std::string(phase) + ": TLS with the docker engine at " + endpoint() + ": ";
             if (isTlsError(ec)) return makeError(ErrorCode::unavailable, where + describeTlsFailure(nullptr, ec, *endpoint_.tls));
@@ -343,7 +400,7 @@ private:
         message.body().more = true;
         http::request_serializer<http::buffer_body> serializer{message};
         auto ec = exchange.await([&](auto handler) { http::async_write_header(exchange.socket(), serializer, handler); });
-        if (ec) return ioFailure("send request header", ec);
+        if (ec) return ioFailure(exchange, "send request header", ec);
         std::string piece;
         while (true) {
             piece.clear();
@@ -360,14 +417,14 @@ private:
             message.body().more = true;
             ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), serializer, handler); });
             if (ec == http::error::need_buffer) ec = {};
-            if (ec) return ioFailure("send request body", ec);
+            if (ec) return ioFailure(exchange, "send request body", ec);
             if (!more) break;
         }
         message.body().data = nullptr;
         message.body().size = 0;
         message.body().more = false;
         ec = exchange.await([&](auto handler) { http::async_write(exchange.socket(), serializer, handler); });
-        if (ec) return ioFailure("finish request body", ec);
+        if (ec) return ioFailure(exchange, "finish request body", ec);
         return {};
     }
 
@@ -376,7 +433,8 @@ private:
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         boost::beast::flat_buffer buffer;
         auto ec = exchange.await([&](auto handler) { http::async_read_header(exchange.socket(), buffer, parser, handler); });
-        if (ec) return ioFailure("read reply header", ec);
+        if (ec) return ioFailure(exchange, "read reply header", ec);
+        started(exchange);
         HttpResponse response;
         response.status = static_cast<int>(parser.get().result_int());
         for (const auto& field : parser.get()) {
@@ -391,7 +449,7 @@ private:
             parser.get().body().size = chunk.size();
             ec = exchange.await([&](auto handler) { http::async_read_some(exchange.socket(), buffer, parser, handler); });
             if (ec == http::error::need_buffer) ec = {};
-            if (ec) return ioFailure("read reply body", ec);
+            if (ec) return ioFailure(exchange, "read reply body", ec);
             std::size_t got = chunk.size() - parser.get().body().size;
             if (got == 0) continue;
             std::string_view piece(chunk.data(), got);
@@ -404,17 +462,31 @@ private:
         return response;
     }
 
+    // ssh set up, its slot given back: the engine answered, so ssh is logged in.
+    static void started(Exchange<Socket>& exchange) {
+        if constexpr (kIsSsh<Socket>) exchange.socket().starting.reset();
+    }
+
     EngineEndpoint endpoint_;
     std::shared_ptr<asio::ssl::context> context_;
+    std::string sshProgram_;
+    std::shared_ptr<SshStartSlots> sshStarts_ = std::make_shared<SshStartSlots>(kSshStartSlots);
 };
 
 }  // namespace
+
+Result<std::shared_ptr<Transport>> makeSshTransport(EngineEndpoint endpoint, std::string program) {
+    if (auto readable = checkSshFiles(endpoint); !readable) return readable.error().context("engine " + endpoint.text());
+    return std::shared_ptr<Transport>(
+        std::make_shared<BeastTransport<SshSocket>>(std::move(endpoint), nullptr, std::move(program)));
+}
 
 Result<std::shared_ptr<Transport>> makeTransport(EngineEndpoint endpoint) {
     // The callers check this with a message that says what to set; this keeps any path from
     // speaking plain TCP by mistake.
     if (endpoint.plainTcp() && !endpoint.insecure)
         return makeError(ErrorCode::usage, "engine " + endpoint.text() + ": plain TCP without TLS is refused unless allowed");
+    if (endpoint.kind == EngineEndpoint::Kind::ssh) return makeSshTransport(std::move(endpoint), "ssh");
     if (endpoint.kind == EngineEndpoint::Kind::unixSocket)
         return std::shared_ptr<Transport>(
             std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(std::move(endpoint)));
@@ -427,7 +499,7 @@ Result<std::shared_ptr<Transport>> makeTransport(EngineEndpoint endpoint) {
 
 std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath) {
     return std::make_shared<BeastTransport<asio::local::stream_protocol::socket>>(
-        EngineEndpoint{EngineEndpoint::Kind::unixSocket, std::move(socketPath), "", 0, std::nullopt, false});
+        EngineEndpoint{EngineEndpoint::Kind::unixSocket, std::move(socketPath), "", 0, std::nullopt, false, "", {}});
 }
 
 }  // namespace ppcs::docker

@@ -1,7 +1,8 @@
 #pragma once
 // The narrow seam between ppcs and the Docker engine: one HTTP/1.1 exchange per call over the
-// engine's unix socket or a TCP address (plain, or TLS as model/endpoint.h describes). The real implementation uses Boost.Beast;
-// unit tests use a recording fake.
+// engine's unix socket, a TCP address (plain, or TLS as model/endpoint.h describes), or an ssh
+// process's standard input and output (docker/ssh_process.h). The real implementation uses
+// Boost.Beast; unit tests use a recording fake.
 
 #include <algorithm>
 #include <chrono>
@@ -99,8 +100,16 @@ using model::EngineEndpoint;
 using model::parseEngineEndpoint;
 
 // The transport for endpoint: over TLS when endpoint.tls names files, which are read here (an
-// error names the file that cannot be read or used, and the endpoint).
+// error names the file that cannot be read or used, and the endpoint); over ssh for an ssh://
+// endpoint, whose ssh key and known_hosts file must be readable.
 Result<std::shared_ptr<Transport>> makeTransport(EngineEndpoint endpoint);
+// An ssh:// endpoint's transport with program in ssh's place (tests give a stand-in that takes
+// ssh's arguments). Every request runs its own process (sshArgv) and ends it with the exchange:
+// a hijacked stream keeps its process until the stream is destroyed. A connection ssh could not
+// make fails the request with what ssh said ("ssh to the docker engine at ssh://... failed: ...
+// Permission denied (publickey) (ssh exit status 255)"); request.idleTimeout bounds the connect
+// (ssh's ConnectTimeout, at most 30 s) and every silence, after which the process is killed.
+Result<std::shared_ptr<Transport>> makeSshTransport(EngineEndpoint endpoint, std::string program);
 std::shared_ptr<Transport> makeUnixSocketTransport(std::string socketPath);
 
 }  // namespace ppcs::docker

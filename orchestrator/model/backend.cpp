@@ -1,14 +1,17 @@
 #include "model/backend.h"
 
+#include "common/enum_names.h"
+
 namespace ppcs::model {
+namespace {
 
-const char* backendName(Backend backend) { return backend == Backend::containers ? "containers" : "swarm"; }
+constexpr NameTable<Backend, 2> kBackendNames{{{Backend::swarm, "swarm"}, {Backend::containers, "containers"}}};
 
-std::optional<Backend> backendFromName(std::string_view name) {
-    for (Backend backend : {Backend::swarm, Backend::containers})
-        if (name == backendName(backend)) return backend;
-    return std::nullopt;
-}
+}  // namespace
+
+const char* backendName(Backend backend) { return nameIn(kBackendNames, backend, "swarm").data(); }
+
+std::optional<Backend> backendFromName(std::string_view name) { return valueIn(kBackendNames, name); }
 
 Result<Backend> parseBackendOption(const std::string& text) {
     if (auto backend = backendFromName(text)) return *backend;

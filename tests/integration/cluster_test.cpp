@@ -107,7 +107,7 @@ int objectsLabelled(docker::EngineClient& engine, const std::string& cluster) {
 
 }  // namespace
 
-TEST_CASE("up, ips, hostfile, mpirun, daemon restart, scale, down", "[docker]") {
+TEST_CASE("up, ips, hostfile, mpirun, daemon restart, scale, down", "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     TestDaemonDir state;

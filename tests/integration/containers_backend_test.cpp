@@ -38,8 +38,7 @@ json eventsOnceHealed(const ClusterFixture& fixture) {
         events = json::parse(status.out)["events"];
         if (!events.empty()) {
             auto last = events.back().get<std::string>();
-            if (last.find("replacement ready") != std::string::npos || last.find("healed by another") != std::string::npos)
-                break;
+            if (last.find("replacement ready") != std::string::npos || last.find("healed by another") != std::string::npos) break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -220,7 +220,7 @@ std::string killOneNode(docker::EngineClient& engine, const std::string& cluster
 
 }  // namespace
 
-TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status says so", "[docker]") {
+TEST_CASE("node loss while idle: dropped from the hostfile, replaced, and status says so", "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("idle-loss");

@@ -40,7 +40,7 @@ bool isDirectory(const std::string& path) {
 }  // namespace
 
 TEST_CASE("cp in and out: a 200 MB file and a directory tree byte-identical, nothing outside the shared folder reachable",
-          "[docker]") {
+          "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("files");

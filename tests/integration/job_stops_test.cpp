@@ -91,7 +91,7 @@ TEST_CASE("a job printing invalid UTF-8 crash text: ppcsd lives, exit code kept,
     CHECK(logs.err.find("exited on signal 9") != std::string::npos);
 }
 
-TEST_CASE("Ctrl-C while a Makefile project builds: exit 130, the program is never launched, nothing left", "[docker]") {
+TEST_CASE("Ctrl-C while a Makefile project builds: exit 130, the program is never launched, nothing left", "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("stopbuild");
@@ -114,7 +114,7 @@ TEST_CASE("Ctrl-C while a Makefile project builds: exit 130, the program is neve
     CHECK(leftovers(engine, fixture.cluster()).empty());
 }
 
-TEST_CASE("cancel ID stops a job while it builds and while it runs, and says so of a finished or unknown job", "[docker]") {
+TEST_CASE("cancel ID stops a job while it builds and while it runs, and says so of a finished or unknown job", "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("cancel");

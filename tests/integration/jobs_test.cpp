@@ -45,7 +45,7 @@ print(f"py rank {c.Get_rank()} of {c.Get_size()}", flush=True)
 
 }  // namespace
 
-TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeout, records", "[docker]") {
+TEST_CASE("run: examples, sources, scripts, arguments, exit codes, cancel, timeout, records", "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("jobs");

@@ -1,6 +1,6 @@
 // EngineClient against Podman's Docker-compatible service (`podman system service`, which
-// scripts/test starts with start_podman at $PPCS_PODMAN_HOST, default
-// unix:///run/podman/podman.sock): what the plain-containers backend and the jobs do, from a
+// scripts/test starts with start_podman on $PPCS_PODMAN_SOCKET, default
+// /run/podman/podman.sock): what the plain-containers backend and the jobs do, from a
 // network to a dead container's event, then nothing of the test left in Podman. Without the
 // service these tests fail and say how to start it: they never skip.
 
@@ -26,9 +26,10 @@ namespace {
 
 const char* const kBaseImage = "debian:bookworm-slim";
 
+// $PPCS_PODMAN_SOCKET, as scripts/lib.sh and podman_cluster_test.cpp read it.
 std::string podmanHost() {
-    const char* host = std::getenv("PPCS_PODMAN_HOST");
-    return host && *host ? host : "unix:///run/podman/podman.sock";
+    const char* socket = std::getenv("PPCS_PODMAN_SOCKET");
+    return std::string("unix://") + (socket && *socket ? socket : "/run/podman/podman.sock");
 }
 
 EngineClient requirePodman() {

@@ -118,7 +118,7 @@ std::size_t linesWith(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("shell: commands, an interactive session on a pseudo-terminal, and a client killed mid-session", "[docker]") {
+TEST_CASE("shell: commands, an interactive session on a pseudo-terminal, and a client killed mid-session", "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("shell");

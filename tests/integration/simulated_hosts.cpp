@@ -68,6 +68,13 @@ std::string SimulatedHosts::enableTls(int host, const std::string& certDir) cons
     return std::string(trim(tls.out));
 }
 
+std::string SimulatedHosts::enableSsh(int host, const std::string& publicKeyFile) const {
+    auto ssh = script({"ssh", std::to_string(host), publicKeyFile}, 120);
+    INFO("sim-hosts ssh: " << lastPart(ssh.err));
+    REQUIRE(ssh.exitCode == 0);
+    return std::string(trim(ssh.out));
+}
+
 docker::EngineClient SimulatedHosts::engine(int host) const {
     auto engine = docker::EngineClient::connectTo(endpoint(host));
     INFO((engine ? "" : engine.error().message));

@@ -34,6 +34,10 @@ public:
     // `sim-hosts tls K DIR`: host K's engine restarted with TLS on port 2376 (DIR: ca.pem,
     // server-cert.pem, server-key.pem); returns tcp://IP:2376.
     std::string enableTls(int host, const std::string& certDir) const;
+    // `sim-hosts ssh K PUBKEYFILE`: sshd in host K letting root in with that key; returns
+    // ssh://root@IP:22. sshKnownHosts(K): the file with host K's host key, for ssh's known_hosts.
+    std::string enableSsh(int host, const std::string& publicKeyFile) const;
+    std::string sshKnownHosts(int host) const { return dir_ + "/host" + std::to_string(host) + "/ssh/known_hosts"; }
     docker::EngineClient engine(int host) const;
 
 private:

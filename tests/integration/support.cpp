@@ -3,6 +3,7 @@
 #include <spawn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -68,12 +69,27 @@ std::string lastLine(const std::string& text) { return text.substr(text.rfind('\
 
 std::string testClusterName(const std::string& suffix) { return "it" + std::to_string(::getpid()) + "-" + suffix; }
 
+namespace {
+
+// With PPCS_IT_BACKEND set (the "containers: " pass of the tests tagged [backends]), every `up`
+// makes its cluster with that backend.
+void withTestBackend(std::vector<std::string>& args) {
+    const char* backend = std::getenv("PPCS_IT_BACKEND");
+    if (!backend || !*backend) return;
+    auto command = std::find_if(args.begin(), args.end(), [](const std::string& word) { return word.rfind("--", 0) != 0; });
+    if (command != args.end() && *command == "up") args.insert(command + 1, {"--backend", backend});
+}
+
+}  // namespace
+
 ppcs::testing::ProcessResult runCli(const TestDaemonDir& state, std::vector<std::string> args, int timeLimit) {
+    withTestBackend(args);
     args.insert(args.begin(), ppcs::testing::cliBinary());
     return ppcs::testing::runProcess(args, state.environment(), timeLimit);
 }
 
 int spawnCli(const TestDaemonDir& state, std::vector<std::string> args) {
+    withTestBackend(args);
     args.insert(args.begin(), ppcs::testing::cliBinary());
     std::vector<char*> argv;
     for (auto& word : args) argv.push_back(word.data());

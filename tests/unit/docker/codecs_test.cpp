@@ -121,3 +121,48 @@ TEST_CASE("a container spec with a volume, aliases, limits and a restart policy"
     CHECK(plain.find("NetworkingConfig") == std::string::npos);
     CHECK(plain.find("Memory") == std::string::npos);
 }
+
+TEST_CASE("a member container's spec encodes its mounts, limits and network alias", "[docker][codecs]") {
+    ContainerSpec spec;
+    spec.image = "sha256:abc";
+    spec.networkMode = "demo_net";
+    spec.networkAliases = {"demo-node-1"};
+    spec.mounts = {{"demo_mpishare", "/usr/local/var/mpishare", {}, MountType::volume, 0},
+                   {"", "/dev/shm", {}, MountType::tmpfs, 1 << 30}};
+    spec.nanoCpus = 1500000000;
+    spec.memoryBytes = 512 << 20;
+    std::string json = encodeContainerSpec(spec);
+    CHECK(json.find(R"("NetworkingConfig":{"EndpointsConfig":{"demo_net":{"Aliases":["demo-node-1"]}}})") != std::string::npos);
+    CHECK(json.find(R"("Source":"demo_mpishare")") != std::string::npos);
+    CHECK(json.find(R"("Type":"tmpfs")") != std::string::npos);
+    CHECK(json.find(R"("SizeBytes":1073741824)") != std::string::npos);
+    CHECK(json.find(R"("NanoCpus":1500000000)") != std::string::npos);
+    CHECK(json.find(R"("Memory":536870912)") != std::string::npos);
+}
+
+TEST_CASE("a container list entry gives its image, state, creation time and each network's address", "[docker][codecs]") {
+    // Trimmed from Docker 20.10's GET /containers/json?all=1.
+    auto listed = decodeContainerList(R"([{"Id":"c1","Names":["/demo-node-1"],"ImageID":"sha256:e1","Created":1765100000,
+        "State":"exited","Status":"Exited (137) 2 seconds ago","Labels":{"ppcs.cluster":"demo"},
+        "NetworkSettings":{"Networks":{"demo_net":{"IPAddress":"10.128.1.3","IPPrefixLen":24}}}}])");
+    REQUIRE(listed);
+    REQUIRE(listed->size() == 1);
+    const auto& container = listed->front();
+    CHECK(container.image == "sha256:e1");
+    CHECK(container.state == "exited");
+    CHECK(container.status == "Exited (137) 2 seconds ago");
+    CHECK(container.created == 1765100000);
+    CHECK(container.addresses.at("demo_net") == "10.128.1.3");
+}
+
+TEST_CASE("engine info tells Podman, which has no Swarm, from Docker outside a swarm", "[docker][codecs]") {
+    // Both say LocalNodeState "inactive"; only Podman's answer has BuildahVersion.
+    auto docker = decodeEngineInfo(R"({"NCPU":2,"MemTotal":1024,"Swarm":{"LocalNodeState":"inactive"}})");
+    auto podman = decodeEngineInfo(
+        R"({"NCPU":2,"MemTotal":1024,"BuildahVersion":"1.28.2","Swarm":{"NodeID":"","LocalNodeState":"inactive"}})");
+    REQUIRE(docker);
+    REQUIRE(podman);
+    CHECK(docker->swarmSupported);
+    CHECK_FALSE(podman->swarmSupported);
+    CHECK(podman->swarmState == "inactive");
+}

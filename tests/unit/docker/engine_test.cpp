@@ -127,7 +127,7 @@ TEST_CASE("DOCKER_HOST and host endpoints name a unix socket or a TCP address", 
     CHECK(tcp->host == "10.0.0.1");
     CHECK(tcp->port == 2375);
     CHECK(tcp->text() == "tcp://10.0.0.1:2375");
-    for (const char* bad : {"ssh://host", "unix://", "unix://relative/path", "tcp://host", "tcp://:2375", "tcp://host:0",
+    for (const char* bad : {"http://host", "unix://", "unix://relative/path", "tcp://host", "tcp://:2375", "tcp://host:0",
                             "tcp://host:65536", "tcp://host:23x", "tcp://host:2375/path", "/var/run/docker.sock", ""}) {
         auto parsed = parseEngineEndpoint(bad);
         INFO(bad);

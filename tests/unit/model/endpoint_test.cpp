@@ -86,7 +86,97 @@ TEST_CASE("a unix socket needs no TLS: the TLS variables are ignored for one", "
         CHECK_FALSE(endpoint->tls);
         CHECK(insecureWarning(*endpoint).empty());
     }
-    checkUsageError(endpointFromEnvironment(dockerHost("ssh://host")), "DOCKER_HOST");
+    checkUsageError(endpointFromEnvironment(dockerHost("ssh://host/")), "DOCKER_HOST");
+}
+
+TEST_CASE("ssh endpoints take an optional user and port and nothing after the host", "[model][endpoint][ssh]") {
+    auto full = parseEngineEndpoint("ssh://ann@engine-2.example:2222");
+    REQUIRE(full);
+    CHECK(full->kind == EngineEndpoint::Kind::ssh);
+    CHECK(full->user == "ann");
+    CHECK(full->host == "engine-2.example");
+    CHECK(full->port == 2222);
+    CHECK(full->text() == "ssh://ann@engine-2.example:2222");
+    auto bare = parseEngineEndpoint("ssh://10.0.0.4");
+    REQUIRE(bare);
+    CHECK(bare->user.empty());
+    CHECK(bare->port == 0);
+    CHECK(bare->text() == "ssh://10.0.0.4");
+    auto v6 = parseEngineEndpoint("ssh://root@[fd00::4]:22");
+    REQUIRE(v6);
+    CHECK(v6->host == "fd00::4");
+    CHECK(v6->text() == "ssh://root@[fd00::4]:22");
+    const std::vector<std::pair<const char*, const char*>> refused{{"ssh://", "no host"},
+                                                                   {"ssh://root@", "no host"},
+                                                                   {"ssh://root@:22", "no host"},
+                                                                   {"ssh://@host", "not a user name"},
+                                                                   {"ssh://host/var/run/docker.sock", "no path"},
+                                                                   {"ssh://host/", "no path"},
+                                                                   {"ssh://host?socket=x", "no path"},
+                                                                   {"ssh://host:", "no port"},
+                                                                   {"ssh://host:0", "not from 1 to 65535"},
+                                                                   {"ssh://host:65536", "not from 1 to 65535"},
+                                                                   {"ssh://host:22x", "not from 1 to 65535"},
+                                                                   {"ssh://-oProxyCommand=x", "not a host name"},
+                                                                   {"ssh://-l@host", "not a user name"},
+                                                                   {"ssh://a b@host", "not a user name"},
+                                                                   {"ssh://[fd00::4", "']'"},
+                                                                   {"ssh://[fd00::4]x", "after the host"}};
+    for (const auto& [text, words] : refused) {
+        INFO(text);
+        checkUsageError(parseEngineEndpoint(text), words);
+        checkUsageError(parseEngineEndpoint(text), "ssh://[USER@]HOST[:PORT]");
+    }
+}
+
+TEST_CASE("an ssh DOCKER_HOST takes ssh's own configuration, with a key and known_hosts from PPCS_SSH_*",
+          "[model][endpoint][ssh]") {
+    auto environment = dockerHost("ssh://root@10.0.0.5");
+    environment.tlsVerify = "1";  // TLS settings do not apply to ssh
+    auto plain = endpointFromEnvironment(environment);
+    REQUIRE(plain);
+    CHECK(plain->kind == EngineEndpoint::Kind::ssh);
+    CHECK(plain->ssh.empty());
+    CHECK_FALSE(plain->tls);
+    CHECK(insecureWarning(*plain).empty());
+    environment.sshKey = "/keys/id";
+    environment.sshKnownHosts = "/keys/known";
+    auto named = endpointFromEnvironment(environment);
+    REQUIRE(named);
+    CHECK(named->ssh.identityFile == "/keys/id");
+    CHECK(named->ssh.knownHostsFile == "/keys/known");
+    environment.sshKey = "keys/id";
+    checkUsageError(endpointFromEnvironment(environment), "PPCS_SSH_KEY 'keys/id' must be an absolute path");
+    auto unix = dockerHost("");
+    unix.sshKey = "/keys/id";
+    checkUsageError(endpointFromEnvironment(unix), "apply to an ssh:// DOCKER_HOST only");
+}
+
+TEST_CASE("hosts add takes an ssh key and known_hosts file for ssh:// only, absolute", "[model][endpoint][ssh]") {
+    auto ssh = hostEndpoint("ssh://root@10.0.0.6", "", false, SshOptions{"/k/id", "/k/known"});
+    REQUIRE(ssh);
+    CHECK(ssh->ssh.identityFile == "/k/id");
+    CHECK(ssh->ssh.knownHostsFile == "/k/known");
+    CHECK(hostEndpoint("ssh://root@10.0.0.6", "", false));
+    checkUsageError(hostEndpoint("ssh://root@10.0.0.6", "/certs", false), "tcp:// endpoints only");
+    checkUsageError(hostEndpoint("ssh://root@10.0.0.6", "", true), "tcp:// endpoints only");
+    checkUsageError(hostEndpoint("ssh://root@10.0.0.6", "", false, SshOptions{"id", ""}), "absolute");
+    checkUsageError(hostEndpoint("ssh://root@10.0.0.6", "", false, SshOptions{"", "known"}), "absolute");
+    checkUsageError(hostEndpoint("tcp://10.0.0.2:2376", "/certs", false, SshOptions{"/k/id", ""}), "ssh:// endpoints only");
+    checkUsageError(hostEndpoint("unix:///run/docker.sock", "", false, SshOptions{"", "/k/known"}), "ssh:// endpoints only");
+    api::AddHostRequest request{"sim-3", "ssh://root@10.0.0.6:22", "", false, "/k/id", "/k/known"};
+    auto decoded = api::decodeAddHostRequest(api::encodeAddHostRequest(request));
+    REQUIRE(decoded);
+    CHECK(decoded->sshKey == "/k/id");
+    CHECK(decoded->sshKnownHosts == "/k/known");
+    auto registered = cluster::registeredEndpoint({{cluster::kHostEndpointLabel, "ssh://root@10.0.0.6:22"},
+                                                   {cluster::kHostSshKeyLabel, "/k/id"},
+                                                   {cluster::kHostSshKnownHostsLabel, ""}});
+    REQUIRE(registered);
+    REQUIRE(*registered);
+    CHECK((*registered)->kind == EngineEndpoint::Kind::ssh);
+    CHECK((*registered)->ssh.identityFile == "/k/id");
+    CHECK((*registered)->ssh.knownHostsFile.empty());
 }
 
 TEST_CASE("hosts add takes TLS from an absolute tls dir or plain TCP with insecure, never both", "[model][endpoint][tls]") {

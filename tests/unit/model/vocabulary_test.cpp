@@ -102,3 +102,14 @@ TEST_CASE("a cluster operation has one spelling in leases and refusals, an unkno
     for (const char* unknown : {"", "Scale", "migrate"})
         CHECK(model::clusterOperationFromName(unknown) == ClusterOperation::other);
 }
+
+TEST_CASE("backends have one spelling each, and --backend refuses any other", "[model]") {
+    for (auto backend : {model::Backend::swarm, model::Backend::containers})
+        CHECK(model::backendFromName(model::backendName(backend)) == backend);
+    CHECK(std::string_view(model::backendName(model::Backend::containers)) == "containers");
+    CHECK_FALSE(model::backendFromName("Swarm"));
+    auto refused = model::parseBackendOption("kubernetes");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::usage);
+    CHECK(refused.error().message.find("swarm or containers") != std::string::npos);
+}
