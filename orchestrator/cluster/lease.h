@@ -14,8 +14,8 @@
 // holder and operation can still be read (a heal that another ppcsd finished is not done twice).
 //
 // Limits: a cluster without a head service (a new cluster's `up`, before it has created one, and
-// every containers cluster: a container's labels cannot change) has nothing to lease; take() then holds nothing and the engine's name conflicts keep two `up`s of
-// one new cluster apart. Expiry is wall-clock time: ppcsd on different hosts of one swarm need
+// every containers cluster: a container's labels cannot change) has nothing to lease; take() then holds nothing and the engine's
+// name conflicts keep two `up`s of one new cluster apart. Expiry is wall-clock time: ppcsd on different hosts of one swarm need
 // clocks within a few seconds of each other (well under the ttl).
 
 #include <chrono>

@@ -68,12 +68,12 @@ struct ClusterStatus {
     std::string subnet;     // the overlay network's CIDR
     std::string createdAt;  // the head service's creation time (RFC 3339)
     int desiredNodes = 0;
-    NodeSize size;                    // every member's limits and /dev/shm, as recorded at creation
-    HostMount mount;                  // the host folder bound into every member, if any
-    std::vector<Member> members;      // head first, then nodes by slot
-    std::vector<HostState> hosts;     // every host of the swarm
-    std::vector<std::string> events;  // what ppcsd saw happen ("TIME text"), oldest first
-    MpiKind mpi = kDefaultMpi;        // as recorded at creation (ppcs.mpi)
+    NodeSize size;                      // every member's limits and /dev/shm, as recorded at creation
+    HostMount mount;                    // the host folder bound into every member, if any
+    std::vector<Member> members;        // head first, then nodes by slot
+    std::vector<HostState> hosts;       // every host of the swarm
+    std::vector<std::string> events;    // what ppcsd saw happen ("TIME text"), oldest first
+    MpiKind mpi = kDefaultMpi;          // as recorded at creation (ppcs.mpi)
     Backend backend = kDefaultBackend;  // as recorded at creation (ppcs.backend)
 };
 

@@ -114,7 +114,8 @@ TEST_CASE("Ctrl-C while a Makefile project builds: exit 130, the program is neve
     CHECK(leftovers(engine, fixture.cluster()).empty());
 }
 
-TEST_CASE("cancel ID stops a job while it builds and while it runs, and says so of a finished or unknown job", "[docker][backends]") {
+TEST_CASE("cancel ID stops a job while it builds and while it runs, and says so of a finished or unknown job",
+          "[docker][backends]") {
     auto engine = requireEngine();
     ensureNodeImage();
     ClusterFixture fixture("cancel");

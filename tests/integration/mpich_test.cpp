@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
 
 }  // namespace
 
-TEST_CASE("mpich: up --mpi mpich, status, hello_world on every member, exit codes, Ctrl-C, --timeout", "[docker][mpich][backends]") {
+TEST_CASE("mpich: up --mpi mpich, status, hello_world on every member, exit codes, Ctrl-C, --timeout",
+          "[docker][mpich][backends]") {
     auto engine = requireEngine();
     ClusterFixture fixture("mpich");
     auto bad = fixture.cli({"up", "--nodes", "3", "--mpi", "lam", "--name", fixture.cluster()});
