@@ -35,7 +35,7 @@ struct TlsFiles {
 TlsFiles tlsFilesIn(const std::string& directory);
 
 // What ppcs adds to ssh's own configuration for an ssh:// engine (absolute paths; empty: ssh's own
-// choice). Named with `hosts add --ssh-key/--ssh-known-hosts`, or PPCS_SSH_KEY/PPCS_SSH_KNOWN_HOSTS
+// choice). Named with `hosts add --ssh-key/--ssh-known-hosts`, or PPCS_DOCKER_SSH_KEY/PPCS_DOCKER_SSH_KNOWN_HOSTS
 // for DOCKER_HOST.
 struct SshOptions {
     std::string identityFile;    // ssh -i FILE, and only that key (IdentitiesOnly=yes)
@@ -74,18 +74,18 @@ struct DockerEnvironment {
     std::string certPath;       // DOCKER_CERT_PATH, default $HOME/.docker
     std::string home;           // HOME
     std::string insecureTcp;    // PPCS_INSECURE_TCP: any value but empty or "0" allows plain TCP
-    std::string sshKey;         // PPCS_SSH_KEY: ssh:// only, the key to log in with (absolute path)
-    std::string sshKnownHosts;  // PPCS_SSH_KNOWN_HOSTS: ssh:// only, the host keys to trust (absolute)
+    std::string sshKey;         // PPCS_DOCKER_SSH_KEY: ssh:// only, the key to log in with (absolute path)
+    std::string sshKnownHosts;  // PPCS_DOCKER_SSH_KNOWN_HOSTS: ssh:// only, the host keys to trust (absolute)
 };
 inline constexpr const char* kInsecureTcpVariable = "PPCS_INSECURE_TCP";
-inline constexpr const char* kSshKeyVariable = "PPCS_SSH_KEY";
-inline constexpr const char* kSshKnownHostsVariable = "PPCS_SSH_KNOWN_HOSTS";
+inline constexpr const char* kSshKeyVariable = "PPCS_DOCKER_SSH_KEY";
+inline constexpr const char* kSshKnownHostsVariable = "PPCS_DOCKER_SSH_KNOWN_HOSTS";
 
 // The engine the environment names, secured as the docker CLI would secure it: for tcp://,
 // DOCKER_TLS_VERIFY gives TLS with the files in DOCKER_CERT_PATH; without it, plain TCP, refused
 // (a usage error saying what to set) unless PPCS_INSECURE_TCP allows it. TLS settings do not
-// apply to a unix socket. For ssh://, ssh's own configuration and agent, with PPCS_SSH_KEY and
-// PPCS_SSH_KNOWN_HOSTS on top (usage errors: a relative path, or either set for another kind).
+// apply to a unix socket. For ssh://, ssh's own configuration and agent, with PPCS_DOCKER_SSH_KEY and
+// PPCS_DOCKER_SSH_KNOWN_HOSTS on top (usage errors: a relative path, or either set for another kind).
 // Never touches the files themselves (see docker/tls, docker/ssh_process).
 Result<EngineEndpoint> endpointFromEnvironment(const DockerEnvironment& environment);
 // The process's own environment (getenv).

@@ -16,30 +16,15 @@ using namespace ppcs;
 using namespace ppcs::integration;
 using nlohmann::json;
 
-namespace {
-
-std::string podmanEndpoint() {
-    const char* socket = std::getenv("PPCS_PODMAN_SOCKET");
-    return std::string("unix://") + (socket && *socket ? socket : "/run/podman/podman.sock");
-}
-
-docker::EngineClient requirePodman() {
-    auto engine = docker::EngineClient::connectTo(podmanEndpoint());
-    if (!engine)
-        FAIL("the Podman tests need Podman's API service and none answered at "
-             << podmanEndpoint() << ": " << engine.error().message << " (scripts/test starts it)");
-    return std::move(*engine);
-}
-
-}  // namespace
-
 TEST_CASE("Podman: up picks the containers backend by itself, then run, scale, status, stats and down leave nothing",
           "[docker][podman]") {
     auto podman = requirePodman();
+    // The node image itself is built in Podman's store by the first up.
+    ensurePodmanBaseImage(podman);
     auto info = podman.info();
     REQUIRE(info);
     REQUIRE_FALSE(info->swarmSupported);
-    TestDaemonDir state(podmanEndpoint());
+    TestDaemonDir state(podmanHost());
     std::string cluster = testClusterName("podman");
     docker::Labels mine{{"ppcs.cluster", cluster}};
     auto cli = [&state](std::vector<std::string> args, int limit = 300) { return runCli(state, std::move(args), limit); };

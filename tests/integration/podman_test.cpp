@@ -24,22 +24,6 @@ using namespace ppcs::integration;
 
 namespace {
 
-const char* const kBaseImage = "debian:bookworm-slim";
-
-// $PPCS_PODMAN_SOCKET, as scripts/lib.sh and podman_cluster_test.cpp read it.
-std::string podmanHost() {
-    const char* socket = std::getenv("PPCS_PODMAN_SOCKET");
-    return std::string("unix://") + (socket && *socket ? socket : "/run/podman/podman.sock");
-}
-
-EngineClient requirePodman() {
-    auto engine = EngineClient::connectTo(podmanHost());
-    if (!engine)
-        FAIL("the podman tests need Podman's service at " << podmanHost() << " and none answered: " << engine.error().message
-                                                          << " (scripts/test starts it: start_podman in scripts/lib.sh)");
-    return std::move(*engine);
-}
-
 // "podmanx-<pid>": the name prefix and ppcs.cluster label of everything this run creates.
 const std::string& podmanRun() {
     static const std::string id = "podmanx-" + runId().substr(runId().rfind('-') + 1);
@@ -47,22 +31,6 @@ const std::string& podmanRun() {
 }
 
 Labels runLabels() { return {{"ppcs.cluster", podmanRun()}}; }
-
-// Podman has no registry to pull from here: the base image comes from dockerd's store.
-std::string ensureBaseImage(EngineClient& podman) {
-    auto present = podman.inspectImage(kBaseImage);
-    REQUIRE(present);
-    if (!*present) {
-        auto docker = requireEngine();
-        auto copied = copyImage(docker, podman, kBaseImage);
-        INFO("copy " << kBaseImage << " from docker: " << (copied ? "" : copied.error().message));
-        REQUIRE(copied);
-        present = podman.inspectImage(kBaseImage);
-        REQUIRE(present);
-        REQUIRE(*present);
-    }
-    return (**present).id;
-}
 
 // Removes everything labelled with this run's ppcs.cluster, pass or fail.
 class PodmanCleanup {
@@ -151,7 +119,7 @@ TEST_CASE("podman: the engine says it is Podman, without Swarm", "[docker][podma
 
 TEST_CASE("podman: a two-container cluster's life through EngineClient, then nothing left", "[docker][podman]") {
     auto podman = requirePodman();
-    std::string image = ensureBaseImage(podman);
+    std::string image = ensurePodmanBaseImage(podman);
     PodmanCleanup cleanup(podman);
 
     NetworkSpec networkSpec{podmanRun() + "-net", "bridge", false, "", runLabels()};
@@ -296,7 +264,7 @@ TEST_CASE("podman: a two-container cluster's life through EngineClient, then not
 
 TEST_CASE("podman: an exec attached both ways, and its TTY resized", "[docker][podman]") {
     auto podman = requirePodman();
-    std::string image = ensureBaseImage(podman);
+    std::string image = ensurePodmanBaseImage(podman);
     PodmanCleanup cleanup(podman);
     ContainerSpec spec{podmanRun() + "-attach", image, {"sleep", "infinity"}};
     spec.labels = runLabels();
@@ -353,7 +321,7 @@ TEST_CASE("podman: an exec attached both ways, and its TTY resized", "[docker][p
 
 TEST_CASE("podman: images built, tagged, saved, imported and removed without a registry", "[docker][podman]") {
     auto podman = requirePodman();
-    ensureBaseImage(podman);
+    ensurePodmanBaseImage(podman);
     TarWriter context;
     // FROM the base image moved in from docker: Podman resolves the short name to its
     // localhost/debian:bookworm-slim and never pulls.

@@ -61,7 +61,7 @@ void refusedOverSsh(const SimulatedHosts& sim, const TestDaemonDir& state, const
 }
 
 // DOCKER_HOST=ssh://root@manager: ppcsd's own engine over ssh, with the key and known_hosts file
-// from PPCS_SSH_KEY and PPCS_SSH_KNOWN_HOSTS; it sees the cluster as the other ppcsd does.
+// from PPCS_DOCKER_SSH_KEY and PPCS_DOCKER_SSH_KNOWN_HOSTS; it sees the cluster as the other ppcsd does.
 void dockerHostOverSsh(const SimulatedHosts& sim, const TestKeys& keys, const std::string& cluster, std::size_t members) {
     std::string endpoint = sim.enableSsh(1, keys.key("good") + ".pub");
     TestDaemonDir state(endpoint);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "docker/image_copy.h"
 #include "support/run_process.h"
 #include "support/test_paths.h"
 
@@ -22,6 +23,36 @@ docker::EngineClient requireEngine() {
         FAIL("the docker integration tests need a running Docker engine and none answered: "
              << engine.error().message << " (scripts/test installs and starts dockerd)");
     return std::move(*engine);
+}
+
+std::string podmanHost() {
+    const char* socket = std::getenv("PPCS_PODMAN_SOCKET");
+    return std::string("unix://") + (socket && *socket ? socket : "/run/podman/podman.sock");
+}
+
+docker::EngineClient requirePodman() {
+    auto engine = docker::EngineClient::connectTo(podmanHost());
+    if (!engine)
+        FAIL("the podman tests need Podman's service at " << podmanHost() << " and none answered: " << engine.error().message
+                                                          << " (scripts/test starts it: start_podman in scripts/lib.sh)");
+    return std::move(*engine);
+}
+
+std::string ensurePodmanBaseImage(docker::EngineClient& podman) {
+    const char* base = "debian:bookworm-slim";
+    auto present = podman.inspectImage(base);
+    REQUIRE(present);
+    if (!*present) {
+        ensureNodeImage();  // its build leaves the base image in docker's store
+        auto docker = requireEngine();
+        auto copied = docker::copyImage(docker, podman, base);
+        INFO("copy " << base << " from docker: " << (copied ? "" : copied.error().message));
+        REQUIRE(copied);
+        present = podman.inspectImage(base);
+        REQUIRE(present);
+        REQUIRE(*present);
+    }
+    return (**present).id;
 }
 
 const std::string& runId() {

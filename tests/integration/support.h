@@ -13,6 +13,14 @@ namespace ppcs::integration {
 
 // The engine from $DOCKER_HOST; fails the test, saying why, when none answers.
 docker::EngineClient requireEngine();
+// Podman's Docker-compatible service: $PPCS_PODMAN_SOCKET (default /run/podman/podman.sock) as
+// "unix://...", as scripts/lib.sh's start_podman (run by scripts/test) serves it.
+std::string podmanHost();
+// A client of it; the test fails, saying how to start it, when it does not answer.
+docker::EngineClient requirePodman();
+// Podman has no registry to pull from here: debian:bookworm-slim comes over from dockerd's store
+// (where the node image's build put it) when Podman lacks it. Returns its ID in Podman.
+std::string ensurePodmanBaseImage(docker::EngineClient& podman);
 
 // A name unique to this test process: "ppcs-it-<pid>".
 const std::string& runId();

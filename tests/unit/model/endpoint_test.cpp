@@ -146,7 +146,7 @@ TEST_CASE("an ssh DOCKER_HOST takes ssh's own configuration, with a key and know
     CHECK(named->ssh.identityFile == "/keys/id");
     CHECK(named->ssh.knownHostsFile == "/keys/known");
     environment.sshKey = "keys/id";
-    checkUsageError(endpointFromEnvironment(environment), "PPCS_SSH_KEY 'keys/id' must be an absolute path");
+    checkUsageError(endpointFromEnvironment(environment), "PPCS_DOCKER_SSH_KEY 'keys/id' must be an absolute path");
     auto unix = dockerHost("");
     unix.sshKey = "/keys/id";
     checkUsageError(endpointFromEnvironment(unix), "apply to an ssh:// DOCKER_HOST only");
