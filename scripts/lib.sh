@@ -84,6 +84,18 @@ docker_answers() {
   timeout 10 docker version >/dev/null 2>&1
 }
 
+# Waits up to 60 s until CHECK (a function) succeeds, saying so as WHAT; otherwise shows the end of
+# LOG and dies.
+wait_until_answering() {
+  local what=$1 check=$2 log=$3 waited
+  for waited in $(seq 1 60); do
+    "$check" && { say "$what: up after ${waited} s"; return; }
+    sleep 1
+  done
+  tail -n 20 "$log" >&2 || true
+  die "the $what did not answer within 60 s (see $log)"
+}
+
 # Starts Debian's dockerd in the background when no engine answers, and waits up to 60 s.
 start_dockerd() {
   if docker_answers; then
@@ -95,13 +107,7 @@ start_dockerd() {
   mkdir -p "$(dirname "$PPCS_DOCKERD_LOG")"
   setsid dockerd >>"$PPCS_DOCKERD_LOG" 2>&1 < /dev/null &
   echo $! > "$PPCS_DOCKERD_PIDFILE"
-  local waited
-  for waited in $(seq 1 60); do
-    docker_answers && { say "docker engine: up after ${waited} s"; return; }
-    sleep 1
-  done
-  tail -n 20 "$PPCS_DOCKERD_LOG" >&2 || true
-  die "dockerd did not answer within 60 s (see $PPCS_DOCKERD_LOG)"
+  wait_until_answering "docker engine" docker_answers "$PPCS_DOCKERD_LOG"
 }
 
 # Stops the dockerd that start_dockerd started (never another one) and starts it again.
@@ -173,13 +179,7 @@ start_podman() {
   CONTAINERS_CONF="$PPCS_PODMAN_CONF_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PPCS_PODMAN_CONF_DIR/storage.conf" \
     setsid podman --log-level=info system service --time=0 "unix://$PPCS_PODMAN_SOCKET" >>"$PPCS_PODMAN_LOG" 2>&1 </dev/null &
   echo $! > "$PPCS_PODMAN_PIDFILE"
-  local waited
-  for waited in $(seq 1 60); do
-    podman_answers && { say "podman service: up after ${waited} s"; return; }
-    sleep 1
-  done
-  tail -n 20 "$PPCS_PODMAN_LOG" >&2 || true
-  die "the podman service did not answer within 60 s (see $PPCS_PODMAN_LOG)"
+  wait_until_answering "podman service" podman_answers "$PPCS_PODMAN_LOG"
 }
 
 # The podman command line with the settings of the service start_podman starts (for images moved

@@ -113,4 +113,21 @@ inline json hostNamed(const TestDaemonDir& state, const std::string& name) {
     return {};
 }
 
+// `shell --node SLOT -- cat /etc/hostname` on member (a node of status's members, on a remote
+// host): it runs there and answers with that member's hostname.
+inline void checkShellOn(const TestDaemonDir& state, const std::string& cluster, const json& member) {
+    auto shell = runCli(
+        state, {"shell", "--name", cluster, "--node", std::to_string(member["slot"].get<int>()), "--", "cat", "/etc/hostname"});
+    INFO("shell: " << lastPart(shell.err));
+    CHECK(shell.exitCode == 0);
+    CHECK(shell.out.find(member["hostname"].get<std::string>()) != std::string::npos);
+}
+
+// `run hello_world` on the cluster succeeds.
+inline void checkHelloWorld(const TestDaemonDir& state, const std::string& cluster) {
+    auto run = runCli(state, {"run", "--name", cluster, "hello_world"}, 300);
+    INFO("run: " << lastPart(run.err));
+    CHECK(run.exitCode == 0);
+}
+
 }  // namespace ppcs::integration

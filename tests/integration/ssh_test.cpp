@@ -102,16 +102,8 @@ void clusterSpansSshHost(const SimulatedHosts& sim, const TestDaemonDir& state, 
     CHECK(hosts.count(sim.hostName(kTlsHost)) == 1);
     CHECK(hostNamed(state, sim.hostName(kSshHost))["image"] == "present");
     CHECK(hostNamed(state, sim.hostName(kTlsHost))["image"] == "present");
-    if (!onSshHost.is_null()) {
-        auto shell = runCli(state, {"shell", "--name", name, "--node", std::to_string(onSshHost["slot"].get<int>()), "--", "cat",
-                                    "/etc/hostname"});
-        INFO("shell: " << lastPart(shell.err));
-        CHECK(shell.exitCode == 0);
-        CHECK(shell.out.find(onSshHost["hostname"].get<std::string>()) != std::string::npos);
-    }
-    auto run = runCli(state, {"run", "--name", name, "hello_world"}, 300);
-    INFO("run: " << lastPart(run.err));
-    CHECK(run.exitCode == 0);
+    if (!onSshHost.is_null()) checkShellOn(state, name, onSshHost);
+    checkHelloWorld(state, name);
     dockerHostOverSsh(sim, keys, name, status["members"].size());
     auto down = runCli(state, {"down", "--name", name}, 300);
     INFO("down: " << lastPart(down.err));

@@ -101,17 +101,9 @@ void clusterSpansTlsHost(const SimulatedHosts& sim, const TestDaemonDir& state, 
         CHECK(hosts.count(sim.hostName(2)) == 1);
     }
     // A command in a member there: the exec's stream hijacked over TLS, its input closed.
-    if (!onTlsHost.is_null()) {
-        auto shell = runCli(state, {"shell", "--name", name, "--node", std::to_string(onTlsHost["slot"].get<int>()), "--", "cat",
-                                    "/etc/hostname"});
-        INFO("shell: " << lastPart(shell.err));
-        CHECK(shell.exitCode == 0);
-        CHECK(shell.out.find(onTlsHost["hostname"].get<std::string>()) != std::string::npos);
-    }
+    if (!onTlsHost.is_null()) checkShellOn(state, name, onTlsHost);
     CHECK(hostNamed(state, sim.hostName(2))["image"] == "present");
-    auto run = runCli(state, {"run", "--name", name, "hello_world"}, 300);
-    INFO("run: " << lastPart(run.err));
-    CHECK(run.exitCode == 0);
+    checkHelloWorld(state, name);
     auto down = runCli(state, {"down", "--name", name}, 300);
     INFO("down: " << lastPart(down.err));
     CHECK(down.exitCode == 0);

@@ -22,6 +22,7 @@
 #include "docker/ssh_process.h"
 #include "docker/transport.h"
 #include "support/scratch_dir.h"
+#include "support/unix_listener.h"
 
 using namespace ppcs;
 using namespace ppcs::docker;
@@ -57,12 +58,7 @@ class OneConnectionEngine {
 public:
     explicit OneConnectionEngine(std::function<std::string(int)> serve) {
         path_ = dir_.path + "/engine.sock";
-        listener_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);
-        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        REQUIRE(::listen(listener_, 1) == 0);
+        listener_ = ppcs::testing::listenOnUnixSocket(path_);
         served_ = std::async(std::launch::async, [this, serve] {
             int connection = ::accept(listener_, nullptr, nullptr);
             if (connection < 0) return std::string();

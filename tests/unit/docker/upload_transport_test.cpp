@@ -12,6 +12,7 @@
 #include <future>
 
 #include "docker/transport.h"
+#include "support/unix_listener.h"
 
 using namespace ppcs;
 using namespace ppcs::docker;
@@ -29,12 +30,7 @@ public:
         REQUIRE(::mkdtemp(pattern) != nullptr);
         dir_ = pattern;
         path_ = dir_ + "/engine.sock";
-        listener_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);
-        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        REQUIRE(::listen(listener_, 1) == 0);
+        listener_ = ppcs::testing::listenOnUnixSocket(path_);
         received_ = std::async(std::launch::async, [this] { return serve(); });
     }
     ~OneShotServer() {

@@ -1,0 +1,25 @@
+#pragma once
+// A listening unix socket for an in-process stand-in engine in unit tests.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+
+namespace ppcs::testing {
+
+// Binds and listens (backlog 1) at path; the test fails when it cannot. The caller closes it.
+inline int listenOnUnixSocket(const std::string& path) {
+    int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener, 1) == 0);
+    return listener;
+}
+
+}  // namespace ppcs::testing
