@@ -383,11 +383,10 @@ Result<ClusterStatus> ClusterManager::createObjects(const ClusterSpec& spec, con
         grant = *granted;
     else
         return granted.error().context("up '" + spec.name + "'");
-    auto networks = engine_.listNetworks({});
-    if (!networks) return fail(networks.error());
-    std::vector<std::string> used;
-    for (const auto& network : *networks) used.insert(used.end(), network.subnets.begin(), network.subnets.end());
-    auto subnet = chooseSubnet(used, spec.nodeCount);
+    // An overlay network is no route of this machine: only the engine's networks count.
+    auto used = usedSubnets(engine_, false);
+    if (!used) return fail(used.error());
+    auto subnet = chooseSubnet(*used, spec.nodeCount);
     if (!subnet) return fail(subnet.error());
     progress(Phase::create, "overlay network " + names.network + " " + *subnet);
     // The key pair and its secret (named with a random suffix: nobody else's) are made while the

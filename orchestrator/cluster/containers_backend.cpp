@@ -24,13 +24,10 @@ constexpr std::size_t kParallelStarts = 4;
 constexpr auto kBusyRetry = std::chrono::milliseconds(250);
 constexpr int kBusyTries = 40;
 
-std::string labelOf(const docker::ContainerSummary& container, const char* key) {
-    auto found = container.labels.find(key);
-    return found == container.labels.end() ? std::string() : found->second;
+bool isHead(const docker::ContainerSummary& container) {
+    return labelValue(container.labels, kRoleLabel) == roleName(MemberRole::head);
 }
-
-bool isHead(const docker::ContainerSummary& container) { return labelOf(container, kRoleLabel) == roleName(MemberRole::head); }
-int slotOf(const docker::ContainerSummary& container) { return std::atoi(labelOf(container, kSlotLabel).c_str()); }
+int slotOf(const docker::ContainerSummary& container) { return std::atoi(labelValue(container.labels, kSlotLabel).c_str()); }
 
 // The key as a Swarm secret would hold it: kKeyFileDir/kKeyFileName, root's, mode 0400.
 Result<std::string> keyArchive(const std::string& privateKey) {
@@ -134,7 +131,7 @@ ClusterSpec containersClusterSpec(const ObservedCluster& observed) {
     ClusterSpec spec;
     spec.name = observed.name;
     spec.nodeCount = observed.desiredNodes();
-    if (auto* head = observed.headContainer()) spec.slotsOverride = std::atoi(labelOf(*head, kSlotsLabel).c_str());
+    if (auto* head = observed.headContainer()) spec.slotsOverride = std::atoi(labelValue(head->labels, kSlotsLabel).c_str());
     spec.size = observed.nodeSize();
     spec.mount = observed.hostMount();
     spec.mpi = observed.mpi();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "cluster/spec.h"
 #include "common/strings.h"
 #include "docker/image_copy.h"
 
@@ -24,10 +25,7 @@ bool isLoopback(const std::string& address) { return startsWith(address, "127.")
 bool schedulable(const docker::SwarmNode& node) { return node.state == "ready" && node.availability == "active"; }
 
 Result<std::optional<model::EngineEndpoint>> registeredEndpoint(const docker::Labels& labels) {
-    auto label = [&labels](const char* name) {
-        auto found = labels.find(name);
-        return found == labels.end() ? std::string() : found->second;
-    };
+    auto label = [&labels](const char* name) { return labelValue(labels, name); };
     std::string endpoint = label(kHostEndpointLabel);
     if (endpoint.empty()) return std::optional<model::EngineEndpoint>();
     auto secured = model::hostEndpoint(endpoint, label(kHostTlsDirLabel), label(kHostInsecureLabel) == "true",

@@ -34,10 +34,8 @@ std::string ObservedCluster::missingParts() const {
 }
 
 const docker::ContainerSummary* ObservedCluster::headContainer() const {
-    for (const auto& container : containers) {
-        auto role = container.labels.find(kRoleLabel);
-        if (role != container.labels.end() && role->second == roleName(MemberRole::head)) return &container;
-    }
+    for (const auto& container : containers)
+        if (labelValue(container.labels, kRoleLabel) == roleName(MemberRole::head)) return &container;
     return nullptr;
 }
 
@@ -64,16 +62,9 @@ const docker::Labels& ObservedCluster::headLabels() const {
     return headService ? headService->labels : none;
 }
 
-std::string ObservedCluster::headLabel(const char* key) const {
-    auto label = headLabels().find(key);
-    return label == headLabels().end() ? std::string() : label->second;
-}
+std::string ObservedCluster::headLabel(const char* key) const { return labelValue(headLabels(), key); }
 
-std::string ObservedCluster::nodeLabel(const char* key) const {
-    if (!nodeService) return "";
-    auto label = nodeService->labels.find(key);
-    return label == nodeService->labels.end() ? std::string() : label->second;
-}
+std::string ObservedCluster::nodeLabel(const char* key) const { return nodeService ? labelValue(nodeService->labels, key) : ""; }
 
 int ObservedCluster::slotsOverride() const {
     int slots = std::atoi(headLabel(kSlotsLabel).c_str());
@@ -101,9 +92,7 @@ Result<std::vector<T>> noneWithoutSwarm(Result<std::vector<T>> listed) {
 }
 
 bool labelledContainers(const std::optional<docker::NetworkInfo>& network) {
-    if (!network) return false;
-    auto label = network->labels.find(kBackendLabel);
-    return label != network->labels.end() && label->second == model::backendName(model::Backend::containers);
+    return network && labelValue(network->labels, kBackendLabel) == model::backendName(model::Backend::containers);
 }
 
 }  // namespace

@@ -383,12 +383,9 @@ void sortMembers(std::vector<Member>& members) {
 
 Member memberFromContainer(const docker::ContainerSummary& container, const std::string& cluster, const std::string& network) {
     Member member;
-    auto label = [&container](const char* key) {
-        auto found = container.labels.find(key);
-        return found == container.labels.end() ? std::string() : found->second;
-    };
-    member.role = label(kRoleLabel) == roleName(MemberRole::head) ? MemberRole::head : MemberRole::node;
-    member.taskSlot = member.role == MemberRole::head ? 0 : std::atoi(label(kSlotLabel).c_str());
+    bool head = labelValue(container.labels, kRoleLabel) == roleName(MemberRole::head);
+    member.role = head ? MemberRole::head : MemberRole::node;
+    member.taskSlot = head ? 0 : std::atoi(labelValue(container.labels, kSlotLabel).c_str());
     member.hostname = memberHostname(cluster, member.role, member.taskSlot);
     member.state = container.state;
     if (container.state != "running") member.message = container.status;

@@ -9,6 +9,11 @@ ObjectNames objectNames(const std::string& cluster) {
             cluster + "-node-{{.Task.Slot}}"};
 }
 
+std::string labelValue(const docker::Labels& labels, const char* key) {
+    auto found = labels.find(key);
+    return found == labels.end() ? std::string() : found->second;
+}
+
 docker::Labels clusterLabels(const std::string& cluster) { return {{kClusterLabel, cluster}}; }
 
 docker::Labels roleLabels(const std::string& cluster, MemberRole role) {

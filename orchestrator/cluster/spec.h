@@ -64,6 +64,8 @@ struct ObjectNames {
 };
 
 ObjectNames objectNames(const std::string& cluster);
+// The value of key among labels; empty when it is not there.
+std::string labelValue(const docker::Labels& labels, const char* key);
 docker::Labels clusterLabels(const std::string& cluster);
 docker::Labels roleLabels(const std::string& cluster, MemberRole role);
 // clusterLabels with kBackendLabel: the labels of a containers cluster's network and volume, and
