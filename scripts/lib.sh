@@ -105,7 +105,8 @@ start_dockerd() {
   [ "$(id -u)" -eq 0 ] || die "no docker engine answers and only root can start dockerd"
   say "docker engine: starting dockerd (log: $PPCS_DOCKERD_LOG)"
   mkdir -p "$(dirname "$PPCS_DOCKERD_LOG")"
-  setsid dockerd >>"$PPCS_DOCKERD_LOG" 2>&1 < /dev/null &
+  # From /, so that it never holds on to (or loses) the folder it was started from.
+  setsid env -C / dockerd >>"$PPCS_DOCKERD_LOG" 2>&1 < /dev/null &
   echo $! > "$PPCS_DOCKERD_PIDFILE"
   wait_until_answering "docker engine" docker_answers "$PPCS_DOCKERD_LOG"
 }
@@ -174,10 +175,12 @@ start_podman() {
   [ "$(id -u)" -eq 0 ] || die "no podman service answers on $PPCS_PODMAN_SOCKET and only root can start it"
   command -v podman >/dev/null || die "podman is not installed (scripts/setup installs it)"
   say "podman service: starting on $PPCS_PODMAN_SOCKET (log: $PPCS_PODMAN_LOG)"
+  # From / (as dockerd): a service whose working folder was removed fails every container start
+  # with a tmpfs mount ("unable to determine if \"\" is mounted: getwd: no such file or directory").
   write_podman_config
   mkdir -p "$(dirname "$PPCS_PODMAN_SOCKET")" "$(dirname "$PPCS_PODMAN_LOG")"
   CONTAINERS_CONF="$PPCS_PODMAN_CONF_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PPCS_PODMAN_CONF_DIR/storage.conf" \
-    setsid podman --log-level=info system service --time=0 "unix://$PPCS_PODMAN_SOCKET" >>"$PPCS_PODMAN_LOG" 2>&1 </dev/null &
+    setsid env -C / podman --log-level=info system service --time=0 "unix://$PPCS_PODMAN_SOCKET" >>"$PPCS_PODMAN_LOG" 2>&1 </dev/null &
   echo $! > "$PPCS_PODMAN_PIDFILE"
   wait_until_answering "podman service" podman_answers "$PPCS_PODMAN_LOG"
 }
