@@ -20,9 +20,11 @@ PPCS_PODMAN_CONF_DIR=${PPCS_PODMAN_CONF_DIR:-/etc/ppcs-podman}
 # test (headless Chromium driven over WebDriver). podman with netavark (its bridge networks) and
 # aardvark-dns (names between containers) is the second engine the tests drive (start_podman); it
 # uses the runc docker.io already brought, so --no-install-recommends keeps crun, slirp4netns and
-# fuse-overlayfs (rootless only) away. curl asks the engines' sockets whether they answer. promtool is not among them: see install_promtool.
+# fuse-overlayfs (rootless only) away. curl asks the engines' sockets whether they answer. ccache
+# lets a build reuse what another build directory compiled with the same flags (configure_build).
+# promtool is not among them: see install_promtool.
 PPCS_PACKAGES=(
-  g++ cmake make pkg-config ca-certificates
+  g++ cmake make pkg-config ca-certificates ccache
   libboost-dev libboost-system-dev libboost-filesystem-dev libssl-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev catch2 libsqlite3-dev
   docker.io debootstrap tar iptables openssh-client
@@ -191,9 +193,23 @@ ppcs_podman() {
   CONTAINERS_CONF="$PPCS_PODMAN_CONF_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PPCS_PODMAN_CONF_DIR/storage.conf" podman "$@"
 }
 
+# cmake's configure step for build directory DIR with the given options, compiling through ccache
+# when it is there. Paths under the source tree are hashed relative to the build directory and the
+# directory itself is not, so build-package/ reuses what build/ compiled with the same flags
+# (scripts/package, run by the package test, then only compiles what differs).
+configure_build() {
+  local dir=$1; shift
+  local launcher=()
+  if command -v ccache >/dev/null; then
+    export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PPCS_ROOT} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$PPCS_ROOT" -B "$dir" "${launcher[@]}" "$@" >/dev/null
+}
+
 build_project() {
   say "build: $PPCS_BUILD_DIR"
-  cmake -S "$PPCS_ROOT" -B "$PPCS_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  configure_build "$PPCS_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
   cmake --build "$PPCS_BUILD_DIR" -j"$(nproc)"
 }
 
