@@ -238,13 +238,18 @@ Status ensureImageOnHosts(HostEngines& hosts, docker::Engine& local, const std::
     std::vector<std::string> names;
     for (const auto& id : lacking) names.push_back(hosts.displayName(id));
     progress(Phase::image, "copying the image to " + join(names, ", "));
-    std::vector<docker::Engine*> targets;
-    for (const auto& id : lacking) targets.push_back(hosts.engineFor(id));
-    auto copies = docker::copyImageToAll(local, targets, imageId);
-    for (std::size_t i = 0; i < copies.size(); ++i)
-        if (!copies[i]) return copies[i].error().context("host " + hosts.displayName(lacking[i]));
-    progress(Phase::image, "image present on every host");
-    return {};
+    std::vector<std::future<Status>> copies;
+    for (const auto& id : lacking)
+        copies.push_back(std::async(std::launch::async, [&hosts, &local, &imageId, id] {
+            auto copied = docker::copyImage(local, *hosts.engineFor(id), imageId);
+            if (!copied) return Status(copied.error().context("host " + hosts.displayName(id)));
+            return Status{};
+        }));
+    Status first;
+    for (auto& copy : copies)
+        if (auto copied = copy.get(); !copied && first) first = copied;
+    if (first) progress(Phase::image, "image present on every host");
+    return first;
 }
 
 }  // namespace ppcs::cluster

@@ -2,9 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
-#include <memory>
 #include <mutex>
-#include <string_view>
 #include <thread>
 
 namespace ppcs::docker {
@@ -53,77 +51,44 @@ private:
     bool abandoned_ = false;
 };
 
-// Loads into one engine from its own queue on a thread of its own; joined on destruction, after
-// its queue is abandoned, however the caller ends (an exception included).
-class Loader {
+// Stops and joins the saving thread however the loading side ends, an exception included.
+class SaverGuard {
 public:
-    explicit Loader(Engine& to) : to_(to) {
-        thread_ = std::thread([this] {
-            // An exception must not leave this thread (it would end the process): it becomes the error.
-            try {
-                loaded_ = to_.loadImage([this](std::string& piece) { return queue_.pop(piece); });
-            } catch (const std::exception& failure) {
-                loaded_ = makeError(ErrorCode::failed, std::string("load: ") + failure.what());
-            }
-            queue_.abandon();
-        });
-    }
-    ~Loader() {
+    SaverGuard(PieceQueue& queue, std::thread& saver) : queue_(queue), saver_(saver) {}
+    ~SaverGuard() {
         queue_.abandon();
-        if (thread_.joinable()) thread_.join();
+        if (saver_.joinable()) saver_.join();
     }
-    Loader(const Loader&) = delete;
-    Loader& operator=(const Loader&) = delete;
-
-    PieceQueue& queue() { return queue_; }
-    // The load's outcome, once its input is finished.
-    Status outcome() {
-        queue_.finish();
-        if (thread_.joinable()) thread_.join();
-        return loaded_;
-    }
-    std::string endpoint() const { return to_.endpoint(); }
 
 private:
-    Engine& to_;
-    PieceQueue queue_;
-    Status loaded_;
-    std::thread thread_;
+    PieceQueue& queue_;
+    std::thread& saver_;
 };
 
 }  // namespace
 
-std::vector<Status> copyImageToAll(Engine& from, const std::vector<Engine*>& to, const std::string& nameOrId) {
-    std::vector<std::unique_ptr<Loader>> loaders;
-    for (auto* engine : to) loaders.push_back(std::make_unique<Loader>(*engine));
+Status copyImage(Engine& from, Engine& to, const std::string& nameOrId) {
+    PieceQueue queue;
     Status saved;
-    bool everyLoadEnded = false;  // the save was stopped because no load took more
-    try {
-        saved = from.saveImage(nameOrId, [&loaders, &everyLoadEnded](std::string_view piece) {
-            bool anyLoading = false;
-            for (auto& loader : loaders) anyLoading = loader->queue().push(piece) || anyLoading;
-            everyLoadEnded = !anyLoading;
-            return anyLoading;
-        });
-    } catch (const std::exception& failure) {
-        saved = makeError(ErrorCode::failed, std::string("save: ") + failure.what());
+    std::thread saver([&] {
+        // An exception must not leave this thread (it would end the process): it becomes the error.
+        try {
+            saved = from.saveImage(nameOrId, [&queue](std::string_view piece) { return queue.push(piece); });
+        } catch (const std::exception& failure) {
+            saved = makeError(ErrorCode::failed, std::string("save: ") + failure.what());
+        }
+        queue.finish();
+    });
+    Status loaded;
+    {
+        SaverGuard guard(queue, saver);
+        loaded = to.loadImage([&queue](std::string& piece) { return queue.pop(piece); });
     }
-    std::vector<Status> results;
-    for (auto& loader : loaders) {
-        Status loaded = loader->outcome();
-        std::string what = "copy image " + nameOrId + " from " + from.endpoint() + " to " + loader->endpoint();
-        // A failed save ends the loads' input early: the save's error is the cause, unless the
-        // loads had all ended first.
-        if (!saved && !(everyLoadEnded && !loaded))
-            results.push_back(saved.error().context(what));
-        else if (!loaded)
-            results.push_back(loaded.error().context(what));
-        else
-            results.emplace_back();
-    }
-    return results;
+    std::string what = "copy image " + nameOrId + " from " + from.endpoint() + " to " + to.endpoint();
+    // A failed save ends the load's input early: the save's error is the cause.
+    if (!saved) return saved.error().context(what);
+    if (!loaded) return loaded.error().context(what);
+    return {};
 }
-
-Status copyImage(Engine& from, Engine& to, const std::string& nameOrId) { return copyImageToAll(from, {&to}, nameOrId).front(); }
 
 }  // namespace ppcs::docker

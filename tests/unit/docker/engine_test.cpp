@@ -212,51 +212,6 @@ TEST_CASE("an image copy streams every byte from one engine's save into the othe
     CHECK(failed.error().message.rfind("copy image sha256:gone from unix:///fake/docker.sock", 0) == 0);
 }
 
-TEST_CASE("an image copy to several engines saves once and loads every byte into each, and a failed load fails that one only",
-          "[docker][copy]") {
-    auto from = std::make_shared<FakeTransport>();
-    std::vector<std::shared_ptr<FakeTransport>> to{std::make_shared<FakeTransport>(), std::make_shared<FakeTransport>(),
-                                                   std::make_shared<FakeTransport>()};
-    from->expect("GET", "/_ping", testing::pingReply("1.41"));
-    for (auto& transport : to) transport->expect("GET", "/_ping", testing::pingReply("1.41"));
-    std::vector<std::string> pieces;
-    std::string whole;
-    for (int i = 0; i < 300; ++i) {  // more pieces than a queue holds at once
-        pieces.push_back("piece-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 5) * 300, 'y'));
-        whole += pieces.back();
-    }
-    from->expect("GET", "/v1.41/images/sha256:abc/get", FakeReply{200, {}, pieces});
-    to[0]->expectJson("POST", "/v1.41/images/load", 200, R"({"stream":"Loaded image ID: sha256:abc"})");
-    to[1]->expectJson("POST", "/v1.41/images/load", 200, R"({"error":"no space left on device","errorDetail":{}})");
-    to[2]->expectJson("POST", "/v1.41/images/load", 200, R"({"stream":"Loaded image ID: sha256:abc"})");
-    auto source = EngineClient::connect(from);
-    REQUIRE(source);
-    std::vector<EngineClient> targets;
-    for (auto& transport : to) targets.push_back(std::move(*EngineClient::connect(transport)));
-    std::vector<Engine*> engines{&targets[0], &targets[1], &targets[2]};
-
-    auto copied = copyImageToAll(*source, engines, "sha256:abc");
-    REQUIRE(copied.size() == 3);
-    CHECK(from->requestsTo("GET", "/v1.41/images/sha256:abc/get").size() == 1);
-    CHECK(copied[0]);
-    REQUIRE_FALSE(copied[1]);
-    CHECK(copied[1].error().message.find("no space left on device") != std::string::npos);
-    CHECK(copied[2]);
-    for (auto& transport : to) CHECK(transport->requestsTo("POST", "/v1.41/images/load").at(0).body == whole);
-
-    // A failed save fails every copy, naming the save's error.
-    from->expectJson("GET", "/v1.41/images/sha256:gone/get", 404, R"({"message":"reference does not exist"})");
-    for (auto& transport : to)
-        transport->expectJson("POST", "/v1.41/images/load", 200, R"({"error":"unexpected EOF","errorDetail":{}})");
-    auto failed = copyImageToAll(*source, engines, "sha256:gone");
-    REQUIRE(failed.size() == 3);
-    for (const auto& copy : failed) {
-        REQUIRE_FALSE(copy);
-        CHECK(copy.error().code == ErrorCode::notFound);
-        CHECK(copy.error().message.find("reference does not exist") != std::string::npos);
-    }
-}
-
 TEST_CASE("an engine in no swarm has no services, tasks or secrets, but a swarm worker's refusal is an error",
           "[docker][engine]") {
     const std::string notManager =
