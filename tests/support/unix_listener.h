@@ -3,10 +3,13 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
+
+#include "support/scratch_dir.h"
 
 namespace ppcs::testing {
 
@@ -21,5 +24,27 @@ inline int listenOnUnixSocket(const std::string& path) {
     REQUIRE(::listen(listener, 1) == 0);
     return listener;
 }
+
+// A listening unix socket, engine.sock in a folder of its own under /tmp; closed and removed with
+// its folder at the end.
+class UnixSocketInFolder {
+public:
+    UnixSocketInFolder() : path_(folder_.path + "/engine.sock"), listener_(listenOnUnixSocket(path_)) {}
+    ~UnixSocketInFolder() { close(); }
+    UnixSocketInFolder(const UnixSocketInFolder&) = delete;
+    UnixSocketInFolder& operator=(const UnixSocketInFolder&) = delete;
+
+    const std::string& path() const { return path_; }
+    int listener() const { return listener_; }
+    void close() {
+        if (listener_ >= 0) ::close(listener_);
+        listener_ = -1;
+    }
+
+private:
+    ScratchDir folder_{"sock"};
+    std::string path_;
+    int listener_;
+};
 
 }  // namespace ppcs::testing

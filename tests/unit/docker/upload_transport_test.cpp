@@ -27,24 +27,14 @@ constexpr const char* kFinalChunk = "\r\n0\r\n\r\n";
 class OneShotServer {
 public:
     explicit OneShotServer(std::string reply) : reply_(std::move(reply)) {
-        char pattern[] = "/tmp/ppcs-upload-sock-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        dir_ = pattern;
-        path_ = dir_ + "/engine.sock";
-        listener_ = ppcs::testing::listenOnUnixSocket(path_);
         received_ = std::async(std::launch::async, [this] { return serve(); });
     }
-    ~OneShotServer() {
-        ::close(listener_);
-        ::unlink(path_.c_str());
-        ::rmdir(dir_.c_str());
-    }
-    const std::string& path() const { return path_; }
+    const std::string& path() const { return socket_.path(); }
     std::string received() { return received_.get(); }
 
 private:
     std::string serve() {
-        int connection = ::accept(listener_, nullptr, nullptr);
+        int connection = ::accept(socket_.listener(), nullptr, nullptr);
         if (connection < 0) return "";
         std::string bytes;
         char buffer[65536];
@@ -63,9 +53,7 @@ private:
     }
 
     std::string reply_;
-    std::string dir_;
-    std::string path_;
-    int listener_ = -1;
+    ppcs::testing::UnixSocketInFolder socket_;
     std::future<std::string> received_;
 };
 
@@ -73,24 +61,17 @@ private:
 class ReplyServer {
 public:
     explicit ReplyServer(std::string reply) : reply_(std::move(reply)) {
-        char pattern[] = "/tmp/ppcs-reply-sock-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        dir_ = pattern;
-        path_ = dir_ + "/engine.sock";
-        listener_ = ppcs::testing::listenOnUnixSocket(path_);
         served_ = std::async(std::launch::async, [this] { serve(); });
     }
     ~ReplyServer() {
-        ::close(listener_);
+        socket_.close();
         served_.wait();
-        ::unlink(path_.c_str());
-        ::rmdir(dir_.c_str());
     }
-    const std::string& path() const { return path_; }
+    const std::string& path() const { return socket_.path(); }
 
 private:
     void serve() {
-        int connection = ::accept(listener_, nullptr, nullptr);
+        int connection = ::accept(socket_.listener(), nullptr, nullptr);
         if (connection < 0) return;
         std::string request;
         char buffer[4096];
@@ -109,9 +90,7 @@ private:
     }
 
     std::string reply_;
-    std::string dir_;
-    std::string path_;
-    int listener_ = -1;
+    ppcs::testing::UnixSocketInFolder socket_;
     std::future<void> served_;
 };
 
