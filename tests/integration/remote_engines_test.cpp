@@ -105,7 +105,7 @@ private:
 };
 
 // The one line a refused command printed, checked to be one line saying words.
-void checkOneLineRefusal(const ppcs::testing::ProcessResult& result, const std::string& words) {
+void checkOneLineRefusal(const ProcessResult& result, const std::string& words) {
     INFO(result.err);
     CHECK(result.exitCode != 0);
     std::string said(trim(result.err));
