@@ -1,10 +1,11 @@
 #pragma once
 // Keeps launcher noise out of a job's stderr (pure). Under load, Open MPI 4.1's ssh launcher
 // races its own child and prints, harmlessly,
-//   plm:rsh: Warning: setpgid(1234,1234) failed in parent with errno=Permission denied(13)
-// That whole line is dropped; every other byte passes through unchanged and in order, whatever
-// way the stream is cut into pieces. Only the start of a line that may still become that warning
-// is held back (at most kMostHeldBytes); the rest of a line passes on at once.
+//   [HOST:01234] plm:rsh: Warning: setpgid(1234,1234) failed in parent with errno=Permission denied(13)
+// That whole line, with or without its "[HOST:PID] " prefix, is dropped; every other byte passes
+// through unchanged and in order, whatever way the stream is cut into pieces. Only the start of a
+// line that may still become that warning is held back (at most kMostHeldBytes); the rest of a line
+// passes on at once.
 
 #include <cstddef>
 #include <string>

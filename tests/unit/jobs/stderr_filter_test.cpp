@@ -9,6 +9,9 @@ using ppcs::jobs::StderrNoiseFilter;
 namespace {
 
 const std::string kNoise = "plm:rsh: Warning: setpgid(4711,4711) failed in parent with errno=Permission denied(13)\n";
+// As a real run printed it: behind opal_output's "[HOST:PID] ".
+const std::string kPrefixedNoise =
+    "[exp9-head:00203] plm:rsh: Warning: setpgid(216,216) failed in parent with errno=Permission denied(13)\n";
 
 // Bytes that are not text, a NUL among them, and a CR before the newline.
 const std::string kBinary("\xff\0 binary\r\n", 11);
@@ -35,12 +38,26 @@ TEST_CASE("the setpgid warning is recognised only as Open MPI writes it", "[jobs
         StderrNoiseFilter::isNoise("plm:rsh: Warning: setpgid(1,1) failed in parent with errno=Permission denied(13) x\n"));
 }
 
+TEST_CASE("the warning is recognised behind Open MPI's [HOST:PID] prefix and no other", "[jobs][stderr-filter]") {
+    CHECK(StderrNoiseFilter::isNoise(kPrefixedNoise));
+    CHECK(StderrNoiseFilter::isNoise("[n:1] " + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[n:1]" + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[:1] " + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[n:] " + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[n:1x] " + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[a b:1] " + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[n:1] [n:1] " + kNoise));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[n:1] rank 0 says hello\n"));
+    CHECK_FALSE(StderrNoiseFilter::isNoise("[n:1] \n"));
+}
+
 TEST_CASE("the warning is dropped however the stream is cut, every other byte kept in order", "[jobs][stderr-filter]") {
-    std::string text = "rank 0: start\n" + kNoise + "plm:rsh: Warning: something else\n\n" + kNoise +
+    std::string text = "rank 0: start\n" + kPrefixedNoise + "[n:1] not noise\n" + kNoise +
+                       "plm:rsh: Warning: something else\n\n" + kNoise +
                        "plm:rsh: Warning: setpgid(1,1) failed in parent with errno=Permission denied(13) and more\n" + kBinary +
                        kNoise + "no newline at the end";
     std::string expected =
-        "rank 0: start\nplm:rsh: Warning: something else\n\n"
+        "rank 0: start\n[n:1] not noise\nplm:rsh: Warning: something else\n\n"
         "plm:rsh: Warning: setpgid(1,1) failed in parent with errno=Permission denied(13) and more\n" +
         kBinary + "no newline at the end";
     for (std::size_t size : {1, 2, 3, 7, 26, 64, 1000}) {
