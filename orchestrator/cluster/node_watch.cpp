@@ -24,6 +24,8 @@ constexpr int kPollTicks = 30;  // x 100 ms between two looks at the other hosts
 // Looks between two checks of every cluster for members nobody verified (a replacement whose
 // death notice this ppcsd missed: it died while ppcsd was starting, say).
 constexpr int kPollsPerRecheck = 10;
+// A hostfile line taken out while other writers keep changing the file: tries before giving up.
+constexpr int kDropAttempts = 5;
 
 // "demo_mpinode.3.k2j..." -> 3
 int slotOfTask(const std::string& taskName) {
@@ -127,8 +129,12 @@ std::vector<std::string> ClusterEvents::recent(const std::string& cluster, std::
     return std::vector<std::string>(start, found->second.end());
 }
 
-Result<HostfileDrop> dropFromHostfile(docker::Engine& engine, const std::string& cluster, const std::string& headContainer,
-                                      const std::string& hostname, const std::string& deadContainer) {
+namespace {
+
+// One read of the hostfile, hostname's line taken out, written back only if nobody changed the
+// file since the read (conflict otherwise).
+Result<HostfileDrop> dropOnce(docker::Engine& engine, const std::string& cluster, const std::string& headContainer,
+                              const std::string& hostname, const std::string& deadContainer) {
     auto text = readHostfile(engine, headContainer);
     if (!text) return text.error();
     auto entries = parseHostfile(*text);
@@ -148,11 +154,26 @@ Result<HostfileDrop> dropFromHostfile(docker::Engine& engine, const std::string&
     if (drop.kind != HostfileDrop::Kind::dropped) return drop;
     auto rendered = renderHostfile(cluster, kept);
     if (!rendered) return rendered.error();
-    if (auto written = writeSharedFiles(engine, headContainer, {{TarEntry::Kind::file, "hostfile", *rendered, 0644}}); !written)
+    if (auto written = writeSharedFiles(engine, headContainer, {{TarEntry::Kind::file, "hostfile", *rendered, 0644}},
+                                        UnchangedSince{"hostfile", *text});
+        !written)
         return written.error();
+    return drop;
+}
+
+}  // namespace
+
+Result<HostfileDrop> dropFromHostfile(docker::Engine& engine, const std::string& cluster, const std::string& headContainer,
+                                      const std::string& hostname, const std::string& deadContainer) {
+    // Another writer (a scale of another ppcsd, say) may rewrite the file between the read and the
+    // write: then it is read again, and the line may be gone already.
+    auto drop = dropOnce(engine, cluster, headContainer, hostname, deadContainer);
+    for (int attempt = 1; attempt < kDropAttempts && !drop && drop.error().code == ErrorCode::conflict; ++attempt)
+        drop = dropOnce(engine, cluster, headContainer, hostname, deadContainer);
+    if (!drop || drop->kind != HostfileDrop::Kind::dropped) return drop;
     // The reused connection to the dead container would hang the next ssh to its address. A
     // master that is already gone is what we want: the outcome does not matter.
-    (void)engine.runExec(headContainer, {{"ssh", "-O", "exit", drop.address}, kMpiUser, {}, ""}, std::chrono::seconds(10));
+    (void)engine.runExec(headContainer, {{"ssh", "-O", "exit", drop->address}, kMpiUser, {}, ""}, std::chrono::seconds(10));
     return drop;
 }
 
@@ -420,6 +441,11 @@ NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::Engine& engine, co
     const std::string& cluster = observed.name;
     // A member lost while the others were verified would be written back: go round instead.
     if (takeLossNotice(cluster)) return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
+    // The hostfile before the members are compared: it is written only if nobody (another ppcsd's
+    // scale, say) changed it after this read.
+    if (members.empty()) return {HealAttempt::Kind::failed, "no head among the verified members"};
+    auto before = readHostfile(engine, members.front().containerId);
+    if (!before) return {HealAttempt::Kind::failed, before.error().message};
     // Another ppcsd may have changed the cluster, or healed it, while this one verified.
     auto now = currentMembers(engine, observed);
     if (!now) return {HealAttempt::Kind::failed, now.error().message};
@@ -429,8 +455,9 @@ NodeWatcher::HealAttempt NodeWatcher::publishVerified(docker::Engine& engine, co
     bool listed =
         stale && *stale == 0 && std::all_of(now->begin(), now->end(), [](const Member& member) { return member.ready; });
     if (!listed)
-        if (auto published = publishHostfile(engine, cluster, members); !published)
-            return {HealAttempt::Kind::failed, published.error().message};
+        if (auto published = publishHostfile(engine, cluster, members, UnchangedSince{"hostfile", *before}); !published)
+            return {published.error().code == ErrorCode::conflict ? HealAttempt::Kind::busy : HealAttempt::Kind::failed,
+                    published.error().message};
     std::lock_guard<std::mutex> lock(healMutex_);
     if (healing_[cluster]) return {HealAttempt::Kind::busy, "another member was lost meanwhile"};
     events_.add(cluster, listed ? "healed by another ppcsd: every member verified"

@@ -332,7 +332,26 @@ Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& m
     return {};
 }
 
-Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files) {
+namespace {
+
+// sh -c SCRIPT ppcs-install SUFFIX EXPECTED PATH...: under the shared folder's install lock, each
+// PATH+SUFFIX renamed to PATH; with EXPECTED (a path, else empty) only while that file still holds
+// what EXPECTED+SUFFIX.was holds (a missing file reads as empty), else exit 3 and nothing installed.
+constexpr const char* kInstallScript =
+    "incoming=$1 expected=$2; shift 2; "
+    "mkdir -p .ppcs && exec 9>>.ppcs/install.lock && flock 9 || exit 1; "
+    "if [ -n \"$expected\" ]; then "
+    "was=$expected$incoming.was; "
+    "if ! cat -- \"$expected\" 2>/dev/null | cmp -s -- \"$was\" -; then "
+    "rm -f -- \"$was\"; for p do rm -f -- \"$p$incoming\"; done; exit 3; fi; "
+    "rm -f -- \"$was\"; fi; "
+    "for p do mv -f -- \"$p$incoming\" \"$p\" || exit 1; done";
+constexpr int kInstallChangedMeanwhile = 3;
+
+}  // namespace
+
+Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files,
+                        const std::optional<UnchangedSince>& unchanged) {
     // Each file lands beside its place under a temporary name, then one rename puts it there: a
     // job's mpirun or ssh reading the hostfile or known_hosts meanwhile sees the old or the new
     // file, never a missing or half-written one. The temporary name is this write's own: two
@@ -341,8 +360,10 @@ Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer
     if (!token) return token.error().context("install shared files");
     std::string incoming = std::string(kIncomingSuffix) + "-" + token->substr(0, 16);
     TarWriter tar;
-    std::vector<std::string> argv{"sh", "-c", "incoming=$1; shift; for p do mv -f -- \"$p$incoming\" \"$p\" || exit 1; done",
-                                  "ppcs-install", incoming};
+    std::vector<std::string> argv{"sh", "-c", kInstallScript, "ppcs-install", incoming, unchanged ? unchanged->path : ""};
+    if (unchanged)
+        if (auto added = tar.add({TarEntry::Kind::file, unchanged->path + incoming + ".was", unchanged->content, 0600}); !added)
+            return added;
     bool anyFile = false;
     for (auto file : files) {
         if (file.kind == TarEntry::Kind::file) {
@@ -353,9 +374,11 @@ Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer
         if (auto added = tar.add(file); !added) return added;
     }
     if (auto put = engine.putArchive(headContainer, kSharedDir, tar.finish()); !put) return put;
-    if (!anyFile) return {};
+    if (!anyFile && !unchanged) return {};
     auto moved = engine.runExec(headContainer, {argv, "root", {}, kSharedDir}, std::chrono::seconds(30));
     if (!moved) return moved.error().context("install shared files");
+    if (moved->exitCode == kInstallChangedMeanwhile)
+        return makeError(ErrorCode::conflict, "install shared files: " + unchanged->path + " changed since it was read");
     if (moved->exitCode != 0) return makeError(ErrorCode::failed, "install shared files: " + std::string(trim(moved->err)));
     return {};
 }
@@ -429,10 +452,11 @@ std::vector<TarEntry> settingsFiles(const ObservedCluster& cluster, const std::v
 
 // Writes files (the hostfile among them, when given) into the shared folder through the head,
 // copies the settings and those files to the other hosts, and marks members ready.
-Status publishFiles(docker::Engine& engine, std::vector<Member>& members, const std::vector<TarEntry>& files) {
+Status publishFiles(docker::Engine& engine, std::vector<Member>& members, const std::vector<TarEntry>& files,
+                    const std::optional<UnchangedSince>& unchanged = std::nullopt) {
     if (members.empty() || members.front().role != MemberRole::head)
         return makeError(ErrorCode::failed, "write the hostfile: no head");
-    if (auto written = writeSharedFiles(engine, members.front().containerId, files); !written)
+    if (auto written = writeSharedFiles(engine, members.front().containerId, files, unchanged); !written)
         return written.error().context("write the hostfile");
     // The volume is local to each host: the other hosts' members read the MPI settings from theirs.
     if (auto copied = replicateSharedFiles(engine, members, {".ppcs", "hostfile"}); !copied) return copied.error();
@@ -460,10 +484,11 @@ Result<std::string> renderMembersHostfile(const std::string& cluster, const std:
     return renderHostfile(cluster, entries);
 }
 
-Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members) {
+Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members,
+                       const std::optional<UnchangedSince>& unchanged) {
     auto hostfile = renderMembersHostfile(cluster, members);
     if (!hostfile) return hostfile.error();
-    return publishFiles(engine, members, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}});
+    return publishFiles(engine, members, {{TarEntry::Kind::file, "hostfile", *hostfile, 0644}}, unchanged);
 }
 
 Result<std::vector<Member>> makeReady(docker::Engine& engine, HostEngines& hosts, const ObservedCluster& cluster, int nodes,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,9 +59,18 @@ Result<std::vector<Member>> verifyMembers(docker::Engine& engine, HostEngines& h
 // The hostfile text listing exactly members, each with the container verified at its address.
 Result<std::string> renderMembersHostfile(const std::string& cluster, const std::vector<Member>& members);
 
+// A shared file's content as a writer read it: its write goes ahead only if the file still holds
+// exactly that (read-modify-write without losing another writer's change in between).
+struct UnchangedSince {
+    std::string path;     // relative to the shared folder
+    std::string content;  // as read; empty also matches a missing file
+};
+
 // Writes the hostfile listing exactly members (head first; each with the container verified at
-// its address), copies the settings to the other hosts, and marks members ready.
-Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members);
+// its address), copies the settings to the other hosts, and marks members ready. With unchanged,
+// nothing is written (ErrorCode::conflict) when that file changed since it was read.
+Status publishHostfile(docker::Engine& engine, const std::string& cluster, std::vector<Member>& members,
+                       const std::optional<UnchangedSince>& unchanged = std::nullopt);
 
 // verifyMembers, then the settings, known_hosts and hostfile written together, once, at the end
 // (and copied to the other hosts); members marked ready. On timeout the error names every member
@@ -76,7 +86,11 @@ Status replicateSharedFiles(docker::Engine& engine, const std::vector<Member>& m
 
 // Puts files (paths relative to the shared folder) into the shared folder through the head. Each
 // file replaces the old one in one rename: readers see the old file or the new, never a part.
-Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files);
+// Writers take turns (a lock file in the shared folder, also across ppcsd). With unchanged,
+// nothing is installed and the error is ErrorCode::conflict when that file no longer holds what
+// the caller read: another writer (another ppcsd, say) changed it meanwhile.
+Status writeSharedFiles(docker::Engine& engine, const std::string& headContainer, const std::vector<TarEntry>& files,
+                        const std::optional<UnchangedSince>& unchanged = std::nullopt);
 
 // The hostfile as the head sees it now (empty when there is none yet).
 Result<std::string> readHostfile(docker::Engine& engine, const std::string& headContainer);

@@ -327,9 +327,22 @@ std::optional<docker::ExecOutcome> FakeEngine::builtInAnswer(const ExecCall& cal
     }
     std::string script = scriptName(argv);
     if (script == "ppcs-install") {
-        // sh -c SCRIPT ppcs-install SUFFIX PATH...: each PATH+SUFFIX renamed to PATH.
+        // sh -c SCRIPT ppcs-install SUFFIX EXPECTED PATH...: each PATH+SUFFIX renamed to PATH; with
+        // EXPECTED, only while that file holds what EXPECTED+SUFFIX.was holds (else exit 3).
         const std::string& suffix = argv.at(4);
-        for (std::size_t i = 5; i < argv.size(); ++i) {
+        if (const std::string& expected = argv.at(5); !expected.empty()) {
+            std::string path = joinPath(call.spec.workingDir, expected);
+            auto was = files_.find(path + suffix + ".was");
+            if (was == files_.end()) return exited(1, "", "cmp: " + expected + suffix + ".was: No such file or directory");
+            auto current = files_.find(path);
+            bool unchanged = (current == files_.end() ? std::string() : current->second) == was->second;
+            files_.erase(was);
+            if (!unchanged) {
+                for (std::size_t i = 6; i < argv.size(); ++i) files_.erase(joinPath(call.spec.workingDir, argv[i]) + suffix);
+                return exited(3);
+            }
+        }
+        for (std::size_t i = 6; i < argv.size(); ++i) {
             std::string path = joinPath(call.spec.workingDir, argv[i]);
             auto incoming = files_.find(path + suffix);
             if (incoming == files_.end()) return exited(1, "", "mv: cannot stat '" + argv[i] + suffix + "'");

@@ -3,6 +3,8 @@
 
 #include "cluster/node_watch.h"
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <mutex>
@@ -10,6 +12,7 @@
 
 #include "cluster/lease.h"
 #include "cluster/spec.h"
+#include "common/strings.h"
 #include "support/fake_cluster.h"
 
 using namespace ppcs;
@@ -131,4 +134,34 @@ TEST_CASE("a lost engine that lists a cluster without its network at first still
     CHECK(eventually([&] { return watched.said("the docker engine was unreachable: verifying every member again"); },
                      std::chrono::seconds(20)));
     CHECK(eventually([&] { return watched.said("every member verified"); }, std::chrono::seconds(20)));
+}
+
+TEST_CASE("a dead member's line is taken out of the hostfile another writer has just rewritten, never out of its old copy",
+          "[cluster][heal]") {
+    // Another ppcsd scales the cluster down (its hostfile lists no node 2 or 3) between this
+    // ppcsd's read of the hostfile and its write: the death of node 3, seen here late, must not
+    // put node 2 back.
+    FakeClusterHost host;
+    auto status = host.up("demo", 3);
+    REQUIRE(status);
+    REQUIRE(status->members.size() == 4);
+    const std::string head = status->members.front().containerId;
+    const std::string dead = status->members.back().containerId;
+    std::string scaled;
+    for (const auto& line : split(readHostfile(*host.engine, head).value(), '\n'))
+        if (!line.empty() && line.find("demo-node-2") == std::string::npos && line.find("demo-node-3") == std::string::npos)
+            scaled += line + "\n";
+    std::atomic<bool> interleaved{false};
+    host.engine->onExec([&](const ppcs::testing::ExecCall& call) -> std::optional<docker::ExecOutcome> {
+        const auto& cmd = call.spec.cmd;
+        if (cmd.size() > 5 && cmd[3] == "ppcs-install" && std::find(cmd.begin() + 5, cmd.end(), "hostfile") != cmd.end() &&
+            !interleaved.exchange(true))
+            CHECK(writeSharedFiles(*host.engine, head, {{TarEntry::Kind::file, "hostfile", scaled, 0644}}));
+        return std::nullopt;
+    });
+    auto drop = dropFromHostfile(*host.engine, "demo", head, "demo-node-3", dead);
+    REQUIRE(interleaved);
+    REQUIRE(drop);
+    CHECK(drop->kind == HostfileDrop::Kind::notListed);
+    CHECK(readHostfile(*host.engine, head).value() == scaled);
 }
